@@ -1,0 +1,41 @@
+import { subtask } from "hardhat/config";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import type { HardhatUserConfig } from "hardhat/config";
+import "@nomicfoundation/hardhat-toolbox";
+
+// The compiler version is pinned here and in package.json ("solc"); they must agree.
+const SOLC_VERSION = "0.8.28";
+
+// Hardhat normally downloads solc; this machine has no internet, so we compile with the
+// solc-js build shipped in the npm `solc` package, pinned to the same version.
+subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string }, _hre, runSuper) => {
+  if (args.solcVersion !== SOLC_VERSION) return runSuper();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const solc = require("solc") as { version(): string };
+  return {
+    compilerPath: require.resolve("solc/soljson.js"),
+    isSolcJs: true,
+    version: SOLC_VERSION,
+    longVersion: solc.version(),
+  };
+});
+
+const config: HardhatUserConfig = {
+  solidity: {
+    version: SOLC_VERSION,
+    settings: {
+      evmVersion: "cancun",
+      optimizer: { enabled: true, runs: 10_000 },
+    },
+  },
+  paths: {
+    sources: "./contracts",
+    tests: "./test",
+  },
+  mocha: {
+    // Parity tests solve cases with up to 9,241 buses; no timing is asserted anywhere.
+    timeout: 300_000,
+  },
+};
+
+export default config;

@@ -1,0 +1,261 @@
+/**
+ * Sparse LU factorisation for the power-flow matrices (Newton Jacobian, DC susceptance matrix).
+ *
+ * KLU's idea, specialised: the pattern never changes between Newton iterations, so `analyze`
+ * orders and performs the symbolic factorisation once, and `factor` only redoes the arithmetic
+ * in typed arrays (left-looking, column by column, with the column patterns of L and U known
+ * in advance). Power-flow matrices are structurally symmetric (Ybus is), so the symbolic step is
+ * the elimination tree of the pattern, as in sparse Cholesky.
+ *
+ * Pivots are static (the diagonal, after a symmetric fill-reducing permutation). That is safe for
+ * the diagonally strong matrices power flow produces; if a pivot is ever too small relative to
+ * its column, the matrix is refactorised with threshold partial pivoting by mathjs (`slu`), which
+ * is slower but robust. mathjs alone is ~10x slower here because it re-analyses at every call;
+ * no npm library offers symbolic reuse, which is why this file exists.
+ */
+import { SingularMatrixError } from "../errors";
+import { minimumDegreeOrder } from "./ordering";
+
+/** Compressed sparse column pattern of a square matrix. */
+export interface SparsePattern {
+  readonly n: number;
+  readonly colPtr: Int32Array;
+  readonly rowIdx: Int32Array;
+}
+
+/** A diagonal pivot smaller than this fraction of its column's largest entry is not trusted. */
+const STATIC_PIVOT_TOLERANCE = 1e-10;
+
+interface PivotingFallback {
+  solve(rhs: Float64Array): Float64Array;
+}
+
+export class SparseLU {
+  /** Values of the symmetrised, permuted matrix B = P·A·Pᵀ (CSC, same pattern as `bp`/`bi`). */
+  private readonly bx: Float64Array;
+  private readonly lx: Float64Array;
+  private readonly ux: Float64Array;
+  private readonly ud: Float64Array;
+  private readonly work: Float64Array;
+  private readonly solveWork: Float64Array;
+  private values: Float64Array | undefined;
+  private fallback: PivotingFallback | undefined;
+  private factored = false;
+
+  private constructor(
+    private readonly pattern: SparsePattern,
+    /** perm[k] = original index of the k-th pivot. */
+    private readonly perm: Int32Array,
+    private readonly bp: Int32Array,
+    private readonly bi: Int32Array,
+    /** Position in B of each stored entry of A. */
+    private readonly mapA: Int32Array,
+    private readonly lp: Int32Array,
+    private readonly li: Int32Array,
+    private readonly up: Int32Array,
+    private readonly ui: Int32Array,
+  ) {
+    const n = pattern.n;
+    this.bx = new Float64Array(bi.length);
+    this.lx = new Float64Array(li.length);
+    this.ux = new Float64Array(ui.length);
+    this.ud = new Float64Array(n);
+    this.work = new Float64Array(n);
+    this.solveWork = new Float64Array(n);
+  }
+
+  /**
+   * Orders (minimum degree on A + Aᵀ unless `order` is given: order[k] = index eliminated k-th)
+   * and computes the patterns of L and U. Call once per pattern.
+   */
+  static analyze(pattern: SparsePattern, order?: Int32Array): SparseLU {
+    const { n, colPtr, rowIdx } = pattern;
+    const perm = order ?? minimumDegreeOrder(n, colPtr, rowIdx);
+    if (perm.length !== n) throw new RangeError(`ordering has ${perm.length} entries for ${n} columns`);
+    const pinv = new Int32Array(n).fill(-1);
+    perm.forEach((old, k) => (pinv[old] = k));
+    if (pinv.includes(-1)) throw new RangeError("ordering is not a permutation");
+
+    // B = pattern of P(A + Aᵀ + I)Pᵀ, columns sorted.
+    const cols: number[][] = Array.from({ length: n }, (_, k) => [k]);
+    for (let j = 0; j < n; j++) {
+      for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+        const bi = pinv[rowIdx[p]];
+        const bj = pinv[j];
+        cols[bj].push(bi);
+        cols[bi].push(bj);
+      }
+    }
+    const bp = new Int32Array(n + 1);
+    const sorted = cols.map((c) => Int32Array.from(new Set(c)).sort());
+    for (let k = 0; k < n; k++) bp[k + 1] = bp[k] + sorted[k].length;
+    const bi = new Int32Array(bp[n]);
+    sorted.forEach((c, k) => bi.set(c, bp[k]));
+    const mapA = new Int32Array(rowIdx.length);
+    const where = new Int32Array(n).fill(-1);
+    for (let j = 0; j < n; j++) {
+      const bj = pinv[j];
+      for (let p = bp[bj]; p < bp[bj + 1]; p++) where[bi[p]] = p;
+      for (let p = colPtr[j]; p < colPtr[j + 1]; p++) mapA[p] = where[pinv[rowIdx[p]]];
+    }
+
+    // Elimination tree of B.
+    const parent = new Int32Array(n).fill(-1);
+    const ancestor = new Int32Array(n).fill(-1);
+    for (let k = 0; k < n; k++) {
+      for (let p = bp[k]; p < bp[k + 1]; p++) {
+        let i = bi[p];
+        while (i !== -1 && i < k) {
+          const next = ancestor[i];
+          ancestor[i] = k;
+          if (next === -1) parent[i] = k;
+          i = next;
+        }
+      }
+    }
+    // Row k of L (= column k of U) is the set of etree nodes reached from B(0:k-1, k) up to k.
+    const mark = new Int32Array(n).fill(-1);
+    const reach = (k: number, visit: (j: number) => void): void => {
+      mark[k] = k;
+      for (let p = bp[k]; p < bp[k + 1]; p++) {
+        for (let i = bi[p]; i < k && mark[i] !== k; i = parent[i]) {
+          mark[i] = k;
+          visit(i);
+        }
+      }
+    };
+    const up = new Int32Array(n + 1);
+    const lCount = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      let count = 0;
+      reach(k, (j) => {
+        count++;
+        lCount[j]++;
+      });
+      up[k + 1] = up[k] + count;
+    }
+    const ui = new Int32Array(up[n]);
+    for (let k = 0; k < n; k++) {
+      let q = up[k];
+      reach(k, (j) => (ui[q++] = j));
+      ui.subarray(up[k], up[k + 1]).sort();
+    }
+    const lp = new Int32Array(n + 1);
+    for (let j = 0; j < n; j++) lp[j + 1] = lp[j] + lCount[j];
+    const li = new Int32Array(lp[n]);
+    const fill = lp.slice(0, n);
+    for (let k = 0; k < n; k++) for (let q = up[k]; q < up[k + 1]; q++) li[fill[ui[q]]++] = k;
+
+    return new SparseLU(pattern, perm, bp, bi, mapA, lp, li, up, ui);
+  }
+
+  /** Entries stored in L and U together, diagonal included. */
+  get factorNonzeros(): number {
+    return this.li.length + this.ui.length + this.pattern.n;
+  }
+
+  /** True when the last `factor` needed the partial-pivoting fallback. */
+  get usedPivotingFallback(): boolean {
+    return this.fallback !== undefined;
+  }
+
+  /** Numeric factorisation of A given its values in the order of `pattern.rowIdx`. */
+  factor(values: Float64Array): void {
+    const { n } = this.pattern;
+    const { bp, bi, bx, lp, li, lx, up, ui, ux, ud, work: x, mapA } = this;
+    if (values.length !== mapA.length) throw new RangeError(`expected ${mapA.length} values, got ${values.length}`);
+    this.factored = false;
+    this.fallback = undefined;
+    this.values = values;
+    bx.fill(0);
+    for (let p = 0; p < mapA.length; p++) bx[mapA[p]] += values[p];
+
+    for (let k = 0; k < n; k++) {
+      let columnMax = 0;
+      for (let p = bp[k]; p < bp[k + 1]; p++) {
+        const v = bx[p];
+        x[bi[p]] = v;
+        const a = v < 0 ? -v : v;
+        if (a > columnMax) columnMax = a;
+      }
+      for (let q = up[k]; q < up[k + 1]; q++) {
+        const j = ui[q];
+        const ujk = x[j];
+        ux[q] = ujk;
+        x[j] = 0;
+        if (ujk !== 0) for (let r = lp[j]; r < lp[j + 1]; r++) x[li[r]] -= lx[r] * ujk;
+      }
+      const pivot = x[k];
+      x[k] = 0;
+      if (!(Math.abs(pivot) > STATIC_PIVOT_TOLERANCE * columnMax)) {
+        for (let r = lp[k]; r < lp[k + 1]; r++) x[li[r]] = 0;
+        this.fallback = this.pivotingFallback(k);
+        this.factored = true;
+        return;
+      }
+      ud[k] = pivot;
+      for (let r = lp[k]; r < lp[k + 1]; r++) {
+        const i = li[r];
+        lx[r] = x[i] / pivot;
+        x[i] = 0;
+      }
+    }
+    this.factored = true;
+  }
+
+  /** Solves A·x = rhs with the last factorisation. */
+  solve(rhs: Float64Array, out: Float64Array = new Float64Array(this.pattern.n)): Float64Array {
+    if (!this.factored) throw new Error("SparseLU.solve called before factor");
+    if (this.fallback) {
+      out.set(this.fallback.solve(rhs));
+      return out;
+    }
+    const { n } = this.pattern;
+    const { perm, lp, li, lx, up, ui, ux, ud } = this;
+    const y = this.solveWork;
+    for (let k = 0; k < n; k++) y[k] = rhs[perm[k]];
+    for (let k = 0; k < n; k++) {
+      const yk = y[k];
+      if (yk !== 0) for (let r = lp[k]; r < lp[k + 1]; r++) y[li[r]] -= lx[r] * yk;
+    }
+    for (let k = n - 1; k >= 0; k--) {
+      const yk = (y[k] /= ud[k]);
+      if (yk !== 0) for (let q = up[k]; q < up[k + 1]; q++) y[ui[q]] -= ux[q] * yk;
+    }
+    for (let k = 0; k < n; k++) out[perm[k]] = y[k];
+    return out;
+  }
+
+  private pivotingFallback(column: number): PivotingFallback {
+    // Loaded lazily: only matrices the static pivots cannot handle pay for mathjs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const math = require("mathjs") as typeof import("mathjs");
+    const { n, colPtr, rowIdx } = this.pattern;
+    // SparseMatrix is a runtime class on the mathjs namespace that its typings omit.
+    const { SparseMatrix } = math as unknown as { SparseMatrix: { fromJSON(json: object): import("mathjs").Matrix } };
+    const a = SparseMatrix.fromJSON({
+      mathjs: "SparseMatrix",
+      values: Array.from(this.values as Float64Array),
+      index: Array.from(rowIdx),
+      ptr: Array.from(colPtr),
+      size: [n, n],
+    });
+    let lu: ReturnType<typeof math.slu>;
+    try {
+      lu = math.slu(a, 1, 1.0);
+    } catch (e) {
+      throw new SingularMatrixError(
+        `matrix is singular (no usable pivot in column ${this.perm[column]}): ${(e as Error).message}`,
+        column,
+      );
+    }
+    return {
+      solve: (rhs: Float64Array): Float64Array => {
+        const x = math.lusolve(lu, Array.from(rhs)) as unknown as { toArray(): number[][] };
+        const flat = Float64Array.from(x.toArray(), (row) => row[0]);
+        if (!flat.every(Number.isFinite)) throw new SingularMatrixError("matrix is singular", column);
+        return flat;
+      },
+    };
+  }
+}

@@ -1,0 +1,120 @@
+import { expect } from "chai";
+import { SparseLU, type SparsePattern } from "../../oracle/linalg/lu";
+import { SingularMatrixError } from "../../oracle/errors";
+
+/** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function toCsc(dense: number[][]): { pattern: SparsePattern; values: Float64Array } {
+  const n = dense.length;
+  const colPtr = [0];
+  const rowIdx: number[] = [];
+  const values: number[] = [];
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      if (dense[i][j] !== 0) {
+        rowIdx.push(i);
+        values.push(dense[i][j]);
+      }
+    }
+    colPtr.push(rowIdx.length);
+  }
+  return {
+    pattern: { n, colPtr: Int32Array.from(colPtr), rowIdx: Int32Array.from(rowIdx) },
+    values: Float64Array.from(values),
+  };
+}
+
+/** Structurally symmetric random matrix; optionally with zero diagonals that force pivoting. */
+function randomMatrix(n: number, density: number, seed: number, zeroDiagonalEvery = 0): number[][] {
+  const next = rng(seed);
+  const a = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      if (next() < density) {
+        a[i][j] = next() - 0.5;
+        a[j][i] = next() - 0.5;
+      }
+    }
+    a[i][i] = zeroDiagonalEvery > 0 && i % zeroDiagonalEvery === 0 ? 0 : 2 + next();
+  }
+  // Keep zero-diagonal rows non-singular: give them a strong off-diagonal partner.
+  for (let i = 0; i < n; i++) if (a[i][i] === 0) a[i][(i + 1) % n] = a[(i + 1) % n][i] = 5;
+  return a;
+}
+
+function residual(a: number[][], x: Float64Array, b: Float64Array): number {
+  let worst = 0;
+  a.forEach((row, i) => {
+    const ax = row.reduce((s, v, j) => s + v * x[j], 0);
+    worst = Math.max(worst, Math.abs(ax - b[i]));
+  });
+  return worst;
+}
+
+describe("SparseLU", () => {
+  for (const seed of [1, 2, 3]) {
+    it(`solves a diagonally strong random system with static pivots (seed ${seed})`, () => {
+      const a = randomMatrix(80, 0.06, seed);
+      const { pattern, values } = toCsc(a);
+      const lu = SparseLU.analyze(pattern);
+      lu.factor(values);
+      const b = Float64Array.from({ length: 80 }, (_, i) => Math.sin(i + seed));
+      expect(residual(a, lu.solve(b), b)).to.be.below(1e-12);
+      expect(lu.usedPivotingFallback).to.equal(false);
+    });
+  }
+
+  it("falls back to partial pivoting when a diagonal pivot vanishes, and still solves", () => {
+    const a = randomMatrix(40, 0.1, 7, 3);
+    const { pattern, values } = toCsc(a);
+    const lu = SparseLU.analyze(pattern);
+    lu.factor(values);
+    const b = Float64Array.from({ length: 40 }, (_, i) => i - 20);
+    expect(residual(a, lu.solve(b), b)).to.be.below(1e-10);
+    expect(lu.usedPivotingFallback).to.equal(true);
+  });
+
+  it("refactors new values on the same pattern (symbolic analysis reused)", () => {
+    const a = randomMatrix(50, 0.08, 11);
+    const { pattern, values } = toCsc(a);
+    const lu = SparseLU.analyze(pattern);
+    lu.factor(values);
+    const scaled = values.map((v, k) => v * (1 + 0.1 * Math.cos(k)));
+    const a2 = a.map((row) => row.slice());
+    for (let j = 0, k = 0; j < 50; j++) for (let i = 0; i < 50; i++) if (a[i][j] !== 0) a2[i][j] = scaled[k++];
+    lu.factor(scaled);
+    const b = Float64Array.from({ length: 50 }, () => 1);
+    expect(residual(a2, lu.solve(b), b)).to.be.below(1e-12);
+  });
+
+  it("reports a singular matrix with a typed error", () => {
+    const { pattern, values } = toCsc([
+      [1, 2, 0],
+      [2, 4, 0],
+      [0, 0, 1],
+    ]);
+    const lu = SparseLU.analyze(pattern);
+    expect(() => {
+      lu.factor(values);
+      lu.solve(Float64Array.of(1, 1, 1));
+    }).to.throw(SingularMatrixError);
+  });
+
+  it("rejects an ordering that is not a permutation", () => {
+    const { pattern } = toCsc([
+      [1, 0],
+      [0, 1],
+    ]);
+    expect(() => SparseLU.analyze(pattern, Int32Array.of(0, 0))).to.throw(/not a permutation/);
+  });
+});
