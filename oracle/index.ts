@@ -1,0 +1,11 @@
+/**
+ * Public API of the grid core. Pure TypeScript: nothing here (or below) imports Hardhat or ethers.
+ */
+export * from "./errors";
+export { loadCase, parseJsonCase, parseMatpowerCase, validateCase } from "./case/load";
+export type { PowerCase } from "./case/types";
+export { BUS, GEN, BRANCH, BUS_TYPE_PQ, BUS_TYPE_PV, BUS_TYPE_REF, BUS_TYPE_NONE } from "./case/columns";
+export { toInternal, type InternalCase } from "./model/internal";
+export { buildYbus, branchAdmittances, busInjections, type ComplexCsr } from "./network/admittance";
+export { runPowerFlow, DEFAULT_TOLERANCE, type PowerFlowOptions } from "./pf/runpf";
+export type { PowerFlowAlgorithm, PowerFlowResult, BusResult, GenResult, BranchResult } from "./pf/results";
