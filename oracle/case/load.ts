@@ -130,7 +130,10 @@ export function parseJsonCase(text: string, file = "<case>"): PowerCase {
         if (cell === "Inf" || cell === "inf") return Infinity;
         if (cell === "-Inf" || cell === "-inf") return -Infinity;
         if (typeof cell !== "number") {
-          throw new CaseDataError(`${name} row ${r + 1}, column ${c + 1}: non-numeric cell ${JSON.stringify(cell)}`);
+          throw new CaseFormatError(
+            `${name} row ${r + 1}, column ${c + 1}: non-numeric cell ${JSON.stringify(cell)}`,
+            file,
+          );
         }
         return cell;
       });
