@@ -103,7 +103,8 @@ function main(): void {
     return;
   }
   for (const name of opts.cases) {
-    if (!existsSync(join(MATPOWER_DIR, "cases", `${name}.m`))) throw new Error(`no case ${name} in ${MATPOWER_DIR}/cases`);
+    if (!existsSync(join(MATPOWER_DIR, "cases", `${name}.m`)))
+      throw new Error(`no case ${name} in ${MATPOWER_DIR}/cases`);
     // ts-node's register hook is inherited through execArgv, so the child runs this same file.
     const out = execFileSync(
       process.execPath,
