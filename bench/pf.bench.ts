@@ -3,6 +3,8 @@
  *
  *   npm run bench:pf [-- <case> ...] [--runs N] [--tol 1e-10]
  *
+ * Without case names it runs every case in ../shared/matpower/cases, smallest first.
+ *
  * Each case runs in its own child process so its peak memory is its own. In the child the case
  * is loaded once (timed separately), solved once to warm up, then solved `runs` times; the
  * figure is the median wall time of one `runPowerFlow` call, which covers what MATPOWER's
@@ -10,12 +12,11 @@
  * per case. Timings are noisy on shared machines: compare medians, not single runs.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadCase, runPowerFlow } from "../oracle";
 
 const MATPOWER_DIR = resolve(__dirname, "../../shared/matpower");
-const DEFAULT_CASES = ["case9", "case118", "case1354pegase", "case2869pegase", "case9241pegase"];
 /**
  * MATPOWER 8 classic path (`exp.use_legacy_core = 1`), Octave 7.3, NR at tol 1e-10, median of 5
  * in-process runpf calls on a 2-core machine of this kind — from ../shared/README.md.
@@ -51,7 +52,7 @@ function parseOptions(argv: string[]): Options {
     else if (a.startsWith("-")) throw new Error(`unknown option '${a}'`);
     else cases.push(a);
   }
-  return { cases: cases.length > 0 ? cases : DEFAULT_CASES, runs, tolerance, child };
+  return { cases, runs, tolerance, child };
 }
 
 function median(xs: number[]): number {
@@ -90,6 +91,16 @@ function measure(name: string, runs: number, tolerance: number): Record<string, 
   };
 }
 
+/** Every case in the reference set, smallest first (by file size, a proxy for bus count). */
+function allCases(): string[] {
+  const dir = join(MATPOWER_DIR, "cases");
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((f) => f.isFile() && f.name.endsWith(".m"))
+    .map((f) => ({ name: f.name.slice(0, -2), size: statSync(join(dir, f.name)).size }))
+    .sort((a, b) => a.size - b.size)
+    .map((f) => f.name);
+}
+
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 function main(): void {
@@ -102,7 +113,8 @@ function main(): void {
     console.log(JSON.stringify(measure(opts.cases[0], opts.runs, opts.tolerance)));
     return;
   }
-  for (const name of opts.cases) {
+  const cases = opts.cases.length > 0 ? opts.cases : allCases();
+  for (const name of cases) {
     if (!existsSync(join(MATPOWER_DIR, "cases", `${name}.m`)))
       throw new Error(`no case ${name} in ${MATPOWER_DIR}/cases`);
     // ts-node's register hook is inherited through execArgv, so the child runs this same file.

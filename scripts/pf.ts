@@ -2,7 +2,8 @@
  * Power-flow command line:
  *   npm run --silent pf -- <case.m|case.json> [--alg nr|bfs|dc] [--json] [--tol 1e-8]
  *                          [--max-it N] [--enforce-q-lims]
- * Exit status: 0 solved, 1 bad input (one line on stderr), 2 did not converge.
+ * Exit status: 0 solved; 1 bad input or no convergence, with one line on stderr naming the problem
+ * (with --json, a non-converged run also prints {"converged": false, ...} on stdout).
  */
 import { GridError, PowerFlowNotConvergedError, loadCase, runPowerFlow, type PowerFlowResult } from "../oracle";
 import type { PowerFlowAlgorithm, PowerFlowOptions } from "../oracle";
@@ -126,7 +127,7 @@ function main(argv: readonly string[]): number {
         process.stdout.write(`${JSON.stringify({ converged: false, iterations, mismatchPu, error: e.message })}\n`);
       }
       process.stderr.write(`pf: ${e.message}\n`);
-      return 2;
+      return 1;
     }
     if (e instanceof GridError || e instanceof RangeError) {
       process.stderr.write(`pf: ${e.message.split("\n")[0]}\n`);

@@ -76,9 +76,10 @@ describe("pf command line", function () {
     expect(r.stderr.trim().split("\n")).to.have.length(1);
   });
 
-  it("exits 2 with converged: false when the flow does not converge", () => {
+  it("exits 1 with one stderr line (and converged: false with --json) when the flow does not converge", () => {
     const r = pf(good, "--json", "--max-it", "1");
-    expect(r.status).to.equal(2);
+    expect(r.status).to.equal(1);
+    expect(r.stderr.trim().split("\n")).to.have.length(1);
     const out = JSON.parse(r.stdout);
     expect(out.converged).to.equal(false);
     expect(out.iterations).to.equal(1);

@@ -3,6 +3,7 @@
  * MATPOWER's own Newton–Raphson solution (../shared/matpower/ref, tolerance 1e-10).
  */
 import { expect } from "chai";
+import { join } from "node:path";
 import { loadCase, runPowerFlow, type PowerCase, type PowerFlowAlgorithm, type PowerFlowResult } from "../../oracle";
 import {
   casePath,
@@ -152,6 +153,13 @@ describe("power flow parity with MATPOWER", function () {
       }
     });
   }
+
+  it("the shipped cases/wscc9.json is the same system as MATPOWER's case9 and solves to its reference", () => {
+    const shipped = loadCase(join(__dirname, "../../cases/wscc9.json"));
+    const ref = loadReference("case9");
+    expectSameData(shipped, ref);
+    expectMatchesReference(runPowerFlow(shipped, { tolerance: REFERENCE_TOLERANCE }), ref);
+  });
 
   it("the sweep refuses a meshed network and PV buses with a clear error", () => {
     expect(() => runPowerFlow(loadCase(casePath("case9")), { algorithm: "bfs" })).to.throw(/PV.*use --alg nr/);
