@@ -4,7 +4,7 @@
  */
 import { BUS, BUS_TYPE_PQ, BUS_TYPE_REF } from "../case/columns";
 import type { InternalCase } from "../model/internal";
-import type { BranchAdmittances, ComplexCsr } from "../network/admittance";
+import { multiplyComplex, type BranchAdmittances, type ComplexCsr } from "../network/admittance";
 
 export type PowerFlowAlgorithm = "nr" | "bfs" | "dc";
 
@@ -92,16 +92,12 @@ export function acGenResults(
   const sIm = new Float64Array(nb);
   const vRe = Float64Array.from(state.vm, (m, i) => m * Math.cos(state.va[i]));
   const vIm = Float64Array.from(state.vm, (m, i) => m * Math.sin(state.va[i]));
+  const iRe = new Float64Array(nb);
+  const iIm = new Float64Array(nb);
+  multiplyComplex(ybus, vRe, vIm, iRe, iIm);
   for (let i = 0; i < nb; i++) {
-    let ir = 0;
-    let ii = 0;
-    for (let p = ybus.rowPtr[i]; p < ybus.rowPtr[i + 1]; p++) {
-      const k = ybus.col[p];
-      ir += ybus.re[p] * vRe[k] - ybus.im[p] * vIm[k];
-      ii += ybus.re[p] * vIm[k] + ybus.im[p] * vRe[k];
-    }
-    sRe[i] = (vRe[i] * ir + vIm[i] * ii) * ic.baseMVA;
-    sIm[i] = (vIm[i] * ir - vRe[i] * ii) * ic.baseMVA;
+    sRe[i] = (vRe[i] * iRe[i] + vIm[i] * iIm[i]) * ic.baseMVA;
+    sIm[i] = (vIm[i] * iRe[i] - vRe[i] * iIm[i]) * ic.baseMVA;
   }
   const unitsAt: number[][] = Array.from({ length: nb }, () => []);
   for (let k = 0; k < g.count; k++) if (busType[g.bus[k]] !== BUS_TYPE_PQ) unitsAt[g.bus[k]].push(k);

@@ -2,7 +2,7 @@
  * What every AC power-flow solver takes and returns. Solvers see matrices, index vectors and
  * injections, never the case (MATPOWER's newtonpf signature).
  */
-import type { ComplexCsr } from "../network/admittance";
+import { multiplyComplex, type ComplexCsr } from "../network/admittance";
 
 export interface AcSolverInput {
   readonly ybus: ComplexCsr;
@@ -51,18 +51,11 @@ export function maxMismatch(
   layout?: MismatchLayout,
 ): number {
   const { ybus, sbusRe, sbusIm } = input;
-  const { rowPtr, col, re, im } = ybus;
+  multiplyComplex(ybus, vRe, vIm, iRe, iIm);
   let worst = 0;
   for (let i = 0; i < ybus.n; i++) {
-    let sr = 0;
-    let si = 0;
-    for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
-      const k = col[p];
-      sr += re[p] * vRe[k] - im[p] * vIm[k];
-      si += re[p] * vIm[k] + im[p] * vRe[k];
-    }
-    iRe[i] = sr;
-    iIm[i] = si;
+    const sr = iRe[i];
+    const si = iIm[i];
     if (isRef[i]) continue;
     // NaN compares false, so a diverged iterate makes `worst` NaN rather than hiding it.
     const dp = vRe[i] * sr + vIm[i] * si - sbusRe[i];

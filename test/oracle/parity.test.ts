@@ -36,46 +36,22 @@ const VA_TOLERANCE = 1e-5; // degrees
 const FLOW_TOLERANCE = 1e-4; // MW, MVAr
 const BALANCE_TOLERANCE = 1e-6; // MW, MVAr
 
+function expectWithin(label: string, ours: readonly number[], theirs: readonly number[], tolerance: number): void {
+  expect(maxAbsDiff(ours, theirs), label).to.be.at.most(tolerance);
+}
+
+const pick = <T, K extends keyof T>(rows: readonly T[], key: K): T[K][] => rows.map((row) => row[key]);
+
 function expectMatchesReference(r: PowerFlowResult, ref: MatpowerReference): void {
   const s = ref.solution;
-  expect(
-    maxAbsDiff(
-      r.buses.map((b) => b.vm),
-      s.Vm,
-    ),
-    "|ΔVm| p.u.",
-  ).to.be.at.most(VM_TOLERANCE);
-  expect(
-    maxAbsDiff(
-      r.buses.map((b) => b.va),
-      s.Va,
-    ),
-    "|ΔVa| degrees",
-  ).to.be.at.most(VA_TOLERANCE);
-  expect(
-    maxAbsDiff(
-      r.gens.map((g) => g.pg),
-      s.Pg,
-    ),
-    "|ΔPg| MW",
-  ).to.be.at.most(FLOW_TOLERANCE);
-  expect(
-    maxAbsDiff(
-      r.gens.map((g) => g.qg),
-      s.Qg,
-    ),
-    "|ΔQg| MVAr",
-  ).to.be.at.most(FLOW_TOLERANCE);
-  for (const key of ["pf", "qf", "pt", "qt"] as const) {
-    const theirs = s[key.toUpperCase() as "PF" | "QF" | "PT" | "QT"];
-    expect(
-      maxAbsDiff(
-        r.branches.map((b) => b[key]),
-        theirs,
-      ),
-      `|Δ${key}|`,
-    ).to.be.at.most(FLOW_TOLERANCE);
-  }
+  expectWithin("|ΔVm| p.u.", pick(r.buses, "vm"), s.Vm, VM_TOLERANCE);
+  expectWithin("|ΔVa| degrees", pick(r.buses, "va"), s.Va, VA_TOLERANCE);
+  expectWithin("|ΔPg| MW", pick(r.gens, "pg"), s.Pg, FLOW_TOLERANCE);
+  expectWithin("|ΔQg| MVAr", pick(r.gens, "qg"), s.Qg, FLOW_TOLERANCE);
+  expectWithin("|ΔPf| MW", pick(r.branches, "pf"), s.PF, FLOW_TOLERANCE);
+  expectWithin("|ΔQf| MVAr", pick(r.branches, "qf"), s.QF, FLOW_TOLERANCE);
+  expectWithin("|ΔPt| MW", pick(r.branches, "pt"), s.PT, FLOW_TOLERANCE);
+  expectWithin("|ΔQt| MVAr", pick(r.branches, "qt"), s.QT, FLOW_TOLERANCE);
 }
 
 function expectSameData(c: PowerCase, ref: MatpowerReference): void {
