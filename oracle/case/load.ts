@@ -32,6 +32,8 @@ export function loadCase(path: string): PowerCase {
   } catch (e) {
     throw new CaseFormatError(`cannot read case file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, path);
   }
+  // A UTF-8 byte-order mark (left by some Windows editors) is not part of the text.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const ext = extname(path).toLowerCase();
   if (ext === ".m") return parseMatpowerCase(text, path);
   if (ext === ".json") return parseJsonCase(text, path);

@@ -65,6 +65,8 @@ function isIdentPart(c: number): boolean {
   return isIdentStart(c) || isDigit(c);
 }
 
+const NUMBER = /(\d+(?:\.(?![*/\\^'])\d*)?|\.\d+)([eE][+-]?\d+)?/y;
+
 function tokenize(src: string, file: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
@@ -113,7 +115,9 @@ function tokenize(src: string, file: string): Token[] {
       continue;
     }
     if (isDigit(c) || (c === 46 && i + 1 < n && isDigit(src.charCodeAt(i + 1)))) {
-      const m = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(src.slice(i, i + 64));
+      // A '.' before an operator belongs to it: `1./x` is 1 ./ x (not 1. / x).
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(src);
       if (!m) throw new CaseFormatError(`malformed number`, file, line);
       push("num", m[0], Number(m[0]));
       i += m[0].length;
@@ -184,6 +188,9 @@ function scalar(x: number): MatrixValue {
   return matrix(1, 1, [x]);
 }
 
+/** One dimension of an index list: the index values (1-based) or ':' for all. */
+type IndexArg = MatrixValue | ":";
+
 /** What `end` means inside the index list being parsed. */
 interface EndContext {
   target: MatrixValue;
@@ -215,6 +222,8 @@ class Interpreter {
   /** > 0 while parsing directly inside [ ] or { }, where whitespace separates elements. */
   private inMatrix = 0;
   private endContext: EndContext | undefined;
+  /** Name the matrix literal about to be parsed is assigned to, for error messages. */
+  private literalTarget: string | undefined;
   readonly variables = new Map<string, Value>();
   functionName: string | undefined;
   outputName: string | undefined;
@@ -272,8 +281,10 @@ class Interpreter {
       return;
     }
     if (t.kind === "id" && t.text === "return") {
+      // Nothing after `return` runs: skip to the end so dead code cannot change the data.
       this.pos++;
       this.endStatement();
+      this.pos = this.tokens.length - 1;
       return;
     }
     if (t.kind === "id" && UNSUPPORTED_KEYWORDS.has(t.text)) {
@@ -284,10 +295,28 @@ class Interpreter {
       return;
     }
     if (t.kind === "id") {
+      if (!this.statementHasAssignment()) {
+        this.fail(`unsupported statement '${t.text}': only assignments can follow the case data (no function calls)`);
+      }
       this.assignment();
       return;
     }
     this.fail(`unsupported statement starting with ${this.describe(t)}`);
+  }
+
+  /** Whether the statement starting here has an '=' outside brackets (else it is a call like `disp(x)`). */
+  private statementHasAssignment(): boolean {
+    let depth = 0;
+    for (let k = this.pos; k < this.tokens.length; k++) {
+      const t = this.tokens[k];
+      if (t.kind === "eof" || (t.kind === "nl" && depth === 0)) return false;
+      if (t.kind !== "op") continue;
+      if (t.text === "(" || t.text === "[" || t.text === "{") depth++;
+      else if (t.text === ")" || t.text === "]" || t.text === "}") depth = Math.max(0, depth - 1);
+      else if (depth === 0 && (t.text === ";" || t.text === ",")) return false;
+      else if (depth === 0 && t.text === "=") return true;
+    }
+    return false;
   }
 
   private functionHeader(): void {
@@ -321,6 +350,12 @@ class Interpreter {
     const names: string[] = [];
     while (!this.isOp("]")) {
       if (this.isOp(",")) {
+        this.pos++;
+        continue;
+      }
+      if (this.isOp("~")) {
+        // `[~, PV] = idx_bus;` ignores an output.
+        names.push("~");
         this.pos++;
         continue;
       }
@@ -358,7 +393,7 @@ class Interpreter {
       path.push(this.tok.text);
       this.pos++;
     }
-    let index: (number[] | ":")[] | undefined;
+    let index: IndexArg[] | undefined;
     if (this.isOp("(")) {
       const target = this.lookupPath(path, nameTok, true);
       if (target !== undefined && target.kind !== "matrix") this.fail(`'${path.join(".")}' is not a numeric matrix`);
@@ -366,6 +401,7 @@ class Interpreter {
     }
     if (!this.isOp("=")) this.fail(`expected '=' after '${path.join(".")}', found ${this.describe(this.tok)}`);
     this.pos++;
+    if (index === undefined && this.isOp("[")) this.literalTarget = path.join(".");
     const value = this.expression();
     if (index === undefined) {
       this.assignPath(path, value, nameTok);
@@ -411,10 +447,10 @@ class Interpreter {
   }
 
   /** Parses `(i, j)` after a matrix name; returns 1-based index lists or ':' per dimension. */
-  private indexArguments(target: MatrixValue): (number[] | ":")[] {
+  private indexArguments(target: MatrixValue): IndexArg[] {
     const open = this.expectOp("(");
     const count = this.countArguments();
-    const args: (number[] | ":")[] = [];
+    const args: IndexArg[] = [];
     const savedMatrix = this.inMatrix;
     const savedEnd = this.endContext;
     this.inMatrix = 0;
@@ -431,7 +467,7 @@ class Interpreter {
       for (const x of v.data) {
         if (!Number.isInteger(x) || x < 1) this.fail(`index ${x} is not a positive integer`, open);
       }
-      args.push(v.data);
+      args.push(v);
     }
     this.pos++;
     this.inMatrix = savedMatrix;
@@ -456,12 +492,12 @@ class Interpreter {
     return count;
   }
 
-  private resolveIndex(arg: number[] | ":", extent: number): number[] {
-    if (arg !== ":") return arg.map((x) => x - 1);
+  private resolveIndex(arg: IndexArg, extent: number): number[] {
+    if (arg !== ":") return arg.data.map((x) => x - 1);
     return Array.from({ length: extent }, (_, k) => k);
   }
 
-  private readIndexed(m: MatrixValue, args: (number[] | ":")[], at: Token): MatrixValue {
+  private readIndexed(m: MatrixValue, args: IndexArg[], at: Token): MatrixValue {
     if (args.length === 1) {
       const idx = this.resolveIndex(args[0], m.rows * m.cols);
       const data = idx.map((k) => {
@@ -469,7 +505,14 @@ class Interpreter {
         // Linear indexing is column-major in MATLAB.
         return m.data[(k % m.rows) * m.cols + Math.floor(k / m.rows)];
       });
-      return m.rows === 1 ? matrix(1, data.length, data) : matrix(data.length, 1, data);
+      // MATLAB's shape rule: x(:) is a column; a vector indexed by a vector keeps its own
+      // orientation; anything else takes the shape of the index.
+      if (args[0] === ":") return matrix(data.length, 1, data);
+      const isVector = (m.rows === 1) !== (m.cols === 1);
+      const index = args[0];
+      const indexIsVector = index.rows === 1 || index.cols === 1;
+      if (isVector && indexIsVector) return m.rows === 1 ? matrix(1, data.length, data) : matrix(data.length, 1, data);
+      return matrix(index.rows, index.cols, data);
     }
     const rows = this.resolveIndex(args[0], m.rows);
     const cols = this.resolveIndex(args[1], m.cols);
@@ -484,7 +527,7 @@ class Interpreter {
     return matrix(rows.length, cols.length, data);
   }
 
-  private assignIndexed(target: MatrixValue, args: (number[] | ":")[], value: MatrixValue, at: Token): MatrixValue {
+  private assignIndexed(target: MatrixValue, args: IndexArg[], value: MatrixValue, at: Token): MatrixValue {
     if (args.length === 1) this.fail("linear-index assignment is not supported", at);
     const rows = this.resolveIndex(args[0], target.rows);
     const cols = this.resolveIndex(args[1], target.cols);
@@ -521,7 +564,8 @@ class Interpreter {
   private range(): Value {
     const startTok = this.tok;
     const first = this.additive();
-    if (!this.isOp(":") || (this.inMatrix > 0 && this.tok.space && !this.peek().space)) return first;
+    // Unlike + and -, ':' is never unary, so `[1 :3]` is the range 1:3 even inside brackets.
+    if (!this.isOp(":")) return first;
     this.pos++;
     const second = this.additive();
     let step = 1;
@@ -533,9 +577,13 @@ class Interpreter {
     }
     const a = this.toScalar(first, startTok);
     const b = this.toScalar(stop, startTok);
+    if (![a, step, b].every(Number.isFinite)) this.fail("a range needs finite start, step and stop", startTok);
     if (step === 0) return matrix(1, 0, []);
+    // Elements are a + k*step, as in Octave (not a running sum, which drifts: 0:0.1:1 would end
+    // at 0.9999999999999999), and none passes the stop value.
+    const count = Math.floor((b - a) / step + 1e-10) + 1;
     const data: number[] = [];
-    for (let x = a; step > 0 ? x <= b + 1e-10 : x >= b - 1e-10; x += step) data.push(x);
+    for (let k = 0; k < count; k++) data.push(step > 0 ? Math.min(a + k * step, b) : Math.max(a + k * step, b));
     return matrix(1, data.length, data);
   }
 
@@ -726,9 +774,13 @@ class Interpreter {
   }
 
   private matrixLiteral(): MatrixValue {
+    const name = this.literalTarget;
+    this.literalTarget = undefined;
     const open = this.expectOp("[");
     this.inMatrix++;
     const rows: MatrixValue[][] = [[]];
+    /** First token of each row, to report a bad row at its own line. */
+    const rowStarts: Token[] = [];
     for (;;) {
       const t = this.tok;
       if (this.isOp("]")) {
@@ -745,43 +797,44 @@ class Interpreter {
         this.pos++;
         continue;
       }
+      if (rows[rows.length - 1].length === 0) rowStarts.push(t);
       const v = this.expression();
       if (v.kind !== "matrix")
-        this.fail(`non-numeric cell ${v.kind === "string" ? `'${v.value}'` : ""} in a matrix`, t);
+        this.fail(`non-numeric cell ${v.kind === "string" ? `'${v.value}'` : `(a ${v.kind})`} in a matrix`, t);
       rows[rows.length - 1].push(v);
     }
     this.inMatrix--;
     if (rows[rows.length - 1].length === 0) rows.pop();
-    return this.concatenate(rows, open);
+    return this.concatenate(rows, rowStarts, name ?? "matrix");
   }
 
-  private concatenate(rows: MatrixValue[][], open: Token): MatrixValue {
-    const blocks = rows.map((row) => {
-      const height = row[0].rows;
+  private concatenate(rows: MatrixValue[][], rowStarts: Token[], name: string): MatrixValue {
+    const blocks = rows.map((row, k) => {
+      // Empty blocks ([]) take no part in concatenation: [[] 1 2] is [1 2].
+      const parts = row.filter((b) => b.rows * b.cols > 0);
+      const height = parts.length > 0 ? parts[0].rows : 0;
       let width = 0;
-      for (const b of row) {
-        if (b.rows * b.cols === 0) continue;
-        if (b.rows !== height) this.fail("horizontal concatenation of blocks with different heights", open);
+      for (const b of parts) {
+        if (b.rows !== height) this.fail("horizontal concatenation of blocks with different heights", rowStarts[k]);
         width += b.cols;
       }
       const data = new Array<number>(height * width);
       let offset = 0;
-      for (const b of row) {
+      for (const b of parts) {
         for (let r = 0; r < b.rows; r++)
           for (let c = 0; c < b.cols; c++) data[r * width + offset + c] = b.data[r * b.cols + c];
         offset += b.cols;
       }
       return matrix(height, width, data);
     });
-    const nonEmpty = blocks.filter((b) => b.rows * b.cols > 0);
+    const nonEmpty = blocks.map((b, k) => ({ b, start: rowStarts[k] })).filter(({ b }) => b.rows * b.cols > 0);
     if (nonEmpty.length === 0) return matrix(0, 0, []);
-    const width = nonEmpty[0].cols;
+    const width = nonEmpty[0].b.cols;
     let rowCount = 0;
     const data: number[] = [];
-    for (let k = 0; k < nonEmpty.length; k++) {
-      const b = nonEmpty[k];
+    for (const { b, start } of nonEmpty) {
       if (b.cols !== width) {
-        this.fail(`matrix row ${rowCount + 1} has ${b.cols} columns but the rows above have ${width}`, open);
+        this.fail(`${name} row ${rowCount + 1} has ${b.cols} columns but the rows above have ${width}`, start);
       }
       rowCount += b.rows;
       for (const x of b.data) data.push(x);

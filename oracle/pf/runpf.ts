@@ -319,7 +319,7 @@ function dcResult(ic: InternalCase): PowerFlowResult {
       to: row[BRANCH.T_BUS],
       pf: pf[l],
       qf: 0,
-      pt: -pf[l],
+      pt: 0 - pf[l], // not -pf[l]: an out-of-service branch would report -0
       qt: 0,
     })),
     losses: { p: 0, q: 0 },
