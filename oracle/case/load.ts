@@ -16,6 +16,7 @@ import {
   GEN_MIN_COLUMNS,
 } from "./columns";
 import { runMatlabProgram, type Value } from "./matlab";
+import { parseOperation } from "./operation";
 import type { PowerCase } from "./types";
 
 const MATRICES = [
@@ -95,7 +96,7 @@ export function parseMatpowerCase(source: string, file = "<case>"): PowerCase {
 }
 
 /**
- * Parses a case as JSON: `{ "name"?, "baseMVA", "bus", "gen", "branch", "gencost"?, "bus_name"? }`
+ * Parses a case as JSON: `{ "name"?, "baseMVA", "bus", "gen", "branch", "gencost"?, "bus_name"?, "operation"? }`
  * with the same matrices (arrays of rows) and units as the MATPOWER format.
  */
 export function parseJsonCase(text: string, file = "<case>"): PowerCase {
@@ -145,7 +146,7 @@ export function parseJsonCase(text: string, file = "<case>"): PowerCase {
   if (busNames !== undefined && (!Array.isArray(busNames) || busNames.some((x) => typeof x !== "string"))) {
     throw new CaseFormatError("bus_name must be an array of strings", file);
   }
-  return validateCase(
+  const c = validateCase(
     {
       name: typeof obj.name === "string" ? obj.name : basename(file, extname(file)),
       baseMVA: obj.baseMVA,
@@ -157,6 +158,7 @@ export function parseJsonCase(text: string, file = "<case>"): PowerCase {
     },
     file,
   );
+  return obj.operation === undefined ? c : { ...c, operation: parseOperation(obj.operation, c, file) };
 }
 
 /**

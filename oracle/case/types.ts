@@ -1,3 +1,5 @@
+import type { OperationData } from "./operation";
+
 /**
  * A power-flow case as the user wrote it: MATPOWER case format version 2, external bus
  * numbers, rows in file order. Units are MATPOWER's: MW, MVAr, p.u., degrees, MVA.
@@ -17,4 +19,6 @@ export interface PowerCase {
   readonly gencost?: readonly (readonly number[])[];
   /** Optional bus names, one per bus row. */
   readonly busNames?: readonly string[];
+  /** Operating limits and redispatch offers (JSON `"operation"`); not used by the power flow. */
+  readonly operation?: OperationData;
 }
