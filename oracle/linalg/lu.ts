@@ -28,6 +28,8 @@ const STATIC_PIVOT_TOLERANCE = 1e-10;
 
 interface PivotingFallback {
   solve(rhs: Float64Array): Float64Array;
+  /** Solves Aᵀ·x = rhs; the first call factorises Aᵀ. */
+  solveTransposed(rhs: Float64Array): Float64Array;
 }
 
 export class SparseLU {
@@ -226,6 +228,35 @@ export class SparseLU {
     return out;
   }
 
+  /**
+   * Solves Aᵀ·x = rhs with the last factorisation, without refactorising: with B = P·A·Pᵀ = L·U,
+   * Aᵀ = Pᵀ·Uᵀ·Lᵀ·P, so Uᵀ (lower triangular, rows = the stored columns of U) is solved forward
+   * and Lᵀ (unit upper, rows = the stored columns of L) backward on the permuted vector.
+   */
+  solveTransposed(rhs: Float64Array, out: Float64Array = new Float64Array(this.pattern.n)): Float64Array {
+    if (!this.factored) throw new Error("SparseLU.solveTransposed called before factor");
+    if (this.fallback) {
+      out.set(this.fallback.solveTransposed(rhs));
+      return out;
+    }
+    const { n } = this.pattern;
+    const { perm, lp, li, lx, up, ui, ux, ud } = this;
+    const y = this.solveWork;
+    for (let k = 0; k < n; k++) y[k] = rhs[perm[k]];
+    for (let k = 0; k < n; k++) {
+      let s = y[k];
+      for (let q = up[k]; q < up[k + 1]; q++) s -= ux[q] * y[ui[q]];
+      y[k] = s / ud[k];
+    }
+    for (let k = n - 1; k >= 0; k--) {
+      let s = y[k];
+      for (let r = lp[k]; r < lp[k + 1]; r++) s -= lx[r] * y[li[r]];
+      y[k] = s;
+    }
+    for (let k = 0; k < n; k++) out[perm[k]] = y[k];
+    return out;
+  }
+
   private pivotingFallback(column: number): PivotingFallback {
     // Loaded lazily: only matrices the static pivots cannot handle pay for mathjs.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -249,13 +280,49 @@ export class SparseLU {
         column,
       );
     }
+    const solveWith = (factors: ReturnType<typeof math.slu>, rhs: Float64Array): Float64Array => {
+      const x = math.lusolve(factors, Array.from(rhs)) as unknown as { toArray(): number[][] };
+      const flat = Float64Array.from(x.toArray(), (row) => row[0]);
+      if (!flat.every(Number.isFinite)) throw new SingularMatrixError("matrix is singular", column);
+      return flat;
+    };
+    // Aᵀ is built from a copy of the values taken now, so it matches A even if the caller
+    // refills its array before the first transposed solve.
+    const valuesNow = Float64Array.from(this.values as Float64Array);
+    let luT: ReturnType<typeof math.slu> | undefined;
+    const transposedFactors = (): ReturnType<typeof math.slu> => {
+      if (luT) return luT;
+      // The CSC arrays of Aᵀ are the CSR arrays of A.
+      const ptr = new Int32Array(n + 1);
+      for (let p = 0; p < rowIdx.length; p++) ptr[rowIdx[p] + 1]++;
+      for (let i = 0; i < n; i++) ptr[i + 1] += ptr[i];
+      const next = ptr.slice(0, n);
+      const index = new Array<number>(rowIdx.length);
+      const vals = new Array<number>(rowIdx.length);
+      for (let j = 0; j < n; j++) {
+        for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+          const q = next[rowIdx[p]]++;
+          index[q] = j;
+          vals[q] = valuesNow[p];
+        }
+      }
+      const at = SparseMatrix.fromJSON({
+        mathjs: "SparseMatrix",
+        values: vals,
+        index,
+        ptr: Array.from(ptr),
+        size: [n, n],
+      });
+      try {
+        luT = math.slu(at, 1, 1.0);
+      } catch (e) {
+        throw new SingularMatrixError(`matrix is singular (transposed factorisation): ${(e as Error).message}`, column);
+      }
+      return luT;
+    };
     return {
-      solve: (rhs: Float64Array): Float64Array => {
-        const x = math.lusolve(lu, Array.from(rhs)) as unknown as { toArray(): number[][] };
-        const flat = Float64Array.from(x.toArray(), (row) => row[0]);
-        if (!flat.every(Number.isFinite)) throw new SingularMatrixError("matrix is singular", column);
-        return flat;
-      },
+      solve: (rhs: Float64Array): Float64Array => solveWith(lu, rhs),
+      solveTransposed: (rhs: Float64Array): Float64Array => solveWith(transposedFactors(), rhs),
     };
   }
 }

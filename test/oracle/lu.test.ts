@@ -118,3 +118,78 @@ describe("SparseLU", () => {
     expect(() => SparseLU.analyze(pattern, Int32Array.of(0, 0))).to.throw(/not a permutation/);
   });
 });
+
+/** max |Aᵀx − b|. */
+function transposedResidual(a: number[][], x: Float64Array, b: Float64Array): number {
+  let worst = 0;
+  for (let j = 0; j < a.length; j++) {
+    const atx = a.reduce((s, row, i) => s + row[j] * x[i], 0);
+    worst = Math.max(worst, Math.abs(atx - b[j]));
+  }
+  return worst;
+}
+
+/** A structurally symmetric matrix with clearly unsymmetric values (so A and Aᵀ differ). */
+function unsymmetric(a: number[][]): number[][] {
+  return a.map((row, i) => row.map((v, j) => (j > i && v !== 0 ? v + 1.5 : v)));
+}
+
+describe("SparseLU.solveTransposed", () => {
+  for (const seed of [4, 5]) {
+    it(`solves Aᵀx = b with the static-pivot factors, no refactorisation (seed ${seed})`, () => {
+      const a = unsymmetric(randomMatrix(90, 0.05, seed));
+      const { pattern, values } = toCsc(a);
+      const lu = SparseLU.analyze(pattern);
+      lu.factor(values);
+      expect(lu.usedPivotingFallback).to.equal(false);
+      const b = Float64Array.from({ length: 90 }, (_, i) => Math.cos(3 * i + seed));
+      const x = lu.solveTransposed(b);
+      expect(transposedResidual(a, x, b)).to.be.below(1e-12);
+      // The transposed solution really differs from the plain one (the test would notice a mix-up).
+      expect(residual(a, x, b)).to.be.above(1e-3);
+      // A caller-supplied output array is filled and returned; the factors stay usable for A.
+      const out = new Float64Array(90);
+      expect(lu.solveTransposed(b, out)).to.equal(out);
+      expect(Array.from(out)).to.deep.equal(Array.from(x));
+      expect(residual(a, lu.solve(b), b)).to.be.below(1e-12);
+    });
+  }
+
+  it("works with a user-given ordering and a sparse right-hand side", () => {
+    const a = unsymmetric(randomMatrix(30, 0.15, 9));
+    const { pattern, values } = toCsc(a);
+    const order = Int32Array.from({ length: 30 }, (_, k) => (k * 7) % 30);
+    const lu = SparseLU.analyze(pattern, order);
+    lu.factor(values);
+    const b = new Float64Array(30);
+    b[13] = 1;
+    b[2] = -2;
+    expect(transposedResidual(a, lu.solveTransposed(b), b)).to.be.below(1e-12);
+  });
+
+  it("solves Aᵀx = b when the partial-pivoting fallback is active", () => {
+    const a = unsymmetric(randomMatrix(40, 0.1, 8, 3));
+    const { pattern, values } = toCsc(a);
+    const lu = SparseLU.analyze(pattern);
+    lu.factor(values);
+    expect(lu.usedPivotingFallback).to.equal(true);
+    // The caller refilling its value array after factor must not change the factorised matrix.
+    values.fill(1);
+    const b = Float64Array.from({ length: 40 }, (_, i) => (i % 5) - 2);
+    const x = lu.solveTransposed(b);
+    expect(transposedResidual(a, x, b)).to.be.below(1e-10);
+    expect(residual(a, x, b)).to.be.above(1e-3);
+    const out = new Float64Array(40);
+    expect(lu.solveTransposed(b, out)).to.equal(out);
+    expect(transposedResidual(a, out, b)).to.be.below(1e-10);
+    expect(residual(a, lu.solve(b), b)).to.be.below(1e-10);
+  });
+
+  it("refuses to solve before factor", () => {
+    const { pattern } = toCsc([
+      [2, 1],
+      [0, 3],
+    ]);
+    expect(() => SparseLU.analyze(pattern).solveTransposed(Float64Array.of(1, 1))).to.throw(/before factor/);
+  });
+});

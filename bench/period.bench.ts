@@ -1,0 +1,78 @@
+/**
+ * One full market period (forecasts → AC load flow → limit checks → sensitivities → LP
+ * redispatch iterated with AC load flows → nodal prices → offers), timed end to end.
+ *
+ *   npm run bench:period [-- --runs N]
+ *
+ * Cases: cases/seed34.json (the paper's microgrid, Table I congestion) and, when
+ * ../shared/matpower is present, case2869pegase with its 20 most loaded lines limited to 90 %
+ * of their flow and every unit redispatchable at its gencost marginal price. Prints one JSON
+ * line per case: median and min of `runs` periods after a warm-up, rounds, LP size.
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { loadCase, runPowerFlow, type PowerCase } from "../oracle";
+import { defaultOperation } from "../oracle/market/defaults";
+import { runPeriod } from "../oracle/period";
+
+const ROOT = resolve(__dirname, "..");
+const MATPOWER_CASES = resolve(ROOT, "../shared/matpower/cases");
+
+function parseRuns(argv: string[]): number {
+  const i = argv.indexOf("--runs");
+  if (i < 0) return 15;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--runs needs a positive integer, got '${argv[i + 1]}'`);
+  return n;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round = (x: number): number => Math.round(x * 100) / 100;
+
+async function measure(label: string, c: PowerCase, runs: number): Promise<void> {
+  const first = await runPeriod(c, { periodStart: 0 }); // warm-up: JIT and the HiGHS runtime
+  const times: number[] = [];
+  for (let k = 0; k < runs; k++) {
+    const t = performance.now();
+    await runPeriod(c, { periodStart: 0 });
+    times.push(performance.now() - t);
+  }
+  const rd = first.redispatch;
+  console.log(
+    JSON.stringify({
+      case: label,
+      buses: c.bus.length,
+      redispatchUnits: c.operation?.units.length,
+      violationsBefore: first.violations.lines.length,
+      violationsAfter: rd.violations.lines.length,
+      status: rd.status,
+      rounds: rd.rounds,
+      offers: first.offers.length,
+      runs,
+      medianMs: round(median(times)),
+      minMs: round(Math.min(...times)),
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const runs = parseRuns(process.argv.slice(2));
+  await measure("seed34", loadCase(join(ROOT, "cases/seed34.json")), runs);
+  const pegase = join(MATPOWER_CASES, "case2869pegase.m");
+  if (!existsSync(pegase)) {
+    console.log(`bench:period: ${pegase} not found; case2869pegase skipped`);
+    return;
+  }
+  const c = loadCase(pegase);
+  const operation = defaultOperation(c, runPowerFlow(c), { congestedLines: 20, limitFraction: 0.9 });
+  await measure("case2869pegase (20 lines at 90 %)", { ...c, operation }, Math.max(3, Math.ceil(runs / 3)));
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,219 @@
+/**
+ * One market period of the power quality centre:
+ *   npm run --silent period -- <case.json> [--json] [--forecast BUS=MW ...] [--demand-scale X]
+ *                              [--start UNIX_SECONDS] [--sensitivity ac|dc]
+ * Prints the load flow, the violations (the paper's Table I), the sensitivity matrix, the
+ * least-cost redispatch and its post-redispatch load flow, nodal prices and the offers.
+ * Exit status: 0 done; 1 bad input, no convergence or limits that cannot be met (one stderr line).
+ */
+import { GridError, loadCase } from "../oracle";
+import { runPeriod, type Forecasts, type PeriodResult } from "../oracle/period";
+import type { RedispatchOptions } from "../oracle/market/redispatch";
+
+const USAGE =
+  "usage: npm run --silent period -- <case.json> [--json] [--forecast BUS=MW ...] [--demand-scale X] [--start UNIX_SECONDS] [--sensitivity ac|dc]";
+
+class UsageError extends Error {}
+
+interface Args {
+  readonly casePath: string;
+  readonly json: boolean;
+  readonly forecasts: Forecasts;
+  readonly options: RedispatchOptions;
+}
+
+export function parseArgs(argv: readonly string[]): Args | "help" {
+  let casePath: string | undefined;
+  let json = false;
+  const generation: Record<string, number> = {};
+  let demandScale: number | undefined;
+  let periodStart: number | undefined;
+  let sensitivity: "ac" | "dc" = "ac";
+  const value = (i: number, flag: string): string => {
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    switch (arg) {
+      case "-h":
+      case "--help":
+        return "help";
+      case "--json":
+        json = true;
+        break;
+      case "--forecast": {
+        const v = value(i++, arg);
+        const m = /^(\d+)=([0-9.eE+-]+)$/.exec(v);
+        const mw = m ? Number(m[2]) : NaN;
+        if (!m || !Number.isFinite(mw) || mw < 0)
+          throw new UsageError(`--forecast must be BUS=MW with MW ≥ 0, got '${v}'`);
+        generation[m[1]] = mw;
+        break;
+      }
+      case "--demand-scale": {
+        const v = value(i++, arg);
+        demandScale = Number(v);
+        if (!Number.isFinite(demandScale) || demandScale < 0)
+          throw new UsageError(`--demand-scale must be a number ≥ 0, got '${v}'`);
+        break;
+      }
+      case "--start": {
+        const v = value(i++, arg);
+        periodStart = Number(v);
+        if (!Number.isInteger(periodStart) || periodStart < 0)
+          throw new UsageError(`--start must be Unix seconds, got '${v}'`);
+        break;
+      }
+      case "--sensitivity": {
+        const v = value(i++, arg);
+        if (v !== "ac" && v !== "dc") throw new UsageError(`--sensitivity must be ac or dc, got '${v}'`);
+        sensitivity = v;
+        break;
+      }
+      default:
+        if (arg.startsWith("-")) throw new UsageError(`unknown option '${arg}'`);
+        if (casePath !== undefined) throw new UsageError(`more than one case file given ('${casePath}', '${arg}')`);
+        casePath = arg;
+    }
+  }
+  if (casePath === undefined) throw new UsageError("no case file given");
+  return { casePath, json, forecasts: { generation, demandScale, periodStart }, options: { sensitivity } };
+}
+
+/** The period without bulky per-bus load-flow tables: what the chain side and operators read. */
+export function periodSummary(r: PeriodResult): object {
+  const flowSummary = (f: PeriodResult["loadFlow"]): object => ({
+    converged: f.converged,
+    iterations: f.iterations,
+    mismatch: f.mismatch,
+    losses: f.losses,
+    generation: f.gens,
+  });
+  const rd = r.redispatch;
+  return {
+    period: r.period,
+    loadFlow: flowSummary(r.loadFlow),
+    violations: r.violations,
+    sensitivities: r.sensitivities,
+    redispatch: {
+      status: rd.status,
+      rounds: rd.rounds,
+      adjustments: rd.adjustments,
+      costPerHour: rd.costPerHour,
+      bindingLines: rd.bindingLines,
+      unmet: rd.unmet,
+      energyPrice: rd.energyPrice,
+      loadFlow: flowSummary(rd.loadFlow),
+      violations: rd.violations,
+    },
+    prices: r.prices,
+    offers: r.offers,
+  };
+}
+
+const f = (x: number, digits = 4, width = 10): string => x.toFixed(digits).padStart(width);
+
+export function formatPeriod(caseName: string, r: PeriodResult): string {
+  const out: string[] = [];
+  const iso = (s: number): string => new Date(s * 1000).toISOString().replace(".000Z", "Z");
+  out.push(`${caseName}: period ${iso(r.period.start)} – ${iso(r.period.end)} (${r.period.minutes} min)`);
+  out.push(`load flow: converged in ${r.loadFlow.iterations} iterations, losses ${r.loadFlow.losses.p.toFixed(4)} MW`);
+  out.push("", "Out-of-limit lines (mean active flow, signed from → to)", "    line     P (MW)  limit (MW)  deviation");
+  const active = r.violations.lines.filter((v) => v.kind === "active");
+  if (active.length === 0) out.push("    none");
+  for (const v of active)
+    out.push(`${`${v.from}-${v.to}`.padStart(8)} ${f(v.value)} ${f(v.limit, 4, 11)} ${f(v.deviation)}`);
+  for (const v of r.violations.lines.filter((x) => x.kind === "apparent")) {
+    out.push(`    line ${v.from}-${v.to}: ${v.value.toFixed(4)} MVA over its ${v.limit} MVA rating`);
+  }
+  for (const v of r.violations.voltages)
+    out.push(`    bus ${v.bus}: |V| ${v.vm.toFixed(4)} p.u. outside [${v.min}, ${v.max}]`);
+  if (r.violations.frequency) {
+    const fr = r.violations.frequency;
+    out.push(
+      `    frequency ${fr.frequency.toFixed(4)} p.u. (band [${fr.min}, ${fr.max}])${fr.violated ? " VIOLATED" : ""}`,
+    );
+  }
+  if (r.sensitivities.lines.length > 0) {
+    out.push("", "Sensitivity of line flow to unit output (MW/MW)");
+    out.push(`    line ${r.sensitivities.units.map((u) => `gen@${u.bus}`.padStart(10)).join(" ")}`);
+    r.sensitivities.lines.forEach((l, i) =>
+      out.push(`${`${l.from}-${l.to}`.padStart(8)} ${r.sensitivities.matrix[i].map((s) => f(s, 4, 10)).join(" ")}`),
+    );
+  }
+  const rd = r.redispatch;
+  out.push("", `Redispatch: ${rd.status} in ${rd.rounds} round(s), cost ${rd.costPerHour.toFixed(2)} USD/h`);
+  for (const a of rd.adjustments) {
+    out.push(
+      `    gen ${a.gen} at bus ${a.bus}: ${a.scheduledMW.toFixed(4)} → ${a.adjustedMW.toFixed(4)} MW (${a.deltaMW > 0 ? "+" : ""}${a.deltaMW.toFixed(4)})`,
+    );
+  }
+  for (const u of rd.unmet) out.push(`    UNMET: ${u.description} (by ${u.excessMW.toFixed(4)} MW)`);
+  const after = rd.violations;
+  out.push(
+    `after redispatch: load flow in ${rd.loadFlow.iterations} iterations, ${after.ok ? "no violation" : `${after.lines.length} line and ${after.voltages.length} voltage violation(s)`}`,
+  );
+  for (const b of rd.bindingLines) {
+    out.push(
+      `    binding ${b.from}-${b.to}: ${b.flow.toFixed(4)} MW at limit ${b.limit}, shadow price ${b.shadowPrice.toFixed(2)} USD/MWh`,
+    );
+  }
+  out.push("", `Nodal prices (USD/MWh): energy ${rd.energyPrice.toFixed(2)}; buses with congestion:`);
+  // Half a cent per MWh: below that, congestion components are AC loss effects, not congestion.
+  const congested = r.prices.filter((p) => Math.abs(p.congestion) >= 0.005);
+  if (congested.length === 0) out.push("    none");
+  for (const p of congested.slice(0, 40))
+    out.push(`    bus ${String(p.bus).padStart(5)} ${f(p.congestion, 2)} → ${f(p.total, 2)}`);
+  if (congested.length > 40) out.push(`    … ${congested.length - 40} more (see --json)`);
+  out.push("", "Offers");
+  if (r.offers.length === 0) out.push("    none");
+  for (const o of r.offers) {
+    out.push(
+      `    gen ${o.gen} at bus ${o.bus}: ${o.direction} ${o.kwh.toFixed(3)} kWh (${o.mw.toFixed(4)} MW) at ${o.priceUsdPerMWh.toFixed(2)} USD/MWh = ${o.usd.toFixed(6)} USD`,
+    );
+  }
+  return out.join("\n");
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args: Args | "help";
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    process.stderr.write(`period: ${(e as Error).message}\n${USAGE}\n`);
+    return 1;
+  }
+  if (args === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    const c = loadCase(args.casePath);
+    const result = await runPeriod(c, args.forecasts, args.options);
+    process.stdout.write(`${args.json ? JSON.stringify(periodSummary(result)) : formatPeriod(c.name, result)}\n`);
+    if (result.redispatch.status === "infeasible") {
+      const u = result.redispatch.unmet[0];
+      process.stderr.write(`period: limits cannot be met: ${u.description} (by ${u.excessMW.toFixed(4)} MW)\n`);
+      return 1;
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof GridError || e instanceof RangeError) {
+      process.stderr.write(`period: ${e.message.split("\n")[0]}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`period: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
