@@ -18,7 +18,7 @@ import { BRANCH, BUS, BUS_TYPE_REF, GEN } from "../case/columns";
 import type { OperationData, RedispatchUnit } from "../case/operation";
 import type { PowerCase } from "../case/types";
 import { CaseDataError } from "../errors";
-import { checkLimits, LIMIT_TOLERANCE, meanActiveFlow, type LimitReport } from "../limits/checks";
+import { checkLimits, meanActiveFlow, type LimitReport } from "../limits/checks";
 import { runPowerFlow, type PowerFlowOptions } from "../pf/runpf";
 import type { PowerFlowResult } from "../pf/results";
 import { acFlowSensitivities, dcFlowSensitivities, type FlowSensitivities } from "../sensitivity";
@@ -126,56 +126,51 @@ export async function redispatch(
       downMax: Math.max(0, Math.min(u.rampMW, pg - g[GEN.PMIN])),
     };
   });
-  const limits = op.branchActiveLimitMW;
   const masterScheduled = sumOf(master.rows, (k) => scheduleFlow.gens[k].pg);
 
   let current = schedule;
   let flow = scheduleFlow;
   let delta = new Float64Array(units.length);
   const monitored = new Set<number>();
-  const scheduleOverLimit = activeLineViolations(flow, limits);
+  // Per-line tightening learnt from AC load flows that ended over a limit the LP thought it met.
+  const correction = new Map<number, number>();
+  const scheduleOverLimit = lineViolations(schedule, flow);
+  let limits = effectiveLimits(schedule, flow);
   let last: LastRound | undefined;
   let rounds = 0;
   // Round 1 always runs: even without congestion its LP prices the period. Later rounds only
   // while the AC flow of the previous round's redispatch still violates a line limit.
-  while (rounds === 0 || (rounds < maxRounds && activeLineViolations(flow, limits).length > 0)) {
+  while (rounds === 0 || (rounds < maxRounds && lineViolations(current, flow).size > 0)) {
+    limits = effectiveLimits(schedule, flow);
     flow.branches.forEach((b, l) => {
-      if (limits[l] > 0 && Math.abs(meanActiveFlow(b)) >= threshold * limits[l]) monitored.add(l);
+      if (Math.abs(meanActiveFlow(b)) >= threshold * limits[l]) monitored.add(l);
     });
     rounds++;
     const rows = [...monitored].sort((a, b) => a - b);
     const sens = sensitivitiesAt(current, flow, rows);
     const masterNow = sumOf(master.rows, (k) => flow.gens[k].pg);
-    const lp = buildLp(
-      units,
-      delta,
-      rows,
-      sens,
-      flow,
-      limits,
-      margin,
-      op,
-      master,
-      masterNow,
-      masterNow - masterScheduled,
-    );
+    const bounds = rows.map((l) => limits[l] * (1 - margin) - (correction.get(l) ?? 0));
+    const lp = buildLp(units, delta, rows, bounds, sens, flow, op, master, masterNow, masterNow - masterScheduled);
     const solution = solveLpWith(highs, lp);
     last = { solution, rows, sens };
     delta = Float64Array.from(units, (_, k) => solution.x[2 * k] - solution.x[2 * k + 1]);
     current = withAdjustments(schedule, units, delta);
     flow = runPowerFlow(current, options.powerFlow);
-    if (scheduleOverLimit.length === 0 && rounds === 1) break;
+    for (const [l, excess] of lineViolations(current, flow)) {
+      correction.set(l, (correction.get(l) ?? 0) + excess + margin * limits[l]);
+    }
+    if (scheduleOverLimit.size === 0 && rounds === 1) break;
   }
   const final = last as LastRound;
 
   let unmet = unmetLimits(final.solution.x, units.length, final.rows, schedule, master.rows);
-  const stillOver = activeLineViolations(flow, limits);
-  if (unmet.length === 0 && stillOver.length > 0) {
-    unmet = stillOver.map((l) => ({
+  const stillOver = lineViolations(current, flow);
+  if (unmet.length === 0 && stillOver.size > 0) {
+    unmet = [...stillOver].map(([l, excess]) => ({
       kind: "line" as const,
       row: l + 1,
       description: `line ${flow.branches[l].from}-${flow.branches[l].to} is still over its limit after ${rounds} rounds`,
-      excessMW: Math.abs(meanActiveFlow(flow.branches[l])) - limits[l],
+      excessMW: excess,
     }));
   }
   const adjustments: Adjustment[] = [];
@@ -208,7 +203,7 @@ export async function redispatch(
   const status =
     unmet.length > 0
       ? "infeasible"
-      : scheduleOverLimit.length === 0 && adjustments.length === 0
+      : scheduleOverLimit.size === 0 && adjustments.length === 0
         ? "not-needed"
         : "solved";
   return {
@@ -257,10 +252,9 @@ function buildLp(
   units: readonly UnitBounds[],
   delta: Float64Array,
   rows: readonly number[],
+  bounds: readonly number[],
   sens: FlowSensitivities,
   flow: PowerFlowResult,
-  limits: readonly number[],
-  margin: number,
   op: OperationData,
   master: MasterUnits,
   masterNow: number,
@@ -312,7 +306,7 @@ function buildLp(
     const up = slack();
     const down = slack();
     entries.push([up, -1], [down, 1]);
-    const bound = limits[l] * (1 - margin);
+    const bound = bounds[i];
     lpRows.push(entries);
     rowLower.push(-bound - shift);
     rowUpper.push(bound - shift);
@@ -389,12 +383,30 @@ function withAdjustments(c: PowerCase, units: readonly UnitBounds[], delta: Floa
   return { ...c, gen };
 }
 
-/** Branch indices whose mean active flow exceeds its limit. */
-function activeLineViolations(flow: PowerFlowResult, limits: readonly number[]): number[] {
-  const out: number[] = [];
-  flow.branches.forEach((b, l) => {
-    if (limits[l] > 0 && Math.abs(meanActiveFlow(b)) > limits[l] + LIMIT_TOLERANCE) out.push(l);
+/**
+ * The limit on each branch's mean active flow, MW (Infinity where none): the operation's active
+ * limit, and where RATE_A is set, the active flow that leaves room for the branch's present
+ * reactive flow and half its losses within the MVA rating.
+ */
+function effectiveLimits(c: PowerCase, flow: PowerFlowResult): Float64Array {
+  const active = c.operation?.branchActiveLimitMW;
+  return Float64Array.from(c.branch, (row, l) => {
+    let limit = active && active[l] > 0 ? active[l] : Infinity;
+    const rating = row[BRANCH.RATE_A];
+    if (rating > 0 && row[BRANCH.BR_STATUS] !== 0) {
+      const b = flow.branches[l];
+      const q = Math.max(Math.abs(b.qf), Math.abs(b.qt));
+      const halfLoss = Math.abs(b.pf + b.pt) / 2;
+      limit = Math.min(limit, Math.sqrt(Math.max(0, rating * rating - q * q)) - halfLoss);
+    }
+    return limit;
   });
+}
+
+/** Branch index → excess (MW or MVA) for every line over its active limit or MVA rating. */
+function lineViolations(c: PowerCase, flow: PowerFlowResult): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const v of checkLimits(c, flow).lines) out.set(v.row - 1, Math.max(out.get(v.row - 1) ?? 0, v.deviation));
   return out;
 }
 
