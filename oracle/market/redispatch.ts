@@ -10,9 +10,12 @@
  *        P_m,min ≤ m + Δm − Δm⁰ ≤ P_m,max                          (master unit limits)
  *        0 ≤ u_k ≤ min(ramp_k, Pmax_k − Pg_k),  0 ≤ d_k ≤ min(ramp_k, Pg_k − Pmin_k)
  * where f, m, δ⁰, Δm⁰ are the flows, master output and adjustments of the current AC solution,
- * S the AC sensitivities there, c_m the master's energy price. Every line and master row has
- * elastic slack at a penalty far above any price, so an impossible case still solves and
- * reports exactly which limits cannot be met.
+ * S the AC sensitivities there, c_m the master's energy price. F_ℓ is the line's active limit
+ * and, where it has an MVA rating, the active flow that the rating leaves beside the present
+ * reactive flow. A line the AC load flow still finds over its limit has its LP target tightened
+ * by the excess in the next round, so the rounds converge on the AC limit, not the linear one.
+ * Every line and master row has elastic slack at a penalty far above any price, so an
+ * impossible case still solves and reports exactly which limits cannot be met.
  */
 import { BRANCH, BUS, BUS_TYPE_REF, GEN } from "../case/columns";
 import type { OperationData, RedispatchUnit } from "../case/operation";
