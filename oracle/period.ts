@@ -83,6 +83,8 @@ export function applyForecasts(c: PowerCase, forecasts: Forecasts): PowerCase {
     const bus = Number(key);
     if (!Number.isFinite(mw) || mw < 0)
       throw new RangeError(`forecast for bus ${key} must be a number of MW ≥ 0, got ${mw}`);
+    if (!c.bus.some((b) => b[BUS.BUS_I] === bus))
+      throw new CaseDataError(`forecast for bus ${key}: the case has no such bus`);
     const units = gen.map((g, k) => k).filter((k) => gen[k][GEN.GEN_BUS] === bus && gen[k][GEN.GEN_STATUS] > 0);
     if (units.length !== 1) {
       throw new CaseDataError(`forecast for bus ${key}: expected one in-service unit there, found ${units.length}`);

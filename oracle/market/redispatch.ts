@@ -152,14 +152,23 @@ export async function redispatch(
     const rows = [...monitored].sort((a, b) => a - b);
     const sens = sensitivitiesAt(current, flow, rows);
     const masterNow = sumOf(master.rows, (k) => flow.gens[k].pg);
-    const bounds = rows.map((l) => limits[l] * (1 - margin) - (correction.get(l) ?? 0));
+    // Never below 0: a negative target would cross the row's bounds and make the LP infeasible.
+    const bounds = rows.map((l) => Math.max(0, limits[l] * (1 - margin) - (correction.get(l) ?? 0)));
     const lp = buildLp(units, delta, rows, bounds, sens, flow, op, master, masterNow, masterNow - masterScheduled);
     const solution = solveLpWith(highs, lp);
     last = { solution, rows, sens };
     delta = Float64Array.from(units, (_, k) => solution.x[2 * k] - solution.x[2 * k + 1]);
     current = withAdjustments(schedule, units, delta);
     flow = runPowerFlow(current, options.powerFlow);
+    // Lines the LP already left over their target (elastic slack) gain nothing from a tighter
+    // one: tightening would only inflate their reported excess round after round.
+    const slacked = new Set(
+      unmetLimits(solution.x, units.length, rows, schedule, master.rows)
+        .filter((u) => u.kind === "line")
+        .map((u) => u.row - 1),
+    );
     for (const [l, excess] of lineViolations(current, flow)) {
+      if (slacked.has(l)) continue;
       correction.set(l, (correction.get(l) ?? 0) + excess + margin * limits[l]);
     }
     if (scheduleOverLimit.size === 0 && rounds === 1) break;

@@ -1,0 +1,237 @@
+/**
+ * The `period` command line, run as a user runs it (a child process from the project root):
+ * --json and table output on seed34, forecasts and options reaching the computation, and every
+ * failure — bad flags, bad input, no convergence, limits that cannot be met — as exit status 1
+ * with the problem named on stderr. Variants of seed34 are written to a temp dir.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { expect } from "chai";
+import { loadCase, runPeriod } from "../../oracle";
+
+const ROOT = resolve(__dirname, "../..");
+const SEED34 = "cases/seed34.json";
+/** 2026-01-01T00:00:00Z: pins the period so nothing depends on the clock. */
+const START = 1_767_225_600;
+const USAGE_LINE = /^usage: npm run --silent period -- <case\.json> \[--json\]/;
+
+function period(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/period.ts", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** stderr split into lines, without the final newline. */
+const stderrLines = (stderr: string): string[] => stderr.replace(/\n$/, "").split("\n");
+
+interface Line {
+  row: number;
+  from: number;
+  to: number;
+  kind: string;
+  value: number;
+  limit: number;
+  deviation: number;
+}
+
+describe("period command line", function () {
+  let dir: string;
+  let seed: Record<string, unknown> & { operation: Record<string, unknown> & { units: Record<string, unknown>[] } };
+  /** Writes seed34 with `operation` fields replaced (or without operation when null) and returns the path. */
+  const variant = (name: string, operation: Record<string, unknown> | null): string => {
+    const file = join(dir, name);
+    const { operation: original, ...rest } = seed;
+    writeFileSync(
+      file,
+      JSON.stringify(operation === null ? rest : { ...rest, operation: { ...original, ...operation } }),
+    );
+    return file;
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "gridswap-period-"));
+    seed = JSON.parse(readFileSync(join(ROOT, SEED34), "utf8"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("--json prints the period: Table I violations, a solved redispatch, 34 prices and gen 27's offer", async () => {
+    const r = period(SEED34, "--json", "--start", String(START));
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stderr).to.equal("");
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out)).to.deep.equal([
+      "period",
+      "loadFlow",
+      "violations",
+      "sensitivities",
+      "redispatch",
+      "prices",
+      "offers",
+    ]);
+    expect(out.period).to.deep.equal({ start: START, end: START + 1800, minutes: 30 });
+    expect(out.loadFlow.converged).to.equal(true);
+
+    const lines: Line[] = out.violations.lines;
+    expect(lines.map((v) => `${v.from}-${v.to}`)).to.deep.equal(["11-14", "14-17", "24-27"]);
+    [-0.7643, -0.7657, -0.7712].forEach((p, k) => expect(lines[k].value).to.be.closeTo(p, 0.005));
+    expect(out.violations.ok).to.equal(false);
+    expect(out.sensitivities.lines.map((l: { row: number }) => l.row)).to.deep.equal([15, 16, 24]);
+    expect(out.sensitivities.units.map((u: { gen: number; bus: number }) => [u.gen, u.bus])).to.deep.equal([
+      [2, 2],
+      [3, 27],
+      [4, 34],
+    ]);
+
+    expect(out.redispatch.status).to.equal("solved");
+    expect(out.redispatch.unmet).to.deep.equal([]);
+    expect(out.redispatch.violations.ok).to.equal(true);
+    expect(out.redispatch.violations.lines).to.deep.equal([]);
+    expect(out.redispatch.loadFlow.converged).to.equal(true);
+
+    expect(out.prices).to.have.length(34);
+    expect(out.prices.map((p: { bus: number }) => p.bus)).to.deep.equal(Array.from({ length: 34 }, (_, i) => i + 1));
+    expect(out.offers.length).to.be.greaterThan(0);
+    expect(out.offers[0]).to.include({ gen: 3, bus: 27, direction: "decrease", periodStart: START });
+
+    // The same numbers as the library computes in process.
+    const local = await runPeriod(loadCase(join(ROOT, SEED34)), { periodStart: START });
+    expect(lines.map((v) => v.value)).to.deep.equal(local.violations.lines.map((v) => v.value));
+    expect(out.redispatch.costPerHour).to.equal(local.redispatch.costPerHour);
+    expect(out.offers).to.deep.equal(JSON.parse(JSON.stringify(local.offers)));
+  });
+
+  it("prints Table I, the redispatch and 'no violation' afterwards as a readable table", () => {
+    const r = period(SEED34, "--start", String(START));
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stderr).to.equal("");
+    const out = r.stdout;
+    expect(out).to.match(/^seed34: period 2026-01-01T00:00:00Z – 2026-01-01T00:30:00Z \(30 min\)\n/);
+    // Table I rows: line, mean flow (negative, within 0.005 of the paper), limit 0.75, deviation.
+    for (const [line, paper] of [
+      ["11-14", -0.7643],
+      ["14-17", -0.7657],
+      ["24-27", -0.7712],
+    ] as const) {
+      const m = new RegExp(`^\\s+${line}\\s+(-0\\.\\d{4})\\s+0\\.7500\\s+(0\\.\\d{4})$`, "m").exec(out);
+      expect(m, `Table I row ${line}`).to.not.equal(null);
+      const value = Number(m?.[1]);
+      expect(value).to.be.closeTo(paper, 0.005);
+      expect(Number(m?.[2])).to.be.closeTo(Math.abs(value) - 0.75, 1e-4);
+    }
+    expect(out).to.match(/frequency 1\.0000 p\.u\. \(band \[0\.994, 1\.006\]\)\n/);
+    expect(out).to.match(/\nRedispatch: solved in \d+ round\(s\), cost \d+\.\d{2} USD\/h\n/);
+    expect(out).to.match(/\n {4}gen 3 at bus 27: 0\.8715 → 0\.85\d\d MW \(-0\.02\d\d\)\n/);
+    expect(out).to.match(/\nafter redispatch: load flow in \d+ iterations, no violation\n/);
+    expect(out).to.match(/\n {4}binding 24-27: /);
+    expect(out).to.match(/\n {4}gen 3 at bus 27: decrease \d+\.\d{3} kWh \(0\.02\d\d MW\) at 15\.00 USD\/MWh = /);
+    expect(out).to.not.match(/UNMET|VIOLATED/);
+  });
+
+  it("passes --forecast, --demand-scale and --sensitivity through to the period", async () => {
+    const args = ["--forecast", "34=0.6", "--demand-scale", "0.95", "--sensitivity", "dc"];
+    const r = period(SEED34, "--json", "--start", "0", ...args);
+    expect(r.status, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout);
+    // More PV pushes 11-14 and 14-17 further over; 24-27 (not fed by the PV) much less so.
+    const flows = Object.fromEntries(out.violations.lines.map((v: Line) => [`${v.from}-${v.to}`, v.value]));
+    expect(flows["11-14"]).to.be.below(-0.8);
+    expect(flows["14-17"]).to.be.below(-0.8);
+    expect(out.loadFlow.generation[3].pg).to.equal(0.6);
+    expect(out.redispatch.status).to.equal("solved");
+    expect(out.redispatch.violations.ok).to.equal(true);
+    // Exactly what the library computes with the same inputs, and not what it computes without them.
+    const c = loadCase(join(ROOT, SEED34));
+    const forecasts = { generation: { "34": 0.6 }, demandScale: 0.95, periodStart: 0 };
+    const same = await runPeriod(c, forecasts, { sensitivity: "dc" });
+    expect(out.violations.lines.map((v: Line) => v.value)).to.deep.equal(same.violations.lines.map((v) => v.value));
+    expect(out.redispatch.costPerHour).to.equal(same.redispatch.costPerHour);
+    const acInstead = await runPeriod(c, forecasts);
+    expect(out.redispatch.costPerHour).to.not.equal(acInstead.redispatch.costPerHour);
+  });
+
+  it("--help prints the usage and exits 0", () => {
+    const r = period("--help");
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(USAGE_LINE);
+    expect(r.stderr).to.equal("");
+  });
+
+  it("bad flags: exit 1, nothing on stdout, one stderr line naming the problem (then the usage)", () => {
+    for (const [args, message] of [
+      [[SEED34, "--sensitivity", "exact"], /^period: --sensitivity must be ac or dc, got 'exact'$/],
+      [[SEED34, "--forecast", "34"], /^period: --forecast must be BUS=MW with MW ≥ 0, got '34'$/],
+      [[SEED34, "--forecast", "34=-0.1"], /^period: --forecast must be BUS=MW with MW ≥ 0, got '34=-0\.1'$/],
+      [[SEED34, "--demand-scale", "lots"], /^period: --demand-scale must be a number ≥ 0, got 'lots'$/],
+      [[SEED34, "--start", "1.5"], /^period: --start must be Unix seconds, got '1\.5'$/],
+      [[SEED34, "--start"], /^period: --start needs a value$/],
+      [[SEED34, "--json", "--frobnicate"], /^period: unknown option '--frobnicate'$/],
+      [["--json"], /^period: no case file given$/],
+      [[SEED34, SEED34], /^period: more than one case file given/],
+    ] as const) {
+      const r = period(...args);
+      const label = args.join(" ");
+      expect(r.status, label).to.equal(1);
+      expect(r.stdout, label).to.equal("");
+      const lines = stderrLines(r.stderr);
+      expect(lines, label).to.have.length(2);
+      expect(lines[0], label).to.match(message);
+      expect(lines[1], label).to.match(USAGE_LINE);
+    }
+  });
+
+  it("bad input: exit 1 with exactly one stderr line naming the problem", () => {
+    const badGen = variant("bad-gen.json", { units: [{ ...seed.operation.units[0], gen: 9 }] });
+    const master = variant("master.json", { units: [{ ...seed.operation.units[0], gen: 1 }] });
+    const badLimits = variant("bad-limits.json", { branchActiveLimitMW: [0.75, 0.75] });
+    const bare = variant("bare.json", null);
+    for (const [args, message] of [
+      [[join(dir, "missing.json")], /^period: .*missing\.json: cannot read case file: ENOENT/],
+      [[SEED34, "--demand-scale", "20"], /^period: Newton-Raphson power flow did not converge after \d+ iterations/],
+      [[SEED34, "--forecast", "99=0.1"], /^period: forecast for bus 99: the case has no such bus$/],
+      [[SEED34, "--forecast", "5=0.1"], /^period: forecast for bus 5: expected one in-service unit there, found 0$/],
+      [
+        [SEED34, "--forecast", "34=0.7"],
+        /^period: forecast for bus 34 \(0\.7 MW\) exceeds the unit's Pmax \(0\.6 MW\)$/,
+      ],
+      [[badGen], /^period: .*bad-gen\.json: operation: units\[0\]\.gen must be a gen row 1\.\.4, got 9$/],
+      [[badLimits], /^period: .*bad-limits\.json: operation: branchActiveLimitMW has 2 entries for 33 branch rows$/],
+      [[master], /^period: operation\.units: gen 1 is the master \(slack\) unit/],
+      [[bare], /^period: seed34: no operation data: a period needs line limits and redispatch units/],
+      [["cases/wscc9.json"], /^period: wscc9: no operation data/],
+    ] as const) {
+      const r = period(...args, "--start", "0");
+      const label = args.join(" ");
+      expect(r.status, label).to.equal(1);
+      expect(r.stdout, label).to.equal("");
+      expect(stderrLines(r.stderr), label).to.have.length(1);
+      expect(stderrLines(r.stderr)[0], label).to.match(message);
+    }
+  });
+
+  it("limits that cannot be met: the report on stdout, exit 1 and one stderr line naming the line", () => {
+    const frozen = variant("frozen.json", {
+      units: seed.operation.units.map((u) => ({ ...u, rampMW: 0 })),
+    });
+    const r = period(frozen, "--start", "0");
+    expect(r.status).to.equal(1);
+    expect(r.stdout).to.match(/\nRedispatch: infeasible in \d+ round\(s\)/);
+    expect(r.stdout).to.match(/\n {4}UNMET: line 11-14 cannot be brought within its limit \(by 0\.01\d\d MW\)\n/);
+    expect(r.stdout).to.match(/\n {4}UNMET: line 24-27 cannot be brought within its limit/);
+    expect(stderrLines(r.stderr)).to.have.length(1);
+    expect(r.stderr).to.match(
+      /^period: limits cannot be met: line 11-14 cannot be brought within its limit \(by 0\.01\d\d MW\)\n$/,
+    );
+
+    const json = period(frozen, "--json", "--start", "0");
+    expect(json.status).to.equal(1);
+    const out = JSON.parse(json.stdout);
+    expect(out.redispatch.status).to.equal("infeasible");
+    expect(out.redispatch.unmet.map((u: { row: number }) => u.row)).to.deep.equal([15, 16, 24]);
+    expect(out.offers).to.deep.equal([]);
+    expect(stderrLines(json.stderr)).to.have.length(1);
+  });
+});

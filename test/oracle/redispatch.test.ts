@@ -1,0 +1,653 @@
+/**
+ * The decision chain after the limit check: least-cost redispatch (LP on flow sensitivities,
+ * iterated with AC load flows), nodal prices and offers — oracle/market/*.ts and runPeriod.
+ *
+ * What is checked, and how independently of the code under test:
+ * - seed34 (the paper's microgrid) in three scenarios: every violation gone in a fresh AC load
+ *   flow of the adjusted case, Kirchhoff's law at every bus, every adjustment inside its unit's
+ *   ramp, [Pmin, Pmax] and (renewables) forecast, offers priced and sized by the documented
+ *   formulas, and LP optimality read from the prices: a moved unit is paid at least its bid, the
+ *   marginal one exactly its bid, and no unit left unmoved had a profitable move.
+ * - A three-bus case solved by hand (DC sensitivities): adjustments, cost, binding line, λ and
+ *   every nodal price.
+ * - seed34's nodal prices against finite differences of the LP optimum (load ε at a bus).
+ * - Impossible limits and bad input: status "infeasible" naming the lines, or an error naming
+ *   the problem.
+ * - case118 from ../shared with tightened limits (skipped without ../shared).
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { expect } from "chai";
+import {
+  BRANCH,
+  BUS,
+  CaseDataError,
+  CaseFormatError,
+  GEN,
+  PowerFlowNotConvergedError,
+  applyForecasts,
+  checkLimits,
+  defaultOperation,
+  loadCase,
+  meanActiveFlow,
+  nodalPrices,
+  parseJsonCase,
+  priceOffers,
+  redispatch,
+  runPeriod,
+  runPowerFlow,
+  type Forecasts,
+  type NodalPrice,
+  type OperationData,
+  type PeriodResult,
+  type PowerCase,
+  type PowerFlowResult,
+  type Redispatch,
+} from "../../oracle";
+import { acFlowSensitivities } from "../../oracle/sensitivity";
+import { sixBusCase } from "./fixtures";
+import { casePath, requireMatpower, worstBusImbalance } from "./helpers";
+
+const SEED34 = resolve(__dirname, "../../cases/seed34.json");
+/** 2026-01-01T00:00:00Z, a period boundary: every run is pinned to it (no clock in the tests). */
+const START = 1_767_225_600;
+/** Duals and prices from HiGHS are optimal to its tolerances (1e-7); compare prices to this, USD/MWh. */
+const PRICE_TOL = 1e-6;
+/** MW: units' bounds are LP column bounds, met to round-off. */
+const MW_TOL = 1e-9;
+
+/** A copy of `rows` with column `column` of row `row` set to `value`. */
+function setCell(rows: readonly (readonly number[])[], row: number, column: number, value: number): number[][] {
+  return rows.map((r, i) => (i === row ? r.map((x, k) => (k === column ? value : x)) : [...r]));
+}
+
+function operationOf(c: PowerCase): OperationData {
+  if (!c.operation) throw new Error(`${c.name} has no operation data`);
+  return c.operation;
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  expect.fail("expected a rejection");
+}
+
+function priceAt(prices: readonly NodalPrice[], bus: number): number {
+  const p = prices.find((x) => x.bus === bus);
+  if (!p) throw new Error(`no price for bus ${bus}`);
+  return p.total;
+}
+
+/**
+ * The AC load flow after redispatch, judged from scratch: solve the adjusted case again, check it
+ * against the original limits (not the redispatch's own report) and against Kirchhoff's law.
+ */
+function expectAcConfirmed(label: string, schedule: PowerCase, rd: Redispatch): PowerFlowResult {
+  const fresh = runPowerFlow(rd.case);
+  // The reported load flow is the adjusted case's.
+  fresh.branches.forEach((b, l) => {
+    expect(rd.loadFlow.branches[l].pf, `${label}: reported flow, row ${l + 1}`).to.be.closeTo(b.pf, 1e-9);
+    expect(rd.loadFlow.branches[l].pt, `${label}: reported flow, row ${l + 1}`).to.be.closeTo(b.pt, 1e-9);
+  });
+  const report = checkLimits(rd.case, fresh, schedule.operation);
+  expect(report.lines, `${label}: lines over a limit after redispatch`).to.deep.equal([]);
+  expect(report.voltages, `${label}: voltages after redispatch`).to.deep.equal([]);
+  expect(report.frequency?.violated ?? false, `${label}: frequency after redispatch`).to.equal(false);
+  expect(rd.violations.ok, `${label}: redispatch's own report`).to.equal(true);
+  // And directly, without checkLimits: every limited in-service line's mean flow is within it.
+  const limits = operationOf(schedule).branchActiveLimitMW;
+  fresh.branches.forEach((b, l) => {
+    if (limits[l] > 0 && schedule.branch[l][BRANCH.BR_STATUS] !== 0) {
+      expect(Math.abs(meanActiveFlow(b)), `${label}: row ${l + 1}`).to.be.at.most(limits[l] + 1e-6);
+    }
+  });
+  const baseMVA = schedule.baseMVA;
+  expect(worstBusImbalance(rd.case, fresh), `${label}: bus imbalance (MW/MVAr)`).to.be.below(1e-6 * baseMVA);
+  expect(worstBusImbalance(rd.case, rd.loadFlow), `${label}: bus imbalance (MW/MVAr)`).to.be.below(1e-6 * baseMVA);
+  return fresh;
+}
+
+/** Each adjustment is a listed unit, within its ramp, [Pmin, Pmax] and (renewable) its forecast; nothing else moved. */
+function expectAdjustmentsWithinBounds(label: string, schedule: PowerCase, rd: Redispatch): void {
+  const op = operationOf(schedule);
+  for (const a of rd.adjustments) {
+    const unit = op.units.find((u) => u.gen === a.gen);
+    expect(unit, `${label}: gen ${a.gen} is a redispatch unit`).to.not.equal(undefined);
+    if (!unit) continue;
+    const g = schedule.gen[a.gen - 1];
+    const where = `${label}: gen ${a.gen} at bus ${a.bus}`;
+    expect(a.bus, where).to.equal(g[GEN.GEN_BUS]);
+    expect(a.kind, where).to.equal(unit.kind);
+    expect(a.scheduledMW, `${where}: scheduled = schedule's Pg`).to.equal(g[GEN.PG]);
+    expect(a.deltaMW, where).to.be.closeTo(a.adjustedMW - a.scheduledMW, 1e-12);
+    expect(rd.case.gen[a.gen - 1][GEN.PG], `${where}: adjusted case`).to.be.closeTo(a.adjustedMW, 1e-12);
+    expect(Math.abs(a.deltaMW), `${where}: ramp`).to.be.at.most(unit.rampMW + MW_TOL);
+    expect(a.adjustedMW, `${where}: Pmin`).to.be.at.least(g[GEN.PMIN] - MW_TOL);
+    expect(a.adjustedMW, `${where}: Pmax`).to.be.at.most(g[GEN.PMAX] + MW_TOL);
+    if (unit.kind === "renewable") expect(a.adjustedMW, `${where}: forecast`).to.be.at.most(g[GEN.PG] + MW_TOL);
+    expect(a.bidPrice, where).to.equal(a.deltaMW > 0 ? unit.upPrice : unit.downPrice);
+  }
+  // Units without an adjustment kept their scheduled output.
+  schedule.gen.forEach((g, k) => {
+    if (!rd.adjustments.some((a) => a.gen === k + 1)) {
+      expect(Math.abs(rd.case.gen[k][GEN.PG] - g[GEN.PG]), `${label}: gen ${k + 1} unchanged`).to.be.at.most(1e-9);
+    }
+  });
+}
+
+/** Offers: one per adjustment, sized and priced by the formulas in oracle/market/prices.ts. */
+function expectOffers(label: string, r: PeriodResult): void {
+  const rd = r.redispatch;
+  const minutes = r.period.minutes;
+  expect(
+    r.offers.map((o) => o.gen),
+    label,
+  ).to.deep.equal(rd.adjustments.map((a) => a.gen));
+  r.offers.forEach((o, k) => {
+    const a = rd.adjustments[k];
+    const where = `${label}: offer of gen ${o.gen}`;
+    const lmp = priceAt(r.prices, a.bus);
+    expect(o.bus, where).to.equal(a.bus);
+    expect(o.direction, where).to.equal(a.deltaMW > 0 ? "increase" : "decrease");
+    expect(o.mw, where).to.equal(Math.abs(a.deltaMW));
+    expect(o.kwh, `${where}: kWh = |ΔMW|·1000·T`).to.be.closeTo((Math.abs(a.deltaMW) * 1000 * minutes) / 60, 1e-9);
+    expect(o.priceUsdPerMWh, `${where}: ±LMP at its bus`).to.equal(a.deltaMW > 0 ? lmp : -lmp);
+    expect(o.usd, `${where}: USD = kWh/1000·price`).to.be.closeTo((o.kwh / 1000) * o.priceUsdPerMWh, 1e-9);
+    expect(o.bidUsdPerMWh, where).to.equal(a.bidPrice);
+    expect(o.priceUsdPerMWh, `${where}: price ≥ bid`).to.be.at.least(o.bidUsdPerMWh - PRICE_TOL);
+    expect([o.periodStart, o.periodEnd], where).to.deep.equal([r.period.start, r.period.end]);
+  });
+}
+
+/**
+ * LP optimality read from the nodal prices (reduced costs): with π the value of one more MWh
+ * injected at a unit's bus (its LMP), raising it costs up − π and lowering it down + π. At the
+ * optimum a unit moved strictly inside its range is marginal (its bid equals its nodal value),
+ * and a direction left unused while there was room must not pay (bid ≥ nodal value).
+ */
+function expectNoProfitableMove(label: string, schedule: PowerCase, rd: Redispatch, prices: NodalPrice[]): void {
+  for (const u of operationOf(schedule).units) {
+    const g = schedule.gen[u.gen - 1];
+    const pg = g[GEN.PG];
+    const pmax = u.kind === "renewable" ? pg : g[GEN.PMAX];
+    const upRoom = Math.max(0, Math.min(u.rampMW, pmax - pg));
+    const downRoom = Math.max(0, Math.min(u.rampMW, pg - g[GEN.PMIN]));
+    const delta = rd.adjustments.find((a) => a.gen === u.gen)?.deltaMW ?? 0;
+    const lmp = priceAt(prices, g[GEN.GEN_BUS]);
+    const where = `${label}: gen ${u.gen} (Δ ${delta.toFixed(6)} MW, LMP ${lmp.toFixed(4)})`;
+    if (delta > 0) {
+      expect(lmp, `${where}: paid at least its up bid`).to.be.at.least(u.upPrice - PRICE_TOL);
+      if (delta < upRoom - 1e-7) expect(lmp, `${where}: marginal`).to.be.closeTo(u.upPrice, PRICE_TOL);
+    } else if (upRoom > 1e-7) {
+      expect(lmp, `${where}: raising it would not pay`).to.be.at.most(u.upPrice + PRICE_TOL);
+    }
+    if (delta < 0) {
+      expect(-lmp, `${where}: paid at least its down bid`).to.be.at.least(u.downPrice - PRICE_TOL);
+      if (-delta < downRoom - 1e-7) expect(-lmp, `${where}: marginal`).to.be.closeTo(u.downPrice, PRICE_TOL);
+    } else if (downRoom > 1e-7) {
+      expect(-lmp, `${where}: lowering it would not pay`).to.be.at.most(u.downPrice + PRICE_TOL);
+    }
+  }
+}
+
+describe("redispatch, nodal prices and offers", function () {
+  describe("seed34: the paper's microgrid", function () {
+    interface Scenario {
+      readonly label: string;
+      readonly schedule: PowerCase;
+      readonly result: PeriodResult;
+    }
+    const scenarios: Scenario[] = [];
+    let base: Scenario;
+
+    before(async () => {
+      const c = loadCase(SEED34);
+      const op = operationOf(c);
+      const run = async (label: string, x: PowerCase, forecasts: Forecasts): Promise<Scenario> => {
+        const result = await runPeriod(x, { ...forecasts, periodStart: START });
+        const s = { label, schedule: applyForecasts(x, forecasts), result };
+        scenarios.push(s);
+        return s;
+      };
+      // As in the paper: gen 27 alone relieves 24-27 (11-14 and 14-17 follow).
+      base = await run("base case", c, {});
+      // More PV than gen 27 can offset within its ramp: the PV array is curtailed too.
+      const slowGen27 = { ...op, units: op.units.map((u) => (u.gen === 3 ? { ...u, rampMW: 0.03 } : u)) };
+      await run("PV at 0.6 MW, gen 27 ramp 0.03 MW", { ...c, operation: slowGen27 }, { generation: { "34": 0.6 } });
+      // The master unit at its Pmax: gen 27's decrease must be made up by raising gen 2.
+      const masterOutput = runPowerFlow(c).gens[0].pg;
+      await run("master unit at Pmax", { ...c, gen: setCell(c.gen, 0, GEN.PMAX, masterOutput) }, {});
+    });
+
+    it("each scenario starts with violations that the redispatch removes, confirmed by a fresh AC load flow", () => {
+      expect(scenarios).to.have.length(3);
+      for (const { label, schedule, result } of scenarios) {
+        expect(result.violations.lines.length, `${label}: violations before`).to.be.greaterThan(0);
+        expect(result.redispatch.status, label).to.equal("solved");
+        expect(result.redispatch.unmet, label).to.deep.equal([]);
+        expectAcConfirmed(label, schedule, result.redispatch);
+      }
+    });
+
+    it("keeps every adjustment within its unit's ramp and [Pmin, Pmax], renewables never above forecast", () => {
+      for (const { label, schedule, result } of scenarios) {
+        expectAdjustmentsWithinBounds(label, schedule, result.redispatch);
+      }
+      // The scenarios exercise what they are meant to.
+      const moves = (s: Scenario): string[] =>
+        s.result.redispatch.adjustments.map((a) => `${a.gen}@${a.bus}${a.deltaMW > 0 ? "+" : "-"}`);
+      expect(moves(base)).to.deep.equal(["3@27-"]);
+      const [pv, capped] = scenarios.slice(1);
+      expect(moves(pv)).to.deep.equal(["3@27-", "4@34-"]);
+      expect(pv.result.redispatch.adjustments[0].deltaMW, "gen 27 at its ramp").to.be.closeTo(-0.03, MW_TOL);
+      expect(pv.result.redispatch.adjustments[1].kind).to.equal("renewable");
+      expect(moves(capped)).to.deep.equal(["2@2+", "3@27-"]);
+    });
+
+    it("moves no more than needed: in the base case 24-27 ends just inside its limit", () => {
+      const rd = base.result.redispatch;
+      expect(rd.bindingLines.map((b) => [b.row, b.from, b.to])).to.deep.equal([[24, 24, 27]]);
+      const flow = meanActiveFlow(rd.loadFlow.branches[23]);
+      expect(flow).to.equal(rd.bindingLines[0].flow);
+      expect(flow).to.be.within(-0.75, -0.75 * (1 - 1e-3));
+      expect(rd.bindingLines[0].shadowPrice).to.be.greaterThan(0);
+    });
+
+    it("offers the adjustments at their nodal value: kWh, USD, direction and price ≥ bid", () => {
+      for (const { label, result } of scenarios) {
+        expect(result.offers.length, label).to.be.greaterThan(0);
+        expectOffers(label, result);
+      }
+      // The base case: one offer, gen 3 at bus 27 lowering its output, at its own bid (marginal).
+      const [o] = base.result.offers;
+      expect(base.result.offers).to.have.length(1);
+      expect(o).to.include({ gen: 3, bus: 27, direction: "decrease", bidUsdPerMWh: 15 });
+      expect(o.priceUsdPerMWh).to.be.closeTo(15, PRICE_TOL);
+      expect([o.periodStart, o.periodEnd]).to.deep.equal([START, START + 1800]);
+    });
+
+    it("is LP-optimal: moved units are paid at least their bid, the marginal one exactly, idle ones had no profitable move", () => {
+      for (const { label, schedule, result } of scenarios) {
+        expectNoProfitableMove(label, schedule, result.redispatch, result.prices);
+      }
+    });
+
+    it("prices every bus as λ + Σ μ·S with the AC sensitivities at the schedule", () => {
+      const { schedule, result } = base;
+      const rd = result.redispatch;
+      expect(rd.rounds).to.equal(1); // so the LP's sensitivities are those at the schedule's AC point
+      expect(result.prices.map((p) => p.bus)).to.deep.equal(schedule.bus.map((b) => b[BUS.BUS_I]));
+      expect(rd.energyPrice).to.be.closeTo(operationOf(schedule).masterEnergyPrice, PRICE_TOL);
+      const rows = rd.bindingLines.map((b) => b.row - 1);
+      const sens = acFlowSensitivities(schedule, result.loadFlow, rows);
+      result.prices.forEach((p, i) => {
+        const congestion = rd.bindingLines.reduce((s, b, k) => s + b.shadowPrice * sens.matrix[k][i], 0);
+        expect(p.energy, `bus ${p.bus}`).to.equal(rd.energyPrice);
+        expect(p.congestion, `bus ${p.bus}`).to.be.closeTo(congestion, 1e-9);
+        expect(p.total, `bus ${p.bus}`).to.be.closeTo(p.energy + p.congestion, 1e-12);
+      });
+      expect(priceAt(result.prices, 1), "the master's (reference) bus").to.equal(rd.energyPrice);
+    });
+
+    it("prices match the marginal cost of load: λ + ΔcostPerHour/ε = LMP for ε = 1e-4 MW at a bus", async () => {
+      // The LP's objective prices the redispatch only (bids plus the master's change of output);
+      // the ε itself is served by the master unit in the schedule's load flow, at its energy price
+      // (= λ here: the master is within its limits). So the marginal cost of ε at bus i is
+      // λ + ΔcostPerHour/ε, and DLMP_i should equal it.
+      // Tolerance 1 % of |LMP|. The finite difference re-solves the chain at the perturbed point,
+      // so it also sees the AC sensitivities move with ε (second order, times the 0.02 MW
+      // redispatch); measured agreement is within 0.05 % at every bus below. Marginal losses are
+      // not part of the DLMP (λ is uniform), so ε is counted as ε, not as the master's actual
+      // change ε·(1 + loss factor), which on seed34 differs by up to 2.4 %.
+      const c = loadCase(SEED34);
+      const flow = runPowerFlow(c);
+      const rd = await redispatch(c, flow);
+      const prices = nodalPrices(rd);
+      const eps = 1e-4;
+      for (const bus of [1, 5, 27, 30, 34]) {
+        const row = c.bus.findIndex((b) => b[BUS.BUS_I] === bus);
+        const loaded = { ...c, bus: setCell(c.bus, row, BUS.PD, c.bus[row][BUS.PD] + eps) };
+        const perturbed = await redispatch(loaded, runPowerFlow(loaded));
+        expect(perturbed.status).to.equal("solved");
+        const marginal = rd.energyPrice + (perturbed.costPerHour - rd.costPerHour) / eps;
+        const lmp = priceAt(prices, bus);
+        expect(marginal, `bus ${bus}: λ + ΔC/ε vs LMP ${lmp}`).to.be.closeTo(lmp, 0.01 * Math.abs(lmp));
+      }
+      // Behind gen 27 the congestion component dominates: the LMP there is negative.
+      expect(priceAt(prices, 27)).to.be.below(0);
+    });
+  });
+
+  describe("a three-bus case solved by hand", function () {
+    /*
+     * Bus 1: master unit (reference, 100 USD/MWh) and a 200 MW load. Buses 2 and 3: one unit each,
+     * 90 MW scheduled. Three identical lossless lines (r = 0, x = 0.1 p.u.), all voltages held at
+     * 1 p.u. By symmetry θ2 = θ3: line 2-3 carries nothing and lines 1-2, 1-3 carry exactly 90 MW
+     * each towards bus 1 (mean flow −90 MW, from bus 1 to bus 2). Only line 1-2 is limited: 85 MW.
+     *
+     * DC PTDFs of line 1-2 (slack at bus 1), injection at bus 2: −2/3, at bus 3: −1/3. The LP aims
+     * at 85·(1 − 1e-4) = 84.9915 MW (the default margin), so it must relieve E = 5.0085 MW. Lowering
+     * a unit is made up by the master (100 USD/MWh). Cost per MW of relief:
+     *   unit 2 down (20) + master:  120 / (2/3) = 180
+     *   unit 3 down (10) + master:  110 / (1/3) = 330
+     *   unit 2 down + unit 3 up (110): 130 / (1/3) = 390
+     * so unit 2 goes first, to its 3 MW ramp (relief 2 MW), and unit 3 is marginal for the rest:
+     *   Δ2 = −3 MW,  Δ3 = −3·(5.0085 − 2) = −9.0255 MW,  master +12.0255 MW
+     *   cost = 20·3 + 10·9.0255 + 100·12.0255 = 1352.805 USD/h.
+     * Prices: λ = 100 (the master is not at a limit). Unit 3 is marginal, so its bus is priced at
+     * minus its down bid: LMP3 = λ + μ·(−1/3) = −10  ⇒  μ = 330 USD/MWh. Then
+     *   LMP1 = 100,  LMP2 = 100 − 330·2/3 = −120,  LMP3 = −10.
+     * Unit 2 is paid 120 USD/MWh for lowering (bid 20), unit 3 exactly its bid, 10.
+     */
+    const c: PowerCase = {
+      name: "hand-3",
+      baseMVA: 100,
+      bus: [
+        [1, 3, 200, 0, 0, 0, 1, 1, 0, 100, 1, 1.1, 0.9],
+        [2, 2, 0, 0, 0, 0, 1, 1, 0, 100, 1, 1.1, 0.9],
+        [3, 2, 0, 0, 0, 0, 1, 1, 0, 100, 1, 1.1, 0.9],
+      ],
+      gen: [
+        [1, 20, 0, 300, -300, 1, 100, 1, 300, 0],
+        [2, 90, 0, 300, -300, 1, 100, 1, 200, 0],
+        [3, 90, 0, 300, -300, 1, 100, 1, 200, 0],
+      ],
+      branch: [
+        [1, 2, 0, 0.1, 0, 0, 0, 0, 0, 0, 1, -360, 360],
+        [1, 3, 0, 0.1, 0, 0, 0, 0, 0, 0, 1, -360, 360],
+        [2, 3, 0, 0.1, 0, 0, 0, 0, 0, 0, 1, -360, 360],
+      ],
+      operation: {
+        periodMinutes: 30,
+        branchActiveLimitMW: [85, 0, 0],
+        masterEnergyPrice: 100,
+        units: [
+          { gen: 2, kind: "dispatchable", upPrice: 130, downPrice: 20, rampMW: 3 },
+          { gen: 3, kind: "dispatchable", upPrice: 110, downPrice: 10, rampMW: 50 },
+        ],
+      },
+    };
+    // The load flow converges to 1e-8 p.u. = 1e-6 MW; the schedule's flows carry that error, and
+    // Δ3 = 3× it. Prices do not depend on the flows at all.
+    const FLOW_TOL = 1e-5;
+    let flow: PowerFlowResult;
+    let rd: Redispatch;
+    before(async () => {
+      flow = runPowerFlow(c);
+      rd = await redispatch(c, flow, { sensitivity: "dc" });
+    });
+
+    it("has the schedule derived on paper: −90, −90 and 0 MW", () => {
+      [-90, -90, 0].forEach((mw, l) =>
+        expect(meanActiveFlow(flow.branches[l]), `row ${l + 1}`).to.be.closeTo(mw, FLOW_TOL),
+      );
+      expect(flow.losses.p).to.be.closeTo(0, FLOW_TOL);
+      expect(checkLimits(c, flow).lines.map((v) => v.row)).to.deep.equal([1]);
+    });
+
+    it("lowers unit 2 to its ramp and unit 3 for the rest, at the hand-computed cost", () => {
+      expect(rd.status).to.equal("solved");
+      expect(rd.rounds).to.equal(1);
+      expect(rd.adjustments.map((a) => [a.gen, a.bidPrice])).to.deep.equal([
+        [2, 20],
+        [3, 10],
+      ]);
+      expect(rd.adjustments[0].deltaMW).to.be.closeTo(-3, 1e-9);
+      expect(rd.adjustments[1].deltaMW).to.be.closeTo(-9.0255, FLOW_TOL);
+      expect(rd.costPerHour).to.be.closeTo(20 * 3 + 10 * 9.0255 + 100 * 12.0255, 100 * FLOW_TOL);
+      // The AC flow after redispatch is inside the limit, by no more than the LP's margin and round-off.
+      expect(rd.violations.ok).to.equal(true);
+      expect(Math.abs(meanActiveFlow(rd.loadFlow.branches[0]))).to.be.within(84.9, 85);
+    });
+
+    it("binds line 1-2 with μ = 330 and prices the buses 100, −120 and −10 USD/MWh", () => {
+      expect(rd.bindingLines.map((b) => [b.row, b.from, b.to, b.limit])).to.deep.equal([[1, 1, 2, 85]]);
+      expect(rd.bindingLines[0].shadowPrice).to.be.closeTo(330, 1e-9);
+      expect(rd.energyPrice).to.be.closeTo(100, 1e-9);
+      const prices = nodalPrices(rd);
+      expect(prices.map((p) => p.bus)).to.deep.equal([1, 2, 3]);
+      [100, -120, -10].forEach((lmp, i) => {
+        expect(prices[i].total, `bus ${i + 1}`).to.be.closeTo(lmp, 1e-9);
+        expect(prices[i].energy, `bus ${i + 1}`).to.be.closeTo(100, 1e-9);
+        expect(prices[i].congestion, `bus ${i + 1}`).to.be.closeTo(lmp - 100, 1e-9);
+      });
+      // Offers: unit 2 is paid 120 USD/MWh (above its bid of 20), unit 3 its bid of 10.
+      const offers = priceOffers(rd.adjustments, prices, { start: START, minutes: 30 });
+      expect(offers.map((o) => [o.gen, o.direction])).to.deep.equal([
+        [2, "decrease"],
+        [3, "decrease"],
+      ]);
+      expect(offers[0].kwh).to.be.closeTo(1500, 1e-6);
+      expect(offers[0].priceUsdPerMWh).to.be.closeTo(120, 1e-9);
+      expect(offers[0].usd).to.be.closeTo(180, 1e-6);
+      expect(offers[1].kwh).to.be.closeTo(4512.75, 500 * FLOW_TOL);
+      expect(offers[1].priceUsdPerMWh).to.be.closeTo(10, 1e-9);
+    });
+
+    it("with AC sensitivities: the same moves, and the marginal unit still sets its bus's price", async () => {
+      const ac = await redispatch(c, flow);
+      expect(ac.status).to.equal("solved");
+      expect(ac.adjustments.map((a) => a.gen)).to.deep.equal([2, 3]);
+      expect(ac.adjustments[0].deltaMW).to.be.closeTo(-3, 1e-9);
+      // The AC sensitivity of line 1-2 to bus 3 differs from 1/3 by the sin(θ) curvature.
+      expect(ac.adjustments[1].deltaMW).to.be.closeTo(-9.0255, 0.05);
+      const prices = nodalPrices(ac);
+      expect(prices[0].total).to.be.closeTo(100, 1e-9);
+      expect(prices[2].total).to.be.closeTo(-10, 1e-6);
+      expect(prices[1].total).to.be.closeTo(-120, 1);
+    });
+  });
+
+  describe("limits that cannot be met", function () {
+    it("seed34 with every ramp at 0: status infeasible naming the three lines, by their real excess", async () => {
+      const c = loadCase(SEED34);
+      const op = operationOf(c);
+      const frozen = { ...op, units: op.units.map((u) => ({ ...u, rampMW: 0 })) };
+      const r = await runPeriod(c, { periodStart: START }, { operation: frozen });
+      const rd = r.redispatch;
+      expect(rd.status).to.equal("infeasible");
+      expect(rd.adjustments).to.deep.equal([]);
+      expect(r.offers).to.deep.equal([]);
+      expect(rd.unmet.map((u) => [u.kind, u.row, u.description])).to.deep.equal([
+        ["line", 15, "line 11-14 cannot be brought within its limit"],
+        ["line", 16, "line 14-17 cannot be brought within its limit"],
+        ["line", 24, "line 24-27 cannot be brought within its limit"],
+      ]);
+      // Nothing moved, so each line is still over by its Table I deviation; the reported excess is
+      // that (plus the LP's 1e-4 margin), not a figure inflated by rounds of tightening.
+      rd.unmet.forEach((u, k) => {
+        const deviation = r.violations.lines[k].deviation;
+        expect(u.excessMW, u.description).to.be.within(deviation, deviation + 1e-3);
+      });
+      expect(rd.violations.lines.map((v) => v.row)).to.deep.equal([15, 16, 24]);
+    });
+
+    it("seed34 with 24-27 limited to 0.6 MW: infeasible for that line only, gen 27 at its full ramp", async () => {
+      const c = loadCase(SEED34);
+      const op = operationOf(c);
+      const limits = c.branch.map((b) => (b[BRANCH.F_BUS] === 24 && b[BRANCH.T_BUS] === 27 ? 0.6 : 0.75));
+      const r = await runPeriod(c, { periodStart: START }, { operation: { ...op, branchActiveLimitMW: limits } });
+      const rd = r.redispatch;
+      expect(rd.status).to.equal("infeasible");
+      expect(rd.unmet.map((u) => u.description)).to.deep.equal(["line 24-27 cannot be brought within its limit"]);
+      expect(rd.adjustments.find((a) => a.gen === 3)?.deltaMW).to.be.closeTo(-0.1, MW_TOL);
+      // Only 24-27 is left over its limit in the AC result, by about the reported excess.
+      expect(rd.violations.lines.map((v) => v.row)).to.deep.equal([24]);
+      expect(rd.unmet[0].excessMW).to.be.closeTo(rd.violations.lines[0].deviation, 1e-3);
+    });
+
+    it("an MVA rating below the line's reactive flow: infeasible naming the line, not a solver error", async () => {
+      const base = sixBusCase();
+      const row = base.branch.findIndex((b) => b[BRANCH.F_BUS] === 40 && b[BRANCH.T_BUS] === 50);
+      const c: PowerCase = {
+        ...base,
+        branch: setCell(base.branch, row, BRANCH.RATE_A, 5),
+        operation: {
+          periodMinutes: 30,
+          branchActiveLimitMW: base.branch.map(() => 0),
+          masterEnergyPrice: 30,
+          units: [
+            { gen: 2, kind: "dispatchable", upPrice: 40, downPrice: 5, rampMW: 50 },
+            { gen: 3, kind: "dispatchable", upPrice: 45, downPrice: 6, rampMW: 50 },
+          ],
+        },
+      };
+      const flow = runPowerFlow(c);
+      expect(Math.abs(flow.branches[row].qt), "reactive flow alone exceeds the rating").to.be.above(5);
+      const rd = await redispatch(c, flow);
+      expect(rd.status).to.equal("infeasible");
+      expect(rd.unmet.map((u) => [u.kind, u.row])).to.deep.equal([["line", row + 1]]);
+      expect(rd.unmet[0].description).to.match(/^line 40-50 /);
+    });
+  });
+
+  describe("bad input", function () {
+    let c: PowerCase;
+    let raw: Record<string, unknown> & { operation: Record<string, unknown> & { units: Record<string, unknown>[] } };
+    before(() => {
+      c = loadCase(SEED34);
+      raw = JSON.parse(readFileSync(SEED34, "utf8"));
+    });
+    const withOperation = (changes: Record<string, unknown>): PowerCase =>
+      parseJsonCase(JSON.stringify({ ...raw, operation: { ...raw.operation, ...changes } }), "bad.json");
+    const unit0 = (changes: Record<string, unknown>): Record<string, unknown>[] => [
+      { ...raw.operation.units[0], ...changes },
+    ];
+
+    it("a load flow that does not converge (demand ×20) throws PowerFlowNotConvergedError", async () => {
+      const e = await rejection(runPeriod(c, { demandScale: 20, periodStart: START }));
+      expect(e).to.be.instanceOf(PowerFlowNotConvergedError);
+      expect(e.message).to.match(/did not converge/);
+    });
+
+    it("rejects forecasts naming an unknown bus, a bus without a unit, negative MW or MW above Pmax", async () => {
+      const cases: [Forecasts["generation"], new (...args: never[]) => Error, RegExp][] = [
+        [{ "99": 0.1 }, CaseDataError, /^forecast for bus 99: the case has no such bus$/],
+        [{ "5": 0.1 }, CaseDataError, /^forecast for bus 5: expected one in-service unit there, found 0$/],
+        [{ "34": -0.1 }, RangeError, /^forecast for bus 34 must be a number of MW ≥ 0, got -0\.1$/],
+        [{ "34": Number.NaN }, RangeError, /^forecast for bus 34 must be a number of MW ≥ 0, got NaN$/],
+        [{ "34": 0.7 }, RangeError, /^forecast for bus 34 \(0\.7 MW\) exceeds the unit's Pmax \(0\.6 MW\)$/],
+      ];
+      for (const [generation, type, message] of cases) {
+        const e = await rejection(runPeriod(c, { generation, periodStart: START }));
+        expect(e, JSON.stringify(generation)).to.be.instanceOf(type);
+        expect(e.message).to.match(message);
+      }
+      const e = await rejection(runPeriod(c, { demandScale: -1, periodStart: START }));
+      expect(e.message).to.match(/^demandScale must be a number ≥ 0, got -1$/);
+      const s = await rejection(runPeriod(c, { periodStart: 1.5 }));
+      expect(s.message).to.match(/^periodStart must be Unix seconds, got 1\.5$/);
+    });
+
+    it("rejects bad operation data with the field named", () => {
+      const bad: [Record<string, unknown>, RegExp][] = [
+        [{ units: unit0({ gen: 9 }) }, /operation: units\[0\]\.gen must be a gen row 1\.\.4, got 9$/],
+        [{ units: unit0({ gen: 1.5 }) }, /operation: units\[0\]\.gen must be a gen row 1\.\.4, got 1\.5$/],
+        [{ units: unit0({ gen: "2" }) }, /operation: units\[0\]\.gen must be a gen row 1\.\.4, got "2"$/],
+        [
+          { units: [raw.operation.units[0], raw.operation.units[1], raw.operation.units[0]] },
+          /operation: units\[2\]\.gen 2 is listed twice$/,
+        ],
+        [{ branchActiveLimitMW: [0.75, 0.75] }, /operation: branchActiveLimitMW has 2 entries for 33 branch rows$/],
+        [{ branchActiveLimitMW: -1 }, /operation: branchActiveLimitMW must be ≥ 0, got -1$/],
+        [{ units: unit0({ kind: "solar" }) }, /operation: units\[0\]\.kind must be "dispatchable" or "renewable"/],
+        [{ units: unit0({ rampMW: -0.1 }) }, /operation: units\[0\]\.rampMW must be a number ≥ 0/],
+        [{ masterEnergyPrice: "100" }, /operation: masterEnergyPrice must be a number/],
+        [{ frequency: { min: 1.006, max: 0.994 } }, /operation: frequency\.max must be a number above frequency\.min/],
+      ];
+      for (const [changes, message] of bad) {
+        let error: unknown;
+        try {
+          withOperation(changes);
+        } catch (e) {
+          error = e;
+        }
+        expect(error, JSON.stringify(changes)).to.be.instanceOf(CaseFormatError);
+        expect((error as Error).message, JSON.stringify(changes)).to.match(/^bad\.json: /);
+        expect((error as Error).message).to.match(message);
+      }
+    });
+
+    it("refuses the master unit as a redispatch unit", async () => {
+      const x = withOperation({ units: unit0({ gen: 1 }) });
+      const e = await rejection(runPeriod(x, { periodStart: START }));
+      expect(e).to.be.instanceOf(CaseDataError);
+      expect(e.message).to.match(/^operation\.units: gen 1 is the master \(slack\) unit/);
+    });
+
+    it("a case without operation data: a clear error, unless the operation is passed in", async () => {
+      const { operation: _operation, ...rest } = raw;
+      const bare = parseJsonCase(JSON.stringify(rest), "bare.json");
+      expect(bare.operation).to.equal(undefined);
+      const e = await rejection(runPeriod(bare, { periodStart: START }));
+      expect(e).to.be.instanceOf(CaseDataError);
+      expect(e.message).to.match(/^seed34: no operation data: a period needs line limits and redispatch units/);
+      const d = await rejection(redispatch(bare, runPowerFlow(bare)));
+      expect(d).to.be.instanceOf(CaseDataError);
+      expect(d.message).to.match(/^seed34: no operation data/);
+      const r = await runPeriod(bare, { periodStart: START }, { operation: operationOf(c) });
+      expect(r.redispatch.status).to.equal("solved");
+    });
+  });
+
+  describe("MATPOWER cases from ../shared with tightened limits", function () {
+    requireMatpower();
+    // The most loaded lines limited to 90 % of their present flow; every other unit redispatchable
+    // at its gencost price. case118 with 10 lines needs the AC corrections to converge with AC
+    // sensitivities; case1354pegase also has lines over their MVA rating (RATE_A).
+    const scenarios = [
+      { name: "case118", congestedLines: 5 },
+      { name: "case118", congestedLines: 10 },
+      { name: "case1354pegase", congestedLines: 20 },
+    ];
+    const loaded = new Map<string, { c: PowerCase; flow: PowerFlowResult }>();
+    const scenario = (name: string, congestedLines: number): { c: PowerCase; flow: PowerFlowResult } => {
+      const key = `${name}/${congestedLines}`;
+      let s = loaded.get(key);
+      if (!s) {
+        const raw = loadCase(casePath(name));
+        const flow = runPowerFlow(raw);
+        const c = { ...raw, operation: defaultOperation(raw, flow, { congestedLines, limitFraction: 0.9 }) };
+        s = { c, flow };
+        loaded.set(key, s);
+      }
+      return s;
+    };
+
+    for (const { name, congestedLines } of scenarios) {
+      for (const sensitivity of ["ac", "dc"] as const) {
+        it(`${name}, ${congestedLines} lines limited: every violation removed, confirmed by AC (${sensitivity} sensitivities)`, async () => {
+          const { c, flow } = scenario(name, congestedLines);
+          const before = checkLimits(c, flow);
+          expect(before.lines.filter((v) => v.kind === "active")).to.have.length(congestedLines);
+          if (name === "case1354pegase") expect(before.lines.some((v) => v.kind === "apparent")).to.equal(true);
+          const rd = await redispatch(c, flow, { sensitivity });
+          const label = `${name}/${congestedLines}/${sensitivity}`;
+          expect(rd.status, label).to.equal("solved");
+          expect(rd.unmet, label).to.deep.equal([]);
+          expectAcConfirmed(label, c, rd);
+          expectAdjustmentsWithinBounds(label, c, rd);
+          const prices = nodalPrices(rd);
+          expect(prices).to.have.length(c.bus.length);
+          expectNoProfitableMove(label, c, rd, prices);
+        });
+      }
+    }
+
+    it("case118: one LP round on DC sensitivities alone leaves lines over their limits; the AC rounds fix it", async () => {
+      const { c, flow } = scenario("case118", 5);
+      const once = await redispatch(c, flow, { sensitivity: "dc", maxRounds: 1 });
+      expect(once.rounds).to.equal(1);
+      expect(once.violations.lines.length).to.be.greaterThan(0);
+      expect(once.status).to.equal("infeasible");
+      expect(once.unmet[0].description).to.match(/is still over its limit after 1 rounds$/);
+      const full = await redispatch(c, flow, { sensitivity: "dc" });
+      expect(full.rounds).to.be.greaterThan(1);
+      expect(full.violations.ok).to.equal(true);
+    });
+  });
+});
