@@ -36,6 +36,9 @@ contract DemandResponseMarket is IDemandResponseMarket, AccessControl, Reentranc
     /// @inheritdoc IDemandResponseMarket
     uint256 public offerCount;
     mapping(uint256 id => Offer) private _offers;
+    /// @dev Wh of a generator's measured adjustment in a period already credited to settled offers,
+    ///      so one delivery never pays two offers.
+    mapping(uint32 period => mapping(address generator => uint64 creditedWh)) private _credited;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE (grants CENTRE_ROLE).
     constructor(address admin, IERC20 usd_, IERC20 kwh_, IGridOracle oracle_, IGeneratorRegistry registry_) {
@@ -53,7 +56,10 @@ contract DemandResponseMarket is IDemandResponseMarket, AccessControl, Reentranc
         uint32 current = uint32(block.timestamp / PERIOD_SECONDS);
         if (p.period < current) revert PeriodOver(p.period, current);
         uint256 periodEnd = (uint256(p.period) + 1) * PERIOD_SECONDS;
-        if (p.expiry <= block.timestamp || p.expiry > periodEnd) revert BadExpiry(p.expiry, block.timestamp, periodEnd);
+        // Acceptance must close before the delivery period ends: the measurement of the period can
+        // only be reported after it, so no generator can accept knowing what it delivered.
+        if (p.expiry <= block.timestamp || p.expiry >= periodEnd)
+            revert BadExpiry(p.expiry, block.timestamp, periodEnd);
         if (!oracle.hasReport(p.justification)) revert NoJustifyingReport(p.justification);
         bool restricted = p.generator != address(0);
         if (restricted) _requireAtNode(p.generator, p.node);
@@ -183,18 +189,26 @@ contract DemandResponseMarket is IDemandResponseMarket, AccessControl, Reentranc
     function _settle(uint256 id, Offer storage offer, int64 measured) private {
         offer.status = Status.Settled;
         uint64 committed = offer.kwhAmount;
+        address generator = offer.generator;
+        uint32 period = offer.period;
         // Widened to int256 first so that negating type(int64).min cannot overflow.
         int256 signed = offer.direction == Direction.Increase ? int256(measured) : -int256(measured);
-        uint256 inDirection = signed > 0 ? uint256(signed) : 0;
-        uint64 delivered = inDirection >= committed ? committed : uint64(inDirection);
+        uint64 credited = _credited[period][generator];
+        uint256 available = signed > int256(uint256(credited)) ? uint256(signed) - credited : 0;
+        uint64 delivered = available >= committed ? committed : uint64(available);
+        if (delivered > 0) _credited[period][generator] = credited + delivered;
         uint96 toGenerator = uint96((uint256(offer.usdAmount) * delivered) / committed);
         uint96 toCentre = offer.usdAmount - toGenerator;
-        address generator = offer.generator;
         address centre = offer.centre;
         emit OfferSettled(id, generator, delivered, toGenerator, toCentre, committed);
         if (toGenerator > 0) usd.safeTransfer(generator, toGenerator);
         if (toCentre > 0) usd.safeTransfer(centre, toCentre);
         kwh.safeTransfer(centre, committed);
+    }
+
+    /// @inheritdoc IDemandResponseMarket
+    function creditedWh(uint32 period, address generator) external view returns (uint64) {
+        return _credited[period][generator];
     }
 
     function _existing(uint256 id) private view returns (Offer storage offer) {

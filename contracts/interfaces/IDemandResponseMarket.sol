@@ -7,9 +7,12 @@ pragma solidity 0.8.28;
 ///
 ///         Life of an offer: the centre publishes it, escrowing `usdAmount` (Open). A registered
 ///         generator at the offer's node (or the one named) accepts before `expiry`, escrowing
-///         `kwhAmount` of kWh tokens as its commitment (Accepted). When the oracle has reported
-///         the generator's measured adjustment for the delivery period, anyone may settle:
-///           delivered = measured adjustment in the offer's direction, capped at kwhAmount (Wh)
+///         `kwhAmount` of kWh tokens as its commitment (Accepted); acceptance closes before the
+///         delivery period ends. When the oracle has reported the generator's measured adjustment
+///         for the delivery period, anyone may settle:
+///           delivered = measured adjustment in the offer's direction not yet credited to the
+///                       generator's offers settled earlier for the same period, capped at
+///                       kwhAmount (Wh) — one delivery never pays twice
 ///           generator receives usdAmount · delivered / kwhAmount (rounded down)
 ///           centre receives the rest of the USD and the whole kWh commitment — the delivered
 ///           part is the purchased leg, the undelivered part the non-delivery penalty.
@@ -41,7 +44,7 @@ interface IDemandResponseMarket {
     /// @param usdAmount Payment for full delivery, USD-token units (1e-8 USD).
     /// @param period Delivery period (Unix time / 1800); not in the past.
     /// @param justification Period of the oracle report that justified the offer (must exist).
-    /// @param expiry Last second the offer can be accepted; in the future, not after the delivery period ends.
+    /// @param expiry Last second the offer can be accepted; in the future and before the delivery period ends.
     struct OfferParams {
         address generator;
         uint32 node;
@@ -110,7 +113,7 @@ interface IDemandResponseMarket {
     error ZeroNode();
     /// @notice The oracle has measured offer `id`'s delivery: settle it instead of unwinding.
     error DeliveryMeasured(uint256 id);
-    /// @notice `expiry` is not after `nowTime`, or is after the delivery period ends (`periodEnd`).
+    /// @notice `expiry` is not after `nowTime`, or not before the delivery period ends (`periodEnd`).
     error BadExpiry(uint32 expiry, uint256 nowTime, uint256 periodEnd);
     /// @notice The delivery period `period` is already over (current period `currentPeriod`).
     error PeriodOver(uint32 period, uint32 currentPeriod);
@@ -161,6 +164,9 @@ interface IDemandResponseMarket {
 
     /// @notice Offer `id` (all zero for an unknown id).
     function getOffer(uint256 id) external view returns (Offer memory);
+
+    /// @notice Wh of `generator`'s measured adjustment in `period` already credited to settled offers.
+    function creditedWh(uint32 period, address generator) external view returns (uint64);
 
     /// @notice Number of offers published (ids run from 1 to this).
     function offerCount() external view returns (uint256);

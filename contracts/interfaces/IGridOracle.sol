@@ -93,7 +93,8 @@ interface IGridOracle {
     ///         signer order, and anyone may relay them.
     function submitReport(Report calldata report, bytes[] calldata signatures) external;
 
-    /// @notice Sets how many oracle signatures a report needs. Only DEFAULT_ADMIN_ROLE.
+    /// @notice Sets how many oracle signatures a report needs. Only DEFAULT_ADMIN_ROLE, who must
+    ///         keep it at most the number of ORACLE_ROLE accounts or reports cannot be accepted.
     function setThreshold(uint8 threshold) external;
 
     /// @notice Signatures needed per report (default 1).

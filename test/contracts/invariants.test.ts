@@ -99,6 +99,8 @@ interface Model {
   reports: Set<bigint>;
   /** `${period}:${generator}` → measured adjustment, Wh. */
   measured: Map<string, bigint>;
+  /** `${period}:${generator}` → Wh of that measurement already credited to settled offers. */
+  credited: Map<string, bigint>;
   trace: string[];
 }
 
@@ -145,9 +147,10 @@ const fmtOffer = (o: OfferModel): string =>
   `kwh ${o.kwh} usd ${o.usd} period ${o.period} expiry ${o.expiry}${o.generator ? ` gen ${o.generator}` : ""}]`;
 
 /** The settlement rule of IDemandResponseMarket, restated independently. */
-function settlement(o: OfferModel, measured: bigint) {
-  const inDirection = o.direction === 0 ? measured : -measured;
-  const delivered = inDirection <= 0n ? 0n : inDirection >= o.kwh ? o.kwh : inDirection;
+function settlement(o: OfferModel, measured: bigint, credited: bigint) {
+  // One delivery never pays twice: only what earlier settlements have not credited counts.
+  const available = (o.direction === 0 ? measured : -measured) - credited;
+  const delivered = available <= 0n ? 0n : available >= o.kwh ? o.kwh : available;
   const toGenerator = (o.usd * delivered) / o.kwh; // bigint division rounds down (both ≥ 0)
   return { delivered, toGenerator, toCentre: o.usd - toGenerator };
 }
@@ -362,13 +365,13 @@ class Publish extends Cmd {
     const current = currentPeriodOf(m);
     const period = current + BigInt(a.periodOffset);
     const periodEnd = (period + 1n) * PERIOD_SECONDS;
-    const span = periodEnd - ts - 1n;
+    const span = periodEnd - ts - 2n; // "mid" stays before the last valid expiry (periodEnd − 1)
     const expiry = {
       min: ts + 1n,
-      max: periodEnd,
+      max: periodEnd - 1n,
       mid: ts + 1n + (span > 0n ? (span * BigInt(a.frac)) / 1000n : 0n),
       now: ts,
-      late: periodEnd + 1n,
+      late: periodEnd,
     }[a.expiry];
     const latestReport = [...m.reports].reduce((x, y) => (y > x ? y : x));
     const justification = a.justification === "latest" ? latestReport : current + 3n;
@@ -385,7 +388,7 @@ class Publish extends Cmd {
     else if (a.kwh === 0n || a.usd === 0n) revert = { on: "market", error: "ZeroAmount", args: [] };
     else if (a.node === 0) revert = { on: "market", error: "ZeroNode", args: [] };
     else if (period < current) revert = { on: "market", error: "PeriodOver", args: [period, current] };
-    else if (expiry <= ts || expiry > periodEnd)
+    else if (expiry <= ts || expiry >= periodEnd)
       revert = { on: "market", error: "BadExpiry", args: [expiry, ts, periodEnd] };
     else if (!m.reports.has(justification))
       revert = { on: "market", error: "NoJustifyingReport", args: [justification] };
@@ -545,7 +548,9 @@ class Unwind extends Cmd {
 /** Applies a settlement to the model; returns the OfferSettled event it must emit. */
 function settleInModel(m: Model, r: Real, o: OfferModel) {
   const gen = o.generator as Party;
-  const s = settlement(o, m.measured.get(key(o.period, gen)) as bigint);
+  const k = key(o.period, gen);
+  const s = settlement(o, m.measured.get(k) as bigint, m.credited.get(k) ?? 0n);
+  m.credited.set(k, (m.credited.get(k) ?? 0n) + s.delivered);
   o.status = Status.Settled;
   const how = s.delivered === 0n ? "nothing" : s.delivered === o.kwh ? "all" : "part";
   const tallied = `settlement (delivered ${how}${s.delivered > 0n && s.toGenerator * o.kwh !== o.usd * s.delivered ? ", rounded down" : ""})`;
@@ -902,7 +907,7 @@ async function setupWorld(): Promise<World> {
   // Every sequence starts with two open and two accepted offers, so that short sequences reach
   // reports and settlements; the model reads them back from the chain.
   const later = f.period + 1n;
-  const end = (p: bigint): bigint => (p + 1n) * PERIOD_SECONDS;
+  const end = (p: bigint): bigint => (p + 1n) * PERIOD_SECONDS - 1n; // latest expiry: 1 s before the period ends
   await market.connect(f.centre).publish(f.paperOffer({ expiry: end(f.period) }));
   await market.connect(centre2).publish(
     f.paperOffer({
@@ -991,6 +996,7 @@ describe("DemandResponseMarket: invariants under random command sequences (fast-
           bal,
           reports: new Set(world.initialReports),
           measured: new Map(),
+          credited: new Map(),
           trace: [],
         },
         real: { w: world, lastStatus: world.initialOffers.map((o) => o.status), settledEvents: new Map() },

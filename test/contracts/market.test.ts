@@ -144,7 +144,7 @@ describe("DemandResponseMarket", () => {
         kwhAmount: 1n,
         usdAmount: 7n,
         period: later,
-        expiry: periodEnd(later), // the last second of the delivery period is allowed
+        expiry: periodEnd(later) - 1n, // the last second before the delivery period ends is allowed
       });
       const before = await snap(f);
       await expect(market.connect(centre).publish(params))
@@ -159,7 +159,7 @@ describe("DemandResponseMarket", () => {
           7n,
           later,
           f.period - 1n,
-          periodEnd(later),
+          periodEnd(later) - 1n,
         );
       expectMoved(before, await snap(f), { usd: { centre: -7n, market: 7n } });
       expect(await market.offerCount()).to.equal(2n);
@@ -168,7 +168,7 @@ describe("DemandResponseMarket", () => {
         usdAmount: 7n,
         generator: gen34.address,
         kwhAmount: 1n,
-        expiry: periodEnd(later),
+        expiry: periodEnd(later) - 1n,
         period: later,
         justification: f.period - 1n,
         node: 34n,
@@ -266,13 +266,13 @@ describe("DemandResponseMarket", () => {
         .withArgs(f.period - 1n, f.period);
     });
 
-    it("rejects an expiry not in the future or after the delivery period ends (BadExpiry)", async () => {
+    it("rejects an expiry not in the future or not before the delivery period ends (BadExpiry)", async () => {
       const f = await loadFixture(deployMarket);
       const { market, centre } = f;
       const end = periodEnd(f.period);
       // A reverted transaction is still mined, so each attempt gets its own second.
       let now = f.start + 100n;
-      const badExpiries: ((t: bigint) => bigint)[] = [(t) => t, (t) => t - 1n, () => 0n, () => end + 1n];
+      const badExpiries: ((t: bigint) => bigint)[] = [(t) => t, (t) => t - 1n, () => 0n, () => end, () => end + 1n];
       for (const badExpiry of badExpiries) {
         const expiry = badExpiry(now);
         await time.setNextBlockTimestamp(now);
@@ -282,13 +282,16 @@ describe("DemandResponseMarket", () => {
         now += 1n;
       }
       expect(await market.offerCount()).to.equal(0n);
-      // The boundaries themselves: one second ahead, and the delivery period's end.
+      // The boundaries themselves: one second ahead, and the last second before the delivery period ends.
       await time.setNextBlockTimestamp(now);
       await expect(market.connect(centre).publish(f.paperOffer({ expiry: now + 1n }))).to.emit(
         market,
         "OfferPublished",
       );
-      await expect(market.connect(centre).publish(f.paperOffer({ expiry: end }))).to.emit(market, "OfferPublished");
+      await expect(market.connect(centre).publish(f.paperOffer({ expiry: end - 1n }))).to.emit(
+        market,
+        "OfferPublished",
+      );
       expect(await market.offerCount()).to.equal(2n);
     });
 
@@ -568,6 +571,45 @@ describe("DemandResponseMarket", () => {
         usd: { centre: -10_985_549n, gen27: 10_985_549n },
         kwh: { gen27: -PAPER_KWH, centre: PAPER_KWH },
       });
+    });
+  });
+
+  describe("settle: one delivery never pays twice", () => {
+    it("credits a generator's measured adjustment to its offers of the period in settlement order", async () => {
+      const f = await loadFixture(deployMarket);
+      const first = await accepted(f, f.gen27);
+      const second = await accepted(f, f.gen27);
+      await measure(f, [delivery(f, f.gen27, -3000n)]); // 3.0 kWh lowered, against 2 × 2.3 kWh offers
+      const before = await snap(f);
+      await expect(f.market.settle(first))
+        .to.emit(f.market, "OfferSettled")
+        .withArgs(first, f.gen27.address, PAPER_KWH, PAPER_USD, 0n, PAPER_KWH);
+      expect(await f.market.creditedWh(f.period, f.gen27.address)).to.equal(PAPER_KWH);
+      // Only 700 Wh are left for the second offer: paid pro rata, the rest of its USD returned.
+      const partial = (PAPER_USD * 700n) / PAPER_KWH;
+      await expect(f.market.settle(second))
+        .to.emit(f.market, "OfferSettled")
+        .withArgs(second, f.gen27.address, 700n, partial, PAPER_USD - partial, PAPER_KWH);
+      expect(await f.market.creditedWh(f.period, f.gen27.address)).to.equal(3000n);
+      expectMoved(before, await snap(f), {
+        usd: { gen27: PAPER_USD + partial, centre: PAPER_USD - partial, market: -2n * PAPER_USD },
+        kwh: { centre: 2n * PAPER_KWH, market: -2n * PAPER_KWH },
+      });
+    });
+
+    it("pays nothing for a second offer when the delivery covered only the first (settleMany)", async () => {
+      const f = await loadFixture(deployMarket);
+      const first = await accepted(f, f.gen27);
+      const second = await accepted(f, f.gen27);
+      await measure(f, [delivery(f, f.gen27, -PAPER_KWH)]);
+      const before = await snap(f);
+      expect(await f.market.settleMany.staticCall([first, second])).to.equal(2n);
+      await f.market.settleMany([first, second]);
+      expectMoved(before, await snap(f), {
+        usd: { gen27: PAPER_USD, centre: PAPER_USD, market: -2n * PAPER_USD },
+        kwh: { centre: 2n * PAPER_KWH, market: -2n * PAPER_KWH },
+      });
+      expect(await f.market.creditedWh(f.period, f.gen27.address)).to.equal(PAPER_KWH);
     });
   });
 
@@ -985,7 +1027,7 @@ describe("DemandResponseMarket: reentrancy through a token callback", () => {
       const r = await loadFixture(reentrantKwh);
       const victim = await accepted(r, r.gen34, { node: 34 });
       const next = r.period + 1n;
-      const id = await publish(r, { period: next, expiry: periodEnd(next) });
+      const id = await publish(r, { period: next, expiry: periodEnd(next) - 1n });
       await measure(r, [delivery(r, r.gen34, -2300n)]);
       await arm(r, "settleMany", [[victim]]);
       const before = await snap(r);
@@ -1014,7 +1056,7 @@ describe("DemandResponseMarket: reentrancy through a token callback", () => {
       const r = await loadFixture(reentrantKwh);
       const id = await accepted(r, r.gen27);
       const next = r.period + 1n;
-      const victim = await publish(r, { period: next, expiry: periodEnd(next) });
+      const victim = await publish(r, { period: next, expiry: periodEnd(next) - 1n });
       await measure(r, [delivery(r, r.gen27, 0n)]);
       await arm(r, "acceptWithPermit", [victim, 0n, 0, ethers.ZeroHash, ethers.ZeroHash]);
       const before = await snap(r);
