@@ -2,6 +2,7 @@ import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
+import "./tasks";
 
 // The compiler version is pinned here and in package.json ("solc"); they must agree.
 const SOLC_VERSION = "0.8.28";
@@ -26,6 +27,14 @@ const config: HardhatUserConfig = {
     settings: {
       evmVersion: "cancun",
       optimizer: { enabled: true, runs: 10_000 },
+    },
+  },
+  networks: {
+    // Any EVM JSON-RPC endpoint: RPC_URL (default: a local node on loopback) and, unless the node
+    // holds unlocked dev accounts, a 0x-prefixed PRIVATE_KEY for the deployer/admin.
+    devnet: {
+      url: process.env.RPC_URL ?? "http://127.0.0.1:8545",
+      accounts: process.env.PRIVATE_KEY ? [process.env.PRIVATE_KEY] : "remote",
     },
   },
   paths: {

@@ -1,0 +1,2 @@
+// Tasks are defined here (see tasks/index.ts).
+export {};
