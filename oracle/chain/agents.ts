@@ -21,9 +21,12 @@ import type { GridSwapContracts } from "./deploy";
 import { inputHash, toOfferParams, toReport, type MeasuredDelivery } from "./encode";
 import { decide, readOffers, type DecodedOffer, type GeneratorPolicy } from "./generator";
 import { withRetry, type RetryOptions } from "./retry";
-import { PERIOD_SECONDS, periodOf } from "./units";
+import { PERIOD_SECONDS, periodOf, unitsToUsd, usdToUnits } from "./units";
 
 const STATUS_ACCEPTED = 2n;
+const STATUS_SETTLED = 3n;
+/** Publishing this close to a period's end would leave no time to accept (and may revert on expiry). */
+const MIN_ACCEPT_SECONDS = 60;
 const STATUS_OPEN = 1n;
 
 export interface CentreAgentConfig {
@@ -70,8 +73,10 @@ export class CentreAgent {
     const status = new Map<bigint, bigint>();
     for (const o of offers) status.set(o.id, (await withRetry("read offer", () => c.market.getOffer(o.id), r)).status);
     const accepted = offers.filter((o) => status.get(o.id) === STATUS_ACCEPTED);
+    // Offers a generator committed to (accepted, possibly settled since): their moves shape the grid.
+    const committed = offers.filter((o) => status.get(o.id) === STATUS_ACCEPTED || status.get(o.id) === STATUS_SETTLED);
     const generatorOf = new Map<bigint, string>();
-    for (const o of accepted) generatorOf.set(o.id, (await c.market.getOffer(o.id)).generator);
+    for (const o of committed) generatorOf.set(o.id, (await c.market.getOffer(o.id)).generator);
 
     // Deliveries of earlier periods not yet measured on-chain.
     const deliveries: MeasuredDelivery[] = [];
@@ -94,7 +99,7 @@ export class CentreAgent {
     }
 
     // The period's load flow runs with last period's measured moves applied.
-    const lastMoves = await this.deliveredMoves(period - 1, accepted, generatorOf, deliveries);
+    const lastMoves = await this.deliveredMoves(period - 1, committed, generatorOf, deliveries);
     const forecasts = { ...(this.cfg.forecasts?.(period) ?? {}), periodStart: period * PERIOD_SECONDS };
     const schedule = applyMoves(this.cfg.case, lastMoves);
     const result = await runPeriod(schedule, forecasts);
@@ -145,6 +150,8 @@ export class CentreAgent {
     const already = offers.some((o) => o.period === period && o.centre.toLowerCase() === centre.toLowerCase());
     if (already) {
       this.log(`period ${period}: offers already published, skipping`);
+    } else if ((period + 1) * PERIOD_SECONDS - now < MIN_ACCEPT_SECONDS) {
+      this.log(`period ${period}: less than ${MIN_ACCEPT_SECONDS} s left, not publishing`);
     } else if (result.offers.length > 0) {
       const periodEnd = (period + 1) * PERIOD_SECONDS;
       const expiry = Math.min(periodEnd - 1, now + (this.cfg.acceptWindowSeconds ?? 20 * 60));
@@ -158,7 +165,7 @@ export class CentreAgent {
         );
         published.push(await c.market.offerCount());
         this.log(
-          `period ${period}: published offer #${await c.market.offerCount()}: ${offer.direction} ${offer.kwh.toFixed(3)} kWh at node ${offer.bus} for ${offer.usd.toFixed(8)} USD`,
+          `period ${period}: published offer #${await c.market.offerCount()}: ${offer.direction} ${offer.kwh.toFixed(3)} kWh at node ${offer.bus} for ${unitsToUsd(usdToUnits(offer.usd)).toFixed(8)} USD`,
         );
       }
     }

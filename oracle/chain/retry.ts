@@ -10,15 +10,18 @@ export interface RetryOptions {
   readonly log?: (line: string) => void;
 }
 
+// Whole words only: an address or payload can contain "429" or "503" by chance.
 const TRANSIENT =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|fetch failed|network|timeout|429|502|503|504/i;
+  /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|fetch failed|network|timeout|429|502|503|504)\b/i;
 
 /** True for errors a retry may cure: transport and rate-limit failures, not reverts or bad input. */
 export function isTransient(error: unknown): boolean {
   const e = error as { code?: string; message?: string; shortMessage?: string };
   if (e?.code === "CALL_EXCEPTION" || e?.code === "INVALID_ARGUMENT" || e?.code === "ACTION_REJECTED") return false;
   if (e?.code === "NETWORK_ERROR" || e?.code === "SERVER_ERROR" || e?.code === "TIMEOUT") return true;
-  return TRANSIENT.test(`${e?.shortMessage ?? ""} ${e?.message ?? String(error)}`);
+  const text = `${e?.shortMessage ?? ""} ${e?.message ?? String(error)}`;
+  if (/revert/i.test(text)) return false; // an answer from the chain, whatever digits it contains
+  return TRANSIENT.test(text);
 }
 
 export async function withRetry<T>(label: string, fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
