@@ -104,6 +104,34 @@ describe("agents", () => {
   });
 });
 
+describe("agents under RPC failures", () => {
+  it("complete the period when reads and sends fail transiently, without reporting or publishing twice", async () => {
+    const w = await world();
+    // Fail the first two calls of each of these with a transport error, as a flaky endpoint would.
+    const flaky = <T extends object>(target: T, method: string): void => {
+      const real = (target as Record<string, (...a: unknown[]) => unknown>)[method].bind(target);
+      let failures = 0;
+      Object.defineProperty(target, method, {
+        value: async (...args: unknown[]) => {
+          if (failures++ < 2) throw Object.assign(new Error("connect ECONNRESET"), { code: "NETWORK_ERROR" });
+          return real(...args);
+        },
+      });
+    };
+    const provider = w.contracts.market.runner?.provider as NonNullable<typeof w.contracts.market.runner>["provider"];
+    flaky(provider as object, "getBlock");
+    flaky(w.contracts.oracle, "hasReport");
+    flaky(w.contracts.market, "queryFilter");
+    const agent = w.centreAgent();
+    (agent as unknown as { cfg: { retry: object } }).cfg.retry = { baseDelayMs: 1 };
+    const step = await agent.step();
+    expect(step.reported).to.equal(true);
+    expect(step.published).to.deep.equal([1n]);
+    expect(await w.contracts.market.offerCount()).to.equal(1n);
+    expect(w.logs.filter((l) => /attempt \d failed/.test(l)).length).to.be.at.least(4);
+  });
+});
+
 describe("retries", () => {
   it("retry transport failures with backoff, then succeed", async () => {
     let calls = 0;
