@@ -19,14 +19,8 @@ import { join } from "node:path";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
-import {
-  DemandResponseMarket__factory,
-  GeneratorRegistry__factory,
-  GridOracle__factory,
-  KwhToken__factory,
-  UsdToken__factory,
-  type IGridOracle,
-} from "../typechain-types";
+import { deployGridSwap } from "../oracle/chain/deploy";
+import type { IGridOracle } from "../typechain-types";
 
 const SNAPSHOT_FILE = join(__dirname, "gas-snapshot.json");
 const TOLERANCE = 0.02;
@@ -64,13 +58,17 @@ function paperReport(period: bigint, deliveries: IGridOracle.DeliveryStruct[]): 
 
 async function deploy() {
   const [admin, oracle, centre, gen27, gen34, gen2] = await ethers.getSigners();
-  const registry = await new GeneratorRegistry__factory(admin).deploy(admin.address);
-  const usd = await new UsdToken__factory(admin).deploy(admin.address);
-  const kwh = await new KwhToken__factory(admin).deploy(admin.address, registry);
-  const gridOracle = await new GridOracle__factory(admin).deploy(admin.address);
-  const market = await new DemandResponseMarket__factory(admin).deploy(admin.address, usd, kwh, gridOracle, registry);
-  await gridOracle.grantRole(await gridOracle.ORACLE_ROLE(), oracle.address);
-  await market.grantRole(await market.CENTRE_ROLE(), centre.address);
+  // The production wiring (oracle/chain/deploy.ts): five contracts, oracle and centre roles.
+  const {
+    registry,
+    usd,
+    kwh,
+    oracle: gridOracle,
+    market,
+  } = await deployGridSwap(admin, {
+    oracle: oracle.address,
+    centre: centre.address,
+  });
   for (const [g, node] of [
     [gen27, 27],
     [gen34, 34],
