@@ -15,9 +15,9 @@ import {
 import type { GridSwapContracts } from "../oracle/chain/deploy";
 import { readDeployment, type DeploymentFile } from "../oracle/chain/deployments";
 import { withRetry } from "../oracle/chain/retry";
+import { UsageError } from "./cli";
 
-/** A mistake in how the agent was started: flags, environment. */
-export class UsageError extends Error {}
+export { UsageError } from "./cli";
 
 // ---------------------------------------------------------------------------------------------
 // Flags

@@ -9,11 +9,10 @@
 import { GridError, loadCase } from "../oracle";
 import { runPeriod, type Forecasts, type PeriodResult } from "../oracle/period";
 import type { RedispatchOptions } from "../oracle/market/redispatch";
+import { optionValue, UsageError } from "./cli";
 
 const USAGE =
   "usage: npm run --silent period -- <case.json> [--json] [--forecast BUS=MW ...] [--demand-scale X] [--start UNIX_SECONDS] [--sensitivity ac|dc]";
-
-class UsageError extends Error {}
 
 interface Args {
   readonly casePath: string;
@@ -29,11 +28,7 @@ export function parseArgs(argv: readonly string[]): Args | "help" {
   let demandScale: number | undefined;
   let periodStart: number | undefined;
   let sensitivity: "ac" | "dc" = "ac";
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
+  const value = (i: number, flag: string): string => optionValue(argv, i, flag);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     switch (arg) {

@@ -7,11 +7,10 @@
  */
 import { GridError, PowerFlowNotConvergedError, loadCase, runPowerFlow, type PowerFlowResult } from "../oracle";
 import type { PowerFlowAlgorithm, PowerFlowOptions } from "../oracle";
+import { optionValue, UsageError } from "./cli";
 
 const USAGE =
   "usage: npm run --silent pf -- <case.m|case.json> [--alg nr|bfs|dc] [--json] [--tol <p.u.>] [--max-it <n>] [--enforce-q-lims]";
-
-class UsageError extends Error {}
 
 interface CliArgs {
   readonly casePath: string;
@@ -26,11 +25,7 @@ export function parseArgs(argv: readonly string[]): CliArgs | "help" {
   let tolerance: number | undefined;
   let maxIterations: number | undefined;
   let enforceQLimits = false;
-  const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
-    return v;
-  };
+  const value = (i: number, flag: string): string => optionValue(argv, i, flag);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     switch (arg) {
