@@ -139,11 +139,12 @@ export async function redispatch(
   const correction = new Map<number, number>();
   const scheduleOverLimit = lineViolations(schedule, flow);
   let limits = effectiveLimits(schedule, flow);
+  let over = scheduleOverLimit;
   let last: LastRound | undefined;
   let rounds = 0;
   // Round 1 always runs: even without congestion its LP prices the period. Later rounds only
   // while the AC flow of the previous round's redispatch still violates a line limit.
-  while (rounds === 0 || (rounds < maxRounds && lineViolations(current, flow).size > 0)) {
+  while (rounds === 0 || (rounds < maxRounds && over.size > 0)) {
     limits = effectiveLimits(schedule, flow);
     flow.branches.forEach((b, l) => {
       if (Math.abs(meanActiveFlow(b)) >= threshold * limits[l]) monitored.add(l);
@@ -156,18 +157,16 @@ export async function redispatch(
     const bounds = rows.map((l) => Math.max(0, limits[l] * (1 - margin) - (correction.get(l) ?? 0)));
     const lp = buildLp(units, delta, rows, bounds, sens, flow, op, master, masterNow, masterNow - masterScheduled);
     const solution = solveLpWith(highs, lp);
-    last = { solution, rows, sens };
+    const unmet = unmetLimits(solution.x, units.length, rows, schedule, master.rows);
+    last = { solution, rows, sens, unmet };
     delta = Float64Array.from(units, (_, k) => solution.x[2 * k] - solution.x[2 * k + 1]);
     current = withAdjustments(schedule, units, delta);
     flow = runPowerFlow(current, options.powerFlow);
+    over = lineViolations(current, flow);
     // Lines the LP already left over their target (elastic slack) gain nothing from a tighter
     // one: tightening would only inflate their reported excess round after round.
-    const slacked = new Set(
-      unmetLimits(solution.x, units.length, rows, schedule, master.rows)
-        .filter((u) => u.kind === "line")
-        .map((u) => u.row - 1),
-    );
-    for (const [l, excess] of lineViolations(current, flow)) {
+    const slacked = new Set(unmet.filter((u) => u.kind === "line").map((u) => u.row - 1));
+    for (const [l, excess] of over) {
       if (slacked.has(l)) continue;
       correction.set(l, (correction.get(l) ?? 0) + excess + margin * limits[l]);
     }
@@ -175,10 +174,9 @@ export async function redispatch(
   }
   const final = last as LastRound;
 
-  let unmet = unmetLimits(final.solution.x, units.length, final.rows, schedule, master.rows);
-  const stillOver = lineViolations(current, flow);
-  if (unmet.length === 0 && stillOver.size > 0) {
-    unmet = [...stillOver].map(([l, excess]) => ({
+  let unmet = final.unmet;
+  if (unmet.length === 0 && over.size > 0) {
+    unmet = [...over].map(([l, excess]) => ({
       kind: "line" as const,
       row: l + 1,
       description: `line ${flow.branches[l].from}-${flow.branches[l].to} is still over its limit after ${rounds} rounds`,
@@ -245,6 +243,8 @@ interface LastRound {
   readonly solution: LpSolution;
   readonly rows: number[];
   readonly sens: FlowSensitivities;
+  /** Limits the LP met only with elastic slack. */
+  readonly unmet: UnmetLimit[];
 }
 
 interface UnitBounds {
