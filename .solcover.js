@@ -1,9 +1,9 @@
-// solidity-coverage settings for `npm run coverage` (hardhat coverage + scripts/check-coverage.js).
+// solidity-coverage settings for `npm run coverage` (hardhat coverage + tools/check-coverage.js).
 // Compilation goes through the same compile task as `hardhat compile`, so hardhat.config.ts's
 // override (solc-js from the npm `solc` package, no download) applies here too.
 module.exports = {
   // Test-only contracts are not measured (paths are relative to contracts/).
   skipFiles: ["mocks/"],
-  // json-summary is what scripts/check-coverage.js reads; text prints the table.
+  // json-summary is what tools/check-coverage.js reads; text prints the table.
   istanbulReporter: ["html", "lcov", "text", "json", "json-summary"],
 };

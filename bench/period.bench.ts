@@ -13,7 +13,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadCase, runPowerFlow, type PowerCase } from "../oracle";
 import { defaultOperation } from "../oracle/market/defaults";
-import { runPeriod } from "../oracle/period";
+import { runPeriod } from "../oracle/market/period";
 
 const ROOT = resolve(__dirname, "..");
 const MATPOWER_CASES = resolve(ROOT, "../shared/matpower/cases");

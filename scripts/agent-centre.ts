@@ -24,7 +24,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadCase } from "../oracle";
-import { CentreAgent, type CentreStep } from "../oracle/chain/agents";
+import { CentreAgent, type CentreStep } from "../oracle/agents/agents";
 import { loadWallet, type WalletSource } from "../oracle/chain/wallet";
 import {
   connect,

@@ -16,7 +16,7 @@
  * deployments/ (default: the current directory), as for the Hardhat tasks.
  * Exit status 0 after `--once` or on SIGINT/SIGTERM; 1 with one line on stderr on any error.
  */
-import { GeneratorAgent } from "../oracle/chain/agents";
+import { GeneratorAgent } from "../oracle/agents/agents";
 import type { GeneratorPolicy } from "../oracle/chain/generator";
 import { loadWallet, type WalletSource } from "../oracle/chain/wallet";
 import {

@@ -16,7 +16,7 @@ import hre from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { ContractTransactionResponse } from "ethers";
 import { loadCase } from "../oracle";
-import { runPeriod, type PeriodResult } from "../oracle/period";
+import { runPeriod, type PeriodResult } from "../oracle/market/period";
 import { deployGridSwap, type GridSwapContracts } from "../oracle/chain/deploy";
 import { inputHash, toOfferParams, toReport } from "../oracle/chain/encode";
 import { decide, readOffers, type GeneratorPolicy } from "../oracle/chain/generator";

@@ -7,7 +7,7 @@
  * Exit status: 0 done; 1 bad input, no convergence or limits that cannot be met (one stderr line).
  */
 import { GridError, loadCase } from "../oracle";
-import { runPeriod, type Forecasts, type PeriodResult } from "../oracle/period";
+import { runPeriod, type Forecasts, type PeriodResult } from "../oracle/market/period";
 import type { RedispatchOptions } from "../oracle/market/redispatch";
 import { optionValue, UsageError } from "./cli";
 

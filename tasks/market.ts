@@ -103,7 +103,7 @@ task("gridswap:period", "Runs one period of the centre: load flow, report, settl
       }
 
       const { loadCase } = await import("../oracle");
-      const { CentreAgent } = await import("../oracle/chain/agents");
+      const { CentreAgent } = await import("../oracle/agents/agents");
       const { PERIOD_SECONDS, USD_DECIMALS } = await import("../oracle/chain/units");
       const powerCase = loadCase(casePath);
       const caseText = readFileSync(casePath, "utf8");

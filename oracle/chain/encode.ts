@@ -3,7 +3,7 @@
  * measured deliveries in Wh) and the offers (kWh → Wh, USD → 1e-8 USD).
  */
 import { keccak256, toUtf8Bytes } from "ethers";
-import type { PeriodResult } from "../period";
+import type { PeriodResult } from "../market/period";
 import type { Offer } from "../market/prices";
 import type { IDemandResponseMarket, IGridOracle } from "../../typechain-types";
 import { kwhToWh, mwToWatts, usdPerMWhToUnits, usdToUnits } from "./units";

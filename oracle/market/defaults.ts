@@ -4,11 +4,11 @@
  * optionally the most loaded lines get limits just below their present flow — a congested
  * scenario for studies, tests and benchmarks.
  */
-import { BUS, BUS_TYPE_REF, GEN } from "../case/columns";
-import type { OperationData, RedispatchUnit } from "../case/operation";
-import type { PowerCase } from "../case/types";
-import { meanActiveFlow } from "../limits/checks";
-import type { PowerFlowResult } from "../pf/results";
+import { BUS, BUS_TYPE_REF, GEN } from "../grid/case/columns";
+import type { OperationData, RedispatchUnit } from "../grid/case/operation";
+import type { PowerCase } from "../grid/case/types";
+import { meanActiveFlow } from "../grid/limits/checks";
+import type { PowerFlowResult } from "../grid/pf/results";
 
 export interface ScenarioOptions {
   /** How many of the most loaded lines get a limit (default 0: no line limits). */

@@ -8,7 +8,7 @@
  * of row i) — e.g. a "≥ b" row with dual 2.5 costs 2.5 more per unit increase of b.
  */
 import type { Highs } from "highs";
-import { GridError } from "../errors";
+import { GridError } from "../grid/errors";
 
 export interface LinearProgram {
   readonly colCost: Float64Array | readonly number[];

@@ -17,14 +17,14 @@
  * Every line and master row has elastic slack at a penalty far above any price, so an
  * impossible case still solves and reports exactly which limits cannot be met.
  */
-import { BRANCH, BUS, BUS_TYPE_REF, GEN } from "../case/columns";
-import type { OperationData, RedispatchUnit } from "../case/operation";
-import type { PowerCase } from "../case/types";
-import { CaseDataError } from "../errors";
-import { checkLimits, meanActiveFlow, type LimitReport } from "../limits/checks";
-import { runPowerFlow, type PowerFlowOptions } from "../pf/runpf";
-import type { PowerFlowResult } from "../pf/results";
-import { acFlowSensitivities, dcFlowSensitivities, type FlowSensitivities } from "../sensitivity";
+import { BRANCH, BUS, BUS_TYPE_REF, GEN } from "../grid/case/columns";
+import type { OperationData, RedispatchUnit } from "../grid/case/operation";
+import type { PowerCase } from "../grid/case/types";
+import { CaseDataError } from "../grid/errors";
+import { checkLimits, meanActiveFlow, type LimitReport } from "../grid/limits/checks";
+import { runPowerFlow, type PowerFlowOptions } from "../grid/pf/runpf";
+import type { PowerFlowResult } from "../grid/pf/results";
+import { acFlowSensitivities, dcFlowSensitivities, type FlowSensitivities } from "../grid/sensitivity";
 import { loadHighs, solveLpWith, type LinearProgram, type LpSolution } from "./lp";
 
 export interface RedispatchOptions {

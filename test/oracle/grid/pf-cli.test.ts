@@ -6,10 +6,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BUS } from "../../oracle";
-import { sixBusCase } from "./fixtures";
+import { BUS } from "../../../oracle";
+import { sixBusCase } from "../fixtures";
 
-const ROOT = resolve(__dirname, "../..");
+const ROOT = resolve(__dirname, "../../..");
 
 function pf(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/pf.ts", ...args], {

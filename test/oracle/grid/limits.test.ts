@@ -21,11 +21,11 @@ import {
   type OperationData,
   type PowerCase,
   type PowerFlowResult,
-} from "../../oracle";
-import { frequencyStatus, LIMIT_TOLERANCE } from "../../oracle/limits/checks";
-import { sixBusCase } from "./fixtures";
+} from "../../../oracle";
+import { frequencyStatus, LIMIT_TOLERANCE } from "../../../oracle/grid/limits/checks";
+import { sixBusCase } from "../fixtures";
 
-const SEED34 = resolve(__dirname, "../../cases/seed34.json");
+const SEED34 = resolve(__dirname, "../../../cases/seed34.json");
 
 /** Table I of the paper: Pmean in p.u., which on seed34's 1 MVA base is MW. Limit 0.75 implied. */
 const TABLE_I = [

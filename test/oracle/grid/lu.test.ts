@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { SparseLU, type SparsePattern } from "../../oracle/linalg/lu";
-import { SingularMatrixError } from "../../oracle/errors";
+import { SparseLU, type SparsePattern } from "../../../oracle/grid/linalg/lu";
+import { SingularMatrixError } from "../../../oracle/grid/errors";
 
 /** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
 function rng(seed: number): () => number {

@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect } from "chai";
-import { loadCase, runPeriod } from "../../oracle";
+import { loadCase, runPeriod } from "../../../oracle";
 
-const ROOT = resolve(__dirname, "../..");
+const ROOT = resolve(__dirname, "../../..");
 const SEED34 = "cases/seed34.json";
 /** 2026-01-01T00:00:00Z: pins the period so nothing depends on the clock. */
 const START = 1_767_225_600;

@@ -15,10 +15,10 @@ import {
   runPowerFlow,
   type PowerCase,
   type PowerFlowOptions,
-} from "../../oracle";
-import { acFlowSensitivities, dcFlowSensitivities, type FlowSensitivities } from "../../oracle/sensitivity";
-import { sixBusCase } from "./fixtures";
-import { casePath, HAVE_MATPOWER, SKIP_REASON } from "./helpers";
+} from "../../../oracle";
+import { acFlowSensitivities, dcFlowSensitivities, type FlowSensitivities } from "../../../oracle/grid/sensitivity";
+import { sixBusCase } from "../fixtures";
+import { casePath, HAVE_MATPOWER, SKIP_REASON } from "../helpers";
 
 /** A way to inject one more MW at a bus: raise a unit's Pg, or lower the bus demand. */
 interface Injection {

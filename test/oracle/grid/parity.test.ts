@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { join } from "node:path";
-import { loadCase, runPowerFlow, type PowerCase, type PowerFlowAlgorithm, type PowerFlowResult } from "../../oracle";
+import { loadCase, runPowerFlow, type PowerCase, type PowerFlowAlgorithm, type PowerFlowResult } from "../../../oracle";
 import {
   casePath,
   loadReference,
@@ -13,7 +13,7 @@ import {
   requireMatpower,
   worstBusImbalance,
   type MatpowerReference,
-} from "./helpers";
+} from "../helpers";
 
 const CASES = [
   "case9",
@@ -131,7 +131,7 @@ describe("power flow parity with MATPOWER", function () {
   }
 
   it("the shipped cases/wscc9.json is the same system as MATPOWER's case9 and solves to its reference", () => {
-    const shipped = loadCase(join(__dirname, "../../cases/wscc9.json"));
+    const shipped = loadCase(join(__dirname, "../../../cases/wscc9.json"));
     const ref = loadReference("case9");
     expectSameData(shipped, ref);
     expectMatchesReference(runPowerFlow(shipped, { tolerance: REFERENCE_TOLERANCE }), ref);

@@ -14,14 +14,14 @@
  * the next period's load flow runs with the moved output.
  */
 import type { Signer } from "ethers";
-import type { PowerCase } from "../case/types";
-import { GEN } from "../case/columns";
-import { runPeriod, type Forecasts, type PeriodResult } from "../period";
-import type { GridSwapContracts } from "./deploy";
-import { inputHash, toOfferParams, toReport, type MeasuredDelivery } from "./encode";
-import { decide, readOffers, type DecodedOffer, type GeneratorPolicy } from "./generator";
-import { withRetry, type RetryOptions } from "./retry";
-import { PERIOD_SECONDS, periodOf, unitsToUsd, usdToUnits } from "./units";
+import type { PowerCase } from "../grid/case/types";
+import { GEN } from "../grid/case/columns";
+import { runPeriod, type Forecasts, type PeriodResult } from "../market/period";
+import type { GridSwapContracts } from "../chain/deploy";
+import { inputHash, toOfferParams, toReport, type MeasuredDelivery } from "../chain/encode";
+import { decide, readOffers, type DecodedOffer, type GeneratorPolicy } from "../chain/generator";
+import { withRetry, type RetryOptions } from "../chain/retry";
+import { PERIOD_SECONDS, periodOf, unitsToUsd, usdToUnits } from "../chain/units";
 
 const STATUS_ACCEPTED = 2n;
 const STATUS_SETTLED = 3n;

@@ -22,8 +22,8 @@ import {
   toInternal,
   validateCase,
   type PowerCase,
-} from "../../oracle";
-import { worstBusImbalance } from "./helpers";
+} from "../../../oracle";
+import { worstBusImbalance } from "../helpers";
 
 type Row = number[];
 

@@ -4,16 +4,16 @@
  * violated line to each adjustable unit, redispatch at least cost, price every node and turn
  * the adjustments into offers for the chain side to publish.
  */
-import { BUS, GEN } from "./case/columns";
-import type { OperationData } from "./case/operation";
-import type { PowerCase } from "./case/types";
-import { CaseDataError } from "./errors";
-import { checkLimits, type LimitReport } from "./limits/checks";
-import { nodalPrices, priceOffers, type NodalPrice, type Offer } from "./market/prices";
-import { redispatch, type Redispatch, type RedispatchOptions } from "./market/redispatch";
-import { runPowerFlow } from "./pf/runpf";
-import type { PowerFlowResult } from "./pf/results";
-import { acFlowSensitivities } from "./sensitivity";
+import { BUS, GEN } from "../grid/case/columns";
+import type { OperationData } from "../grid/case/operation";
+import type { PowerCase } from "../grid/case/types";
+import { CaseDataError } from "../grid/errors";
+import { checkLimits, type LimitReport } from "../grid/limits/checks";
+import { nodalPrices, priceOffers, type NodalPrice, type Offer } from "./prices";
+import { redispatch, type Redispatch, type RedispatchOptions } from "./redispatch";
+import { runPowerFlow } from "../grid/pf/runpf";
+import type { PowerFlowResult } from "../grid/pf/results";
+import { acFlowSensitivities } from "../grid/sensitivity";
 
 export interface Forecasts {
   /** Forecast output of units by bus number, MW (e.g. a PV array's next-period output). */

@@ -3,10 +3,10 @@
  * DC flow against an independent dense solve, reactive-limit enforcement, non-convergence.
  */
 import { expect } from "chai";
-import { PowerFlowNotConvergedError, runPowerFlow, type PowerCase } from "../../oracle";
-import { BRANCH, BUS, GEN } from "../../oracle";
-import { radialFeederCase, sixBusCase } from "./fixtures";
-import { worstBusImbalance } from "./helpers";
+import { PowerFlowNotConvergedError, runPowerFlow, type PowerCase } from "../../../oracle";
+import { BRANCH, BUS, GEN } from "../../../oracle";
+import { radialFeederCase, sixBusCase } from "../fixtures";
+import { worstBusImbalance } from "../helpers";
 
 function withGen(c: PowerCase, row: number, column: number, value: number): PowerCase {
   const gen = c.gen.map((g) => [...g]);

@@ -9,15 +9,15 @@ import { join } from "node:path";
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import { encryptKeystoreJson, Wallet } from "ethers";
-import { loadCase } from "../../oracle";
-import { CentreAgent, GeneratorAgent } from "../../oracle/chain/agents";
-import { deployGridSwap, deploymentAddresses } from "../../oracle/chain/deploy";
-import { DeploymentError, readDeployment, writeDeployment } from "../../oracle/chain/deployments";
-import { isTransient, withRetry } from "../../oracle/chain/retry";
-import { kwhToWh, PERIOD_SECONDS, usdToUnits } from "../../oracle/chain/units";
-import { loadWallet, WalletConfigError } from "../../oracle/chain/wallet";
+import { loadCase } from "../../../oracle";
+import { CentreAgent, GeneratorAgent } from "../../../oracle/agents/agents";
+import { deployGridSwap, deploymentAddresses } from "../../../oracle/chain/deploy";
+import { DeploymentError, readDeployment, writeDeployment } from "../../../oracle/chain/deployments";
+import { isTransient, withRetry } from "../../../oracle/chain/retry";
+import { kwhToWh, PERIOD_SECONDS, usdToUnits } from "../../../oracle/chain/units";
+import { loadWallet, WalletConfigError } from "../../../oracle/chain/wallet";
 
-const CASE = join(__dirname, "../../cases/seed34.json");
+const CASE = join(__dirname, "../../../cases/seed34.json");
 
 /** Awaits `promise`, expecting it to reject with a message matching `message` (and class `type`). */
 async function expectRejected(

@@ -3,11 +3,11 @@
  * column, at a non-flat voltage point (so every term of dS/dV is exercised).
  */
 import { expect } from "chai";
-import { buildYbus, busInjections, loadCase, toInternal, type PowerCase } from "../../oracle";
-import { PolarJacobian } from "../../oracle/pf/jacobian";
-import { indicator, maxMismatch, type AcSolverInput } from "../../oracle/pf/solver";
-import { sixBusCase } from "./fixtures";
-import { casePath, HAVE_MATPOWER, SKIP_REASON } from "./helpers";
+import { buildYbus, busInjections, loadCase, toInternal, type PowerCase } from "../../../oracle";
+import { PolarJacobian } from "../../../oracle/grid/pf/jacobian";
+import { indicator, maxMismatch, type AcSolverInput } from "../../../oracle/grid/pf/solver";
+import { sixBusCase } from "../fixtures";
+import { casePath, HAVE_MATPOWER, SKIP_REASON } from "../helpers";
 
 /** Largest |analytic − finite difference| over the given columns, relative to the column scale. */
 function jacobianError(c: PowerCase, columns?: (size: number) => number[]): number {

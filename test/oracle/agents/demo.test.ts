@@ -3,9 +3,9 @@
  * the generator's policy, and the paper's cycle in its three scenarios.
  */
 import { expect } from "chai";
-import { decide, type DecodedOffer, type GeneratorPolicy } from "../../oracle/chain/generator";
-import { kwhToWh, mwToWatts, periodOf, unitsToUsd, usdPerMWhToUnits, usdToUnits } from "../../oracle/chain/units";
-import { runDemo } from "../../scripts/demo";
+import { decide, type DecodedOffer, type GeneratorPolicy } from "../../../oracle/chain/generator";
+import { kwhToWh, mwToWatts, periodOf, unitsToUsd, usdPerMWhToUnits, usdToUnits } from "../../../oracle/chain/units";
+import { runDemo } from "../../../scripts/demo";
 
 describe("chain units", () => {
   it("convert the grid core's units to the contracts' fixed point in one place", () => {

@@ -4,8 +4,8 @@
  * produce different numbers.
  */
 import { expect } from "chai";
-import { CaseFormatError } from "../../oracle/errors";
-import { runMatlabProgram, type MatrixValue, type Value } from "../../oracle/case/matlab";
+import { CaseFormatError } from "../../../oracle/grid/errors";
+import { runMatlabProgram, type MatrixValue, type Value } from "../../../oracle/grid/case/matlab";
 
 const FILE = "prog.m";
 

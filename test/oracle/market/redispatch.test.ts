@@ -43,12 +43,12 @@ import {
   type PowerCase,
   type PowerFlowResult,
   type Redispatch,
-} from "../../oracle";
-import { acFlowSensitivities } from "../../oracle/sensitivity";
-import { sixBusCase } from "./fixtures";
-import { casePath, requireMatpower, worstBusImbalance } from "./helpers";
+} from "../../../oracle";
+import { acFlowSensitivities } from "../../../oracle/grid/sensitivity";
+import { sixBusCase } from "../fixtures";
+import { casePath, requireMatpower, worstBusImbalance } from "../helpers";
 
-const SEED34 = resolve(__dirname, "../../cases/seed34.json");
+const SEED34 = resolve(__dirname, "../../../cases/seed34.json");
 /** 2026-01-01T00:00:00Z, a period boundary: every run is pinned to it (no clock in the tests). */
 const START = 1_767_225_600;
 /** Duals and prices from HiGHS are optimal to its tolerances (1e-7); compare prices to this, USD/MWh. */
