@@ -204,6 +204,16 @@ describe("file meter source", () => {
         /:2: timestamp must be Unix seconds or ISO 8601 with a zone/,
       ],
       ["timestamp no zone", `${header}\n${row({ timestamp: "2024-01-15T10:30:00" })}`, /:2: timestamp must be/],
+      [
+        "timestamp range",
+        `${header}\n${row({ timestamp: "99999999999999999" })}`,
+        /:2: timestamp 99999999999999999 is not a Unix time/,
+      ],
+      [
+        "timestamp 1960",
+        `${header}\n${row({ timestamp: "1960-01-01T00:00:00Z" })}`,
+        /:2: timestamp 1960-01-01T00:00:00Z is before 1970/,
+      ],
       ["timestamp date", `${header}\n${row({ timestamp: "2024-02-30T10:30:00Z" })}`, /:2: timestamp must be/],
       [
         "signature",

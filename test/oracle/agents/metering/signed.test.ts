@@ -192,6 +192,22 @@ describe("readings hash", () => {
     }
   });
 
+  it("matches the example and the typehash in docs/metering.md", () => {
+    const example: MeterReading[] = [
+      reading({ meter: "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", energyWh: 650_000n, timestamp: 1_705_314_600 }),
+      reading({
+        meter: "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+        energyWh: -375_000n,
+        quality: "ESTIMATED",
+        timestamp: 1_705_314_605,
+      }),
+    ];
+    expect(readingsHash(example)).to.equal("0xec0c19fab3173d9164a5a8b57d2bb4e82606c98da1a91ab71508246e05ae11af");
+    expect(ethers.id(METER_READING_TYPE)).to.equal(
+      "0xa5cec3b794653679b7315a2913d6e15685a7fb33de7ca125e4f285574085a161",
+    );
+  });
+
   it("refuses a set with two readings of one meter and period", () => {
     expect(() => readingsHash([...set, { ...set[2], origin: "c.csv:4" }])).to.throw(
       DuplicateReadingError,
