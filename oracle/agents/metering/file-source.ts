@@ -17,8 +17,16 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import type { Stats } from "node:fs";
 import { extname, join } from "node:path";
 import { MeterFormatError, MeterSourceUnavailableError } from "./errors";
-import { JsonSyntaxError, parseJson, type JsonNode } from "./json";
-import { matches, parseRecord, queryFilter, RECORD_FIELDS, type RawField } from "./records";
+import {
+  matches,
+  parseJsonOrFail,
+  parseRecord,
+  queryFilter,
+  readingsFromJson,
+  RECORD_FIELDS,
+  recordFields,
+  type RawField,
+} from "./records";
 import type { MeterReading, MeterSource, ReadingQuery } from "./types";
 import { checkPeriodSeconds } from "./units";
 
@@ -44,7 +52,10 @@ export class FileMeterSource implements MeterSource {
   async read(query?: ReadingQuery): Promise<MeterReading[]> {
     const filter = queryFilter(query);
     const readings: MeterReading[] = [];
-    for (const file of await this.files()) {
+    const files = await this.files();
+    const present = new Set(files.map((f) => f.path));
+    for (const path of this.cache.keys()) if (!present.has(path)) this.cache.delete(path); // removed or renamed
+    for (const file of files) {
       for (const r of await this.readFile(file.path, file.stats)) if (matches(filter, r)) readings.push(r);
     }
     return readings;
@@ -196,55 +207,4 @@ function parseJsonLines(text: string, name: string, periodSeconds: number): Mete
     if (reading) readings.push(reading);
   }
   return readings;
-}
-
-/** Parses JSON text, turning a syntax error into a MeterFormatError at `originOf(line)`. */
-export function parseJsonOrFail(text: string, originOf: (line: number) => string): JsonNode {
-  try {
-    return parseJson(text);
-  } catch (e) {
-    if (e instanceof JsonSyntaxError) throw new MeterFormatError(originOf(e.line), `invalid JSON: ${e.problem}`);
-    throw e;
-  }
-}
-
-/**
- * The readings of a {"readings": [ … ]} document (a file or an HTTP answer); `originOf` names a
- * record from its line (files) or index (HTTP) — it receives the line and the index.
- */
-export function readingsFromJson(
-  root: JsonNode,
-  originOf: (line: number, index?: number) => string,
-  periodSeconds: number,
-): MeterReading[] {
-  if (root.kind !== "object") {
-    throw new MeterFormatError(originOf(root.line), `expected {"readings": [ … ]}, got a JSON ${root.kind}`);
-  }
-  for (const [key, value] of root.entries) {
-    if (key !== "readings")
-      throw new MeterFormatError(originOf(value.line), `unknown key "${key}" (expected "readings")`);
-  }
-  const list = root.entries.get("readings");
-  if (list === undefined) throw new MeterFormatError(originOf(root.line), 'no "readings" array');
-  if (list.kind !== "array") {
-    throw new MeterFormatError(originOf(list.line), `"readings" must be an array, got a JSON ${list.kind}`);
-  }
-  const readings: MeterReading[] = [];
-  list.items.forEach((item, index) => {
-    const origin = originOf(item.line, index);
-    if (item.kind !== "object")
-      throw new MeterFormatError(origin, `expected a reading object, got a JSON ${item.kind}`);
-    const reading = parseRecord(recordFields(item), origin, periodSeconds);
-    if (reading) readings.push(reading);
-  });
-  return readings;
-}
-
-function recordFields(node: Extract<JsonNode, { kind: "object" }>): Map<string, RawField> {
-  const fields = new Map<string, RawField>();
-  for (const [key, value] of node.entries) {
-    const text = value.kind === "number" ? value.text : value.kind === "string" ? value.value : value.kind;
-    fields.set(key, { kind: value.kind, text });
-  }
-  return fields;
 }

@@ -10,8 +10,7 @@
  *             answer may hold more than was asked: only the readings asked for are kept.
  */
 import { MeterSourceUnavailableError } from "./errors";
-import { parseJsonOrFail, readingsFromJson } from "./file-source";
-import { matches, queryFilter } from "./records";
+import { matches, parseJsonOrFail, queryFilter, readingsFromJson } from "./records";
 import type { MeterReading, MeterSource, ReadingQuery } from "./types";
 import { checkPeriodSeconds } from "./units";
 

@@ -12,6 +12,7 @@
  */
 import { getAddress } from "ethers";
 import { MeterFormatError } from "./errors";
+import { JsonSyntaxError, parseJson, type JsonNode } from "./json";
 import type { MeasuredQuality, MeterReading, ReadingQuery } from "./types";
 import { READING_QUALITIES } from "./types";
 import { fitsInt64, meanPowerMwToWh, PERIOD_MAX } from "./units";
@@ -159,6 +160,18 @@ export function parseRecord(
   };
 }
 
+/**
+ * The reading's meter as an EIP-55 address; a MeterFormatError naming its origin when it is not an
+ * address (readings built by calling code rather than parsed by a source).
+ */
+export function meterAddress(reading: Pick<MeterReading, "meter" | "origin">): string {
+  try {
+    return getAddress(reading.meter);
+  } catch {
+    throw new MeterFormatError(reading.origin, `meter "${reading.meter}" is not an address`);
+  }
+}
+
 /** A query with its addresses normalised for lookups; undefined members match everything. */
 export interface QueryFilter {
   readonly meters?: ReadonlySet<string>;
@@ -188,4 +201,55 @@ export function matches(filter: QueryFilter, reading: MeterReading): boolean {
     (filter.meters === undefined || filter.meters.has(reading.meter)) &&
     (filter.periods === undefined || filter.periods.has(reading.period))
   );
+}
+
+/** Parses JSON text, turning a syntax error into a MeterFormatError at `originOf(line)`. */
+export function parseJsonOrFail(text: string, originOf: (line: number) => string): JsonNode {
+  try {
+    return parseJson(text);
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) throw new MeterFormatError(originOf(e.line), `invalid JSON: ${e.problem}`);
+    throw e;
+  }
+}
+
+/**
+ * The readings of a {"readings": [ … ]} document (a file or an HTTP answer); `originOf` names a
+ * record from its line (files) or index (HTTP) — it receives the line and the index.
+ */
+export function readingsFromJson(
+  root: JsonNode,
+  originOf: (line: number, index?: number) => string,
+  periodSeconds: number,
+): MeterReading[] {
+  if (root.kind !== "object") {
+    throw new MeterFormatError(originOf(root.line), `expected {"readings": [ … ]}, got a JSON ${root.kind}`);
+  }
+  for (const [key, value] of root.entries) {
+    if (key !== "readings")
+      throw new MeterFormatError(originOf(value.line), `unknown key "${key}" (expected "readings")`);
+  }
+  const list = root.entries.get("readings");
+  if (list === undefined) throw new MeterFormatError(originOf(root.line), 'no "readings" array');
+  if (list.kind !== "array") {
+    throw new MeterFormatError(originOf(list.line), `"readings" must be an array, got a JSON ${list.kind}`);
+  }
+  const readings: MeterReading[] = [];
+  list.items.forEach((item, index) => {
+    const origin = originOf(item.line, index);
+    if (item.kind !== "object")
+      throw new MeterFormatError(origin, `expected a reading object, got a JSON ${item.kind}`);
+    const reading = parseRecord(recordFields(item), origin, periodSeconds);
+    if (reading) readings.push(reading);
+  });
+  return readings;
+}
+
+export function recordFields(node: Extract<JsonNode, { kind: "object" }>): Map<string, RawField> {
+  const fields = new Map<string, RawField>();
+  for (const [key, value] of node.entries) {
+    const text = value.kind === "number" ? value.text : value.kind === "string" ? value.value : value.kind;
+    fields.set(key, { kind: value.kind, text });
+  }
+  return fields;
 }

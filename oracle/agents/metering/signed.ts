@@ -19,6 +19,7 @@ import {
   type TypedDataField,
 } from "ethers";
 import { DuplicateReadingError, ReadingSignatureError } from "./errors";
+import { meterAddress } from "./records";
 import type { MeterReading } from "./types";
 
 /** The EIP-712 type, as the contracts declare it. */
@@ -93,7 +94,7 @@ export function verifyReadingSignature(reading: MeterReading, generator: string,
   } catch (e) {
     fail("bad", `the signature is invalid (${(e as { shortMessage?: string }).shortMessage ?? (e as Error).message})`);
   }
-  if (signer !== getAddress(reading.meter)) {
+  if (signer !== meterAddress(reading)) {
     fail(
       "foreign",
       `the signature over ${reading.energyWh} Wh for generator ${getAddress(generator)} recovers ${signer}, not the meter key`,
@@ -141,7 +142,7 @@ export async function readEip712Domain(runner: ContractRunner, address: string):
  * `origin` is left out (it is local to the oracle that read it). Duplicate (meter, period) → error.
  */
 export function canonicalReadingsJson(readings: readonly MeterReading[]): string {
-  const rows = readings.map((r) => ({ key: getAddress(r.meter).toLowerCase(), reading: r }));
+  const rows = readings.map((r) => ({ key: meterAddress(r).toLowerCase(), reading: r }));
   rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.reading.period - b.reading.period));
   for (let i = 1; i < rows.length; i++) {
     const [previous, current] = [rows[i - 1], rows[i]];
@@ -154,7 +155,7 @@ export function canonicalReadingsJson(readings: readonly MeterReading[]): string
   }
   return JSON.stringify(
     rows.map(({ reading: r }) => ({
-      meter: getAddress(r.meter),
+      meter: meterAddress(r),
       period: r.period,
       energyWh: r.energyWh.toString(),
       quality: r.quality,

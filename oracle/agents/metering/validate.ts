@@ -13,6 +13,7 @@ import {
   MeterDataError,
   UnknownMeterError,
 } from "./errors";
+import { meterAddress } from "./records";
 import { verifyReadingSignature } from "./signed";
 import type { MeterReading } from "./types";
 import { checkPeriodSeconds } from "./units";
@@ -61,7 +62,15 @@ export function readingProblems(readings: readonly MeterReading[], context: Read
 
   const groups = new Map<string, MeterReading[]>();
   for (const r of readings) {
-    const key = `${getAddress(r.meter).toLowerCase()}:${String(r.period).padStart(10, "0")}`;
+    let meter: string;
+    try {
+      meter = meterAddress(r);
+    } catch (e) {
+      if (!(e instanceof MeterDataError)) throw e;
+      problems.push(e);
+      continue;
+    }
+    const key = `${meter.toLowerCase()}:${String(r.period).padStart(10, "0")}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   for (const key of [...groups.keys()].sort()) {

@@ -3,7 +3,7 @@
  * line named file:line with its problem; new files and appended lines picked up on the next read.
  */
 import { expect } from "chai";
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MeterFormatError, MeterSourceUnavailableError } from "../../../../oracle/agents/metering/errors";
@@ -122,7 +122,7 @@ describe("file meter source", () => {
   it("reads a directory, keeps what the query asks for, and picks up new files and lines on the next read", async () => {
     write("a.csv", `meter,period,energyWh,quality,timestamp\n${METER_A},${P},1,OK,${END}\n`);
     write("README.md", "not readings");
-    write("b.csv.tmp", "half-written, renamed when done");
+    write("b.csv.tmp", `meter,period,energyWh,quality,timestamp\n${METER_B},${P + 2},5,OK,${END + 2 * T}\n`);
     write(".hidden.csv", "ignored");
     const source = new FileMeterSource({ path: dir, periodSeconds: T });
     expect(source.description).to.equal(`meter readings in ${dir}`);
@@ -138,6 +138,11 @@ describe("file meter source", () => {
       `${join(dir, "a.csv")}:3`,
     ]);
     expect(await source.read({ meters: [], periods: [P] })).to.deep.equal([]);
+
+    // A writer that renames when done is seen once the name ends in .csv; a removed file is gone.
+    renameSync(join(dir, "b.csv.tmp"), join(dir, "c.csv"));
+    rmSync(join(dir, "b.jsonl"));
+    expect((await source.read()).map((r) => r.energyWh)).to.deep.equal([1n, 2n, 3n, 5n]);
     await rejection(source.read({ meters: ["0x12"] })).then((e) =>
       expect(e.message).to.match(/meter "0x12" is not an address/),
     );

@@ -10,10 +10,11 @@ import {
   EarlyReadingError,
   FuturePeriodError,
   MeterDataError,
+  MeterFormatError,
   ReadingSignatureError,
   UnknownMeterError,
 } from "../../../../oracle/agents/metering/errors";
-import { signReading } from "../../../../oracle/agents/metering/signed";
+import { readingsHash, signReading } from "../../../../oracle/agents/metering/signed";
 import type { MeterReading } from "../../../../oracle/agents/metering/types";
 import { readingProblems, validateReadings, type ReadingSetContext } from "../../../../oracle/agents/metering/validate";
 
@@ -165,6 +166,18 @@ describe("validating a reading set", () => {
     expect(() => validateReadings([], context({ generatorOf: new Map([["0x12", GEN27]]) }))).to.throw(
       RangeError,
       /meter map: meter "0x12" is not an address/,
+    );
+  });
+
+  it("names a reading built with a meter that is not an address", () => {
+    const e = thrown(() =>
+      validateReadings([readingOf(meter27, { meter: "meter-27", origin: "simulator" })], context()),
+    );
+    expect(e).to.be.instanceOf(MeterFormatError);
+    expect(e.message).to.equal('simulator: meter "meter-27" is not an address');
+    expect(() => readingsHash([readingOf(meter27, { meter: "0x27", origin: "simulator" })])).to.throw(
+      MeterFormatError,
+      'simulator: meter "0x27" is not an address',
     );
   });
 
