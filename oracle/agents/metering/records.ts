@@ -30,6 +30,20 @@ export interface RawField {
 }
 
 const INTEGER = /^[+-]?\d+$/;
+const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+/**
+ * `text` as an EIP-55 checksummed address, or undefined: 0x + 40 hex digits, all lower, all upper
+ * or correctly checksummed mixed case (ethers' getAddress alone would also take ICAP and no "0x").
+ */
+export function checksumAddress(text: string): string | undefined {
+  if (!ADDRESS.test(text)) return undefined;
+  try {
+    return getAddress(text);
+  } catch {
+    return undefined;
+  }
+}
 const SIGNATURE = /^0x[0-9a-fA-F]{130}$/;
 const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
 
@@ -85,12 +99,9 @@ export function parseRecord(
   const required = (name: RecordField): RawField => field(name) ?? fail(`${name} is missing`);
 
   const meterText = scalar(required("meter"), "meter", fail, false);
-  let meter = "";
-  try {
-    meter = getAddress(meterText);
-  } catch {
+  const meter =
+    checksumAddress(meterText) ??
     fail(`meter "${meterText}" is not an address (0x + 40 hex digits; mixed case must be a valid EIP-55 checksum)`);
-  }
 
   const period = integer(required("period"), "period", "a whole number", fail);
   if (period < 0n) fail(`period must not be negative, got ${period}`);
@@ -165,11 +176,9 @@ export function parseRecord(
  * address (readings built by calling code rather than parsed by a source).
  */
 export function meterAddress(reading: Pick<MeterReading, "meter" | "origin">): string {
-  try {
-    return getAddress(reading.meter);
-  } catch {
-    throw new MeterFormatError(reading.origin, `meter "${reading.meter}" is not an address`);
-  }
+  const meter = checksumAddress(reading.meter);
+  if (meter === undefined) throw new MeterFormatError(reading.origin, `meter "${reading.meter}" is not an address`);
+  return meter;
 }
 
 /** A query with its addresses normalised for lookups; undefined members match everything. */
@@ -181,11 +190,9 @@ export interface QueryFilter {
 /** Checks a query's meters (addresses) and periods and indexes them; RangeError on bad input. */
 export function queryFilter(query: ReadingQuery | undefined): QueryFilter {
   const meters = query?.meters?.map((m) => {
-    try {
-      return getAddress(m);
-    } catch {
-      throw new RangeError(`query: meter "${m}" is not an address`);
-    }
+    const meter = checksumAddress(m);
+    if (meter === undefined) throw new RangeError(`query: meter "${m}" is not an address`);
+    return meter;
   });
   for (const p of query?.periods ?? []) {
     if (!Number.isSafeInteger(p) || p < 0 || p > PERIOD_MAX) throw new RangeError(`query: period ${p} is not a period`);

@@ -13,7 +13,7 @@ import {
   MeterDataError,
   UnknownMeterError,
 } from "./errors";
-import { meterAddress } from "./records";
+import { checksumAddress, meterAddress } from "./records";
 import { verifyReadingSignature } from "./signed";
 import type { MeterReading } from "./types";
 import { checkPeriodSeconds } from "./units";
@@ -37,11 +37,9 @@ export function checksummedMeterMap(generatorOf: ReadonlyMap<string, string>): M
   const map = new Map<string, string>();
   for (const [meter, generator] of generatorOf) {
     const address = (a: string, what: string): string => {
-      try {
-        return getAddress(a);
-      } catch {
-        throw new RangeError(`meter map: ${what} "${a}" is not an address`);
-      }
+      const checksummed = checksumAddress(a);
+      if (checksummed === undefined) throw new RangeError(`meter map: ${what} "${a}" is not an address`);
+      return checksummed;
     };
     map.set(address(meter, "meter"), address(generator, "generator"));
   }
