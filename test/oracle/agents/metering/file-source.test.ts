@@ -190,6 +190,7 @@ describe("file meter source", () => {
       ["quality case", `${header}\n${row({ quality: "ok" })}`, /:2: quality "ok" is not one of/],
       ["no quality", `${header}\n${row({ quality: "" })}`, /:2: quality is missing/],
       ["short address", `${header}\n${row({ meter: "0x1234" })}`, /:2: meter "0x1234" is not an address/],
+      ["no 0x", `${header}\n${row({ meter: METER_A.slice(2) })}`, /:2: meter "5aAeb.*" is not an address/],
       [
         "bad checksum",
         `${header}\n${row({ meter: METER_A.replace("aA", "Aa") })}`,
