@@ -215,6 +215,8 @@ interface IDemandResponseMarket is IGridSwapVault {
     error DeliveryMeasured(bytes32 positionHash);
     /// @notice A list has `length` items; at most `max` are accepted in one call.
     error TooManyItems(uint256 length, uint256 max);
+    /// @notice A deployment parameter is out of range: fill horizon 1..65535 periods, fractions ≤ 10,000 bps.
+    error InvalidTerms(uint16 fillHorizonPeriods, uint16 minDeliveredBps, uint16 penaltyBps);
 
     /// @notice Verifies `signature` over `offer` and emits it with the terms (stores nothing).
     ///         Checks: signer = centre holding CENTRE_ROLE, amounts and node non-zero, baseline

@@ -234,6 +234,8 @@ interface IGridOracle {
     error DisputeWindowClosed(uint32 period, address generator, uint256 finalAt);
     /// @notice The meter reading agrees with the reported actual energy (`actualWh`): nothing to dispute.
     error ReadingAgrees(uint32 period, address generator, int64 actualWh);
+    /// @notice The period length must be at least one second.
+    error ZeroPeriodSeconds();
     /// @notice The measurement is `state` with quality `quality`: a correction is not allowed.
     error NotCorrectable(uint32 period, address generator, MeasurementState state, Quality quality);
 
