@@ -139,10 +139,7 @@ contract GridOracle is IGridOracle, EIP712 {
         if (msg.sender != reading.generator) revert NotGenerator(msg.sender, reading.generator);
         address meterKey = registry.meterKeyOf(reading.generator);
         if (meterKey == address(0)) revert NoMeterKey(reading.generator);
-        (address signer, , ) = ECDSA.tryRecover(
-            _hashTypedDataV4(_meterReadingStructHash(reading)),
-            meterSignature
-        );
+        (address signer, , ) = ECDSA.tryRecover(_hashTypedDataV4(_meterReadingStructHash(reading)), meterSignature);
         if (signer != meterKey) revert WrongMeterSignature(signer, meterKey);
         Record storage record = _records[reading.period][reading.generator];
         MeasurementState state = record.state;
@@ -222,17 +219,24 @@ contract GridOracle is IGridOracle, EIP712 {
     }
 
     /// @inheritdoc IGridOracle
-    function measurementOf(uint32 period, address generator) external view returns (Record memory record, bool isFinal) {
+    function measurementOf(
+        uint32 period,
+        address generator
+    ) external view returns (Record memory record, bool isFinal) {
         record = _records[period][generator];
         isFinal =
             record.state == MeasurementState.Corrected ||
-            (record.state == MeasurementState.Reported && block.timestamp >= uint256(record.recordedAt) + disputeWindow);
+            (record.state == MeasurementState.Reported &&
+                block.timestamp >= uint256(record.recordedAt) + disputeWindow);
     }
 
     /// @inheritdoc IGridOracle
     function reportDigest(Report calldata report, uint64 deadline) external view returns (bytes32) {
         bytes32 reportHash = keccak256(abi.encode(report));
-        return _hashTypedDataV4(keccak256(abi.encode(REPORT_TYPEHASH, report.period, reportHash, _config.epoch, deadline)));
+        return
+            _hashTypedDataV4(
+                keccak256(abi.encode(REPORT_TYPEHASH, report.period, reportHash, _config.epoch, deadline))
+            );
     }
 
     /// @inheritdoc IGridOracle
@@ -264,7 +268,11 @@ contract GridOracle is IGridOracle, EIP712 {
     /// @dev Counts the valid signatures of `structHash` by current signers, each signer once;
     ///      ignores malformed signatures and unknown, revoked or repeated signers. Stops recovering
     ///      once the threshold is met. Returns the configuration epoch the signatures were checked under.
-    function _authorize(bytes32 structHash, uint64 deadline, bytes[] calldata signatures) private view returns (uint32) {
+    function _authorize(
+        bytes32 structHash,
+        uint64 deadline,
+        bytes[] calldata signatures
+    ) private view returns (uint32) {
         if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
         _checkBound(signatures.length, MAX_SIGNERS);
         Config memory config = _config;

@@ -49,7 +49,9 @@ abstract contract GridSwapVault is IGridSwapVault, ReentrancyGuardTransient {
         // A permit already used (e.g. front-run) reverts; the allowance it set still lets the
         // deposit succeed, and without an allowance transferFrom fails with the token's own error.
         /* solhint-disable no-empty-blocks */
-        try IERC20Permit(address(_token(asset))).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        try
+            IERC20Permit(address(_token(asset))).permit(msg.sender, address(this), amount, deadline, v, r, s)
+        {} catch {}
         /* solhint-enable no-empty-blocks */
         _deposit(asset, amount);
     }

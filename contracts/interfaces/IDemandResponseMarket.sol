@@ -152,12 +152,7 @@ interface IDemandResponseMarket is IGridSwapVault {
     /// @notice The bulletin board: a signed offer, its signature and the market's terms.
     event OfferPosted(bytes32 indexed offerHash, address indexed centre, Offer offer, bytes signature, Terms terms);
     /// @notice `generator` filled `offerHash`: position `positionHash` (all of its data).
-    event Filled(
-        bytes32 indexed positionHash,
-        bytes32 indexed offerHash,
-        address indexed generator,
-        Position position
-    );
+    event Filled(bytes32 indexed positionHash, bytes32 indexed offerHash, address indexed generator, Position position);
     /// @notice Position `positionHash` settled. kWh to the centre = paidWh + penaltyWh; the rest of
     ///         the commitment returned to the generator.
     event Settled(bytes32 indexed positionHash, Settlement settlement);
@@ -220,7 +215,8 @@ interface IDemandResponseMarket is IGridSwapVault {
 
     /// @notice Verifies `signature` over `offer` and emits it with the terms (stores nothing).
     ///         Checks: signer = centre holding CENTRE_ROLE, amounts and node non-zero, baseline
-    ///         days, the justifying report exists, and the offer is Open.
+    ///         days, deadline / gate / horizon not passed, the justifying report exists. It reads
+    ///         no nonce or epoch (kept cheap): generators check offerStatus before filling.
     /// @return offerHash The offer's EIP-712 digest.
     function post(Offer calldata offer, bytes calldata signature) external returns (bytes32 offerHash);
 
@@ -228,7 +224,11 @@ interface IDemandResponseMarket is IGridSwapVault {
     ///         node, or the one named): moves the caller's free kWh (amountWh) and the centre's free
     ///         USD (⌊usd · amountWh / offer.amountWh⌋) into a new position's escrow.
     /// @return positionHash keccak256(abi.encode(position)) of the new position (see Filled).
-    function fill(Offer calldata offer, bytes calldata signature, uint64 amountWh) external returns (bytes32 positionHash);
+    function fill(
+        Offer calldata offer,
+        bytes calldata signature,
+        uint64 amountWh
+    ) external returns (bytes32 positionHash);
 
     /// @notice Invalidates the caller's nonce `nonce`.
     function cancel(uint256 nonce) external;
@@ -277,8 +277,8 @@ interface IDemandResponseMarket is IGridSwapVault {
     /// @notice Where `offer` stands now and how many Wh partial fills have taken.
     function offerStatus(Offer calldata offer) external view returns (OfferStatus status, uint64 filledWh);
 
-    /// @notice True while the position with this hash is open (filled, not settled or unwound).
-    function isOpen(bytes32 positionHash) external view returns (bool);
+    /// @notice True while `position` is open (filled, not settled or unwound).
+    function isOpen(Position calldata position) external view returns (bool);
 
     /// @notice What settling `position` now would do; `ready` is false when it cannot be settled yet.
     function previewSettlement(

@@ -205,7 +205,13 @@ interface IGridOracle {
     /// @notice A measurement names the zero address.
     error ZeroGenerator();
     /// @notice deliveredWh must equal actualWh − baselineWh (all Wh).
-    error InconsistentMeasurement(address generator, uint32 period, int64 baselineWh, int64 actualWh, int64 deliveredWh);
+    error InconsistentMeasurement(
+        address generator,
+        uint32 period,
+        int64 baselineWh,
+        int64 actualWh,
+        int64 deliveredWh
+    );
     /// @notice `baselineDays` does not suit `baseline` (RollingAverage: 1..MAX_BASELINE_DAYS; others: 0).
     error InvalidBaseline(BaselineMethod baseline, uint8 baselineDays);
     /// @notice A list has `length` items; at most `max` are accepted in one call.

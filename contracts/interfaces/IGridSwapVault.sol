@@ -39,14 +39,7 @@ interface IGridSwapVault {
 
     /// @notice `deposit` after an ERC-2612 permit for `amount` (a permit that fails, e.g. one
     ///         front-run and already used, is ignored when the allowance suffices).
-    function depositWithPermit(
-        Asset asset,
-        uint256 amount,
-        uint256 deadline,
-        uint8 v,
-        bytes32 r,
-        bytes32 s
-    ) external;
+    function depositWithPermit(Asset asset, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
 
     /// @notice Sends `amount` of the caller's free `asset` to `to` (which may be another address,
     ///         e.g. when the caller's own address is blocklisted by the token).

@@ -20,8 +20,7 @@ contract GridSwapMathHarness {
         uint256 minDeliveredBps,
         uint256 penaltyBps
     ) external pure returns (GridSwapMath.Outcome memory) {
-        return
-            GridSwapMath.settle(amountWh, usd, committedBeforeWh, measuredWh, increase, minDeliveredBps, penaltyBps);
+        return GridSwapMath.settle(amountWh, usd, committedBeforeWh, measuredWh, increase, minDeliveredBps, penaltyBps);
     }
 
     /// @notice GridSwapMath.periodOf.
