@@ -1,25 +1,41 @@
 /**
- * GS-11 (info): report batches had no bound (~28k gas per delivery): a too-big batch failed the
- * same way on every retry. Safe outcome: a clear, cheap refusal naming the bound.
+ * GS-11 (info): v1 report and settleMany batches had no bound (~28k gas per delivery, ~68k per
+ * settlement): a too-big batch failed the same way on every retry (the v1 version, commit
+ * 99c90d7, fails on b17cdb7: 'Transaction ran out of gas' instead of a bounded refusal).
+ * v2: every list has a stated maximum, refused up front with TooManyItems; settleMany and
+ * reportAndSettle stop before running out of gas and say how far they got.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { deployMarket, paperReport } from "../contracts/fixture";
+import { deployMarket, emptyReport, FAR, fillOffer, measurement, paperOffer, paperReport } from "../contracts/fixtures";
 
 describe("GS-11: bounded batches", () => {
-  it("a report with more deliveries than a block can hold is refused with TooManyItems", async () => {
+  it("a report with more measurements than allowed is refused with TooManyItems", async () => {
     const f = await loadFixture(deployMarket);
-    const deliveries = Array.from({ length: 1_200 }, (_, i) => ({
-      period: f.period - 2n,
-      generator: ethers.getAddress(ethers.zeroPadValue(ethers.toBeHex(i + 1), 20)),
-      adjustmentWh: 1n,
-    }));
-    const failure = await f.gridOracle
-      .connect(f.oracle)
-      .submitReport(paperReport(f.period, deliveries), [])
-      .then(() => "accepted")
-      .catch((e: Error) => e.message);
-    expect(failure).to.match(/TooManyItems/);
+    const max = await f.oracle.MAX_MEASUREMENTS();
+    const measurements = Array.from({ length: 1_200 }, (_, i) =>
+      measurement(ethers.getAddress(ethers.zeroPadValue(ethers.toBeHex(i + 1), 20)), f.period - 2n, 1n),
+    );
+    await expect(f.oracle.submitReport(paperReport(f.period, measurements), FAR, []))
+      .to.be.revertedWithCustomError(f.oracle, "TooManyItems")
+      .withArgs(1_200, max);
+    await expect(f.oracle.submitReport(emptyReport(f.period), FAR, [])).to.be.revertedWithCustomError(
+      f.oracle,
+      "NotEnoughSignatures",
+    );
+  });
+
+  it("settleMany never fails for lack of gas: it stops and reports how many items it looked at", async () => {
+    const f = await loadFixture(deployMarket);
+    const { hash: _h, ...p } = await fillOffer(f, paperOffer(f), f.gen27);
+    const many = Array.from({ length: 100 }, (_, i) => ({ ...p, usd: BigInt(i + 1) }));
+    const [, processed] = await f.market.settleMany.staticCall(many, { gasLimit: 700_000 });
+    expect(processed).to.be.greaterThan(0n);
+    expect(processed).to.be.lessThan(100n);
+    const max = await f.market.MAX_SETTLEMENT_BATCH();
+    await expect(f.market.settleMany(Array(Number(max) + 1).fill(p)))
+      .to.be.revertedWithCustomError(f.market, "TooManyItems")
+      .withArgs(max + 1n, max);
   });
 });
