@@ -51,7 +51,9 @@ function positiveSeconds(periodSeconds: number | bigint): bigint {
 export function periodOf(unixSeconds: number | bigint, periodSeconds: number | bigint): bigint {
   const t = BigInt(unixSeconds);
   if (t < 0n) throw new RangeError(`time must not be negative, got ${unixSeconds}`);
-  return t / positiveSeconds(periodSeconds);
+  const period = t / positiveSeconds(periodSeconds);
+  if (period > 0xffff_ffffn) throw new RangeError(`period ${period} of time ${t} does not fit the contracts' uint32`);
+  return period;
 }
 
 /** First second of `period` (GridSwapMath.periodStart). */
