@@ -318,6 +318,11 @@ describe("DemandResponseMarket", () => {
       await expect(f.market.connect(f.gen27).fill(offer, "0x1234", PAPER_WH))
         .to.be.revertedWithCustomError(f.market, "WrongSigner")
         .withArgs(ethers.ZeroAddress, f.centre.address);
+      // An offer naming the zero address as centre never verifies (a malformed signature recovers to 0).
+      const nobody = paperOffer(f, { centre: ethers.ZeroAddress });
+      await expect(f.market.connect(f.gen27).fill(nobody, "0x1234", PAPER_WH))
+        .to.be.revertedWithCustomError(f.market, "WrongSigner")
+        .withArgs(ethers.ZeroAddress, ethers.ZeroAddress);
       // A centre whose role was revoked can no longer be filled.
       await f.market.connect(f.admin).revokeRole(await f.market.CENTRE_ROLE(), f.centre.address);
       await expect(f.market.connect(f.gen27).fill(offer, await sign(f, offer), PAPER_WH))
@@ -371,6 +376,16 @@ describe("DemandResponseMarket", () => {
       await expect(f.market.connect(f.gen27).fill(rolling, await sign(f, rolling), PAPER_WH))
         .to.be.revertedWithCustomError(f.market, "BaselineConflict")
         .withArgs(f.gen27.address, f.period + 1n, 0, 0);
+      // Same method, other number of days: also another baseline.
+      await fillOffer(
+        f,
+        paperOffer(f, { node: 34, baseline: BaselineMethod.RollingAverage, baselineDays: 5 }),
+        f.gen34,
+      );
+      const days3 = paperOffer(f, { node: 34, baseline: BaselineMethod.RollingAverage, baselineDays: 3 });
+      await expect(f.market.connect(f.gen34).fill(days3, await sign(f, days3), PAPER_WH))
+        .to.be.revertedWithCustomError(f.market, "BaselineConflict")
+        .withArgs(f.gen34.address, f.period + 1n, 1, 5);
       const later = paperOffer(f, { period: f.period + 1n + 48n, deadline: FAR, baseline: BaselineMethod.MeterBefore });
       await at(f, f.period + 2n);
       await fillOffer(f, later, f.gen27);
@@ -503,6 +518,11 @@ describe("DemandResponseMarket", () => {
       const a = await fillOffer(f, paperOffer(f), f.gen27);
       const b = await fillOffer(f, paperOffer(f, { node: 34 }), f.gen34);
       const c = await fillOffer(f, paperOffer(f, { node: 2 }), f.gen2);
+      const d = await fillOffer(
+        f,
+        paperOffer(f, { baseline: BaselineMethod.RollingAverage, baselineDays: 4 }),
+        f.gen27b,
+      );
       await at(f, f.period + 2n, 10n);
       await submitReport(
         f,
@@ -510,6 +530,10 @@ describe("DemandResponseMarket", () => {
           measurement(f.gen27.address, f.period + 1n, 0n, { quality: Quality.Missing }),
           measurement(f.gen34.address, f.period + 1n, -2300n, { quality: Quality.Bad }),
           measurement(f.gen2.address, f.period + 1n, -2300n, { baseline: BaselineMethod.MeterBefore }),
+          measurement(f.gen27b.address, f.period + 1n, -2300n, {
+            baseline: BaselineMethod.RollingAverage,
+            baselineDays: 5,
+          }),
         ]),
       );
       await time.increase(1800n);
@@ -522,6 +546,9 @@ describe("DemandResponseMarket", () => {
       await expect(f.market.settle(strip(c)))
         .to.be.revertedWithCustomError(f.market, "BaselineMismatch")
         .withArgs(2, 0, 0, 0);
+      await expect(f.market.settle(strip(d)))
+        .to.be.revertedWithCustomError(f.market, "BaselineMismatch")
+        .withArgs(1, 5, 1, 4);
       expect((await f.market.previewSettlement(strip(a)))[0]).to.equal(false);
     });
   });
@@ -629,6 +656,16 @@ describe("DemandResponseMarket", () => {
       await expect(f.market.unwind(strip(b))).to.emit(f.market, "Unwound");
       await expect(f.market.settle(strip(a))).to.emit(f.market, "Settled");
     });
+  });
+
+  it("a settled position frees its book slot, which the position a horizon later reuses", async () => {
+    const f = await loadFixture(deployMarket);
+    const p = await filledAndMeasured(f, -2300n);
+    await f.market.settle(strip(p));
+    const later = paperOffer(f, { period: f.period + 1n + 48n, deadline: FAR });
+    const q = await fillOffer(f, later, f.gen27);
+    expect(await f.market.isOpen(strip(q))).to.equal(true);
+    expect(await f.market.isOpen(strip(p))).to.equal(false);
   });
 
   it("a position that found its book slot busy is kept apart and settles the same way", async () => {

@@ -158,6 +158,14 @@ describe("GridSwapVault", () => {
     for (const payload of [
       market.interface.encodeFunctionData("withdraw", [Asset.Usd, 1n, f.centre.address]),
       market.interface.encodeFunctionData("deposit", [Asset.Usd, 1n]),
+      market.interface.encodeFunctionData("depositWithPermit", [
+        Asset.Usd,
+        1n,
+        0n,
+        0,
+        ethers.ZeroHash,
+        ethers.ZeroHash,
+      ]),
     ]) {
       await evil.arm(marketAddress, payload);
       await market.connect(f.centre).deposit(Asset.Usd, 10n);
@@ -169,7 +177,7 @@ describe("GridSwapVault", () => {
     await evil.arm(marketAddress, market.interface.encodeFunctionData("deposit", [Asset.Usd, 1n]));
     await market.connect(f.centre).withdraw(Asset.Usd, 5n, f.centre.address);
     expect(await evil.lastCallReverted()).to.equal(true);
-    expect(await market.balancesOf(f.centre.address)).to.deep.equal([15n, 0n]);
-    expect(await evil.balanceOf(marketAddress)).to.equal(15n);
+    expect(await market.balancesOf(f.centre.address)).to.deep.equal([25n, 0n]);
+    expect(await evil.balanceOf(marketAddress)).to.equal(25n);
   });
 });

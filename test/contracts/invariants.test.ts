@@ -276,15 +276,16 @@ class Fill extends Cmd {
     const filled = m.filled.get(rec.hash) ?? 0n;
     const fillWh =
       this.partial < 0.5 ? amount : this.partial > 0.95 ? max + 1n : BigInt(Math.ceil(Number(max) * this.partial));
-    const centre = CENTRES.find((c) => who(r, c) === o.centre)!;
-    const bitKey = key(o.centre, BigInt(o.nonce) >> 8n);
+    const centreAddress = o.centre as string;
+    const centre = CENTRES.find((c) => who(r, c) === centreAddress)!;
+    const bitKey = key(centreAddress, BigInt(o.nonce) >> 8n);
     const bit = 1n << (BigInt(o.nonce) & 255n);
     const period = BigInt(o.period);
     const payment = fillWh <= amount && fillWh > 0n ? paymentDown(BigInt(o.usd), fillWh, amount) : 0n;
     const status =
       m.next > BigInt(o.deadline) || m.next >= period * PERIOD || period > periodOfT(m.next) + 48n
         ? OfferStatus.Closed
-        : BigInt(o.epoch) !== m.epoch[o.centre]
+        : BigInt(o.epoch) !== m.epoch[centreAddress]
           ? OfferStatus.EpochCancelled
           : ((m.bits.get(bitKey) ?? 0n) & bit) !== 0n
             ? OfferStatus.NonceUsed

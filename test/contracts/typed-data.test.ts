@@ -40,7 +40,11 @@ describe("typed-data.ts", () => {
       verifyingContract: await f.oracle.getAddress(),
     });
     const weird = { eip712Domain: async () => f.market.eip712Domain().then((d) => ["0x1f", ...d.slice(1)]) };
-    await expect(readDomain(weird as never)).to.be.rejectedWith(/unexpected EIP-712 domain fields/);
+    const failure = await readDomain(weird as never).then(
+      () => "accepted",
+      (e: Error) => e.message,
+    );
+    expect(failure).to.match(/unexpected EIP-712 domain fields/);
   });
 
   it("the type strings hash to the contracts' typehashes", async () => {
