@@ -28,12 +28,14 @@ contract GridOracle is IGridOracle, EIP712 {
 
     /// @notice Largest signer set (and signature bundle).
     uint256 public constant MAX_SIGNERS = 32;
-    /// @notice Most measurements in one report (≈ 30k gas each; see docs/contracts.md).
+    /// @notice Most measurements in one report (≈ 34.5k gas each). With the other two bounds, the
+    ///         largest report (≈ 15M gas) fits one transaction under EIP-7825's 2^24 cap; see
+    ///         docs/contracts.md, "Batch bounds".
     uint256 public constant MAX_MEASUREMENTS = 300;
-    /// @notice Most line violations in one report (≈ 2.5k gas each).
-    uint256 public constant MAX_VIOLATIONS = 1000;
-    /// @notice Most nodal prices in one report (≈ 2k gas each).
-    uint256 public constant MAX_PRICES = 1000;
+    /// @notice Most line violations in one report (≈ 5k gas each).
+    uint256 public constant MAX_VIOLATIONS = 500;
+    /// @notice Most nodal prices in one report (≈ 3.8k gas each).
+    uint256 public constant MAX_PRICES = 500;
     /// @notice Longest RollingAverage baseline, working days.
     uint8 public constant MAX_BASELINE_DAYS = 10;
 

@@ -239,8 +239,8 @@ describe("GridOracle", () => {
       const big = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
       const line = { line: 1, flowW: 1n, limitW: 1n, deviationW: 0n };
       const cases: [Partial<ReturnType<typeof emptyReport>>, number, bigint][] = [
-        [{ violations: big(1001, () => line) }, 1001, await f.oracle.MAX_VIOLATIONS()],
-        [{ prices: big(1001, () => ({ node: 1, usdPerMWh: 1n })) }, 1001, await f.oracle.MAX_PRICES()],
+        [{ violations: big(501, () => line) }, 501, await f.oracle.MAX_VIOLATIONS()],
+        [{ prices: big(501, () => ({ node: 1, usdPerMWh: 1n })) }, 501, await f.oracle.MAX_PRICES()],
         [
           { measurements: big(301, (i) => measurement(ethers.getAddress(ethers.toBeHex(i + 1, 20)), 1n, 0n)) },
           301,

@@ -8,7 +8,16 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { deployMarket, emptyReport, FAR, fillOffer, measurement, paperOffer, paperReport } from "../contracts/fixtures";
+import {
+  deployMarket,
+  emptyReport,
+  FAR,
+  fillOffer,
+  measurement,
+  paperOffer,
+  paperReport,
+  reportSignatures,
+} from "../contracts/fixtures";
 
 describe("GS-11: bounded batches", () => {
   it("a report with more measurements than allowed is refused with TooManyItems", async () => {
@@ -24,6 +33,28 @@ describe("GS-11: bounded batches", () => {
       f.oracle,
       "NotEnoughSignatures",
     );
+  });
+
+  it("the largest report the bounds allow fits one transaction (EIP-7825: 2^24 gas)", async () => {
+    const f = await loadFixture(deployMarket);
+    const n = async (name: "MAX_MEASUREMENTS" | "MAX_VIOLATIONS" | "MAX_PRICES") => Number(await f.oracle[name]());
+    const report = {
+      ...emptyReport(f.period),
+      violations: Array.from({ length: await n("MAX_VIOLATIONS") }, (_, i) => ({
+        line: i,
+        flowW: -764_000n,
+        limitW: 750_000n,
+        deviationW: 14_000n,
+      })),
+      prices: Array.from({ length: await n("MAX_PRICES") }, (_, i) => ({ node: i + 1, usdPerMWh: -1_500_000_000n })),
+      measurements: Array.from({ length: await n("MAX_MEASUREMENTS") }, (_, i) =>
+        measurement(ethers.getAddress(ethers.toBeHex(i + 1000, 20)), f.period - 1n, -2300n),
+      ),
+    };
+    const sigs = await reportSignatures(f, report);
+    const gas = await f.oracle.submitReport.estimateGas(report, FAR, sigs);
+    expect(gas).to.be.lessThan(2n ** 24n);
+    await expect(f.oracle.submitReport(report, FAR, sigs)).to.emit(f.oracle, "ReportSubmitted");
   });
 
   it("settleMany never fails for lack of gas: it stops and reports how many items it looked at", async () => {
