@@ -270,6 +270,24 @@ async function pipeline(w: World, n: number, firstPeriod: bigint, rounds: number
   return gas;
 }
 
+/**
+ * Per-item gas without pushed settlement: a report carrying n measurements (oracle.submitReport)
+ * and a settleMany of the n positions once final. Returns both transactions' gas.
+ */
+async function separate(w: World, n: number, d: bigint): Promise<{ report: number; settleMany: number }> {
+  await time.increaseTo((d - 1n) * PERIOD + 60n);
+  const positions: Position[] = [];
+  for (const g of w.generators.slice(0, n)) positions.push((await postAndFill(w, g, d, w.lastReport)).position);
+  await time.increaseTo((d + 1n) * PERIOD + 10n);
+  const measurements = await Promise.all(
+    w.generators.slice(0, n).map(async (g) => fullDelivery(await g.getAddress(), d)),
+  );
+  const reportGas = await report(w, paperReport(d + 1n, measurements));
+  await time.increaseTo((d + 2n) * PERIOD + 10n);
+  const settled = await gasOf(w.c.market.connect(w.relayer).settleMany(positions));
+  return { report: reportGas, settleMany: settled.gas };
+}
+
 function compare(current: Figures, saved: Figures) {
   const regressions: string[] = [];
   const improvements: string[] = [];
@@ -308,6 +326,12 @@ async function main(): Promise<void> {
   const one = await pipeline(w, 1, (d += 4n), 3);
   const ten = await pipeline(w, BATCH, (d += 8n), 3);
   const perOffer = Math.round((ten - one) / (BATCH - 1));
+  const s1 = await separate(w, 1, (d += 8n));
+  const s10 = await separate(w, BATCH, (d += 4n));
+  const perMeasurement = Math.round((s10.report - s1.report) / (BATCH - 1));
+  const perSettlement = Math.round((s10.settleMany - s1.settleMany) / (BATCH - 1));
+  // EIP-7825 (Osaka) caps one transaction at 2^24 gas; blocks hold 30M+ (a report must fit one transaction).
+  const TX_CAP = 16_777_216;
   const current: Figures = { steady, batch: { offers: BATCH, perOffer } };
 
   console.error(
@@ -317,6 +341,14 @@ async function main(): Promise<void> {
         config: "2-of-3 oracle (2 signatures per report), 1800-s periods, dispute window 1800 s",
         firstCycle: first,
         pipeline: { reportWith1: one, reportWith10: ten },
+        perItem: {
+          measurementInReport: perMeasurement,
+          settlementInSettleMany: perSettlement,
+          reportWith1: s1.report,
+          settleManyOf1: s1.settleMany,
+          largestReportUnderTxCap: Math.floor((TX_CAP - s1.report) / perMeasurement) + 1,
+          largestSettleManyUnderTxCap: Math.floor((TX_CAP - s1.settleMany) / perSettlement) + 1,
+        },
         goals: {
           fill: { max: GOALS.fill, met: steady.fill <= GOALS.fill },
           cycle: { max: GOALS.cycle, met: steady.cycle <= GOALS.cycle },
