@@ -49,6 +49,8 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     ///      slot per position (22,100) once the generator has traded for a horizon. A position finds
     ///      the slot busy (another open position: a second fill in the period, or one of a period a
     ///      horizon ago still unsettled) and is then stored in `_open` instead.
+    // Packing: two slots already: 22 bytes of totals, then the hash.
+    // solhint-disable-next-line gas-struct-packing
     struct Book {
         uint32 period;
         uint64 increaseWh;

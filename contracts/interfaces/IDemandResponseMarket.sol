@@ -70,6 +70,8 @@ interface IDemandResponseMarket is IGridSwapVault {
     /// @param baselineDays Days of a RollingAverage baseline (1..10), else 0.
     /// @param epoch The centre's epoch when signing (cancelAll voids lower epochs).
     /// @param nonce Unordered nonce (bitmap word nonce >> 8, bit nonce & 0xff); one per offer.
+    // Packing: never stored; the field order is the EIP-712 type.
+    // solhint-disable-next-line gas-struct-packing
     struct Offer {
         address centre;
         address generator;

@@ -136,6 +136,8 @@ interface IGridOracle {
     /// @param baselineDays Days of a RollingAverage baseline, else 0.
     /// @param recordedAt Time the report or correction was accepted (Unix s).
     /// @param state Reported, Disputed or Corrected (None: nothing stored).
+    // Packing: 24 bytes: one slot already.
+    // solhint-disable-next-line gas-struct-packing
     struct Record {
         int64 deliveredWh;
         int64 actualWh;
