@@ -6,7 +6,7 @@
  * reportAndSettle stop before running out of gas and say how far they got.
  */
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import hre, { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import {
   deployMarket,
@@ -35,7 +35,13 @@ describe("GS-11: bounded batches", () => {
     );
   });
 
-  it("the largest report the bounds allow fits one transaction (EIP-7825: 2^24 gas)", async () => {
+  it("the largest report the bounds allow fits one transaction (EIP-7825: 2^24 gas)", async function () {
+    // Under solidity-coverage the code is instrumented (gas is not the deployed code's) and the
+    // tracer runs out of memory on a 15M-gas transaction: the figure means nothing there.
+    if ((hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) {
+      console.log("      (skipped under coverage: instrumented gas)");
+      this.skip();
+    }
     const f = await loadFixture(deployMarket);
     const n = async (name: "MAX_MEASUREMENTS" | "MAX_VIOLATIONS" | "MAX_PRICES") => Number(await f.oracle[name]());
     const report = {
