@@ -27,6 +27,8 @@ abstract contract GridSwapVault is IGridSwapVault, ReentrancyGuardTransient {
 
     mapping(address account => Account) internal _accounts;
 
+    /// @param usd_ USD token (8 decimals: 1e-8 USD).
+    /// @param kwh_ kWh-adjustment token (3 decimals: Wh).
     constructor(IERC20 usd_, IERC20 kwh_) {
         usd = usd_;
         kwh = kwh_;
