@@ -1,5 +1,7 @@
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { subtask } from "hardhat/config";
-import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
+import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
 import "@nomicfoundation/hardhat-toolbox";
 import "./tasks";
@@ -19,6 +21,20 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
     version: SOLC_VERSION,
     longVersion: solc.version(),
   };
+});
+
+// `hardhat test test/contracts test/findings`: a directory argument stands for every *.ts / *.js
+// file under it (Hardhat 2 itself only accepts files).
+function filesUnder(path: string): string[] {
+  if (!statSync(path, { throwIfNoEntry: false })?.isDirectory()) return [path];
+  return readdirSync(path, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(join(path, e.name)) : [join(path, e.name)]))
+    .filter((f) => /\.(ts|js)$/.test(f))
+    .sort();
+}
+subtask(TASK_TEST_GET_TEST_FILES, async (args: { testFiles: string[] }, _hre, runSuper) => {
+  if (args.testFiles.length === 0) return runSuper(args);
+  return runSuper({ testFiles: args.testFiles.flatMap(filesUnder) });
 });
 
 const config: HardhatUserConfig = {

@@ -1,49 +1,110 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {IGeneratorRegistry} from "./interfaces/IGeneratorRegistry.sol";
 import {IGridOracle} from "./interfaces/IGridOracle.sol";
+import {GridSwapMath} from "./libraries/GridSwapMath.sol";
 
-/// @title Power-flow oracle: one immutable report per 30-minute period, from 1 or k-of-n oracles.
-/// @notice See IGridOracle for units. ORACLE_ROLE accounts are the power quality centres'
-///         load-flow oracles; DEFAULT_ADMIN_ROLE sets the signature threshold.
-contract GridOracle is IGridOracle, AccessControl, EIP712 {
-    /// @notice Accounts whose reports (or signatures on reports) are trusted.
-    bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
-    /// @notice EIP-712 type signed by oracle accounts.
-    bytes32 public constant REPORT_TYPEHASH = keccak256("Report(uint32 period,bytes32 reportHash)");
-    /// @notice Length of a period, seconds.
-    uint256 public constant PERIOD_SECONDS = 1800;
+/// @title Power-flow oracle: k-of-n signed reports, measured deliveries, disputes and corrections.
+/// @notice See IGridOracle for units, the trust model and the measurement life cycle. There is no
+///         administrator: the signer set governs itself (updateSigners, k of the current n).
+contract GridOracle is IGridOracle, EIP712 {
+    /// @notice EIP-712 type of a report signature; reportHash = keccak256(abi.encode(report)).
+    bytes32 public constant REPORT_TYPEHASH =
+        keccak256("Report(uint32 period,bytes32 reportHash,uint32 configEpoch,uint64 deadline)");
+    /// @notice EIP-712 type of a correction signature; measurementHash = keccak256(abi.encode(m)).
+    bytes32 public constant CORRECTION_TYPEHASH =
+        keccak256(
+            "Correction(address generator,uint32 period,bytes32 measurementHash,bytes32 readingsHash,uint32 configEpoch,uint64 deadline)"
+        );
+    /// @notice EIP-712 type of a signer-set update signature.
+    bytes32 public constant SIGNER_UPDATE_TYPEHASH =
+        keccak256("SignerUpdate(address[] signers,uint8 threshold,uint32 configEpoch,uint64 deadline)");
+    /// @notice EIP-712 type a meter key signs.
+    bytes32 public constant METER_READING_TYPEHASH =
+        keccak256("MeterReading(address generator,uint32 period,int64 actualWh)");
 
-    struct Measurement {
-        bool reported;
-        int64 adjustmentWh;
-    }
+    /// @notice Largest signer set (and signature bundle).
+    uint256 public constant MAX_SIGNERS = 32;
+    /// @notice Most measurements in one report (≈ 34.5k gas each). With the other two bounds, the
+    ///         largest report (≈ 15M gas) fits one transaction under EIP-7825's 2^24 cap; see
+    ///         docs/contracts.md, "Batch bounds".
+    uint256 public constant MAX_MEASUREMENTS = 300;
+    /// @notice Most line violations in one report (≈ 5k gas each).
+    uint256 public constant MAX_VIOLATIONS = 500;
+    /// @notice Most nodal prices in one report (≈ 3.8k gas each).
+    uint256 public constant MAX_PRICES = 500;
+    /// @notice Longest RollingAverage baseline, working days.
+    uint8 public constant MAX_BASELINE_DAYS = 10;
 
     /// @inheritdoc IGridOracle
-    uint8 public threshold = 1;
+    uint32 public immutable periodSeconds;
+    /// @inheritdoc IGridOracle
+    uint32 public immutable disputeWindow;
+    /// @notice Generators' meter keys (for disputes).
+    IGeneratorRegistry public immutable registry;
 
+    /// @dev The current configuration, one slot.
+    struct Config {
+        uint32 epoch;
+        uint8 threshold;
+        uint8 count;
+    }
+
+    /// @dev A signer is current when its epoch is the configuration's; `index` is its bit in a bundle.
+    struct SignerInfo {
+        uint32 epoch;
+        uint8 index;
+    }
+
+    Config private _config;
+    address[] private _signerList;
+    mapping(address signer => SignerInfo) private _signerInfo;
     mapping(uint32 period => bytes32 reportHash) private _reportHash;
-    mapping(uint32 period => mapping(address generator => Measurement)) private _measured;
+    mapping(uint32 period => mapping(address generator => Record)) private _records;
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE.
-    constructor(address admin) EIP712("GridSwap GridOracle", "1") {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    /// @param signers_ The first signer set (n ≤ MAX_SIGNERS, distinct, non-zero).
+    /// @param threshold_ Signatures needed, n/2 < threshold ≤ n.
+    /// @param periodSeconds_ Length of a period, s (1800 in production).
+    /// @param disputeWindow_ Seconds after being reported at which a measurement is final (0 allowed).
+    /// @param registry_ Registry binding each generator's meter key.
+    constructor(
+        address[] memory signers_,
+        uint8 threshold_,
+        uint32 periodSeconds_,
+        uint32 disputeWindow_,
+        IGeneratorRegistry registry_
+    ) EIP712("GridSwap Oracle", "2") {
+        if (periodSeconds_ == 0) revert ZeroPeriodSeconds();
+        periodSeconds = periodSeconds_;
+        disputeWindow = disputeWindow_;
+        registry = registry_;
+        _setSigners(signers_, threshold_, 1);
     }
 
+    // ------------------------------------------------------------------------------------------
+    // Reports
+
     /// @inheritdoc IGridOracle
-    function submitReport(Report calldata report, bytes[] calldata signatures) external {
+    function submitReport(Report calldata report, uint64 deadline, bytes[] calldata signatures) external {
         uint32 period = report.period;
+        _checkBound(report.violations.length, MAX_VIOLATIONS);
+        _checkBound(report.prices.length, MAX_PRICES);
+        _checkBound(report.measurements.length, MAX_MEASUREMENTS);
         if (_reportHash[period] != bytes32(0)) revert ReportAlreadySubmitted(period);
-        uint32 current = periodOf(block.timestamp);
+        uint32 current = GridSwapMath.periodOf(block.timestamp, periodSeconds);
         if (period > current) revert PeriodInFuture(period, current);
         bytes32 reportHash = keccak256(abi.encode(report));
-        _authorize(period, reportHash, signatures);
+        uint32 epoch = _authorize(
+            keccak256(abi.encode(REPORT_TYPEHASH, period, reportHash, _config.epoch, deadline)),
+            deadline,
+            signatures
+        );
 
         _reportHash[period] = reportHash;
-        emit ReportSubmitted(period, reportHash, report.inputHash, msg.sender);
+        emit ReportSubmitted(period, reportHash, report.inputHash, report.readingsHash, epoch);
         for (uint256 i = 0; i < report.violations.length; ++i) {
             LineViolation calldata v = report.violations[i];
             emit LineOutOfLimit(period, v.line, v.flowW, v.limitW, v.deviationW);
@@ -51,28 +112,96 @@ contract GridOracle is IGridOracle, AccessControl, EIP712 {
         for (uint256 i = 0; i < report.prices.length; ++i) {
             emit NodalPriceReported(period, report.prices[i].node, report.prices[i].usdPerMWh);
         }
-        for (uint256 i = 0; i < report.deliveries.length; ++i) {
-            Delivery calldata d = report.deliveries[i];
-            if (d.generator == address(0)) revert ZeroGenerator();
-            if (d.period >= period) revert DeliveryNotInPast(d.period, period);
-            Measurement storage m = _measured[d.period][d.generator];
-            if (m.reported) revert DeliveryAlreadyReported(d.period, d.generator);
-            m.reported = true;
-            m.adjustmentWh = d.adjustmentWh;
-            emit DeliveryMeasured(d.period, d.generator, d.adjustmentWh, period);
-        }
+        for (uint256 i = 0; i < report.measurements.length; ++i) _recordReported(report.measurements[i], period);
     }
 
     /// @inheritdoc IGridOracle
-    function setThreshold(uint8 threshold_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (threshold_ == 0) revert ZeroThreshold();
-        threshold = threshold_;
-        emit ThresholdChanged(threshold_);
+    function correctMeasurement(
+        Measurement calldata m,
+        bytes32 readingsHash,
+        uint64 deadline,
+        bytes[] calldata signatures
+    ) external {
+        _checkMeasurement(m);
+        uint32 current = GridSwapMath.periodOf(block.timestamp, periodSeconds);
+        if (m.period >= current) revert MeasurementNotInPast(m.period, current);
+        Record storage record = _records[m.period][m.generator];
+        MeasurementState state = record.state;
+        Quality quality = record.quality;
+        bool unusable = quality == Quality.Missing || quality == Quality.Bad;
+        if (!(state == MeasurementState.None || state == MeasurementState.Disputed || unusable))
+            revert NotCorrectable(m.period, m.generator, state, quality);
+        _authorize(_correctionStructHash(m, readingsHash, deadline), deadline, signatures);
+        _store(record, m, MeasurementState.Corrected);
+        _emitCorrected(m, readingsHash);
     }
 
     /// @inheritdoc IGridOracle
-    function reportDigest(Report calldata report) external view returns (bytes32) {
-        return _digest(report.period, keccak256(abi.encode(report)));
+    function dispute(MeterReading calldata reading, bytes calldata meterSignature) external {
+        if (msg.sender != reading.generator) revert NotGenerator(msg.sender, reading.generator);
+        address meterKey = registry.meterKeyOf(reading.generator);
+        if (meterKey == address(0)) revert NoMeterKey(reading.generator);
+        (address signer, , ) = ECDSA.tryRecover(_hashTypedDataV4(_meterReadingStructHash(reading)), meterSignature);
+        if (signer != meterKey) revert WrongMeterSignature(signer, meterKey);
+        Record storage record = _records[reading.period][reading.generator];
+        MeasurementState state = record.state;
+        Quality quality = record.quality;
+        if (state != MeasurementState.Reported || !(quality == Quality.Ok || quality == Quality.Estimated))
+            revert NotDisputable(reading.period, reading.generator, state, quality);
+        uint256 finalAt = uint256(record.recordedAt) + disputeWindow;
+        if (block.timestamp >= finalAt) revert DisputeWindowClosed(reading.period, reading.generator, finalAt);
+        int64 reported = record.actualWh;
+        if (reading.actualWh == reported) revert ReadingAgrees(reading.period, reading.generator, reported);
+
+        record.state = MeasurementState.Disputed;
+        emit MeasurementDisputed(reading.period, reading.generator, reading.actualWh, reported);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Signer set
+
+    /// @inheritdoc IGridOracle
+    function updateSigners(
+        address[] calldata signers_,
+        uint8 threshold_,
+        uint64 deadline,
+        bytes[] calldata signatures
+    ) external {
+        uint32 epoch = _authorize(_signerUpdateStructHash(signers_, threshold_, deadline), deadline, signatures);
+        _setSigners(signers_, threshold_, epoch + 1);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Views
+
+    /// @inheritdoc IGridOracle
+    function periodOf(uint256 timestamp) external view returns (uint32) {
+        return GridSwapMath.periodOf(timestamp, periodSeconds);
+    }
+
+    /// @inheritdoc IGridOracle
+    function periodStart(uint32 period) external view returns (uint256) {
+        return GridSwapMath.periodStart(period, periodSeconds);
+    }
+
+    /// @inheritdoc IGridOracle
+    function signers() external view returns (address[] memory) {
+        return _signerList;
+    }
+
+    /// @inheritdoc IGridOracle
+    function threshold() external view returns (uint8) {
+        return _config.threshold;
+    }
+
+    /// @inheritdoc IGridOracle
+    function configEpoch() external view returns (uint32) {
+        return _config.epoch;
+    }
+
+    /// @inheritdoc IGridOracle
+    function isSigner(address account) external view returns (bool) {
+        return account != address(0) && _signerInfo[account].epoch == _config.epoch;
     }
 
     /// @inheritdoc IGridOracle
@@ -92,36 +221,194 @@ contract GridOracle is IGridOracle, AccessControl, EIP712 {
     }
 
     /// @inheritdoc IGridOracle
-    function measuredAdjustment(uint32 period, address generator) external view returns (bool, int64) {
-        Measurement storage m = _measured[period][generator];
-        return (m.reported, m.adjustmentWh);
+    function measurementOf(
+        uint32 period,
+        address generator
+    ) external view returns (Record memory record, bool isFinal) {
+        record = _records[period][generator];
+        isFinal =
+            record.state == MeasurementState.Corrected ||
+            (record.state == MeasurementState.Reported &&
+                block.timestamp >= uint256(record.recordedAt) + disputeWindow);
     }
 
     /// @inheritdoc IGridOracle
-    function periodOf(uint256 timestamp) public pure returns (uint32) {
-        return uint32(timestamp / PERIOD_SECONDS);
+    function reportDigest(Report calldata report, uint64 deadline) external view returns (bytes32) {
+        bytes32 reportHash = keccak256(abi.encode(report));
+        return
+            _hashTypedDataV4(
+                keccak256(abi.encode(REPORT_TYPEHASH, report.period, reportHash, _config.epoch, deadline))
+            );
     }
 
-    /// @dev A lone oracle may submit directly when one signature suffices; otherwise `threshold`
-    ///      distinct oracle signatures are required, whoever relays them.
-    function _authorize(uint32 period, bytes32 reportHash, bytes[] calldata signatures) private view {
-        uint256 needed = threshold;
-        if (signatures.length == 0) {
-            if (needed != 1 || !hasRole(ORACLE_ROLE, msg.sender)) revert UnauthorizedSubmitter(msg.sender);
-            return;
-        }
-        bytes32 digest = _digest(period, reportHash);
-        address previous = address(0);
-        for (uint256 i = 0; i < signatures.length; ++i) {
-            address signer = ECDSA.recover(digest, signatures[i]);
-            if (signer <= previous) revert SignersNotAscending(signer);
-            if (!hasRole(ORACLE_ROLE, signer)) revert SignerNotOracle(signer);
-            previous = signer;
-        }
-        if (signatures.length < needed) revert NotEnoughSignatures(signatures.length, needed);
+    /// @inheritdoc IGridOracle
+    function correctionDigest(
+        Measurement calldata m,
+        bytes32 readingsHash,
+        uint64 deadline
+    ) external view returns (bytes32) {
+        return _hashTypedDataV4(_correctionStructHash(m, readingsHash, deadline));
     }
 
-    function _digest(uint32 period, bytes32 reportHash) private view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(REPORT_TYPEHASH, period, reportHash)));
+    /// @inheritdoc IGridOracle
+    function signerUpdateDigest(
+        address[] calldata signers_,
+        uint8 threshold_,
+        uint64 deadline
+    ) external view returns (bytes32) {
+        return _hashTypedDataV4(_signerUpdateStructHash(signers_, threshold_, deadline));
+    }
+
+    /// @inheritdoc IGridOracle
+    function meterReadingDigest(MeterReading calldata reading) external view returns (bytes32) {
+        return _hashTypedDataV4(_meterReadingStructHash(reading));
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Internals
+
+    /// @dev Counts the valid signatures of `structHash` by current signers, each signer once;
+    ///      ignores malformed signatures and unknown, revoked or repeated signers. Stops recovering
+    ///      once the threshold is met. Returns the configuration epoch the signatures were checked under.
+    function _authorize(
+        bytes32 structHash,
+        uint64 deadline,
+        bytes[] calldata signatures
+    ) private view returns (uint32) {
+        if (block.timestamp > deadline) revert SignatureExpired(deadline, block.timestamp);
+        _checkBound(signatures.length, MAX_SIGNERS);
+        Config memory config = _config;
+        bytes32 digest = _hashTypedDataV4(structHash);
+        uint256 seen; // bit i set: the signer with index i has been counted
+        uint256 valid;
+        for (uint256 i = 0; i < signatures.length && valid < config.threshold; ++i) {
+            (address signer, ECDSA.RecoverError error, ) = ECDSA.tryRecover(digest, signatures[i]);
+            if (error != ECDSA.RecoverError.NoError) continue;
+            SignerInfo memory info = _signerInfo[signer];
+            if (info.epoch != config.epoch) continue;
+            uint256 bit = 1 << info.index;
+            if (seen & bit != 0) continue;
+            seen |= bit;
+            ++valid;
+        }
+        if (valid < config.threshold) revert NotEnoughSignatures(valid, config.threshold);
+        return config.epoch;
+    }
+
+    /// @dev Installs a signer set as configuration `epoch` (old signers lapse with the old epoch).
+    function _setSigners(address[] memory signers_, uint8 threshold_, uint32 epoch) private {
+        uint256 count = signers_.length;
+        if (count == 0 || count > MAX_SIGNERS) revert InvalidSignerCount(count);
+        if (threshold_ > count || uint256(threshold_) * 2 <= count) revert InvalidThreshold(threshold_, count);
+        for (uint256 i = 0; i < count; ++i) {
+            address signer = signers_[i];
+            if (signer == address(0)) revert ZeroSigner();
+            if (_signerInfo[signer].epoch == epoch) revert DuplicateSigner(signer);
+            // i < MAX_SIGNERS = 32 fits uint8.
+            _signerInfo[signer] = SignerInfo(epoch, uint8(i));
+        }
+        _signerList = signers_;
+        _config = Config(epoch, threshold_, uint8(count));
+        emit SignersUpdated(epoch, signers_, threshold_);
+    }
+
+    /// @dev Checks and stores one measurement carried by the report of `reportPeriod`.
+    function _recordReported(Measurement calldata m, uint32 reportPeriod) private {
+        _checkMeasurement(m);
+        if (m.period >= reportPeriod) revert MeasurementNotInPast(m.period, reportPeriod);
+        Record storage record = _records[m.period][m.generator];
+        if (record.state != MeasurementState.None) revert MeasurementAlreadyReported(m.period, m.generator);
+        _store(record, m, MeasurementState.Reported);
+        emit MeasurementReported(
+            m.period,
+            m.generator,
+            reportPeriod,
+            m.baseline,
+            m.baselineDays,
+            m.baselineWh,
+            m.actualWh,
+            m.deliveredWh,
+            m.quality
+        );
+    }
+
+    function _emitCorrected(Measurement calldata m, bytes32 readingsHash) private {
+        emit MeasurementCorrected(
+            m.period,
+            m.generator,
+            m.baseline,
+            m.baselineDays,
+            m.baselineWh,
+            m.actualWh,
+            m.deliveredWh,
+            m.quality,
+            readingsHash
+        );
+    }
+
+    function _checkMeasurement(Measurement calldata m) private pure {
+        if (m.generator == address(0)) revert ZeroGenerator();
+        bool rolling = m.baseline == BaselineMethod.RollingAverage;
+        if (rolling ? (m.baselineDays == 0 || m.baselineDays > MAX_BASELINE_DAYS) : m.baselineDays != 0)
+            revert InvalidBaseline(m.baseline, m.baselineDays);
+        // int256: the difference of two int64 cannot overflow.
+        if (int256(m.deliveredWh) != int256(m.actualWh) - int256(m.baselineWh))
+            revert InconsistentMeasurement(m.generator, m.period, m.baselineWh, m.actualWh, m.deliveredWh);
+    }
+
+    function _store(Record storage record, Measurement calldata m, MeasurementState state) private {
+        record.deliveredWh = m.deliveredWh;
+        record.actualWh = m.actualWh;
+        record.quality = m.quality;
+        record.baseline = m.baseline;
+        record.baselineDays = m.baselineDays;
+        // Unix seconds fit uint32 until 2106.
+        record.recordedAt = uint32(block.timestamp);
+        record.state = state;
+    }
+
+    function _checkBound(uint256 length, uint256 max) private pure {
+        if (length > max) revert TooManyItems(length, max);
+    }
+
+    function _correctionStructHash(
+        Measurement calldata m,
+        bytes32 readingsHash,
+        uint64 deadline
+    ) private view returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    CORRECTION_TYPEHASH,
+                    m.generator,
+                    m.period,
+                    keccak256(abi.encode(m)),
+                    readingsHash,
+                    _config.epoch,
+                    deadline
+                )
+            );
+    }
+
+    function _signerUpdateStructHash(
+        address[] calldata signers_,
+        uint8 threshold_,
+        uint64 deadline
+    ) private view returns (bytes32) {
+        // EIP-712 encodes address[] as keccak256 of the 32-byte-padded elements.
+        return
+            keccak256(
+                abi.encode(
+                    SIGNER_UPDATE_TYPEHASH,
+                    keccak256(abi.encodePacked(signers_)),
+                    threshold_,
+                    _config.epoch,
+                    deadline
+                )
+            );
+    }
+
+    function _meterReadingStructHash(MeterReading calldata reading) private pure returns (bytes32) {
+        return keccak256(abi.encode(METER_READING_TYPEHASH, reading.generator, reading.period, reading.actualWh));
     }
 }

@@ -1,7 +1,7 @@
 // Coverage gate, run by `npm run coverage` after `hardhat coverage`: reads
 // coverage/coverage-summary.json (istanbul's json-summary reporter, enabled in .solcover.js) and
 // fails unless lines AND branches are at least 95% for every Solidity file under contracts/
-// except contracts/mocks/. Prints every file's figures, then one line per shortfall.
+// except the test-only contracts/mocks/ and contracts/test/. Prints every file's figures, then one line per shortfall.
 const { existsSync, readdirSync, readFileSync } = require("node:fs");
 const { isAbsolute, join, relative, sep } = require("node:path");
 
@@ -16,17 +16,19 @@ if (!existsSync(SUMMARY)) {
 
 const summary = JSON.parse(readFileSync(SUMMARY, "utf8"));
 const toPosix = (p) => p.split(sep).join("/");
+const TEST_ONLY = ["contracts/mocks/", "contracts/test/"];
+const isTestOnly = (path) => TEST_ONLY.some((dir) => path.startsWith(dir));
 const files = Object.keys(summary)
   .filter((key) => key !== "total")
   .map((key) => ({ key, path: toPosix(isAbsolute(key) ? relative(ROOT, key) : key) }))
-  .filter(({ path }) => path.startsWith("contracts/") && path.endsWith(".sol") && !path.startsWith("contracts/mocks/"))
+  .filter(({ path }) => path.startsWith("contracts/") && path.endsWith(".sol") && !isTestOnly(path))
   .sort((a, b) => a.path.localeCompare(b.path));
 
 /** Solidity sources on disk under `dir` (relative, POSIX separators), mocks excluded. */
 function sources(dir) {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
     const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory()) return path === "contracts/mocks" ? [] : sources(path);
+    if (entry.isDirectory()) return isTestOnly(`${path}/`) ? [] : sources(path);
     return entry.name.endsWith(".sol") ? [path] : [];
   });
 }
@@ -49,7 +51,7 @@ function figure(metric) {
 }
 
 const width = Math.max(...files.map((f) => f.path.length));
-console.log(`Coverage (minimum ${MINIMUM}% lines and branches; contracts/mocks/ excluded):`);
+console.log(`Coverage (minimum ${MINIMUM}% lines and branches; ${TEST_ONLY.join(" and ")} excluded):`);
 for (const { key, path } of files) {
   const entry = summary[key];
   const row = {};

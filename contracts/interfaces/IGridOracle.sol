@@ -1,18 +1,69 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-/// @title Power-flow oracle: one immutable report per 30-minute period.
+/// @title Power-flow oracle: one immutable k-of-n report per period, measured deliveries, disputes.
 /// @notice Units and scales, used everywhere in GridSwap:
-///         - period: Unix time / 1800 (period p covers [p·1800, (p+1)·1800) seconds);
+///         - period: ⌊Unix time / periodSeconds⌋; period p covers [p·periodSeconds, (p+1)·periodSeconds)
+///           seconds. `periodSeconds` is ONE deploy-time constant of this contract (1800 s by
+///           default); every other contract reads it from here;
 ///         - power: watts (W), signed where a direction matters;
-///         - energy: watt-hours (Wh), signed: positive = more output than scheduled;
-///         - prices: USD per MWh scaled by 1e8 (the USD token's decimals).
-///         A report is accepted from one ORACLE_ROLE account when the threshold is 1, or from any
-///         relayer with EIP-712 signatures of `threshold` distinct oracle accounts, so no single
-///         node need be trusted. Only what settlement needs (the report's hash and the measured
-///         deliveries) is stored; every field is emitted, and `verifyReport` checks any copy
+///         - energy: watt-hours (Wh), signed: positive = more output than the baseline;
+///         - prices: USD per MWh scaled by 1e8 (the USD token's decimals);
+///         - times: Unix seconds.
+///
+///         Trust: there is no administrator. A set of n oracle signers (the power quality centres'
+///         load-flow oracles) with a threshold k, n/2 < k ≤ n, accepts reports, corrections and
+///         changes of its own membership by k EIP-712 signatures, relayed by anyone. Every
+///         signature is bound to this contract (domain), to the configuration epoch (bumped by
+///         every change of the set) and to a deadline. A bundle counts the valid signatures of
+///         current signers once each and ignores all others (unknown or revoked signers,
+///         malformed signatures, duplicates): one bad entry never rejects a report whose valid
+///         signatures meet the threshold.
+///
+///         Measurements: a report of period R carries measured deliveries of earlier periods,
+///         one per (generator, delivery period), each with its baseline, actual and delivered
+///         energy and an OpenADR 3 data-quality flag. A measurement becomes final
+///         `disputeWindow` seconds after it was reported. Within the window the generator may
+///         dispute it with a reading signed by the meter key bound in the registry; a disputed
+///         measurement is final only once the quorum has corrected it (`correctMeasurement`).
+///         MISSING or BAD measurements are not usable for settlement and may also be corrected.
+///         Only what settlement and disputes need is stored (one slot per measurement and per
+///         report); every field is emitted, and `verifyReport` checks any published copy
 ///         against the stored hash.
 interface IGridOracle {
+    /// @notice OpenADR 3 DATA_QUALITY of a measurement.
+    /// @dev Ok and Estimated are usable for settlement (Estimated is flagged in the settlement);
+    ///      Missing (not measured) and Bad (reading rejected) are not: the positions wait for a
+    ///      correction and unwind after the market's grace time.
+    enum Quality {
+        Ok,
+        Missing,
+        Estimated,
+        Bad
+    }
+
+    /// @notice How the baseline (what the generator would have produced without the trade) is set.
+    /// @dev Nominated: the generator's nominated schedule for the period (baselineDays = 0).
+    ///      RollingAverage: mean of the same period over the previous `baselineDays` working days
+    ///      (1 ≤ baselineDays ≤ MAX_BASELINE_DAYS).
+    ///      MeterBefore: the metered output in the period before the delivery period (baselineDays = 0).
+    enum BaselineMethod {
+        Nominated,
+        RollingAverage,
+        MeterBefore
+    }
+
+    /// @notice Where a (generator, delivery period) measurement stands.
+    /// @dev None: not reported. Reported: carried by a report; final `disputeWindow` s later.
+    ///      Disputed: the generator disputed it within the window; waits for a correction.
+    ///      Corrected: replaced by a k-of-n correction; final at once.
+    enum MeasurementState {
+        None,
+        Reported,
+        Disputed,
+        Corrected
+    }
+
     /// @notice A line over its active-power limit in the period's load flow.
     /// @param line 0-based row of the branch in the case.
     /// @param flowW Loss-neutral mean active flow (Pf − Pt)/2, W, signed from → to bus.
@@ -31,77 +82,228 @@ interface IGridOracle {
         int64 usdPerMWh;
     }
 
-    /// @notice Adjustment a generator delivered in an earlier period, measured: Wh, signed
-    ///         (positive = output raised above its schedule, negative = lowered).
-    struct Delivery {
-        uint32 period;
+    /// @notice A generator's measured delivery in one period.
+    /// @param generator The registered generator's wallet.
+    /// @param period The delivery period measured (before the carrying report's period).
+    /// @param baseline The baseline method used (the one the generator's positions name).
+    /// @param baselineDays Days averaged by RollingAverage; 0 for the other methods.
+    /// @param baselineWh Baseline energy over the period, Wh.
+    /// @param actualWh Metered energy over the period, Wh.
+    /// @param deliveredWh actualWh − baselineWh, Wh (positive = output raised); checked on chain.
+    /// @param quality Data quality of the reading.
+    struct Measurement {
         address generator;
-        int64 adjustmentWh;
+        uint32 period;
+        BaselineMethod baseline;
+        uint8 baselineDays;
+        int64 baselineWh;
+        int64 actualWh;
+        int64 deliveredWh;
+        Quality quality;
     }
 
     /// @notice One period's report.
-    /// @param period The period whose load flow this is.
+    /// @param period The period whose load flow this is (the current period or an earlier one).
     /// @param inputHash keccak256 of the case and forecasts the oracle solved (off-chain data).
+    /// @param readingsHash keccak256 of the full set of meter readings the measurements used.
+    /// @param violations Lines over their limit (at most MAX_VIOLATIONS).
+    /// @param prices Nodal prices (at most MAX_PRICES).
+    /// @param measurements Measured deliveries of earlier periods (at most MAX_MEASUREMENTS).
     struct Report {
         uint32 period;
         bytes32 inputHash;
+        bytes32 readingsHash;
         LineViolation[] violations;
         NodalPrice[] prices;
-        Delivery[] deliveries;
+        Measurement[] measurements;
     }
 
-    /// @notice A report was accepted: `reportHash` = keccak256(abi.encode(report)).
-    event ReportSubmitted(uint32 indexed period, bytes32 reportHash, bytes32 inputHash, address indexed submitter);
+    /// @notice A revenue meter's reading, EIP-712 signed by the meter key bound in the registry.
+    /// @param generator The generator the meter belongs to.
+    /// @param period The delivery period read.
+    /// @param actualWh Metered energy over the period, Wh.
+    struct MeterReading {
+        address generator;
+        uint32 period;
+        int64 actualWh;
+    }
+
+    /// @notice What is stored per (delivery period, generator) — one slot.
+    /// @param deliveredWh Delivered energy, Wh (signed).
+    /// @param actualWh Metered energy, Wh (what a dispute contradicts).
+    /// @param quality Data quality.
+    /// @param baseline Baseline method used.
+    /// @param baselineDays Days of a RollingAverage baseline, else 0.
+    /// @param recordedAt Time the report or correction was accepted (Unix s).
+    /// @param state Reported, Disputed or Corrected (None: nothing stored).
+    // Packing: 24 bytes: one slot already.
+    // solhint-disable-next-line gas-struct-packing
+    struct Record {
+        int64 deliveredWh;
+        int64 actualWh;
+        Quality quality;
+        BaselineMethod baseline;
+        uint8 baselineDays;
+        uint32 recordedAt;
+        MeasurementState state;
+    }
+
+    /// @notice A report was accepted. `reportHash` = keccak256(abi.encode(report)).
+    event ReportSubmitted(
+        uint32 indexed period,
+        bytes32 reportHash,
+        bytes32 inputHash,
+        bytes32 readingsHash,
+        uint32 configEpoch
+    );
     /// @notice A line over its limit (units as in LineViolation).
     event LineOutOfLimit(uint32 indexed period, uint32 indexed line, int64 flowW, uint64 limitW, uint64 deviationW);
     /// @notice A nodal price, USD/MWh · 1e8.
     event NodalPriceReported(uint32 indexed period, uint32 indexed node, int64 usdPerMWh);
-    /// @notice A measured delivery for `deliveryPeriod`, Wh (signed), carried by the report of `reportPeriod`.
-    event DeliveryMeasured(
-        uint32 indexed deliveryPeriod,
+    /// @notice A measured delivery of `generator` in `period`, carried by the report of `reportPeriod`
+    ///         (units as in Measurement).
+    event MeasurementReported(
+        uint32 indexed period,
         address indexed generator,
-        int64 adjustmentWh,
-        uint32 reportPeriod
+        uint32 indexed reportPeriod,
+        BaselineMethod baseline,
+        uint8 baselineDays,
+        int64 baselineWh,
+        int64 actualWh,
+        int64 deliveredWh,
+        Quality quality
     );
-    /// @notice The number of oracle signatures a report needs changed.
-    event ThresholdChanged(uint8 threshold);
+    /// @notice `generator` disputed its measurement of `period`: its meter read `meterActualWh`,
+    ///         the report said `reportedActualWh` (Wh).
+    event MeasurementDisputed(
+        uint32 indexed period,
+        address indexed generator,
+        int64 meterActualWh,
+        int64 reportedActualWh
+    );
+    /// @notice The quorum replaced the measurement of `generator` in `period` (units as in Measurement).
+    event MeasurementCorrected(
+        uint32 indexed period,
+        address indexed generator,
+        BaselineMethod baseline,
+        uint8 baselineDays,
+        int64 baselineWh,
+        int64 actualWh,
+        int64 deliveredWh,
+        Quality quality,
+        bytes32 readingsHash
+    );
+    /// @notice The signer set became `signers` with threshold `threshold`, as configuration `configEpoch`.
+    event SignersUpdated(uint32 indexed configEpoch, address[] signers, uint8 threshold);
 
     /// @notice A report for `period` exists already; reports are immutable.
     error ReportAlreadySubmitted(uint32 period);
     /// @notice `period` has not started yet (current period: `currentPeriod`).
     error PeriodInFuture(uint32 period, uint32 currentPeriod);
-    /// @notice A delivery must be for a period before the report's (`deliveryPeriod` ≥ `reportPeriod`).
-    error DeliveryNotInPast(uint32 deliveryPeriod, uint32 reportPeriod);
-    /// @notice A delivery of `generator` in `period` was reported already.
-    error DeliveryAlreadyReported(uint32 period, address generator);
-    /// @notice A delivery names the zero address.
+    /// @notice A measurement must be of a period that has ended before the report's period.
+    error MeasurementNotInPast(uint32 deliveryPeriod, uint32 reportPeriod);
+    /// @notice The measurement of `generator` in `period` was reported already.
+    error MeasurementAlreadyReported(uint32 period, address generator);
+    /// @notice A measurement names the zero address.
     error ZeroGenerator();
-    /// @notice The caller may not submit without signatures (not an oracle, or the threshold is above 1).
-    error UnauthorizedSubmitter(address caller);
-    /// @notice `signer` recovered from a signature does not hold ORACLE_ROLE.
-    error SignerNotOracle(address signer);
-    /// @notice Signers must be given in strictly increasing address order (no duplicates).
-    error SignersNotAscending(address signer);
-    /// @notice `count` valid signatures, `threshold` needed.
-    error NotEnoughSignatures(uint256 count, uint256 threshold);
-    /// @notice The threshold must be at least 1.
-    error ZeroThreshold();
+    /// @notice deliveredWh must equal actualWh − baselineWh (all Wh).
+    error InconsistentMeasurement(
+        address generator,
+        uint32 period,
+        int64 baselineWh,
+        int64 actualWh,
+        int64 deliveredWh
+    );
+    /// @notice `baselineDays` does not suit `baseline` (RollingAverage: 1..MAX_BASELINE_DAYS; others: 0).
+    error InvalidBaseline(BaselineMethod baseline, uint8 baselineDays);
+    /// @notice A list has `length` items; at most `max` are accepted in one call.
+    error TooManyItems(uint256 length, uint256 max);
+    /// @notice The signatures' deadline `deadline` has passed (now: `nowTime`, Unix s).
+    error SignatureExpired(uint64 deadline, uint256 nowTime);
+    /// @notice Only `valid` distinct current signers signed; `threshold` are needed.
+    error NotEnoughSignatures(uint256 valid, uint256 threshold);
+    /// @notice A signer set must have 1..MAX_SIGNERS members; this one has `count`.
+    error InvalidSignerCount(uint256 count);
+    /// @notice A signer set may not contain the zero address.
+    error ZeroSigner();
+    /// @notice `signer` appears twice in the set.
+    error DuplicateSigner(address signer);
+    /// @notice The threshold must satisfy count/2 < threshold ≤ count.
+    error InvalidThreshold(uint8 threshold, uint256 count);
+    /// @notice Only the generator itself may dispute its measurement.
+    error NotGenerator(address caller, address generator);
+    /// @notice `generator` has no meter key bound (not registered).
+    error NoMeterKey(address generator);
+    /// @notice The reading was signed by `signer`, not by the generator's meter key `meterKey`.
+    error WrongMeterSignature(address signer, address meterKey);
+    /// @notice The measurement is `state` with quality `quality`: it cannot be disputed.
+    error NotDisputable(uint32 period, address generator, MeasurementState state, Quality quality);
+    /// @notice The dispute window of the measurement closed at `finalAt` (Unix s).
+    error DisputeWindowClosed(uint32 period, address generator, uint256 finalAt);
+    /// @notice The meter reading agrees with the reported actual energy (`actualWh`): nothing to dispute.
+    error ReadingAgrees(uint32 period, address generator, int64 actualWh);
+    /// @notice The period length must be at least one second.
+    error ZeroPeriodSeconds();
+    /// @notice The measurement is `state` with quality `quality`: a correction is not allowed.
+    error NotCorrectable(uint32 period, address generator, MeasurementState state, Quality quality);
 
-    /// @notice Accepts `report`. Without signatures the caller must hold ORACLE_ROLE and the
-    ///         threshold must be 1; otherwise `signatures` must hold at least `threshold` EIP-712
-    ///         signatures of `reportDigest(report)` by distinct oracle accounts, in ascending
-    ///         signer order, and anyone may relay them.
-    function submitReport(Report calldata report, bytes[] calldata signatures) external;
+    /// @notice Accepts `report`, authorised by `threshold` EIP-712 signatures of current signers
+    ///         over Report(period, reportHash, configEpoch, deadline); anyone may relay. Stores the
+    ///         report hash and one record per measurement, emits every field.
+    /// @param deadline Last second (Unix s) the signatures are valid.
+    /// @param signatures 65-byte ECDSA signatures, in any order; invalid ones are ignored.
+    function submitReport(Report calldata report, uint64 deadline, bytes[] calldata signatures) external;
 
-    /// @notice Sets how many oracle signatures a report needs. Only DEFAULT_ADMIN_ROLE, who must
-    ///         keep it at most the number of ORACLE_ROLE accounts or reports cannot be accepted.
-    function setThreshold(uint8 threshold) external;
+    /// @notice Replaces the measurement of (m.generator, m.period) — Disputed, of quality Missing or
+    ///         Bad, or never reported for an ended period — by k-of-n signatures over
+    ///         Correction(generator, period, measurementHash, readingsHash, configEpoch, deadline),
+    ///         measurementHash = keccak256(abi.encode(m)). The corrected measurement is final at once.
+    /// @param readingsHash keccak256 of the meter readings the correction used.
+    function correctMeasurement(
+        Measurement calldata m,
+        bytes32 readingsHash,
+        uint64 deadline,
+        bytes[] calldata signatures
+    ) external;
 
-    /// @notice Signatures needed per report (default 1).
+    /// @notice The generator (msg.sender) disputes its reported measurement within the dispute
+    ///         window with a reading signed by its meter key that contradicts the reported actual
+    ///         energy. Settlement of its positions for that period waits for a correction.
+    function dispute(MeterReading calldata reading, bytes calldata meterSignature) external;
+
+    /// @notice Replaces the signer set and threshold, authorised by `threshold` signatures of the
+    ///         CURRENT set over SignerUpdate(signers, threshold, configEpoch, deadline). Bumps the
+    ///         configuration epoch, which voids every signature collected before.
+    function updateSigners(
+        address[] calldata signers,
+        uint8 threshold,
+        uint64 deadline,
+        bytes[] calldata signatures
+    ) external;
+
+    /// @notice Length of a period, seconds (deploy-time constant; 1800 by default).
+    function periodSeconds() external view returns (uint32);
+
+    /// @notice Seconds after being reported at which a measurement becomes final (deploy-time constant).
+    function disputeWindow() external view returns (uint32);
+
+    /// @notice The period containing `timestamp` (Unix s): ⌊timestamp / periodSeconds⌋.
+    function periodOf(uint256 timestamp) external view returns (uint32);
+
+    /// @notice First second of `period` (Unix s): period · periodSeconds.
+    function periodStart(uint32 period) external view returns (uint256);
+
+    /// @notice Current signers (ascending order not guaranteed: the order they were set in).
+    function signers() external view returns (address[] memory);
+
+    /// @notice Signatures needed.
     function threshold() external view returns (uint8);
 
-    /// @notice The EIP-712 digest oracle accounts sign for `report`.
-    function reportDigest(Report calldata report) external view returns (bytes32);
+    /// @notice Configuration epoch: 1 at deployment, +1 per signer-set update.
+    function configEpoch() external view returns (uint32);
+
+    /// @notice True when `account` is a signer of the current configuration.
+    function isSigner(address account) external view returns (bool);
 
     /// @notice Stored hash of the report for `period`: keccak256(abi.encode(report)), zero if none.
     function reportHashOf(uint32 period) external view returns (bytes32);
@@ -112,12 +314,27 @@ interface IGridOracle {
     /// @notice True when `report` is exactly the one stored for its period.
     function verifyReport(Report calldata report) external view returns (bool);
 
-    /// @notice Measured adjustment of `generator` in `period`: whether it was reported, and Wh (signed).
-    function measuredAdjustment(
-        uint32 period,
-        address generator
-    ) external view returns (bool reported, int64 adjustmentWh);
+    /// @notice The stored measurement of `generator` in `period` and whether it is final
+    ///         (Corrected, or Reported and the dispute window over).
+    function measurementOf(uint32 period, address generator) external view returns (Record memory record, bool isFinal);
 
-    /// @notice The period containing `timestamp` (Unix s): timestamp / 1800.
-    function periodOf(uint256 timestamp) external pure returns (uint32);
+    /// @notice EIP-712 digest oracle signers sign for `report` with `deadline` (current epoch).
+    function reportDigest(Report calldata report, uint64 deadline) external view returns (bytes32);
+
+    /// @notice EIP-712 digest oracle signers sign to correct with `m` (current epoch).
+    function correctionDigest(
+        Measurement calldata m,
+        bytes32 readingsHash,
+        uint64 deadline
+    ) external view returns (bytes32);
+
+    /// @notice EIP-712 digest the current signers sign to install `signers_` with `threshold_`.
+    function signerUpdateDigest(
+        address[] calldata signers_,
+        uint8 threshold_,
+        uint64 deadline
+    ) external view returns (bytes32);
+
+    /// @notice EIP-712 digest a meter key signs for `reading`.
+    function meterReadingDigest(MeterReading calldata reading) external view returns (bytes32);
 }

@@ -23,15 +23,17 @@ contract KwhToken is ERC20, ERC20Permit, AccessControl {
     /// @notice Adjustment capacity of `amountWh` Wh was issued to `generator` (registered at `node`).
     event CapacityIssued(address indexed generator, uint32 indexed node, uint256 amountWh);
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and ISSUER_ROLE.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (grants ISSUER_ROLE; issues nothing itself).
+    /// @param issuer Receives ISSUER_ROLE.
     /// @param registry_ The generator registry.
     constructor(
         address admin,
+        address issuer,
         IGeneratorRegistry registry_
     ) ERC20("GridSwap kWh adjustment", "gKWH") ERC20Permit("GridSwap kWh adjustment") {
         registry = registry_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(ISSUER_ROLE, admin);
+        _grantRole(ISSUER_ROLE, issuer);
     }
 
     /// @notice 3: amounts are in Wh.

@@ -12,10 +12,11 @@ contract UsdToken is ERC20, ERC20Permit, AccessControl {
     /// @notice May mint USD tokens.
     bytes32 public constant TREASURY_ROLE = keccak256("TREASURY_ROLE");
 
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and TREASURY_ROLE.
-    constructor(address admin) ERC20("GridSwap USD", "gUSD") ERC20Permit("GridSwap USD") {
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (grants TREASURY_ROLE; mints nothing itself).
+    /// @param treasury Receives TREASURY_ROLE.
+    constructor(address admin, address treasury) ERC20("GridSwap USD", "gUSD") ERC20Permit("GridSwap USD") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(TREASURY_ROLE, admin);
+        _grantRole(TREASURY_ROLE, treasury);
     }
 
     /// @notice 8: amounts are in 1e-8 USD.

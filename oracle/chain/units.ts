@@ -1,13 +1,16 @@
 /**
  * The one place where the grid core's units meet the contracts' fixed-point units
- * (see contracts/interfaces/IGridOracle.sol):
- *   MW → W (int), MWh·h⁻¹ adjustments → Wh (int), USD → 1e-8 USD (int), USD/MWh → ×1e8 (int),
- *   Unix seconds → period = ⌊t / 1800⌋.
+ * (contracts/interfaces/IGridOracle.sol), and the TypeScript mirror of the on-chain arithmetic
+ * (contracts/libraries/GridSwapMath.sol; test/contracts/GridSwapMath.test.ts proves they agree):
+ *   MW → W (int), kWh → Wh (int), USD → 1e-8 USD (int), USD/MWh → ×1e8 (int), fractions → bps;
+ *   Unix seconds → period = ⌊t / periodSeconds⌋, where periodSeconds is READ FROM THE ORACLE
+ *   (oracle.periodSeconds()) — there is no period constant on this side.
  * Values are rounded to the nearest unit; amounts that must not be overstated (payments) round down.
  */
-export const PERIOD_SECONDS = 1800;
 export const USD_DECIMALS = 8;
 export const KWH_DECIMALS = 3; // Wh
+/** 100 % in basis points. */
+export const BPS = 10_000n;
 
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -28,4 +31,94 @@ export const usdToUnits = (usd: number): bigint => toInt(usd, 1e8, "amount (USD)
 export const usdPerMWhToUnits = (price: number): bigint => toInt(price, 1e8, "price (USD/MWh)");
 export const unitsToUsd = (units: bigint): number => Number(units) / 1e8;
 export const whToKwh = (wh: bigint): number => Number(wh) / 1e3;
-export const periodOf = (unixSeconds: number): number => Math.floor(unixSeconds / PERIOD_SECONDS);
+/** A fraction (0.5 = 50 %) in basis points, rounded to the nearest. */
+export const fractionToBps = (fraction: number): bigint => {
+  if (!Number.isFinite(fraction) || fraction < 0 || fraction > 1)
+    throw new RangeError(`fraction must be within [0, 1], got ${fraction}`);
+  return BigInt(Math.round(fraction * 10_000));
+};
+
+// ---------------------------------------------------------------------------------------------
+// Periods: the length is the oracle's deploy-time constant, passed in by the caller.
+
+function positiveSeconds(periodSeconds: number | bigint): bigint {
+  const p = BigInt(periodSeconds);
+  if (p <= 0n) throw new RangeError(`period length must be a positive number of seconds, got ${periodSeconds}`);
+  return p;
+}
+
+/** The period containing `unixSeconds`: ⌊t / periodSeconds⌋ (GridSwapMath.periodOf). */
+export function periodOf(unixSeconds: number | bigint, periodSeconds: number | bigint): bigint {
+  const t = BigInt(unixSeconds);
+  if (t < 0n) throw new RangeError(`time must not be negative, got ${unixSeconds}`);
+  const period = t / positiveSeconds(periodSeconds);
+  if (period > 0xffff_ffffn) throw new RangeError(`period ${period} of time ${t} does not fit the contracts' uint32`);
+  return period;
+}
+
+/** First second of `period` (GridSwapMath.periodStart). */
+export function periodStart(period: number | bigint, periodSeconds: number | bigint): bigint {
+  return BigInt(period) * positiveSeconds(periodSeconds);
+}
+
+/** Reads the period length from the oracle contract (anything with periodSeconds()). */
+export async function readPeriodSeconds(oracle: { periodSeconds(): Promise<bigint> }): Promise<bigint> {
+  return positiveSeconds(await oracle.periodSeconds());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The market's arithmetic (mirror of GridSwapMath; all amounts bigint, rounding down).
+
+/** Payment for `fillWh` of an offer of `amountWh` priced `usd`: ⌊usd · fillWh / amountWh⌋. */
+export function paymentDown(usd: bigint, fillWh: bigint, amountWh: bigint): bigint {
+  if (amountWh <= 0n) throw new RangeError(`offer amount must be positive, got ${amountWh} Wh`);
+  if (fillWh < 0n || fillWh > amountWh) throw new RangeError(`fill ${fillWh} Wh is outside [0, ${amountWh}] Wh`);
+  return (usd * fillWh) / amountWh;
+}
+
+export interface SettlementTerms {
+  /** Delivered fraction below which nothing is paid, bps. */
+  readonly minDeliveredBps: bigint;
+  /** Part of the shortfall's commitment forfeited to the centre, bps. */
+  readonly penaltyBps: bigint;
+}
+
+export interface SettlementAmounts {
+  deliveredWh: bigint;
+  paidWh: bigint;
+  penaltyWh: bigint;
+  usdToGenerator: bigint;
+  usdToCentre: bigint;
+  kwhToCentre: bigint;
+  kwhToGenerator: bigint;
+}
+
+/**
+ * Graduated settlement of one position (IDemandResponseMarket's rule):
+ * delivered = clamp(measured in direction − committedBefore, 0, amount); paid = delivered when
+ * delivered ≥ amount · min, else 0; generator gets ⌊usd · paid / amount⌋; centre gets paid Wh plus
+ * ⌊(amount − paid) · penalty⌋ Wh of the commitment, the generator the rest.
+ */
+export function settlement(
+  position: { amountWh: bigint; usd: bigint; committedBeforeWh: bigint; increase: boolean },
+  measuredWh: bigint,
+  terms: SettlementTerms,
+): SettlementAmounts {
+  const { amountWh, usd, committedBeforeWh, increase } = position;
+  if (amountWh <= 0n) throw new RangeError(`position amount must be positive, got ${amountWh} Wh`);
+  const credit = (increase ? measuredWh : -measuredWh) - committedBeforeWh;
+  const deliveredWh = credit <= 0n ? 0n : credit >= amountWh ? amountWh : credit;
+  const paidWh = deliveredWh * BPS >= amountWh * terms.minDeliveredBps ? deliveredWh : 0n;
+  const penaltyWh = ((amountWh - paidWh) * terms.penaltyBps) / BPS;
+  const usdToGenerator = paymentDown(usd, paidWh, amountWh);
+  const kwhToCentre = paidWh + penaltyWh;
+  return {
+    deliveredWh,
+    paidWh,
+    penaltyWh,
+    usdToGenerator,
+    usdToCentre: usd - usdToGenerator,
+    kwhToCentre,
+    kwhToGenerator: amountWh - kwhToCentre,
+  };
+}

@@ -1,1016 +1,777 @@
 /**
- * Property-based invariant test of the market (fast-check model-based testing).
+ * Model-based property test of the vault and market (fast-check `fc.commands` +
+ * `fc.asyncModelRun`) against the Hardhat network, with 60-second periods.
  *
- * A plain TypeScript model tracks every offer, oracle report, measured delivery, the chain's
- * clock and every party's USD and kWh balance. fast-check generates short random command
- * sequences (publish, accept, cancel, report, settle/settleMany, advance time, refund, unwind —
- * valid and invalid ones), runs each against the Hardhat network and the model side by side, and
- * after every command checks:
- *   - the market holds exactly the escrows: USD of open and accepted offers, kWh of accepted ones;
- *   - total supply of each token is what setup minted (no mint/burn by the market);
- *   - statuses only move forward, and no offer is settled twice (a second settle reverts);
- *   - every offer and every party's balance equal the model's (pro-rata payment rounded down);
- *   - a call the model expects to fail reverts with that exact error and changes nothing.
- * The chain's clock is driven by the model: every transaction is mined at `model.next`
- * (evm_setNextBlockTimestamp), so expiry, period and grace boundaries are hit to the second.
- * Each sequence starts from one evm_snapshot (no redeploy).
+ * A plain TypeScript model tracks wallets, free balances, signed offers (filled Wh, nonces,
+ * epochs), the generators' books, positions, oracle records and the clock. Each of
+ * ≥ 200 random sequences of deposit / withdraw / fill (whole, partial, refused) / cancel (nonce,
+ * epoch) / report / dispute / correct / settle / settleMany / unwind / time runs against the chain
+ * and the model side by side; every call the model expects to fail must revert with exactly that
+ * error. Invariants, after every command:
+ *   - solvency: for each token, balanceOf(market) == Σ free balances + Σ escrows of open positions;
+ *   - every free balance equals the model's (payments rounded down, graduated settlement);
+ * and at the end of every sequence: wallets and total supplies conserved (nothing minted or burnt
+ * by the market), every position open exactly when the model says, no position settled twice.
+ * Settlement amounts come from the model's order-free rule (committedBefore), so agreement over
+ * random settlement orders is the order-independence property (GS-03); a dedicated property below
+ * also settles the same positions in two random orders and compares.
  *
- *   FC_SEED=<int>   replay another seed (the default is fixed; the seed is printed)
- *   FC_RUNS=<int>   number of sequences (default 200)
- *   FC_PATH=<path>  replay one counterexample (with its seed), as printed by fast-check
+ *   FC_SEED=<int>  replay another seed (printed)   FC_RUNS=<int>  sequences (default 200)
  */
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
-import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
+import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { BaseContract, ContractTransactionReceipt, ContractTransactionResponse } from "ethers";
-import type { DemandResponseMarket, GridOracle, KwhToken, UsdToken } from "../../typechain-types";
-import { deployMarket, paperReport, PERIOD_SECONDS, Status, USD } from "./fixture";
+import type { BaseContract, ContractTransactionResponse, Wallet } from "ethers";
+import { Asset, Direction, MeasurementState, OfferStatus, Quality } from "../../oracle/chain/enums";
+import { offerHash, signCorrection, signMeterReading, signOffer } from "../../oracle/chain/typed-data";
+import { paymentDown, settlement } from "../../oracle/chain/units";
+import {
+  deployWith,
+  FAR,
+  measurement,
+  paperReport,
+  positionOf,
+  submitReport,
+  type Fixture,
+  type Offer,
+  type Position,
+} from "./fixtures";
 
-const DEFAULT_SEED = 20_251_124;
-const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : DEFAULT_SEED;
-const NUM_RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 200;
-const MAX_COMMANDS = 20;
+const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20_251_201;
+const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 200;
 if (!Number.isInteger(SEED)) throw new Error(`FC_SEED must be an integer, got '${process.env.FC_SEED}'`);
-if (!Number.isInteger(NUM_RUNS) || NUM_RUNS < 1) throw new Error(`FC_RUNS must be a positive integer`);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error("FC_RUNS must be a positive integer");
 
-const UINT64_MAX = 2n ** 64n - 1n;
-const UINT96_MAX = 2n ** 96n - 1n;
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
-const PERIOD_SECONDS_N = Number(PERIOD_SECONDS);
-
-const PARTIES = ["admin", "oracle", "centre", "centre2", "gen27", "gen34", "gen2", "stranger"] as const;
+const PERIOD = 60n;
+const GRACE = 600n;
+const TERMS = { minDeliveredBps: 5_000n, penaltyBps: 5_000n };
+const CENTRES = ["centre", "centre2"] as const;
+const GENERATORS = ["gen27", "gen27b", "gen34"] as const;
+const PARTIES = [...CENTRES, ...GENERATORS] as const;
 type Party = (typeof PARTIES)[number];
-type Holder = Party | "market";
-const HOLDERS: readonly Holder[] = [...PARTIES, "market"];
-const NODE_OF: Record<Party, number> = {
-  admin: 0,
-  oracle: 0,
-  centre: 0,
-  centre2: 0,
-  gen27: 27,
-  gen34: 34,
-  gen2: 2,
-  stranger: 0,
-};
-const GENERATORS = ["gen27", "gen34", "gen2"] as const;
-const CENTRES: readonly Party[] = ["centre", "centre2"];
-const STATUS_NAME = ["None", "Open", "Accepted", "Settled", "Cancelled", "Refunded", "Unwound"];
-/** Statuses each status may move to (besides staying). */
-const NEXT_STATUS: Record<string, bigint[]> = {
-  [`${Status.None}`]: [Status.Open],
-  [`${Status.Open}`]: [Status.Accepted, Status.Cancelled, Status.Refunded],
-  [`${Status.Accepted}`]: [Status.Settled, Status.Unwound],
-};
+type Gen = (typeof GENERATORS)[number];
+const NODE: Record<Gen, number> = { gen27: 27, gen27b: 27, gen34: 34 };
 
-// ---------------------------------------------------------------------------------------------
-// Model
-
-interface OfferModel {
-  id: bigint;
-  centre: Party;
-  /** Named generator (restricted), the accepting one once accepted, else null. */
-  generator: Party | null;
-  restricted: boolean;
-  node: number;
-  direction: 0 | 1;
-  kwh: bigint;
-  usd: bigint;
-  period: bigint;
-  justification: bigint;
-  expiry: bigint;
-  status: bigint;
-}
-
-interface Balances {
+interface Bal {
   usd: bigint;
   kwh: bigint;
 }
-
+interface OfferRec {
+  offer: Offer;
+  sig: string;
+  hash: string;
+}
+interface PosRec {
+  p: Position;
+  hash: string;
+  open: boolean;
+  settled: number;
+}
+interface RecordM {
+  delivered: bigint;
+  actual: bigint;
+  quality: number;
+  state: number;
+  at: bigint;
+}
 interface Model {
-  /** Timestamp of the latest block. */
-  now: bigint;
-  /** Timestamp the next transaction is mined at (> now). */
   next: bigint;
-  offers: OfferModel[];
-  bal: Record<Holder, Balances>;
+  wallet: Record<Party, Bal>;
+  free: Record<Party, Bal>;
+  epoch: Record<string, bigint>;
+  bits: Map<string, bigint>;
+  filled: Map<string, bigint>;
+  offers: OfferRec[];
+  positions: PosRec[];
+  book: Map<string, { inc: bigint; dec: bigint }>;
   reports: Set<bigint>;
-  /** `${period}:${generator}` → measured adjustment, Wh. */
-  measured: Map<string, bigint>;
-  /** `${period}:${generator}` → Wh of that measurement already credited to settled offers. */
-  credited: Map<string, bigint>;
-  trace: string[];
+  records: Map<string, RecordM>;
+  nonce: bigint;
 }
-
-interface World {
-  signer: Record<Party, HardhatEthersSigner>;
-  addr: Record<Holder, string>;
-  market: DemandResponseMarket;
-  usd: UsdToken;
-  kwh: KwhToken;
-  gridOracle: GridOracle;
-  centreRole: string;
-  grace: bigint;
-  initialBal: Record<Holder, Balances>;
-  usdSupply: bigint;
-  kwhSupply: bigint;
-  initialOffers: OfferModel[];
-  initialReports: bigint[];
-  snapshot: Awaited<ReturnType<typeof takeSnapshot>>;
-}
-
 interface Real {
-  w: World;
-  /** On-chain status of each offer at the previous check (index id − 1). */
-  lastStatus: bigint[];
-  /** OfferSettled events seen per offer id. */
-  settledEvents: Map<bigint, number>;
+  f: Fixture;
+  /** Free balances of accounts outside the model (gen2, seeded, never acting). */
+  others: Bal;
+  signer: Record<Party, HardhatEthersSigner>;
+  meter: Record<Gen, Wallet>;
 }
 
-/** How often each call ended how, over all runs (printed at the end, to show what was exercised). */
-const TALLY = new Map<string, number>();
+const periodOfT = (t: bigint) => t / PERIOD;
+const key = (a: string, b: bigint | string) => `${a}:${b}`;
+const who = (r: Real, p: Party) => r.signer[p].address;
 
-/** What the model expects a call to revert with. */
-interface Revert {
-  on: "market" | "usd" | "kwh" | "oracle";
-  error: string;
-  args: unknown[];
-}
+/** How often each command ended how, over all runs (printed: shows what was exercised). */
+const OUTCOMES = new Map<string, number>();
+let current = "";
+const count = (outcome: string) => {
+  const k = `${current}: ${outcome}`;
+  OUTCOMES.set(k, (OUTCOMES.get(k) ?? 0) + 1);
+};
 
-const key = (period: bigint, generator: Party): string => `${period}:${generator}`;
-const currentPeriodOf = (m: Model): bigint => m.next / PERIOD_SECONDS;
-const clampInt64 = (x: bigint): bigint => (x > INT64_MAX ? INT64_MAX : x < INT64_MIN ? INT64_MIN : x);
-const fmtOffer = (o: OfferModel): string =>
-  `#${o.id}[${STATUS_NAME[Number(o.status)]} ${o.direction === 0 ? "Inc" : "Dec"} node ${o.node} ` +
-  `kwh ${o.kwh} usd ${o.usd} period ${o.period} expiry ${o.expiry}${o.generator ? ` gen ${o.generator}` : ""}]`;
-
-/** The settlement rule of IDemandResponseMarket, restated independently. */
-function settlement(o: OfferModel, measured: bigint, credited: bigint) {
-  // One delivery never pays twice: only what earlier settlements have not credited counts.
-  const available = (o.direction === 0 ? measured : -measured) - credited;
-  const delivered = available <= 0n ? 0n : available >= o.kwh ? o.kwh : available;
-  const toGenerator = (o.usd * delivered) / o.kwh; // bigint division rounds down (both ≥ 0)
-  return { delivered, toGenerator, toCentre: o.usd - toGenerator };
-}
-
-function move(m: Model, token: keyof Balances, from: Holder, to: Holder, amount: bigint): void {
-  m.bal[from][token] -= amount;
-  m.bal[to][token] += amount;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Chain plumbing
-
-function contractOf(w: World, on: Revert["on"]): BaseContract {
-  return { market: w.market, usd: w.usd, kwh: w.kwh, oracle: w.gridOracle }[on];
-}
-
-/**
- * Sends one transaction at `m.next` and checks the outcome the model predicted: the exact revert
- * (reverted transactions are mined too, so the clock moves either way) or success.
- */
+/** Sends a transaction at the model's clock and checks the predicted outcome. */
 async function send(
   m: Model,
-  r: Real,
-  label: string,
   tx: () => Promise<ContractTransactionResponse>,
-  revert: Revert | null,
-): Promise<ContractTransactionReceipt | null> {
-  const outcome = `${label}: ${revert ? revert.error : "ok"}`;
-  TALLY.set(outcome, (TALLY.get(outcome) ?? 0) + 1);
+  expected: { on: BaseContract; error: string; args?: unknown[] } | null,
+): Promise<ContractTransactionResponse | null> {
   await time.setNextBlockTimestamp(m.next);
-  let receipt: ContractTransactionReceipt | null = null;
-  if (revert) {
-    m.trace.push(`      → expect revert ${revert.error}(${revert.args.map(String).join(", ")})`);
-    await expect(tx())
-      .to.be.revertedWithCustomError(contractOf(r.w, revert.on), revert.error)
-      .withArgs(...revert.args);
+  let out: ContractTransactionResponse | null = null;
+  count(expected ? expected.error : "ok");
+  if (expected) {
+    const a = expect(tx()).to.be.revertedWithCustomError(expected.on, expected.error);
+    await (expected.args ? a.withArgs(...expected.args) : a);
   } else {
-    receipt = await (await tx()).wait();
+    out = await tx();
+    await out.wait();
   }
-  m.now = m.next;
-  m.next = m.now + 1n;
-  const latest = BigInt(await time.latest());
-  if (latest !== m.now) throw new Error(`block mined at ${latest}, the model expected ${m.now}`);
-  return receipt;
-}
-
-function settledEvents(r: Real, receipt: ContractTransactionReceipt | null) {
-  const out: { id: bigint; generator: string; delivered: bigint; toGen: bigint; toCentre: bigint; kwh: bigint }[] = [];
-  for (const log of receipt?.logs ?? []) {
-    const parsed = r.w.market.interface.parseLog(log);
-    if (parsed?.name !== "OfferSettled") continue;
-    const [id, generator, delivered, toGen, toCentre, kwh] = parsed.args as unknown as [
-      bigint,
-      string,
-      bigint,
-      bigint,
-      bigint,
-      bigint,
-    ];
-    out.push({ id, generator, delivered, toGen, toCentre, kwh });
-    r.settledEvents.set(id, (r.settledEvents.get(id) ?? 0) + 1);
-  }
+  m.next += 1n;
   return out;
 }
 
-/** Every invariant, read from the chain and compared with the model. */
-async function checkInvariants(m: Model, r: Real): Promise<void> {
-  const { w } = r;
-  const [count, usdSupply, kwhSupply, balances, offers] = await Promise.all([
-    w.market.offerCount(),
-    w.usd.totalSupply(),
-    w.kwh.totalSupply(),
-    Promise.all(HOLDERS.map((h) => Promise.all([w.usd.balanceOf(w.addr[h]), w.kwh.balanceOf(w.addr[h])]))),
-    Promise.all(m.offers.map((o) => w.market.getOffer(o.id))),
-  ]);
-
-  // Supply is conserved: only setup minted, nothing burns or mints in the market.
-  expect(usdSupply, "USD total supply").to.equal(w.usdSupply);
-  expect(kwhSupply, "kWh total supply").to.equal(w.kwhSupply);
-  let usdSum = 0n;
-  let kwhSum = 0n;
-  HOLDERS.forEach((h, i) => {
-    const [u, k] = balances[i];
-    usdSum += u;
-    kwhSum += k;
-    expect(u, `USD balance of ${h}`).to.equal(m.bal[h].usd);
-    expect(k, `kWh balance of ${h}`).to.equal(m.bal[h].kwh);
-  });
-  expect(usdSum, "USD held by the parties and the market = supply").to.equal(usdSupply);
-  expect(kwhSum, "kWh held by the parties and the market = supply").to.equal(kwhSupply);
-
-  // Offers: as modelled; statuses only move forward; nothing settled twice.
-  expect(count, "offerCount").to.equal(BigInt(m.offers.length));
-  let usdEscrow = 0n;
-  let kwhEscrow = 0n;
-  offers.forEach((c, i) => {
-    const o = m.offers[i];
-    const what = `offer #${o.id}`;
-    const before = r.lastStatus[i] ?? Status.None;
-    expect(
-      c.status === before || NEXT_STATUS[`${before}`]?.includes(c.status),
-      `${what}: status moved ${STATUS_NAME[Number(before)]} → ${STATUS_NAME[Number(c.status)]}`,
-    ).to.equal(true);
-    r.lastStatus[i] = c.status;
-    expect(STATUS_NAME[Number(c.status)], `${what} status`).to.equal(STATUS_NAME[Number(o.status)]);
-    expect(c.centre, `${what} centre`).to.equal(w.addr[o.centre]);
-    expect(c.generator, `${what} generator`).to.equal(o.generator ? w.addr[o.generator] : ethers.ZeroAddress);
-    expect(c.restricted, `${what} restricted`).to.equal(o.restricted);
-    expect(c.usdAmount, `${what} usdAmount`).to.equal(o.usd);
-    expect(c.kwhAmount, `${what} kwhAmount`).to.equal(o.kwh);
-    expect(c.node, `${what} node`).to.equal(BigInt(o.node));
-    expect(c.direction, `${what} direction`).to.equal(BigInt(o.direction));
-    expect(c.period, `${what} period`).to.equal(o.period);
-    expect(c.expiry, `${what} expiry`).to.equal(o.expiry);
-    expect(c.justification, `${what} justification`).to.equal(o.justification);
-    if (c.status === Status.Open || c.status === Status.Accepted) usdEscrow += c.usdAmount;
-    if (c.status === Status.Accepted) kwhEscrow += c.kwhAmount;
-    const settledTimes = r.settledEvents.get(o.id) ?? 0;
-    expect(settledTimes, `${what}: OfferSettled events`).to.equal(o.status === Status.Settled ? 1 : 0);
-  });
-
-  // The market holds exactly the escrows of open (USD) and accepted (USD and kWh) offers.
-  expect(balances[HOLDERS.indexOf("market")][0], "market USD = escrow of open and accepted offers").to.equal(usdEscrow);
-  expect(balances[HOLDERS.indexOf("market")][1], "market kWh = escrow of accepted offers").to.equal(kwhEscrow);
+function escrow(m: Model): Bal {
+  const open = m.positions.filter((p) => p.open);
+  return {
+    usd: open.reduce((a, p) => a + BigInt(p.p.usd), 0n),
+    kwh: open.reduce((a, p) => a + BigInt(p.p.amountWh), 0n),
+  };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Commands
-
-/** How a command chooses its offer: preferably one with a given status, any, or an unknown id. */
-type Pick = { prefer: "open" | "accepted" | "measured" | "any" | "unknown"; n: number };
-
-function pickId(m: Model, p: Pick): bigint {
-  if (p.prefer === "unknown" || m.offers.length === 0) return p.n % 2 === 0 ? 0n : BigInt(m.offers.length + 1);
-  const want = p.prefer === "open" ? Status.Open : p.prefer === "any" ? null : Status.Accepted;
-  const pool = want === null ? m.offers : m.offers.filter((o) => o.status === want);
-  // First the open offers still acceptable / the accepted ones already measured, then any with
-  // the status, then any offer.
-  const live =
-    p.prefer === "open"
-      ? pool.filter((o) => m.next <= o.expiry)
-      : p.prefer === "measured"
-        ? pool.filter((o) => m.measured.has(key(o.period, o.generator as Party)))
-        : [];
-  const from = live.length > 0 ? live : pool.length > 0 ? pool : m.offers;
-  return from[p.n % from.length].id;
+async function checkStep(m: Model, r: Real): Promise<void> {
+  const market = await r.f.market.getAddress();
+  const e = escrow(m);
+  let usd = e.usd + r.others.usd;
+  let kwh = e.kwh + r.others.kwh;
+  for (const p of PARTIES) {
+    const [u, k] = await r.f.market.balancesOf(who(r, p));
+    expect({ usd: u, kwh: k }, `free balance of ${p}`).to.deep.equal(m.free[p]);
+    usd += u;
+    kwh += k;
+  }
+  expect(await r.f.usd.balanceOf(market), "solvency: market USD = Σ free + Σ escrow").to.equal(usd);
+  expect(await r.f.kwh.balanceOf(market), "solvency: market kWh = Σ free + Σ escrow").to.equal(kwh);
 }
-
-const offerOf = (m: Model, id: bigint): OfferModel | undefined => (id >= 1n ? m.offers[Number(id) - 1] : undefined);
-
-const pickArb = (weights: Partial<Record<Pick["prefer"], number>>): fc.Arbitrary<Pick> =>
-  fc.record({
-    prefer: fc.oneof(
-      ...Object.entries(weights).map(([prefer, weight]) => ({
-        weight: weight as number,
-        arbitrary: fc.constant(prefer as Pick["prefer"]),
-      })),
-    ),
-    n: fc.nat(1000),
-  });
 
 abstract class Cmd implements fc.AsyncCommand<Model, Real> {
   check(): boolean {
     return true;
   }
+  abstract act(m: Model, r: Real): Promise<void>;
   async run(m: Model, r: Real): Promise<void> {
-    m.trace.push(`${this.toString()}  @t=${m.next} (period ${currentPeriodOf(m)})`);
-    try {
-      await this.act(m, r);
-      await checkInvariants(m, r);
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e);
-      const offers = m.offers.map(fmtOffer).join("\n    ");
-      const err = new Error(
-        `${msg}\n  this run, step by step:\n    ${m.trace.join("\n    ")}\n  model offers:\n    ${offers || "(none)"}`,
-      );
-      throw err;
-    }
+    current = this.toString().split("(")[0];
+    await this.act(m, r);
+    await checkStep(m, r);
   }
-  protected abstract act(m: Model, r: Real): Promise<void>;
   abstract toString(): string;
 }
 
-interface PublishArgs {
-  by: Party;
-  node: number;
-  restrict: "none" | "atNode" | Party;
-  direction: 0 | 1;
-  kwh: bigint;
-  usd: bigint;
-  periodOffset: number;
-  expiry: "min" | "max" | "mid" | "now" | "late";
-  frac: number;
-  justification: "latest" | "missing";
-}
-
-class Publish extends Cmd {
-  constructor(readonly a: PublishArgs) {
-    super();
-  }
-  toString(): string {
-    const a = this.a;
-    return (
-      `publish(by ${a.by}, node ${a.node}, ${a.direction === 0 ? "Increase" : "Decrease"}, kwh ${a.kwh}, ` +
-      `usd ${a.usd}, period +${a.periodOffset}, expiry ${a.expiry}, restrict ${a.restrict}, ` +
-      `justification ${a.justification})`
-    );
-  }
-  protected async act(m: Model, r: Real): Promise<void> {
-    const a = this.a;
-    const ts = m.next;
-    const current = currentPeriodOf(m);
-    const period = current + BigInt(a.periodOffset);
-    const periodEnd = (period + 1n) * PERIOD_SECONDS;
-    const span = periodEnd - ts - 2n; // "mid" stays before the last valid expiry (periodEnd − 1)
-    const expiry = {
-      min: ts + 1n,
-      max: periodEnd - 1n,
-      mid: ts + 1n + (span > 0n ? (span * BigInt(a.frac)) / 1000n : 0n),
-      now: ts,
-      late: periodEnd,
-    }[a.expiry];
-    const latestReport = [...m.reports].reduce((x, y) => (y > x ? y : x));
-    const justification = a.justification === "latest" ? latestReport : current + 3n;
-    const named: Party | null =
-      a.restrict === "none"
-        ? null
-        : a.restrict === "atNode"
-          ? (GENERATORS.find((g) => NODE_OF[g] === a.node) ?? "gen27")
-          : a.restrict;
-
-    let revert: Revert | null = null;
-    if (!CENTRES.includes(a.by))
-      revert = { on: "market", error: "AccessControlUnauthorizedAccount", args: [r.w.addr[a.by], r.w.centreRole] };
-    else if (a.kwh === 0n || a.usd === 0n) revert = { on: "market", error: "ZeroAmount", args: [] };
-    else if (a.node === 0) revert = { on: "market", error: "ZeroNode", args: [] };
-    else if (period < current) revert = { on: "market", error: "PeriodOver", args: [period, current] };
-    else if (expiry <= ts || expiry >= periodEnd)
-      revert = { on: "market", error: "BadExpiry", args: [expiry, ts, periodEnd] };
-    else if (!m.reports.has(justification))
-      revert = { on: "market", error: "NoJustifyingReport", args: [justification] };
-    else if (named !== null && NODE_OF[named] !== a.node)
-      revert = { on: "market", error: "GeneratorNotAtNode", args: [r.w.addr[named], a.node, NODE_OF[named]] };
-    else if (m.bal[a.by].usd < a.usd)
-      revert = { on: "usd", error: "ERC20InsufficientBalance", args: [r.w.addr[a.by], m.bal[a.by].usd, a.usd] };
-
-    const params = {
-      generator: named ? r.w.addr[named] : ethers.ZeroAddress,
-      node: a.node,
-      direction: a.direction,
-      kwhAmount: a.kwh,
-      usdAmount: a.usd,
-      period,
-      justification,
-      expiry,
-    };
-    await send(m, r, "publish", () => r.w.market.connect(r.w.signer[a.by]).publish(params), revert);
-    if (revert) return;
-    const id = BigInt(m.offers.length + 1);
-    m.offers.push({
-      id,
-      centre: a.by,
-      generator: named,
-      restricted: named !== null,
-      node: a.node,
-      direction: a.direction,
-      kwh: a.kwh,
-      usd: a.usd,
-      period,
-      justification,
-      expiry,
-      status: Status.Open,
-    });
-    move(m, "usd", a.by, "market", a.usd);
-    m.trace.push(`      → offer #${id} period ${period} expiry ${expiry}`);
-  }
-}
-
-class Accept extends Cmd {
+class Deposit extends Cmd {
   constructor(
-    readonly pick: Pick,
-    readonly by: "atNode" | Party,
+    readonly party: Party,
+    readonly asset: number,
+    readonly amount: bigint,
   ) {
     super();
   }
-  toString(): string {
-    return `accept(${this.pick.prefer}/${this.pick.n}, by ${this.by})`;
+  async act(m: Model, r: Real) {
+    const field = this.asset === Asset.Usd ? "usd" : "kwh";
+    const token = this.asset === Asset.Usd ? r.f.usd : r.f.kwh;
+    const fail =
+      this.amount === 0n
+        ? { on: r.f.market, error: "ZeroAmount", args: [] }
+        : this.amount > m.wallet[this.party][field]
+          ? { on: token, error: "ERC20InsufficientBalance" }
+          : null;
+    await send(m, () => r.f.market.connect(r.signer[this.party]).deposit(this.asset, this.amount), fail);
+    if (!fail) {
+      m.wallet[this.party][field] -= this.amount;
+      m.free[this.party][field] += this.amount;
+    }
   }
-  protected async act(m: Model, r: Real): Promise<void> {
-    const id = pickId(m, this.pick);
-    const o = offerOf(m, id);
-    const by: Party =
-      this.by !== "atNode" ? this.by : (o?.generator ?? GENERATORS.find((g) => NODE_OF[g] === o?.node) ?? "stranger");
-    m.trace.push(`      → offer #${id} by ${by}`);
-    let revert: Revert | null = null;
-    if (!o) revert = { on: "market", error: "UnknownOffer", args: [id] };
-    else if (o.status !== Status.Open) revert = { on: "market", error: "WrongStatus", args: [id, o.status] };
-    else if (m.next > o.expiry) revert = { on: "market", error: "OfferExpired", args: [id, o.expiry] };
-    else if (o.restricted && o.generator !== by)
-      revert = { on: "market", error: "NotOfferGenerator", args: [id, r.w.addr[o.generator as Party]] };
-    else if (NODE_OF[by] !== o.node)
-      revert = { on: "market", error: "GeneratorNotAtNode", args: [r.w.addr[by], o.node, NODE_OF[by]] };
-    else if (m.bal[by].kwh < o.kwh)
-      revert = { on: "kwh", error: "ERC20InsufficientBalance", args: [r.w.addr[by], m.bal[by].kwh, o.kwh] };
-    await send(m, r, "accept", () => r.w.market.connect(r.w.signer[by]).accept(id), revert);
-    if (revert || !o) return;
-    o.generator = by;
-    o.status = Status.Accepted;
-    move(m, "kwh", by, "market", o.kwh);
+  toString() {
+    return `deposit(${this.party}, ${this.asset}, ${this.amount})`;
+  }
+}
+
+class Withdraw extends Cmd {
+  constructor(
+    readonly party: Party,
+    readonly asset: number,
+    readonly share: number,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real) {
+    // Mostly the asset the party holds (a centre USD, a generator kWh).
+    const holds = m.free[this.party].usd > 0n ? Asset.Usd : Asset.Kwh;
+    const asset = this.share < 0.1 ? this.asset : holds;
+    const field = asset === Asset.Usd ? "usd" : "kwh";
+    const free = m.free[this.party][field];
+    const amount = this.share > 1 ? free + 1n : (free * BigInt(Math.round(this.share * 1000))) / 1000n;
+    const fail =
+      amount === 0n
+        ? { on: r.f.market, error: "ZeroAmount", args: [] }
+        : amount > free
+          ? { on: r.f.market, error: "InsufficientBalance", args: [who(r, this.party), asset, free, amount] }
+          : null;
+    await send(m, () => r.f.market.connect(r.signer[this.party]).withdraw(asset, amount, who(r, this.party)), fail);
+    if (!fail) {
+      m.free[this.party][field] -= amount;
+      m.wallet[this.party][field] += amount;
+    }
+  }
+  toString() {
+    return `withdraw(${this.party}, ${this.asset}, ${this.share})`;
+  }
+}
+
+/** Signs a new offer (no transaction) and fills it, or fills an earlier one. */
+class Fill extends Cmd {
+  constructor(
+    readonly fresh: boolean,
+    readonly pick: number,
+    readonly centre: (typeof CENTRES)[number],
+    readonly gen: Gen,
+    readonly node: number,
+    readonly direction: number,
+    readonly amountWh: bigint,
+    readonly usd: bigint,
+    readonly partial: number,
+    readonly ahead: bigint,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real) {
+    const f = r.f;
+    let rec: OfferRec;
+    if (this.fresh || m.offers.length === 0) {
+      const period = periodOfT(m.next) + this.ahead;
+      const offer: Offer = {
+        centre: who(r, this.centre),
+        generator: ethers.ZeroAddress,
+        node: this.node,
+        direction: this.direction,
+        amountWh: this.amountWh,
+        usd: this.usd,
+        period,
+        justification: f.period - 1n,
+        deadline: period * PERIOD - 1n,
+        maxFillWh: this.partial < 0.5 ? this.amountWh : this.amountWh / 2n + 1n,
+        baseline: 0,
+        baselineDays: 0,
+        epoch: m.epoch[who(r, this.centre)],
+        nonce: ++m.nonce,
+      };
+      rec = {
+        offer,
+        sig: await signOffer(r.signer[this.centre], f.marketDomain, offer),
+        hash: offerHash(f.marketDomain, offer),
+      };
+      m.offers.push(rec);
+    } else rec = m.offers[this.pick % m.offers.length];
+    const o = rec.offer;
+    const amount = BigInt(o.amountWh);
+    const max = BigInt(o.maxFillWh);
+    const filled = m.filled.get(rec.hash) ?? 0n;
+    const fillWh =
+      this.partial < 0.5 ? amount : this.partial > 0.95 ? max + 1n : BigInt(Math.ceil(Number(max) * this.partial));
+    const centreAddress = o.centre as string;
+    const centre = CENTRES.find((c) => who(r, c) === centreAddress)!;
+    const bitKey = key(centreAddress, BigInt(o.nonce) >> 8n);
+    const bit = 1n << (BigInt(o.nonce) & 255n);
+    const period = BigInt(o.period);
+    const payment = fillWh <= amount && fillWh > 0n ? paymentDown(BigInt(o.usd), fillWh, amount) : 0n;
+    const status =
+      m.next > BigInt(o.deadline) || m.next >= period * PERIOD || period > periodOfT(m.next) + 48n
+        ? OfferStatus.Closed
+        : BigInt(o.epoch) !== m.epoch[centreAddress]
+          ? OfferStatus.EpochCancelled
+          : ((m.bits.get(bitKey) ?? 0n) & bit) !== 0n
+            ? OfferStatus.NonceUsed
+            : filled === amount
+              ? OfferStatus.Filled
+              : OfferStatus.Open;
+    const whole = fillWh === amount && filled === 0n;
+    const fail =
+      fillWh > max
+        ? { on: f.market, error: "FillTooLarge", args: [fillWh, max] }
+        : NODE[this.gen] !== Number(o.node)
+          ? { on: f.market, error: "GeneratorNotAtNode", args: [who(r, this.gen), o.node, NODE[this.gen]] }
+          : status !== OfferStatus.Open
+            ? { on: f.market, error: "OfferNotOpen", args: [rec.hash, status] }
+            : !whole && filled + fillWh > amount
+              ? { on: f.market, error: "Overfill", args: [rec.hash, filled, fillWh, amount] }
+              : payment > m.free[centre].usd
+                ? { on: f.market, error: "InsufficientBalance", args: [o.centre, 0, m.free[centre].usd, payment] }
+                : fillWh > m.free[this.gen].kwh
+                  ? {
+                      on: f.market,
+                      error: "InsufficientBalance",
+                      args: [who(r, this.gen), 1, m.free[this.gen].kwh, fillWh],
+                    }
+                  : null;
+    const tx = await send(m, () => f.market.connect(r.signer[this.gen]).fill(o, rec.sig, fillWh), fail);
+    if (fail) return;
+    if (whole) m.bits.set(bitKey, (m.bits.get(bitKey) ?? 0n) | bit);
+    else m.filled.set(rec.hash, filled + fillWh);
+    m.free[centre].usd -= payment;
+    m.free[this.gen].kwh -= fillWh;
+    const bk = key(who(r, this.gen), period);
+    const book = m.book.get(bk) ?? { inc: 0n, dec: 0n };
+    const before = Number(o.direction) === Direction.Increase ? book.inc : book.dec;
+    if (Number(o.direction) === Direction.Increase) book.inc += fillWh;
+    else book.dec += fillWh;
+    m.book.set(bk, book);
+    const p = await positionOf(f, tx!);
+    expect(p.committedBeforeWh, "committedBefore").to.equal(before);
+    expect(p.usd, "payment").to.equal(payment);
+    const { hash, ...data } = p;
+    m.positions.push({ p: data, hash, open: true, settled: 0 });
+  }
+  toString() {
+    return `fill(${this.fresh ? "new" : `#${this.pick}`}, ${this.centre}→${this.gen}, node ${this.node}, dir ${this.direction}, ${this.amountWh} Wh, ${this.usd}, ×${this.partial.toFixed(2)}, +${this.ahead})`;
   }
 }
 
 class Cancel extends Cmd {
   constructor(
-    readonly pick: Pick,
-    readonly by: "owner" | Party,
+    readonly centre: (typeof CENTRES)[number],
+    readonly all: boolean,
+    readonly pick: number,
   ) {
     super();
   }
-  toString(): string {
-    return `cancel(${this.pick.prefer}/${this.pick.n}, by ${this.by})`;
+  async act(m: Model, r: Real) {
+    const c = who(r, this.centre);
+    if (this.all) {
+      await send(m, () => r.f.market.connect(r.signer[this.centre]).cancelAll(), null);
+      m.epoch[c] += 1n;
+      return;
+    }
+    const mine = m.offers.filter((o) => o.offer.centre === c);
+    const nonce = mine.length > 0 ? BigInt(mine[this.pick % mine.length].offer.nonce) : BigInt(this.pick);
+    await send(m, () => r.f.market.connect(r.signer[this.centre]).cancel(nonce), null);
+    const k = key(c, nonce >> 8n);
+    m.bits.set(k, (m.bits.get(k) ?? 0n) | (1n << (nonce & 255n)));
   }
-  protected async act(m: Model, r: Real): Promise<void> {
-    const id = pickId(m, this.pick);
-    const o = offerOf(m, id);
-    const by: Party = this.by === "owner" ? (o?.centre ?? "centre") : this.by;
-    m.trace.push(`      → offer #${id} by ${by}`);
-    let revert: Revert | null = null;
-    if (!o) revert = { on: "market", error: "UnknownOffer", args: [id] };
-    else if (o.centre !== by) revert = { on: "market", error: "NotOfferCentre", args: [id, r.w.addr[o.centre]] };
-    else if (o.status !== Status.Open) revert = { on: "market", error: "WrongStatus", args: [id, o.status] };
-    await send(m, r, "cancel", () => r.w.market.connect(r.w.signer[by]).cancel(id), revert);
-    if (revert || !o) return;
-    o.status = Status.Cancelled;
-    move(m, "usd", "market", o.centre, o.usd);
+  toString() {
+    return `cancel(${this.centre}, ${this.all ? "all" : `#${this.pick}`})`;
   }
 }
 
-class Refund extends Cmd {
+/**
+ * Moves to the next period (when `advance`) and reports the current period with measurements of
+ * ended, unmeasured generator-periods that have positions.
+ */
+class Report extends Cmd {
   constructor(
-    readonly pick: Pick,
-    readonly by: Party,
+    readonly values: { delivered: bigint; quality: number; take: boolean }[],
+    readonly advance: boolean,
   ) {
     super();
   }
-  toString(): string {
-    return `refund(${this.pick.prefer}/${this.pick.n}, by ${this.by})`;
+  async act(m: Model, r: Real) {
+    if (this.advance) m.next = (periodOfT(m.next) + 1n) * PERIOD + 1n;
+    const period = periodOfT(m.next);
+    if (m.reports.has(period)) return;
+    const candidates = [...new Set(m.positions.map((p) => key(p.p.generator as string, BigInt(p.p.period))))]
+      .map((k) => k.split(":"))
+      .filter(([g, p]) => BigInt(p) < period && !m.records.has(key(g, BigInt(p))));
+    const ms = candidates
+      .map(([g, p], i) => ({ g, p: BigInt(p), v: this.values[i % this.values.length] }))
+      .filter((c) => c.v.take)
+      .map((c) => measurement(c.g, c.p, c.v.delivered, { quality: c.v.quality }));
+    await time.setNextBlockTimestamp(m.next);
+    await submitReport(r.f, paperReport(period, ms));
+    count(`ok with ${ms.length} measurements`);
+    for (const x of ms) {
+      m.records.set(key(x.generator as string, BigInt(x.period)), {
+        delivered: BigInt(x.deliveredWh),
+        actual: BigInt(x.actualWh),
+        quality: Number(x.quality),
+        state: MeasurementState.Reported,
+        at: m.next,
+      });
+    }
+    m.reports.add(period);
+    m.next += 1n;
   }
-  protected async act(m: Model, r: Real): Promise<void> {
-    const id = pickId(m, this.pick);
-    const o = offerOf(m, id);
-    m.trace.push(`      → offer #${id}`);
-    let revert: Revert | null = null;
-    if (!o) revert = { on: "market", error: "UnknownOffer", args: [id] };
-    else if (o.status !== Status.Open) revert = { on: "market", error: "WrongStatus", args: [id, o.status] };
-    else if (m.next <= o.expiry) revert = { on: "market", error: "OfferNotExpired", args: [id, o.expiry] };
-    await send(m, r, "refund", () => r.w.market.connect(r.w.signer[this.by]).refund(id), revert);
-    if (revert || !o) return;
-    o.status = Status.Refunded;
-    move(m, "usd", "market", o.centre, o.usd);
+  toString() {
+    return `report(${this.advance ? "next period, " : ""}${this.values.map((v) => (v.take ? `${v.delivered}/${v.quality}` : "-")).join(",")})`;
+  }
+}
+
+class Dispute extends Cmd {
+  constructor(readonly pick: number) {
+    super();
+  }
+  async act(m: Model, r: Real) {
+    const open = [...m.records.entries()].filter(
+      ([, x]) => x.state === MeasurementState.Reported && (x.quality === Quality.Ok || x.quality === Quality.Estimated),
+    );
+    if (open.length === 0) return;
+    const [k, x] = open[this.pick % open.length];
+    const [g, p] = k.split(":");
+    const gen = GENERATORS.find((n) => who(r, n) === g)!;
+    const reading = { generator: g, period: BigInt(p), actualWh: x.actual + 1n };
+    const sig = await signMeterReading(r.meter[gen], r.f.oracleDomain, reading);
+    const closed = m.next >= x.at + PERIOD;
+    await send(
+      m,
+      () => r.f.oracle.connect(r.signer[gen]).dispute(reading, sig),
+      closed ? { on: r.f.oracle, error: "DisputeWindowClosed", args: [BigInt(p), g, x.at + PERIOD] } : null,
+    );
+    if (!closed) x.state = MeasurementState.Disputed;
+  }
+  toString() {
+    return `dispute(#${this.pick})`;
+  }
+}
+
+class Correct extends Cmd {
+  constructor(
+    readonly pick: number,
+    readonly delivered: bigint,
+  ) {
+    super();
+  }
+  async act(m: Model, r: Real) {
+    const open = [...m.records.entries()].filter(
+      ([, x]) => x.state === MeasurementState.Disputed || x.quality === Quality.Missing || x.quality === Quality.Bad,
+    );
+    if (open.length === 0) return;
+    const [k, x] = open[this.pick % open.length];
+    const [g, p] = k.split(":");
+    const fixed = measurement(g, BigInt(p), this.delivered);
+    const sigs = await signCorrection([r.f.o1, r.f.o3], r.f.oracleDomain, fixed, ethers.ZeroHash, 1n, FAR);
+    await send(m, () => r.f.oracle.correctMeasurement(fixed, ethers.ZeroHash, FAR, sigs), null);
+    Object.assign(x, {
+      delivered: this.delivered,
+      actual: BigInt(fixed.actualWh),
+      quality: Quality.Ok,
+      state: MeasurementState.Corrected,
+      at: m.next - 1n,
+    });
+  }
+  toString() {
+    return `correct(#${this.pick}, ${this.delivered})`;
+  }
+}
+
+/** What the model says about settling `pos` now: an error, or the amounts. */
+function predict(m: Model, r: Real, pos: PosRec) {
+  const p = pos.p;
+  if (!pos.open) return { error: { on: r.f.market, error: "UnknownPosition", args: [pos.hash] } };
+  const rec = m.records.get(key(p.generator as string, BigInt(p.period)));
+  const state = rec?.state ?? MeasurementState.None;
+  const final =
+    state === MeasurementState.Corrected || (state === MeasurementState.Reported && m.next >= rec!.at + PERIOD);
+  if (!final) return { error: { on: r.f.market, error: "MeasurementNotFinal", args: [p.period, p.generator, state] } };
+  if (rec!.quality === Quality.Missing || rec!.quality === Quality.Bad)
+    return { error: { on: r.f.market, error: "MeasurementUnusable", args: [p.period, p.generator, rec!.quality] } };
+  return {
+    amounts: settlement(
+      {
+        amountWh: BigInt(p.amountWh),
+        usd: BigInt(p.usd),
+        committedBeforeWh: BigInt(p.committedBeforeWh),
+        increase: Number(p.direction) === Direction.Increase,
+      },
+      rec!.delivered,
+      TERMS,
+    ),
+  };
+}
+
+function applySettlement(m: Model, r: Real, pos: PosRec, a: ReturnType<typeof settlement>) {
+  const centre = CENTRES.find((c) => who(r, c) === pos.p.centre)!;
+  const gen = GENERATORS.find((g) => who(r, g) === pos.p.generator)!;
+  m.free[centre].usd += a.usdToCentre;
+  m.free[centre].kwh += a.kwhToCentre;
+  m.free[gen].usd += a.usdToGenerator;
+  m.free[gen].kwh += a.kwhToGenerator;
+  pos.open = false;
+  pos.settled += 1;
+}
+
+class Settle extends Cmd {
+  constructor(readonly picks: number[]) {
+    super();
+  }
+  async act(m: Model, r: Real) {
+    if (m.positions.length === 0) return;
+    // One settlement in three takes every position (a keeper's sweep), the others random picks.
+    const chosen =
+      this.picks[0] % 3 === 0 ? m.positions.slice(-8) : this.picks.map((i) => m.positions[i % m.positions.length]);
+    if (chosen.length === 1) {
+      const pos = chosen[0];
+      const o = predict(m, r, pos);
+      const tx = await send(m, () => r.f.market.connect(r.f.stranger).settle(pos.p), o.error ?? null);
+      if (o.amounts) {
+        await expect(tx).to.emit(r.f.market, "Settled");
+        applySettlement(m, r, pos, o.amounts);
+      }
+      return;
+    }
+    // settleMany: items in order, each predicted against the state the earlier ones left.
+    await time.setNextBlockTimestamp(m.next);
+    const tx = await r.f.market.connect(r.f.stranger).settleMany(chosen.map((c) => c.p));
+    const receipt = await tx.wait();
+    let settled = 0;
+    for (const pos of chosen) {
+      const o = predict(m, r, pos);
+      if (o.amounts) {
+        applySettlement(m, r, pos, o.amounts);
+        settled++;
+      }
+    }
+    const events = receipt!.logs.filter((l) => r.f.market.interface.parseLog(l)?.name === "Settled").length;
+    expect(events, "settleMany: Settled events").to.equal(settled);
+    count(`settleMany settled ${settled} of ${chosen.length}`);
+    m.next += 1n;
+  }
+  toString() {
+    return `settle(${this.picks.join(",")})`;
   }
 }
 
 class Unwind extends Cmd {
-  constructor(
-    readonly pick: Pick,
-    readonly by: Party,
-  ) {
+  constructor(readonly pick: number) {
     super();
   }
-  toString(): string {
-    return `unwind(${this.pick.prefer}/${this.pick.n}, by ${this.by})`;
+  async act(m: Model, r: Real) {
+    if (m.positions.length === 0) return;
+    const pos = m.positions[this.pick % m.positions.length];
+    const at = (BigInt(pos.p.period) + 1n) * PERIOD + GRACE;
+    const o = predict(m, r, pos);
+    const fail = !pos.open
+      ? { on: r.f.market, error: "UnknownPosition", args: [pos.hash] }
+      : m.next < at
+        ? { on: r.f.market, error: "GraceNotOver", args: [pos.hash, at] }
+        : o.amounts
+          ? { on: r.f.market, error: "DeliveryMeasured", args: [pos.hash] }
+          : null;
+    await send(m, () => r.f.market.unwind(pos.p), fail);
+    if (fail) return;
+    const centre = CENTRES.find((c) => who(r, c) === pos.p.centre)!;
+    const gen = GENERATORS.find((g) => who(r, g) === pos.p.generator)!;
+    m.free[centre].usd += BigInt(pos.p.usd);
+    m.free[gen].kwh += BigInt(pos.p.amountWh);
+    pos.open = false;
   }
-  protected async act(m: Model, r: Real): Promise<void> {
-    const id = pickId(m, this.pick);
-    const o = offerOf(m, id);
-    m.trace.push(`      → offer #${id}`);
-    let revert: Revert | null = null;
-    if (!o) revert = { on: "market", error: "UnknownOffer", args: [id] };
-    else if (o.status !== Status.Accepted) revert = { on: "market", error: "WrongStatus", args: [id, o.status] };
-    else {
-      const unwindableAt = (o.period + 1n) * PERIOD_SECONDS + r.w.grace;
-      if (m.next < unwindableAt) revert = { on: "market", error: "GraceNotOver", args: [id, unwindableAt] };
-      else if (m.measured.has(key(o.period, o.generator as Party)))
-        revert = { on: "market", error: "DeliveryMeasured", args: [id] };
-    }
-    await send(m, r, "unwind", () => r.w.market.connect(r.w.signer[this.by]).unwind(id), revert);
-    if (revert || !o) return;
-    o.status = Status.Unwound;
-    move(m, "usd", "market", o.centre, o.usd);
-    move(m, "kwh", "market", o.generator as Party, o.kwh);
+  toString() {
+    return `unwind(#${this.pick})`;
   }
 }
 
-/** Applies a settlement to the model; returns the OfferSettled event it must emit. */
-function settleInModel(m: Model, r: Real, o: OfferModel) {
-  const gen = o.generator as Party;
-  const k = key(o.period, gen);
-  const s = settlement(o, m.measured.get(k) as bigint, m.credited.get(k) ?? 0n);
-  m.credited.set(k, (m.credited.get(k) ?? 0n) + s.delivered);
-  o.status = Status.Settled;
-  const how = s.delivered === 0n ? "nothing" : s.delivered === o.kwh ? "all" : "part";
-  const tallied = `settlement (delivered ${how}${s.delivered > 0n && s.toGenerator * o.kwh !== o.usd * s.delivered ? ", rounded down" : ""})`;
-  TALLY.set(tallied, (TALLY.get(tallied) ?? 0) + 1);
-  move(m, "usd", "market", gen, s.toGenerator);
-  move(m, "usd", "market", o.centre, s.toCentre);
-  move(m, "kwh", "market", o.centre, o.kwh);
-  m.trace.push(`      → #${o.id} settles: delivered ${s.delivered}/${o.kwh} Wh, USD ${s.toGenerator} to ${gen}`);
-  return {
-    id: o.id,
-    generator: r.w.addr[gen],
-    delivered: s.delivered,
-    toGen: s.toGenerator,
-    toCentre: s.toCentre,
-    kwh: o.kwh,
-  };
-}
-
-class Settle extends Cmd {
-  constructor(
-    readonly picks: Pick[],
-    readonly many: boolean,
-    readonly by: Party,
-  ) {
+class Wait extends Cmd {
+  constructor(readonly seconds: bigint) {
     super();
   }
-  toString(): string {
-    return `${this.many ? "settleMany" : "settle"}([${this.picks.map((p) => `${p.prefer}/${p.n}`).join(", ")}], by ${this.by})`;
+  async act(m: Model) {
+    m.next += this.seconds;
   }
-  protected async act(m: Model, r: Real): Promise<void> {
-    const market = r.w.market.connect(r.w.signer[this.by]);
-    if (this.many) {
-      const ids = this.picks.map((p) => pickId(m, p));
-      m.trace.push(`      → ids [${ids.join(", ")}]`);
-      const expected = [];
-      for (const id of ids) {
-        const o = offerOf(m, id);
-        if (o?.status === Status.Accepted && m.measured.has(key(o.period, o.generator as Party)))
-          expected.push(settleInModel(m, r, o));
-      }
-      expect(await market.settleMany.staticCall(ids), "settleMany return value").to.equal(BigInt(expected.length));
-      const receipt = await send(m, r, "settleMany", () => market.settleMany(ids), null);
-      expect(settledEvents(r, receipt), "OfferSettled events of settleMany").to.deep.equal(expected);
-      return;
-    }
-    const id = pickId(m, this.picks[0]);
-    const o = offerOf(m, id);
-    m.trace.push(`      → offer #${id}`);
-    let revert: Revert | null = null;
-    if (!o) revert = { on: "market", error: "UnknownOffer", args: [id] };
-    else if (o.status !== Status.Accepted) revert = { on: "market", error: "WrongStatus", args: [id, o.status] };
-    else if (!m.measured.has(key(o.period, o.generator as Party)))
-      revert = { on: "market", error: "DeliveryNotReported", args: [o.period, r.w.addr[o.generator as Party]] };
-    const receipt = await send(m, r, "settle", () => market.settle(id), revert);
-    if (revert || !o) return;
-    const expected = settleInModel(m, r, o);
-    expect(settledEvents(r, receipt), "OfferSettled event").to.deep.equal([expected]);
-    // Settling again must fail and change nothing.
-    await send(m, r, "settle again", () => market.settle(id), {
-      on: "market",
-      error: "WrongStatus",
-      args: [id, Status.Settled],
-    });
+  toString() {
+    return `wait(${this.seconds} s)`;
   }
 }
 
-type Outcome = "none" | "zero" | "partial" | "full" | "over" | "wrong" | "maxOver" | "extremeWrong";
-
-/**
- * The oracle's report: usually the next period's (the clock first moves into it, `delay` seconds
- * after it starts), sometimes the current period's again (which must revert once reported).
- */
-class Report extends Cmd {
-  constructor(
-    readonly when: "next" | "current",
-    readonly delay: number,
-    readonly outcomes: { kind: Outcome; n: number }[],
-  ) {
-    super();
-  }
-  toString(): string {
-    return `report(${this.when}+${this.delay}s, [${this.outcomes.map((o) => `${o.kind}/${o.n}`).join(", ")}])`;
-  }
-  protected async act(m: Model, r: Real): Promise<void> {
-    if (this.when === "next") m.next = (currentPeriodOf(m) + 1n) * PERIOD_SECONDS + BigInt(this.delay);
-    const period = currentPeriodOf(m);
-    // One measurement per (delivery period, generator) of an accepted, not yet measured offer.
-    const refs: OfferModel[] = [];
-    const seen = new Set<string>();
-    for (const o of m.offers) {
-      const k = key(o.period, o.generator as Party);
-      if (o.status !== Status.Accepted || o.period >= period || m.measured.has(k) || seen.has(k)) continue;
-      seen.add(k);
-      refs.push(o);
-    }
-    const deliveries: { period: bigint; generator: string; adjustmentWh: bigint; party: Party }[] = [];
-    refs.forEach((o, i) => {
-      const out = this.outcomes.length > 0 ? this.outcomes[i % this.outcomes.length] : { kind: "none", n: 0 };
-      const sign = o.direction === 0 ? 1n : -1n;
-      const n = BigInt(out.n);
-      const wh: bigint | null = {
-        none: null,
-        zero: 0n,
-        partial: (sign * o.kwh * (1n + (n % 999n))) / 1000n,
-        full: sign * o.kwh,
-        over: sign * (o.kwh + 1n + n),
-        wrong: -sign * (1n + ((o.kwh * n) % (o.kwh + 1n))),
-        maxOver: sign > 0n ? INT64_MAX : INT64_MIN,
-        extremeWrong: sign > 0n ? INT64_MIN : INT64_MAX,
-      }[out.kind as Outcome];
-      if (wh === null) return;
-      const party = o.generator as Party;
-      deliveries.push({ period: o.period, generator: r.w.addr[party], adjustmentWh: clampInt64(wh), party });
-    });
-    m.trace.push(
-      `      → report for period ${period}: ${deliveries.map((d) => `${d.party}@${d.period}=${d.adjustmentWh}`).join(", ") || "no deliveries"}`,
-    );
-    const revert: Revert | null = m.reports.has(period)
-      ? { on: "oracle", error: "ReportAlreadySubmitted", args: [period] }
-      : null;
-    const report = paperReport(
-      period,
-      deliveries.map(({ period: p, generator, adjustmentWh }) => ({ period: p, generator, adjustmentWh })),
-    );
-    await send(m, r, "report", () => r.w.gridOracle.connect(r.w.signer.oracle).submitReport(report, []), revert);
-    if (revert) return;
-    m.reports.add(period);
-    for (const d of deliveries) m.measured.set(key(d.period, d.party), d.adjustmentWh);
-  }
-}
-
-type AdvanceKind = "small" | "expiry" | "afterExpiry" | "periodStart" | "periodLast" | "graceMinus1" | "grace" | "far";
-
-class Advance extends Cmd {
-  constructor(
-    readonly kind: AdvanceKind,
-    readonly n: number,
-  ) {
-    super();
-  }
-  toString(): string {
-    return `advance(${this.kind}/${this.n})`;
-  }
-  protected async act(m: Model, r: Real): Promise<void> {
-    const nextPeriodStart = (currentPeriodOf(m) + 1n) * PERIOD_SECONDS;
-    const open = m.offers.filter((o) => o.status === Status.Open);
-    const accepted = m.offers.filter((o) => o.status === Status.Accepted);
-    const anyOffer = open.length > 0 ? open[this.n % open.length] : m.offers[this.n % Math.max(1, m.offers.length)];
-    const acc = accepted.length > 0 ? accepted[this.n % accepted.length] : undefined;
-    const unwindableAt = acc ? (acc.period + 1n) * PERIOD_SECONDS + r.w.grace : undefined;
-    const small = m.now + 1n + BigInt(this.n % 600);
-    const target: bigint =
-      {
-        small,
-        expiry: anyOffer?.expiry,
-        afterExpiry: anyOffer ? anyOffer.expiry + 1n : undefined,
-        periodStart: nextPeriodStart,
-        periodLast: nextPeriodStart - 1n,
-        graceMinus1: unwindableAt !== undefined ? unwindableAt - 1n : undefined,
-        grace: unwindableAt,
-        far: m.now + r.w.grace + PERIOD_SECONDS * BigInt(this.n % 4),
-      }[this.kind] ?? small;
-    // The clock never goes back: a target in the past means "the next second".
-    m.next = target > m.now ? target : m.now + 1n;
-    m.trace.push(`      → next transaction at ${m.next} (period ${currentPeriodOf(m)})`);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Arbitraries
-
-const partyArb = fc.constantFrom<Party>(...PARTIES);
-const kwhArb = fc.oneof(
-  { weight: 2, arbitrary: fc.constant(1n) },
-  { weight: 2, arbitrary: fc.constant(2_300n) }, // the paper's 2.3 kWh
-  { weight: 6, arbitrary: fc.bigInt(1n, 1_000_000n) },
-  { weight: 2, arbitrary: fc.constant(1_000_000n) }, // a generator's whole capacity
-  { weight: 1, arbitrary: fc.constant(0n) },
-  { weight: 1, arbitrary: fc.constant(UINT64_MAX) }, // more than anyone holds
-);
-const usdArb = fc.oneof(
-  { weight: 2, arbitrary: fc.constant(1n) },
-  { weight: 2, arbitrary: fc.constant(USD("0.25266763")) }, // the paper's price
-  { weight: 6, arbitrary: fc.bigInt(1n, USD("50")) },
-  { weight: 1, arbitrary: fc.bigInt(1n, USD("1000")) },
-  { weight: 1, arbitrary: fc.constant(0n) },
-  { weight: 1, arbitrary: fc.constant(UINT96_MAX) }, // more than any centre holds
-);
-
-const publishArb: fc.Arbitrary<Cmd> = fc
-  .record({
-    by: fc.oneof(
-      { weight: 6, arbitrary: fc.constant<Party>("centre") },
-      { weight: 2, arbitrary: fc.constant<Party>("centre2") },
-      { weight: 1, arbitrary: fc.constant<Party>("stranger") },
-    ),
-    node: fc.oneof({ weight: 12, arbitrary: fc.constantFrom(27, 34, 2) }, { weight: 1, arbitrary: fc.constant(0) }),
-    restrict: fc.oneof(
-      { weight: 4, arbitrary: fc.constant<"none">("none") },
-      { weight: 3, arbitrary: fc.constant<"atNode">("atNode") },
-      { weight: 1, arbitrary: fc.constantFrom<Party>(...GENERATORS, "stranger") },
-    ),
-    direction: fc.constantFrom<0 | 1>(0, 1),
-    kwh: kwhArb,
-    usd: usdArb,
-    periodOffset: fc.oneof(
-      { weight: 5, arbitrary: fc.constant(0) },
-      { weight: 2, arbitrary: fc.integer({ min: 1, max: 2 }) },
-    ),
-    expiry: fc.oneof(
-      { weight: 3, arbitrary: fc.constantFrom<"min" | "max" | "mid">("min", "max", "mid") },
-      { weight: 1, arbitrary: fc.constantFrom<"now" | "late">("now", "late") },
-    ),
-    frac: fc.integer({ min: 0, max: 1000 }),
-    justification: fc.oneof(
-      { weight: 12, arbitrary: fc.constant<"latest">("latest") },
-      { weight: 1, arbitrary: fc.constant<"missing">("missing") },
-    ),
-  })
-  .map((a) => new Publish(a));
-
-const acceptArb: fc.Arbitrary<Cmd> = fc
+const party = fc.constantFrom(...PARTIES);
+const centreArb = fc.constantFrom(...CENTRES);
+const genArb = fc.constantFrom(...GENERATORS);
+const fillArb = fc
   .tuple(
-    pickArb({ open: 8, any: 2, unknown: 1 }),
-    fc.oneof(
-      { weight: 4, arbitrary: fc.constant<"atNode">("atNode") },
-      { weight: 2, arbitrary: fc.constantFrom<Party>(...GENERATORS, "stranger") },
-    ),
+    fc.boolean(),
+    fc.nat(),
+    centreArb,
+    genArb,
+    fc.nat(9),
+    fc.constantFrom(Direction.Increase, Direction.Decrease),
+    fc.bigInt({ min: 1n, max: 3_000n }),
+    fc.bigInt({ min: 1n, max: 2_000_000_000n }),
+    fc.integer({ min: 0, max: 1000 }).map((x) => x / 1000),
+    fc.constantFrom(1n, 1n, 1n, 2n, 3n),
   )
-  .map(([p, by]) => new Accept(p, by));
-
-const cancelArb: fc.Arbitrary<Cmd> = fc
-  .tuple(
-    pickArb({ open: 6, any: 3, unknown: 1 }),
-    fc.oneof(
-      { weight: 3, arbitrary: fc.constant<"owner">("owner") },
-      { weight: 2, arbitrary: fc.constantFrom<Party>("centre", "centre2", "stranger") },
-    ),
+  // One fill in ten at the wrong node; the others at the generator's own.
+  .map(
+    ([fresh, pick, c, g, wrong, dir, wh, usd, part, ahead]) =>
+      new Fill(fresh, pick, c, g, wrong === 0 ? (NODE[g] === 27 ? 34 : 27) : NODE[g], dir, wh, usd, part, ahead),
+  );
+const settleArb = fc.array(fc.nat(), { minLength: 1, maxLength: 4 }).map((p) => new Settle(p));
+const waitArb = fc.constantFrom(1n, 30n, 59n, 60n, 61n, 120n, 700n).map((s) => new Wait(s));
+const reportArb = fc
+  .array(
+    fc.record({
+      delivered: fc.oneof(fc.bigInt({ min: -3_500n, max: 3_500n }), fc.constantFrom(0n, -2300n, 2300n)),
+      quality: fc.constantFrom(Quality.Ok, Quality.Ok, Quality.Estimated, Quality.Missing, Quality.Bad),
+      take: fc.nat(5).map((n) => n > 0),
+    }),
+    { minLength: 1, maxLength: 4 },
   )
-  .map(([p, by]) => new Cancel(p, by));
-
-const refundArb: fc.Arbitrary<Cmd> = fc
-  .tuple(pickArb({ open: 6, any: 3, unknown: 1 }), partyArb)
-  .map(([p, by]) => new Refund(p, by));
-
-const unwindArb: fc.Arbitrary<Cmd> = fc
-  .tuple(pickArb({ accepted: 6, any: 3, unknown: 1 }), partyArb)
-  .map(([p, by]) => new Unwind(p, by));
-
-const settleArb: fc.Arbitrary<Cmd> = fc.oneof(
-  fc
-    .tuple(pickArb({ measured: 6, accepted: 3, any: 2, unknown: 1 }), partyArb)
-    .map(([p, by]) => new Settle([p], false, by)),
+  .chain((v) => fc.nat(4).map((n) => new Report(v, n > 0)));
+const COMMANDS = [
+  reportArb,
+  reportArb,
+  fillArb,
+  fillArb,
+  fillArb,
+  settleArb,
+  settleArb,
+  waitArb,
   fc
     .tuple(
-      fc.array(pickArb({ measured: 4, accepted: 3, any: 2, unknown: 1 }), { minLength: 1, maxLength: 5 }),
-      partyArb,
+      party,
+      fc.constantFrom(Asset.Usd, Asset.Kwh),
+      fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 300_000n })),
     )
-    .map(([ps, by]) => new Settle(ps, true, by)),
-);
+    .map(([p, a, n]) => new Deposit(p, a, n)),
+  fc
+    .tuple(
+      party,
+      fc.constantFrom(Asset.Usd, Asset.Kwh),
+      fc.integer({ min: 0, max: 1200 }).map((x) => x / 1000),
+    )
+    .map(([p, a, s]) => new Withdraw(p, a, s)),
+  fc.tuple(centreArb, fc.boolean(), fc.nat()).map(([c, all, n]) => new Cancel(c, all, n)),
 
-const reportArb: fc.Arbitrary<Cmd> = fc
-  .tuple(
-    fc.oneof(
-      { weight: 4, arbitrary: fc.constant<"next">("next") },
-      { weight: 1, arbitrary: fc.constant<"current">("current") },
-    ),
-    fc.oneof(fc.constant(0), fc.nat(PERIOD_SECONDS_N - 1)),
-    fc.array(
-      fc.record({
-        kind: fc.constantFrom<Outcome>(
-          "none",
-          "zero",
-          "partial",
-          "partial",
-          "full",
-          "full",
-          "over",
-          "wrong",
-          "maxOver",
-          "extremeWrong",
-        ),
-        n: fc.nat(1000),
-      }),
-      { minLength: 1, maxLength: 4 },
-    ),
-  )
-  .map(([when, delay, outs]) => new Report(when, delay, outs));
-
-const advanceArb: fc.Arbitrary<Cmd> = fc
-  .tuple(
-    fc.oneof(
-      { weight: 4, arbitrary: fc.constant<AdvanceKind>("periodStart") },
-      { weight: 2, arbitrary: fc.constant<AdvanceKind>("small") },
-      {
-        weight: 6,
-        arbitrary: fc.constantFrom<AdvanceKind>("expiry", "afterExpiry", "periodLast", "graceMinus1", "grace", "far"),
-      },
-    ),
-    fc.nat(1000),
-  )
-  .map(([kind, n]) => new Advance(kind, n));
-
-/** Repeated entries weigh the more useful commands. */
-const COMMANDS: fc.Arbitrary<Cmd>[] = [
-  publishArb,
-  publishArb,
-  publishArb,
-  acceptArb,
-  acceptArb,
-  acceptArb,
-  cancelArb,
-  refundArb,
-  unwindArb,
-  settleArb,
-  settleArb,
-  settleArb,
-  reportArb,
-  reportArb,
-  reportArb,
-  advanceArb,
-  advanceArb,
-  advanceArb,
+  fc.nat().map((n) => new Dispute(n)),
+  fc.tuple(fc.nat(), fc.bigInt({ min: -3_000n, max: 3_000n })).map(([n, d]) => new Correct(n, d)),
+  fc.nat().map((n) => new Unwind(n)),
 ];
 
-// ---------------------------------------------------------------------------------------------
-// Setup and the property
+describe("vault and market: model-based invariants (fast-check)", function () {
+  this.timeout(600_000);
 
-async function setupWorld(): Promise<World> {
-  const f = await loadFixture(deployMarket);
-  const signers = await ethers.getSigners();
-  const centre2 = signers[7];
-  const { market, usd, kwh, gridOracle } = f;
-  // A second centre, so that one centre trying to cancel another's offer is exercised too.
-  await market.grantRole(await market.CENTRE_ROLE(), centre2.address);
-  await usd.mint(centre2.address, USD("1000"));
-  await usd.connect(centre2).approve(await market.getAddress(), ethers.MaxUint256);
-
-  const signer: Record<Party, HardhatEthersSigner> = {
-    admin: f.admin,
-    oracle: f.oracle,
-    centre: f.centre,
-    centre2,
-    gen27: f.gen27,
-    gen34: f.gen34,
-    gen2: f.gen2,
-    stranger: f.stranger,
-  };
-  const addr = Object.fromEntries(PARTIES.map((p) => [p, signer[p].address])) as Record<Holder, string>;
-  addr.market = await market.getAddress();
-  for (const g of GENERATORS) expect(await f.registry.nodeOf(addr[g])).to.equal(NODE_OF[g]);
-  expect(await market.offerCount()).to.equal(0n);
-
-  // Every sequence starts with two open and two accepted offers, so that short sequences reach
-  // reports and settlements; the model reads them back from the chain.
-  const later = f.period + 1n;
-  const end = (p: bigint): bigint => (p + 1n) * PERIOD_SECONDS - 1n; // latest expiry: 1 s before the period ends
-  await market.connect(f.centre).publish(f.paperOffer({ expiry: end(f.period) }));
-  await market.connect(centre2).publish(
-    f.paperOffer({
-      generator: addr.gen34,
-      node: 34,
-      direction: 0,
-      kwhAmount: 5_000n,
-      usdAmount: USD("1"),
-      period: later,
-      expiry: end(later),
-    }),
-  );
-  await market
-    .connect(f.centre)
-    .publish(f.paperOffer({ node: 2, direction: 0, kwhAmount: 1_000n, usdAmount: USD("0.1"), expiry: end(f.period) }));
-  await market.connect(f.gen2).accept(3);
-  await market.connect(centre2).publish(f.paperOffer({ generator: addr.gen27, expiry: end(f.period) }));
-  await market.connect(f.gen27).accept(4);
-
-  const partyOf = new Map(PARTIES.map((p) => [addr[p], p]));
-  const initialOffers: OfferModel[] = [];
-  for (let id = 1n; id <= (await market.offerCount()); id++) {
-    const c = await market.getOffer(id);
-    initialOffers.push({
-      id,
-      centre: partyOf.get(c.centre) as Party,
-      generator: c.generator === ethers.ZeroAddress ? null : (partyOf.get(c.generator) as Party),
-      restricted: c.restricted,
-      node: Number(c.node),
-      direction: Number(c.direction) as 0 | 1,
-      kwh: c.kwhAmount,
-      usd: c.usdAmount,
-      period: c.period,
-      justification: c.justification,
-      expiry: c.expiry,
-      status: c.status,
-    });
-  }
-  const initialBal = {} as Record<Holder, Balances>;
-  for (const h of HOLDERS) initialBal[h] = { usd: await usd.balanceOf(addr[h]), kwh: await kwh.balanceOf(addr[h]) };
-  return {
-    signer,
-    addr,
-    market,
-    usd,
-    kwh,
-    gridOracle,
-    centreRole: await market.CENTRE_ROLE(),
-    grace: await market.SETTLEMENT_GRACE(),
-    initialBal,
-    initialOffers,
-    usdSupply: await usd.totalSupply(),
-    kwhSupply: await kwh.totalSupply(),
-    initialReports: [f.period - 1n],
-    snapshot: await takeSnapshot(),
-  };
-}
-
-describe("DemandResponseMarket: invariants under random command sequences (fast-check)", function () {
-  let world: World;
-  const stats = { runs: 0, commands: 0 };
-
-  before(async () => {
-    world = await setupWorld();
-  });
-  after(async () => {
-    await world.snapshot.restore(); // leave the chain as setup left it
-  });
-
-  it(`escrow, supply, status and balance invariants hold over ${NUM_RUNS} random sequences`, async function () {
-    this.timeout(0); // many chain round trips; no timing is asserted
-    console.log(
-      `      fast-check seed ${SEED}${process.env.FC_SEED === undefined ? " (default; set FC_SEED to change)" : " (FC_SEED)"}, ` +
-        `${NUM_RUNS} runs of ≤ ${MAX_COMMANDS} commands`,
-    );
-    const setup = async (): Promise<{ model: Model; real: Real }> => {
-      await world.snapshot.restore();
-      const now = BigInt(await time.latest());
-      const bal = Object.fromEntries(HOLDERS.map((h) => [h, { ...world.initialBal[h] }])) as Record<Holder, Balances>;
-      stats.runs++;
-      return {
-        model: {
-          now,
-          next: now + 1n,
-          offers: world.initialOffers.map((o) => ({ ...o })),
-          bal,
-          reports: new Set(world.initialReports),
-          measured: new Map(),
-          credited: new Map(),
-          trace: [],
-        },
-        real: { w: world, lastStatus: world.initialOffers.map((o) => o.status), settledEvents: new Map() },
-      };
+  it(`${RUNS} random sequences keep the market solvent and agree with the model`, async () => {
+    console.log(`      fast-check seed ${SEED}, ${RUNS} runs (FC_SEED / FC_RUNS override)`);
+    const f = await deployWith({ periodSeconds: 60, disputeWindowSeconds: 60, settlementGraceSeconds: Number(GRACE) });
+    const signer: Record<Party, HardhatEthersSigner> = {
+      centre: f.centre,
+      centre2: f.centre2,
+      gen27: f.gen27,
+      gen27b: f.gen27b,
+      gen34: f.gen34,
     };
+    const meter: Record<Gen, Wallet> = { gen27: f.meter.gen27, gen27b: f.meter.gen27b, gen34: f.meter.gen34 };
+    const market = await f.market.getAddress();
+    for (const p of PARTIES) {
+      await f.usd.connect(signer[p]).approve(market, ethers.MaxUint256);
+      await f.kwh.connect(signer[p]).approve(market, ethers.MaxUint256);
+    }
+    const initial = async (fn: (a: string) => Promise<bigint[]>) =>
+      Object.fromEntries(await Promise.all(PARTIES.map(async (p) => [p, await fn(signer[p].address)]))) as Record<
+        Party,
+        bigint[]
+      >;
+    const wallet0 = await initial(async (a) => [await f.usd.balanceOf(a), await f.kwh.balanceOf(a)]);
+    const free0 = await initial(async (a) => [...(await f.market.balancesOf(a))]);
+    const supply = [await f.usd.totalSupply(), await f.kwh.totalSupply()];
+    const [otherUsd, otherKwh] = await f.market.balancesOf(f.gen2.address);
+    const t0 = BigInt(await time.latest()) + 1n;
+    const snapshot = await takeSnapshot();
+
     await fc.assert(
-      fc.asyncProperty(fc.commands(COMMANDS, { maxCommands: MAX_COMMANDS, size: "max" }), async (cmds) => {
-        await fc.asyncModelRun(setup, cmds);
-        stats.commands += [...cmds].length;
+      fc.asyncProperty(fc.commands(COMMANDS, { maxCommands: 40, size: "max" }), async (cmds) => {
+        await snapshot.restore();
+        const m: Model = {
+          next: t0,
+          wallet: Object.fromEntries(PARTIES.map((p) => [p, { usd: wallet0[p][0], kwh: wallet0[p][1] }])) as Record<
+            Party,
+            Bal
+          >,
+          free: Object.fromEntries(PARTIES.map((p) => [p, { usd: free0[p][0], kwh: free0[p][1] }])) as Record<
+            Party,
+            Bal
+          >,
+          epoch: { [f.centre.address]: 0n, [f.centre2.address]: 0n },
+          bits: new Map(),
+          filled: new Map(),
+          offers: [],
+          positions: [],
+          book: new Map(),
+          reports: new Set([f.period - 1n]),
+          records: new Map(),
+          nonce: 0n,
+        };
+        const r: Real = { f, others: { usd: otherUsd, kwh: otherKwh }, signer, meter };
+        await fc.asyncModelRun(() => ({ model: m, real: r }), cmds);
+        // End of sequence: wallets and supplies conserved; positions open exactly as modelled; no double settlement.
+        for (const p of PARTIES) {
+          expect(
+            [await f.usd.balanceOf(signer[p].address), await f.kwh.balanceOf(signer[p].address)],
+            `wallet of ${p}`,
+          ).to.deep.equal([m.wallet[p].usd, m.wallet[p].kwh]);
+        }
+        expect([await f.usd.totalSupply(), await f.kwh.totalSupply()], "supplies").to.deep.equal(supply);
+        for (const pos of m.positions) {
+          expect(await f.market.isOpen(pos.p), `position ${pos.hash} open`).to.equal(pos.open);
+          expect(pos.settled).to.be.lessThanOrEqual(1);
+        }
       }),
-      { numRuns: NUM_RUNS, seed: SEED, path: process.env.FC_PATH },
+      { seed: SEED, numRuns: RUNS },
     );
-    console.log(`      ${stats.runs} sequences (incl. any shrinking), ${stats.commands} commands`);
-    const lines = [...TALLY.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ×${v}`);
-    console.log(`      calls: ${lines.join("; ")}`);
+    const lines = [...OUTCOMES.entries()].sort().map(([k, v]) => `        ${k}: ${v}`);
+    console.log(`      outcomes over all runs:\n${lines.join("\n")}`);
+  });
+
+  it("settlement is independent of order: random fills, one measurement, two random settlement orders", async () => {
+    const f = await deployWith({ periodSeconds: 60, disputeWindowSeconds: 0 });
+    const base = await takeSnapshot();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ centre: fc.boolean(), amount: fc.bigInt({ min: 1n, max: 1_000n }), dir: fc.boolean() }), {
+          minLength: 2,
+          maxLength: 5,
+        }),
+        fc.bigInt({ min: -4_000n, max: 4_000n }),
+        fc.array(fc.nat(), { minLength: 5, maxLength: 5 }),
+        async (fills, delivered, keys) => {
+          await base.restore();
+          const period = periodOfT(BigInt(await time.latest())) + 1n;
+          const positions: Position[] = [];
+          let nonce = 0n;
+          for (const x of fills) {
+            const c = x.centre ? f.centre : f.centre2;
+            const offer: Offer = {
+              centre: c.address,
+              generator: ethers.ZeroAddress,
+              node: 27,
+              direction: x.dir ? Direction.Increase : Direction.Decrease,
+              amountWh: x.amount,
+              usd: x.amount * 10_000n + 7n,
+              period,
+              justification: f.period - 1n,
+              deadline: period * PERIOD - 1n,
+              maxFillWh: x.amount,
+              baseline: 0,
+              baselineDays: 0,
+              epoch: 0,
+              nonce: ++nonce,
+            };
+            const tx = await f.market.connect(f.gen27).fill(offer, await signOffer(c, f.marketDomain, offer), x.amount);
+            const { hash: _h, ...p } = await positionOf(f, tx);
+            positions.push(p);
+          }
+          await time.increaseTo((period + 1n) * PERIOD);
+          await submitReport(f, paperReport(period + 1n, [measurement(f.gen27.address, period, delivered)]));
+          const afterReport = await takeSnapshot();
+          const results: bigint[][] = [];
+          const orders = [
+            positions.map((_, i) => i),
+            positions.map((_, i) => i).sort((a, b) => keys[a] - keys[b] || b - a),
+          ];
+          for (const order of orders) {
+            await afterReport.restore();
+            for (const i of order) await f.market.settle(positions[i]);
+            const out: bigint[] = [];
+            for (const s of [f.centre, f.centre2, f.gen27]) out.push(...(await f.market.balancesOf(s.address)));
+            results.push(out);
+          }
+          expect(results[1]).to.deep.equal(results[0]);
+        },
+      ),
+      { seed: SEED, numRuns: 25 },
+    );
   });
 });
