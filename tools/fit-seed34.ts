@@ -655,14 +655,15 @@ export async function seed34Json(fit: FitResult): Promise<string> {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const check = argv.includes("--check");
-  const outIndex = argv.indexOf("--out");
-  const out = outIndex >= 0 ? argv[outIndex + 1] : SEED34_PATH;
-  if (outIndex >= 0 && !out) throw new Error("--out needs a path");
-  const unknown = argv.filter((a, i) => a !== "--check" && a !== "--out" && i !== outIndex + 1);
-  if (unknown.length > 0 || (outIndex >= 0 && outIndex + 1 >= argv.length)) {
-    console.error("usage: npx ts-node --transpile-only tools/fit-seed34.ts [--check] [--out PATH]");
-    return 2;
+  let check = false;
+  let out = SEED34_PATH;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--check") check = true;
+    else if (argv[i] === "--out" && i + 1 < argv.length) out = argv[++i];
+    else {
+      console.error("usage: npx ts-node --transpile-only tools/fit-seed34.ts [--check] [--out PATH]");
+      return 2;
+    }
   }
   console.log("fit-seed34: compass search per candidate topology");
   const fit = fitSeed34((line) => console.log(line));
