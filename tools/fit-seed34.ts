@@ -345,7 +345,11 @@ export const MARGINS = {
   relief: 0.05,
   /** Voltages this far inside [0.94, 1.06], p.u. */
   voltage: 0.005,
-  /** Master output inside [0.2, 0.9] MW (a 1 MW unit above its minimum load, with headroom) and gen 27 inside [0.3, 0.9] MW (room for its ramp both ways). */
+  /**
+   * Master output inside [0.2, 0.9] MW: above 0.2 it absorbs every increase the other units'
+   * ramps allow (0.026 + 0.1 MW) without reaching 0, and stays below its 1 MW rating. Gen 27
+   * inside [0.3, 0.9] MW: its 0.1 MW ramp fits within [Pmin, Pmax] = [0.2, 1.0] both ways.
+   */
   masterMW: [0.2, 0.9],
   gen27MW: [0.3, 0.9],
 } as const;
