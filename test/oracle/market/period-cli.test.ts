@@ -96,7 +96,7 @@ describe("period command line", function () {
     expect(out.prices).to.have.length(34);
     expect(out.prices.map((p: { bus: number }) => p.bus)).to.deep.equal(Array.from({ length: 34 }, (_, i) => i + 1));
     expect(out.offers.length).to.be.greaterThan(0);
-    expect(out.offers[0]).to.include({ genRow: 3, node: 27, direction: "decrease", periodStart: START });
+    expect(out.offers[1]).to.include({ genRow: 3, node: 27, direction: "decrease", periodStart: START });
 
     // The same numbers as the library computes in process.
     const local = await runPeriod(loadCase(join(ROOT, SEED34)), { periodStart: START });
@@ -125,19 +125,19 @@ describe("period command line", function () {
     }
     expect(out).to.match(/frequency 1\.0000 p\.u\. \(band \[0\.994, 1\.006\]\)\n/);
     expect(out).to.match(/\nRedispatch: solved in \d+ round\(s\), cost \d+\.\d{2} USD\/h\n/);
-    expect(out).to.match(/\n {4}gen 3 at bus 27: 0\.8715 → 0\.85\d\d MW \(-0\.02\d\d\)\n/);
+    expect(out).to.match(/\n {4}gen 3 at bus 27: 0\.6404 → 0\.63\d\d MW \(-0\.00\d\d\)\n/);
     expect(out).to.match(/\nafter redispatch: load flow in \d+ iterations, no violation\n/);
     expect(out).to.match(/\n {4}binding 24-27: /);
-    expect(out).to.match(/\n {4}gen 3 at bus 27: decrease \d+\.\d{3} kWh \(0\.02\d\d MW\) at 15\.00 USD\/MWh = /);
+    expect(out).to.match(/\n {4}gen 3 at bus 27: decrease \d+\.\d{3} kWh \(0\.00\d\d MW\) at 15\.00 USD\/MWh = /);
     expect(out).to.not.match(/UNMET|VIOLATED/);
   });
 
   it("passes --forecast, --demand-scale and --sensitivity through to the period", async () => {
-    const args = ["--forecast", "34=0.6", "--demand-scale", "0.95", "--sensitivity", "dc"];
+    const args = ["--forecast", "34=0.6", "--demand-scale", "1.05", "--sensitivity", "dc"];
     const r = period(SEED34, "--json", "--start", "0", ...args);
     expect(r.status, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout);
-    // More PV pushes 11-14 and 14-17 further over; 24-27 (not fed by the PV) much less so.
+    // More PV and more demand push 11-14 and 14-17 further over.
     const flows = Object.fromEntries(out.violations.lines.map((v: Line) => [`${v.from}-${v.to}`, v.value]));
     expect(flows["11-14"]).to.be.below(-0.8);
     expect(flows["14-17"]).to.be.below(-0.8);
@@ -146,7 +146,7 @@ describe("period command line", function () {
     expect(out.redispatch.violations.ok).to.equal(true);
     // Exactly what the library computes with the same inputs, and not what it computes without them.
     const c = loadCase(join(ROOT, SEED34));
-    const forecasts = { generation: { "34": 0.6 }, demandScale: 0.95, periodStart: 0 };
+    const forecasts = { generation: { "34": 0.6 }, demandScale: 1.05, periodStart: 0 };
     const same = await runPeriod(c, forecasts, { sensitivity: "dc" });
     expect(out.violations.lines.map((v: Line) => v.value)).to.deep.equal(same.violations.lines.map((v) => v.value));
     expect(out.redispatch.costPerHour).to.equal(same.redispatch.costPerHour);
@@ -206,7 +206,7 @@ describe("period command line", function () {
     const bare = variant("bare.json", null);
     for (const [args, message] of [
       [[join(dir, "missing.json")], /^period: .*missing\.json: cannot read case file: ENOENT/],
-      [[SEED34, "--demand-scale", "20"], /^period: Newton-Raphson power flow did not converge after \d+ iterations/],
+      [[SEED34, "--demand-scale", "40"], /^period: Newton-Raphson power flow did not converge after \d+ iterations/],
       [[SEED34, "--forecast", "99=0.1"], /^period: forecast for bus 99: the case has no such bus$/],
       [[SEED34, "--forecast", "5=0.1"], /^period: forecast for bus 5: expected one in-service unit there, found 0$/],
       [
@@ -214,7 +214,7 @@ describe("period command line", function () {
         /^period: forecast for bus 34 \(0\.7 MW\) exceeds the unit's Pmax \(0\.6 MW\)$/,
       ],
       [[badGen], /^period: .*bad-gen\.json: operation: units\[0\]\.gen must be a gen row 1\.\.4, got 9$/],
-      [[badLimits], /^period: .*bad-limits\.json: operation: branchActiveLimitMW has 2 entries for 33 branch rows$/],
+      [[badLimits], /^period: .*bad-limits\.json: operation: branchActiveLimitMW has 2 entries for 35 branch rows$/],
       [[master], /^period: operation\.units: gen 1 is the master \(slack\) unit/],
       [[bare], /^period: seed34: no operation data: a period needs line limits and redispatch units/],
       [["cases/wscc9.json"], /^period: wscc9: no operation data/],

@@ -230,7 +230,7 @@ describe("redispatch, nodal prices and offers", function () {
         scenarios.push(s);
         return s;
       };
-      // As in the paper: gen 27 alone relieves 24-27 (11-14 and 14-17 follow).
+      // As in the paper: gen 2 up to its capability, then gen 27 relieves 24-27 (11-14 and 14-17 follow).
       base = await run("base case", c, {});
       // More PV than gen 27 can offset within its ramp: the PV array is curtailed too.
       const slowGen27 = { ...op, units: op.units.map((u) => (u.gen === 3 ? { ...u, rampMW: 0.03 } : u)) };
@@ -259,11 +259,11 @@ describe("redispatch, nodal prices and offers", function () {
       // The scenarios exercise what they are meant to.
       const moves = (s: Scenario): string[] =>
         s.result.redispatch.adjustments.map((a) => `${a.unit.genRow}@${a.unit.busId}${a.deltaMW > 0 ? "+" : "-"}`);
-      expect(moves(base)).to.deep.equal(["3@27-"]);
+      expect(moves(base)).to.deep.equal(["2@2+", "3@27-"]);
       const [pv, capped] = scenarios.slice(1);
-      expect(moves(pv)).to.deep.equal(["3@27-", "4@34-"]);
-      expect(pv.result.redispatch.adjustments[0].deltaMW, "gen 27 at its ramp").to.be.closeTo(-0.03, MW_TOL);
-      expect(pv.result.redispatch.adjustments[1].unit.kind).to.equal("renewable");
+      expect(moves(pv)).to.deep.equal(["2@2+", "3@27-", "4@34-"]);
+      expect(pv.result.redispatch.adjustments[1].deltaMW, "gen 27 at its ramp").to.be.closeTo(-0.03, MW_TOL);
+      expect(pv.result.redispatch.adjustments[2].unit.kind).to.equal("renewable");
       expect(moves(capped)).to.deep.equal(["2@2+", "3@27-"]);
     });
 
@@ -281,9 +281,9 @@ describe("redispatch, nodal prices and offers", function () {
         expect(result.offers.length, label).to.be.greaterThan(0);
         expectOffers(label, result);
       }
-      // The base case: one offer, gen 3 at bus 27 lowering its output, at its own bid (marginal).
-      const [o] = base.result.offers;
-      expect(base.result.offers).to.have.length(1);
+      // The base case: gen 2's offer, then gen 3 at bus 27 lowering its output, at its own bid (marginal).
+      const [, o] = base.result.offers;
+      expect(base.result.offers).to.have.length(2);
       expect(o).to.include({ genRow: 3, node: 27, direction: "decrease", bidUsdPerMWh: 15 });
       expect(o.priceUsdPerMWh).to.be.closeTo(15, PRICE_TOL);
       expect([o.periodStart, o.periodEnd]).to.deep.equal([START, START + 1800]);
@@ -539,8 +539,8 @@ describe("redispatch, nodal prices and offers", function () {
       { ...raw.operation.units[0], ...changes },
     ];
 
-    it("a load flow that does not converge (demand ×20) throws PowerFlowNotConvergedError", async () => {
-      const e = await rejection(runPeriod(c, { demandScale: 20, periodStart: START }));
+    it("a load flow that does not converge (demand ×40) throws PowerFlowNotConvergedError", async () => {
+      const e = await rejection(runPeriod(c, { demandScale: 40, periodStart: START }));
       expect(e).to.be.instanceOf(PowerFlowNotConvergedError);
       expect(e.message).to.match(/did not converge/);
     });
@@ -573,7 +573,7 @@ describe("redispatch, nodal prices and offers", function () {
           { units: [raw.operation.units[0], raw.operation.units[1], raw.operation.units[0]] },
           /operation: units\[2\]\.gen 2 is listed twice$/,
         ],
-        [{ branchActiveLimitMW: [0.75, 0.75] }, /operation: branchActiveLimitMW has 2 entries for 33 branch rows$/],
+        [{ branchActiveLimitMW: [0.75, 0.75] }, /operation: branchActiveLimitMW has 2 entries for 35 branch rows$/],
         [{ branchActiveLimitMW: -1 }, /operation: branchActiveLimitMW must be ≥ 0, got -1$/],
         [{ units: unit0({ kind: "solar" }) }, /operation: units\[0\]\.kind must be "dispatchable" or "renewable"/],
         [{ units: unit0({ rampMW: -0.1 }) }, /operation: units\[0\]\.rampMW must be a number ≥ 0/],
