@@ -1,57 +1,120 @@
 /**
- * Deployed addresses per network, in deployments/<network>.json, written by deploy and read by
- * every later command. Reading checks the chain id and that each address holds code.
+ * Deployments: where GridSwap lives on a chain, in deployments/<network>.json — written by the
+ * deploy task, read by every later command, the agents and the dashboard — and the one connector
+ * that turns such a file into checked, attached contracts.
+ *
+ * File format (docs/integrating.md):
+ *   { "network", "chainId", "deployedAt" (ISO time), "deployBlock" (first block with GridSwap
+ *     logs: read events from here), "periodSeconds", "addresses": { registry, usd, kwh, oracle, market } }
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { isAddress, type Provider } from "ethers";
+import { dirname, join, resolve } from "node:path";
+import { isAddress, type Provider, type Signer } from "ethers";
+import {
+  DemandResponseMarket__factory,
+  GeneratorRegistry__factory,
+  GridOracle__factory,
+  KwhToken__factory,
+  UsdToken__factory,
+} from "../../typechain-types";
+import type { GridSwapContracts } from "./deploy";
+import { ConfigurationError } from "./errors";
+
+export const CONTRACT_NAMES = ["registry", "usd", "kwh", "oracle", "market"] as const;
+export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 export interface DeploymentFile {
   readonly network: string;
   readonly chainId: number;
   readonly deployedAt: string;
-  readonly addresses: { registry: string; usd: string; kwh: string; oracle: string; market: string };
+  /** The block the first contract was deployed in: logs are read from here. */
+  readonly deployBlock: number;
+  /** The oracle's period length, s (the contract is the source; this copy is for readers). */
+  readonly periodSeconds: number;
+  readonly addresses: Readonly<Record<ContractName, string>>;
 }
 
-export class DeploymentError extends Error {}
-
+/** deployments/<network>.json under `root` (default: the current directory). */
 export const deploymentPath = (network: string, root = process.cwd()): string =>
   join(root, "deployments", `${network}.json`);
 
 /** Writes atomically (temp file + rename): a crash never leaves a half-written file. */
-export function writeDeployment(file: DeploymentFile, root = process.cwd()): string {
-  const path = deploymentPath(file.network, root);
+export function writeDeployment(file: DeploymentFile, path: string): string {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`);
   renameSync(`${path}.tmp`, path);
   return path;
 }
 
-export async function readDeployment(
-  network: string,
-  provider: Provider,
-  root = process.cwd(),
-): Promise<DeploymentFile> {
-  const path = deploymentPath(network, root);
-  if (!existsSync(path))
-    throw new DeploymentError(`no deployment for network '${network}' (${path}): run the deploy task first`);
-  let file: DeploymentFile;
-  try {
-    file = JSON.parse(readFileSync(path, "utf8")) as DeploymentFile;
-  } catch (e) {
-    throw new DeploymentError(`${path} is not valid JSON: ${(e as Error).message}`);
+/** Reads and checks the file's shape; every problem names the file and the field. */
+export function readDeploymentFile(path: string): DeploymentFile {
+  const where = resolve(path);
+  if (!existsSync(where)) {
+    throw new ConfigurationError(`no deployment file at ${where}: run \`npx hardhat gridswap:deploy\` first`);
   }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(where, "utf8"));
+  } catch (e) {
+    throw new ConfigurationError(`${where} is not valid JSON: ${(e as Error).message}`);
+  }
+  const f = raw as Partial<DeploymentFile>;
+  const fail = (what: string): never => {
+    throw new ConfigurationError(`${where}: ${what}`);
+  };
+  if (typeof raw !== "object" || raw === null) fail("not a deployment file (expected a JSON object)");
+  if (!Number.isInteger(f.chainId) || (f.chainId as number) <= 0) fail(`chainId must be a positive integer`);
+  if (!Number.isInteger(f.deployBlock) || (f.deployBlock as number) < 0) fail(`deployBlock must be a block number`);
+  if (!Number.isInteger(f.periodSeconds) || (f.periodSeconds as number) <= 0) fail(`periodSeconds must be positive`);
+  if (typeof f.addresses !== "object" || f.addresses === null) fail(`addresses is missing`);
+  for (const name of CONTRACT_NAMES) {
+    const a = (f.addresses as Record<string, unknown>)[name];
+    if (typeof a !== "string" || !isAddress(a)) fail(`addresses.${name} is not an address: ${JSON.stringify(a)}`);
+  }
+  return f as DeploymentFile;
+}
+
+/** The contracts at `addresses`, attached to `runner` (typechain factories; no checks). */
+export function attachContracts(
+  addresses: Readonly<Record<ContractName, string>>,
+  runner: Provider | Signer,
+): GridSwapContracts {
+  return {
+    registry: GeneratorRegistry__factory.connect(addresses.registry, runner),
+    usd: UsdToken__factory.connect(addresses.usd, runner),
+    kwh: KwhToken__factory.connect(addresses.kwh, runner),
+    oracle: GridOracle__factory.connect(addresses.oracle, runner),
+    market: DemandResponseMarket__factory.connect(addresses.market, runner),
+  };
+}
+
+/**
+ * The one connector shared by tasks, agents and the dashboard: reads `path`, checks that the
+ * endpoint is the file's chain, that every address holds code and that the oracle answers with
+ * the file's period length, and returns the attached contracts.
+ */
+export async function openDeployment(
+  path: string,
+  provider: Provider,
+): Promise<{ file: DeploymentFile; contracts: GridSwapContracts }> {
+  const file = readDeploymentFile(path);
   const { chainId } = await provider.getNetwork();
   if (BigInt(file.chainId) !== chainId) {
-    throw new DeploymentError(`${path} is for chain ${file.chainId}, but the RPC endpoint is chain ${chainId}`);
+    throw new ConfigurationError(`${path} is for chain ${file.chainId}, but the RPC endpoint is chain ${chainId}`);
   }
-  for (const [name, address] of Object.entries(file.addresses ?? {})) {
-    if (!isAddress(address)) throw new DeploymentError(`${path}: ${name} address '${address}' is not an address`);
-    if ((await provider.getCode(address)) === "0x") {
-      throw new DeploymentError(
-        `${path}: no contract at ${name} ${address} on chain ${chainId} (was the node restarted?)`,
+  for (const name of CONTRACT_NAMES) {
+    if ((await provider.getCode(file.addresses[name])) === "0x") {
+      throw new ConfigurationError(
+        `${path}: no contract at ${name} ${file.addresses[name]} on chain ${chainId} (was the node restarted?)`,
       );
     }
   }
-  return file;
+  const contracts = attachContracts(file.addresses, provider);
+  const periodSeconds = Number(await contracts.oracle.periodSeconds());
+  if (periodSeconds !== file.periodSeconds) {
+    throw new ConfigurationError(
+      `${path} says periods of ${file.periodSeconds} s, the oracle at ${file.addresses.oracle} has ${periodSeconds} s`,
+    );
+  }
+  return { file, contracts };
 }

@@ -205,7 +205,7 @@ describe("DemandResponseMarket", () => {
         .withArgs(1501n, 1500n);
       const c = await fillOffer(f, offer, f.gen27, 1n);
       expect(c.usd).to.equal(10_985n);
-      expect(a.usd + b.usd + c.usd).to.be.lte(PAPER_USD);
+      expect(BigInt(a.usd) + BigInt(b.usd) + BigInt(c.usd)).to.be.lte(PAPER_USD);
       expect(await f.market.offerStatus(offer)).to.deep.equal([BigInt(OfferStatus.Filled), 2300n]);
       await expect(f.market.connect(f.gen27).fill(offer, await sign(f, offer), 1n))
         .to.be.revertedWithCustomError(f.market, "OfferNotOpen")

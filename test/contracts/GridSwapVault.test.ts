@@ -5,6 +5,11 @@
  * reentrancy through a malicious token, and the solvency invariant after each step.
  */
 import { expect } from "chai";
+import {
+  DemandResponseMarket__factory,
+  FeeOnTransferToken__factory,
+  ReentrantToken__factory,
+} from "../../typechain-types";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
@@ -16,7 +21,7 @@ import { signPermit } from "./helpers";
 /** A market over arbitrary tokens (for the mock tokens), the rest wired as in production. */
 async function marketOver(f: Fixture, usd: string, kwh: string) {
   const p = defaultParams();
-  return (await ethers.getContractFactory("DemandResponseMarket")).deploy(
+  return new DemandResponseMarket__factory((await ethers.getSigners())[0]).deploy(
     f.admin.address,
     [f.centre.address],
     usd,
@@ -121,7 +126,7 @@ describe("GridSwapVault", () => {
 
   it("refuses a fee-on-transfer token's deposit (TransferAmountMismatch): it can never be insolvent", async () => {
     const f = await loadFixture(deployMarket);
-    const fee = await (await ethers.getContractFactory("FeeOnTransferToken")).deploy(100); // 1 %
+    const fee = await new FeeOnTransferToken__factory((await ethers.getSigners())[0]).deploy(100); // 1 %
     const market = await marketOver(f, await fee.getAddress(), await f.kwh.getAddress());
     await fee.mint(f.centre.address, USD("10"));
     await fee.connect(f.centre).approve(await market.getAddress(), ethers.MaxUint256);
@@ -150,7 +155,7 @@ describe("GridSwapVault", () => {
 
   it("a token calling back into deposit/withdraw during a transfer is stopped by the reentrancy guard", async () => {
     const f = await loadFixture(deployMarket);
-    const evil = await (await ethers.getContractFactory("ReentrantToken")).deploy();
+    const evil = await new ReentrantToken__factory((await ethers.getSigners())[0]).deploy();
     const market = await marketOver(f, await evil.getAddress(), await f.kwh.getAddress());
     const marketAddress = await market.getAddress();
     await evil.mint(f.centre.address, 1000n);

@@ -7,6 +7,11 @@
  * settlement moves internal balances and each party withdraws its own (to any address).
  */
 import { expect } from "chai";
+import {
+  BlocklistToken__factory,
+  DemandResponseMarket__factory,
+  FeeOnTransferToken__factory,
+} from "../../typechain-types";
 import { ethers } from "hardhat";
 import { Asset } from "../../oracle/chain/enums";
 import { deployGridSwap, seedGridSwap } from "../../oracle/chain/deploy";
@@ -46,21 +51,27 @@ async function marketWith(usdToken: string) {
       ],
     },
   );
-  const market = await (
-    await ethers.getContractFactory("DemandResponseMarket")
-  ).deploy(a.admin.address, [a.centre.address], usdToken, c.kwh, c.oracle, c.registry, {
-    gateClosureSeconds: 0,
-    settlementGraceSeconds: 7 * 24 * 3600,
-    fillHorizonPeriods: 48,
-    minDeliveredBps: 5000,
-    penaltyBps: 5000,
-  });
+  const market = await new DemandResponseMarket__factory((await ethers.getSigners())[0]).deploy(
+    a.admin.address,
+    [a.centre.address],
+    usdToken,
+    c.kwh,
+    c.oracle,
+    c.registry,
+    {
+      gateClosureSeconds: 0,
+      settlementGraceSeconds: 7 * 24 * 3600,
+      fillHorizonPeriods: 48,
+      minDeliveredBps: 5000,
+      penaltyBps: 5000,
+    },
+  );
   return { ...a, ...c, market };
 }
 
 describe("GS-09: token behaviour cannot make the market insolvent or freeze a party", () => {
   it("a fee-on-transfer USD token cannot leave the market owing more than it holds", async () => {
-    const fee = await (await ethers.getContractFactory("FeeOnTransferToken")).deploy(100); // 1 %
+    const fee = await new FeeOnTransferToken__factory((await ethers.getSigners())[0]).deploy(100); // 1 %
     const m = await marketWith(await fee.getAddress());
     await fee.mint(m.centre.address, USD("10"));
     await fee.connect(m.centre).approve(await m.market.getAddress(), ethers.MaxUint256);
@@ -72,7 +83,7 @@ describe("GS-09: token behaviour cannot make the market insolvent or freeze a pa
   });
 
   it("a party blocklisted by the USD token cannot freeze the other side's settlement", async () => {
-    const blk = await (await ethers.getContractFactory("BlocklistToken")).deploy(8);
+    const blk = await new BlocklistToken__factory((await ethers.getSigners())[0]).deploy(8);
     const m = await marketWith(await blk.getAddress());
     const market = await m.market.getAddress();
     await blk.mint(m.centre.address, USD("10"));

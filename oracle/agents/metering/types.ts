@@ -7,6 +7,7 @@
  *   BASELINE    ↔ baselineWh  — what the unit would have produced without the trade, Wh
  *   DELTA_USAGE ↔ deliveredWh — actualWh − baselineWh, Wh (+ = output raised)
  */
+import { BaselineMethod as ChainBaselineMethod, Quality } from "../../chain/enums";
 
 /** OpenADR 3 DATA_QUALITY. */
 export type ReadingQuality = "OK" | "MISSING" | "ESTIMATED" | "BAD";
@@ -83,11 +84,16 @@ export interface Measurement {
   readonly notes: readonly string[];
 }
 
-/** Solidity `enum Quality { Ok, Missing, Estimated, Bad }` ordinals. */
-export const QUALITY_CODE: Readonly<Record<ReadingQuality, number>> = { OK: 0, MISSING: 1, ESTIMATED: 2, BAD: 3 };
-/** Solidity `enum BaselineMethod { Nominated, RollingAverage, MeterBefore }` ordinals. */
+/** The on-chain ordinal of each quality (IGridOracle.Quality, defined once in oracle/chain/enums.ts). */
+export const QUALITY_CODE: Readonly<Record<ReadingQuality, number>> = {
+  OK: Quality.Ok,
+  MISSING: Quality.Missing,
+  ESTIMATED: Quality.Estimated,
+  BAD: Quality.Bad,
+};
+/** The on-chain ordinal of each baseline method (IGridOracle.BaselineMethod, oracle/chain/enums.ts). */
 export const BASELINE_METHOD_CODE: Readonly<Record<BaselineMethod, number>> = {
-  Nominated: 0,
-  RollingAverage: 1,
-  MeterBefore: 2,
+  Nominated: ChainBaselineMethod.Nominated,
+  RollingAverage: ChainBaselineMethod.RollingAverage,
+  MeterBefore: ChainBaselineMethod.MeterBefore,
 };

@@ -18,7 +18,6 @@ import {
   verifyReadingSignature,
 } from "../../../../oracle/agents/metering/signed";
 import type { MeterReading } from "../../../../oracle/agents/metering/types";
-import { REPORT_TYPES, reportHash } from "../../../contracts/unit-helpers";
 
 const T = 1800;
 const P = 947_396;
@@ -119,20 +118,23 @@ describe("signed meter readings", () => {
   });
 
   it("read the GridOracle's domain with ERC-5267 — the very domain its EIP-712 digests use", async () => {
-    const [admin] = await ethers.getSigners();
-    const oracle = await ethers.deployContract("GridOracle", [admin.address]);
+    const [signer, registry] = await ethers.getSigners();
+    // A one-signer oracle with 30-minute periods and a one-period dispute window (the registry is
+    // only an address here: reading the domain and digests never calls it).
+    const oracle = await ethers.deployContract("GridOracle", [[signer.address], 1, 1800, 1800, registry.address]);
     const address = await oracle.getAddress();
     const domain = await readEip712Domain(ethers.provider, address);
     expect(domain).to.deep.equal({
-      name: "GridSwap GridOracle",
-      version: "1",
+      name: "GridSwap Oracle",
+      version: "2",
       chainId: 31337n,
       verifyingContract: address,
     });
-    // The contract's own reportDigest agrees with ethers under the domain read: same separator.
-    const report = { period: 7, inputHash: ethers.ZeroHash, violations: [], prices: [], deliveries: [] };
-    const expected = TypedDataEncoder.hash(domain, REPORT_TYPES, { period: 7, reportHash: reportHash(report) });
-    expect(await oracle.reportDigest(report)).to.equal(expected);
+    // The contract's own digest of a meter reading agrees with ethers under the domain read.
+    const message = { generator: GENERATOR, period: 7, actualWh: 1234 };
+    expect(await oracle.meterReadingDigest(message)).to.equal(
+      TypedDataEncoder.hash(domain, { MeterReading: METER_READING_TYPES.MeterReading }, message),
+    );
     // A reading signed under it verifies; an account with no code has no domain.
     const signature = await signReading(meterKey, domain, GENERATOR, reading());
     expect(() => verifyReadingSignature(reading({ signature }), GENERATOR, domain)).to.not.throw();

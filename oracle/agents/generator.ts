@@ -1,0 +1,261 @@
+/**
+ * A generator's wallet as an agent: read the bulletin board, decide each offer for its node by its
+ * policy (remaining capacity per period and direction, read from chain state — finding GS-06),
+ * fill with its kWh commitment from the market's vault, confirm the fill on chain (finding GS-08),
+ * and log every decision, fill, payment and penalty — once, when it happens.
+ *
+ * An offer counts as decided only after its outcome is on chain: a fill whose answer was lost, or
+ * a node that rolled back, is looked at again at the next poll (sendGuarded re-checks the chain
+ * before every send, so it is never filled twice).
+ */
+import type { Signer } from "ethers";
+import { readMarketEvents, DEFAULT_MAX_BLOCK_RANGE } from "../chain/board";
+import { chainNow } from "../chain/clock";
+import type { GridSwapContracts } from "../chain/deploy";
+import { Asset, Direction, OfferStatus } from "../chain/enums";
+import { decodeRevert, describeChainError } from "../chain/errors";
+import {
+  fromJsonObject,
+  offerStruct,
+  positionFromStruct,
+  toJsonObject,
+  type OfferData,
+  type PositionData,
+  type SettlementData,
+} from "../chain/market-data";
+import type { RetryOptions } from "../chain/retry";
+import { sendGuarded } from "../chain/tx";
+import { checkPolicy, decide, type GeneratorPolicy } from "./policy";
+import { StateFile } from "./state";
+
+export interface GeneratorAgentConfig {
+  readonly contracts: GridSwapContracts;
+  readonly deployBlock: number;
+  readonly wallet: Signer;
+  readonly policy: GeneratorPolicy;
+  readonly statePath?: string;
+  readonly maxBlockRange?: number;
+  readonly retry?: RetryOptions;
+  readonly log?: (line: string) => void;
+}
+
+export interface FillOutcome {
+  readonly offerHash: string;
+  readonly positionHash: string;
+  readonly position: PositionData;
+}
+
+export interface GeneratorPoll {
+  readonly filled: FillOutcome[];
+  readonly rejected: { offerHash: string; reason: string }[];
+  /** Offers a rival filled (or that closed) before this generator's fill landed. */
+  readonly missed: { offerHash: string; reason: string }[];
+  readonly settled: { positionHash: string; settlement: SettlementData; position: PositionData }[];
+  readonly unwound: string[];
+}
+
+interface GeneratorState {
+  lastBlock: number;
+  /** Offers for my node not decided yet (JSON form) and the decided ones (hash → outcome). */
+  pending: Record<string, { offer: Record<string, unknown>; signature: string }>;
+  decided: Record<string, string>;
+  /** My open positions (JSON form). */
+  positions: Record<string, Record<string, unknown>>;
+}
+
+export class GeneratorAgent {
+  private readonly log: (line: string) => void;
+  private readonly state: StateFile<GeneratorState>;
+
+  constructor(private readonly cfg: GeneratorAgentConfig) {
+    checkPolicy(cfg.policy);
+    this.log = cfg.log ?? (() => undefined);
+    this.state = new StateFile<GeneratorState>(cfg.statePath, () => ({
+      lastBlock: cfg.deployBlock - 1,
+      pending: {},
+      decided: {},
+      positions: {},
+    }));
+  }
+
+  get address(): string {
+    return this.cfg.policy.address;
+  }
+
+  /** Reads what is new on chain, decides every pending offer and reports what happened. */
+  async poll(): Promise<GeneratorPoll> {
+    const out: GeneratorPoll = { filled: [], rejected: [], missed: [], settled: [], unwound: [] };
+    await this.readLogs(out);
+    const s = this.state.data;
+    const { market } = this.cfg.contracts;
+    const now = await chainNow(market.runner!.provider!);
+    const terms = await market.terms();
+    const periodSeconds = Number(terms.periodSeconds);
+    for (const [offerHash, { offer: json, signature }] of Object.entries(s.pending)) {
+      const offer = fromJsonObject<OfferData>(json);
+      const [status, filledWh] = await market.offerStatus(offerStruct(offer));
+      const closesAt = Math.min(offer.deadline, offer.period * periodSeconds - Number(terms.gateClosureSeconds) - 1);
+      const [increaseWh, decreaseWh] = await market.committedOf(this.address, offer.period);
+      const decision = decide(
+        this.cfg.policy,
+        offer,
+        { open: Number(status) === OfferStatus.Open, filledWh, closesAt },
+        { increaseWh, decreaseWh },
+        now,
+      );
+      if (!decision.fill) {
+        this.settle(offerHash, `rejected: ${decision.reason}`);
+        out.rejected.push({ offerHash, reason: decision.reason });
+        this.log(
+          `offer ${offerHash.slice(0, 10)} (period ${offer.period}, node ${offer.node}): reject — ${decision.reason}`,
+        );
+        continue;
+      }
+      this.log(
+        `offer ${offerHash.slice(0, 10)} (period ${offer.period}, node ${offer.node}): fill — ${decision.reason}`,
+      );
+      try {
+        if (!(await this.ensureKwh(decision.amountWh))) continue;
+        const fill = await this.fill(offerHash, offer, signature, decision.amountWh);
+        this.settle(offerHash, `filled: position ${fill.positionHash}`);
+        s.positions[fill.positionHash] = toJsonObject(fill.position);
+        out.filled.push(fill);
+        this.log(
+          `filled offer ${offerHash.slice(0, 10)}: commit to ${offer.direction === Direction.Increase ? "raise" : "lower"} ` +
+            `output by ${Number(fill.position.amountWh) / 1000} kWh in period ${offer.period} for ` +
+            `${Number(fill.position.usd) / 1e8} USD (position ${fill.positionHash.slice(0, 10)})`,
+        );
+      } catch (e) {
+        const revert = decodeRevert(e);
+        if (revert && ["OfferNotOpen", "Overfill"].includes(revert.errorName)) {
+          const reason = `a rival filled it first (${revert.errorName})`;
+          this.settle(offerHash, `missed: ${reason}`);
+          out.missed.push({ offerHash, reason });
+          this.log(`offer ${offerHash.slice(0, 10)}: not filled — ${reason}`);
+        } else {
+          // Undecided: looked at again at the next poll (e.g. a lost answer, a node outage).
+          this.log(`offer ${offerHash.slice(0, 10)}: fill failed, will retry — ${describeChainError(e)}`);
+        }
+      }
+    }
+    this.state.save();
+    return out;
+  }
+
+  private settle(offerHash: string, outcome: string): void {
+    delete this.state.data.pending[offerHash];
+    this.state.data.decided[offerHash] = outcome;
+  }
+
+  /** New offers for my node, and the fate of my positions (payments and penalties logged once). */
+  private async readLogs(out: GeneratorPoll): Promise<void> {
+    const s = this.state.data;
+    const { market } = this.cfg.contracts;
+    const latest = await market.runner!.provider!.getBlockNumber();
+    if (latest <= s.lastBlock) return;
+    const events = await readMarketEvents(
+      market,
+      s.lastBlock + 1,
+      latest,
+      this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE,
+    );
+    const me = this.address.toLowerCase();
+    for (const p of events.offers) {
+      if (p.offer.node !== this.cfg.policy.node) continue;
+      if (s.decided[p.offerHash] || s.pending[p.offerHash]) continue;
+      s.pending[p.offerHash] = { offer: toJsonObject(p.offer), signature: p.signature };
+    }
+    for (const f of events.fills) {
+      if (f.position.generator.toLowerCase() === me) s.positions[f.positionHash] = toJsonObject(f.position);
+    }
+    for (const x of events.settlements) {
+      const json = s.positions[x.positionHash];
+      if (!json) continue;
+      const position = fromJsonObject<PositionData>(json);
+      delete s.positions[x.positionHash];
+      out.settled.push({ positionHash: x.positionHash, settlement: x.settlement, position });
+      const st = x.settlement;
+      const kwhBack = position.amountWh - st.paidWh - st.penaltyWh;
+      this.log(
+        `paid for position ${x.positionHash.slice(0, 10)} (period ${position.period}): delivered ` +
+          `${Number(st.deliveredWh) / 1000} of ${Number(position.amountWh) / 1000} kWh, received ` +
+          `${Number(st.usdToGenerator) / 1e8} USD; commitment: ${Number(st.paidWh) / 1000} kWh sold, ` +
+          `${Number(st.penaltyWh) / 1000} kWh penalty, ${Number(kwhBack) / 1000} kWh returned` +
+          (st.quality === 2 ? " (measurement ESTIMATED)" : ""),
+      );
+    }
+    for (const u of events.unwinds) {
+      if (!s.positions[u.positionHash]) continue;
+      delete s.positions[u.positionHash];
+      out.unwound.push(u.positionHash);
+      this.log(
+        `position ${u.positionHash.slice(0, 10)} unwound: never measured, ${Number(u.kwhWh) / 1000} kWh returned`,
+      );
+    }
+    s.lastBlock = events.toBlock;
+  }
+
+  /** Makes my free kWh in the vault at least `needed` Wh, depositing from the wallet. */
+  private async ensureKwh(needed: bigint): Promise<boolean> {
+    const { market, kwh } = this.cfg.contracts;
+    const free = async (): Promise<bigint> => (await market.balancesOf(this.address))[1];
+    const have = await free();
+    if (have >= needed) return true;
+    const missing = needed - have;
+    const wallet = await kwh.balanceOf(this.address);
+    if (wallet < missing) {
+      this.log(
+        `cannot fill: needs ${Number(needed) / 1000} kWh of commitment, the vault holds ${Number(have) / 1000} ` +
+          `and the wallet ${Number(wallet) / 1000} kWh (ask the operator to issue capacity)`,
+      );
+      return false;
+    }
+    const marketAddress = await market.getAddress();
+    const retry = { ...this.cfg.retry, log: this.log };
+    await sendGuarded(
+      this.cfg.wallet,
+      () => kwh.connect(this.cfg.wallet).approve.populateTransaction(marketAddress, missing),
+      {
+        label: "approve kWh for the vault",
+        isDone: async () => (await free()) >= needed || (await kwh.allowance(this.address, marketAddress)) >= missing,
+        retry,
+      },
+    );
+    await sendGuarded(
+      this.cfg.wallet,
+      () => market.connect(this.cfg.wallet).deposit.populateTransaction(Asset.Kwh, missing),
+      {
+        label: "deposit kWh into the vault",
+        isDone: async () => (await free()) >= needed,
+        retry,
+      },
+    );
+    this.log(`deposited ${Number(missing) / 1000} kWh of commitment capacity into the market's vault`);
+    return true;
+  }
+
+  /** Fills once; if the answer is lost, finds my Filled event for the offer instead of filling again. */
+  private async fill(offerHash: string, offer: OfferData, signature: string, amountWh: bigint): Promise<FillOutcome> {
+    const { market } = this.cfg.contracts;
+    const mine = async (): Promise<FillOutcome | undefined> => {
+      const logs = await market.queryFilter(
+        market.filters.Filled(undefined, offerHash, this.address),
+        this.cfg.deployBlock,
+      );
+      const log = logs[logs.length - 1];
+      return log && { offerHash, positionHash: log.args.positionHash, position: positionFromStruct(log.args.position) };
+    };
+    await sendGuarded(
+      this.cfg.wallet,
+      () => market.connect(this.cfg.wallet).fill.populateTransaction(offerStruct(offer), signature, amountWh),
+      {
+        label: `fill ${offerHash.slice(0, 10)}`,
+        isDone: async () => (await mine()) !== undefined,
+        retry: { ...this.cfg.retry, log: this.log },
+      },
+    );
+    const fill = await mine();
+    if (!fill) throw new Error(`fill ${offerHash.slice(0, 10)}: mined, but no Filled event of mine is on chain`);
+    return fill;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * A generator's policy: which offers on the bulletin board it fills, and how much — decided from
+ * the offer, the generator's own costs and what it has already committed in the offer's delivery
+ * period (read from chain state, so the decision survives restarts; finding GS-06). Pure: every
+ * decision carries its reason, in words and units an operator reads.
+ */
+import { Direction } from "../chain/enums";
+import type { OfferData } from "../chain/market-data";
+
+export interface GeneratorPolicy {
+  /** The generator's wallet and its grid node (bus number). */
+  readonly address: string;
+  readonly node: number;
+  /** What one kWh of adjustment costs this unit (fuel saved or spent, wear), USD/kWh. */
+  readonly costUsdPerKwh: number;
+  /** Required margin above cost, USD/kWh. */
+  readonly marginUsdPerKwh: number;
+  /** Largest adjustment it commits in one delivery period, in one direction, kWh. */
+  readonly capacityKwh: number;
+}
+
+/** Throws a RangeError naming the field when the policy cannot be meant (finding: cost −1 accepted anything). */
+export function checkPolicy(p: GeneratorPolicy): GeneratorPolicy {
+  const need = (ok: boolean, field: string, rule: string, value: unknown): void => {
+    if (!ok) throw new RangeError(`${field} must be ${rule}, got ${String(value)}`);
+  };
+  need(Number.isInteger(p.node) && p.node > 0, "node", "a bus number (a positive integer)", p.node);
+  need(Number.isFinite(p.costUsdPerKwh) && p.costUsdPerKwh >= 0, "cost", "a number of USD/kWh ≥ 0", p.costUsdPerKwh);
+  need(
+    Number.isFinite(p.marginUsdPerKwh) && p.marginUsdPerKwh >= 0,
+    "margin",
+    "a number of USD/kWh ≥ 0",
+    p.marginUsdPerKwh,
+  );
+  need(Number.isFinite(p.capacityKwh) && p.capacityKwh > 0, "capacity", "a number of kWh > 0", p.capacityKwh);
+  return p;
+}
+
+/** What the generator has committed in one delivery period (from `market.committedOf`), Wh. */
+export interface Commitments {
+  readonly increaseWh: bigint;
+  readonly decreaseWh: bigint;
+}
+
+export interface OfferState {
+  /** Wh already filled by partial fills (market.offerStatus). */
+  readonly filledWh: bigint;
+  /** Whether the market says it is fillable (OfferStatus.Open). */
+  readonly open: boolean;
+  /** Last second a fill can land: min(deadline, gate closure), Unix s. */
+  readonly closesAt: number;
+}
+
+export interface Decision {
+  readonly fill: boolean;
+  /** Wh to fill (0 when not filling). */
+  readonly amountWh: bigint;
+  readonly reason: string;
+}
+
+const ZERO = "0x0000000000000000000000000000000000000000";
+const fmtKwh = (wh: bigint): string => `${(Number(wh) / 1000).toFixed(3)} kWh`;
+
+export function decide(
+  policy: GeneratorPolicy,
+  offer: OfferData,
+  state: OfferState,
+  committed: Commitments,
+  nowSeconds: number,
+): Decision {
+  const no = (reason: string): Decision => ({ fill: false, amountWh: 0n, reason });
+  if (!state.open) return no("no longer open (filled, cancelled or closed)");
+  if (nowSeconds > state.closesAt) return no(`closed at ${new Date(state.closesAt * 1000).toISOString()}`);
+  if (offer.generator !== ZERO && offer.generator.toLowerCase() !== policy.address.toLowerCase()) {
+    return no(`reserved for ${offer.generator}`);
+  }
+  if (offer.node !== policy.node) return no(`for node ${offer.node}, I am at node ${policy.node}`);
+  const increase = offer.direction === Direction.Increase;
+  const opposite = increase ? committed.decreaseWh : committed.increaseWh;
+  if (opposite > 0n) {
+    return no(
+      `I already committed to ${increase ? "lower" : "raise"} output by ${fmtKwh(opposite)} in period ${offer.period}`,
+    );
+  }
+  const capacityWh = BigInt(Math.floor(policy.capacityKwh * 1000));
+  const used = increase ? committed.increaseWh : committed.decreaseWh;
+  const room = capacityWh - used;
+  if (room <= 0n) return no(`my capacity of ${policy.capacityKwh} kWh in period ${offer.period} is committed`);
+  const left = offer.amountWh - state.filledWh;
+  if (left <= 0n) return no("fully filled");
+  // Price per kWh of the whole offer; a partial fill is paid the same rate (rounded down).
+  const perKwh = Number(offer.usd) / 1e8 / (Number(offer.amountWh) / 1000);
+  const needed = policy.costUsdPerKwh + policy.marginUsdPerKwh;
+  if (perKwh < needed) {
+    return no(
+      `pays ${perKwh.toFixed(6)} USD/kWh, below my cost ${policy.costUsdPerKwh} + margin ${policy.marginUsdPerKwh}`,
+    );
+  }
+  let amountWh = left;
+  if (offer.maxFillWh < amountWh) amountWh = offer.maxFillWh;
+  if (room < amountWh) amountWh = room;
+  return {
+    fill: true,
+    amountWh,
+    reason:
+      `pays ${perKwh.toFixed(6)} USD/kWh ≥ cost ${policy.costUsdPerKwh} + margin ${policy.marginUsdPerKwh}; ` +
+      `filling ${fmtKwh(amountWh)} of ${fmtKwh(left)} left (room ${fmtKwh(room)})`,
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * A whole GridSwap market on a development chain, built in one call — the composable factory the
+ * demo, the cycle benchmark, the day simulation and the agents' tests share: deploy with every
+ * role on its own account, register the generators at their nodes with meter keys, issue their
+ * kWh capacity and fund the centre (oracle/chain/deploy.ts), then wire the centre agent, one
+ * generator agent per unit and simulated meters into a MarketSimulation.
+ *
+ * Accounts are deterministic wallets derived from `seed` (so runs are repeatable) and funded with
+ * gas by `funder`.
+ */
+import { keccak256, parseEther, toUtf8Bytes, Wallet, type Provider, type Signer } from "ethers";
+import { GEN } from "../grid/case/columns";
+import type { PowerCase } from "../grid/case/types";
+import type { Forecasts } from "../market/period";
+import type { RawRpc } from "../chain/clock";
+import { deployGridSwap, seedGridSwap, type GridSwapContracts, type GridSwapParams } from "../chain/deploy";
+import { readDomain } from "../chain/typed-data";
+import { kwhToWh, usdToUnits } from "../chain/units";
+import { CentreAgent } from "./centre";
+import { GeneratorAgent } from "./generator";
+import type { GeneratorPolicy } from "./policy";
+import { fullDelivery, MarketSimulation, SimulatedMeters, type Behaviour, type SimulatedGenerator } from "./simulation";
+
+export interface GeneratorSpec {
+  /** Grid node (bus number) of its unit. */
+  readonly node: number;
+  readonly behaviour?: Behaviour;
+  /** Its policy (default: cost 0.01, margin 0.002 USD/kWh, 50 kWh per period). */
+  readonly costUsdPerKwh?: number;
+  readonly marginUsdPerKwh?: number;
+  readonly capacityKwh?: number;
+  /** Commitment capacity issued, kWh (default 500), all deposited into the vault. */
+  readonly kwh?: number;
+}
+
+export interface WorldOptions {
+  readonly provider: Provider & RawRpc;
+  /** Pays for deployment and funds every account with gas. */
+  readonly funder: Signer;
+  readonly case: PowerCase;
+  readonly caseText: string;
+  readonly forecasts?: (deliveryPeriod: number) => Forecasts;
+  readonly generators: readonly GeneratorSpec[];
+  /** USD minted to the centre, deposited into the vault (default 1,000). */
+  readonly centreUsd?: number;
+  /** Oracle signers n and threshold k (default 2-of-3). */
+  readonly oracle?: { readonly signers: number; readonly threshold: number };
+  /** Market and oracle parameters (the period length comes from the case). */
+  readonly params?: Partial<GridSwapParams>;
+  readonly signedReadings?: boolean;
+  /** Seed of the deterministic wallets (default "gridswap"). */
+  readonly seed?: string;
+  readonly log?: (line: string) => void;
+  readonly generatorLog?: (address: string, line: string) => void;
+}
+
+export interface World {
+  readonly contracts: GridSwapContracts;
+  readonly deployBlock: number;
+  readonly periodSeconds: number;
+  readonly accounts: {
+    readonly admin: Wallet;
+    readonly centre: Wallet;
+    readonly oracleSigners: readonly Wallet[];
+    readonly registrar: Wallet;
+    readonly issuer: Wallet;
+    readonly treasury: Wallet;
+  };
+  readonly centre: CentreAgent;
+  readonly generators: readonly (SimulatedGenerator & { readonly wallet: Wallet; readonly policy: GeneratorPolicy })[];
+  readonly meters: SimulatedMeters;
+  readonly simulation: MarketSimulation;
+}
+
+/** The `index`-th deterministic wallet of `seed`, connected to `provider`. */
+export function worldWallet(seed: string, label: string, provider: Provider): Wallet {
+  return new Wallet(keccak256(toUtf8Bytes(`${seed}/${label}`)), provider);
+}
+
+export async function buildWorld(o: WorldOptions): Promise<World> {
+  const minutes = o.case.operation?.periodMinutes;
+  if (!minutes) throw new Error(`${o.case.name}: a market needs a case with operation data`);
+  const periodSeconds = minutes * 60;
+  const seed = o.seed ?? "gridswap";
+  const w = (label: string): Wallet => worldWallet(seed, label, o.provider);
+  const oracleSpec = o.oracle ?? { signers: 3, threshold: 2 };
+  const accounts = {
+    admin: w("admin"),
+    centre: w("centre"),
+    oracleSigners: Array.from({ length: oracleSpec.signers }, (_, i) => w(`oracle-${i}`)),
+    registrar: w("registrar"),
+    issuer: w("issuer"),
+    treasury: w("treasury"),
+  };
+  const generatorWallets = o.generators.map((g, i) => ({ wallet: w(`generator-${i}`), meter: w(`meter-${i}`) }));
+  // Gas for every account that sends transactions (meters only sign).
+  const funded = [
+    accounts.admin,
+    accounts.centre,
+    accounts.registrar,
+    accounts.issuer,
+    accounts.treasury,
+    ...generatorWallets.map((g) => g.wallet),
+  ];
+  for (const account of funded) {
+    await (await o.funder.sendTransaction({ to: account.address, value: parseEther("10") })).wait();
+  }
+
+  const deployBlock = (await o.provider.getBlockNumber()) + 1;
+  const contracts = await deployGridSwap(
+    o.funder,
+    {
+      admin: accounts.admin.address,
+      centres: [accounts.centre.address],
+      oracleSigners: accounts.oracleSigners.map((s) => s.address),
+      oracleThreshold: oracleSpec.threshold,
+      registrar: accounts.registrar.address,
+      issuer: accounts.issuer.address,
+      treasury: accounts.treasury.address,
+    },
+    { ...o.params, periodSeconds },
+  );
+  await seedGridSwap(contracts, accounts, {
+    generators: o.generators.map((g, i) => {
+      const wh = kwhToWh(g.kwh ?? 500);
+      return {
+        signer: generatorWallets[i].wallet,
+        node: g.node,
+        meterKey: generatorWallets[i].meter.address,
+        issueWh: wh,
+        depositWh: wh,
+      };
+    }),
+    centres: [
+      {
+        signer: accounts.centre,
+        mintUsd: usdToUnits(o.centreUsd ?? 1000),
+        depositUsd: usdToUnits(o.centreUsd ?? 1000),
+      },
+    ],
+  });
+
+  const oracleDomain = await readDomain(contracts.oracle);
+  const meters = new SimulatedMeters(o.provider, o.signedReadings ? oracleDomain : undefined);
+  const centre = new CentreAgent({
+    contracts: connect(contracts, o.provider),
+    deployBlock,
+    centre: accounts.centre,
+    oracleSigners: accounts.oracleSigners,
+    case: o.case,
+    caseText: o.caseText,
+    forecasts: o.forecasts,
+    meters,
+    requireSignedReadings: o.signedReadings,
+    log: o.log,
+  });
+  const generators = o.generators.map((g, i) => {
+    const wallet = generatorWallets[i].wallet;
+    const policy: GeneratorPolicy = {
+      address: wallet.address,
+      node: g.node,
+      costUsdPerKwh: g.costUsdPerKwh ?? 0.01,
+      marginUsdPerKwh: g.marginUsdPerKwh ?? 0.002,
+      capacityKwh: g.capacityKwh ?? 50,
+    };
+    const agent = new GeneratorAgent({
+      contracts: connect(contracts, o.provider),
+      deployBlock,
+      wallet,
+      policy,
+      log: o.generatorLog ? (line) => o.generatorLog?.(wallet.address, line) : undefined,
+    });
+    return {
+      agent,
+      wallet,
+      policy,
+      meter: generatorWallets[i].meter,
+      node: g.node,
+      behaviour: g.behaviour ?? fullDelivery,
+    };
+  });
+  for (const g of generators) {
+    const unit = o.case.operation?.units.some((u) => o.case.gen[u.gen - 1][GEN.GEN_BUS] === g.node);
+    if (!unit) throw new Error(`generator at node ${g.node}: the case has no redispatch unit there`);
+  }
+  const simulation = new MarketSimulation({
+    provider: o.provider,
+    periodSeconds,
+    case: o.case,
+    forecasts: o.forecasts,
+    centre,
+    generators,
+    meters,
+  });
+  return { contracts, deployBlock, periodSeconds, accounts, centre, generators, meters, simulation };
+}
+
+/** The contracts attached to a read-only provider (agents connect their own signers per call). */
+function connect(c: GridSwapContracts, provider: Provider): GridSwapContracts {
+  return {
+    registry: c.registry.connect(provider),
+    usd: c.usd.connect(provider),
+    kwh: c.kwh.connect(provider),
+    oracle: c.oracle.connect(provider),
+    market: c.market.connect(provider),
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * The market's public record read from event logs: the bulletin board (OfferPosted), fills
+ * (Filled, which settlers need: positions are stored as hashes), settlements, unwinds; and the
+ * oracle's measurements. Read in block ranges no larger than a node allows (`maxBlockRange`),
+ * from a given block on — agents keep the last block they read and continue from there.
+ */
+import type { Provider } from "ethers";
+import type { DemandResponseMarket, GridOracle } from "../../typechain-types";
+import {
+  offerFromStruct,
+  positionFromStruct,
+  settlementFromStruct,
+  type OfferData,
+  type PositionData,
+  type SettlementData,
+} from "./market-data";
+
+export interface PostedOffer {
+  readonly offerHash: string;
+  readonly offer: OfferData;
+  readonly signature: string;
+  readonly blockNumber: number;
+}
+
+export interface FillRecord {
+  readonly positionHash: string;
+  readonly position: PositionData;
+  readonly blockNumber: number;
+  readonly transactionHash: string;
+}
+
+export interface SettlementRecord {
+  readonly positionHash: string;
+  readonly settlement: SettlementData;
+  readonly blockNumber: number;
+}
+
+export interface UnwindRecord {
+  readonly positionHash: string;
+  readonly usd: bigint;
+  readonly kwhWh: bigint;
+  readonly blockNumber: number;
+}
+
+export interface MarketEvents {
+  readonly offers: PostedOffer[];
+  readonly fills: FillRecord[];
+  readonly settlements: SettlementRecord[];
+  readonly unwinds: UnwindRecord[];
+  /** The last block read (inclusive). */
+  readonly toBlock: number;
+}
+
+/** Blocks per getLogs call: public endpoints commonly cap ranges at a few thousand blocks. */
+export const DEFAULT_MAX_BLOCK_RANGE = 2_000;
+
+/** [from, to] in pieces of at most `max` blocks. */
+export function blockRanges(from: number, to: number, max: number): [number, number][] {
+  if (!(max >= 1)) throw new RangeError(`maxBlockRange must be at least 1, got ${max}`);
+  const out: [number, number][] = [];
+  for (let start = from; start <= to; start += max) out.push([start, Math.min(to, start + max - 1)]);
+  return out;
+}
+
+/** Every market event in blocks [fromBlock, toBlock] (toBlock: the latest block when omitted). */
+export async function readMarketEvents(
+  market: DemandResponseMarket,
+  fromBlock: number,
+  toBlock?: number,
+  maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
+): Promise<MarketEvents> {
+  const provider = market.runner?.provider as Provider | undefined;
+  if (!provider) throw new Error("the market contract has no provider");
+  const to = toBlock ?? (await provider.getBlockNumber());
+  const events: MarketEvents = { offers: [], fills: [], settlements: [], unwinds: [], toBlock: to };
+  for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
+    for (const log of await market.queryFilter(market.filters.OfferPosted(), a, b)) {
+      events.offers.push({
+        offerHash: log.args.offerHash,
+        offer: offerFromStruct(log.args.offer),
+        signature: log.args.signature,
+        blockNumber: log.blockNumber,
+      });
+    }
+    for (const log of await market.queryFilter(market.filters.Filled(), a, b)) {
+      events.fills.push({
+        positionHash: log.args.positionHash,
+        position: positionFromStruct(log.args.position),
+        blockNumber: log.blockNumber,
+        transactionHash: log.transactionHash,
+      });
+    }
+    for (const log of await market.queryFilter(market.filters.Settled(), a, b)) {
+      events.settlements.push({
+        positionHash: log.args.positionHash,
+        settlement: settlementFromStruct(log.args.settlement),
+        blockNumber: log.blockNumber,
+      });
+    }
+    for (const log of await market.queryFilter(market.filters.Unwound(), a, b)) {
+      events.unwinds.push({
+        positionHash: log.args.positionHash,
+        usd: log.args.usd,
+        kwhWh: log.args.kwhWh,
+        blockNumber: log.blockNumber,
+      });
+    }
+  }
+  return events;
+}
+
+/** Whether an OfferPosted event with this offer hash exists since `fromBlock` (indexed topic lookup). */
+export async function isOfferPosted(
+  market: DemandResponseMarket,
+  offerHash: string,
+  fromBlock: number,
+  maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
+): Promise<boolean> {
+  const provider = market.runner?.provider as Provider | undefined;
+  if (!provider) throw new Error("the market contract has no provider");
+  const to = await provider.getBlockNumber();
+  for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
+    if ((await market.queryFilter(market.filters.OfferPosted(offerHash), a, b)).length > 0) return true;
+  }
+  return false;
+}
+
+/** Fills of one generator since `fromBlock` (indexed topic lookup). */
+export async function readFillsOf(
+  market: DemandResponseMarket,
+  generator: string,
+  fromBlock: number,
+  maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
+): Promise<FillRecord[]> {
+  const provider = market.runner?.provider as Provider | undefined;
+  if (!provider) throw new Error("the market contract has no provider");
+  const to = await provider.getBlockNumber();
+  const out: FillRecord[] = [];
+  for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
+    for (const log of await market.queryFilter(market.filters.Filled(undefined, undefined, generator), a, b)) {
+      out.push({
+        positionHash: log.args.positionHash,
+        position: positionFromStruct(log.args.position),
+        blockNumber: log.blockNumber,
+        transactionHash: log.transactionHash,
+      });
+    }
+  }
+  return out;
+}
+
+/** The oracle's reports since `fromBlock`: period → block. */
+export async function readReportPeriods(
+  oracle: GridOracle,
+  fromBlock: number,
+  toBlock: number,
+  maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
+): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const [a, b] of blockRanges(fromBlock, toBlock, maxBlockRange)) {
+    for (const log of await oracle.queryFilter(oracle.filters.ReportSubmitted(), a, b)) {
+      out.set(Number(log.args.period), log.blockNumber);
+    }
+  }
+  return out;
+}
