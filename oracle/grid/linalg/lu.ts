@@ -14,7 +14,7 @@
  * no npm library offers symbolic reuse, which is why this file exists.
  */
 import { SingularMatrixError } from "../errors";
-import { minimumDegreeOrder } from "./ordering";
+import { approximateMinimumDegreeOrder } from "./ordering";
 
 /** Compressed sparse column pattern of a square matrix. */
 export interface SparsePattern {
@@ -72,34 +72,16 @@ export class SparseLU {
    */
   static analyze(pattern: SparsePattern, order?: Int32Array): SparseLU {
     const { n, colPtr, rowIdx } = pattern;
-    const perm = order ?? minimumDegreeOrder(n, colPtr, rowIdx);
+    const perm = order ?? approximateMinimumDegreeOrder(n, colPtr, rowIdx);
     if (perm.length !== n) throw new RangeError(`ordering has ${perm.length} entries for ${n} columns`);
     const pinv = new Int32Array(n).fill(-1);
-    perm.forEach((old, k) => (pinv[old] = k));
-    if (pinv.includes(-1)) throw new RangeError("ordering is not a permutation");
+    for (let k = 0; k < n; k++) {
+      const old = perm[k];
+      if (!(old >= 0 && old < n) || pinv[old] !== -1) throw new RangeError("ordering is not a permutation");
+      pinv[old] = k;
+    }
 
-    // B = pattern of P(A + Aᵀ + I)Pᵀ, columns sorted.
-    const cols: number[][] = Array.from({ length: n }, (_, k) => [k]);
-    for (let j = 0; j < n; j++) {
-      for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
-        const bi = pinv[rowIdx[p]];
-        const bj = pinv[j];
-        cols[bj].push(bi);
-        cols[bi].push(bj);
-      }
-    }
-    const bp = new Int32Array(n + 1);
-    const sorted = cols.map((c) => Int32Array.from(new Set(c)).sort());
-    for (let k = 0; k < n; k++) bp[k + 1] = bp[k] + sorted[k].length;
-    const bi = new Int32Array(bp[n]);
-    sorted.forEach((c, k) => bi.set(c, bp[k]));
-    const mapA = new Int32Array(rowIdx.length);
-    const where = new Int32Array(n).fill(-1);
-    for (let j = 0; j < n; j++) {
-      const bj = pinv[j];
-      for (let p = bp[bj]; p < bp[bj + 1]; p++) where[bi[p]] = p;
-      for (let p = colPtr[j]; p < colPtr[j + 1]; p++) mapA[p] = where[pinv[rowIdx[p]]];
-    }
+    const { bp, bi, mapA } = symmetrisedPattern(n, colPtr, rowIdx, pinv);
 
     // Elimination tree of B.
     const parent = new Int32Array(n).fill(-1);
@@ -115,45 +97,42 @@ export class SparseLU {
         }
       }
     }
-    // Row k of L (= column k of U) is the set of etree nodes reached from B(0:k-1, k) up to k.
+    // Row k of L (= the pattern of column k of U) is the set of etree nodes reached from
+    // B(0:k-1, k) going up towards k. A first pass counts, a second fills the columns of L; k
+    // ascending leaves every column of L sorted, and U follows as its transpose (also sorted).
     const mark = new Int32Array(n).fill(-1);
-    const reach = (k: number, visit: (j: number) => void): void => {
+    const lp = new Int32Array(n + 1);
+    const up = new Int32Array(n + 1);
+    for (let k = 0; k < n; k++) {
+      mark[k] = k;
+      let count = 0;
+      for (let p = bp[k]; p < bp[k + 1]; p++) {
+        for (let i = bi[p]; i < k && mark[i] !== k; i = parent[i]) {
+          mark[i] = k;
+          count++;
+          lp[i + 1]++;
+        }
+      }
+      up[k + 1] = up[k] + count;
+    }
+    for (let j = 0; j < n; j++) lp[j + 1] += lp[j];
+    const li = new Int32Array(lp[n]);
+    const nextL = lp.slice(0, n);
+    mark.fill(-1);
+    for (let k = 0; k < n; k++) {
       mark[k] = k;
       for (let p = bp[k]; p < bp[k + 1]; p++) {
         for (let i = bi[p]; i < k && mark[i] !== k; i = parent[i]) {
           mark[i] = k;
-          visit(i);
+          li[nextL[i]++] = k;
         }
       }
-    };
-    const up = new Int32Array(n + 1);
-    const lCount = new Int32Array(n);
-    for (let k = 0; k < n; k++) {
-      let count = 0;
-      reach(k, (j) => {
-        count++;
-        lCount[j]++;
-      });
-      up[k + 1] = up[k] + count;
     }
     const ui = new Int32Array(up[n]);
-    for (let k = 0; k < n; k++) {
-      let q = up[k];
-      reach(k, (j) => (ui[q++] = j));
-      ui.subarray(up[k], up[k + 1]).sort();
-    }
-    const lp = new Int32Array(n + 1);
-    for (let j = 0; j < n; j++) lp[j + 1] = lp[j] + lCount[j];
-    const li = new Int32Array(lp[n]);
-    const fill = lp.slice(0, n);
-    for (let k = 0; k < n; k++) for (let q = up[k]; q < up[k + 1]; q++) li[fill[ui[q]]++] = k;
+    const nextU = up.slice(0, n);
+    for (let j = 0; j < n; j++) for (let r = lp[j]; r < lp[j + 1]; r++) ui[nextU[li[r]]++] = j;
 
     return new SparseLU(pattern, perm, bp, bi, mapA, lp, li, up, ui);
-  }
-
-  /** Entries stored in L and U together, diagonal included. */
-  get factorNonzeros(): number {
-    return this.li.length + this.ui.length + this.pattern.n;
   }
 
   /** True when the last `factor` needed the partial-pivoting fallback. */
@@ -325,4 +304,73 @@ export class SparseLU {
       solveTransposed: (rhs: Float64Array): Float64Array => solveWith(transposedFactors(), rhs),
     };
   }
+}
+
+/**
+ * Pattern of B = P(A + Aᵀ + I)Pᵀ in compressed columns with every column sorted, and the position
+ * in B of each stored entry of A. Built with counting passes only: the permuted entries of A, of
+ * Aᵀ and of the diagonal are bucketed by row, then stably by column (so rows come out ascending
+ * within each column), and repeats, now adjacent, are merged.
+ */
+function symmetrisedPattern(
+  n: number,
+  colPtr: Int32Array,
+  rowIdx: Int32Array,
+  pinv: Int32Array,
+): { bp: Int32Array; bi: Int32Array; mapA: Int32Array } {
+  const nnzA = rowIdx.length;
+  if (colPtr.length !== n + 1 || colPtr[n] !== nnzA) throw new RangeError("pattern: colPtr does not match rowIdx");
+  // Entry e < nnzA is A's entry e at (pinv[row], pinv[col]); nnzA + e is its mirror; 2·nnzA + k is (k, k).
+  const total = 2 * nnzA + n;
+  const row = new Int32Array(total);
+  const col = new Int32Array(total);
+  for (let j = 0; j < n; j++) {
+    const bj = pinv[j];
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+      const r = rowIdx[p];
+      if (!(r >= 0 && r < n)) throw new RangeError(`pattern: row index ${r} outside 0..${n - 1}`);
+      const bi = pinv[r];
+      row[p] = bi;
+      col[p] = bj;
+      row[nnzA + p] = bj;
+      col[nnzA + p] = bi;
+    }
+  }
+  for (let k = 0; k < n; k++) row[2 * nnzA + k] = col[2 * nnzA + k] = k;
+
+  // Stable counting sort by row, then by column.
+  const start = new Int32Array(n + 1);
+  for (let e = 0; e < total; e++) start[row[e] + 1]++;
+  for (let k = 0; k < n; k++) start[k + 1] += start[k];
+  let next = start.slice(0, n);
+  const byRow = new Int32Array(total);
+  for (let e = 0; e < total; e++) byRow[next[row[e]]++] = e;
+  start.fill(0);
+  for (let e = 0; e < total; e++) start[col[e] + 1]++;
+  for (let k = 0; k < n; k++) start[k + 1] += start[k];
+  next = start.slice(0, n);
+  const byCol = new Int32Array(total);
+  for (let q = 0; q < total; q++) {
+    const e = byRow[q];
+    byCol[next[col[e]]++] = e;
+  }
+
+  const bp = new Int32Array(n + 1);
+  const bi = new Int32Array(total);
+  const mapA = new Int32Array(nnzA);
+  let nnz = 0;
+  for (let k = 0; k < n; k++) {
+    bp[k] = nnz;
+    let lastRow = -1;
+    for (let q = start[k]; q < start[k + 1]; q++) {
+      const e = byCol[q];
+      if (row[e] !== lastRow) {
+        lastRow = row[e];
+        bi[nnz++] = lastRow;
+      }
+      if (e < nnzA) mapA[e] = nnz - 1;
+    }
+  }
+  bp[n] = nnz;
+  return { bp, bi: bi.slice(0, nnz), mapA };
 }
