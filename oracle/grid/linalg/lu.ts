@@ -307,10 +307,12 @@ export class SparseLU {
 }
 
 /**
- * Pattern of B = P(A + Aᵀ + I)Pᵀ in compressed columns with every column sorted, and the position
- * in B of each stored entry of A. Built with counting passes only: the permuted entries of A, of
- * Aᵀ and of the diagonal are bucketed by row, then stably by column (so rows come out ascending
- * within each column), and repeats, now adjacent, are merged.
+ * Pattern of B = P(A + Aᵀ + I)Pᵀ in compressed columns, and the position in B of each stored
+ * entry of A. Counting passes only: entries are bucketed by column (each off-diagonal entry of A
+ * into its own column and its mirror's), repeats are dropped with a marker array, and A's
+ * entries are then located through a scatter of each column. Rows within a column of B are in
+ * no particular order: nothing downstream needs them sorted (the patterns of L and U are sorted
+ * by construction).
  */
 function symmetrisedPattern(
   n: number,
@@ -320,57 +322,53 @@ function symmetrisedPattern(
 ): { bp: Int32Array; bi: Int32Array; mapA: Int32Array } {
   const nnzA = rowIdx.length;
   if (colPtr.length !== n + 1 || colPtr[n] !== nnzA) throw new RangeError("pattern: colPtr does not match rowIdx");
-  // Entry e < nnzA is A's entry e at (pinv[row], pinv[col]); nnzA + e is its mirror; 2·nnzA + k is (k, k).
-  const total = 2 * nnzA + n;
-  const row = new Int32Array(total);
-  const col = new Int32Array(total);
+  const start = new Int32Array(n + 1);
+  for (let k = 0; k < n; k++) start[k + 1] = 1; // the diagonal
   for (let j = 0; j < n; j++) {
     const bj = pinv[j];
     for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
       const r = rowIdx[p];
       if (!(r >= 0 && r < n)) throw new RangeError(`pattern: row index ${r} outside 0..${n - 1}`);
       const bi = pinv[r];
-      row[p] = bi;
-      col[p] = bj;
-      row[nnzA + p] = bj;
-      col[nnzA + p] = bi;
+      if (bi === bj) continue;
+      start[bj + 1]++;
+      start[bi + 1]++;
     }
   }
-  for (let k = 0; k < n; k++) row[2 * nnzA + k] = col[2 * nnzA + k] = k;
-
-  // Stable counting sort by row, then by column.
-  const start = new Int32Array(n + 1);
-  for (let e = 0; e < total; e++) start[row[e] + 1]++;
   for (let k = 0; k < n; k++) start[k + 1] += start[k];
-  let next = start.slice(0, n);
-  const byRow = new Int32Array(total);
-  for (let e = 0; e < total; e++) byRow[next[row[e]]++] = e;
-  start.fill(0);
-  for (let e = 0; e < total; e++) start[col[e] + 1]++;
-  for (let k = 0; k < n; k++) start[k + 1] += start[k];
-  next = start.slice(0, n);
-  const byCol = new Int32Array(total);
-  for (let q = 0; q < total; q++) {
-    const e = byRow[q];
-    byCol[next[col[e]]++] = e;
+  const bucket = new Int32Array(start[n]);
+  const next = start.slice(0, n);
+  for (let k = 0; k < n; k++) bucket[next[k]++] = k;
+  for (let j = 0; j < n; j++) {
+    const bj = pinv[j];
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+      const bi = pinv[rowIdx[p]];
+      if (bi === bj) continue;
+      bucket[next[bj]++] = bi;
+      bucket[next[bi]++] = bj;
+    }
   }
-
+  // Drop repeats column by column, compacting in place.
   const bp = new Int32Array(n + 1);
-  const bi = new Int32Array(total);
-  const mapA = new Int32Array(nnzA);
+  const seen = new Int32Array(n).fill(-1);
   let nnz = 0;
   for (let k = 0; k < n; k++) {
     bp[k] = nnz;
-    let lastRow = -1;
     for (let q = start[k]; q < start[k + 1]; q++) {
-      const e = byCol[q];
-      if (row[e] !== lastRow) {
-        lastRow = row[e];
-        bi[nnz++] = lastRow;
-      }
-      if (e < nnzA) mapA[e] = nnz - 1;
+      const i = bucket[q];
+      if (seen[i] === k) continue;
+      seen[i] = k;
+      bucket[nnz++] = i;
     }
   }
   bp[n] = nnz;
-  return { bp, bi: bi.slice(0, nnz), mapA };
+  const bi = bucket.slice(0, nnz);
+  const mapA = new Int32Array(nnzA);
+  const where = seen; // reused: where[i] = position of row i in the column being mapped
+  for (let j = 0; j < n; j++) {
+    const bj = pinv[j];
+    for (let p = bp[bj]; p < bp[bj + 1]; p++) where[bi[p]] = p;
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) mapA[p] = where[pinv[rowIdx[p]]];
+  }
+  return { bp, bi, mapA };
 }
