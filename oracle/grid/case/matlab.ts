@@ -117,6 +117,7 @@ class NumericLiteralScanner {
     const n = src.length;
     this.count = 0;
     this.newlines = 0;
+    if (src.charCodeAt(open) !== 91 /* [ */) return false;
     let rows = 0;
     let cols = -1;
     let rowLength = 0;
@@ -1148,6 +1149,15 @@ class Interpreter {
         for (let j = 0; j < b.cols; j++) out.data[i * b.cols + j] += a.data[i * a.cols + k] * b.data[k * b.cols + j];
     return out;
   }
+}
+
+/**
+ * The matrix literal whose `[` is at `open` in `source` if the fast scanner reads it (a plain
+ * block of numbers), else undefined (the interpreter then parses it token by token).
+ */
+export function readNumericLiteral(source: string, open: number): MatrixValue | undefined {
+  const scanner = new NumericLiteralScanner(source);
+  return scanner.scan(open) ? matrix(scanner.rows, scanner.cols, scanner.values()) : undefined;
 }
 
 /** Runs a MATLAB-subset program (a MATPOWER case file) and returns its variables. */
