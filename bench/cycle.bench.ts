@@ -151,7 +151,7 @@ async function cycle(w: World): Promise<Cycle> {
     c.oracle.connect(w.oracle).submitReport(toReport(period, inputHash(w.caseText, {}), first, [], w.unitNodes), []),
   );
   lap("report");
-  const computed = first.offers.find((o) => o.bus === NODE);
+  const computed = first.offers.find((o) => o.node === NODE);
   if (!computed) throw new Error(`the period produced no offer for node ${NODE}`);
   const whShares = split(kwhToWh(computed.kwh), n);
   const usdShares = split(usdToUnits(computed.usd), n);

@@ -7,7 +7,10 @@
  * Cases: cases/seed34.json (the paper's microgrid, Table I congestion) and, when
  * ../shared/matpower is present, case2869pegase with its 20 most loaded lines limited to 90 %
  * of their flow and every unit redispatchable at its gencost marginal price. Prints one JSON
- * line per case: median and min of `runs` periods after a warm-up, rounds, LP size.
+ * line per case: median and min of `runs` periods after a warm-up, rounds, LP size, and — measured
+ * in the same run, interleaved with the periods — the median of one NR load flow of the same case
+ * as `runPowerFlow` runs it (`pfMedianMs`, network model from the per-topology cache, as in the
+ * period) and from scratch (`pfColdMedianMs`). Goal: a period within 3 × one load flow.
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -35,11 +38,21 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 
 async function measure(label: string, c: PowerCase, runs: number): Promise<void> {
   const first = await runPeriod(c, { periodStart: 0 }); // warm-up: JIT and the HiGHS runtime
+  runPowerFlow(c);
+  runPowerFlow(c, { reuseModel: false });
   const times: number[] = [];
+  const pfTimes: number[] = [];
+  const pfColdTimes: number[] = [];
   for (let k = 0; k < runs; k++) {
-    const t = performance.now();
+    let t = performance.now();
     await runPeriod(c, { periodStart: 0 });
     times.push(performance.now() - t);
+    t = performance.now();
+    runPowerFlow(c);
+    pfTimes.push(performance.now() - t);
+    t = performance.now();
+    runPowerFlow(c, { reuseModel: false });
+    pfColdTimes.push(performance.now() - t);
   }
   const rd = first.redispatch;
   console.log(
@@ -55,6 +68,9 @@ async function measure(label: string, c: PowerCase, runs: number): Promise<void>
       runs,
       medianMs: round(median(times)),
       minMs: round(Math.min(...times)),
+      pfMedianMs: round(median(pfTimes)),
+      pfColdMedianMs: round(median(pfColdTimes)),
+      periodOverPf: round(median(times) / median(pfTimes)),
     }),
   );
 }

@@ -90,7 +90,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   );
 
   // The centre publishes the offer to buy gen 27's adjustment.
-  const computed = first.offers.find((o) => o.bus === 27);
+  const computed = first.offers.find((o) => o.node === 27);
   if (!computed) throw new Error("the period produced no offer for node 27");
   const terms =
     scenario === "reject"

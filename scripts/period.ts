@@ -9,6 +9,7 @@
 import { GridError, loadCase } from "../oracle";
 import { runPeriod, type Forecasts, type PeriodResult } from "../oracle/market/period";
 import type { RedispatchOptions } from "../oracle/market/redispatch";
+import type { LimitReport } from "../oracle/grid/limits/checks";
 import { optionValue, UsageError } from "./cli";
 
 const USAGE =
@@ -86,22 +87,37 @@ export function periodSummary(r: PeriodResult): object {
     losses: f.losses,
     generation: f.gens,
   });
+  // Internal indices stay inside the core: the JSON names lines by branch row and buses by number.
+  const limitSummary = (report: LimitReport): object => ({
+    ok: report.ok,
+    lines: report.lines.map(({ branch: _branch, ...line }) => line),
+    voltages: report.voltages.map(({ bus: _bus, busId, ...rest }) => ({ bus: busId, ...rest })),
+    frequency: report.frequency,
+  });
   const rd = r.redispatch;
   return {
     period: r.period,
     loadFlow: flowSummary(r.loadFlow),
-    violations: r.violations,
+    violations: limitSummary(r.violations),
     sensitivities: r.sensitivities,
     redispatch: {
       status: rd.status,
       rounds: rd.rounds,
-      adjustments: rd.adjustments,
+      adjustments: rd.adjustments.map((a) => ({
+        genRow: a.unit.genRow,
+        node: a.unit.busId,
+        kind: a.unit.kind,
+        scheduledMW: a.scheduledMW,
+        adjustedMW: a.adjustedMW,
+        deltaMW: a.deltaMW,
+        bidPrice: a.bidPrice,
+      })),
       costPerHour: rd.costPerHour,
-      bindingLines: rd.bindingLines,
-      unmet: rd.unmet,
+      bindingLines: rd.bindingLines.map(({ branch: _branch, ...line }) => line),
+      unmet: rd.unmet.map(({ index: _index, ...u }) => u),
       energyPrice: rd.energyPrice,
       loadFlow: flowSummary(rd.loadFlow),
-      violations: rd.violations,
+      violations: limitSummary(rd.violations),
     },
     prices: r.prices,
     offers: r.offers,
@@ -124,7 +140,7 @@ export function formatPeriod(caseName: string, r: PeriodResult): string {
     out.push(`    line ${v.from}-${v.to}: ${v.value.toFixed(4)} MVA over its ${v.limit} MVA rating`);
   }
   for (const v of r.violations.voltages)
-    out.push(`    bus ${v.bus}: |V| ${v.vm.toFixed(4)} p.u. outside [${v.min}, ${v.max}]`);
+    out.push(`    bus ${v.busId}: |V| ${v.vm.toFixed(4)} p.u. outside [${v.min}, ${v.max}]`);
   if (r.violations.frequency) {
     const fr = r.violations.frequency;
     out.push(
@@ -133,7 +149,7 @@ export function formatPeriod(caseName: string, r: PeriodResult): string {
   }
   if (r.sensitivities.lines.length > 0) {
     out.push("", "Sensitivity of line flow to unit output (MW/MW)");
-    out.push(`    line ${r.sensitivities.units.map((u) => `gen@${u.bus}`.padStart(10)).join(" ")}`);
+    out.push(`    line ${r.sensitivities.units.map((u) => `gen@${u.node}`.padStart(10)).join(" ")}`);
     r.sensitivities.lines.forEach((l, i) =>
       out.push(`${`${l.from}-${l.to}`.padStart(8)} ${r.sensitivities.matrix[i].map((s) => f(s, 4, 10)).join(" ")}`),
     );
@@ -142,7 +158,7 @@ export function formatPeriod(caseName: string, r: PeriodResult): string {
   out.push("", `Redispatch: ${rd.status} in ${rd.rounds} round(s), cost ${rd.costPerHour.toFixed(2)} USD/h`);
   for (const a of rd.adjustments) {
     out.push(
-      `    gen ${a.gen} at bus ${a.bus}: ${a.scheduledMW.toFixed(4)} → ${a.adjustedMW.toFixed(4)} MW (${a.deltaMW > 0 ? "+" : ""}${a.deltaMW.toFixed(4)})`,
+      `    gen ${a.unit.genRow} at bus ${a.unit.busId}: ${a.scheduledMW.toFixed(4)} → ${a.adjustedMW.toFixed(4)} MW (${a.deltaMW > 0 ? "+" : ""}${a.deltaMW.toFixed(4)})`,
     );
   }
   for (const u of rd.unmet) out.push(`    UNMET: ${u.description} (by ${u.excessMW.toFixed(4)} MW)`);
@@ -166,7 +182,7 @@ export function formatPeriod(caseName: string, r: PeriodResult): string {
   if (r.offers.length === 0) out.push("    none");
   for (const o of r.offers) {
     out.push(
-      `    gen ${o.gen} at bus ${o.bus}: ${o.direction} ${o.kwh.toFixed(3)} kWh (${o.mw.toFixed(4)} MW) at ${o.priceUsdPerMWh.toFixed(2)} USD/MWh = ${o.usd.toFixed(6)} USD`,
+      `    gen ${o.genRow} at bus ${o.node}: ${o.direction} ${o.kwh.toFixed(3)} kWh (${o.mw.toFixed(4)} MW) at ${o.priceUsdPerMWh.toFixed(2)} USD/MWh = ${o.usd.toFixed(6)} USD`,
     );
   }
   return out.join("\n");

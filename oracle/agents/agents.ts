@@ -159,13 +159,13 @@ export class CentreAgent {
         const params = toOfferParams(offer, period, period, expiry);
         const before = await c.market.offerCount();
         await this.send(
-          `publish ${offer.direction} at node ${offer.bus}`,
+          `publish ${offer.direction} at node ${offer.node}`,
           () => c.market.connect(this.cfg.centreSigner).publish(params),
           async () => (await c.market.offerCount()) > before,
         );
         published.push(await c.market.offerCount());
         this.log(
-          `period ${period}: published offer #${await c.market.offerCount()}: ${offer.direction} ${offer.kwh.toFixed(3)} kWh at node ${offer.bus} for ${unitsToUsd(usdToUnits(offer.usd)).toFixed(8)} USD`,
+          `period ${period}: published offer #${await c.market.offerCount()}: ${offer.direction} ${offer.kwh.toFixed(3)} kWh at node ${offer.node} for ${unitsToUsd(usdToUnits(offer.usd)).toFixed(8)} USD`,
         );
       }
     }

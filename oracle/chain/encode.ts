@@ -39,7 +39,7 @@ export function toReport(
     violations: result.violations.lines
       .filter((v) => v.kind === "active")
       .map((v) => ({
-        line: v.row - 1,
+        line: v.branchRow - 1,
         flowW: mwToWatts(v.value),
         limitW: mwToWatts(v.limit),
         deviationW: mwToWatts(v.deviation),
@@ -65,7 +65,7 @@ export function toOfferParams(
 ): IDemandResponseMarket.OfferParamsStruct {
   return {
     generator,
-    node: offer.bus,
+    node: offer.node,
     direction: offer.direction === "increase" ? 0 : 1,
     kwhAmount: kwhToWh(offer.kwh),
     usdAmount: usdToUnits(offer.usd),

@@ -4,10 +4,11 @@
  * optionally the most loaded lines get limits just below their present flow — a congested
  * scenario for studies, tests and benchmarks.
  */
-import { BUS, BUS_TYPE_REF, GEN } from "../grid/case/columns";
+import { GEN } from "../grid/case/columns";
 import type { OperationData, RedispatchUnit } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
 import { meanActiveFlow } from "../grid/limits/checks";
+import { masterUnits } from "../grid/model/bustypes";
 import type { PowerFlowResult } from "../grid/pf/results";
 
 export interface ScenarioOptions {
@@ -46,12 +47,13 @@ export function marginalCost(row: readonly number[] | undefined, p: number): num
 export function defaultOperation(c: PowerCase, flow: PowerFlowResult, options: ScenarioOptions = {}): OperationData {
   const premium = options.premium ?? 5;
   const rampFraction = options.rampFraction ?? 0.2;
-  const refBuses = new Set(c.bus.filter((b) => b[BUS.BUS_TYPE] === BUS_TYPE_REF).map((b) => b[BUS.BUS_I]));
-  const isMaster = (k: number): boolean => refBuses.has(c.gen[k][GEN.GEN_BUS]);
-  const master = c.gen.findIndex((g, k) => g[GEN.GEN_STATUS] > 0 && isMaster(k));
+  const { index } = flow.point.model;
+  const masterRows = Array.from(masterUnits(index), (k) => index.gens.row[k]);
+  const master = masterRows.length > 0 ? masterRows[0] : -1;
   const units: RedispatchUnit[] = [];
+  const inService = new Set(index.gens.row);
   c.gen.forEach((g, k) => {
-    if (g[GEN.GEN_STATUS] <= 0 || isMaster(k) || !(g[GEN.PMAX] > g[GEN.PMIN])) return;
+    if (!inService.has(k) || masterRows.includes(k) || !(g[GEN.PMAX] > g[GEN.PMIN])) return;
     const mc = marginalCost(c.gencost?.[k], flow.gens[k].pg);
     units.push({
       gen: k + 1,

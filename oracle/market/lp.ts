@@ -89,7 +89,3 @@ export function solveLpWith(highs: Highs, lp: LinearProgram): LpSolution {
     model.dispose();
   }
 }
-
-export async function solveLp(lp: LinearProgram): Promise<LpSolution> {
-  return solveLpWith(await loadHighs(), lp);
-}

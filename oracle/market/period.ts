@@ -3,17 +3,23 @@
  * apply the forecasts, solve the AC load flow, check limits, compute the sensitivity of each
  * violated line to each adjustable unit, redispatch at least cost, price every node and turn
  * the adjustments into offers for the chain side to publish.
+ *
+ * This is the market core's edge: inside, everything runs on one network model and its internal
+ * operating points; the result describes lines, units and buses by case rows and bus numbers.
  */
 import { BUS, GEN } from "../grid/case/columns";
 import type { OperationData } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
 import { CaseDataError } from "../grid/errors";
-import { checkLimits, type LimitReport } from "../grid/limits/checks";
-import { nodalPrices, priceOffers, type NodalPrice, type Offer } from "./prices";
+import { checkGridLimits, type LimitReport } from "../grid/limits/checks";
+import { NetworkModel } from "../grid/model/network";
+import { injectionsOf } from "../grid/pf/point";
+import { toResult, type PowerFlowResult } from "../grid/pf/results";
+import { solvePowerFlow } from "../grid/pf/runpf";
+import { flowSensitivities } from "../grid/sensitivity";
+import { marketModel } from "./model";
+import { lmpAt, nodalPrices, priceOffers, type Offer } from "./prices";
 import { redispatch, type Redispatch, type RedispatchOptions } from "./redispatch";
-import { runPowerFlow } from "../grid/pf/runpf";
-import type { PowerFlowResult } from "../grid/pf/results";
-import { acFlowSensitivities } from "../grid/sensitivity";
 
 export interface Forecasts {
   /** Forecast output of units by bus number, MW (e.g. a PV array's next-period output). */
@@ -25,12 +31,22 @@ export interface Forecasts {
 }
 
 export interface SensitivityTable {
-  /** The violated lines (rows of `matrix`). */
-  readonly lines: { readonly row: number; readonly from: number; readonly to: number }[];
-  /** The adjustable units (columns of `matrix`). */
-  readonly units: { readonly gen: number; readonly bus: number }[];
+  /** The violated lines (rows of `matrix`): 1-based branch row and end buses. */
+  readonly lines: { readonly branchRow: number; readonly from: number; readonly to: number }[];
+  /** The adjustable units (columns of `matrix`): 1-based gen row and node (bus number). */
+  readonly units: { readonly genRow: number; readonly node: number }[];
   /** MW change of each line's mean flow per MW of each unit's output. */
   readonly matrix: number[][];
+  /** How they were computed: the same method, at the same point, as the redispatch's first LP. */
+  readonly method: "ac" | "dc";
+}
+
+/** Nodal price at a bus, USD/MWh: energy + congestion = total. */
+export interface NodalPrice {
+  readonly bus: number;
+  readonly energy: number;
+  readonly congestion: number;
+  readonly total: number;
 }
 
 export interface PeriodResult {
@@ -39,6 +55,7 @@ export interface PeriodResult {
   readonly violations: LimitReport;
   readonly sensitivities: SensitivityTable;
   readonly redispatch: Redispatch;
+  /** One per energised bus, in internal (file) order. */
   readonly prices: NodalPrice[];
   readonly offers: Offer[];
 }
@@ -59,21 +76,61 @@ export async function runPeriod(
   const start = forecasts.periodStart ?? Math.floor(Date.now() / 1000 / (minutes * 60)) * minutes * 60;
   if (!Number.isInteger(start) || start < 0) throw new RangeError(`periodStart must be Unix seconds, got ${start}`);
 
-  const loadFlow = runPowerFlow(schedule, options.powerFlow);
-  const violations = checkLimits(schedule, loadFlow);
-  const sensitivities = sensitivityTable(schedule, loadFlow, violations, operation);
-  const rd = await redispatch(schedule, loadFlow, options);
-  const prices = nodalPrices(rd);
-  const offers = priceOffers(rd.adjustments, prices, { start, minutes });
+  const network = NetworkModel.of(schedule);
+  const market = marketModel(network, schedule, operation);
+  const point = solvePowerFlow(network, injectionsOf(network, schedule), options.powerFlow);
+  const violations = checkGridLimits(point, market.limits);
+  const rd = await redispatch(point, market, options);
+  const offers = priceOffers(rd.adjustments, nodalPrices(rd), { start, minutes });
+
+  // The table of the violated lines, with the sensitivities the first LP priced with.
+  const violated = [...new Set(violations.lines.filter((v) => v.kind === "active").map((v) => v.branch))];
+  const first = rd.firstRoundSensitivities;
+  const missing = violated.filter((l) => !first.branches.includes(l));
+  const extra = missing.length > 0 ? flowSensitivities(point, missing, first.method) : undefined;
+  const rowOf = (l: number): Float64Array =>
+    first.branches.includes(l)
+      ? first.matrix[first.branches.indexOf(l)]
+      : (extra as NonNullable<typeof extra>).matrix[missing.indexOf(l)];
+  const { index } = network;
+  const sensitivities: SensitivityTable = {
+    lines: violated.map((l) => ({
+      branchRow: index.branches.row[l] + 1,
+      from: index.buses.id[index.branches.from[l]],
+      to: index.buses.id[index.branches.to[l]],
+    })),
+    units: market.units.map((u) => ({ genRow: u.genRow, node: u.busId })),
+    matrix: violated.map((l) => market.units.map((u) => rowOf(l)[u.bus])),
+    method: first.method,
+  };
+
   return {
     period: { start, end: start + minutes * 60, minutes },
-    loadFlow,
+    loadFlow: toResult(point, c.name),
     violations,
     sensitivities,
     redispatch: rd,
-    prices,
+    prices: nodalPriceList(rd),
     offers,
   };
+}
+
+/** The nodal prices of a redispatch by bus number, one per energised bus in file order (USD/MWh). */
+export function nodalPriceList(rd: Redispatch): NodalPrice[] {
+  const prices = nodalPrices(rd);
+  return Array.from(rd.point.model.index.buses.id, (bus, i) => ({
+    bus,
+    energy: prices.energy,
+    congestion: prices.congestion[i],
+    total: lmpAt(prices, i),
+  }));
+}
+
+/** The case `c` with the redispatch's adjusted unit outputs (for people and independent checks). */
+export function adjustedCase(c: PowerCase, rd: Redispatch): PowerCase {
+  const gen = c.gen.map((g) => [...g]);
+  for (const a of rd.adjustments) gen[a.unit.genRow - 1][GEN.PG] = a.adjustedMW;
+  return { ...c, gen };
 }
 
 /** The case with forecast unit outputs and scaled demand; every forecast must name one unit. */
@@ -97,21 +154,4 @@ export function applyForecasts(c: PowerCase, forecasts: Forecasts): PowerCase {
   if (!(scale >= 0) || !Number.isFinite(scale)) throw new RangeError(`demandScale must be a number ≥ 0, got ${scale}`);
   const bus = scale === 1 ? c.bus : c.bus.map((b) => b.map((x, k) => (k === BUS.PD || k === BUS.QD ? x * scale : x)));
   return { ...c, gen, bus };
-}
-
-function sensitivityTable(
-  c: PowerCase,
-  flow: PowerFlowResult,
-  violations: LimitReport,
-  op: OperationData,
-): SensitivityTable {
-  const rows = [...new Set(violations.lines.filter((v) => v.kind === "active").map((v) => v.row - 1))];
-  const busRow = new Map(c.bus.map((b, r) => [b[BUS.BUS_I], r] as const));
-  const units = op.units.map((u) => ({ gen: u.gen, bus: c.gen[u.gen - 1][GEN.GEN_BUS] }));
-  const sens = acFlowSensitivities(c, flow, rows);
-  return {
-    lines: rows.map((l) => ({ row: l + 1, from: flow.branches[l].from, to: flow.branches[l].to })),
-    units,
-    matrix: sens.matrix.map((line) => units.map((u) => line[busRow.get(u.bus) as number])),
-  };
 }

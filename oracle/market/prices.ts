@@ -15,18 +15,18 @@
  */
 import type { Adjustment, Redispatch } from "./redispatch";
 
-export interface NodalPrice {
-  readonly bus: number;
-  /** USD/MWh. */
+/** Nodal prices per internal bus, USD/MWh. */
+export interface NodalPrices {
+  /** λ: the energy component, the same at every bus. */
   readonly energy: number;
-  readonly congestion: number;
-  readonly total: number;
+  /** Σ μ·S: the congestion component of each internal bus. */
+  readonly congestion: Float64Array;
 }
 
 export interface Offer {
-  /** 1-based gen row and its bus. */
-  readonly gen: number;
-  readonly bus: number;
+  /** The unit: 1-based gen row of the case, and its node (bus number). */
+  readonly genRow: number;
+  readonly node: number;
   readonly direction: "increase" | "decrease";
   /** Adjustment of output, MW (positive), and the energy it moves over the period, kWh. */
   readonly mw: number;
@@ -41,31 +41,36 @@ export interface Offer {
   readonly periodEnd: number;
 }
 
-export function nodalPrices(rd: Redispatch): NodalPrice[] {
+export function nodalPrices(rd: Redispatch): NodalPrices {
   const { sensitivities, shadowPrices } = rd.congestion;
-  return sensitivities.busIds.map((bus, r) => {
-    let congestion = 0;
-    shadowPrices.forEach((mu, k) => (congestion += mu * sensitivities.matrix[k][r]));
-    return { bus, energy: rd.energyPrice, congestion, total: rd.energyPrice + congestion };
+  const congestion = new Float64Array(rd.point.model.index.buses.count);
+  shadowPrices.forEach((mu, k) => {
+    const row = sensitivities.matrix[k];
+    for (let i = 0; i < congestion.length; i++) congestion[i] += mu * row[i];
   });
+  return { energy: rd.energyPrice, congestion };
+}
+
+/** LMP at internal bus `bus`, USD/MWh. */
+export function lmpAt(prices: NodalPrices, bus: number): number {
+  return prices.energy + prices.congestion[bus];
 }
 
 export function priceOffers(
   adjustments: readonly Adjustment[],
-  prices: readonly NodalPrice[],
+  prices: NodalPrices,
   period: { readonly start: number; readonly minutes: number },
 ): Offer[] {
-  const priceAt = new Map(prices.map((p) => [p.bus, p.total] as const));
   const hours = period.minutes / 60;
   return adjustments.map((a) => {
-    const lmp = priceAt.get(a.bus) as number;
+    const lmp = lmpAt(prices, a.unit.bus);
     const increase = a.deltaMW > 0;
     const mw = Math.abs(a.deltaMW);
     const kwh = mw * 1000 * hours;
     const priceUsdPerMWh = increase ? lmp : -lmp;
     return {
-      gen: a.gen,
-      bus: a.bus,
+      genRow: a.unit.genRow,
+      node: a.unit.busId,
       direction: increase ? "increase" : "decrease",
       mw,
       kwh,

@@ -10,22 +10,24 @@
  *        P_m,min ≤ m + Δm − Δm⁰ ≤ P_m,max                          (master unit limits)
  *        0 ≤ u_k ≤ min(ramp_k, Pmax_k − Pg_k),  0 ≤ d_k ≤ min(ramp_k, Pg_k − Pmin_k)
  * where f, m, δ⁰, Δm⁰ are the flows, master output and adjustments of the current AC solution,
- * S the AC sensitivities there, c_m the master's energy price. F_ℓ is the line's active limit
- * and, where it has an MVA rating, the active flow that the rating leaves beside the present
- * reactive flow. A line the AC load flow still finds over its limit has its LP target tightened
- * by the excess in the next round, so the rounds converge on the AC limit, not the linear one.
- * Every line and master row has elastic slack at a penalty far above any price, so an
- * impossible case still solves and reports exactly which limits cannot be met.
+ * S the sensitivities there, c_m the master's energy price. F_ℓ is the line's active limit and,
+ * where it has an MVA rating, the active flow that the rating leaves beside the present reactive
+ * flow. A line the AC load flow still finds over its limit has its LP target tightened by the
+ * excess in the next round, so the rounds converge on the AC limit, not the linear one. Every line
+ * and master row has elastic slack at a penalty far above any price, so an impossible case still
+ * solves and reports exactly which limits cannot be met.
+ *
+ * Each round re-solves the same network model in place: only the units' outputs change, Ybus and
+ * the LU analysis are reused, and Newton starts from the previous round's voltages.
  */
-import { BRANCH, BUS, BUS_TYPE_REF, GEN } from "../grid/case/columns";
-import type { OperationData, RedispatchUnit } from "../grid/case/operation";
-import type { PowerCase } from "../grid/case/types";
+import { checkGridLimits, type GridLimits, type LimitReport } from "../grid/limits/checks";
+import { solvePowerFlow, type PowerFlowOptions } from "../grid/pf/runpf";
+import { withUnitOutputs, type BranchFlows, type OperatingPoint } from "../grid/pf/point";
+import { meanFlow, toResult, type PowerFlowResult } from "../grid/pf/results";
+import { flowSensitivities, type FlowSensitivities, type SensitivityMethod } from "../grid/sensitivity";
 import { CaseDataError } from "../grid/errors";
-import { checkLimits, meanActiveFlow, type LimitReport } from "../grid/limits/checks";
-import { runPowerFlow, type PowerFlowOptions } from "../grid/pf/runpf";
-import type { PowerFlowResult } from "../grid/pf/results";
-import { acFlowSensitivities, dcFlowSensitivities, type FlowSensitivities } from "../grid/sensitivity";
 import { loadHighs, solveLpWith, type LinearProgram, type LpSolution } from "./lp";
+import type { MarketModel, MarketUnit } from "./model";
 
 export interface RedispatchOptions {
   /** Largest number of LP + AC load-flow rounds. */
@@ -35,15 +37,12 @@ export interface RedispatchOptions {
   /** The LP aims this fraction inside each limit, so linearisation error does not leave the AC flow just over it. */
   readonly margin?: number;
   /** Sensitivities from the AC Jacobian (default) or the DC PTDF. */
-  readonly sensitivity?: "ac" | "dc";
+  readonly sensitivity?: SensitivityMethod;
   readonly powerFlow?: PowerFlowOptions;
 }
 
 export interface Adjustment {
-  /** 1-based gen row. */
-  readonly gen: number;
-  readonly bus: number;
-  readonly kind: RedispatchUnit["kind"];
+  readonly unit: MarketUnit;
   /** Scheduled and adjusted output, MW. */
   readonly scheduledMW: number;
   readonly adjustedMW: number;
@@ -54,11 +53,13 @@ export interface Adjustment {
 }
 
 export interface BindingLine {
-  readonly row: number;
+  /** Internal branch; for people, its 1-based branch row and end buses. */
+  readonly branch: number;
+  readonly branchRow: number;
   readonly from: number;
   readonly to: number;
+  /** The effective limit (MW) and the mean active flow after redispatch (MW). */
   readonly limit: number;
-  /** Mean active flow after redispatch, MW. */
   readonly flow: number;
   /** Shadow price μ, USD/MWh per MW of limit. */
   readonly shadowPrice: number;
@@ -66,7 +67,9 @@ export interface BindingLine {
 
 export interface UnmetLimit {
   readonly kind: "line" | "master";
-  /** 1-based branch row (lines) or gen row (master). */
+  /** Internal branch (lines) or internal master unit. */
+  readonly index: number;
+  /** For people: 1-based branch row (lines) or gen row (master). */
   readonly row: number;
   readonly description: string;
   /** MW by which the limit is still exceeded at the best redispatch. */
@@ -79,8 +82,8 @@ export interface Redispatch {
   readonly adjustments: Adjustment[];
   /** LP objective at the optimum, USD per hour (bids plus master energy). */
   readonly costPerHour: number;
-  /** The case with the adjusted schedule, and its AC load flow and limit report. */
-  readonly case: PowerCase;
+  /** The operating point with the adjusted schedule, its external view and its limit report. */
+  readonly point: OperatingPoint;
   readonly loadFlow: PowerFlowResult;
   readonly violations: LimitReport;
   readonly bindingLines: BindingLine[];
@@ -89,6 +92,8 @@ export interface Redispatch {
   readonly energyPrice: number;
   /** Sensitivities of the lines with a shadow price, and the shadow prices (same order). */
   readonly congestion: { readonly sensitivities: FlowSensitivities; readonly shadowPrices: Float64Array };
+  /** The sensitivities of the first round, at the schedule's operating point (every monitored line). */
+  readonly firstRoundSensitivities: FlowSensitivities;
 }
 
 const PENALTY = 1e7; // USD/MWh on elastic slack: far above any price, so used only when unavoidable.
@@ -96,79 +101,74 @@ const PENALTY = 1e7; // USD/MWh on elastic slack: far above any price, so used o
 const ADJUSTMENT_TOLERANCE = 1e-9;
 
 export async function redispatch(
-  schedule: PowerCase,
-  scheduleFlow: PowerFlowResult,
+  schedule: OperatingPoint,
+  market: MarketModel,
   options: RedispatchOptions = {},
 ): Promise<Redispatch> {
-  const op = schedule.operation;
-  if (!op) throw new CaseDataError(`${schedule.name}: no operation data (line limits, redispatch units)`);
+  if (schedule.model !== market.network)
+    throw new RangeError("the operating point and the market model differ in network");
+  if (schedule.algorithm === "dc") throw new RangeError("redispatch needs an AC operating point");
   const maxRounds = options.maxRounds ?? 8;
   const threshold = options.monitorThreshold ?? 0.9;
   const margin = options.margin ?? 1e-4;
+  const method = options.sensitivity ?? "ac";
   const highs = await loadHighs();
-  const sensitivitiesAt = (c: PowerCase, r: PowerFlowResult, rows: number[]): FlowSensitivities =>
-    options.sensitivity === "dc" ? dcFlowSensitivities(c, rows) : acFlowSensitivities(c, r, rows);
+  const index = market.network.index;
 
-  const busRow = new Map(schedule.bus.map((b, r) => [b[BUS.BUS_I], r] as const));
-  const master = masterUnits(schedule);
-  const units = op.units.map((u) => {
-    const g = schedule.gen[u.gen - 1];
-    if (master.rows.includes(u.gen - 1)) {
-      throw new CaseDataError(
-        `operation.units: gen ${u.gen} is the master (slack) unit; it balances the grid and is not redispatched`,
-      );
-    }
-    const pg = g[GEN.PG];
-    const pmax = u.kind === "renewable" ? pg : g[GEN.PMAX];
+  const units = market.units.map((u): UnitBounds => {
+    const pg = schedule.injections.pg[u.unit];
+    const pmax = u.kind === "renewable" ? pg : u.pmax;
     return {
       unit: u,
-      row: u.gen - 1,
-      busRow: busRow.get(g[GEN.GEN_BUS]) as number,
       scheduled: pg,
       upMax: Math.max(0, Math.min(u.rampMW, pmax - pg)),
-      downMax: Math.max(0, Math.min(u.rampMW, pg - g[GEN.PMIN])),
+      downMax: Math.max(0, Math.min(u.rampMW, pg - u.pmin)),
     };
   });
-  const masterScheduled = sumOf(master.rows, (k) => scheduleFlow.gens[k].pg);
+  const masterOutput = (p: OperatingPoint): number => market.master.reduce((s, k) => s + p.pg[k], 0);
+  const masterScheduled = masterOutput(schedule);
 
   let current = schedule;
-  let flow = scheduleFlow;
   let delta = new Float64Array(units.length);
-  const monitored = new Set<number>();
+  const monitored = new Uint8Array(index.branches.count);
   // Per-line tightening learnt from AC load flows that ended over a limit the LP thought it met.
-  const correction = new Map<number, number>();
-  const scheduleOverLimit = lineViolations(schedule, flow);
-  let limits = effectiveLimits(schedule, flow);
+  const correction = new Float64Array(index.branches.count);
+  const scheduleOverLimit = lineExcess(checkGridLimits(schedule, market.limits));
+  let limits = effectiveLimits(market.limits, current.flows);
   let over = scheduleOverLimit;
   let last: LastRound | undefined;
+  let firstRoundSensitivities: FlowSensitivities | undefined;
   let rounds = 0;
   // Round 1 always runs: even without congestion its LP prices the period. Later rounds only
   // while the AC flow of the previous round's redispatch still violates a line limit.
   while (rounds === 0 || (rounds < maxRounds && over.size > 0)) {
-    limits = effectiveLimits(schedule, flow);
-    flow.branches.forEach((b, l) => {
-      if (Math.abs(meanActiveFlow(b)) >= threshold * limits[l]) monitored.add(l);
-    });
+    limits = effectiveLimits(market.limits, current.flows);
+    for (let l = 0; l < monitored.length; l++) {
+      if (Math.abs(meanFlow(current.flows, l)) >= threshold * limits[l]) monitored[l] = 1;
+    }
     rounds++;
-    const rows = [...monitored].sort((a, b) => a - b);
-    const sens = sensitivitiesAt(current, flow, rows);
-    const masterNow = sumOf(master.rows, (k) => flow.gens[k].pg);
+    const rows: number[] = [];
+    for (let l = 0; l < monitored.length; l++) if (monitored[l]) rows.push(l);
+    const sens = flowSensitivities(current, rows, method);
+    firstRoundSensitivities ??= sens;
+    const masterNow = masterOutput(current);
     // Never below 0: a negative target would cross the row's bounds and make the LP infeasible.
-    const bounds = rows.map((l) => Math.max(0, limits[l] * (1 - margin) - (correction.get(l) ?? 0)));
-    const lp = buildLp(units, delta, rows, bounds, sens, flow, op, master, masterNow, masterNow - masterScheduled);
+    const bounds = rows.map((l) => Math.max(0, limits[l] * (1 - margin) - correction[l]));
+    const lp = buildLp(units, delta, rows, bounds, sens, current.flows, market, masterNow, masterNow - masterScheduled);
     const solution = solveLpWith(highs, lp);
-    const unmet = unmetLimits(solution.x, units.length, rows, schedule, master.rows);
+    const unmet = unmetLimits(solution.x, units.length, rows, market);
     last = { solution, rows, sens, unmet };
     delta = Float64Array.from(units, (_, k) => solution.x[2 * k] - solution.x[2 * k + 1]);
-    current = withAdjustments(schedule, units, delta);
-    flow = runPowerFlow(current, options.powerFlow);
-    over = lineViolations(current, flow);
+    const pg = Float64Array.from(schedule.injections.pg);
+    units.forEach((u, k) => (pg[u.unit.unit] = u.scheduled + delta[k]));
+    current = solvePowerFlow(market.network, withUnitOutputs(schedule.injections, pg), options.powerFlow, current);
+    over = lineExcess(checkGridLimits(current, market.limits));
     // Lines the LP already left over their target (elastic slack) gain nothing from a tighter
     // one: tightening would only inflate their reported excess round after round.
-    const slacked = new Set(unmet.filter((u) => u.kind === "line").map((u) => u.row - 1));
+    const slacked = new Set(unmet.filter((u) => u.kind === "line").map((u) => u.index));
     for (const [l, excess] of over) {
       if (slacked.has(l)) continue;
-      correction.set(l, (correction.get(l) ?? 0) + excess + margin * limits[l]);
+      correction[l] += excess + margin * limits[l];
     }
     if (scheduleOverLimit.size === 0 && rounds === 1) break;
   }
@@ -178,8 +178,9 @@ export async function redispatch(
   if (unmet.length === 0 && over.size > 0) {
     unmet = [...over].map(([l, excess]) => ({
       kind: "line" as const,
-      row: l + 1,
-      description: `line ${flow.branches[l].from}-${flow.branches[l].to} is still over its limit after ${rounds} rounds`,
+      index: l,
+      row: index.branches.row[l] + 1,
+      description: `line ${lineName(market, l)} is still over its limit after ${rounds} rounds`,
       excessMW: excess,
     }));
   }
@@ -188,9 +189,7 @@ export async function redispatch(
     const d = delta[k];
     if (Math.abs(d) <= ADJUSTMENT_TOLERANCE) return;
     adjustments.push({
-      gen: u.unit.gen,
-      bus: schedule.gen[u.row][GEN.GEN_BUS],
-      kind: u.unit.kind,
+      unit: u.unit,
       scheduledMW: u.scheduled,
       adjustedMW: u.scheduled + d,
       deltaMW: d,
@@ -203,11 +202,12 @@ export async function redispatch(
     .map((l, i) => ({ l, i }))
     .filter(({ i }) => Math.abs(final.solution.rowDual[1 + i]) > 1e-9);
   const bindingLines: BindingLine[] = binding.map(({ l, i }) => ({
-    row: l + 1,
-    from: flow.branches[l].from,
-    to: flow.branches[l].to,
+    branch: l,
+    branchRow: index.branches.row[l] + 1,
+    from: index.buses.id[index.branches.from[l]],
+    to: index.buses.id[index.branches.to[l]],
     limit: limits[l],
-    flow: meanActiveFlow(flow.branches[l]),
+    flow: meanFlow(current.flows, l),
     shadowPrice: final.solution.rowDual[1 + i],
   }));
   const status =
@@ -221,21 +221,21 @@ export async function redispatch(
     rounds,
     adjustments,
     costPerHour: final.solution.objective,
-    case: current,
-    loadFlow: flow,
-    violations: checkLimits(current, flow),
+    point: current,
+    loadFlow: toResult(current, index.source.name),
+    violations: checkGridLimits(current, market.limits),
     bindingLines,
     unmet,
     energyPrice: final.solution.rowDual[0],
     congestion: {
       sensitivities: {
-        branchRows: binding.map(({ l }) => l),
-        busIds: final.sens.busIds,
+        branches: Int32Array.from(binding, ({ l }) => l),
         matrix: binding.map(({ i }) => final.sens.matrix[i]),
         method: final.sens.method,
       },
       shadowPrices: Float64Array.from(bindingLines, (b) => b.shadowPrice),
     },
+    firstRoundSensitivities: firstRoundSensitivities as FlowSensitivities,
   };
 }
 
@@ -248,9 +248,7 @@ interface LastRound {
 }
 
 interface UnitBounds {
-  readonly unit: RedispatchUnit;
-  readonly row: number;
-  readonly busRow: number;
+  readonly unit: MarketUnit;
   readonly scheduled: number;
   readonly upMax: number;
   readonly downMax: number;
@@ -266,9 +264,8 @@ function buildLp(
   rows: readonly number[],
   bounds: readonly number[],
   sens: FlowSensitivities,
-  flow: PowerFlowResult,
-  op: OperationData,
-  master: MasterUnits,
+  flows: BranchFlows,
+  market: MarketModel,
   masterNow: number,
   deltaMaster: number,
 ): LinearProgram {
@@ -282,7 +279,7 @@ function buildLp(
     colUpper.push(u.upMax, u.downMax);
   });
   const masterCol = 2 * nU;
-  colCost.push(op.masterEnergyPrice);
+  colCost.push(market.masterEnergyPrice);
   colLower.push(-Infinity);
   colUpper.push(Infinity);
   const slack = (): number => {
@@ -306,12 +303,11 @@ function buildLp(
   rowLower.push(0);
   rowUpper.push(0);
   rows.forEach((l, i) => {
-    const f = meanActiveFlow(flow.branches[l]);
     const s = sens.matrix[i];
-    let shift = f;
+    let shift = meanFlow(flows, l);
     const entries: [number, number][] = [];
     units.forEach((u, k) => {
-      const coefficient = s[u.busRow];
+      const coefficient = s[u.unit.bus];
       shift -= coefficient * delta[k];
       if (coefficient !== 0) entries.push([2 * k, coefficient], [2 * k + 1, -coefficient]);
     });
@@ -331,28 +327,28 @@ function buildLp(
     [up, -1],
     [down, 1],
   ]);
-  rowLower.push(master.pmin - masterNow + deltaMaster);
-  rowUpper.push(master.pmax - masterNow + deltaMaster);
+  rowLower.push(market.masterPmin - masterNow + deltaMaster);
+  rowUpper.push(market.masterPmax - masterNow + deltaMaster);
   return { colCost, colLower, colUpper, rowLower, rowUpper, rows: lpRows };
 }
 
-function unmetLimits(
-  x: Float64Array,
-  nUnits: number,
-  rows: readonly number[],
-  c: PowerCase,
-  masterRows: readonly number[],
-): UnmetLimit[] {
+function lineName(market: MarketModel, l: number): string {
+  const { buses, branches } = market.network.index;
+  return `${buses.id[branches.from[l]]}-${buses.id[branches.to[l]]}`;
+}
+
+function unmetLimits(x: Float64Array, nUnits: number, rows: readonly number[], market: MarketModel): UnmetLimit[] {
   const out: UnmetLimit[] = [];
+  const { index } = market.network;
   const first = 2 * nUnits + 1;
   rows.forEach((l, i) => {
     const excess = x[first + 2 * i] + x[first + 2 * i + 1];
     if (excess > 1e-7) {
-      const b = c.branch[l];
       out.push({
         kind: "line",
-        row: l + 1,
-        description: `line ${b[BRANCH.F_BUS]}-${b[BRANCH.T_BUS]} cannot be brought within its limit`,
+        index: l,
+        row: index.branches.row[l] + 1,
+        description: `line ${lineName(market, l)} cannot be brought within its limit`,
         excessMW: excess,
       });
     }
@@ -360,9 +356,11 @@ function unmetLimits(
   const m = first + 2 * rows.length;
   const masterExcess = x[m] + x[m + 1];
   if (masterExcess > 1e-7) {
+    if (market.master.length === 0) throw new CaseDataError("the grid has no master (slack) unit");
     out.push({
       kind: "master",
-      row: masterRows[0] + 1,
+      index: market.master[0],
+      row: index.gens.row[market.master[0]] + 1,
       description: `the master unit cannot stay within [Pmin, Pmax]`,
       excessMW: masterExcess,
     });
@@ -370,58 +368,24 @@ function unmetLimits(
   return out;
 }
 
-interface MasterUnits {
-  readonly rows: number[];
-  readonly pmin: number;
-  readonly pmax: number;
-}
-
-/** In-service units at reference buses: the master unit(s) that balance the grid. */
-function masterUnits(c: PowerCase): MasterUnits {
-  const refBuses = new Set(c.bus.filter((b) => b[BUS.BUS_TYPE] === BUS_TYPE_REF).map((b) => b[BUS.BUS_I]));
-  const rows = c.gen
-    .map((_, k) => k)
-    .filter((k) => c.gen[k][GEN.GEN_STATUS] > 0 && refBuses.has(c.gen[k][GEN.GEN_BUS]));
-  return {
-    rows,
-    pmin: sumOf(rows, (k) => c.gen[k][GEN.PMIN]),
-    pmax: sumOf(rows, (k) => c.gen[k][GEN.PMAX]),
-  };
-}
-
-function withAdjustments(c: PowerCase, units: readonly UnitBounds[], delta: Float64Array): PowerCase {
-  const gen = c.gen.map((g) => [...g]);
-  units.forEach((u, k) => (gen[u.row][GEN.PG] = u.scheduled + delta[k]));
-  return { ...c, gen };
-}
-
 /**
- * The limit on each branch's mean active flow, MW (Infinity where none): the operation's active
- * limit, and where RATE_A is set, the active flow that leaves room for the branch's present
- * reactive flow and half its losses within the MVA rating.
+ * The limit on each internal branch's mean active flow, MW (Infinity where none): the active
+ * limit, and where the branch has an MVA rating, the active flow that leaves room for its present
+ * reactive flow and half its losses within the rating.
  */
-function effectiveLimits(c: PowerCase, flow: PowerFlowResult): Float64Array {
-  const active = c.operation?.branchActiveLimitMW;
-  return Float64Array.from(c.branch, (row, l) => {
-    let limit = active && active[l] > 0 ? active[l] : Infinity;
-    const rating = row[BRANCH.RATE_A];
-    if (rating > 0 && row[BRANCH.BR_STATUS] !== 0) {
-      const b = flow.branches[l];
-      const q = Math.max(Math.abs(b.qf), Math.abs(b.qt));
-      const halfLoss = Math.abs(b.pf + b.pt) / 2;
-      limit = Math.min(limit, Math.sqrt(Math.max(0, rating * rating - q * q)) - halfLoss);
-    }
-    return limit;
+function effectiveLimits(limits: GridLimits, flows: BranchFlows): Float64Array {
+  return Float64Array.from(limits.activeMW, (active, l) => {
+    const rating = limits.ratingMVA[l];
+    if (!Number.isFinite(rating)) return active;
+    const q = Math.max(Math.abs(flows.qf[l]), Math.abs(flows.qt[l]));
+    const halfLoss = Math.abs(flows.pf[l] + flows.pt[l]) / 2;
+    return Math.min(active, Math.sqrt(Math.max(0, rating * rating - q * q)) - halfLoss);
   });
 }
 
-/** Branch index → excess (MW or MVA) for every line over its active limit or MVA rating. */
-function lineViolations(c: PowerCase, flow: PowerFlowResult): Map<number, number> {
+/** Internal branch → excess (MW or MVA) for every line over its active limit or MVA rating. */
+function lineExcess(report: LimitReport): Map<number, number> {
   const out = new Map<number, number>();
-  for (const v of checkLimits(c, flow).lines) out.set(v.row - 1, Math.max(out.get(v.row - 1) ?? 0, v.deviation));
+  for (const v of report.lines) out.set(v.branch, Math.max(out.get(v.branch) ?? 0, v.deviation));
   return out;
-}
-
-function sumOf(indices: readonly number[], value: (k: number) => number): number {
-  return indices.reduce((s, k) => s + value(k), 0);
 }

@@ -1,24 +1,46 @@
 /**
- * Operating-limit checks on a solved load flow — the shape of the paper's Table I: every
+ * Operating-limit checks on a solved operating point — the shape of the paper's Table I: every
  * violation with its value, its limit and the deviation beyond it.
  *
  * Line active power is judged on the loss-neutral mean flow (Pf − Pt)/2, signed from the
- * branch's from-bus to its to-bus, against `operation.branchActiveLimitMW`; apparent power on
+ * branch's from-bus to its to-bus, against the operation's active limit; apparent power on
  * max(|Sf|, |St|) against RATE_A where the case gives one. Voltages against each bus's
  * [VMIN, VMAX]. Frequency, for an islanded grid with a master unit, as described at
- * `frequencyStatus`.
+ * `frequencyStatus`. Only in-service elements of energised islands are judged: the rest are not
+ * in the network model at all.
  */
-import { BRANCH, BUS, BUS_TYPE_REF, GEN } from "../case/columns";
-import type { OperationData } from "../case/operation";
+import { BRANCH, BUS, GEN } from "../case/columns";
+import type { FrequencyBand, OperationData } from "../case/operation";
 import type { PowerCase } from "../case/types";
-import type { BranchResult, PowerFlowResult } from "../pf/results";
+import { masterUnits } from "../model/bustypes";
+import type { NetworkModel } from "../model/network";
+import type { OperatingPoint } from "../pf/point";
+import { meanFlow, type BranchResult, type PowerFlowResult } from "../pf/results";
 
 /** A value beyond its limit by no more than this (MW, MVA, p.u.) is not reported: solver round-off. */
 export const LIMIT_TOLERANCE = 1e-6;
 
+/** The limits of a network model, per internal element. */
+export interface GridLimits {
+  /** Limit on each internal branch's mean active flow, MW (Infinity: none). */
+  readonly activeMW: Float64Array;
+  /** MVA rating of each internal branch (RATE_A; Infinity: none). */
+  readonly ratingMVA: Float64Array;
+  /** Voltage band of each internal bus, p.u. */
+  readonly vmin: Float64Array;
+  readonly vmax: Float64Array;
+  /** Present for an islanded grid whose master unit holds frequency. */
+  readonly frequency?: FrequencyBand;
+  /** Combined output limits of the master unit(s), MW (frequency estimate). */
+  readonly masterPmin: number;
+  readonly masterPmax: number;
+}
+
 export interface LineViolation {
-  /** 1-based row in the case's branch matrix. */
-  readonly row: number;
+  /** Internal branch index. */
+  readonly branch: number;
+  /** For people: 1-based row in the case's branch matrix and the bus numbers at its ends. */
+  readonly branchRow: number;
   readonly from: number;
   readonly to: number;
   /** "active": mean active flow, MW (signed from → to); "apparent": max end MVA. */
@@ -30,7 +52,10 @@ export interface LineViolation {
 }
 
 export interface VoltageViolation {
+  /** Internal bus index. */
   readonly bus: number;
+  /** For people: the bus number. */
+  readonly busId: number;
   /** p.u. */
   readonly vm: number;
   readonly min: number;
@@ -61,61 +86,89 @@ export interface LimitReport {
   readonly frequency?: FrequencyStatus;
 }
 
-/** Loss-neutral mean active flow of a branch, MW, positive from its from-bus to its to-bus. */
+/** Loss-neutral mean active flow of a branch result, MW, positive from its from-bus to its to-bus. */
 export function meanActiveFlow(b: BranchResult): number {
   return (b.pf - b.pt) / 2;
 }
 
-export function checkLimits(c: PowerCase, result: PowerFlowResult, operation = c.operation): LimitReport {
+/**
+ * The limits of case `c` (the same topology as `model`): active limits from `operation` (MW per
+ * branch row, 0 = none), ratings from RATE_A, voltage bands from VMIN/VMAX, the frequency band
+ * and the master unit's [Pmin, Pmax].
+ */
+export function gridLimits(
+  model: NetworkModel,
+  c: PowerCase,
+  operation: OperationData | undefined = c.operation,
+): GridLimits {
+  const { branches, buses, gens } = model.index;
+  const activeMW = new Float64Array(branches.count);
+  const ratingMVA = new Float64Array(branches.count);
+  for (let l = 0; l < branches.count; l++) {
+    const row = branches.row[l];
+    const active = operation?.branchActiveLimitMW[row] ?? 0;
+    activeMW[l] = active > 0 ? active : Infinity;
+    const rating = c.branch[row][BRANCH.RATE_A];
+    ratingMVA[l] = rating > 0 ? rating : Infinity;
+  }
+  const vmin = new Float64Array(buses.count);
+  const vmax = new Float64Array(buses.count);
+  for (let i = 0; i < buses.count; i++) {
+    vmin[i] = c.bus[buses.row[i]][BUS.VMIN];
+    vmax[i] = c.bus[buses.row[i]][BUS.VMAX];
+  }
+  let masterPmin = 0;
+  let masterPmax = 0;
+  for (const k of masterUnits(model.index)) {
+    masterPmin += c.gen[gens.row[k]][GEN.PMIN];
+    masterPmax += c.gen[gens.row[k]][GEN.PMAX];
+  }
+  return { activeMW, ratingMVA, vmin, vmax, frequency: operation?.frequency, masterPmin, masterPmax };
+}
+
+export function checkGridLimits(point: OperatingPoint, limits: GridLimits): LimitReport {
+  const { index } = point.model;
+  const br = index.branches;
+  const f = point.flows;
   const lines: LineViolation[] = [];
-  result.branches.forEach((b, l) => {
-    const row = c.branch[l];
-    if (row[BRANCH.BR_STATUS] === 0) return;
-    const activeLimit = operation?.branchActiveLimitMW[l] ?? 0;
-    const p = meanActiveFlow(b);
-    if (activeLimit > 0 && Math.abs(p) > activeLimit + LIMIT_TOLERANCE) {
-      lines.push({
-        row: l + 1,
-        from: b.from,
-        to: b.to,
-        kind: "active",
-        value: p,
-        limit: activeLimit,
-        deviation: Math.abs(p) - activeLimit,
-      });
-    }
-    const rating = row[BRANCH.RATE_A];
-    const s = Math.max(Math.hypot(b.pf, b.qf), Math.hypot(b.pt, b.qt));
-    if (rating > 0 && s > rating + LIMIT_TOLERANCE) {
-      lines.push({
-        row: l + 1,
-        from: b.from,
-        to: b.to,
-        kind: "apparent",
-        value: s,
-        limit: rating,
-        deviation: s - rating,
-      });
-    }
+  const describe = (l: number) => ({
+    branch: l,
+    branchRow: br.row[l] + 1,
+    from: index.buses.id[br.from[l]],
+    to: index.buses.id[br.to[l]],
   });
-
-  const isolated = new Set(result.isolatedBuses);
+  for (let l = 0; l < br.count; l++) {
+    const p = meanFlow(f, l);
+    const active = limits.activeMW[l];
+    if (Math.abs(p) > active + LIMIT_TOLERANCE) {
+      lines.push({ ...describe(l), kind: "active", value: p, limit: active, deviation: Math.abs(p) - active });
+    }
+    const rating = limits.ratingMVA[l];
+    const s = Math.max(Math.hypot(f.pf[l], f.qf[l]), Math.hypot(f.pt[l], f.qt[l]));
+    if (s > rating + LIMIT_TOLERANCE) {
+      lines.push({ ...describe(l), kind: "apparent", value: s, limit: rating, deviation: s - rating });
+    }
+  }
   const voltages: VoltageViolation[] = [];
-  result.buses.forEach((b, i) => {
-    if (isolated.has(b.id)) return;
-    const min = c.bus[i][BUS.VMIN];
-    const max = c.bus[i][BUS.VMAX];
-    const deviation = b.vm > max ? b.vm - max : b.vm < min ? min - b.vm : 0;
-    if (deviation > LIMIT_TOLERANCE) voltages.push({ bus: b.id, vm: b.vm, min, max, deviation });
-  });
-
-  const frequency = operation?.frequency ? frequencyStatus(c, result, operation) : undefined;
+  for (let i = 0; i < index.buses.count; i++) {
+    const vm = point.vm[i];
+    const min = limits.vmin[i];
+    const max = limits.vmax[i];
+    const deviation = vm > max ? vm - max : vm < min ? min - vm : 0;
+    if (deviation > LIMIT_TOLERANCE) voltages.push({ bus: i, busId: index.buses.id[i], vm, min, max, deviation });
+  }
+  const frequency = limits.frequency ? frequencyStatus(point, limits) : undefined;
   return {
     ok: lines.length === 0 && voltages.length === 0 && !(frequency?.violated ?? false),
     lines,
     voltages,
     frequency,
   };
+}
+
+/** The limit report of a solved case (the external entry point): `gridLimits` then `checkGridLimits`. */
+export function checkLimits(c: PowerCase, result: PowerFlowResult, operation = c.operation): LimitReport {
+  return checkGridLimits(result.point, gridLimits(result.point.model, c, operation));
 }
 
 /**
@@ -125,20 +178,14 @@ export function checkLimits(c: PowerCase, result: PowerFlowResult, operation = c
  * f = 1 − ΔP / (D · P_demand) with D the load-damping constant — an estimate that tells the
  * operator by how much the band is missed, not a dynamic simulation.
  */
-export function frequencyStatus(c: PowerCase, result: PowerFlowResult, operation: OperationData): FrequencyStatus {
-  const band = operation.frequency;
+export function frequencyStatus(point: OperatingPoint, limits: GridLimits): FrequencyStatus {
+  const band = limits.frequency;
   if (!band) throw new RangeError("the case has no frequency band (operation.frequency)");
-  const refBuses = new Set(c.bus.filter((b) => b[BUS.BUS_TYPE] === BUS_TYPE_REF).map((b) => b[BUS.BUS_I]));
   let masterOutput = 0;
-  let masterMin = 0;
-  let masterMax = 0;
-  c.gen.forEach((g, k) => {
-    if (g[GEN.GEN_STATUS] <= 0 || !refBuses.has(g[GEN.GEN_BUS])) return;
-    masterOutput += result.gens[k].pg;
-    masterMin += g[GEN.PMIN];
-    masterMax += g[GEN.PMAX];
-  });
-  const demand = c.bus.reduce((s, b) => s + b[BUS.PD], 0);
+  for (const k of masterUnits(point.model.index)) masterOutput += point.pg[k];
+  const { masterPmin: masterMin, masterPmax: masterMax } = limits;
+  let demand = 0;
+  for (const pd of point.injections.pd) demand += pd;
   const shortfall =
     masterOutput > masterMax ? masterOutput - masterMax : masterOutput < masterMin ? masterOutput - masterMin : 0;
   const frequency = shortfall === 0 || demand <= 0 ? 1 : 1 - shortfall / (band.loadDamping * demand);

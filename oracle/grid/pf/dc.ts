@@ -1,96 +1,79 @@
 /**
- * DC power flow (MATPOWER's makeBdc + dcpf): |V| = 1, lossless branches with susceptance
- * 1/(x·tap), phase shifters as fixed injections, one sparse linear solve for the angles.
+ * DC power flow (MATPOWER's dcpf) on the network model's DC network (makeBdc): |V| = 1, lossless
+ * branches, phase shifters as fixed injections, one solve with the factorised reduced
+ * susceptance matrix. The first unit at each reference bus takes up the balance (rundcpf).
  */
-import { CaseDataError } from "../errors";
-import { SparseLU } from "../linalg/lu";
-import type { InternalCase } from "../model/internal";
+import type { NetworkModel } from "../model/network";
+import type { Injections, OperatingPoint } from "./point";
 
-export interface DcSolution {
-  /** Bus voltage angles, radians. */
-  readonly va: Float64Array;
-  /** Active flow at the from end of each in-service branch, per unit (the to end is its negative). */
-  readonly pf: Float64Array;
-  /** Active injection each reference bus must supply, per unit. */
-  readonly refInjection: Float64Array;
-  /** Largest |B·θ - P| over non-reference buses, per unit. */
-  readonly mismatch: number;
-}
+export function solveDc(model: NetworkModel, injections: Injections): OperatingPoint {
+  const { index } = model;
+  const dc = model.dcNetwork();
+  const nb = index.buses.count;
+  const br = index.branches;
+  const base = index.baseMVA;
+  const gens = index.gens;
 
-export function solveDc(ic: InternalCase, pInjection: Float64Array): DcSolution {
-  const nb = ic.buses.count;
-  const br = ic.branches;
-  const b = new Float64Array(br.count);
-  const pfInj = new Float64Array(br.count);
-  const pBusInj = new Float64Array(nb);
+  // P = generation − demand − phase-shifter injection − shunt conductance at V = 1, per unit.
+  const p = new Float64Array(nb);
+  for (let k = 0; k < gens.count; k++) p[gens.bus[k]] += injections.pg[k];
+  for (let i = 0; i < nb; i++) p[i] = (p[i] - injections.pd[i] - index.buses.gs[i]) / base;
   for (let l = 0; l < br.count; l++) {
-    if (br.x[l] === 0) {
-      throw new CaseDataError(
-        `branch ${ic.buses.id[br.from[l]]}-${ic.buses.id[br.to[l]]} (row ${br.row[l] + 1}) has zero reactance: the DC model needs x ≠ 0`,
-      );
-    }
-    b[l] = 1 / (br.x[l] * br.tap[l]);
-    pfInj[l] = -b[l] * br.shift[l];
-    pBusInj[br.from[l]] += pfInj[l];
-    pBusInj[br.to[l]] -= pfInj[l];
+    p[br.from[l]] -= dc.shiftFlow[l];
+    p[br.to[l]] += dc.shiftFlow[l];
   }
-  // P = injection - phase-shifter injection - shunt conductance at V = 1.
-  const p = Float64Array.from(pInjection, (x, i) => x - pBusInj[i] - ic.buses.gs[i] / ic.baseMVA);
 
-  const isRef = new Uint8Array(nb);
-  ic.ref.forEach((i) => (isRef[i] = 1));
-  const va = Float64Array.from(ic.buses.va0);
-  const unknown = new Int32Array(nb).fill(-1);
-  let n = 0;
-  for (let i = 0; i < nb; i++) if (!isRef[i]) unknown[i] = n++;
-
-  // Reduced B over non-reference buses, in CSC; reference angles move to the right-hand side.
-  const entries: number[][] = Array.from({ length: n }, () => []);
-  const rhs = new Float64Array(n);
-  for (let i = 0; i < nb; i++) if (unknown[i] >= 0) rhs[unknown[i]] = p[i];
-  const add = (row: number, colBus: number, value: number): void => {
-    if (unknown[row] < 0) return;
-    if (unknown[colBus] < 0) rhs[unknown[row]] -= value * va[colBus];
-    else entries[unknown[colBus]].push(unknown[row], value);
-  };
+  const va = Float64Array.from(injections.va0);
+  const rhs = new Float64Array(dc.size);
+  for (let i = 0; i < nb; i++) if (dc.unknown[i] >= 0) rhs[dc.unknown[i]] = p[i];
+  // Reference angles are fixed: their coupling terms move to the right-hand side.
   for (let l = 0; l < br.count; l++) {
-    const f = br.from[l];
-    const t = br.to[l];
-    add(f, f, b[l]);
-    add(t, t, b[l]);
-    add(f, t, -b[l]);
-    add(t, f, -b[l]);
+    const uf = dc.unknown[br.from[l]];
+    const ut = dc.unknown[br.to[l]];
+    if (uf >= 0 && ut < 0) rhs[uf] += dc.b[l] * va[br.to[l]];
+    if (ut >= 0 && uf < 0) rhs[ut] += dc.b[l] * va[br.from[l]];
   }
-  const colPtr = new Int32Array(n + 1);
-  const merged = entries.map((list) => {
-    const m = new Map<number, number>();
-    for (let k = 0; k < list.length; k += 2) m.set(list[k], (m.get(list[k]) ?? 0) + list[k + 1]);
-    return [...m.entries()].sort((x, y) => x[0] - y[0]);
-  });
-  merged.forEach((c, j) => (colPtr[j + 1] = colPtr[j] + c.length));
-  const rowIdx = new Int32Array(colPtr[n]);
-  const values = new Float64Array(colPtr[n]);
-  merged.forEach((c, j) =>
-    c.forEach(([r, v], k) => {
-      rowIdx[colPtr[j] + k] = r;
-      values[colPtr[j] + k] = v;
-    }),
-  );
-  const lu = SparseLU.analyze({ n, colPtr, rowIdx });
-  lu.factor(values);
-  const theta = lu.solve(rhs);
-  for (let i = 0; i < nb; i++) if (unknown[i] >= 0) va[i] = theta[unknown[i]];
+  const theta = dc.lu.solve(rhs);
+  for (let i = 0; i < nb; i++) if (dc.unknown[i] >= 0) va[i] = theta[dc.unknown[i]];
 
-  const pf = new Float64Array(br.count);
+  const nl = br.count;
+  const pf = new Float64Array(nl);
   const netFlow = new Float64Array(nb);
-  for (let l = 0; l < br.count; l++) {
-    pf[l] = b[l] * (va[br.from[l]] - va[br.to[l]]) + pfInj[l];
-    netFlow[br.from[l]] += pf[l] - pfInj[l];
-    netFlow[br.to[l]] -= pf[l] - pfInj[l];
+  for (let l = 0; l < nl; l++) {
+    const flow = dc.b[l] * (va[br.from[l]] - va[br.to[l]]);
+    pf[l] = (flow + dc.shiftFlow[l]) * base;
+    netFlow[br.from[l]] += flow;
+    netFlow[br.to[l]] -= flow;
   }
   let mismatch = 0;
-  const refInjection = new Float64Array(ic.ref.length);
-  for (let i = 0; i < nb; i++) if (!isRef[i]) mismatch = Math.max(mismatch, Math.abs(netFlow[i] - p[i]));
-  ic.ref.forEach((r, k) => (refInjection[k] = netFlow[r] - p[r]));
-  return { va, pf, refInjection, mismatch };
+  for (let i = 0; i < nb; i++) if (dc.unknown[i] >= 0) mismatch = Math.max(mismatch, Math.abs(netFlow[i] - p[i]));
+
+  const pg = Float64Array.from(injections.pg);
+  for (const bus of dc.ref) {
+    for (let k = 0; k < gens.count; k++) {
+      if (gens.bus[k] === bus) {
+        pg[k] += (netFlow[bus] - p[bus]) * base;
+        break;
+      }
+    }
+  }
+  const zeros = new Float64Array(nl);
+  return {
+    model,
+    injections,
+    algorithm: "dc",
+    iterations: 1,
+    mismatch,
+    types: model.baseTypes,
+    vm: new Float64Array(nb).fill(1),
+    va,
+    pg,
+    // The DC model has no reactive power: Q quantities are reported as 0.
+    qg: new Float64Array(gens.count),
+    // 0 − pf, not −pf: an idle branch reports +0.
+    flows: { pf, qf: zeros, pt: pf.map((x) => 0 - x), qt: zeros },
+    losses: { p: 0, q: 0 },
+    reactiveLimited: new Int32Array(0),
+    warnings: [],
+  };
 }

@@ -19,8 +19,8 @@ export function solveNewton(input: AcSolverInput): AcSolverOutput {
   const isRef = indicator(nb, ref);
   const isPq = indicator(nb, pq);
 
-  const jac = new PolarJacobian(ybus, ref, pq);
-  const lu = SparseLU.analyze(jac.pattern, identityOrder(jac.size));
+  const jac = input.newtonSystem?.jacobian ?? new PolarJacobian(ybus, ref, pq);
+  const lu = input.newtonSystem?.lu ?? SparseLU.analyze(jac.pattern, identityOrder(jac.size));
   const f = new Float64Array(jac.size);
   const dx = new Float64Array(jac.size);
   const { angle, magnitude } = jac;

@@ -1,12 +1,16 @@
 /**
- * Power-flow results keyed by the user's numbers, in file order (MATPOWER's pfsoln + int2ext).
- * Units: MW, MVAr, p.u., degrees.
+ * Power-flow results: the internal computations after a solve (unit outputs, branch flows —
+ * MATPOWER's pfsoln) and the external view keyed by the user's numbers in file order
+ * (MATPOWER's int2ext), built lazily from the operating point on first access.
+ * Units: MW, MVAr, p.u., degrees (external), radians (internal).
  */
-import { BUS, BUS_TYPE_PQ, BUS_TYPE_REF } from "../case/columns";
-import type { InternalCase } from "../model/internal";
-import { multiplyComplex, type BranchAdmittances, type ComplexCsr } from "../network/admittance";
+import { BRANCH, BUS, BUS_TYPE_PQ, BUS_TYPE_REF, GEN } from "../case/columns";
+import type { BusTypes } from "../model/bustypes";
+import type { NetworkModel } from "../model/network";
+import { multiplyComplex } from "../network/admittance";
+import type { BranchFlows, OperatingPoint, PowerFlowAlgorithm } from "./point";
 
-export type PowerFlowAlgorithm = "nr" | "bfs" | "dc";
+export type { PowerFlowAlgorithm } from "./point";
 
 export interface BusResult {
   readonly id: number;
@@ -33,6 +37,7 @@ export interface BranchResult {
   readonly qt: number;
 }
 
+/** The external view of a solved power flow. `JSON.stringify` gives every field but `point`. */
 export interface PowerFlowResult {
   readonly case: string;
   readonly algorithm: PowerFlowAlgorithm;
@@ -42,91 +47,222 @@ export interface PowerFlowResult {
   readonly mismatch: number;
   readonly baseMVA: number;
   /** One entry per bus row, in file order. */
-  readonly buses: BusResult[];
+  readonly buses: readonly BusResult[];
   /** One entry per gen row, in file order (0 for out-of-service units). */
-  readonly gens: GenResult[];
+  readonly gens: readonly GenResult[];
   /** One entry per branch row, in file order (0 for out-of-service branches). */
-  readonly branches: BranchResult[];
+  readonly branches: readonly BranchResult[];
   /** Total series and shunt branch losses, MW / MVAr (MVAr includes line charging). */
   readonly losses: { readonly p: number; readonly q: number };
   /** Bus numbers left out of the solve (type 4, or an island with no slack). */
-  readonly isolatedBuses: number[];
+  readonly isolatedBuses: readonly number[];
   /** Gen rows (1-based) fixed at a reactive limit when limits are enforced. */
-  readonly reactiveLimited: number[];
-  readonly warnings: string[];
-}
-
-export interface SolvedState {
-  readonly vm: Float64Array;
-  /** Radians. */
-  readonly va: Float64Array;
+  readonly reactiveLimited: readonly number[];
+  readonly warnings: readonly string[];
+  /** The internal operating point behind this view. */
+  readonly point: OperatingPoint;
 }
 
 const RAD = 180 / Math.PI;
 
-export function busResults(ic: InternalCase, state: SolvedState): BusResult[] {
-  return ic.source.bus.map((row, r) => {
-    const i = ic.busIndexOfRow[r];
-    return i < 0
-      ? { id: row[BUS.BUS_I], vm: 0, va: 0 }
-      : { id: row[BUS.BUS_I], vm: state.vm[i], va: state.va[i] * RAD };
-  });
+/** The external view of `point` for a case named `caseName` (the network model's topology). */
+export function toResult(point: OperatingPoint, caseName: string): PowerFlowResult {
+  return new PowerFlowView(point, caseName);
+}
+
+class PowerFlowView implements PowerFlowResult {
+  readonly converged = true as const;
+  private busesCache: BusResult[] | undefined;
+  private gensCache: GenResult[] | undefined;
+  private branchesCache: BranchResult[] | undefined;
+
+  readonly case: string;
+
+  constructor(
+    readonly point: OperatingPoint,
+    caseName: string,
+  ) {
+    this.case = caseName;
+  }
+
+  get algorithm(): PowerFlowAlgorithm {
+    return this.point.algorithm;
+  }
+  get iterations(): number {
+    return this.point.iterations;
+  }
+  get mismatch(): number {
+    return this.point.mismatch * this.point.model.index.baseMVA;
+  }
+  get baseMVA(): number {
+    return this.point.model.index.baseMVA;
+  }
+  get losses(): { p: number; q: number } {
+    return { ...this.point.losses };
+  }
+  get isolatedBuses(): number[] {
+    return [...this.point.model.index.isolatedBusIds];
+  }
+  get reactiveLimited(): number[] {
+    const rows = this.point.model.index.gens.row;
+    return Array.from(this.point.reactiveLimited, (k) => rows[k] + 1).sort((a, b) => a - b);
+  }
+  get warnings(): string[] {
+    return [...this.point.warnings];
+  }
+
+  get buses(): BusResult[] {
+    if (!this.busesCache) {
+      const { vm, va, model } = this.point;
+      const { source, busIndexOfRow } = model.index;
+      this.busesCache = source.bus.map((row, r) => {
+        const i = busIndexOfRow[r];
+        return i < 0 ? { id: row[BUS.BUS_I], vm: 0, va: 0 } : { id: row[BUS.BUS_I], vm: vm[i], va: va[i] * RAD };
+      });
+    }
+    return this.busesCache;
+  }
+
+  get gens(): GenResult[] {
+    if (!this.gensCache) {
+      const { source, gens } = this.point.model.index;
+      const pg = new Float64Array(source.gen.length);
+      const qg = new Float64Array(source.gen.length);
+      for (let k = 0; k < gens.count; k++) {
+        pg[gens.row[k]] = this.point.pg[k];
+        qg[gens.row[k]] = this.point.qg[k];
+      }
+      this.gensCache = source.gen.map((row, r) => ({ bus: row[GEN.GEN_BUS], pg: pg[r], qg: qg[r] }));
+    }
+    return this.gensCache;
+  }
+
+  get branches(): BranchResult[] {
+    if (!this.branchesCache) {
+      const { source, branches } = this.point.model.index;
+      const nl = source.branch.length;
+      const out = {
+        pf: new Float64Array(nl),
+        qf: new Float64Array(nl),
+        pt: new Float64Array(nl),
+        qt: new Float64Array(nl),
+      };
+      const f = this.point.flows;
+      for (let l = 0; l < branches.count; l++) {
+        const r = branches.row[l];
+        out.pf[r] = f.pf[l];
+        out.qf[r] = f.qf[l];
+        out.pt[r] = f.pt[l];
+        out.qt[r] = f.qt[l];
+      }
+      this.branchesCache = source.branch.map((row, r) => ({
+        from: row[BRANCH.F_BUS],
+        to: row[BRANCH.T_BUS],
+        pf: out.pf[r],
+        qf: out.qf[r],
+        pt: out.pt[r],
+        qt: out.qt[r],
+      }));
+    }
+    return this.branchesCache;
+  }
+
+  toJSON(): Omit<PowerFlowResult, "point"> {
+    return {
+      case: this.case,
+      algorithm: this.algorithm,
+      converged: true,
+      iterations: this.iterations,
+      mismatch: this.mismatch,
+      baseMVA: this.baseMVA,
+      buses: this.buses,
+      gens: this.gens,
+      branches: this.branches,
+      losses: this.losses,
+      isolatedBuses: this.isolatedBuses,
+      reactiveLimited: this.reactiveLimited,
+      warnings: this.warnings,
+    };
+  }
 }
 
 /**
- * Generator outputs after an AC solve. Q at PV and slack buses comes from the bus injection
- * plus local demand, shared among a bus's units in proportion to their reactive ranges (as
- * MATPOWER does); P of the first unit at each slack bus takes up the balance.
+ * Unit outputs after an AC solve (per internal unit; units with `active[k] = 0` keep `pg`/`qg`).
+ * Q at PV and reference buses comes from the bus injection plus local demand, shared among a
+ * bus's units in proportion to their reactive ranges (as MATPOWER does); P of the first unit at
+ * each reference bus takes up the balance.
  */
-export function acGenResults(
-  ic: InternalCase,
-  ybus: ComplexCsr,
-  state: SolvedState,
-  busType: Uint8Array,
+export function unitOutputs(
+  model: NetworkModel,
+  demand: { readonly pd: Float64Array; readonly qd: Float64Array },
+  units: {
+    readonly pg: Float64Array;
+    readonly qg: Float64Array;
+    readonly qmax: Float64Array;
+    readonly qmin: Float64Array;
+  },
+  active: Uint8Array,
+  types: BusTypes,
+  vm: Float64Array,
+  va: Float64Array,
 ): { pg: Float64Array; qg: Float64Array } {
-  const g = ic.gens;
-  const pg = Float64Array.from(g.pg);
-  const qg = Float64Array.from(g.qg);
-  const nb = ic.buses.count;
-  const sRe = new Float64Array(nb);
-  const sIm = new Float64Array(nb);
-  const vRe = Float64Array.from(state.vm, (m, i) => m * Math.cos(state.va[i]));
-  const vIm = Float64Array.from(state.vm, (m, i) => m * Math.sin(state.va[i]));
+  const { index, ybus } = model;
+  const g = index.gens;
+  const pg = Float64Array.from(units.pg);
+  const qg = Float64Array.from(units.qg);
+  const nb = index.buses.count;
+  const base = index.baseMVA;
+  const vRe = new Float64Array(nb);
+  const vIm = new Float64Array(nb);
+  for (let i = 0; i < nb; i++) {
+    vRe[i] = vm[i] * Math.cos(va[i]);
+    vIm[i] = vm[i] * Math.sin(va[i]);
+  }
   const iRe = new Float64Array(nb);
   const iIm = new Float64Array(nb);
   multiplyComplex(ybus, vRe, vIm, iRe, iIm);
+  // Units at voltage-controlled buses, grouped by bus with a counting pass.
+  const first = new Int32Array(nb + 1);
+  for (let k = 0; k < g.count; k++) if (active[k] && types.type[g.bus[k]] !== BUS_TYPE_PQ) first[g.bus[k] + 1]++;
+  for (let i = 0; i < nb; i++) first[i + 1] += first[i];
+  const unitsAt = new Int32Array(first[nb]);
+  const fill = first.slice(0, nb);
+  for (let k = 0; k < g.count; k++)
+    if (active[k] && types.type[g.bus[k]] !== BUS_TYPE_PQ) unitsAt[fill[g.bus[k]]++] = k;
   for (let i = 0; i < nb; i++) {
-    sRe[i] = (vRe[i] * iRe[i] + vIm[i] * iIm[i]) * ic.baseMVA;
-    sIm[i] = (vIm[i] * iRe[i] - vRe[i] * iIm[i]) * ic.baseMVA;
-  }
-  const unitsAt: number[][] = Array.from({ length: nb }, () => []);
-  for (let k = 0; k < g.count; k++) if (busType[g.bus[k]] !== BUS_TYPE_PQ) unitsAt[g.bus[k]].push(k);
-  for (let i = 0; i < nb; i++) {
-    const units = unitsAt[i];
-    if (units.length === 0) continue;
-    const total = sIm[i] + ic.buses.qd[i];
-    const qmin = units.reduce((s, k) => s + g.qmin[k], 0);
-    const qmax = units.reduce((s, k) => s + g.qmax[k], 0);
-    for (const k of units) {
-      qg[k] =
-        units.length === 1 || qmin === qmax || !Number.isFinite(qmax - qmin)
-          ? total / units.length
-          : g.qmin[k] + ((total - qmin) / (qmax - qmin + Number.EPSILON)) * (g.qmax[k] - g.qmin[k]);
+    const start = first[i];
+    const end = first[i + 1];
+    if (start === end) continue;
+    const sRe = (vRe[i] * iRe[i] + vIm[i] * iIm[i]) * base;
+    const sIm = (vIm[i] * iRe[i] - vRe[i] * iIm[i]) * base;
+    const total = sIm + demand.qd[i];
+    let qmin = 0;
+    let qmax = 0;
+    for (let p = start; p < end; p++) {
+      qmin += units.qmin[unitsAt[p]];
+      qmax += units.qmax[unitsAt[p]];
     }
-    if (busType[i] === BUS_TYPE_REF) {
-      const others = units.slice(1).reduce((s, k) => s + pg[k], 0);
-      pg[units[0]] = sRe[i] + ic.buses.pd[i] - others;
+    const count = end - start;
+    for (let p = start; p < end; p++) {
+      const k = unitsAt[p];
+      qg[k] =
+        count === 1 || qmin === qmax || !Number.isFinite(qmax - qmin)
+          ? total / count
+          : units.qmin[k] + ((total - qmin) / (qmax - qmin + Number.EPSILON)) * (units.qmax[k] - units.qmin[k]);
+    }
+    if (types.type[i] === BUS_TYPE_REF) {
+      let others = 0;
+      for (let p = start + 1; p < end; p++) others += pg[unitsAt[p]];
+      pg[unitsAt[start]] = sRe + demand.pd[i] - others;
     }
   }
   return { pg, qg };
 }
 
-export function acBranchFlows(
-  ic: InternalCase,
-  y: BranchAdmittances,
-  state: SolvedState,
-): { pf: Float64Array; qf: Float64Array; pt: Float64Array; qt: Float64Array } {
-  const br = ic.branches;
+/** Flows at both ends of every internal branch, MW and MVAr. */
+export function branchFlows(model: NetworkModel, vm: Float64Array, va: Float64Array): BranchFlows {
+  const { index, admittances: y } = model;
+  const br = index.branches;
   const nl = br.count;
   const out = {
     pf: new Float64Array(nl),
@@ -134,14 +270,14 @@ export function acBranchFlows(
     pt: new Float64Array(nl),
     qt: new Float64Array(nl),
   };
-  const base = ic.baseMVA;
+  const base = index.baseMVA;
   for (let l = 0; l < nl; l++) {
     const f = br.from[l];
     const t = br.to[l];
-    const vfRe = state.vm[f] * Math.cos(state.va[f]);
-    const vfIm = state.vm[f] * Math.sin(state.va[f]);
-    const vtRe = state.vm[t] * Math.cos(state.va[t]);
-    const vtIm = state.vm[t] * Math.sin(state.va[t]);
+    const vfRe = vm[f] * Math.cos(va[f]);
+    const vfIm = vm[f] * Math.sin(va[f]);
+    const vtRe = vm[t] * Math.cos(va[t]);
+    const vtIm = vm[t] * Math.sin(va[t]);
     const ifRe = y.yffRe[l] * vfRe - y.yffIm[l] * vfIm + y.yftRe[l] * vtRe - y.yftIm[l] * vtIm;
     const ifIm = y.yffRe[l] * vfIm + y.yffIm[l] * vfRe + y.yftRe[l] * vtIm + y.yftIm[l] * vtRe;
     const itRe = y.ytfRe[l] * vfRe - y.ytfIm[l] * vfIm + y.yttRe[l] * vtRe - y.yttIm[l] * vtIm;
@@ -154,9 +290,7 @@ export function acBranchFlows(
   return out;
 }
 
-/** Places in-service values back at their file rows; other rows get zeros. */
-export function toFileOrder(count: number, rows: Int32Array, values: Float64Array): Float64Array {
-  const out = new Float64Array(count);
-  rows.forEach((r, k) => (out[r] = values[k]));
-  return out;
+/** Loss-neutral mean active flow of internal branch `l`, MW, positive from its from-bus to its to-bus. */
+export function meanFlow(flows: BranchFlows, l: number): number {
+  return (flows.pf[l] - flows.pt[l]) / 2;
 }

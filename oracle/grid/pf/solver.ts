@@ -2,7 +2,9 @@
  * What every AC power-flow solver takes and returns. Solvers see matrices, index vectors and
  * injections, never the case (MATPOWER's newtonpf signature).
  */
+import type { SparseLU } from "../linalg/lu";
 import { multiplyComplex, type ComplexCsr } from "../network/admittance";
+import type { PolarJacobian } from "./jacobian";
 
 export interface AcSolverInput {
   readonly ybus: ComplexCsr;
@@ -18,6 +20,11 @@ export interface AcSolverInput {
   /** Convergence tolerance on the largest P or Q mismatch, per unit. */
   readonly tolerance: number;
   readonly maxIterations: number;
+  /**
+   * The Jacobian pattern and LU analysis for these bus types, reused across solves of the same
+   * network (Newton only). Built by the solver when absent.
+   */
+  readonly newtonSystem?: { readonly jacobian: PolarJacobian; readonly lu: SparseLU };
 }
 
 export interface AcSolverOutput {

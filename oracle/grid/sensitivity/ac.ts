@@ -5,117 +5,68 @@
  * Monitored flow ("Pmean") = (pf − pt)/2, the loss-neutral average of the active power entering
  * the branch at its two ends; positive from → to. With the power-flow equations F(x, P) = 0
  * (x = angles of non-reference buses, magnitudes of PQ buses; Q held at PQ buses, |V| at PV and
- * reference buses), an injection change dP moves the state by dx = J⁻¹·dP, so
+ * reference buses — the bus types the point was solved with), an injection change dP moves the
+ * state by dx = J⁻¹·dP, so
  *   dPmean/dP_b = ∇ₓPmeanᵀ·J⁻¹·e_b = y[angle of b]   with   Jᵀ·y = ∇ₓPmean.
- * One LU of the Jacobian, one transposed solve per monitored branch; flows and injections are
- * both per unit on the same base, so the ratio is already MW per MW.
+ * One LU of the Jacobian (the network model's symbolic analysis, refactorised at the point), one
+ * transposed solve per monitored branch; flows and injections are both per unit on the same base,
+ * so the ratio is already MW per MW.
  */
-import { BUS, BUS_TYPE_PQ, BUS_TYPE_PV, BUS_TYPE_REF } from "../case/columns";
-import type { PowerCase } from "../case/types";
-import { SparseLU } from "../linalg/lu";
-import { classifyBuses, toInternal, type InternalCase } from "../model/internal";
-import { branchAdmittances, buildYbus, multiplyComplex } from "../network/admittance";
-import { PolarJacobian } from "../pf/jacobian";
-import type { PowerFlowResult } from "../pf/results";
+import { multiplyComplex } from "../network/admittance";
+import type { OperatingPoint } from "../pf/point";
 
 export interface FlowSensitivities {
-  /** 0-based rows in the case's branch matrix, as requested. */
-  readonly branchRows: readonly number[];
-  /** External bus numbers, one per bus row of the case (file order). */
-  readonly busIds: readonly number[];
+  /** Internal branch indices, as requested (the rows of `matrix`). */
+  readonly branches: Int32Array;
   /**
-   * matrix[k][r]: MW change of Pmean on branch branchRows[k] per MW injected at bus row r
-   * (0 for reference and isolated buses; a row of zeros for an out-of-service branch).
+   * matrix[k][i]: MW change of the mean flow of branch `branches[k]` per MW injected at internal
+   * bus i (0 at reference buses).
    */
   readonly matrix: readonly Float64Array[];
   readonly method: "ac" | "dc";
 }
 
-const DEG = Math.PI / 180;
-
-/** Checks the requested rows (integers within the branch matrix) and returns a copy. */
-export function checkBranchRows(c: PowerCase, branchRows: readonly number[]): number[] {
-  const nl = c.branch.length;
-  return branchRows.map((row) => {
-    if (!Number.isInteger(row) || row < 0 || row >= nl) {
-      throw new RangeError(`branch row ${row} is out of range: the case has branch rows 0..${nl - 1}`);
+/** Checks internal branch indices and returns them as an Int32Array. */
+export function checkBranches(count: number, branches: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(branches.length);
+  for (let k = 0; k < branches.length; k++) {
+    const l = branches[k];
+    if (!Number.isInteger(l) || l < 0 || l >= count) {
+      throw new RangeError(`branch ${l} is out of range: the network has in-service branches 0..${count - 1}`);
     }
-    return row;
-  });
-}
-
-/** Internal branch index of every case branch row, -1 where the branch is not in service. */
-export function internalBranchOfRow(c: PowerCase, ic: InternalCase): Int32Array {
-  const out = new Int32Array(c.branch.length).fill(-1);
-  ic.branches.row.forEach((r, l) => (out[r] = l));
+    out[k] = l;
+  }
   return out;
 }
 
-/**
- * At the operating point `result` (a converged AC PowerFlowResult of the same case, e.g. from
- * runPowerFlow). If the flow was solved with reactive limits enforced, units listed in
- * `result.reactiveLimited` hold Q, not |V| (their buses are PQ), as in the flow itself.
- */
-export function acFlowSensitivities(
-  c: PowerCase,
-  result: PowerFlowResult,
-  branchRows: readonly number[],
-): FlowSensitivities {
-  const rows = checkBranchRows(c, branchRows);
-  if (result.algorithm === "dc") {
+export function acFlowSensitivities(point: OperatingPoint, branches: ArrayLike<number>): FlowSensitivities {
+  if (point.algorithm === "dc") {
     throw new RangeError("acFlowSensitivities needs an AC operating point; use dcFlowSensitivities for a DC flow");
   }
-  if (result.buses.length !== c.bus.length) {
-    throw new RangeError(`the result has ${result.buses.length} buses, the case ${c.bus.length}: not the same case`);
-  }
-  const ic = withResultBusTypes(toInternal(c), result);
-  const y = branchAdmittances(ic);
-  const ybus = buildYbus(ic, y);
-  const nb = ic.buses.count;
-  const nbExt = c.bus.length;
+  const { model, vm, va, types } = point;
+  const { index, ybus, admittances: y } = model;
+  const rows = checkBranches(index.branches.count, branches);
+  const nb = index.buses.count;
 
-  const vm = new Float64Array(nb);
-  const va = new Float64Array(nb);
-  for (let r = 0; r < nbExt; r++) {
-    const i = ic.busIndexOfRow[r];
-    if (i < 0) continue;
-    const bus = result.buses[r];
-    if (bus.id !== c.bus[r][BUS.BUS_I]) {
-      throw new RangeError(`result bus ${r} is bus ${bus.id}, the case's is ${c.bus[r][BUS.BUS_I]}: not the same case`);
-    }
-    vm[i] = bus.vm;
-    va[i] = bus.va * DEG;
+  const vRe = new Float64Array(nb);
+  const vIm = new Float64Array(nb);
+  for (let i = 0; i < nb; i++) {
+    vRe[i] = vm[i] * Math.cos(va[i]);
+    vIm[i] = vm[i] * Math.sin(va[i]);
   }
-  const vRe = Float64Array.from(vm, (m, i) => m * Math.cos(va[i]));
-  const vIm = Float64Array.from(vm, (m, i) => m * Math.sin(va[i]));
   const iRe = new Float64Array(nb);
   const iIm = new Float64Array(nb);
   multiplyComplex(ybus, vRe, vIm, iRe, iIm);
-
-  const jac = new PolarJacobian(ybus, ic.ref, ic.pq);
+  const { jacobian: jac, lu } = model.newtonSystem(types);
   jac.evaluate(vRe, vIm, vm, iRe, iIm);
-  // The Jacobian's unknowns are already numbered in a fill-reducing order (as in newton.ts).
-  const lu = SparseLU.analyze(
-    jac.pattern,
-    Int32Array.from({ length: jac.size }, (_, k) => k),
-  );
   lu.factor(jac.values);
 
   const { angle, magnitude } = jac;
-  const unknownOfRow = new Int32Array(nbExt).fill(-1);
-  for (let r = 0; r < nbExt; r++) {
-    const i = ic.busIndexOfRow[r];
-    if (i >= 0) unknownOfRow[r] = angle[i];
-  }
-  const branchOfRow = internalBranchOfRow(c, ic);
-  const br = ic.branches;
+  const br = index.branches;
   const grad = new Float64Array(jac.size);
   const sol = new Float64Array(jac.size);
-
-  const matrix = rows.map((row) => {
-    const out = new Float64Array(nbExt);
-    const l = branchOfRow[row];
-    if (l < 0) return out;
+  const matrix = Array.from(rows, (l) => {
+    const out = new Float64Array(nb);
     const f = br.from[l];
     const t = br.to[l];
     const vf = vm[f];
@@ -138,43 +89,15 @@ export function acFlowSensitivities(
     const dVt = 0.5 * (vf * pfCoupling - 2 * y.yttRe[l] * vt - vf * ptCoupling);
 
     const touched = [angle[f], angle[t], magnitude[f], magnitude[t]];
+    if (touched.every((u) => u < 0)) return out; // both ends fixed: nothing can move this flow
     if (angle[f] >= 0) grad[angle[f]] += dDelta;
     if (angle[t] >= 0) grad[angle[t]] -= dDelta;
     if (magnitude[f] >= 0) grad[magnitude[f]] += dVf;
     if (magnitude[t] >= 0) grad[magnitude[t]] += dVt;
-    if (touched.every((u) => u < 0)) return out; // both ends fixed: nothing can move this flow
     lu.solveTransposed(grad, sol);
     for (const u of touched) if (u >= 0) grad[u] = 0;
-    for (let r = 0; r < nbExt; r++) {
-      const u = unknownOfRow[r];
-      if (u >= 0) out[r] = sol[u];
-    }
+    for (let i = 0; i < nb; i++) if (angle[i] >= 0) out[i] = sol[angle[i]];
     return out;
   });
-
-  return { branchRows: rows, busIds: c.bus.map((row) => row[BUS.BUS_I]), matrix, method: "ac" };
-}
-
-/**
- * The bus types the flow was solved with: runPowerFlow's reactive-limit enforcement turns the
- * buses of limited units into PQ buses and, if the reference bus lost its voltage control, makes
- * the first remaining PV bus the reference.
- */
-function withResultBusTypes(ic: InternalCase, result: PowerFlowResult): InternalCase {
-  if (result.reactiveLimited.length === 0) return ic;
-  const type = Uint8Array.from(ic.buses.type);
-  const internalGen = new Map<number, number>();
-  ic.gens.row.forEach((row, k) => internalGen.set(row, k));
-  for (const oneBased of result.reactiveLimited) {
-    const k = internalGen.get(oneBased - 1);
-    if (k !== undefined) type[ic.gens.bus[k]] = BUS_TYPE_PQ;
-  }
-  if (!type.includes(BUS_TYPE_REF)) {
-    const newRef = type.indexOf(BUS_TYPE_PV);
-    if (newRef < 0)
-      throw new RangeError("every generator is at a reactive limit in the result: no reference bus is left");
-    type[newRef] = BUS_TYPE_REF;
-  }
-  const { ref, pv, pq } = classifyBuses(type);
-  return { ...ic, buses: { ...ic.buses, type }, ref, pv, pq };
+  return { branches: rows, matrix, method: "ac" };
 }

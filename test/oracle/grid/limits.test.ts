@@ -22,7 +22,7 @@ import {
   type PowerCase,
   type PowerFlowResult,
 } from "../../../oracle";
-import { frequencyStatus, LIMIT_TOLERANCE } from "../../../oracle/grid/limits/checks";
+import { frequencyStatus, gridLimits, LIMIT_TOLERANCE } from "../../../oracle/grid/limits/checks";
 import { sixBusCase } from "../fixtures";
 
 const SEED34 = resolve(__dirname, "../../../cases/seed34.json");
@@ -64,8 +64,11 @@ describe("limit checks", function () {
       report.lines.forEach((v, k) => {
         const t = TABLE_I[k];
         // Same row, same ends and the same loss-neutral mean flow as the solution's branch row.
-        expect([c.branch[v.row - 1][BRANCH.F_BUS], c.branch[v.row - 1][BRANCH.T_BUS]]).to.deep.equal([v.from, v.to]);
-        expect(v.value).to.equal(meanActiveFlow(r.branches[v.row - 1]));
+        expect([c.branch[v.branchRow - 1][BRANCH.F_BUS], c.branch[v.branchRow - 1][BRANCH.T_BUS]]).to.deep.equal([
+          v.from,
+          v.to,
+        ]);
+        expect(v.value).to.equal(meanActiveFlow(r.branches[v.branchRow - 1]));
         // Sign included: power flows from the higher-numbered node towards node 1.
         expect(v.value, `${t.line} flow`).to.be.below(0);
         expect(v.value, `${t.line} flow vs Table I`).to.be.closeTo(t.pmean, 0.005);
@@ -75,7 +78,8 @@ describe("limit checks", function () {
       });
       // Every other in-service line is within the limit.
       r.branches.forEach((b, l) => {
-        if (!report.lines.some((v) => v.row === l + 1)) expect(Math.abs(meanActiveFlow(b))).to.be.at.most(TABLE_LIMIT);
+        if (!report.lines.some((v) => v.branchRow === l + 1))
+          expect(Math.abs(meanActiveFlow(b))).to.be.at.most(TABLE_LIMIT);
       });
     });
 
@@ -143,16 +147,13 @@ describe("limit checks", function () {
       const c = { ...base, branch: setCell(base.branch, out, BRANCH.RATE_A, 1) };
       const limits = c.branch.map((_, k) => (k === out ? 1 : 0));
       const solved = runPowerFlow(c);
-      // A result claiming 41 MW on the open branch (copied from another row) must still be ignored...
-      const doctored: PowerFlowResult = {
-        ...solved,
-        branches: solved.branches.map((b, k) => (k === out ? { ...solved.branches[0], from: b.from, to: b.to } : b)),
-      };
-      expect(checkLimits(c, doctored, limitsOnly(limits)).lines).to.deep.equal([]);
-      // ...while the same numbers on a branch in service are two violations (active and apparent).
+      // An open branch is not in the network model at all, so neither limit can judge it...
+      expect(solved.point.model.branchOfRow[out]).to.equal(-1);
+      expect(checkLimits(c, solved, limitsOnly(limits)).lines).to.deep.equal([]);
+      // ...while the same branch closed, with the same 1 MW / 1 MVA limits, is two violations.
       const closed = { ...c, branch: setCell(c.branch, out, BRANCH.BR_STATUS, 1) };
-      const report = checkLimits(closed, doctored, limitsOnly(limits));
-      expect(report.lines.map((v) => [v.row, v.kind])).to.deep.equal([
+      const report = checkLimits(closed, runPowerFlow(closed), limitsOnly(limits));
+      expect(report.lines.map((v) => [v.branchRow, v.kind])).to.deep.equal([
         [out + 1, "active"],
         [out + 1, "apparent"],
       ]);
@@ -175,7 +176,7 @@ describe("limit checks", function () {
       expect(report.ok).to.equal(false);
       expect(report.lines).to.have.length(1);
       const v = report.lines[0];
-      expect(v).to.include({ row: 1, from: 10, to: 20, kind: "apparent", limit: 40 });
+      expect(v).to.include({ branch: 0, branchRow: 1, from: 10, to: 20, kind: "apparent", limit: 40 });
       expect(v.value).to.equal(s(0));
       expect(v.deviation).to.be.closeTo(s(0) - 40, 1e-12);
       // The larger end is the receiving one here: the check must not use the from end alone.
@@ -189,7 +190,7 @@ describe("limit checks", function () {
       const c = { ...base, branch: setCell(base.branch, 0, BRANCH.RATE_A, 40) };
       const r = runPowerFlow(c);
       const report = checkLimits(c, r, limitsOnly(c.branch.map((_, k) => (k === 0 ? 30 : 0))));
-      expect(report.lines.map((v) => [v.row, v.kind, v.limit])).to.deep.equal([
+      expect(report.lines.map((v) => [v.branchRow, v.kind, v.limit])).to.deep.equal([
         [1, "active", 30],
         [1, "apparent", 40],
       ]);
@@ -209,11 +210,11 @@ describe("limit checks", function () {
       const report = checkLimits({ ...base, bus }, r);
       expect(report.ok).to.equal(false);
       expect(report.lines).to.deep.equal([]);
-      expect(report.voltages.map((v) => v.bus)).to.deep.equal([30, 50]);
+      expect(report.voltages.map((v) => v.busId)).to.deep.equal([30, 50]);
       const [high, low] = report.voltages;
-      expect(high).to.include({ bus: 30, vm: vm(30), min: 0.9, max: vm(30) - 0.01 });
+      expect(high).to.include({ bus: 2, busId: 30, vm: vm(30), min: 0.9, max: vm(30) - 0.01 });
       expect(high.deviation).to.be.closeTo(0.01, 1e-12);
-      expect(low).to.include({ bus: 50, vm: vm(50), min: vm(50) + 0.02, max: 1.1 });
+      expect(low).to.include({ bus: 4, busId: 50, vm: vm(50), min: vm(50) + 0.02, max: 1.1 });
       expect(low.deviation).to.be.closeTo(0.02, 1e-12);
     });
 
@@ -224,9 +225,10 @@ describe("limit checks", function () {
       expect(r.isolatedBuses).to.deep.equal([70]);
       expect(r.buses.find((b) => b.id === 70)?.vm).to.equal(0);
       expect(checkLimits(c, r).voltages).to.deep.equal([]);
-      // Control: the same solution with bus 70 treated as energised is a violation of 0.9 p.u.
-      const energised = { ...r, isolatedBuses: [] };
-      expect(checkLimits(c, energised).voltages.map((v) => [v.bus, v.deviation])).to.deep.equal([[70, 0.9]]);
+      // It is not in the network model at all; a band that every energised bus misses names them all.
+      expect(r.point.model.busOfId(70)).to.equal(-1);
+      const tight = { ...c, bus: c.bus.map((b) => b.map((x, k) => (k === BUS.VMIN ? 1.5 : x))) };
+      expect(checkLimits(tight, r).voltages.map((v) => v.busId)).to.deep.equal([10, 20, 30, 40, 50, 60]);
     });
   });
 
@@ -267,7 +269,10 @@ describe("limit checks", function () {
       expect(report.voltages).to.deep.equal([]);
       expect(report.ok).to.equal(false);
       // Twice the load damping halves the drop.
-      const damped = frequencyStatus(x, r, noLines(x, { min: 0.994, max: 1.006, loadDamping: 2 }));
+      const damped = frequencyStatus(
+        r.point,
+        gridLimits(r.point.model, x, noLines(x, { min: 0.994, max: 1.006, loadDamping: 2 })),
+      );
       expect(1 - damped.frequency).to.be.closeTo((1 - expected) / 2, 1e-15);
     });
 
@@ -295,7 +300,10 @@ describe("limit checks", function () {
       const op = { ...noLines(x), frequency: undefined };
       expect(checkLimits(x, r, op).frequency).to.equal(undefined);
       expect(checkLimits(x, r, op).ok).to.equal(true);
-      expect(() => frequencyStatus(x, r, op)).to.throw(RangeError, /no frequency band/);
+      expect(() => frequencyStatus(r.point, gridLimits(r.point.model, x, op))).to.throw(
+        RangeError,
+        /no frequency band/,
+      );
     });
   });
 });

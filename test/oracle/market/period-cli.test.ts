@@ -29,7 +29,7 @@ function period(...args: string[]): { status: number | null; stdout: string; std
 const stderrLines = (stderr: string): string[] => stderr.replace(/\n$/, "").split("\n");
 
 interface Line {
-  row: number;
+  branchRow: number;
   from: number;
   to: number;
   kind: string;
@@ -79,8 +79,9 @@ describe("period command line", function () {
     expect(lines.map((v) => `${v.from}-${v.to}`)).to.deep.equal(["11-14", "14-17", "24-27"]);
     [-0.7643, -0.7657, -0.7712].forEach((p, k) => expect(lines[k].value).to.be.closeTo(p, 0.005));
     expect(out.violations.ok).to.equal(false);
-    expect(out.sensitivities.lines.map((l: { row: number }) => l.row)).to.deep.equal([15, 16, 24]);
-    expect(out.sensitivities.units.map((u: { gen: number; bus: number }) => [u.gen, u.bus])).to.deep.equal([
+    expect(out.sensitivities.lines.map((l: { branchRow: number }) => l.branchRow)).to.deep.equal([15, 16, 24]);
+    expect(out.sensitivities.method).to.equal("ac");
+    expect(out.sensitivities.units.map((u: { genRow: number; node: number }) => [u.genRow, u.node])).to.deep.equal([
       [2, 2],
       [3, 27],
       [4, 34],
@@ -95,7 +96,7 @@ describe("period command line", function () {
     expect(out.prices).to.have.length(34);
     expect(out.prices.map((p: { bus: number }) => p.bus)).to.deep.equal(Array.from({ length: 34 }, (_, i) => i + 1));
     expect(out.offers.length).to.be.greaterThan(0);
-    expect(out.offers[0]).to.include({ gen: 3, bus: 27, direction: "decrease", periodStart: START });
+    expect(out.offers[0]).to.include({ genRow: 3, node: 27, direction: "decrease", periodStart: START });
 
     // The same numbers as the library computes in process.
     const local = await runPeriod(loadCase(join(ROOT, SEED34)), { periodStart: START });
@@ -151,6 +152,21 @@ describe("period command line", function () {
     expect(out.redispatch.costPerHour).to.equal(same.redispatch.costPerHour);
     const acInstead = await runPeriod(c, forecasts);
     expect(out.redispatch.costPerHour).to.not.equal(acInstead.redispatch.costPerHour);
+    // The printed sensitivity table is the one the LP priced with: DC, equal to the first LP round's rows.
+    expect(out.sensitivities.method).to.equal("dc");
+    expect(out.sensitivities).to.deep.equal(JSON.parse(JSON.stringify(same.sensitivities)));
+    const first = same.redispatch.firstRoundSensitivities;
+    expect(first.method).to.equal("dc");
+    same.sensitivities.lines.forEach((line, k) => {
+      const l = same.loadFlow.point.model.branchOfRow[line.branchRow - 1];
+      const priced = first.matrix[Array.from(first.branches).indexOf(l)];
+      same.sensitivities.units.forEach((u, j) => {
+        const bus = same.loadFlow.point.model.busOfId(u.node);
+        expect(out.sensitivities.matrix[k][j], `line row ${line.branchRow}, unit at ${u.node}`).to.equal(priced[bus]);
+      });
+    });
+    // ...and not the AC table.
+    expect(out.sensitivities.matrix).to.not.deep.equal(acInstead.sensitivities.matrix);
   });
 
   it("--help prints the usage and exits 0", () => {

@@ -30,6 +30,10 @@ import {
   defaultOperation,
   loadCase,
   meanActiveFlow,
+  NetworkModel,
+  adjustedCase,
+  marketModel,
+  nodalPriceList,
   nodalPrices,
   parseJsonCase,
   priceOffers,
@@ -43,6 +47,7 @@ import {
   type PowerCase,
   type PowerFlowResult,
   type Redispatch,
+  type RedispatchOptions,
 } from "../../../oracle";
 import { acFlowSensitivities } from "../../../oracle/grid/sensitivity";
 import { sixBusCase } from "../fixtures";
@@ -66,6 +71,13 @@ function operationOf(c: PowerCase): OperationData {
   return c.operation;
 }
 
+/** The redispatch of case `c` (with its operation data) from its load flow `flow`: the test's edge adapter. */
+function redispatchCase(c: PowerCase, flow: PowerFlowResult, options: RedispatchOptions = {}): Promise<Redispatch> {
+  const network = flow.point.model;
+  expect(network, "the load flow is of this case's network").to.equal(NetworkModel.of(c));
+  return redispatch(flow.point, marketModel(network, c, operationOf(c)), options);
+}
+
 /** The error a promise rejects with (fails the test if it resolves). */
 async function rejection(p: Promise<unknown>): Promise<Error> {
   try {
@@ -87,13 +99,17 @@ function priceAt(prices: readonly NodalPrice[], bus: number): number {
  * against the original limits (not the redispatch's own report) and against Kirchhoff's law.
  */
 function expectAcConfirmed(label: string, schedule: PowerCase, rd: Redispatch): PowerFlowResult {
-  const fresh = runPowerFlow(rd.case);
+  const adjusted = adjustedCase(schedule, rd);
+  const fresh = runPowerFlow(adjusted);
   // The reported load flow is the adjusted case's.
+  // Redispatch re-solves warm from the previous round, a fresh solve starts cold: both meet the
+  // load flow's tolerance (1e-8 p.u.), so they agree to the same bound as Kirchhoff's law below.
+  const flowTolerance = 1e-6 * schedule.baseMVA;
   fresh.branches.forEach((b, l) => {
-    expect(rd.loadFlow.branches[l].pf, `${label}: reported flow, row ${l + 1}`).to.be.closeTo(b.pf, 1e-9);
-    expect(rd.loadFlow.branches[l].pt, `${label}: reported flow, row ${l + 1}`).to.be.closeTo(b.pt, 1e-9);
+    expect(rd.loadFlow.branches[l].pf, `${label}: reported flow, row ${l + 1}`).to.be.closeTo(b.pf, flowTolerance);
+    expect(rd.loadFlow.branches[l].pt, `${label}: reported flow, row ${l + 1}`).to.be.closeTo(b.pt, flowTolerance);
   });
-  const report = checkLimits(rd.case, fresh, schedule.operation);
+  const report = checkLimits(adjusted, fresh, schedule.operation);
   expect(report.lines, `${label}: lines over a limit after redispatch`).to.deep.equal([]);
   expect(report.voltages, `${label}: voltages after redispatch`).to.deep.equal([]);
   expect(report.frequency?.violated ?? false, `${label}: frequency after redispatch`).to.equal(false);
@@ -106,25 +122,26 @@ function expectAcConfirmed(label: string, schedule: PowerCase, rd: Redispatch): 
     }
   });
   const baseMVA = schedule.baseMVA;
-  expect(worstBusImbalance(rd.case, fresh), `${label}: bus imbalance (MW/MVAr)`).to.be.below(1e-6 * baseMVA);
-  expect(worstBusImbalance(rd.case, rd.loadFlow), `${label}: bus imbalance (MW/MVAr)`).to.be.below(1e-6 * baseMVA);
+  expect(worstBusImbalance(adjusted, fresh), `${label}: bus imbalance (MW/MVAr)`).to.be.below(1e-6 * baseMVA);
+  expect(worstBusImbalance(adjusted, rd.loadFlow), `${label}: bus imbalance (MW/MVAr)`).to.be.below(1e-6 * baseMVA);
   return fresh;
 }
 
 /** Each adjustment is a listed unit, within its ramp, [Pmin, Pmax] and (renewable) its forecast; nothing else moved. */
 function expectAdjustmentsWithinBounds(label: string, schedule: PowerCase, rd: Redispatch): void {
   const op = operationOf(schedule);
+  const adjusted = adjustedCase(schedule, rd);
   for (const a of rd.adjustments) {
-    const unit = op.units.find((u) => u.gen === a.gen);
-    expect(unit, `${label}: gen ${a.gen} is a redispatch unit`).to.not.equal(undefined);
+    const unit = op.units.find((u) => u.gen === a.unit.genRow);
+    expect(unit, `${label}: gen ${a.unit.genRow} is a redispatch unit`).to.not.equal(undefined);
     if (!unit) continue;
-    const g = schedule.gen[a.gen - 1];
-    const where = `${label}: gen ${a.gen} at bus ${a.bus}`;
-    expect(a.bus, where).to.equal(g[GEN.GEN_BUS]);
-    expect(a.kind, where).to.equal(unit.kind);
+    const g = schedule.gen[a.unit.genRow - 1];
+    const where = `${label}: gen ${a.unit.genRow} at bus ${a.unit.busId}`;
+    expect(a.unit.busId, where).to.equal(g[GEN.GEN_BUS]);
+    expect(a.unit.kind, where).to.equal(unit.kind);
     expect(a.scheduledMW, `${where}: scheduled = schedule's Pg`).to.equal(g[GEN.PG]);
     expect(a.deltaMW, where).to.be.closeTo(a.adjustedMW - a.scheduledMW, 1e-12);
-    expect(rd.case.gen[a.gen - 1][GEN.PG], `${where}: adjusted case`).to.be.closeTo(a.adjustedMW, 1e-12);
+    expect(adjusted.gen[a.unit.genRow - 1][GEN.PG], `${where}: adjusted case`).to.be.closeTo(a.adjustedMW, 1e-12);
     expect(Math.abs(a.deltaMW), `${where}: ramp`).to.be.at.most(unit.rampMW + MW_TOL);
     expect(a.adjustedMW, `${where}: Pmin`).to.be.at.least(g[GEN.PMIN] - MW_TOL);
     expect(a.adjustedMW, `${where}: Pmax`).to.be.at.most(g[GEN.PMAX] + MW_TOL);
@@ -133,8 +150,8 @@ function expectAdjustmentsWithinBounds(label: string, schedule: PowerCase, rd: R
   }
   // Units without an adjustment kept their scheduled output.
   schedule.gen.forEach((g, k) => {
-    if (!rd.adjustments.some((a) => a.gen === k + 1)) {
-      expect(Math.abs(rd.case.gen[k][GEN.PG] - g[GEN.PG]), `${label}: gen ${k + 1} unchanged`).to.be.at.most(1e-9);
+    if (!rd.adjustments.some((a) => a.unit.genRow === k + 1)) {
+      expect(Math.abs(adjusted.gen[k][GEN.PG] - g[GEN.PG]), `${label}: gen ${k + 1} unchanged`).to.be.at.most(1e-9);
     }
   });
 }
@@ -144,14 +161,14 @@ function expectOffers(label: string, r: PeriodResult): void {
   const rd = r.redispatch;
   const minutes = r.period.minutes;
   expect(
-    r.offers.map((o) => o.gen),
+    r.offers.map((o) => o.genRow),
     label,
-  ).to.deep.equal(rd.adjustments.map((a) => a.gen));
+  ).to.deep.equal(rd.adjustments.map((a) => a.unit.genRow));
   r.offers.forEach((o, k) => {
     const a = rd.adjustments[k];
-    const where = `${label}: offer of gen ${o.gen}`;
-    const lmp = priceAt(r.prices, a.bus);
-    expect(o.bus, where).to.equal(a.bus);
+    const where = `${label}: offer of gen ${o.genRow}`;
+    const lmp = priceAt(r.prices, a.unit.busId);
+    expect(o.node, where).to.equal(a.unit.busId);
     expect(o.direction, where).to.equal(a.deltaMW > 0 ? "increase" : "decrease");
     expect(o.mw, where).to.equal(Math.abs(a.deltaMW));
     expect(o.kwh, `${where}: kWh = |ΔMW|·1000·T`).to.be.closeTo((Math.abs(a.deltaMW) * 1000 * minutes) / 60, 1e-9);
@@ -176,7 +193,7 @@ function expectNoProfitableMove(label: string, schedule: PowerCase, rd: Redispat
     const pmax = u.kind === "renewable" ? pg : g[GEN.PMAX];
     const upRoom = Math.max(0, Math.min(u.rampMW, pmax - pg));
     const downRoom = Math.max(0, Math.min(u.rampMW, pg - g[GEN.PMIN]));
-    const delta = rd.adjustments.find((a) => a.gen === u.gen)?.deltaMW ?? 0;
+    const delta = rd.adjustments.find((a) => a.unit.genRow === u.gen)?.deltaMW ?? 0;
     const lmp = priceAt(prices, g[GEN.GEN_BUS]);
     const where = `${label}: gen ${u.gen} (Δ ${delta.toFixed(6)} MW, LMP ${lmp.toFixed(4)})`;
     if (delta > 0) {
@@ -229,6 +246,8 @@ describe("redispatch, nodal prices and offers", function () {
         expect(result.violations.lines.length, `${label}: violations before`).to.be.greaterThan(0);
         expect(result.redispatch.status, label).to.equal("solved");
         expect(result.redispatch.unmet, label).to.deep.equal([]);
+        // Every round re-solved the schedule's network model in place (no case rebuilt).
+        expect(result.redispatch.point.model, label).to.equal(result.loadFlow.point.model);
         expectAcConfirmed(label, schedule, result.redispatch);
       }
     });
@@ -239,18 +258,18 @@ describe("redispatch, nodal prices and offers", function () {
       }
       // The scenarios exercise what they are meant to.
       const moves = (s: Scenario): string[] =>
-        s.result.redispatch.adjustments.map((a) => `${a.gen}@${a.bus}${a.deltaMW > 0 ? "+" : "-"}`);
+        s.result.redispatch.adjustments.map((a) => `${a.unit.genRow}@${a.unit.busId}${a.deltaMW > 0 ? "+" : "-"}`);
       expect(moves(base)).to.deep.equal(["3@27-"]);
       const [pv, capped] = scenarios.slice(1);
       expect(moves(pv)).to.deep.equal(["3@27-", "4@34-"]);
       expect(pv.result.redispatch.adjustments[0].deltaMW, "gen 27 at its ramp").to.be.closeTo(-0.03, MW_TOL);
-      expect(pv.result.redispatch.adjustments[1].kind).to.equal("renewable");
+      expect(pv.result.redispatch.adjustments[1].unit.kind).to.equal("renewable");
       expect(moves(capped)).to.deep.equal(["2@2+", "3@27-"]);
     });
 
     it("moves no more than needed: in the base case 24-27 ends just inside its limit", () => {
       const rd = base.result.redispatch;
-      expect(rd.bindingLines.map((b) => [b.row, b.from, b.to])).to.deep.equal([[24, 24, 27]]);
+      expect(rd.bindingLines.map((b) => [b.branchRow, b.from, b.to])).to.deep.equal([[24, 24, 27]]);
       const flow = meanActiveFlow(rd.loadFlow.branches[23]);
       expect(flow).to.equal(rd.bindingLines[0].flow);
       expect(flow).to.be.within(-0.75, -0.75 * (1 - 1e-3));
@@ -265,7 +284,7 @@ describe("redispatch, nodal prices and offers", function () {
       // The base case: one offer, gen 3 at bus 27 lowering its output, at its own bid (marginal).
       const [o] = base.result.offers;
       expect(base.result.offers).to.have.length(1);
-      expect(o).to.include({ gen: 3, bus: 27, direction: "decrease", bidUsdPerMWh: 15 });
+      expect(o).to.include({ genRow: 3, node: 27, direction: "decrease", bidUsdPerMWh: 15 });
       expect(o.priceUsdPerMWh).to.be.closeTo(15, PRICE_TOL);
       expect([o.periodStart, o.periodEnd]).to.deep.equal([START, START + 1800]);
     });
@@ -282,8 +301,10 @@ describe("redispatch, nodal prices and offers", function () {
       expect(rd.rounds).to.equal(1); // so the LP's sensitivities are those at the schedule's AC point
       expect(result.prices.map((p) => p.bus)).to.deep.equal(schedule.bus.map((b) => b[BUS.BUS_I]));
       expect(rd.energyPrice).to.be.closeTo(operationOf(schedule).masterEnergyPrice, PRICE_TOL);
-      const rows = rd.bindingLines.map((b) => b.row - 1);
-      const sens = acFlowSensitivities(schedule, result.loadFlow, rows);
+      const sens = acFlowSensitivities(
+        result.loadFlow.point,
+        rd.bindingLines.map((b) => b.branch),
+      );
       result.prices.forEach((p, i) => {
         const congestion = rd.bindingLines.reduce((s, b, k) => s + b.shadowPrice * sens.matrix[k][i], 0);
         expect(p.energy, `bus ${p.bus}`).to.equal(rd.energyPrice);
@@ -305,13 +326,13 @@ describe("redispatch, nodal prices and offers", function () {
       // change ε·(1 + loss factor), which on seed34 differs by up to 2.4 %.
       const c = loadCase(SEED34);
       const flow = runPowerFlow(c);
-      const rd = await redispatch(c, flow);
-      const prices = nodalPrices(rd);
+      const rd = await redispatchCase(c, flow);
+      const prices = nodalPriceList(rd);
       const eps = 1e-4;
       for (const bus of [1, 5, 27, 30, 34]) {
         const row = c.bus.findIndex((b) => b[BUS.BUS_I] === bus);
         const loaded = { ...c, bus: setCell(c.bus, row, BUS.PD, c.bus[row][BUS.PD] + eps) };
-        const perturbed = await redispatch(loaded, runPowerFlow(loaded));
+        const perturbed = await redispatchCase(loaded, runPowerFlow(loaded));
         expect(perturbed.status).to.equal("solved");
         const marginal = rd.energyPrice + (perturbed.costPerHour - rd.costPerHour) / eps;
         const lmp = priceAt(prices, bus);
@@ -378,7 +399,7 @@ describe("redispatch, nodal prices and offers", function () {
     let rd: Redispatch;
     before(async () => {
       flow = runPowerFlow(c);
-      rd = await redispatch(c, flow, { sensitivity: "dc" });
+      rd = await redispatchCase(c, flow, { sensitivity: "dc" });
     });
 
     it("has the schedule derived on paper: −90, −90 and 0 MW", () => {
@@ -386,13 +407,13 @@ describe("redispatch, nodal prices and offers", function () {
         expect(meanActiveFlow(flow.branches[l]), `row ${l + 1}`).to.be.closeTo(mw, FLOW_TOL),
       );
       expect(flow.losses.p).to.be.closeTo(0, FLOW_TOL);
-      expect(checkLimits(c, flow).lines.map((v) => v.row)).to.deep.equal([1]);
+      expect(checkLimits(c, flow).lines.map((v) => v.branchRow)).to.deep.equal([1]);
     });
 
     it("lowers unit 2 to its ramp and unit 3 for the rest, at the hand-computed cost", () => {
       expect(rd.status).to.equal("solved");
       expect(rd.rounds).to.equal(1);
-      expect(rd.adjustments.map((a) => [a.gen, a.bidPrice])).to.deep.equal([
+      expect(rd.adjustments.map((a) => [a.unit.genRow, a.bidPrice])).to.deep.equal([
         [2, 20],
         [3, 10],
       ]);
@@ -405,10 +426,10 @@ describe("redispatch, nodal prices and offers", function () {
     });
 
     it("binds line 1-2 with μ = 330 and prices the buses 100, −120 and −10 USD/MWh", () => {
-      expect(rd.bindingLines.map((b) => [b.row, b.from, b.to, b.limit])).to.deep.equal([[1, 1, 2, 85]]);
+      expect(rd.bindingLines.map((b) => [b.branchRow, b.from, b.to, b.limit])).to.deep.equal([[1, 1, 2, 85]]);
       expect(rd.bindingLines[0].shadowPrice).to.be.closeTo(330, 1e-9);
       expect(rd.energyPrice).to.be.closeTo(100, 1e-9);
-      const prices = nodalPrices(rd);
+      const prices = nodalPriceList(rd);
       expect(prices.map((p) => p.bus)).to.deep.equal([1, 2, 3]);
       [100, -120, -10].forEach((lmp, i) => {
         expect(prices[i].total, `bus ${i + 1}`).to.be.closeTo(lmp, 1e-9);
@@ -416,8 +437,8 @@ describe("redispatch, nodal prices and offers", function () {
         expect(prices[i].congestion, `bus ${i + 1}`).to.be.closeTo(lmp - 100, 1e-9);
       });
       // Offers: unit 2 is paid 120 USD/MWh (above its bid of 20), unit 3 its bid of 10.
-      const offers = priceOffers(rd.adjustments, prices, { start: START, minutes: 30 });
-      expect(offers.map((o) => [o.gen, o.direction])).to.deep.equal([
+      const offers = priceOffers(rd.adjustments, nodalPrices(rd), { start: START, minutes: 30 });
+      expect(offers.map((o) => [o.genRow, o.direction])).to.deep.equal([
         [2, "decrease"],
         [3, "decrease"],
       ]);
@@ -429,13 +450,13 @@ describe("redispatch, nodal prices and offers", function () {
     });
 
     it("with AC sensitivities: the same moves, and the marginal unit still sets its bus's price", async () => {
-      const ac = await redispatch(c, flow);
+      const ac = await redispatchCase(c, flow);
       expect(ac.status).to.equal("solved");
-      expect(ac.adjustments.map((a) => a.gen)).to.deep.equal([2, 3]);
+      expect(ac.adjustments.map((a) => a.unit.genRow)).to.deep.equal([2, 3]);
       expect(ac.adjustments[0].deltaMW).to.be.closeTo(-3, 1e-9);
       // The AC sensitivity of line 1-2 to bus 3 differs from 1/3 by the sin(θ) curvature.
       expect(ac.adjustments[1].deltaMW).to.be.closeTo(-9.0255, 0.05);
-      const prices = nodalPrices(ac);
+      const prices = nodalPriceList(ac);
       expect(prices[0].total).to.be.closeTo(100, 1e-9);
       expect(prices[2].total).to.be.closeTo(-10, 1e-6);
       expect(prices[1].total).to.be.closeTo(-120, 1);
@@ -463,7 +484,7 @@ describe("redispatch, nodal prices and offers", function () {
         const deviation = r.violations.lines[k].deviation;
         expect(u.excessMW, u.description).to.be.within(deviation, deviation + 1e-3);
       });
-      expect(rd.violations.lines.map((v) => v.row)).to.deep.equal([15, 16, 24]);
+      expect(rd.violations.lines.map((v) => v.branchRow)).to.deep.equal([15, 16, 24]);
     });
 
     it("seed34 with 24-27 limited to 0.6 MW: infeasible for that line only, gen 27 at its full ramp", async () => {
@@ -474,9 +495,9 @@ describe("redispatch, nodal prices and offers", function () {
       const rd = r.redispatch;
       expect(rd.status).to.equal("infeasible");
       expect(rd.unmet.map((u) => u.description)).to.deep.equal(["line 24-27 cannot be brought within its limit"]);
-      expect(rd.adjustments.find((a) => a.gen === 3)?.deltaMW).to.be.closeTo(-0.1, MW_TOL);
+      expect(rd.adjustments.find((a) => a.unit.genRow === 3)?.deltaMW).to.be.closeTo(-0.1, MW_TOL);
       // Only 24-27 is left over its limit in the AC result, by about the reported excess.
-      expect(rd.violations.lines.map((v) => v.row)).to.deep.equal([24]);
+      expect(rd.violations.lines.map((v) => v.branchRow)).to.deep.equal([24]);
       expect(rd.unmet[0].excessMW).to.be.closeTo(rd.violations.lines[0].deviation, 1e-3);
     });
 
@@ -498,7 +519,7 @@ describe("redispatch, nodal prices and offers", function () {
       };
       const flow = runPowerFlow(c);
       expect(Math.abs(flow.branches[row].qt), "reactive flow alone exceeds the rating").to.be.above(5);
-      const rd = await redispatch(c, flow);
+      const rd = await redispatchCase(c, flow);
       expect(rd.status).to.equal("infeasible");
       expect(rd.unmet.map((u) => [u.kind, u.row])).to.deep.equal([["line", row + 1]]);
       expect(rd.unmet[0].description).to.match(/^line 40-50 /);
@@ -586,9 +607,6 @@ describe("redispatch, nodal prices and offers", function () {
       const e = await rejection(runPeriod(bare, { periodStart: START }));
       expect(e).to.be.instanceOf(CaseDataError);
       expect(e.message).to.match(/^seed34: no operation data: a period needs line limits and redispatch units/);
-      const d = await rejection(redispatch(bare, runPowerFlow(bare)));
-      expect(d).to.be.instanceOf(CaseDataError);
-      expect(d.message).to.match(/^seed34: no operation data/);
       const r = await runPeriod(bare, { periodStart: START }, { operation: operationOf(c) });
       expect(r.redispatch.status).to.equal("solved");
     });
@@ -625,13 +643,13 @@ describe("redispatch, nodal prices and offers", function () {
           const before = checkLimits(c, flow);
           expect(before.lines.filter((v) => v.kind === "active")).to.have.length(congestedLines);
           if (name === "case1354pegase") expect(before.lines.some((v) => v.kind === "apparent")).to.equal(true);
-          const rd = await redispatch(c, flow, { sensitivity });
+          const rd = await redispatchCase(c, flow, { sensitivity });
           const label = `${name}/${congestedLines}/${sensitivity}`;
           expect(rd.status, label).to.equal("solved");
           expect(rd.unmet, label).to.deep.equal([]);
           expectAcConfirmed(label, c, rd);
           expectAdjustmentsWithinBounds(label, c, rd);
-          const prices = nodalPrices(rd);
+          const prices = nodalPriceList(rd);
           expect(prices).to.have.length(c.bus.length);
           expectNoProfitableMove(label, c, rd, prices);
         });
@@ -640,12 +658,12 @@ describe("redispatch, nodal prices and offers", function () {
 
     it("case118: one LP round on DC sensitivities alone leaves lines over their limits; the AC rounds fix it", async () => {
       const { c, flow } = scenario("case118", 5);
-      const once = await redispatch(c, flow, { sensitivity: "dc", maxRounds: 1 });
+      const once = await redispatchCase(c, flow, { sensitivity: "dc", maxRounds: 1 });
       expect(once.rounds).to.equal(1);
       expect(once.violations.lines.length).to.be.greaterThan(0);
       expect(once.status).to.equal("infeasible");
       expect(once.unmet[0].description).to.match(/is still over its limit after 1 rounds$/);
-      const full = await redispatch(c, flow, { sensitivity: "dc" });
+      const full = await redispatchCase(c, flow, { sensitivity: "dc" });
       expect(full.rounds).to.be.greaterThan(1);
       expect(full.violations.ok).to.equal(true);
     });
