@@ -10,19 +10,29 @@
  * Each case runs in its own child process so its peak memory is its own. In the child:
  *   - loadMs: `loadCase` (read and parse the file, validate), median of `runs` after one warm-up;
  *     loadFirstMs is that first, un-warmed read.
- *   - coldMs: one `runPowerFlow` call from the case as loaded — indexing, Ybus, ordering, LU
- *     analysis, Newton iterations and the results, nothing reused between calls; median of `runs`
- *     after one warm-up. This covers what MATPOWER's `runpf` timing covers. (`medianMs`, `minMs`
- *     and `maxMs` are the same runs, kept for earlier readers of these lines.)
- *   - with --idle S: after the timed runs the child sleeps S seconds, then times one more solve
- *     (idleMs) and reports idleRatio = idleMs / coldMs (the issue's "first solve after idle").
+ *   - coldMs: one `runPowerFlow(c, { reuseModel: false })` — indexing, Ybus, ordering, Jacobian
+ *     pattern, LU analysis, Newton iterations and the results, nothing reused between calls;
+ *     median of `runs` after one warm-up. This covers what MATPOWER's `runpf` timing covers.
+ *     (`medianMs`, `minMs` and `maxMs` are the same runs, kept for earlier readers of these lines.)
+ *   - cachedMs: one `runPowerFlow` of the same network with new injections (every demand scaled
+ *     by a different factor each run), so the cached network model (indexing, Ybus, Jacobian
+ *     pattern, LU analysis) is reused and only the injections, Newton iterations and results are
+ *     computed; median of `runs` after one warm-up.
+ *   - with --idle S (the issue's "first solve after idle"): after the timed runs the child sleeps
+ *     S seconds and times one cold solve (idleColdMs, idleColdRatio = idleColdMs / coldMs), then
+ *     sleeps S seconds again and times one cached solve with new injections (idleCachedMs,
+ *     idleCachedRatio = idleCachedMs / cachedMs). The case is built before the sleep: only the
+ *     solve is timed.
+ * Each line also gives the CPU time of the same calls (coldCpuMs, cachedCpuMs, loadCpuMs) and the
+ * load average, because on a shared machine wall time includes waiting for a core.
  * Prints one JSON line per case. Timings are noisy on shared machines: compare medians, not
  * single runs.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
+import { loadavg } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
-import { loadCase, runPowerFlow } from "../oracle";
+import { BUS, loadCase, runPowerFlow, type PowerCase } from "../oracle";
 
 const MATPOWER_DIR = resolve(__dirname, "../../shared/matpower");
 /**
@@ -80,29 +90,56 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function timed(f: () => void): number {
+/** CPU time (ms, all threads of this process) of each timed call, beside its wall time. */
+const cpuTimes = new Map<string, number[]>();
+
+function timed(f: () => void, label?: string): number {
+  const cpu = process.cpuUsage();
   const t = performance.now();
   f();
-  return performance.now() - t;
+  const wall = performance.now() - t;
+  if (label !== undefined) {
+    const used = process.cpuUsage(cpu);
+    const list = cpuTimes.get(label) ?? [];
+    list.push((used.user + used.system) / 1000);
+    cpuTimes.set(label, list);
+  }
+  return wall;
 }
 
 async function measure(path: string, opts: Options): Promise<Record<string, unknown>> {
   const { runs, tolerance } = opts;
   const loadFirstMs = timed(() => loadCase(path));
   const loads: number[] = [];
-  for (let k = 0; k < runs; k++) loads.push(timed(() => loadCase(path)));
+  for (let k = 0; k < runs; k++) loads.push(timed(() => loadCase(path), "load"));
   const c = loadCase(path);
 
-  const first = runPowerFlow(c, { tolerance }); // warm-up: JIT
+  const first = runPowerFlow(c, { tolerance, reuseModel: false }); // warm-up: JIT
   const cold: number[] = [];
-  for (let k = 0; k < runs; k++) cold.push(timed(() => runPowerFlow(c, { tolerance })));
+  for (let k = 0; k < runs; k++) cold.push(timed(() => runPowerFlow(c, { tolerance, reuseModel: false }), "cold"));
   const coldMs = median(cold);
+
+  // Same topology, new injections: demands scaled by 1.00, 0.99, 0.98... (cases built untimed).
+  const variants = Array.from({ length: runs + 1 }, (_, k) => withDemandScaled(c, 1 - 0.01 * k));
+  runPowerFlow(variants[runs], { tolerance }); // warm-up: fills the model cache
+  const cached: number[] = [];
+  for (let k = 0; k < runs; k++) cached.push(timed(() => runPowerFlow(variants[k], { tolerance }), "cached"));
 
   let idle: Record<string, number> = {};
   if (opts.idleSeconds > 0) {
-    await new Promise((done) => setTimeout(done, opts.idleSeconds * 1000));
-    const idleMs = timed(() => runPowerFlow(c, { tolerance }));
-    idle = { idleSeconds: opts.idleSeconds, idleMs: round(idleMs), idleRatio: round(idleMs / coldMs) };
+    const sleep = (): Promise<void> => new Promise((done) => setTimeout(done, opts.idleSeconds * 1000));
+    await sleep();
+    const idleColdMs = timed(() => runPowerFlow(c, { tolerance, reuseModel: false }));
+    await sleep();
+    const next = withDemandScaled(c, 0.95);
+    const idleCachedMs = timed(() => runPowerFlow(next, { tolerance }));
+    idle = {
+      idleSeconds: opts.idleSeconds,
+      idleColdMs: round(idleColdMs),
+      idleColdRatio: round(idleColdMs / coldMs),
+      idleCachedMs: round(idleCachedMs),
+      idleCachedRatio: round(idleCachedMs / median(cached)),
+    };
   }
 
   const name = basename(path, extname(path));
@@ -117,13 +154,33 @@ async function measure(path: string, opts: Options): Promise<Record<string, unkn
     medianMs: round(coldMs),
     minMs: round(Math.min(...cold)),
     maxMs: round(Math.max(...cold)),
+    cachedMs: round(median(cached)),
     loadMs: round(median(loads)),
     loadFirstMs: round(loadFirstMs),
     ...idle,
+    // The machine is shared: the 1-minute load average and the CPU time of the same calls
+    // (median; all threads of the process) tell contention apart from the engine's own work.
+    loadAverage: round(loadavg()[0]),
+    coldCpuMs: round(median(cpuTimes.get("cold") ?? [])),
+    cachedCpuMs: round(median(cpuTimes.get("cached") ?? [])),
+    loadCpuMs: round(median(cpuTimes.get("load") ?? [])),
     matpowerClassicMs: matpower === undefined ? null : matpower * 1000,
     speedupVsMatpower: matpower === undefined ? null : round((matpower * 1000) / coldMs),
     // Whole child process: Node runtime and ts-node's compiler (~130 MiB) + case + solver.
     peakRssMiB: round(process.resourceUsage().maxRSS / 1024),
+  };
+}
+
+/** A copy of `c` with every bus's Pd and Qd multiplied by `factor` (same topology). */
+function withDemandScaled(c: PowerCase, factor: number): PowerCase {
+  return {
+    ...c,
+    bus: c.bus.map((row) => {
+      const r = row.slice();
+      r[BUS.PD] *= factor;
+      r[BUS.QD] *= factor;
+      return r;
+    }),
   };
 }
 
