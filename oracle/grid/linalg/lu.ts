@@ -56,6 +56,12 @@ export class SparseLU {
     private readonly li: Int32Array,
     private readonly up: Int32Array,
     private readonly ui: Int32Array,
+    /**
+     * pairs[j] = 1 when column j + 1 of L has the pattern of column j less its first row (j + 1):
+     * the two columns then update later columns in one pass (a supernode of two, e.g. the angle
+     * and magnitude of one PQ bus).
+     */
+    private readonly pairs: Uint8Array,
   ) {
     const n = pattern.n;
     this.bx = new Float64Array(bi.length);
@@ -131,8 +137,14 @@ export class SparseLU {
     const ui = new Int32Array(up[n]);
     const nextU = up.slice(0, n);
     for (let j = 0; j < n; j++) for (let r = lp[j]; r < lp[j + 1]; r++) ui[nextU[li[r]]++] = j;
+    // In the elimination tree the pattern of column j below its parent lies inside the parent's,
+    // so parent j + 1 and one entry more mean: the same pattern.
+    const pairs = new Uint8Array(n);
+    for (let j = 0; j + 1 < n; j++) {
+      if (parent[j] === j + 1 && lp[j + 1] - lp[j] === lp[j + 2] - lp[j + 1] + 1) pairs[j] = 1;
+    }
 
-    return new SparseLU(pattern, perm, bp, bi, mapA, lp, li, up, ui);
+    return new SparseLU(pattern, perm, bp, bi, mapA, lp, li, up, ui, pairs);
   }
 
   /** True when the last `factor` needed the partial-pivoting fallback. */
@@ -143,7 +155,7 @@ export class SparseLU {
   /** Numeric factorisation of A given its values in the order of `pattern.rowIdx`. */
   factor(values: Float64Array): void {
     const { n } = this.pattern;
-    const { bp, bi, bx, lp, li, lx, up, ui, ux, ud, work: x, mapA } = this;
+    const { bp, bi, bx, lp, li, lx, up, ui, ux, ud, work: x, mapA, pairs } = this;
     if (values.length !== mapA.length) throw new RangeError(`expected ${mapA.length} values, got ${values.length}`);
     this.factored = false;
     this.fallback = undefined;
@@ -159,12 +171,29 @@ export class SparseLU {
         const a = v < 0 ? -v : v;
         if (a > columnMax) columnMax = a;
       }
-      for (let q = up[k]; q < up[k + 1]; q++) {
+      const qEnd = up[k + 1];
+      for (let q = up[k]; q < qEnd; q++) {
         const j = ui[q];
         const ujk = x[j];
         ux[q] = ujk;
         x[j] = 0;
-        if (ujk !== 0) for (let r = lp[j]; r < lp[j + 1]; r++) x[li[r]] -= lx[r] * ujk;
+        if (pairs[j] === 1 && q + 1 < qEnd && ui[q + 1] === j + 1) {
+          // Columns j and j + 1 together, in the same order of operations as one after the other
+          // (so the result is the same to the bit): column j's first row is j + 1, the rest of
+          // its rows are column j + 1's.
+          const p0 = lp[j];
+          const u1 = x[j + 1] - lx[p0] * ujk;
+          ux[q + 1] = u1;
+          x[j + 1] = 0;
+          const end = lp[j + 2];
+          for (let r = lp[j + 1], s = p0 + 1; r < end; r++, s++) {
+            const i = li[r];
+            x[i] = x[i] - lx[s] * ujk - lx[r] * u1;
+          }
+          q++;
+        } else if (ujk !== 0) {
+          for (let r = lp[j]; r < lp[j + 1]; r++) x[li[r]] -= lx[r] * ujk;
+        }
       }
       const pivot = x[k];
       x[k] = 0;
