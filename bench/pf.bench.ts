@@ -1,23 +1,26 @@
 /**
  * Power-flow benchmark against MATPOWER's published timings.
  *
- *   npm run bench:pf [-- <case name | path/to/case.m | path/to/case.json> ...] [--runs N] [--tol 1e-10]
- *                    [--idle SECONDS]
+ *   npm run bench:pf [-- <case name | path/to/case.m | path/to/case.json> ...] [--runs N] [--warmup N]
+ *                    [--tol 1e-10] [--idle SECONDS]
  *
  * Without cases it runs every case in ../shared/matpower/cases, smallest first. A bare name is
  * looked up there; anything with a path separator or a .m/.json ending is read as a file.
  *
  * Each case runs in its own child process so its peak memory is its own. In the child:
- *   - loadMs: `loadCase` (read and parse the file, validate), median of `runs` after one warm-up;
- *     loadFirstMs is that first, un-warmed read.
+ *   - loadMs: `loadCase` (read and parse the file, validate), median of `runs` after `warmup`
+ *     more; loadFirstMs is the very first, un-warmed read.
  *   - coldMs: one `runPowerFlow(c, { reuseModel: false })` — indexing, Ybus, ordering, Jacobian
  *     pattern, LU analysis, Newton iterations and the results, nothing reused between calls;
- *     median of `runs` after one warm-up. This covers what MATPOWER's `runpf` timing covers.
+ *     median of `runs` after `warmup` solves. This covers what MATPOWER's `runpf` timing covers.
  *     (`medianMs`, `minMs` and `maxMs` are the same runs, kept for earlier readers of these lines.)
  *   - cachedMs: one `runPowerFlow` of the same network with new injections (every demand scaled
  *     by a different factor each run), so the cached network model (indexing, Ybus, Jacobian
  *     pattern, LU analysis) is reused and only the injections, Newton iterations and results are
- *     computed; median of `runs` after one warm-up.
+ *     computed; median of `runs` after `warmup` solves.
+ * --warmup N (default 5): untimed calls before each series, so that V8 has compiled the hot code
+ * and the figures are the steady state the issue compares (its background compiler otherwise
+ * still competes for the core during the first calls).
  *   - with --idle S (the issue's "first solve after idle"): after the timed runs the child sleeps
  *     S seconds and times one cold solve (idleColdMs, idleColdRatio = idleColdMs / coldMs), then
  *     sleeps S seconds again and times one cached solve with new injections (idleCachedMs,
@@ -50,6 +53,7 @@ const MATPOWER_CLASSIC_SECONDS: Record<string, number> = {
 interface Options {
   cases: string[];
   runs: number;
+  warmup: number;
   tolerance: number;
   idleSeconds: number;
   child: boolean;
@@ -58,22 +62,25 @@ interface Options {
 function parseOptions(argv: string[]): Options {
   const cases: string[] = [];
   let runs = 9;
+  let warmup = 5;
   let tolerance = 1e-10;
   let idleSeconds = 0;
   let child = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--runs" || a === "--tol" || a === "--idle") {
+    if (a === "--runs" || a === "--warmup" || a === "--tol" || a === "--idle") {
       const v = Number(argv[++i]);
-      if (!(v > 0) || (a === "--runs" && !Number.isInteger(v))) throw new Error(`${a} needs a positive number`);
+      const integer = a === "--runs" || a === "--warmup";
+      if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`${a} needs a positive number`);
       if (a === "--runs") runs = v;
+      else if (a === "--warmup") warmup = v;
       else if (a === "--tol") tolerance = v;
       else idleSeconds = v;
     } else if (a === "--child") child = true;
     else if (a.startsWith("-")) throw new Error(`unknown option '${a}'`);
     else cases.push(a);
   }
-  return { cases, runs, tolerance, idleSeconds, child };
+  return { cases, runs, warmup, tolerance, idleSeconds, child };
 }
 
 /** A case argument as a file path: a bare name means ../shared/matpower/cases/<name>.m. */
@@ -110,18 +117,20 @@ function timed(f: () => void, label?: string): number {
 async function measure(path: string, opts: Options): Promise<Record<string, unknown>> {
   const { runs, tolerance } = opts;
   const loadFirstMs = timed(() => loadCase(path));
+  for (let k = 0; k < opts.warmup; k++) loadCase(path);
   const loads: number[] = [];
   for (let k = 0; k < runs; k++) loads.push(timed(() => loadCase(path), "load"));
   const c = loadCase(path);
 
-  const first = runPowerFlow(c, { tolerance, reuseModel: false }); // warm-up: JIT
+  const first = runPowerFlow(c, { tolerance, reuseModel: false });
+  for (let k = 1; k < opts.warmup; k++) runPowerFlow(c, { tolerance, reuseModel: false });
   const cold: number[] = [];
   for (let k = 0; k < runs; k++) cold.push(timed(() => runPowerFlow(c, { tolerance, reuseModel: false }), "cold"));
   const coldMs = median(cold);
 
   // Same topology, new injections: demands scaled by 1.00, 0.99, 0.98... (cases built untimed).
-  const variants = Array.from({ length: runs + 1 }, (_, k) => withDemandScaled(c, 1 - 0.01 * k));
-  runPowerFlow(variants[runs], { tolerance }); // warm-up: fills the model cache
+  const variants = Array.from({ length: runs + opts.warmup }, (_, k) => withDemandScaled(c, 1 - 0.005 * k));
+  for (let k = 0; k < opts.warmup; k++) runPowerFlow(variants[runs + k], { tolerance }); // also fills the cache
   const cached: number[] = [];
   for (let k = 0; k < runs; k++) cached.push(timed(() => runPowerFlow(variants[k], { tolerance }), "cached"));
 
@@ -211,7 +220,8 @@ async function main(): Promise<void> {
   }
   for (const path of paths) {
     // ts-node's register hook is inherited through execArgv, so the child runs this same file.
-    const args = ["--child", path, "--runs", String(opts.runs), "--tol", String(opts.tolerance)];
+    const args = ["--child", path, "--runs", String(opts.runs), "--warmup", String(opts.warmup)];
+    args.push("--tol", String(opts.tolerance));
     if (opts.idleSeconds > 0) args.push("--idle", String(opts.idleSeconds));
     const out = execFileSync(process.execPath, [...process.execArgv, __filename, ...args], {
       encoding: "utf8",
