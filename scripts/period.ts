@@ -8,74 +8,58 @@
  */
 import { GridError, loadCase } from "../oracle";
 import { runPeriod, type Forecasts, type PeriodResult } from "../oracle/market/period";
-import type { RedispatchOptions } from "../oracle/market/redispatch";
 import type { LimitReport } from "../oracle/grid/limits/checks";
-import { optionValue, UsageError } from "./cli";
+import {
+  choiceOption,
+  numberOption,
+  parseNumber,
+  runCommand,
+  stringOptions,
+  UsageError,
+  type CommandLine,
+  type CommandSpec,
+} from "./cli";
 
-const USAGE =
-  "usage: npm run --silent period -- <case.json> [--json] [--forecast BUS=MW ...] [--demand-scale X] [--start UNIX_SECONDS] [--sensitivity ac|dc]";
+export const PERIOD_COMMAND: CommandSpec = {
+  name: "period",
+  usage:
+    "usage: npm run --silent period -- <case.json> [--json] [--forecast BUS=MW ...] [--demand-scale X] [--start UNIX_SECONDS] [--sensitivity ac|dc]",
+  options: {
+    json: { type: "boolean" },
+    forecast: { type: "string", multiple: true },
+    "demand-scale": { type: "string" },
+    start: { type: "string" },
+    sensitivity: { type: "string" },
+  },
+  positionals: { min: 1, max: 1, name: "case file" },
+};
 
-interface Args {
-  readonly casePath: string;
-  readonly json: boolean;
-  readonly forecasts: Forecasts;
-  readonly options: RedispatchOptions;
+/** `--forecast BUS=MW` (repeatable) → { BUS: MW }. */
+export function parseForecastOptions(line: CommandLine): Record<string, number> {
+  const generation: Record<string, number> = {};
+  for (const v of stringOptions(line, "forecast")) {
+    const m = /^(\d+)=(.+)$/.exec(v);
+    const mw = m ? Number(m[2]) : Number.NaN;
+    if (!m || !Number.isFinite(mw) || mw < 0) throw new UsageError(`--forecast must be BUS=MW with MW ≥ 0, got '${v}'`);
+    if (m[1] in generation) throw new UsageError(`--forecast: bus ${m[1]} is given twice`);
+    generation[m[1]] = mw;
+  }
+  return generation;
 }
 
-export function parseArgs(argv: readonly string[]): Args | "help" {
-  let casePath: string | undefined;
-  let json = false;
-  const generation: Record<string, number> = {};
-  let demandScale: number | undefined;
-  let periodStart: number | undefined;
-  let sensitivity: "ac" | "dc" = "ac";
-  const value = (i: number, flag: string): string => optionValue(argv, i, flag);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    switch (arg) {
-      case "-h":
-      case "--help":
-        return "help";
-      case "--json":
-        json = true;
-        break;
-      case "--forecast": {
-        const v = value(i++, arg);
-        const m = /^(\d+)=([0-9.eE+-]+)$/.exec(v);
-        const mw = m ? Number(m[2]) : NaN;
-        if (!m || !Number.isFinite(mw) || mw < 0)
-          throw new UsageError(`--forecast must be BUS=MW with MW ≥ 0, got '${v}'`);
-        generation[m[1]] = mw;
-        break;
-      }
-      case "--demand-scale": {
-        const v = value(i++, arg);
-        demandScale = Number(v);
-        if (!Number.isFinite(demandScale) || demandScale < 0)
-          throw new UsageError(`--demand-scale must be a number ≥ 0, got '${v}'`);
-        break;
-      }
-      case "--start": {
-        const v = value(i++, arg);
-        periodStart = Number(v);
-        if (!Number.isInteger(periodStart) || periodStart < 0)
-          throw new UsageError(`--start must be Unix seconds, got '${v}'`);
-        break;
-      }
-      case "--sensitivity": {
-        const v = value(i++, arg);
-        if (v !== "ac" && v !== "dc") throw new UsageError(`--sensitivity must be ac or dc, got '${v}'`);
-        sensitivity = v;
-        break;
-      }
-      default:
-        if (arg.startsWith("-")) throw new UsageError(`unknown option '${arg}'`);
-        if (casePath !== undefined) throw new UsageError(`more than one case file given ('${casePath}', '${arg}')`);
-        casePath = arg;
-    }
-  }
-  if (casePath === undefined) throw new UsageError("no case file given");
-  return { casePath, json, forecasts: { generation, demandScale, periodStart }, options: { sensitivity } };
+function periodInputs(line: CommandLine): { forecasts: Forecasts; sensitivity: "ac" | "dc" } {
+  const start = line.values.start;
+  return {
+    forecasts: {
+      generation: parseForecastOptions(line),
+      demandScale: numberOption(line, "demand-scale", { min: 0 }),
+      periodStart:
+        typeof start === "string"
+          ? parseNumber(start, "--start", { integer: true, min: 0, what: "Unix seconds" })
+          : undefined,
+    },
+    sensitivity: choiceOption(line, "sensitivity", ["ac", "dc"] as const, "ac"),
+  };
 }
 
 /** The period without bulky per-bus load-flow tables: what the chain side and operators read. */
@@ -188,22 +172,13 @@ export function formatPeriod(caseName: string, r: PeriodResult): string {
   return out.join("\n");
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  let args: Args | "help";
+async function main(line: CommandLine): Promise<number> {
+  const { forecasts, sensitivity } = periodInputs(line);
+  const json = line.values.json === true;
   try {
-    args = parseArgs(argv);
-  } catch (e) {
-    process.stderr.write(`period: ${(e as Error).message}\n${USAGE}\n`);
-    return 1;
-  }
-  if (args === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  try {
-    const c = loadCase(args.casePath);
-    const result = await runPeriod(c, args.forecasts, args.options);
-    process.stdout.write(`${args.json ? JSON.stringify(periodSummary(result)) : formatPeriod(c.name, result)}\n`);
+    const c = loadCase(line.positionals[0]);
+    const result = await runPeriod(c, forecasts, { sensitivity });
+    process.stdout.write(`${json ? JSON.stringify(periodSummary(result)) : formatPeriod(c.name, result)}\n`);
     if (result.redispatch.status === "infeasible") {
       const u = result.redispatch.unmet[0];
       process.stderr.write(`period: limits cannot be met: ${u.description} (by ${u.excessMW.toFixed(4)} MW)\n`);
@@ -219,12 +194,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => (process.exitCode = code),
-    (e: unknown) => {
-      process.stderr.write(`period: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runCommand(PERIOD_COMMAND, main);

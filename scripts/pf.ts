@@ -6,66 +6,30 @@
  * (with --json, a non-converged run also prints {"converged": false, ...} on stdout).
  */
 import { GridError, PowerFlowNotConvergedError, loadCase, runPowerFlow, type PowerFlowResult } from "../oracle";
-import type { PowerFlowAlgorithm, PowerFlowOptions } from "../oracle";
-import { optionValue, UsageError } from "./cli";
+import type { PowerFlowOptions } from "../oracle";
+import { choiceOption, numberOption, runCommand, type CommandLine, type CommandSpec } from "./cli";
 
-const USAGE =
-  "usage: npm run --silent pf -- <case.m|case.json> [--alg nr|bfs|dc] [--json] [--tol <p.u.>] [--max-it <n>] [--enforce-q-lims]";
+export const PF_COMMAND: CommandSpec = {
+  name: "pf",
+  usage:
+    "usage: npm run --silent pf -- <case.m|case.json> [--alg nr|bfs|dc] [--json] [--tol <p.u.>] [--max-it <n>] [--enforce-q-lims]",
+  options: {
+    alg: { type: "string" },
+    json: { type: "boolean" },
+    tol: { type: "string" },
+    "max-it": { type: "string" },
+    "enforce-q-lims": { type: "boolean" },
+  },
+  positionals: { min: 1, max: 1, name: "case file" },
+};
 
-interface CliArgs {
-  readonly casePath: string;
-  readonly json: boolean;
-  readonly options: PowerFlowOptions;
-}
-
-export function parseArgs(argv: readonly string[]): CliArgs | "help" {
-  let casePath: string | undefined;
-  let json = false;
-  let algorithm: PowerFlowAlgorithm = "nr";
-  let tolerance: number | undefined;
-  let maxIterations: number | undefined;
-  let enforceQLimits = false;
-  const value = (i: number, flag: string): string => optionValue(argv, i, flag);
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    switch (arg) {
-      case "-h":
-      case "--help":
-        return "help";
-      case "--json":
-        json = true;
-        break;
-      case "--enforce-q-lims":
-        enforceQLimits = true;
-        break;
-      case "--alg": {
-        const v = value(i++, arg);
-        if (v !== "nr" && v !== "bfs" && v !== "dc") throw new UsageError(`--alg must be nr, bfs or dc, got '${v}'`);
-        algorithm = v;
-        break;
-      }
-      case "--tol": {
-        const v = value(i++, arg);
-        tolerance = Number(v);
-        if (!(tolerance > 0) || !Number.isFinite(tolerance))
-          throw new UsageError(`--tol must be a positive number, got '${v}'`);
-        break;
-      }
-      case "--max-it": {
-        const v = value(i++, arg);
-        maxIterations = Number(v);
-        if (!Number.isInteger(maxIterations) || maxIterations < 1)
-          throw new UsageError(`--max-it must be a positive integer, got '${v}'`);
-        break;
-      }
-      default:
-        if (arg.startsWith("-")) throw new UsageError(`unknown option '${arg}'`);
-        if (casePath !== undefined) throw new UsageError(`more than one case file given ('${casePath}', '${arg}')`);
-        casePath = arg;
-    }
-  }
-  if (casePath === undefined) throw new UsageError("no case file given");
-  return { casePath, json, options: { algorithm, tolerance, maxIterations, enforceQLimits } };
+export function powerFlowOptions(line: CommandLine): PowerFlowOptions {
+  return {
+    algorithm: choiceOption(line, "alg", ["nr", "bfs", "dc"] as const, "nr"),
+    tolerance: numberOption(line, "tol", { positive: true, what: "a positive number" }),
+    maxIterations: numberOption(line, "max-it", { integer: true, min: 1, what: "a positive integer" }),
+    enforceQLimits: line.values["enforce-q-lims"] === true,
+  };
 }
 
 const fixed = (x: number, width: number, digits: number): string => x.toFixed(digits).padStart(width);
@@ -99,25 +63,16 @@ export function formatTable(r: PowerFlowResult): string {
   return lines.join("\n");
 }
 
-function main(argv: readonly string[]): number {
-  let args: CliArgs | "help";
+function main(line: CommandLine): number {
+  const options = powerFlowOptions(line);
+  const json = line.values.json === true;
   try {
-    args = parseArgs(argv);
-  } catch (e) {
-    process.stderr.write(`pf: ${(e as Error).message}\n${USAGE}\n`);
-    return 1;
-  }
-  if (args === "help") {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  try {
-    const result = runPowerFlow(loadCase(args.casePath), args.options);
-    process.stdout.write(`${args.json ? JSON.stringify(result) : formatTable(result)}\n`);
+    const result = runPowerFlow(loadCase(line.positionals[0]), options);
+    process.stdout.write(`${json ? JSON.stringify(result) : formatTable(result)}\n`);
     return 0;
   } catch (e) {
     if (e instanceof PowerFlowNotConvergedError) {
-      if (args.json) {
+      if (json) {
         const { iterations, mismatch: mismatchPu } = e;
         process.stdout.write(`${JSON.stringify({ converged: false, iterations, mismatchPu, error: e.message })}\n`);
       }
@@ -132,4 +87,4 @@ function main(argv: readonly string[]): number {
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) runCommand(PF_COMMAND, main);

@@ -1,27 +1,21 @@
 /**
- * Bounded retries with exponential backoff for RPC calls. Only transport failures are retried;
- * a revert is an answer, not a failure, and is thrown at once. Callers make writes idempotent
- * by re-reading chain state before re-sending, so a retried send never acts twice.
+ * Retries with capped exponential backoff for RPC calls. Only transport failures are retried
+ * (see `isTransient`); a revert is an answer, not a failure, and is thrown at once. Callers make
+ * writes idempotent by re-reading chain state before re-sending, so a retried send never acts
+ * twice. After the last attempt the failure is a TransportError whose `cause` is the original.
  */
+import { isTransient, TransportError } from "./errors";
+
+export { isTransient } from "./errors";
+
 export interface RetryOptions {
+  /** Attempts in all (default 5); Infinity retries until the transport recovers. */
   readonly attempts?: number;
   readonly baseDelayMs?: number;
   readonly maxDelayMs?: number;
   readonly log?: (line: string) => void;
-}
-
-// Whole words only: an address or payload can contain "429" or "503" by chance.
-const TRANSIENT =
-  /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|fetch failed|network|timeout|429|502|503|504)\b/i;
-
-/** True for errors a retry may cure: transport and rate-limit failures, not reverts or bad input. */
-export function isTransient(error: unknown): boolean {
-  const e = error as { code?: string; message?: string; shortMessage?: string };
-  if (e?.code === "CALL_EXCEPTION" || e?.code === "INVALID_ARGUMENT" || e?.code === "ACTION_REJECTED") return false;
-  if (e?.code === "NETWORK_ERROR" || e?.code === "SERVER_ERROR" || e?.code === "TIMEOUT") return true;
-  const text = `${e?.shortMessage ?? ""} ${e?.message ?? String(error)}`;
-  if (/revert/i.test(text)) return false; // an answer from the chain, whatever digits it contains
-  return TRANSIENT.test(text);
+  /** Stops waiting between attempts (e.g. on SIGTERM): the last failure is thrown at once. */
+  readonly signal?: AbortSignal;
 }
 
 export async function withRetry<T>(label: string, fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
@@ -32,17 +26,33 @@ export async function withRetry<T>(label: string, fn: () => Promise<T>, options:
     try {
       return await fn();
     } catch (e) {
-      if (!isTransient(e) || attempt >= attempts) {
-        if (attempt > 1 && isTransient(e)) {
-          throw new Error(`${label}: still failing after ${attempt} attempts: ${(e as Error).message}`);
-        }
-        throw e;
+      if (!isTransient(e)) throw e;
+      const reason = firstLine(e);
+      if (attempt >= attempts || options.signal?.aborted) {
+        throw new TransportError(`${label}: still failing after ${attempt} attempts: ${reason}`, { cause: e });
       }
-      const delay = Math.min(max, base * 2 ** (attempt - 1));
-      options.log?.(
-        `${label}: attempt ${attempt} failed (${(e as Error).message.split("\n")[0]}); retrying in ${delay} ms`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      const delay = Math.min(max, base * 2 ** Math.min(attempt - 1, 20));
+      options.log?.(`${label}: attempt ${attempt} failed (${reason}); retrying in ${delay} ms`);
+      await sleep(delay, options.signal);
     }
   }
+}
+
+function firstLine(e: unknown): string {
+  const err = e as { shortMessage?: string; message?: string };
+  return String(err?.shortMessage ?? err?.message ?? e).split("\n")[0];
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }

@@ -1,0 +1,243 @@
+/**
+ * Baselines and delivered energy (pure: no ethers, no I/O). For a generator and a delivery period:
+ *
+ *   baselineWh   what the unit would have produced without the trade, by one of three methods:
+ *     Nominated       its schedule for the period, declared before gate closure (Wh, given by the caller)
+ *     RollingAverage  the mean of its readings in the same period-of-day on the previous N working days
+ *                     (default 5, as NODES; Mon–Fri in UTC minus the holidays given)
+ *     MeterBefore     its reading of the period just before
+ *   actualWh     its reading of the period
+ *   deliveredWh  actualWh − baselineWh   (+ = output raised, − = lowered)
+ *
+ * Quality: the worst of the inputs' (BAD > MISSING > ESTIMATED > OK), where an absent actual
+ * reading, an absent MeterBefore reading, an absent nomination or a rolling average with no
+ * reading at all count as MISSING, and a rolling average over fewer than N days counts as
+ * ESTIMATED. When the actual or the baseline is absent nothing is measured: all three energies
+ * are 0 (so the on-chain identity delivered = actual − baseline still holds).
+ */
+import { AmbiguousMeterError, DuplicateReadingError } from "./errors";
+import type { MeasuredQuality, Measurement, MeterReading, ReadingQuality } from "./types";
+import { worstQuality } from "./types";
+import { divRound, periodsPerDay, PERIOD_MAX, SECONDS_PER_DAY } from "./units";
+
+export const DEFAULT_ROLLING_DAYS = 5;
+export const MAX_ROLLING_DAYS = 10;
+
+export type BaselineSpec =
+  | {
+      readonly method: "Nominated";
+      /** The generator's nominated output per period, Wh (convert scheduled MW with meanPowerMwToWh). */
+      readonly scheduleWh: ReadonlyMap<number, bigint>;
+    }
+  | {
+      readonly method: "RollingAverage";
+      /** N working days, 1–10 (default 5). */
+      readonly days?: number;
+      /** Non-working days besides Saturdays and Sundays, UTC dates "YYYY-MM-DD". */
+      readonly holidays?: readonly string[];
+    }
+  | { readonly method: "MeterBefore" };
+
+/** One meter's readings by period. */
+export type ReadingSeries = ReadonlyMap<number, Pick<MeterReading, "energyWh" | "quality">>;
+
+const MS_PER_DAY = SECONDS_PER_DAY * 1000;
+
+/** UTC day number (days since 1970-01-01) of a "YYYY-MM-DD" date; RangeError unless a real date. */
+export function utcDayNumber(date: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (m) {
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const ms = Date.UTC(year, month - 1, day);
+    const d = new Date(ms);
+    if (d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day) return ms / MS_PER_DAY;
+  }
+  throw new RangeError(`holiday "${date}" is not a date (YYYY-MM-DD)`);
+}
+
+/** Monday to Friday, in UTC; day 0 (1970-01-01) was a Thursday. */
+export function isWeekday(day: number): boolean {
+  const weekday = (((day + 4) % 7) + 7) % 7; // 0 = Sunday … 6 = Saturday
+  return weekday >= 1 && weekday <= 5;
+}
+
+/** The `count` working days before `day` (most recent first); fewer only when the calendar starts (day 0). */
+export function workingDaysBefore(day: number, count: number, holidays: ReadonlySet<number> = new Set()): number[] {
+  const days: number[] = [];
+  for (let d = day - 1; d >= 0 && days.length < count; d--) if (isWeekday(d) && !holidays.has(d)) days.push(d);
+  return days;
+}
+
+function checkPeriod(period: number, what = "period"): void {
+  if (!Number.isSafeInteger(period) || period < 0 || period > PERIOD_MAX) {
+    throw new RangeError(`${what} must be a whole number in [0, 2³²−1], got ${period}`);
+  }
+}
+
+function rollingDays(spec: Extract<BaselineSpec, { method: "RollingAverage" }>): number {
+  const days = spec.days ?? DEFAULT_ROLLING_DAYS;
+  if (!Number.isInteger(days) || days < 1 || days > MAX_ROLLING_DAYS) {
+    throw new RangeError(`RollingAverage takes 1 to ${MAX_ROLLING_DAYS} working days, got ${spec.days}`);
+  }
+  return days;
+}
+
+/** The periods whose readings (or nomination) make the baseline of `period`, most recent first. */
+export function baselinePeriods(spec: BaselineSpec, period: number, periodSeconds: number): number[] {
+  checkPeriod(period);
+  switch (spec.method) {
+    case "Nominated":
+      return [period];
+    case "MeterBefore":
+      return period > 0 ? [period - 1] : [];
+    case "RollingAverage": {
+      const perDay = periodsPerDay(periodSeconds);
+      const days = rollingDays(spec);
+      const holidays = new Set((spec.holidays ?? []).map(utcDayNumber));
+      const [day, slot] = [Math.floor(period / perDay), period % perDay];
+      return workingDaysBefore(day, days, holidays).map((d) => d * perDay + slot);
+    }
+  }
+}
+
+/** The periods to read for measuring `period`: the period itself and its baseline's meter periods. */
+export function readingPeriods(spec: BaselineSpec, period: number, periodSeconds: number): number[] {
+  return spec.method === "Nominated" ? [period] : [period, ...baselinePeriods(spec, period, periodSeconds)];
+}
+
+interface Baseline {
+  readonly wh?: bigint;
+  readonly quality: ReadingQuality;
+  readonly periods: readonly number[];
+  readonly days: number;
+  readonly notes: readonly string[];
+}
+
+function baselineOf(spec: BaselineSpec, period: number, periodSeconds: number, readings: ReadingSeries): Baseline {
+  const periods = baselinePeriods(spec, period, periodSeconds);
+  switch (spec.method) {
+    case "Nominated": {
+      const wh = spec.scheduleWh.get(period);
+      return wh === undefined
+        ? { quality: "MISSING", periods: [], days: 0, notes: [`no nomination for period ${period}`] }
+        : { wh, quality: "OK", periods, days: 0, notes: [] };
+    }
+    case "MeterBefore": {
+      const before = periods.length > 0 ? readings.get(periods[0]) : undefined;
+      if (before === undefined) {
+        return { quality: "MISSING", periods: [], days: 0, notes: [`no reading for period ${period - 1} (before)`] };
+      }
+      return { wh: before.energyWh, quality: before.quality, periods, days: 0, notes: qualityNotes(periods, [before]) };
+    }
+    case "RollingAverage": {
+      const days = rollingDays(spec);
+      const present = periods.filter((p) => readings.has(p));
+      const used = present.map((p) => readings.get(p) as Pick<MeterReading, "energyWh" | "quality">);
+      if (used.length === 0) {
+        return {
+          quality: "MISSING",
+          periods: [],
+          days,
+          notes: [`no reading in the same period of the ${days} working days before (periods ${periods.join(", ")})`],
+        };
+      }
+      const notes = qualityNotes(present, used);
+      let quality = worstQuality(...used.map((r) => r.quality));
+      if (used.length < days) {
+        quality = worstQuality(quality, "ESTIMATED");
+        const absent = periods.filter((p) => !readings.has(p));
+        notes.push(`rolling average over ${used.length} of ${days} working days (no reading for ${absent.join(", ")})`);
+      }
+      const sum = used.reduce((s, r) => s + r.energyWh, 0n);
+      return { wh: divRound(sum, BigInt(used.length)), quality, periods: present, days, notes };
+    }
+  }
+}
+
+function qualityNotes(
+  periods: readonly number[],
+  readings: readonly Pick<MeterReading, "quality">[],
+  what = "baseline reading",
+): string[] {
+  return readings.flatMap((r, i) => (r.quality === "OK" ? [] : [`${what} for period ${periods[i]} is ${r.quality}`]));
+}
+
+/** Measures one generator's delivery in `period` from its meter's readings. */
+export function measureDelivery(input: {
+  readonly generator: string;
+  readonly period: number;
+  readonly periodSeconds: number;
+  readonly readings: ReadingSeries;
+  readonly baseline: BaselineSpec;
+}): Measurement {
+  const { generator, period, periodSeconds, readings, baseline: spec } = input;
+  const baseline = baselineOf(spec, period, periodSeconds, readings);
+  const actual = readings.get(period);
+  const notes = [
+    ...(actual === undefined ? [`no reading for period ${period}`] : qualityNotes([period], [actual], "reading")),
+    ...baseline.notes,
+  ];
+  const actualQuality: ReadingQuality = actual?.quality ?? "MISSING";
+  const quality = worstQuality(actualQuality, baseline.quality);
+  // Nothing is measured unless both sides are known: then every energy is 0.
+  const [actualWh, baselineWh] =
+    actual !== undefined && baseline.wh !== undefined ? [actual.energyWh, baseline.wh] : [0n, 0n];
+  return {
+    generator,
+    period,
+    method: spec.method,
+    baselineDays: baseline.days,
+    baselineWh,
+    actualWh,
+    deliveredWh: actualWh - baselineWh,
+    quality,
+    baselinePeriods: baseline.periods,
+    notes,
+  };
+}
+
+/** A delivery to measure: whose, which period, against which baseline. */
+export interface DeliveryToMeasure {
+  readonly generator: string;
+  readonly period: number;
+  readonly baseline: BaselineSpec;
+}
+
+/**
+ * Measures deliveries from a reading set (validated first with validateReadings): each
+ * generator's readings are those of the meter bound to it in `generatorOf` (meter → generator;
+ * addresses compared case-insensitively). Readings of meters not in the map are not used.
+ * Throws AmbiguousMeterError when a generator has two meters and DuplicateReadingError when a
+ * meter has two readings of one period.
+ */
+export function measureDeliveries(input: {
+  readonly readings: readonly MeterReading[];
+  readonly generatorOf: ReadonlyMap<string, string>;
+  readonly periodSeconds: number;
+  readonly deliveries: readonly DeliveryToMeasure[];
+}): Measurement[] {
+  const meterOf = new Map<string, string>(); // generator → meter, lower case
+  for (const [meter, generator] of input.generatorOf) {
+    const [m, g] = [meter.toLowerCase(), generator.toLowerCase()];
+    const other = meterOf.get(g);
+    if (other !== undefined && other !== m) throw new AmbiguousMeterError(generator, [other, m]);
+    meterOf.set(g, m);
+  }
+  const series = new Map<string, Map<number, { energyWh: bigint; quality: MeasuredQuality; origin: string }>>();
+  for (const r of input.readings) {
+    const meter = r.meter.toLowerCase();
+    const byPeriod = series.get(meter) ?? new Map();
+    const previous = byPeriod.get(r.period);
+    if (previous !== undefined) throw new DuplicateReadingError(r.meter, r.period, [previous.origin, r.origin]);
+    byPeriod.set(r.period, { energyWh: r.energyWh, quality: r.quality, origin: r.origin });
+    series.set(meter, byPeriod);
+  }
+  return input.deliveries.map((d) => {
+    const meter = meterOf.get(d.generator.toLowerCase());
+    const readings = (meter === undefined ? undefined : series.get(meter)) ?? new Map();
+    const measurement = measureDelivery({ ...d, periodSeconds: input.periodSeconds, readings });
+    return meter === undefined
+      ? { ...measurement, notes: [`generator ${d.generator} has no meter bound`, ...measurement.notes] }
+      : measurement;
+  });
+}

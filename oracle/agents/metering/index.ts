@@ -1,0 +1,39 @@
+/**
+ * Meter readings in, baselines and delivered energy out (docs/metering.md). The baseline
+ * arithmetic (baseline.ts), the types and the unit conversion are pure TypeScript; the sources,
+ * the validation and the signatures use ethers for addresses, EIP-712 and keccak256.
+ */
+export * from "./types";
+export * from "./errors";
+export { meanPowerMwToWh, periodsPerDay, divRound, SECONDS_PER_DAY } from "./units";
+export { FileMeterSource, parseReadingsText, type FileMeterSourceOptions } from "./file-source";
+export { HttpMeterSource, type HttpMeterSourceOptions } from "./http-source";
+export { RECORD_FIELDS } from "./records";
+export {
+  METER_READING_TYPE,
+  METER_READING_TYPES,
+  readingMessage,
+  readingDigest,
+  signReading,
+  verifyReadingSignature,
+  readEip712Domain,
+  canonicalReadingsJson,
+  readingsHash,
+  type MeterReadingMessage,
+  type TypedDataSigner,
+} from "./signed";
+export { readingProblems, validateReadings, checksummedMeterMap, type ReadingSetContext } from "./validate";
+export {
+  DEFAULT_ROLLING_DAYS,
+  MAX_ROLLING_DAYS,
+  baselinePeriods,
+  readingPeriods,
+  measureDelivery,
+  measureDeliveries,
+  workingDaysBefore,
+  isWeekday,
+  utcDayNumber,
+  type BaselineSpec,
+  type DeliveryToMeasure,
+  type ReadingSeries,
+} from "./baseline";

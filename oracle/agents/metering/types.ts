@@ -1,0 +1,93 @@
+/**
+ * Meter readings in, measured deliveries out. Pure types and enum mappings (no ethers), shared by
+ * the sources, the validation, the signatures and the baseline arithmetic. See docs/metering.md.
+ *
+ * Quantities (OpenADR 3 report payload types):
+ *   USAGE       ↔ actualWh    — metered output over the period, Wh (signed: + = export)
+ *   BASELINE    ↔ baselineWh  — what the unit would have produced without the trade, Wh
+ *   DELTA_USAGE ↔ deliveredWh — actualWh − baselineWh, Wh (+ = output raised)
+ */
+
+/** OpenADR 3 DATA_QUALITY. */
+export type ReadingQuality = "OK" | "MISSING" | "ESTIMATED" | "BAD";
+/** The qualities a reading that exists can carry: a MISSING reading is simply absent. */
+export type MeasuredQuality = Exclude<ReadingQuality, "MISSING">;
+
+export const READING_QUALITIES: readonly ReadingQuality[] = ["OK", "MISSING", "ESTIMATED", "BAD"];
+
+/** Severity order, worst last: BAD > MISSING > ESTIMATED > OK. */
+const QUALITY_RANK: Readonly<Record<ReadingQuality, number>> = { OK: 0, ESTIMATED: 1, MISSING: 2, BAD: 3 };
+
+/** The worst of the qualities given (OK when none). */
+export function worstQuality(...qualities: readonly ReadingQuality[]): ReadingQuality {
+  let worst: ReadingQuality = "OK";
+  for (const q of qualities) if (QUALITY_RANK[q] > QUALITY_RANK[worst]) worst = q;
+  return worst;
+}
+
+/** One meter's reading of one delivery period. */
+export interface MeterReading {
+  /** Meter key address (EIP-55 checksummed), as bound to its generator in the registry. */
+  readonly meter: string;
+  /** Delivery period: ⌊Unix time / periodSeconds⌋. */
+  readonly period: number;
+  /** Metered output over the period, Wh (integer, signed: + = export, − = import). */
+  readonly energyWh: bigint;
+  readonly quality: MeasuredQuality;
+  /** When the meter took the reading, Unix s (at or after the period's end). */
+  readonly timestamp: number;
+  /** EIP-712 MeterReading(generator, period, actualWh) signature by the meter key, 65 bytes hex. */
+  readonly signature?: string;
+  /** Where it came from, for messages: "readings/2024-01-15.csv:12", "http://host/readings readings[3]". */
+  readonly origin: string;
+}
+
+export interface ReadingQuery {
+  /** Meter key addresses wanted; all meters the source has when omitted. */
+  readonly meters?: readonly string[];
+  /** Periods wanted; all periods the source has when omitted. */
+  readonly periods?: readonly number[];
+}
+
+export interface MeterSource {
+  readonly description: string;
+  /**
+   * The readings available now for these meters and periods; missing ones are simply absent.
+   * Malformed data throws a MeterFormatError naming file:line or the URL; a source that cannot
+   * be read throws a MeterSourceUnavailableError. Sources return what they find: duplicates and
+   * unknown meters are for validateReadings to reject.
+   */
+  read(query?: ReadingQuery): Promise<MeterReading[]>;
+}
+
+/** How the baseline is found (the on-chain enum BaselineMethod, same names and order). */
+export type BaselineMethod = "Nominated" | "RollingAverage" | "MeterBefore";
+
+/** One generator's measured delivery in one period: the on-chain Measurement, plus how it was found. */
+export interface Measurement {
+  readonly generator: string;
+  readonly period: number;
+  readonly method: BaselineMethod;
+  /** RollingAverage: the N working days of the method (1–10), even when fewer had readings; else 0. */
+  readonly baselineDays: number;
+  /** Wh; 0 when the quality is MISSING. */
+  readonly baselineWh: bigint;
+  /** Wh; 0 when the quality is MISSING. */
+  readonly actualWh: bigint;
+  /** actualWh − baselineWh, Wh (+ = output raised); 0 when the quality is MISSING. */
+  readonly deliveredWh: bigint;
+  readonly quality: ReadingQuality;
+  /** The periods whose readings (or nominations) made the baseline. */
+  readonly baselinePeriods: readonly number[];
+  /** Why the quality is not OK, for logs; empty when OK. */
+  readonly notes: readonly string[];
+}
+
+/** Solidity `enum Quality { Ok, Missing, Estimated, Bad }` ordinals. */
+export const QUALITY_CODE: Readonly<Record<ReadingQuality, number>> = { OK: 0, MISSING: 1, ESTIMATED: 2, BAD: 3 };
+/** Solidity `enum BaselineMethod { Nominated, RollingAverage, MeterBefore }` ordinals. */
+export const BASELINE_METHOD_CODE: Readonly<Record<BaselineMethod, number>> = {
+  Nominated: 0,
+  RollingAverage: 1,
+  MeterBefore: 2,
+};

@@ -1,0 +1,347 @@
+/**
+ * Baselines and delivered energy, hand-computed. The delivery period is Monday 2024-01-15,
+ * 10:00–10:30 UTC: UTC day 19 737, slot 20 of 48, period 19 737 · 48 + 20 = 947 396.
+ * Its five previous working days reach back past the weekend (13th, 14th) to Monday the 8th.
+ */
+import { expect } from "chai";
+import {
+  baselinePeriods,
+  measureDeliveries,
+  measureDelivery,
+  readingPeriods,
+  workingDaysBefore,
+  type BaselineSpec,
+} from "../../../../oracle/agents/metering/baseline";
+import { AmbiguousMeterError, DuplicateReadingError } from "../../../../oracle/agents/metering/errors";
+import type { MeasuredQuality, MeterReading } from "../../../../oracle/agents/metering/types";
+import { meanPowerMwToWh } from "../../../../oracle/agents/metering/units";
+
+const T = 1800;
+const MON_15 = 947_396; // 2024-01-15 10:00 UTC
+const FRI_12 = 947_252; // 19 734 · 48 + 20
+const THU_11 = 947_204;
+const WED_10 = 947_156;
+const TUE_09 = 947_108;
+const MON_08 = 947_060;
+const SAT_13 = 947_300;
+const SUN_14 = 947_348;
+const FRI_05 = 946_916;
+const GEN = "0x00000000000000000000000000000000000000a1";
+
+type Series = Map<number, { energyWh: bigint; quality: MeasuredQuality }>;
+const series = (entries: [number, bigint, MeasuredQuality?][]): Series =>
+  new Map(entries.map(([p, wh, q]) => [p, { energyWh: wh, quality: q ?? "OK" }]));
+
+// Five working days averaging 1 100 000 Wh; the weekend's 50 000 Wh must not count.
+const WEEK: [number, bigint][] = [
+  [FRI_12, 1_200_000n],
+  [THU_11, 1_000_000n],
+  [WED_10, 1_100_000n],
+  [TUE_09, 900_000n],
+  [MON_08, 1_300_000n],
+  [SAT_13, 50_000n],
+  [SUN_14, 50_000n],
+];
+const ROLLING: BaselineSpec = { method: "RollingAverage" };
+const measure = (readings: Series, baseline: BaselineSpec = ROLLING, period = MON_15) =>
+  measureDelivery({ generator: GEN, period, periodSeconds: T, readings, baseline });
+
+describe("baseline: RollingAverage", () => {
+  it("averages the same period of the previous 5 working days, reaching back past the weekend", () => {
+    expect(baselinePeriods(ROLLING, MON_15, T)).to.deep.equal([FRI_12, THU_11, WED_10, TUE_09, MON_08]);
+    const m = measure(series([...WEEK, [MON_15, 800_000n]]));
+    expect(m).to.deep.include({
+      generator: GEN,
+      period: MON_15,
+      method: "RollingAverage",
+      baselineDays: 5,
+      baselineWh: 1_100_000n, // (1.2 + 1.0 + 1.1 + 0.9 + 1.3) MWh / 5
+      actualWh: 800_000n,
+      deliveredWh: -300_000n, // output lowered by 300 kWh
+      quality: "OK",
+    });
+    expect(m.baselinePeriods).to.deep.equal([FRI_12, THU_11, WED_10, TUE_09, MON_08]);
+    expect(m.notes).to.deep.equal([]);
+  });
+
+  it("skips the holidays given and reaches one working day further", () => {
+    const spec: BaselineSpec = { method: "RollingAverage", holidays: ["2024-01-10"] };
+    expect(baselinePeriods(spec, MON_15, T)).to.deep.equal([FRI_12, THU_11, TUE_09, MON_08, FRI_05]);
+    const m = measure(series([...WEEK, [FRI_05, 1_500_000n], [MON_15, 1_180_000n]]), spec);
+    expect(m.baselineWh).to.equal(1_180_000n); // (1.2 + 1.0 + 0.9 + 1.3 + 1.5) / 5
+    expect(m.deliveredWh).to.equal(0n);
+    expect(m.quality).to.equal("OK");
+  });
+
+  it("takes 1 to 10 days: ten days from a Monday cross two weekends (and a New Year holiday)", () => {
+    const ten: BaselineSpec = { method: "RollingAverage", days: 10 };
+    const days = (spec: BaselineSpec) => baselinePeriods(spec, MON_15, T).map((p) => (p - 20) / 48);
+    // 12, 11, 10, 9, 8, 5, 4, 3, 2, 1 January 2024 (UTC day numbers).
+    expect(days(ten)).to.deep.equal([19734, 19733, 19732, 19731, 19730, 19727, 19726, 19725, 19724, 19723]);
+    // With 1 January a holiday, Friday 29 December 2023 (day 19 720) comes in.
+    expect(days({ ...ten, holidays: ["2024-01-01"] }).at(-1)).to.equal(19720);
+    expect(days({ method: "RollingAverage", days: 1 })).to.deep.equal([19734]);
+    expect(measure(series([[MON_15, 1n]]), { method: "RollingAverage", days: 10 }).baselineDays).to.equal(10);
+  });
+
+  it("uses the days present when fewer than N have readings, and is ESTIMATED", () => {
+    const withoutThursday = WEEK.filter(([p]) => p !== THU_11);
+    const m = measure(series([...withoutThursday, [MON_15, 1_000_000n]]));
+    expect(m.baselineWh).to.equal(1_125_000n); // (1.2 + 1.1 + 0.9 + 1.3) / 4
+    expect(m.deliveredWh).to.equal(-125_000n);
+    expect(m.quality).to.equal("ESTIMATED");
+    expect(m.baselineDays).to.equal(5);
+    expect(m.baselinePeriods).to.deep.equal([FRI_12, WED_10, TUE_09, MON_08]);
+    expect(m.notes.join("; ")).to.include(`rolling average over 4 of 5 working days (no reading for ${THU_11})`);
+  });
+
+  it("is MISSING with no reading on any of the N days, and then measures nothing", () => {
+    const m = measure(
+      series([
+        [SAT_13, 50_000n],
+        [MON_15, 1_000_000n],
+      ]),
+    );
+    expect(m).to.deep.include({ quality: "MISSING", baselineWh: 0n, actualWh: 0n, deliveredWh: 0n, baselineDays: 5 });
+    expect(m.notes.join("; ")).to.match(/no reading in the same period of the 5 working days before/);
+  });
+
+  it("rounds the average to the nearest Wh, ties away from zero", () => {
+    const two: BaselineSpec = { method: "RollingAverage", days: 2 };
+    expect(
+      measure(
+        series([
+          [FRI_12, 1000n],
+          [THU_11, 1001n],
+          [MON_15, 0n],
+        ]),
+        two,
+      ).baselineWh,
+    ).to.equal(1001n);
+    expect(
+      measure(
+        series([
+          [FRI_12, -1000n],
+          [THU_11, -1001n],
+          [MON_15, 0n],
+        ]),
+        two,
+      ).baselineWh,
+    ).to.equal(-1001n);
+    expect(
+      measure(
+        series([
+          [FRI_12, 1000n],
+          [THU_11, 1000n],
+          [WED_10, 1001n],
+          [MON_15, 0n],
+        ]),
+        { ...two, days: 3 },
+      ).baselineWh,
+    ).to.equal(1000n);
+  });
+
+  it("compares a Saturday with the previous working days too", () => {
+    // Saturday 13th, 10:00: Friday 12th back to Monday 8th.
+    expect(baselinePeriods(ROLLING, SAT_13, T)).to.deep.equal([FRI_12, THU_11, WED_10, TUE_09, MON_08]);
+  });
+
+  it("finds the period of the day from the period length (15-minute periods)", () => {
+    // 2024-01-15 10:00 UTC with 900 s periods: 19 737 · 96 + 40; Friday 12th is 19 734 · 96 + 40.
+    const periods = baselinePeriods(ROLLING, 19_737 * 96 + 40, 900);
+    expect(periods).to.deep.equal([19734, 19733, 19732, 19731, 19730].map((d) => d * 96 + 40));
+    expect(() => baselinePeriods(ROLLING, 100, 7)).to.throw(RangeError, /does not divide a day/);
+  });
+
+  it("refuses bad parameters", () => {
+    expect(() => baselinePeriods({ method: "RollingAverage", days: 0 }, MON_15, T)).to.throw(
+      RangeError,
+      /1 to 10 working days, got 0/,
+    );
+    expect(() => baselinePeriods({ method: "RollingAverage", days: 11 }, MON_15, T)).to.throw(RangeError, /got 11/);
+    expect(() => baselinePeriods({ method: "RollingAverage", days: 2.5 }, MON_15, T)).to.throw(RangeError, /got 2.5/);
+    expect(() => baselinePeriods({ method: "RollingAverage", holidays: ["2024-02-30"] }, MON_15, T)).to.throw(
+      RangeError,
+      /holiday "2024-02-30" is not a date/,
+    );
+    expect(() => baselinePeriods({ method: "RollingAverage", holidays: ["15/01/2024"] }, MON_15, T)).to.throw(
+      RangeError,
+    );
+    expect(() => baselinePeriods(ROLLING, -1, T)).to.throw(RangeError, /period must be a whole number/);
+  });
+});
+
+describe("baseline: MeterBefore", () => {
+  const BEFORE: BaselineSpec = { method: "MeterBefore" };
+
+  it("takes the reading of the period just before delivery", () => {
+    expect(readingPeriods(BEFORE, MON_15, T)).to.deep.equal([MON_15, MON_15 - 1]);
+    const m = measure(
+      series([
+        [MON_15 - 1, 1_000_000n],
+        [MON_15, 1_250_000n],
+      ]),
+      BEFORE,
+    );
+    expect(m).to.deep.include({
+      method: "MeterBefore",
+      baselineDays: 0,
+      baselineWh: 1_000_000n,
+      actualWh: 1_250_000n,
+      deliveredWh: 250_000n, // output raised by 250 kWh
+      quality: "OK",
+    });
+    expect(m.baselinePeriods).to.deep.equal([MON_15 - 1]);
+  });
+
+  it("reaches back over midnight: Monday 00:00 uses Sunday 23:30", () => {
+    const midnight = 19_737 * 48;
+    expect(baselinePeriods(BEFORE, midnight, T)).to.deep.equal([19_736 * 48 + 47]);
+  });
+
+  it("is MISSING without the previous reading, and takes the previous reading's quality", () => {
+    const missing = measure(series([[MON_15, 1_250_000n]]), BEFORE);
+    expect(missing).to.deep.include({ quality: "MISSING", baselineWh: 0n, actualWh: 0n, deliveredWh: 0n });
+    expect(missing.notes).to.deep.equal([`no reading for period ${MON_15 - 1} (before)`]);
+    expect(measure(series([[0, 5n]]), BEFORE, 0).quality).to.equal("MISSING"); // nothing before period 0
+    const estimated = measure(
+      series([
+        [MON_15 - 1, 1_000_000n, "ESTIMATED"],
+        [MON_15, 900_000n],
+      ]),
+      BEFORE,
+    );
+    expect(estimated).to.deep.include({ quality: "ESTIMATED", deliveredWh: -100_000n });
+    expect(estimated.notes).to.deep.equal([`baseline reading for period ${MON_15 - 1} is ESTIMATED`]);
+  });
+});
+
+describe("baseline: Nominated", () => {
+  it("takes the schedule declared before gate closure, converted from MW once", () => {
+    // The centre solved the period with the unit at 2.3 MW: 2.3 MW × 0.5 h = 1 150 000 Wh.
+    const spec: BaselineSpec = { method: "Nominated", scheduleWh: new Map([[MON_15, meanPowerMwToWh(2.3, T)]]) };
+    expect(readingPeriods(spec, MON_15, T)).to.deep.equal([MON_15]);
+    const m = measure(series([[MON_15, 1_000_000n]]), spec);
+    expect(m).to.deep.include({
+      method: "Nominated",
+      baselineDays: 0,
+      baselineWh: 1_150_000n,
+      actualWh: 1_000_000n,
+      deliveredWh: -150_000n,
+      quality: "OK",
+    });
+  });
+
+  it("is MISSING without a nomination for the period", () => {
+    const spec: BaselineSpec = { method: "Nominated", scheduleWh: new Map([[MON_15 - 1, 1n]]) };
+    const m = measure(series([[MON_15, 1_000_000n]]), spec);
+    expect(m).to.deep.include({ quality: "MISSING", deliveredWh: 0n });
+    expect(m.notes).to.deep.equal([`no nomination for period ${MON_15}`]);
+  });
+});
+
+describe("baseline: quality of a measurement", () => {
+  const nominated: BaselineSpec = { method: "Nominated", scheduleWh: new Map([[MON_15, 1_000_000n]]) };
+
+  it("is the actual reading's quality against a clean baseline (OK, ESTIMATED, BAD)", () => {
+    for (const q of ["OK", "ESTIMATED", "BAD"] as const) {
+      const m = measure(series([[MON_15, 1_200_000n, q]]), nominated);
+      expect(m.quality, q).to.equal(q);
+      expect(m.deliveredWh, q).to.equal(200_000n); // values are kept; the quality says how far to trust them
+    }
+    expect(measure(series([[MON_15, 1n, "BAD"]]), nominated).notes).to.deep.equal([
+      `reading for period ${MON_15} is BAD`,
+    ]);
+  });
+
+  it("is MISSING without the actual reading, and then measures nothing", () => {
+    const m = measure(series(WEEK));
+    expect(m).to.deep.include({ quality: "MISSING", baselineWh: 0n, actualWh: 0n, deliveredWh: 0n });
+    expect(m.notes).to.deep.equal([`no reading for period ${MON_15}`]);
+  });
+
+  it("is the worst of the inputs: BAD > MISSING > ESTIMATED > OK", () => {
+    const week = (q: MeasuredQuality): [number, bigint, MeasuredQuality][] =>
+      WEEK.map(([p, wh]) => [p, wh, p === WED_10 ? q : "OK"]);
+    // One BAD day in the rolling window makes the baseline BAD; its value still counts.
+    const bad = measure(series([...week("BAD"), [MON_15, 800_000n, "ESTIMATED"]]));
+    expect(bad).to.deep.include({ quality: "BAD", baselineWh: 1_100_000n, deliveredWh: -300_000n });
+    // ESTIMATED day + OK actual → ESTIMATED.
+    expect(measure(series([...week("ESTIMATED"), [MON_15, 800_000n]])).quality).to.equal("ESTIMATED");
+    // A BAD baseline outranks a missing actual reading (nothing is measured either way).
+    expect(measure(series(week("BAD")))).to.deep.include({ quality: "BAD", deliveredWh: 0n, actualWh: 0n });
+    // A short window (ESTIMATED) with a BAD actual → BAD.
+    const short = WEEK.filter(([p]) => p !== TUE_09);
+    expect(measure(series([...short, [MON_15, 1n, "BAD"]])).quality).to.equal("BAD");
+    // A short window with an ESTIMATED actual stays ESTIMATED.
+    expect(measure(series([...short, [MON_15, 1n, "ESTIMATED"]])).quality).to.equal("ESTIMATED");
+  });
+});
+
+describe("baseline: a reading set → measurements", () => {
+  const METER_A = "0x00000000000000000000000000000000000000Aa";
+  const METER_B = "0x00000000000000000000000000000000000000bB";
+  const GEN_A = "0x0000000000000000000000000000000000000A01";
+  const GEN_B = "0x0000000000000000000000000000000000000b02";
+  const reading = (meter: string, period: number, energyWh: bigint, origin = "test"): MeterReading => ({
+    meter,
+    period,
+    energyWh,
+    quality: "OK",
+    timestamp: (period + 1) * T,
+    origin,
+  });
+  const generatorOf = new Map([
+    [METER_A, GEN_A],
+    [METER_B, GEN_B],
+  ]);
+
+  it("measures each generator on the readings of its own meter", () => {
+    const readings = [
+      reading(METER_A, MON_15 - 1, 1_000_000n),
+      reading(METER_A, MON_15, 1_100_000n),
+      reading(METER_B.toLowerCase(), MON_15 - 1, 400_000n), // addresses compare case-insensitively
+      reading(METER_B, MON_15, 300_000n),
+      reading("0x00000000000000000000000000000000000000cc", MON_15, 9n), // not bound: not used
+    ];
+    const out = measureDeliveries({
+      readings,
+      generatorOf,
+      periodSeconds: T,
+      deliveries: [
+        { generator: GEN_A, period: MON_15, baseline: { method: "MeterBefore" } },
+        { generator: GEN_B, period: MON_15, baseline: { method: "MeterBefore" } },
+        {
+          generator: "0x0000000000000000000000000000000000000c03",
+          period: MON_15,
+          baseline: { method: "MeterBefore" },
+        },
+      ],
+    });
+    expect(out.map((m) => [m.generator, m.deliveredWh, m.quality])).to.deep.equal([
+      [GEN_A, 100_000n, "OK"],
+      [GEN_B, -100_000n, "OK"],
+      ["0x0000000000000000000000000000000000000c03", 0n, "MISSING"],
+    ]);
+    expect(out[2].notes[0]).to.equal("generator 0x0000000000000000000000000000000000000c03 has no meter bound");
+  });
+
+  it("refuses two readings of one meter and period, and two meters for one generator", () => {
+    const twice = [reading(METER_A, MON_15, 1n, "a.csv:2"), reading(METER_A, MON_15, 2n, "b.csv:7")];
+    const deliveries = [{ generator: GEN_A, period: MON_15, baseline: { method: "MeterBefore" } as const }];
+    expect(() => measureDeliveries({ readings: twice, generatorOf, periodSeconds: T, deliveries })).to.throw(
+      DuplicateReadingError,
+      /read more than once \(a\.csv:2, b\.csv:7\)/,
+    );
+    const ambiguous = new Map([...generatorOf, ["0x00000000000000000000000000000000000000cc", GEN_A]]);
+    expect(() => measureDeliveries({ readings: [], generatorOf: ambiguous, periodSeconds: T, deliveries })).to.throw(
+      AmbiguousMeterError,
+      /has more than one meter/,
+    );
+  });
+
+  it("lists working days before a day, and stops at the start of the calendar", () => {
+    expect(workingDaysBefore(19_737, 2)).to.deep.equal([19_734, 19_733]);
+    expect(workingDaysBefore(3, 5)).to.deep.equal([1, 0]); // 1970-01-02 (Fri), 1970-01-01 (Thu)
+  });
+});
