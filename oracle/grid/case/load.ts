@@ -170,25 +170,29 @@ export function validateCase(c: PowerCase, file = "<case>"): PowerCase {
     `${file}: ${m} row ${r + 1}${col === undefined ? "" : `, column ${col + 1}`}`;
   if (!Number.isFinite(c.baseMVA) || c.baseMVA <= 0)
     throw new CaseDataError(`${file}: baseMVA must be positive, got ${c.baseMVA}`);
+  // Plain loops: this runs on every load, over every cell of the largest cases.
   for (const { field, minColumns } of MATRICES) {
     const m = c[field];
     if (field !== "gen" && m.length === 0) throw new CaseDataError(`${file}: the ${field} matrix is empty`);
-    m.forEach((row, r) => {
+    for (let r = 0; r < m.length; r++) {
+      const row = m[r];
       if (row.length < minColumns) {
         throw new CaseDataError(`${where(field, r)}: has ${row.length} columns, at least ${minColumns} required`);
       }
-      row.forEach((x, col) => {
-        if (Number.isNaN(x)) throw new CaseDataError(`${where(field, r, col)}: value is NaN`);
-      });
-    });
+      for (let col = 0; col < row.length; col++) {
+        if (Number.isNaN(row[col])) throw new CaseDataError(`${where(field, r, col)}: value is NaN`);
+      }
+    }
   }
-  const finite = (m: "bus" | "gen" | "branch", cols: readonly number[]): void =>
-    c[m].forEach((row, r) =>
-      cols.forEach((col) => {
-        if (!Number.isFinite(row[col]))
-          throw new CaseDataError(`${where(m, r, col)}: must be a finite number, got ${row[col]}`);
-      }),
-    );
+  const finite = (m: "bus" | "gen" | "branch", cols: readonly number[]): void => {
+    const rows = c[m];
+    for (let r = 0; r < rows.length; r++) {
+      for (const col of cols) {
+        const x = rows[r][col];
+        if (!Number.isFinite(x)) throw new CaseDataError(`${where(m, r, col)}: must be a finite number, got ${x}`);
+      }
+    }
+  };
   finite("bus", [BUS.BUS_I, BUS.BUS_TYPE, BUS.PD, BUS.QD, BUS.GS, BUS.BS, BUS.VM, BUS.VA]);
   finite("gen", [GEN.GEN_BUS, GEN.PG, GEN.QG, GEN.VG, GEN.GEN_STATUS]);
   finite("branch", [
@@ -203,13 +207,15 @@ export function validateCase(c: PowerCase, file = "<case>"): PowerCase {
   ]);
 
   const busRowById = new Map<number, number>();
-  c.bus.forEach((row, r) => {
+  for (let r = 0; r < c.bus.length; r++) {
+    const row = c.bus[r];
     const id = row[BUS.BUS_I];
     if (!Number.isInteger(id) || id <= 0)
       throw new CaseDataError(`${where("bus", r, BUS.BUS_I)}: bus number ${id} is not a positive integer`);
-    if (busRowById.has(id))
+    const first = busRowById.get(id);
+    if (first !== undefined)
       throw new CaseDataError(
-        `${where("bus", r, BUS.BUS_I)}: bus number ${id} is repeated (first at row ${(busRowById.get(id) as number) + 1})`,
+        `${where("bus", r, BUS.BUS_I)}: bus number ${id} is repeated (first at row ${first + 1})`,
       );
     busRowById.set(id, r);
     const type = row[BUS.BUS_TYPE];
@@ -218,12 +224,14 @@ export function validateCase(c: PowerCase, file = "<case>"): PowerCase {
         `${where("bus", r, BUS.BUS_TYPE)}: bus type ${type} is not 1 (PQ), 2 (PV), 3 (ref) or 4 (isolated)`,
       );
     }
-  });
-  c.gen.forEach((row, r) => {
+  }
+  for (let r = 0; r < c.gen.length; r++) {
+    const row = c.gen[r];
     if (!busRowById.has(row[GEN.GEN_BUS]))
       throw new CaseDataError(`${where("gen", r, GEN.GEN_BUS)}: generator at unknown bus ${row[GEN.GEN_BUS]}`);
-  });
-  c.branch.forEach((row, r) => {
+  }
+  for (let r = 0; r < c.branch.length; r++) {
+    const row = c.branch[r];
     for (const col of [BRANCH.F_BUS, BRANCH.T_BUS]) {
       if (!busRowById.has(row[col])) {
         throw new CaseDataError(
@@ -236,7 +244,7 @@ export function validateCase(c: PowerCase, file = "<case>"): PowerCase {
         `${where("branch", r)}: branch ${row[BRANCH.F_BUS]}-${row[BRANCH.T_BUS]} has zero impedance (r = x = 0); merge its buses or give it a small reactance`,
       );
     }
-  });
+  }
   if (c.busNames !== undefined && c.busNames.length !== c.bus.length) {
     throw new CaseDataError(`${file}: bus_name has ${c.busNames.length} entries for ${c.bus.length} buses`);
   }

@@ -42,7 +42,8 @@ export interface MatlabProgramResult {
   variables: Map<string, Value>;
 }
 
-type TokenKind = "num" | "id" | "str" | "op" | "nl" | "eof";
+/** "mat": a plain numeric matrix literal read in one go by `scanNumericLiteral`. */
+type TokenKind = "num" | "id" | "str" | "op" | "nl" | "eof" | "mat";
 interface Token {
   kind: TokenKind;
   text: string;
@@ -50,6 +51,16 @@ interface Token {
   line: number;
   /** Whitespace precedes the token (significant inside brackets: `[1 -2]` vs `[1 - 2]`). */
   space: boolean;
+  /** The value of a "mat" token. */
+  matrix: MatrixValue | null;
+}
+
+export interface MatlabOptions {
+  /**
+   * Read plain numeric matrix literals (`mpc.bus = [ ... ];`) with the fast scanner instead of
+   * token by token (default true). Both give the same matrices; the switch exists for tests.
+   */
+  readonly fastLiterals?: boolean;
 }
 
 const OPERATORS_2 = new Set([".*", "./", ".^", ".'", "==", "~=", "<=", ">=", "&&", "||"]);
@@ -67,19 +78,237 @@ function isIdentPart(c: number): boolean {
 
 const NUMBER = /(\d+(?:\.(?![*/\\^'])\d*)?|\.\d+)([eE][+-]?\d+)?/y;
 
-function tokenize(src: string, file: string): Token[] {
+/** Exact powers of ten: every 10^k with k ≤ 22 is a double. */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+
+/**
+ * Reads a matrix literal that is nothing but numbers (decimal literals with an optional sign
+ * glued to them, Inf, NaN) separated by blanks and commas, rows ended by semicolons or newlines,
+ * with % comments and ... continuations — which is how case files write all their data — in one
+ * pass over the characters, straight into a typed buffer, with no token or 1×1 matrix per number.
+ *
+ * It accepts a literal only when the token-by-token parser would read exactly the same numbers;
+ * anything else (an operator, a name, a blank after a sign, rows of unequal length, a block
+ * comment, no closing bracket...) makes `scan` return false and the literal is left to the
+ * interpreter, which then computes it or reports the same file:line error as ever.
+ */
+class NumericLiteralScanner {
+  /** Shape and end (index after `]`) of the last accepted literal, and the newlines it spans. */
+  rows = 0;
+  cols = 0;
+  end = 0;
+  newlines = 0;
+  private buffer = new Float64Array(1024);
+  private count = 0;
+  private value = 0;
+
+  constructor(private readonly src: string) {}
+
+  /** The numbers of the last accepted literal, row-major. */
+  values(): number[] {
+    const out = new Array<number>(this.count);
+    for (let k = 0; k < this.count; k++) out[k] = this.buffer[k];
+    return out;
+  }
+
+  /** Tries to read the literal whose `[` is at `open`. */
+  scan(open: number): boolean {
+    const src = this.src;
+    const n = src.length;
+    this.count = 0;
+    this.newlines = 0;
+    if (src.charCodeAt(open) !== 91 /* [ */) return false;
+    let rows = 0;
+    let cols = -1;
+    let rowLength = 0;
+    let i = open + 1;
+    while (i < n) {
+      const c = src.charCodeAt(i);
+      if (c === 32 || c === 9 || c === 13 || c === 44 /* , */) {
+        i++;
+        continue;
+      }
+      if (c === 10 || c === 59 /* ; */ || c === 93 /* ] */) {
+        if (rowLength > 0) {
+          if (cols === -1) cols = rowLength;
+          else if (rowLength !== cols) return false;
+          rows++;
+          rowLength = 0;
+        }
+        if (c === 10) this.newlines++;
+        i++;
+        if (c === 93) {
+          this.rows = rows;
+          this.cols = rows === 0 ? 0 : cols;
+          this.end = i;
+          return true;
+        }
+        continue;
+      }
+      if (c === 37 /* % */) {
+        const lineStart = src.lastIndexOf("\n", i - 1) + 1;
+        let lineEnd = src.indexOf("\n", i);
+        if (lineEnd === -1) lineEnd = n;
+        if (src.slice(lineStart, lineEnd).trim() === "%{") return false; // a block comment
+        i = lineEnd;
+        continue;
+      }
+      if (c === 46 /* . */ && src.startsWith("...", i)) {
+        // Continuation: the rest of the line is a comment, the newline a blank.
+        const eol = src.indexOf("\n", i);
+        if (eol === -1) return false;
+        this.newlines++;
+        i = eol + 1;
+        continue;
+      }
+      // An element: [+-]number, Inf or NaN, followed by a separator.
+      let sign = 1;
+      if (c === 45 /* - */ || c === 43 /* + */) {
+        if (c === 45) sign = -1;
+        i++;
+      }
+      const stop = this.element(i);
+      if (stop < 0) return false;
+      const after = stop < n ? src.charCodeAt(stop) : -1;
+      if (
+        !(
+          after === 32 ||
+          after === 9 ||
+          after === 13 ||
+          after === 10 ||
+          after === 44 ||
+          after === 59 ||
+          after === 93 ||
+          after === 37
+        )
+      ) {
+        return false;
+      }
+      this.push(sign * this.value);
+      rowLength++;
+      i = stop;
+    }
+    return false; // no closing bracket
+  }
+
+  /**
+   * Reads an unsigned number, Inf or NaN at `i` into `value`; returns the index after it, or -1.
+   * Numbers follow the tokenizer's grammar (`NUMBER`): digits with an optional fraction (a `.`
+   * followed by an operator character belongs to the operator) or a leading `.`, then an
+   * optional exponent.
+   */
+  private element(i: number): number {
+    const src = this.src;
+    const n = src.length;
+    const start = i;
+    let c = i < n ? src.charCodeAt(i) : -1;
+    if (isIdentStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdentPart(src.charCodeAt(j))) j++;
+      const name = src.slice(i, j);
+      if (name === "Inf" || name === "inf") this.value = Infinity;
+      else if (name === "NaN" || name === "nan") this.value = NaN;
+      else return -1;
+      return j;
+    }
+    let mantissa = 0;
+    let digits = 0;
+    let fractionDigits = 0;
+    if (isDigit(c)) {
+      while (i < n && isDigit((c = src.charCodeAt(i)))) {
+        mantissa = mantissa * 10 + (c - 48);
+        digits++;
+        i++;
+      }
+      if (c === 46 && i < n) {
+        const d = i + 1 < n ? src.charCodeAt(i + 1) : -1;
+        // `1./x` and `1.'`: the dot starts an operator (the same lookahead as NUMBER).
+        if (!(d === 42 || d === 47 || d === 92 || d === 94 || d === 39)) {
+          i++;
+          while (i < n && isDigit((c = src.charCodeAt(i)))) {
+            mantissa = mantissa * 10 + (c - 48);
+            digits++;
+            fractionDigits++;
+            i++;
+          }
+        }
+      }
+    } else if (c === 46 && i + 1 < n && isDigit(src.charCodeAt(i + 1))) {
+      i++;
+      while (i < n && isDigit((c = src.charCodeAt(i)))) {
+        mantissa = mantissa * 10 + (c - 48);
+        digits++;
+        fractionDigits++;
+        i++;
+      }
+    } else {
+      return -1;
+    }
+    let exponent = 0;
+    c = i < n ? src.charCodeAt(i) : -1;
+    if (c === 101 || c === 69 /* e E */) {
+      let j = i + 1;
+      let expSign = 1;
+      const s = j < n ? src.charCodeAt(j) : -1;
+      if (s === 43 || s === 45) {
+        if (s === 45) expSign = -1;
+        j++;
+      }
+      if (j < n && isDigit(src.charCodeAt(j))) {
+        while (j < n && isDigit((c = src.charCodeAt(j)))) {
+          if (exponent < 100000) exponent = exponent * 10 + (c - 48);
+          j++;
+        }
+        exponent *= expSign;
+        i = j;
+      }
+    }
+    // Clinger's fast path: an integer mantissa below 2^53 times or divided by an exact power of
+    // ten is one correctly rounded operation, so it equals Number(text). Otherwise Number does it.
+    const scale = exponent - fractionDigits;
+    if (digits <= 15 && scale >= -22 && scale <= 22) {
+      this.value = scale >= 0 ? mantissa * POWERS_OF_TEN[scale] : mantissa / POWERS_OF_TEN[-scale];
+    } else {
+      this.value = Number(src.slice(start, i));
+    }
+    return i;
+  }
+
+  private push(x: number): void {
+    if (this.count === this.buffer.length) {
+      const grown = new Float64Array(this.buffer.length * 2);
+      grown.set(this.buffer);
+      this.buffer = grown;
+    }
+    this.buffer[this.count++] = x;
+  }
+}
+
+function tokenize(src: string, file: string, fastLiterals = true): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let line = 1;
   let space = false;
   let bracketDepth = 0;
   const n = src.length;
-  const push = (kind: TokenKind, text: string, num = 0): void => {
-    tokens.push({ kind, text, num, line, space });
+  const push = (kind: TokenKind, text: string, num = 0, matrix: MatrixValue | null = null): void => {
+    tokens.push({ kind, text, num, line, space, matrix });
     space = false;
   };
+  const scanner = fastLiterals ? new NumericLiteralScanner(src) : undefined;
   while (i < n) {
     const c = src.charCodeAt(i);
+    if (c === 91 /* [ */ && scanner !== undefined) {
+      // The right-hand side of an assignment that is a plain block of numbers (all of a case
+      // file's data) is read in one pass; anything else goes through the tokens below.
+      const prev = tokens[tokens.length - 1];
+      if (prev !== undefined && prev.kind === "op" && prev.text === "=" && scanner.scan(i)) {
+        push("mat", "[", 0, matrix(scanner.rows, scanner.cols, scanner.values()));
+        line += scanner.newlines;
+        i = scanner.end;
+        continue;
+      }
+    }
     if (c === 32 || c === 9 || c === 13) {
       space = true;
       i++;
@@ -137,6 +366,7 @@ function tokenize(src: string, file: string): Token[] {
         (prev.kind === "num" ||
           prev.kind === "id" ||
           prev.kind === "str" ||
+          prev.kind === "mat" ||
           (prev.kind === "op" && (prev.text === ")" || prev.text === "]" || prev.text === "}" || prev.text === "'")));
       const isTranspose = c === 39 && prevEndsValue && !(space && bracketDepth > 0);
       if (!isTranspose) {
@@ -675,6 +905,12 @@ class Interpreter {
       this.pos++;
       return scalar(t.num);
     }
+    if (t.kind === "mat") {
+      this.pos++;
+      this.literalTarget = undefined;
+      // Each token is evaluated once and values are never changed in place: no copy needed.
+      return t.matrix as MatrixValue;
+    }
     if (t.kind === "str") {
       this.pos++;
       return { kind: "string", value: t.text };
@@ -915,9 +1151,18 @@ class Interpreter {
   }
 }
 
+/**
+ * The matrix literal whose `[` is at `open` in `source` if the fast scanner reads it (a plain
+ * block of numbers), else undefined (the interpreter then parses it token by token).
+ */
+export function readNumericLiteral(source: string, open: number): MatrixValue | undefined {
+  const scanner = new NumericLiteralScanner(source);
+  return scanner.scan(open) ? matrix(scanner.rows, scanner.cols, scanner.values()) : undefined;
+}
+
 /** Runs a MATLAB-subset program (a MATPOWER case file) and returns its variables. */
-export function runMatlabProgram(source: string, file: string): MatlabProgramResult {
-  const interpreter = new Interpreter(tokenize(source, file), file);
+export function runMatlabProgram(source: string, file: string, options: MatlabOptions = {}): MatlabProgramResult {
+  const interpreter = new Interpreter(tokenize(source, file, options.fastLiterals ?? true), file);
   interpreter.run();
   return {
     functionName: interpreter.functionName,

@@ -14,7 +14,7 @@
  * no npm library offers symbolic reuse, which is why this file exists.
  */
 import { SingularMatrixError } from "../errors";
-import { minimumDegreeOrder } from "./ordering";
+import { approximateMinimumDegreeOrder } from "./ordering";
 
 /** Compressed sparse column pattern of a square matrix. */
 export interface SparsePattern {
@@ -56,6 +56,12 @@ export class SparseLU {
     private readonly li: Int32Array,
     private readonly up: Int32Array,
     private readonly ui: Int32Array,
+    /**
+     * pairs[j] = 1 when column j + 1 of L has the pattern of column j less its first row (j + 1):
+     * the two columns then update later columns in one pass (a supernode of two, e.g. the angle
+     * and magnitude of one PQ bus).
+     */
+    private readonly pairs: Uint8Array,
   ) {
     const n = pattern.n;
     this.bx = new Float64Array(bi.length);
@@ -72,34 +78,16 @@ export class SparseLU {
    */
   static analyze(pattern: SparsePattern, order?: Int32Array): SparseLU {
     const { n, colPtr, rowIdx } = pattern;
-    const perm = order ?? minimumDegreeOrder(n, colPtr, rowIdx);
+    const perm = order ?? approximateMinimumDegreeOrder(n, colPtr, rowIdx);
     if (perm.length !== n) throw new RangeError(`ordering has ${perm.length} entries for ${n} columns`);
     const pinv = new Int32Array(n).fill(-1);
-    perm.forEach((old, k) => (pinv[old] = k));
-    if (pinv.includes(-1)) throw new RangeError("ordering is not a permutation");
+    for (let k = 0; k < n; k++) {
+      const old = perm[k];
+      if (!(old >= 0 && old < n) || pinv[old] !== -1) throw new RangeError("ordering is not a permutation");
+      pinv[old] = k;
+    }
 
-    // B = pattern of P(A + Aᵀ + I)Pᵀ, columns sorted.
-    const cols: number[][] = Array.from({ length: n }, (_, k) => [k]);
-    for (let j = 0; j < n; j++) {
-      for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
-        const bi = pinv[rowIdx[p]];
-        const bj = pinv[j];
-        cols[bj].push(bi);
-        cols[bi].push(bj);
-      }
-    }
-    const bp = new Int32Array(n + 1);
-    const sorted = cols.map((c) => Int32Array.from(new Set(c)).sort());
-    for (let k = 0; k < n; k++) bp[k + 1] = bp[k] + sorted[k].length;
-    const bi = new Int32Array(bp[n]);
-    sorted.forEach((c, k) => bi.set(c, bp[k]));
-    const mapA = new Int32Array(rowIdx.length);
-    const where = new Int32Array(n).fill(-1);
-    for (let j = 0; j < n; j++) {
-      const bj = pinv[j];
-      for (let p = bp[bj]; p < bp[bj + 1]; p++) where[bi[p]] = p;
-      for (let p = colPtr[j]; p < colPtr[j + 1]; p++) mapA[p] = where[pinv[rowIdx[p]]];
-    }
+    const { bp, bi, mapA } = symmetrisedPattern(n, colPtr, rowIdx, pinv);
 
     // Elimination tree of B.
     const parent = new Int32Array(n).fill(-1);
@@ -115,45 +103,48 @@ export class SparseLU {
         }
       }
     }
-    // Row k of L (= column k of U) is the set of etree nodes reached from B(0:k-1, k) up to k.
+    // Row k of L (= the pattern of column k of U) is the set of etree nodes reached from
+    // B(0:k-1, k) going up towards k. A first pass counts, a second fills the columns of L; k
+    // ascending leaves every column of L sorted, and U follows as its transpose (also sorted).
     const mark = new Int32Array(n).fill(-1);
-    const reach = (k: number, visit: (j: number) => void): void => {
+    const lp = new Int32Array(n + 1);
+    const up = new Int32Array(n + 1);
+    for (let k = 0; k < n; k++) {
+      mark[k] = k;
+      let count = 0;
+      for (let p = bp[k]; p < bp[k + 1]; p++) {
+        for (let i = bi[p]; i < k && mark[i] !== k; i = parent[i]) {
+          mark[i] = k;
+          count++;
+          lp[i + 1]++;
+        }
+      }
+      up[k + 1] = up[k] + count;
+    }
+    for (let j = 0; j < n; j++) lp[j + 1] += lp[j];
+    const li = new Int32Array(lp[n]);
+    const nextL = lp.slice(0, n);
+    mark.fill(-1);
+    for (let k = 0; k < n; k++) {
       mark[k] = k;
       for (let p = bp[k]; p < bp[k + 1]; p++) {
         for (let i = bi[p]; i < k && mark[i] !== k; i = parent[i]) {
           mark[i] = k;
-          visit(i);
+          li[nextL[i]++] = k;
         }
       }
-    };
-    const up = new Int32Array(n + 1);
-    const lCount = new Int32Array(n);
-    for (let k = 0; k < n; k++) {
-      let count = 0;
-      reach(k, (j) => {
-        count++;
-        lCount[j]++;
-      });
-      up[k + 1] = up[k] + count;
     }
     const ui = new Int32Array(up[n]);
-    for (let k = 0; k < n; k++) {
-      let q = up[k];
-      reach(k, (j) => (ui[q++] = j));
-      ui.subarray(up[k], up[k + 1]).sort();
+    const nextU = up.slice(0, n);
+    for (let j = 0; j < n; j++) for (let r = lp[j]; r < lp[j + 1]; r++) ui[nextU[li[r]]++] = j;
+    // In the elimination tree the pattern of column j below its parent lies inside the parent's,
+    // so parent j + 1 and one entry more mean: the same pattern.
+    const pairs = new Uint8Array(n);
+    for (let j = 0; j + 1 < n; j++) {
+      if (parent[j] === j + 1 && lp[j + 1] - lp[j] === lp[j + 2] - lp[j + 1] + 1) pairs[j] = 1;
     }
-    const lp = new Int32Array(n + 1);
-    for (let j = 0; j < n; j++) lp[j + 1] = lp[j] + lCount[j];
-    const li = new Int32Array(lp[n]);
-    const fill = lp.slice(0, n);
-    for (let k = 0; k < n; k++) for (let q = up[k]; q < up[k + 1]; q++) li[fill[ui[q]]++] = k;
 
-    return new SparseLU(pattern, perm, bp, bi, mapA, lp, li, up, ui);
-  }
-
-  /** Entries stored in L and U together, diagonal included. */
-  get factorNonzeros(): number {
-    return this.li.length + this.ui.length + this.pattern.n;
+    return new SparseLU(pattern, perm, bp, bi, mapA, lp, li, up, ui, pairs);
   }
 
   /** True when the last `factor` needed the partial-pivoting fallback. */
@@ -164,7 +155,7 @@ export class SparseLU {
   /** Numeric factorisation of A given its values in the order of `pattern.rowIdx`. */
   factor(values: Float64Array): void {
     const { n } = this.pattern;
-    const { bp, bi, bx, lp, li, lx, up, ui, ux, ud, work: x, mapA } = this;
+    const { bp, bi, bx, lp, li, lx, up, ui, ux, ud, work: x, mapA, pairs } = this;
     if (values.length !== mapA.length) throw new RangeError(`expected ${mapA.length} values, got ${values.length}`);
     this.factored = false;
     this.fallback = undefined;
@@ -180,12 +171,29 @@ export class SparseLU {
         const a = v < 0 ? -v : v;
         if (a > columnMax) columnMax = a;
       }
-      for (let q = up[k]; q < up[k + 1]; q++) {
+      const qEnd = up[k + 1];
+      for (let q = up[k]; q < qEnd; q++) {
         const j = ui[q];
         const ujk = x[j];
         ux[q] = ujk;
         x[j] = 0;
-        if (ujk !== 0) for (let r = lp[j]; r < lp[j + 1]; r++) x[li[r]] -= lx[r] * ujk;
+        if (pairs[j] === 1 && q + 1 < qEnd && ui[q + 1] === j + 1) {
+          // Columns j and j + 1 together, in the same order of operations as one after the other
+          // (so the result is the same to the bit): column j's first row is j + 1, the rest of
+          // its rows are column j + 1's.
+          const p0 = lp[j];
+          const u1 = x[j + 1] - lx[p0] * ujk;
+          ux[q + 1] = u1;
+          x[j + 1] = 0;
+          const end = lp[j + 2];
+          for (let r = lp[j + 1], s = p0 + 1; r < end; r++, s++) {
+            const i = li[r];
+            x[i] = x[i] - lx[s] * ujk - lx[r] * u1;
+          }
+          q++;
+        } else if (ujk !== 0) {
+          for (let r = lp[j]; r < lp[j + 1]; r++) x[li[r]] -= lx[r] * ujk;
+        }
       }
       const pivot = x[k];
       x[k] = 0;
@@ -325,4 +333,71 @@ export class SparseLU {
       solveTransposed: (rhs: Float64Array): Float64Array => solveWith(transposedFactors(), rhs),
     };
   }
+}
+
+/**
+ * Pattern of B = P(A + Aᵀ + I)Pᵀ in compressed columns, and the position in B of each stored
+ * entry of A. Counting passes only: entries are bucketed by column (each off-diagonal entry of A
+ * into its own column and its mirror's), repeats are dropped with a marker array, and A's
+ * entries are then located through a scatter of each column. Rows within a column of B are in
+ * no particular order: nothing downstream needs them sorted (the patterns of L and U are sorted
+ * by construction).
+ */
+function symmetrisedPattern(
+  n: number,
+  colPtr: Int32Array,
+  rowIdx: Int32Array,
+  pinv: Int32Array,
+): { bp: Int32Array; bi: Int32Array; mapA: Int32Array } {
+  const nnzA = rowIdx.length;
+  if (colPtr.length !== n + 1 || colPtr[n] !== nnzA) throw new RangeError("pattern: colPtr does not match rowIdx");
+  const start = new Int32Array(n + 1);
+  for (let k = 0; k < n; k++) start[k + 1] = 1; // the diagonal
+  for (let j = 0; j < n; j++) {
+    const bj = pinv[j];
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+      const r = rowIdx[p];
+      if (!(r >= 0 && r < n)) throw new RangeError(`pattern: row index ${r} outside 0..${n - 1}`);
+      const bi = pinv[r];
+      if (bi === bj) continue;
+      start[bj + 1]++;
+      start[bi + 1]++;
+    }
+  }
+  for (let k = 0; k < n; k++) start[k + 1] += start[k];
+  const bucket = new Int32Array(start[n]);
+  const next = start.slice(0, n);
+  for (let k = 0; k < n; k++) bucket[next[k]++] = k;
+  for (let j = 0; j < n; j++) {
+    const bj = pinv[j];
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) {
+      const bi = pinv[rowIdx[p]];
+      if (bi === bj) continue;
+      bucket[next[bj]++] = bi;
+      bucket[next[bi]++] = bj;
+    }
+  }
+  // Drop repeats column by column, compacting in place.
+  const bp = new Int32Array(n + 1);
+  const seen = new Int32Array(n).fill(-1);
+  let nnz = 0;
+  for (let k = 0; k < n; k++) {
+    bp[k] = nnz;
+    for (let q = start[k]; q < start[k + 1]; q++) {
+      const i = bucket[q];
+      if (seen[i] === k) continue;
+      seen[i] = k;
+      bucket[nnz++] = i;
+    }
+  }
+  bp[n] = nnz;
+  const bi = bucket.slice(0, nnz);
+  const mapA = new Int32Array(nnzA);
+  const where = seen; // reused: where[i] = position of row i in the column being mapped
+  for (let j = 0; j < n; j++) {
+    const bj = pinv[j];
+    for (let p = bp[bj]; p < bp[bj + 1]; p++) where[bi[p]] = p;
+    for (let p = colPtr[j]; p < colPtr[j + 1]; p++) mapA[p] = where[pinv[rowIdx[p]]];
+  }
+  return { bp, bi, mapA };
 }

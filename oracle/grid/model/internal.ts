@@ -73,34 +73,57 @@ const DEG = Math.PI / 180;
 
 export function toInternal(c: PowerCase): InternalCase {
   const nbExt = c.bus.length;
-  const rowOfId = new Map<number, number>();
-  c.bus.forEach((row, r) => rowOfId.set(row[BUS.BUS_I], r));
+  const ngExt = c.gen.length;
+  const nlExt = c.branch.length;
+  const rowOfId = busRowLookup(c);
 
   const busOn = new Uint8Array(nbExt);
-  c.bus.forEach((row, r) => (busOn[r] = row[BUS.BUS_TYPE] === BUS_TYPE_NONE ? 0 : 1));
-  const genBusRow = c.gen.map((g) => rowOfId.get(g[GEN.GEN_BUS]) as number);
-  const brFromRow = c.branch.map((b) => rowOfId.get(b[BRANCH.F_BUS]) as number);
-  const brToRow = c.branch.map((b) => rowOfId.get(b[BRANCH.T_BUS]) as number);
-  const genOn = (g: number): boolean => c.gen[g][GEN.GEN_STATUS] > 0 && busOn[genBusRow[g]] === 1;
-  const branchOn = (l: number): boolean =>
-    c.branch[l][BRANCH.BR_STATUS] !== 0 && busOn[brFromRow[l]] === 1 && busOn[brToRow[l]] === 1;
+  for (let r = 0; r < nbExt; r++) busOn[r] = c.bus[r][BUS.BUS_TYPE] === BUS_TYPE_NONE ? 0 : 1;
+  const genBusRow = new Int32Array(ngExt);
+  const genOn = new Uint8Array(ngExt);
+  for (let g = 0; g < ngExt; g++) {
+    const row = c.gen[g];
+    genBusRow[g] = rowOfId(row[GEN.GEN_BUS]);
+    genOn[g] = row[GEN.GEN_STATUS] > 0 && busOn[genBusRow[g]] === 1 ? 1 : 0;
+  }
+  const brFromRow = new Int32Array(nlExt);
+  const brToRow = new Int32Array(nlExt);
+  const branchOn = new Uint8Array(nlExt);
+  for (let l = 0; l < nlExt; l++) {
+    const row = c.branch[l];
+    brFromRow[l] = rowOfId(row[BRANCH.F_BUS]);
+    brToRow[l] = rowOfId(row[BRANCH.T_BUS]);
+    branchOn[l] = row[BRANCH.BR_STATUS] !== 0 && busOn[brFromRow[l]] === 1 && busOn[brToRow[l]] === 1 ? 1 : 0;
+  }
 
   // Energised islands: those reachable from a reference bus that has an in-service generator.
   const hasGen = new Uint8Array(nbExt);
-  c.gen.forEach((_, g) => {
-    if (genOn(g)) hasGen[genBusRow[g]] = 1;
-  });
-  const neighbours: number[][] = Array.from({ length: nbExt }, () => []);
-  c.branch.forEach((_, l) => {
-    if (!branchOn(l)) return;
-    neighbours[brFromRow[l]].push(brToRow[l]);
-    neighbours[brToRow[l]].push(brFromRow[l]);
-  });
-  const refRows: number[] = [];
-  c.bus.forEach((row, r) => {
-    if (busOn[r] && row[BUS.BUS_TYPE] === BUS_TYPE_REF && hasGen[r]) refRows.push(r);
-  });
-  if (refRows.length === 0) {
+  for (let g = 0; g < ngExt; g++) if (genOn[g]) hasGen[genBusRow[g]] = 1;
+  // Neighbours of each bus row over in-service branches, in compressed form (counting sort).
+  const adjPtr = new Int32Array(nbExt + 1);
+  for (let l = 0; l < nlExt; l++) {
+    if (!branchOn[l]) continue;
+    adjPtr[brFromRow[l] + 1]++;
+    adjPtr[brToRow[l] + 1]++;
+  }
+  for (let r = 0; r < nbExt; r++) adjPtr[r + 1] += adjPtr[r];
+  const adj = new Int32Array(adjPtr[nbExt]);
+  const fill = adjPtr.slice(0, nbExt);
+  for (let l = 0; l < nlExt; l++) {
+    if (!branchOn[l]) continue;
+    adj[fill[brFromRow[l]]++] = brToRow[l];
+    adj[fill[brToRow[l]]++] = brFromRow[l];
+  }
+  const energised = new Uint8Array(nbExt);
+  const stack = new Int32Array(nbExt);
+  let top = 0;
+  for (let r = 0; r < nbExt; r++) {
+    if (busOn[r] && c.bus[r][BUS.BUS_TYPE] === BUS_TYPE_REF && hasGen[r]) {
+      energised[r] = 1;
+      stack[top++] = r;
+    }
+  }
+  if (top === 0) {
     const refWithoutGen = c.bus.find((row) => row[BUS.BUS_TYPE] === BUS_TYPE_REF);
     throw new CaseDataError(
       refWithoutGen
@@ -108,15 +131,13 @@ export function toInternal(c: PowerCase): InternalCase {
         : "no slack bus: no bus has type 3 (reference)",
     );
   }
-  const energised = new Uint8Array(nbExt);
-  const stack = [...refRows];
-  refRows.forEach((r) => (energised[r] = 1));
-  while (stack.length > 0) {
-    const r = stack.pop() as number;
-    for (const s of neighbours[r]) {
+  while (top > 0) {
+    const r = stack[--top];
+    for (let p = adjPtr[r]; p < adjPtr[r + 1]; p++) {
+      const s = adj[p];
       if (!energised[s]) {
         energised[s] = 1;
-        stack.push(s);
+        stack[top++] = s;
       }
     }
   }
@@ -157,41 +178,103 @@ export function toInternal(c: PowerCase): InternalCase {
     buses.type[i] = (t === BUS_TYPE_PV || t === BUS_TYPE_REF) && hasGen[r] ? t : BUS_TYPE_PQ;
   }
 
-  const genRows = c.gen.map((_, g) => g).filter((g) => genOn(g) && busIndexOfRow[genBusRow[g]] >= 0);
-  const ng = genRows.length;
+  let ng = 0;
+  for (let g = 0; g < ngExt; g++) if (genOn[g] && busIndexOfRow[genBusRow[g]] >= 0) ng++;
   const gens = {
     count: ng,
-    row: Int32Array.from(genRows),
-    bus: Int32Array.from(genRows, (g) => busIndexOfRow[genBusRow[g]]),
-    pg: Float64Array.from(genRows, (g) => c.gen[g][GEN.PG]),
-    qg: Float64Array.from(genRows, (g) => c.gen[g][GEN.QG]),
-    qmax: Float64Array.from(genRows, (g) => c.gen[g][GEN.QMAX]),
-    qmin: Float64Array.from(genRows, (g) => c.gen[g][GEN.QMIN]),
-    vg: Float64Array.from(genRows, (g) => c.gen[g][GEN.VG]),
+    row: new Int32Array(ng),
+    bus: new Int32Array(ng),
+    pg: new Float64Array(ng),
+    qg: new Float64Array(ng),
+    qmax: new Float64Array(ng),
+    qmin: new Float64Array(ng),
+    vg: new Float64Array(ng),
   };
+  for (let g = 0, k = 0; g < ngExt; g++) {
+    if (!genOn[g] || busIndexOfRow[genBusRow[g]] < 0) continue;
+    const row = c.gen[g];
+    gens.row[k] = g;
+    gens.bus[k] = busIndexOfRow[genBusRow[g]];
+    gens.pg[k] = row[GEN.PG];
+    gens.qg[k] = row[GEN.QG];
+    gens.qmax[k] = row[GEN.QMAX];
+    gens.qmin[k] = row[GEN.QMIN];
+    gens.vg[k] = row[GEN.VG];
+    k++;
+  }
 
-  const brRows = c.branch.map((_, l) => l).filter((l) => branchOn(l) && energised[brFromRow[l]] === 1);
+  let nl = 0;
+  for (let l = 0; l < nlExt; l++) if (branchOn[l] && energised[brFromRow[l]]) nl++;
   const branches = {
-    count: brRows.length,
-    row: Int32Array.from(brRows),
-    from: Int32Array.from(brRows, (l) => busIndexOfRow[brFromRow[l]]),
-    to: Int32Array.from(brRows, (l) => busIndexOfRow[brToRow[l]]),
-    r: Float64Array.from(brRows, (l) => c.branch[l][BRANCH.BR_R]),
-    x: Float64Array.from(brRows, (l) => c.branch[l][BRANCH.BR_X]),
-    b: Float64Array.from(brRows, (l) => c.branch[l][BRANCH.BR_B]),
-    tap: Float64Array.from(brRows, (l) => c.branch[l][BRANCH.TAP] || 1),
-    shift: Float64Array.from(brRows, (l) => c.branch[l][BRANCH.SHIFT] * DEG),
+    count: nl,
+    row: new Int32Array(nl),
+    from: new Int32Array(nl),
+    to: new Int32Array(nl),
+    r: new Float64Array(nl),
+    x: new Float64Array(nl),
+    b: new Float64Array(nl),
+    tap: new Float64Array(nl),
+    shift: new Float64Array(nl),
   };
+  for (let l = 0, k = 0; l < nlExt; l++) {
+    if (!branchOn[l] || !energised[brFromRow[l]]) continue;
+    const row = c.branch[l];
+    branches.row[k] = l;
+    branches.from[k] = busIndexOfRow[brFromRow[l]];
+    branches.to[k] = busIndexOfRow[brToRow[l]];
+    branches.r[k] = row[BRANCH.BR_R];
+    branches.x[k] = row[BRANCH.BR_X];
+    branches.b[k] = row[BRANCH.BR_B];
+    branches.tap[k] = row[BRANCH.TAP] || 1;
+    branches.shift[k] = row[BRANCH.SHIFT] * DEG;
+    k++;
+  }
 
   const { ref, pv, pq } = classifyBuses(buses.type);
   return { source: c, baseMVA: c.baseMVA, buses, gens, branches, busIndexOfRow, ref, pv, pq, isolatedBusIds };
 }
 
+/**
+ * Row of each bus number. Bus numbers are positive integers (validateCase); when they are not
+ * much larger than the bus count a typed table is used, otherwise a Map.
+ */
+function busRowLookup(c: PowerCase): (id: number) => number {
+  const nb = c.bus.length;
+  let maxId = 0;
+  for (let r = 0; r < nb; r++) maxId = Math.max(maxId, c.bus[r][BUS.BUS_I]);
+  if (Number.isInteger(maxId) && maxId <= 8 * nb + 1024) {
+    const table = new Int32Array(maxId + 1).fill(-1);
+    for (let r = 0; r < nb; r++) table[c.bus[r][BUS.BUS_I]] = r;
+    return (id) => {
+      const r = id >= 0 && id <= maxId ? table[id] : -1;
+      if (r < 0) throw new CaseDataError(`unknown bus number ${id}`);
+      return r;
+    };
+  }
+  const map = new Map<number, number>();
+  for (let r = 0; r < nb; r++) map.set(c.bus[r][BUS.BUS_I], r);
+  return (id) => {
+    const r = map.get(id);
+    if (r === undefined) throw new CaseDataError(`unknown bus number ${id}`);
+    return r;
+  };
+}
+
 /** Index lists of reference, PV and PQ buses, each ascending. */
 export function classifyBuses(type: Uint8Array): { ref: Int32Array; pv: Int32Array; pq: Int32Array } {
-  const ref: number[] = [];
-  const pv: number[] = [];
-  const pq: number[] = [];
-  type.forEach((t, i) => (t === BUS_TYPE_REF ? ref : t === BUS_TYPE_PV ? pv : pq).push(i));
-  return { ref: Int32Array.from(ref), pv: Int32Array.from(pv), pq: Int32Array.from(pq) };
+  let nRef = 0;
+  let nPv = 0;
+  for (let i = 0; i < type.length; i++) {
+    if (type[i] === BUS_TYPE_REF) nRef++;
+    else if (type[i] === BUS_TYPE_PV) nPv++;
+  }
+  const ref = new Int32Array(nRef);
+  const pv = new Int32Array(nPv);
+  const pq = new Int32Array(type.length - nRef - nPv);
+  for (let i = 0, a = 0, b = 0, q = 0; i < type.length; i++) {
+    if (type[i] === BUS_TYPE_REF) ref[a++] = i;
+    else if (type[i] === BUS_TYPE_PV) pv[b++] = i;
+    else pq[q++] = i;
+  }
+  return { ref, pv, pq };
 }

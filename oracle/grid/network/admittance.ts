@@ -72,42 +72,57 @@ export function branchAdmittances(ic: InternalCase): BranchAdmittances {
 export function buildYbus(ic: InternalCase, y: BranchAdmittances = branchAdmittances(ic)): ComplexCsr {
   const nb = ic.buses.count;
   const { from, to, count: nl } = ic.branches;
-  // Row pattern: the diagonal plus both ends of every branch (parallel branches merged).
-  const neighbours: number[][] = Array.from({ length: nb }, (_, i) => [i]);
+  // Pattern: the diagonal plus both ends of every branch, parallel branches merged. Entries are
+  // placed by a counting sort on the column and then a stable one on the row, which leaves every
+  // row with ascending columns; repeats are then adjacent and merged in place. Entry e < nb is
+  // the diagonal (e, e); nb + 2l and nb + 2l + 1 are (from, to) and (to, from) of branch l.
+  const entries = nb + 2 * nl;
+  const rowOf = new Int32Array(entries);
+  const colOf = new Int32Array(entries);
+  for (let i = 0; i < nb; i++) rowOf[i] = colOf[i] = i;
   for (let l = 0; l < nl; l++) {
-    neighbours[from[l]].push(to[l]);
-    neighbours[to[l]].push(from[l]);
+    rowOf[nb + 2 * l] = colOf[nb + 2 * l + 1] = from[l];
+    colOf[nb + 2 * l] = rowOf[nb + 2 * l + 1] = to[l];
   }
+  const byCol = countingSort(entries, nb, colOf, null);
+  const byRow = countingSort(entries, nb, rowOf, byCol.order);
+
   const rowPtr = new Int32Array(nb + 1);
-  const cols: number[][] = neighbours.map((list) => Array.from(new Set(list)).sort((a, b) => a - b));
-  for (let i = 0; i < nb; i++) rowPtr[i + 1] = rowPtr[i] + cols[i].length;
-  const nnz = rowPtr[nb];
-  const col = new Int32Array(nnz);
+  const col = new Int32Array(entries);
   const diag = new Int32Array(nb);
+  /** Position in `col` of each entry (shared by the merged parallel branches). */
+  const position = new Int32Array(entries);
+  let nnz = 0;
   for (let i = 0; i < nb; i++) {
-    col.set(cols[i], rowPtr[i]);
-    diag[i] = rowPtr[i] + cols[i].indexOf(i);
+    rowPtr[i] = nnz;
+    let lastCol = -1;
+    for (let q = byRow.start[i]; q < byRow.start[i + 1]; q++) {
+      const e = byRow.order[q];
+      const k = colOf[e];
+      if (k !== lastCol) {
+        col[nnz++] = k;
+        lastCol = k;
+      }
+      position[e] = nnz - 1;
+    }
+    diag[i] = position[i];
   }
+  rowPtr[nb] = nnz;
+
+  // Values in the same order of additions as MATPOWER's makeYbus sums (branch by branch, then shunts).
   const re = new Float64Array(nnz);
   const im = new Float64Array(nnz);
-  const position = (i: number, k: number): number => {
-    // Rows are short (a handful of neighbours): a linear scan beats any index structure.
-    for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) if (col[p] === k) return p;
-    throw new Error(`Ybus pattern misses (${i}, ${k})`);
-  };
   for (let l = 0; l < nl; l++) {
-    const f = from[l];
-    const t = to[l];
-    let p = diag[f];
+    let p = diag[from[l]];
     re[p] += y.yffRe[l];
     im[p] += y.yffIm[l];
-    p = diag[t];
+    p = diag[to[l]];
     re[p] += y.yttRe[l];
     im[p] += y.yttIm[l];
-    p = position(f, t);
+    p = position[nb + 2 * l];
     re[p] += y.yftRe[l];
     im[p] += y.yftIm[l];
-    p = position(t, f);
+    p = position[nb + 2 * l + 1];
     re[p] += y.ytfRe[l];
     im[p] += y.ytfIm[l];
   }
@@ -116,7 +131,29 @@ export function buildYbus(ic: InternalCase, y: BranchAdmittances = branchAdmitta
     re[diag[i]] += ic.buses.gs[i] / base;
     im[diag[i]] += ic.buses.bs[i] / base;
   }
-  return { n: nb, rowPtr, col, re, im, diag };
+  return { n: nb, rowPtr, col: col.slice(0, nnz), re, im, diag };
+}
+
+/**
+ * Stable counting sort of items 0..count-1 (in the order given by `input`, or ascending) by
+ * key[item] in 0..keys-1. Returns the sorted items and where each key's run starts.
+ */
+function countingSort(
+  count: number,
+  keys: number,
+  key: Int32Array,
+  input: Int32Array | null,
+): { order: Int32Array; start: Int32Array } {
+  const start = new Int32Array(keys + 1);
+  for (let item = 0; item < count; item++) start[key[item] + 1]++;
+  for (let k = 0; k < keys; k++) start[k + 1] += start[k];
+  const next = start.slice(0, keys);
+  const order = new Int32Array(count);
+  for (let q = 0; q < count; q++) {
+    const item = input === null ? q : input[q];
+    order[next[key[item]]++] = item;
+  }
+  return { order, start };
 }
 
 /** I = Y·V for complex split vectors. */

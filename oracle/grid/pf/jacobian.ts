@@ -4,12 +4,12 @@
  *
  * Unknowns: the angle of every non-reference bus and the magnitude of every PQ bus. Equation
  * "P at bus i" shares its index with unknown "angle of bus i", "Q at bus i" with "magnitude of
- * bus i", so the Jacobian is structurally symmetric like Ybus. Unknowns are numbered in a
- * minimum-degree order of the bus graph (angle, then magnitude, per bus), so the LU needs no
- * further permutation.
+ * bus i", so the Jacobian is structurally symmetric like Ybus. Unknowns are numbered in an
+ * approximate-minimum-degree order of the bus graph, each bus weighted by its unknowns (angle,
+ * then magnitude, per bus), so the LU needs no further permutation.
  */
 import type { ComplexCsr } from "../network/admittance";
-import { minimumDegreeOrder } from "../linalg/ordering";
+import { approximateMinimumDegreeOrder } from "../linalg/ordering";
 import type { SparsePattern } from "../linalg/lu";
 
 export class PolarJacobian {
@@ -35,100 +35,83 @@ export class PolarJacobian {
   ) {
     const nb = ybus.n;
     const { rowPtr, col } = ybus;
-    const isRef = new Uint8Array(nb);
-    ref.forEach((i) => (isRef[i] = 1));
-    const isPq = new Uint8Array(nb);
-    pq.forEach((i) => (isPq[i] = 1));
+    const nnzY = col.length;
+    // Rows per bus in the Jacobian: 0 reference, 1 PV (angle), 2 PQ (angle and magnitude).
+    const rowsOfBus = new Uint8Array(nb).fill(1);
+    for (let k = 0; k < ref.length; k++) rowsOfBus[ref[k]] = 0;
+    for (let k = 0; k < pq.length; k++) rowsOfBus[pq[k]] = 2;
 
-    // Bus-level minimum-degree order over non-reference buses.
-    const free = Array.from({ length: nb }, (_, i) => i).filter((i) => !isRef[i]);
+    // Bus-level AMD over non-reference buses, each weighted by its number of unknowns.
     const local = new Int32Array(nb).fill(-1);
-    free.forEach((bus, k) => (local[bus] = k));
-    const adjPtr = new Int32Array(free.length + 1);
-    const adj: number[] = [];
-    free.forEach((bus, k) => {
-      for (let p = rowPtr[bus]; p < rowPtr[bus + 1]; p++) if (local[col[p]] >= 0) adj.push(local[col[p]]);
-      adjPtr[k + 1] = adj.length;
-    });
-    const busOrder = minimumDegreeOrder(free.length, adjPtr, Int32Array.from(adj));
+    let nFree = 0;
+    for (let i = 0; i < nb; i++) if (rowsOfBus[i] > 0) local[i] = nFree++;
+    const free = new Int32Array(nFree);
+    const weights = new Int32Array(nFree);
+    const adjPtr = new Int32Array(nFree + 1);
+    const adjIdx = new Int32Array(nnzY);
+    let a = 0;
+    for (let i = 0; i < nb; i++) {
+      const k = local[i];
+      if (k < 0) continue;
+      free[k] = i;
+      weights[k] = rowsOfBus[i];
+      for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) if (local[col[p]] >= 0) adjIdx[a++] = local[col[p]];
+      adjPtr[k + 1] = a;
+    }
+    const busOrder = approximateMinimumDegreeOrder(nFree, adjPtr, adjIdx.subarray(0, a), weights);
 
     this.angle = new Int32Array(nb).fill(-1);
     this.magnitude = new Int32Array(nb).fill(-1);
     let u = 0;
-    for (const k of busOrder) {
-      const bus = free[k];
+    for (let k = 0; k < nFree; k++) {
+      const bus = free[busOrder[k]];
       this.angle[bus] = u++;
-      if (isPq[bus]) this.magnitude[bus] = u++;
+      if (rowsOfBus[bus] === 2) this.magnitude[bus] = u++;
     }
     this.size = u;
+    const { angle, magnitude } = this;
 
-    // Entries of each Ybus column, as positions in the CSR arrays (the pattern is symmetric,
-    // the values are not when phase shifters are present).
-    const nnzY = col.length;
-    const rowOf = new Int32Array(nnzY);
-    const colCount = new Int32Array(nb + 1);
+    // The pattern is built row by row, each Jacobian row from its bus's Ybus row, then moved to
+    // compressed columns by one counting sort. Rows are visited in ascending order, so every
+    // column comes out with its row indices ascending, and each Ybus entry (i, k) learns where its
+    // four derivatives dP_i/dθ_k, dQ_i/dθ_k, dP_i/d|V_k|, dQ_i/d|V_k| landed.
+    const busOfRow = new Int32Array(u);
     for (let i = 0; i < nb; i++) {
-      for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
-        rowOf[p] = i;
-        colCount[col[p] + 1]++;
-      }
+      if (angle[i] >= 0) busOfRow[angle[i]] = i;
+      if (magnitude[i] >= 0) busOfRow[magnitude[i]] = i;
     }
-    for (let k = 0; k < nb; k++) colCount[k + 1] += colCount[k];
-    const colEntries = new Int32Array(nnzY);
-    const fill = colCount.slice(0, nb);
-    for (let p = 0; p < nnzY; p++) colEntries[fill[col[p]]++] = p;
-
-    // Column patterns of J: unknown column for bus k holds rows of every bus i adjacent to k.
     const colPtr = new Int32Array(u + 1);
-    const unknownBus = new Int32Array(u);
-    for (let bus = 0; bus < nb; bus++) {
-      let rows = 0;
-      for (let q = colCount[bus]; q < colCount[bus + 1]; q++) {
-        const i = rowOf[colEntries[q]];
-        if (this.angle[i] >= 0) rows++;
-        if (this.magnitude[i] >= 0) rows++;
-      }
-      if (this.angle[bus] >= 0) {
-        colPtr[this.angle[bus] + 1] = rows;
-        unknownBus[this.angle[bus]] = bus;
-      }
-      if (this.magnitude[bus] >= 0) {
-        colPtr[this.magnitude[bus] + 1] = rows;
-        unknownBus[this.magnitude[bus]] = bus;
+    for (let r = 0; r < u; r++) {
+      const i = busOfRow[r];
+      for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+        const k = col[p];
+        if (angle[k] >= 0) colPtr[angle[k] + 1]++;
+        if (magnitude[k] >= 0) colPtr[magnitude[k] + 1]++;
       }
     }
     for (let c = 0; c < u; c++) colPtr[c + 1] += colPtr[c];
     const rowIdx = new Int32Array(colPtr[u]);
+    const next = colPtr.slice(0, u);
     this.posPA = new Int32Array(nnzY).fill(-1);
     this.posQA = new Int32Array(nnzY).fill(-1);
     this.posPV = new Int32Array(nnzY).fill(-1);
     this.posQV = new Int32Array(nnzY).fill(-1);
-    const where = new Int32Array(u).fill(-1);
-    for (let c = 0; c < u; c++) {
-      const bus = unknownBus[c];
-      const rows: number[] = [];
-      for (let q = colCount[bus]; q < colCount[bus + 1]; q++) {
-        const i = rowOf[colEntries[q]];
-        if (this.angle[i] >= 0) rows.push(this.angle[i]);
-        if (this.magnitude[i] >= 0) rows.push(this.magnitude[i]);
-      }
-      rows.sort((a, b) => a - b);
-      rows.forEach((r, k) => {
-        rowIdx[colPtr[c] + k] = r;
-        where[r] = colPtr[c] + k;
-      });
-      const isAngleColumn = this.angle[bus] === c;
-      for (let q = colCount[bus]; q < colCount[bus + 1]; q++) {
-        const e = colEntries[q];
-        const i = rowOf[e];
-        const pRow = this.angle[i];
-        const qRow = this.magnitude[i];
-        if (isAngleColumn) {
-          if (pRow >= 0) this.posPA[e] = where[pRow];
-          if (qRow >= 0) this.posQA[e] = where[qRow];
-        } else {
-          if (pRow >= 0) this.posPV[e] = where[pRow];
-          if (qRow >= 0) this.posQV[e] = where[qRow];
+    for (let r = 0; r < u; r++) {
+      const i = busOfRow[r];
+      const isP = angle[i] === r;
+      for (let p = rowPtr[i]; p < rowPtr[i + 1]; p++) {
+        const k = col[p];
+        if (angle[k] >= 0) {
+          const q = next[angle[k]]++;
+          rowIdx[q] = r;
+          if (isP) this.posPA[p] = q;
+          else this.posQA[p] = q;
+        }
+        if (magnitude[k] >= 0) {
+          const q = next[magnitude[k]]++;
+          rowIdx[q] = r;
+          if (isP) this.posPV[p] = q;
+          else this.posQV[p] = q;
         }
       }
     }
