@@ -15,7 +15,7 @@ import { checkGridLimits, type LimitReport } from "../grid/limits/checks";
 import { NetworkModel } from "../grid/model/network";
 import { injectionsOf } from "../grid/pf/point";
 import { toResult, type PowerFlowResult } from "../grid/pf/results";
-import { solvePowerFlow } from "../grid/pf/runpf";
+import { solvePowerFlow, type WarmStart } from "../grid/pf/runpf";
 import { flowSensitivities } from "../grid/sensitivity";
 import { marketModel } from "./model";
 import { lmpAt, nodalPrices, priceOffers, type Offer } from "./prices";
@@ -26,6 +26,16 @@ export interface Forecasts {
   readonly generation?: Readonly<Record<string, number>>;
   /** Multiplies every bus's demand (P and Q); 1 = as in the case. */
   readonly demandScale?: number;
+  /**
+   * Demand per bus row of the case (file order), MW and MVAr, replacing its PD and QD (then
+   * `demandScale`, if given, multiplies these). Negative values are net injections (e.g. rooftop PV).
+   */
+  readonly demandMW?: { readonly p: readonly number[]; readonly q: readonly number[] };
+  /**
+   * Scheduled output per gen row (file order), MW, replacing PG (a day-ahead schedule); applied
+   * before `generation`. The master unit's entry is a starting value: the load flow balances it.
+   */
+  readonly outputMW?: readonly number[];
   /** Start of the delivery period, Unix seconds (default: now, rounded down to the period). */
   readonly periodStart?: number;
 }
@@ -60,10 +70,19 @@ export interface PeriodResult {
   readonly offers: Offer[];
 }
 
+export interface PeriodOptions extends RedispatchOptions {
+  readonly operation?: OperationData;
+  /**
+   * Voltages to start the schedule's load flow from (e.g. the previous period's operating point
+   * in a time series: same network, new injections). Default: the case's Vm and Va.
+   */
+  readonly start?: WarmStart;
+}
+
 export async function runPeriod(
   c: PowerCase,
   forecasts: Forecasts = {},
-  options: RedispatchOptions & { readonly operation?: OperationData } = {},
+  options: PeriodOptions = {},
 ): Promise<PeriodResult> {
   const operation = options.operation ?? c.operation;
   if (!operation) {
@@ -78,7 +97,7 @@ export async function runPeriod(
 
   const network = NetworkModel.of(schedule);
   const market = marketModel(network, schedule, operation);
-  const point = solvePowerFlow(network, injectionsOf(network, schedule), options.powerFlow);
+  const point = solvePowerFlow(network, injectionsOf(network, schedule), options.powerFlow, options.start);
   const violations = checkGridLimits(point, market.limits);
   const rd = await redispatch(point, market, options);
   const offers = priceOffers(rd.adjustments, nodalPrices(rd), { start, minutes });
@@ -136,6 +155,16 @@ export function adjustedCase(c: PowerCase, rd: Redispatch): PowerCase {
 /** The case with forecast unit outputs and scaled demand; every forecast must name one unit. */
 export function applyForecasts(c: PowerCase, forecasts: Forecasts): PowerCase {
   const gen = c.gen.map((g) => [...g]);
+  if (forecasts.outputMW !== undefined) {
+    const out = forecasts.outputMW;
+    if (out.length !== gen.length)
+      throw new RangeError(`outputMW has ${out.length} entries for ${gen.length} gen rows`);
+    out.forEach((mw, k) => {
+      if (!Number.isFinite(mw))
+        throw new RangeError(`outputMW[${k}] (gen row ${k + 1}) must be a number of MW, got ${mw}`);
+      gen[k][GEN.PG] = mw;
+    });
+  }
   for (const [key, mw] of Object.entries(forecasts.generation ?? {})) {
     const bus = Number(key);
     if (!Number.isFinite(mw) || mw < 0)
@@ -152,6 +181,33 @@ export function applyForecasts(c: PowerCase, forecasts: Forecasts): PowerCase {
   }
   const scale = forecasts.demandScale ?? 1;
   if (!(scale >= 0) || !Number.isFinite(scale)) throw new RangeError(`demandScale must be a number ≥ 0, got ${scale}`);
-  const bus = scale === 1 ? c.bus : c.bus.map((b) => b.map((x, k) => (k === BUS.PD || k === BUS.QD ? x * scale : x)));
+  const demand = forecasts.demandMW;
+  if (demand !== undefined) {
+    for (const [name, values] of [
+      ["p", demand.p],
+      ["q", demand.q],
+    ] as const) {
+      if (values.length !== c.bus.length) {
+        throw new RangeError(`demandMW.${name} has ${values.length} entries for ${c.bus.length} bus rows`);
+      }
+      values.forEach((x, i) => {
+        if (!Number.isFinite(x))
+          throw new RangeError(`demandMW.${name}[${i}] (bus row ${i + 1}) must be a number, got ${x}`);
+      });
+    }
+  }
+  const bus =
+    scale === 1 && demand === undefined
+      ? c.bus
+      : c.bus.map((b, i) => {
+          const row = [...b];
+          if (demand) {
+            row[BUS.PD] = demand.p[i];
+            row[BUS.QD] = demand.q[i];
+          }
+          row[BUS.PD] *= scale;
+          row[BUS.QD] *= scale;
+          return row;
+        });
   return { ...c, gen, bus };
 }
