@@ -120,7 +120,10 @@ export interface PeriodRecord {
   readonly redispatch: {
     readonly status: string;
     readonly rounds: number;
-    /** LP objective over the period: the units' bids plus the master's energy, USD. */
+    /**
+     * What the adjustments cost at the units' own bids, plus the master's energy change at its
+     * price, over the period, USD: the LP objective without its elastic-slack penalties.
+     */
     readonly costUsd: number;
     readonly adjustments: readonly UnitAdjustment[];
     readonly unmet: readonly { description: string; excessMW: number }[];
@@ -144,6 +147,9 @@ export interface PeriodRecord {
   }[];
   readonly offersUsd: number;
   readonly offersKwh: number;
+  /** Offers the centre signed and posted on chain, and their USD (null on the grid side only). */
+  readonly posted: number | null;
+  readonly postedUsd: number | null;
   /** Fills of this period's offers: count, kWh, USD (the grid side only: every offer, in full). */
   readonly fills: number;
   readonly filledKwh: number;
@@ -207,8 +213,9 @@ export interface DaySummary {
   /** Limits the redispatch could not meet, summed over periods (each named in periods.json). */
   readonly unmetLimits: number;
   readonly voltagePeriods: number;
-  /** Σ LP objective (bids + master energy), USD; Σ offered; Σ paid on chain. */
+  /** Σ redispatch cost at the bids (+ master energy), USD; Σ offered by the studies; Σ paid on chain. */
   readonly redispatchCostUsd: number;
+  /** USD of the offers the centre posted on chain (the grid side only: of every offer studied). */
   readonly offeredUsd: number;
   readonly usdPaid: number | null;
   /** kWh moved to the centre (sold + penalties), of which penalties. */
@@ -321,6 +328,7 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
         chainPeriod: null,
         chainStart: null,
         fills: study.offers.map((o) => ({ kwh: o.kwh, usd: o.usd })),
+        posted: null,
         delivery: study.redispatch.adjustments.map((a) => ({
           node: a.unit.busId,
           scheduledMW: a.scheduledMW,
@@ -586,6 +594,7 @@ async function runOnChain(
       chainPeriod: step.deliveryPeriod,
       chainStart: step.deliveryPeriod * periodSeconds,
       fills,
+      posted: step.centre.posted.map((o) => ({ usd: Number(o.offer.usd) / 1e8 })),
       delivery: step.delivery.map((d) => ({
         node: d.node,
         scheduledMW: d.scheduledMW,
@@ -880,6 +889,7 @@ interface RecordExtras {
   readonly chainPeriod: number | null;
   readonly chainStart: number | null;
   readonly fills: readonly { kwh: number; usd: number }[];
+  readonly posted: readonly { usd: number }[] | null;
   readonly delivery: PeriodRecord["delivery"];
   readonly actualFlow: PowerFlowResult;
   readonly actualLimits: LimitReport;
@@ -899,6 +909,8 @@ function periodRecord(
 ): PeriodRecord {
   const rd = study.redispatch;
   const hours = study.period.minutes / 60;
+  // The LP balances every adjustment with the master unit (Δm = −Σδ), paid at its energy price.
+  const masterPrice = c.operation?.masterEnergyPrice ?? 0;
   const nodes = c.bus.length <= 200 ? study.prices.map((q) => q.bus) : unitNodes;
   const priceOf = new Map(study.prices.map((q) => [q.bus, q.total]));
   const totals = study.prices.map((q) => q.total);
@@ -929,7 +941,8 @@ function periodRecord(
     redispatch: {
       status: rd.status,
       rounds: rd.rounds,
-      costUsd: rd.costPerHour * hours,
+      costUsd:
+        hours * rd.adjustments.reduce((sum, a) => sum + a.bidPrice * Math.abs(a.deltaMW) - masterPrice * a.deltaMW, 0),
       adjustments: rd.adjustments.map((a) => ({
         genRow: a.unit.genRow,
         node: a.unit.busId,
@@ -957,6 +970,8 @@ function periodRecord(
     })),
     offersUsd: study.offers.reduce((s, o) => s + o.usd, 0),
     offersKwh: study.offers.reduce((s, o) => s + o.kwh, 0),
+    posted: x.posted?.length ?? null,
+    postedUsd: x.posted ? x.posted.reduce((s, o) => s + o.usd, 0) : null,
     fills: x.fills.length,
     filledKwh: x.fills.reduce((s, f) => s + f.kwh, 0),
     filledUsd: x.fills.reduce((s, f) => s + f.usd, 0),
@@ -1005,7 +1020,7 @@ function summarise(
     unmetLimits: records.reduce((n, r) => n + r.redispatch.unmet.length, 0),
     voltagePeriods: records.filter((r) => r.before.voltages > 0).length,
     redispatchCostUsd: records.reduce((s, r) => s + r.redispatch.costUsd, 0),
-    offeredUsd: records.reduce((s, r) => s + r.offersUsd, 0),
+    offeredUsd: records.reduce((s, r) => s + (r.postedUsd ?? r.offersUsd), 0),
     usdPaid: chain ? Number(chain.usdPaidUnits) / 1e8 : null,
     kwhMoved: chain ? Number(chain.kwhToCentreWh) / 1000 : null,
     kwhPenalty: chain ? Number(chain.kwhPenaltyWh) / 1000 : null,
@@ -1033,6 +1048,27 @@ function summarise(
               "after the day only reported and settled (no offers)",
           ]
         : ["grid side only: every offer taken as filled and delivered in full"]),
+      ...penaltyPriced(records),
     ],
   };
+}
+
+/** Above this, USD/MWh, an offer's price is not a bid-driven nodal price. */
+const IMPLAUSIBLE_PRICE = 1000;
+
+/**
+ * A warning for periods whose redispatch was infeasible and whose offers are priced from the
+ * LP's elastic-slack penalty (its duals enter the nodal prices): the centre posts such offers only
+ * if its USD covers them.
+ */
+function penaltyPriced(records: readonly PeriodRecord[]): string[] {
+  const hit = records.filter(
+    (r) => r.redispatch.status === "infeasible" && r.offers.some((o) => Math.abs(o.usdPerMWh) > IMPLAUSIBLE_PRICE),
+  );
+  if (hit.length === 0) return [];
+  return [
+    `warning: in ${hit.length} infeasible period(s) (${hit.map((r) => r.localTime).join(", ")}) offers were priced above ` +
+      `${IMPLAUSIBLE_PRICE} USD/MWh: the nodal prices of an infeasible redispatch include the shadow prices of its ` +
+      "elastic-slack penalty (docs/simulation.md); the centre posted them only where its USD covered them",
+  ];
 }

@@ -126,3 +126,33 @@ export class PowerFlowSeries {
     return { start: { vm, va }, steps };
   }
 }
+
+/**
+ * `base` with demands (per bus row of the case, MW and MVAr) and unit outputs (per gen row, MW)
+ * replaced, read through the model's row maps: a period's injections without building a case.
+ */
+export function injectionsWith(
+  model: NetworkModel,
+  base: Injections,
+  values: {
+    readonly pd?: ArrayLike<number>;
+    readonly qd?: ArrayLike<number>;
+    readonly pg?: ArrayLike<number>;
+  },
+): Injections {
+  const { buses, gens } = model.index;
+  const source = model.index.source;
+  const pick = (from: ArrayLike<number> | undefined, rows: Int32Array, count: number, fallback: Float64Array) => {
+    if (!from) return fallback;
+    if (from.length !== count) throw new RangeError(`expected ${count} values (one per case row), got ${from.length}`);
+    const out = new Float64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = from[rows[i]];
+    return out;
+  };
+  return {
+    ...base,
+    pd: pick(values.pd, buses.row, source.bus.length, base.pd),
+    qd: pick(values.qd, buses.row, source.bus.length, base.qd),
+    pg: pick(values.pg, gens.row, source.gen.length, base.pg),
+  };
+}
