@@ -19,7 +19,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import hre from "hardhat";
 import { loadCase, type PowerCase } from "../oracle";
-import { simulateDay, type DayConfig, type DayResult } from "../oracle/agents/day";
+import { simulateDay, type ChainSpec, type DayConfig, type DayResult } from "../oracle/agents/day";
 import { parseCivilDate, readLoadProfile } from "../oracle/market/profiles";
 
 const ROOT = resolve(__dirname, "..");
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     profile: readLoadProfile(join(profiles, "bdew-g25.csv")),
     pv,
     seed: "bench",
-    chain: { provider: hre.ethers.provider as unknown as NonNullable<DayConfig["chain"]>["provider"], funder },
+    chain: { provider: hre.ethers.provider as unknown as ChainSpec["provider"], funder },
   });
   const pegase = join(SHARED, "matpower/cases/case2869pegase.m");
   if (!existsSync(pegase)) {

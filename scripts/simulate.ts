@@ -1,7 +1,7 @@
 /**
  * A day on the grid (issue #13): every market period of a date runs the whole market on a chain.
  *
- *   npm run simulate -- <case> [--date 2026-06-15] [--periods 48] [--profile FILE] [--pv-peak-mw X]
+ *   npm run simulate -- <case> [--date 2026-06-15] [--start 00:00] [--periods 48] [--profile FILE] [--pv-peak-mw X]
  *                      [--latitude 52.5] [--longitude 13.4] [--utc-offset H] [--clouds 0..1]
  *                      [--generators N] [--seed S] [--congested-lines K] [--limit-fraction F]
  *                      [--rpc URL --deployment FILE] [--out DIR] [--json]
@@ -19,7 +19,7 @@ import { join, resolve } from "node:path";
 import { JsonRpcProvider, Wallet, type Signer } from "ethers";
 import { SingleBar } from "cli-progress";
 import { loadCase } from "../oracle";
-import { simulateDay, type DayConfig, type DayResult, type DaySummary } from "../oracle/agents/day";
+import { simulateDay, type ChainSpec, type DayConfig, type DayResult, type DaySummary } from "../oracle/agents/day";
 import { writeDayOutputs } from "../oracle/agents/day-output";
 import type { World } from "../oracle/agents/world";
 import { writeDeployment } from "../oracle/chain/deployments";
@@ -40,11 +40,12 @@ const DEFAULT_PROFILE = resolve(ROOT, "../shared/profiles/bdew-h25.csv");
 export const SIMULATE_COMMAND: CommandSpec = {
   name: "simulate",
   usage:
-    "usage: npm run simulate -- <case> [--date YYYY-MM-DD] [--periods N] [--profile FILE] [--pv-peak-mw X] " +
+    "usage: npm run simulate -- <case> [--date YYYY-MM-DD] [--start HH:MM] [--periods N] [--profile FILE] [--pv-peak-mw X] " +
     "[--latitude DEG] [--longitude DEG] [--utc-offset H] [--clouds 0..1] [--generators N] [--seed S] " +
     "[--congested-lines K] [--limit-fraction F] [--rpc URL --deployment FILE] [--out DIR] [--json]",
   options: {
     date: { type: "string" },
+    start: { type: "string" },
     periods: { type: "string" },
     profile: { type: "string" },
     "pv-peak-mw": { type: "string" },
@@ -74,6 +75,19 @@ function number(line: CommandLine, name: string, rule: NumberRule, fallback?: nu
   } catch (e) {
     throw e instanceof UsageError ? new InputError(e.message) : e;
   }
+}
+
+/** `--start HH:MM` (local time) → the index of the period it begins, counted from midnight. */
+function startPeriod(text: string | undefined, periodMinutes: number): number {
+  if (text === undefined) return 0;
+  const m = /^(\d{1,2}):(\d{2})$/.exec(text);
+  const minutes = m ? Number(m[1]) * 60 + Number(m[2]) : Number.NaN;
+  if (!m || Number(m[2]) >= 60 || minutes >= 1440 || minutes % periodMinutes !== 0) {
+    throw new InputError(
+      `--start must be a local time HH:MM at the start of a ${periodMinutes}-minute period, got '${text}'`,
+    );
+  }
+  return minutes / periodMinutes;
 }
 
 /** A case file, or a bare name in cases/ (JSON) or ../shared/matpower/cases (MATPOWER). */
@@ -108,7 +122,9 @@ async function main(line: CommandLine): Promise<number> {
   }
   const c = loadCase(casePath);
   const out = resolve(stringOption(line, "out") ?? join("out", `${c.name}-${formatCivilDate(date)}`));
-  const chain = rpc ? await nodeChain(rpc, deployment as string) : await inProcessChain();
+  const start = startPeriod(stringOption(line, "start"), c.operation?.periodMinutes ?? 30);
+  // Connected only once every input has been checked (the Hardhat runtime takes a few seconds to load).
+  const chain = rpc ? () => nodeChain(rpc, deployment as string) : inProcessChain;
 
   const logLines: string[] = [];
   const bar = !json && process.stdout.isTTY ? progressBar(periods) : undefined;
@@ -117,6 +133,7 @@ async function main(line: CommandLine): Promise<number> {
     const config: DayConfig = {
       case: c,
       date,
+      start,
       periods,
       profile,
       pv: {
@@ -160,14 +177,14 @@ function progressBar(total: number): SingleBar {
   return bar;
 }
 
-async function inProcessChain(): Promise<DayConfig["chain"]> {
+async function inProcessChain(): Promise<ChainSpec> {
   // Loaded only here: the Hardhat runtime (its config, the in-process network) is not needed with --rpc.
   const hre = (await import("hardhat")).default;
   const [funder] = await hre.ethers.getSigners();
-  return { provider: hre.ethers.provider as unknown as NonNullable<DayConfig["chain"]>["provider"], funder };
+  return { provider: hre.ethers.provider as unknown as ChainSpec["provider"], funder };
 }
 
-async function nodeChain(url: string, deploymentPath: string): Promise<DayConfig["chain"]> {
+async function nodeChain(url: string, deploymentPath: string): Promise<ChainSpec> {
   const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
   let chainId: bigint;
   try {

@@ -24,7 +24,7 @@ import type { PowerFlowResult } from "../grid/pf/results";
 import { runPeriod, type PeriodResult } from "../market/period";
 import type { CivilDate, LoadProfile } from "../market/profiles";
 import { SeededRandom } from "../market/random";
-import { buildDayScenario, type DayScenario, type PeriodScenario } from "../market/scenario";
+import { buildDayScenario, ScenarioError, type DayScenario, type PeriodScenario } from "../market/scenario";
 import { readMarketEvents } from "../chain/board";
 import { advanceDevChain, chainNow, type RawRpc } from "../chain/clock";
 import type { PositionData } from "../chain/market-data";
@@ -39,6 +39,8 @@ const MAX_DEFAULT_GENERATORS = 10;
 export interface DayConfig {
   readonly case: PowerCase;
   readonly date: CivilDate;
+  /** The first period simulated, counted from local midnight (default 0), and how many. */
+  readonly start?: number;
   readonly periods: number;
   readonly profile: LoadProfile;
   readonly pv: {
@@ -58,17 +60,22 @@ export interface DayConfig {
   readonly congestedLines?: number;
   readonly limitFraction?: number;
   readonly seed: string;
-  /** The chain to run the market on; omitted: the grid side only. */
-  readonly chain?: {
-    readonly provider: Provider & RawRpc;
-    readonly funder: Signer;
-    /** Called once GridSwap is deployed and seeded (e.g. to write a deployment file). */
-    readonly onDeployed?: (world: World) => void | Promise<void>;
-  };
+  /**
+   * The chain to run the market on (or a function that connects to it, called once every input
+   * has been checked); omitted: the grid side only.
+   */
+  readonly chain?: ChainSpec | (() => Promise<ChainSpec>);
   /** Called after every day period with its record and the running totals. */
   readonly onPeriod?: (record: PeriodRecord, progress: DayProgress) => void;
   /** Every agent's log line ("centre: …", "gen@27: …"). */
   readonly log?: (line: string) => void;
+}
+
+export interface ChainSpec {
+  readonly provider: Provider & RawRpc;
+  readonly funder: Signer;
+  /** Called once GridSwap is deployed and seeded (e.g. to write a deployment file). */
+  readonly onDeployed?: (world: World) => void | Promise<void>;
 }
 
 export interface DayProgress {
@@ -128,8 +135,9 @@ export interface PeriodRecord {
     readonly adjustments: readonly UnitAdjustment[];
     readonly unmet: readonly { description: string; excessMW: number }[];
   };
-  /** The post-redispatch AC load flow. */
+  /** The post-redispatch AC load flow, and the lines still over a limit there. */
   readonly after: LimitCounts;
+  readonly violatedLinesAfter: readonly { branchRow: number; from: number; to: number; value: number; limit: number }[];
   readonly prices: {
     readonly energyUsdPerMWh: number;
     readonly minUsdPerMWh: number;
@@ -191,6 +199,8 @@ export interface GeneratorRecord {
   readonly costUsdPerKwh: number;
   readonly marginUsdPerKwh: number;
   readonly capacityKwh: number;
+  /** kWh issued to it and deposited into the market's vault before the day. */
+  readonly kwhIssued: number;
   readonly fills: number;
   readonly rejected: number;
   readonly committedKwh: number;
@@ -260,6 +270,15 @@ export interface DayResult {
   readonly voltageBand: { readonly min: number; readonly max: number };
   /** The case the market ran on (with its operation data), as JSON text. */
   readonly caseText: string;
+  /** Where the day ran on chain (null on the grid side only). */
+  readonly chain: {
+    readonly deployBlock: number;
+    readonly addresses: Readonly<Record<string, string>>;
+    readonly centre: string;
+    /** The chain period that delivered the first simulated period. */
+    readonly firstPeriod: number;
+    readonly centreUsdIssued: number;
+  } | null;
   readonly scenario: DayScenario;
 }
 
@@ -268,9 +287,16 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
   const started = performance.now();
   const random = new SeededRandom(config.seed);
   const tail = config.chain ? MAX_TAIL_PERIODS : 0;
+  const first = config.start ?? 0;
+  if (!Number.isInteger(first) || first < 0) {
+    throw new ScenarioError(`the first period must be a period of the day (0, 1, …), got ${first}`);
+  }
+  if (!Number.isInteger(config.periods) || config.periods <= 0) {
+    throw new ScenarioError(`the number of periods must be a positive integer, got ${config.periods}`);
+  }
   const scenario = buildDayScenario(config.case, {
     date: config.date,
-    periods: config.periods,
+    periods: first + config.periods,
     profile: config.profile,
     holidays: config.holidays,
     utcOffsetHours: config.utcOffsetHours,
@@ -284,6 +310,10 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
     after: tail + 1,
     random,
   });
+  if (first >= 1440 / scenario.periodMinutes) {
+    throw new ScenarioError(`the first period must start within the date (before 24:00), got period ${first}`);
+  }
+  const chain = typeof config.chain === "function" ? await config.chain() : config.chain;
   const market = scenario.case;
   const operation = market.operation!;
   const caseText = `${JSON.stringify(market)}\n`;
@@ -315,9 +345,9 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
   };
 
   let chainPart: ChainOutcome | null = null;
-  if (!config.chain) {
+  if (!chain) {
     let start: { vm: Float64Array; va: Float64Array } | undefined;
-    for (let k = 0; k < config.periods; k++) {
+    for (let k = first; k < first + config.periods; k++) {
       const t = performance.now();
       const p = scenario.at(k);
       const study = await runPeriod(market, { ...p.forecasts, periodStart: p.utcStart }, { start });
@@ -348,6 +378,8 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
   } else {
     const outcome = await runOnChain(
       config,
+      chain,
+      first,
       scenario,
       caseText,
       units,
@@ -359,9 +391,9 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
       records,
     );
     // Positions settle periods after their delivery: the chain's figures per delivery period, read at the end.
-    records.forEach((r, k) => {
-      const s = outcome.perPeriod.get(k);
-      records[k] = {
+    records.forEach((r, n) => {
+      const s = outcome.perPeriod.get(r.index);
+      records[n] = {
         ...r,
         usdPaid: s?.usd ?? 0,
         kwhMoved: s?.kwh ?? 0,
@@ -384,6 +416,7 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
       costUsdPerKwh: plans[i].costUsdPerKwh,
       marginUsdPerKwh: plans[i].marginUsdPerKwh,
       capacityKwh: plans[i].capacityKwh,
+      kwhIssued: chain ? plans[i].kwh : 0,
       fills: c?.fills ?? records.reduce((n, r) => n + r.offers.filter((o) => o.node === u.node).length, 0),
       rejected: c?.rejected ?? 0,
       committedKwh: own.reduce((s, d) => s + Math.abs(d.committedMW) * hours * 1000, 0),
@@ -403,6 +436,7 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
     lines: { names: lineSet.names, before: lineBefore, actual: lineActual },
     voltageBand: { min: Math.min(...vm.map((b) => b[BUS.VMIN])), max: Math.max(...vm.map((b) => b[BUS.VMAX])) },
     caseText,
+    chain: chainPart?.where ?? null,
     scenario,
   };
 }
@@ -497,10 +531,13 @@ interface ChainOutcome {
   readonly gasByFunction: Record<string, number>;
   readonly tailPeriods: number;
   readonly conservation: Conservation;
+  readonly where: NonNullable<DayResult["chain"]>;
 }
 
 async function runOnChain(
   config: DayConfig,
+  chain: ChainSpec,
+  first: number,
   scenario: DayScenario,
   caseText: string,
   units: readonly MarketUnitRef[],
@@ -511,16 +548,16 @@ async function runOnChain(
   progress: { usdPaid: number },
   records: readonly PeriodRecord[],
 ): Promise<ChainOutcome> {
-  const { provider, funder } = config.chain!;
+  const { provider, funder } = chain;
   const market = scenario.case;
   const periodSeconds = scenario.periodMinutes * 60;
   const log = config.log ?? (() => undefined);
   const setupFrom = (await provider.getBlockNumber()) + 1;
 
-  // Day period k ↔ chain period p0 + k (set once the chain's clock is known).
+  // Day period first + n ↔ chain period p0 + n (p0 set once the chain's clock is known).
   let p0 = Number.NaN;
   const dayIndex = (chainPeriod: number): number =>
-    Math.min(Math.max(chainPeriod - p0, -1), config.periods + MAX_TAIL_PERIODS);
+    Math.min(Math.max(first + chainPeriod - p0, first - 1), first + config.periods + MAX_TAIL_PERIODS);
   const behaviourOf =
     (plan: GeneratorPlan): Behaviour =>
     (position: PositionData) =>
@@ -555,31 +592,31 @@ async function runOnChain(
   const { contracts } = world;
   const gasMeter = new GasMeter(provider, world);
   const gasSetup = (await new GasMeter(provider, world, await funder.getAddress()).since(setupFrom)).total;
-  await config.chain!.onDeployed?.(world);
+  await chain.onDeployed?.(world);
 
   // The first delivery period: the date's own when it still lies ahead, else the next period at
-  // the same time of day as the date's midnight.
+  // the same time of day.
   const nowPeriod = Math.floor((await chainNow(provider)) / periodSeconds);
-  const dayStart = Math.round(scenario.at(0).utcStart / periodSeconds);
+  const dayStart = Math.round(scenario.at(first).utcStart / periodSeconds);
   const perDay = Math.round(86400 / periodSeconds);
   p0 = dayStart >= nowPeriod + 2 ? dayStart : nowPeriod + 2 + mod(dayStart - (nowPeriod + 2), perDay);
-  const first = await world.simulation.startPeriod(p0 - 1);
-  if (first !== p0 - 1) throw new Error(`the chain moved past period ${p0 - 1} while the world was built`);
-  await world.simulation.recordSchedule(first);
+  const leadIn = await world.simulation.startPeriod(p0 - 1);
+  if (leadIn !== p0 - 1) throw new Error(`the chain moved past period ${p0 - 1} while the world was built`);
+  await world.simulation.recordSchedule(leadIn);
   const balancesBefore = await balances(world);
 
   const fillsOf = world.generators.map(() => 0);
   const rejectedOf = world.generators.map(() => 0);
-  for (let k = 0; k < config.periods; k++) {
+  for (let n = 0; n < config.periods; n++) {
     const t = performance.now();
     const fromBlock = (await provider.getBlockNumber()) + 1;
     const step = await world.simulation.runPeriod();
     const gas = await gasMeter.since(fromBlock);
-    const p = scenario.at(k);
+    const p = scenario.at(first + n);
     const study = step.centre.study;
     if (!study) throw new Error(`period ${step.period}: the centre made no study of period ${step.deliveryPeriod}`);
-    if (step.deliveryPeriod !== p0 + k)
-      throw new Error(`expected delivery period ${p0 + k}, ran ${step.deliveryPeriod}`);
+    if (step.deliveryPeriod !== p0 + n)
+      throw new Error(`expected delivery period ${p0 + n}, ran ${step.deliveryPeriod}`);
     const fills: { kwh: number; usd: number }[] = [];
     step.generators.forEach((g, i) => {
       for (const f of g.poll.filled) {
@@ -633,7 +670,7 @@ async function runOnChain(
   }
 
   // The chain's account of the day.
-  const account = await accountOfDay(world, p0, lastDelivery, balancesBefore);
+  const account = await accountOfDay(world, p0, lastDelivery, first, balancesBefore);
   const dayGas = records.reduce((sum, r) => sum + (r.gas ?? 0), 0);
   return {
     ...account,
@@ -645,6 +682,13 @@ async function runOnChain(
       tailGas.byFunction,
     ),
     tailPeriods,
+    where: {
+      deployBlock: world.deployBlock,
+      addresses: Object.fromEntries(Object.entries(contracts).map(([name, c]) => [name, String(c.target)])),
+      centre: world.accounts.centre.address,
+      firstPeriod: p0,
+      centreUsdIssued: centreUsd,
+    },
   };
 }
 
@@ -686,8 +730,9 @@ async function accountOfDay(
   world: World,
   p0: number,
   last: number,
+  first: number,
   before: Balances,
-): Promise<Omit<ChainOutcome, "gasTotal" | "gasSetup" | "gasByFunction" | "tailPeriods">> {
+): Promise<Omit<ChainOutcome, "gasTotal" | "gasSetup" | "gasByFunction" | "tailPeriods" | "where">> {
   const events = await readMarketEvents(world.contracts.market, world.deployBlock);
   const fills = events.fills.filter((f) => f.position.period >= p0 && f.position.period <= last);
   const settledBy = new Map(events.settlements.map((s) => [s.positionHash, s.settlement]));
@@ -710,7 +755,7 @@ async function accountOfDay(
   }));
   const perPeriod = new Map<number, { usd: number; kwh: number; settled: number; open: number }>();
   for (const f of fills) {
-    const k = f.position.period - p0;
+    const k = first + f.position.period - p0;
     const row = perPeriod.get(k) ?? { usd: 0, kwh: 0, settled: 0, open: 0 };
     perPeriod.set(k, row);
     const s = settledBy.get(f.positionHash);
@@ -954,6 +999,13 @@ function periodRecord(
       unmet: rd.unmet.map((u) => ({ description: u.description, excessMW: u.excessMW })),
     },
     after: limitCounts(rd.violations, rd.loadFlow, lineSet),
+    violatedLinesAfter: rd.violations.lines.map((v) => ({
+      branchRow: v.branchRow,
+      from: v.from,
+      to: v.to,
+      value: v.value,
+      limit: v.limit,
+    })),
     prices: {
       energyUsdPerMWh: rd.energyPrice,
       minUsdPerMWh: Math.min(...totals),
@@ -1044,8 +1096,9 @@ function summarise(
       ...scenario.notes,
       ...(chain
         ? [
-            `chain: day period k delivered in chain period ${records[0]?.chainPeriod ?? "?"} + k; ${chain.tailPeriods} more period(s) ` +
-              "after the day only reported and settled (no offers)",
+            `chain: the first period (${records[0]?.localTime ?? "?"}) delivered in chain period ${chain.where.firstPeriod}, ` +
+              `each next one in the next chain period; ${chain.tailPeriods} more period(s) after the last only reported ` +
+              "and settled (no offers)",
           ]
         : ["grid side only: every offer taken as filled and delivered in full"]),
       ...penaltyPriced(records),

@@ -60,7 +60,10 @@ export class ScenarioError extends Error {
 
 export interface DayScenarioOptions {
   readonly date: CivilDate;
-  /** Market periods from local midnight of `date` (may run into the following days). */
+  /**
+   * Market periods from local midnight of `date` (may run into the following days); at least a
+   * whole day is computed, so a derived operation always comes from the day's peak.
+   */
   readonly periods: number;
   readonly profile: LoadProfile;
   /** Dates (YYYY-MM-DD) treated as public holidays (day type FT). */
@@ -239,7 +242,7 @@ export function buildDayScenario(input: PowerCase, o: DayScenarioOptions): DaySc
 
   // Per period: profile, sun, clouds.
   const offsetOf = (d: CivilDate): number => o.utcOffsetHours ?? centralEuropeanOffset(d);
-  const count = before + o.periods + after;
+  const count = before + Math.max(o.periods, perDay) + after;
   const clouds = cloudCover(count, periodMinutes, { mean: o.pv.clouds }, o.random.fork("clouds"));
   const dayShapes = new Map<string, { dayType: DayType; scale: Float64Array }>();
   const shapeOf = (d: CivilDate): { dayType: DayType; scale: Float64Array } => {
@@ -299,7 +302,7 @@ export function buildDayScenario(input: PowerCase, o: DayScenarioOptions): DaySc
   const first = before;
   const at = (index: number): PeriodScenario => {
     const p = periods[index + first];
-    if (!p) throw new RangeError(`day period ${index} is outside the scenario (${-before} … ${o.periods + after - 1})`);
+    if (!p) throw new RangeError(`day period ${index} is outside the scenario (${-before} … ${count - before - 1})`);
     return p;
   };
 
@@ -311,7 +314,7 @@ export function buildDayScenario(input: PowerCase, o: DayScenarioOptions): DaySc
     notes.push(`operation data: the case's own (${given.units.length} redispatch unit(s))`);
   } else {
     derived = true;
-    const day = periods.slice(first, first + Math.min(o.periods, perDay));
+    const day = periods.slice(first, first + perDay);
     const peak = day.reduce((best, p) => (p.netLoadMW > best.netLoadMW ? p : best), day[0]);
     operation = deriveOperation(c, peak, o, notes);
   }
