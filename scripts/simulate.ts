@@ -22,7 +22,6 @@ import { loadCase } from "../oracle";
 import { simulateDay, type ChainSpec, type DayConfig, type DayResult, type DaySummary } from "../oracle/agents/day";
 import { writeDayOutputs } from "../oracle/agents/day-output";
 import type { World } from "../oracle/agents/world";
-import { writeDeployment } from "../oracle/chain/deployments";
 import { formatCivilDate, parseCivilDate, readLoadProfile } from "../oracle/market/profiles";
 import {
   numberOption,
@@ -185,7 +184,8 @@ async function inProcessChain(): Promise<ChainSpec> {
 }
 
 async function nodeChain(url: string, deploymentPath: string): Promise<ChainSpec> {
-  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+  // cacheTimeout -1: ethers otherwise answers an identical request (a nonce) made within 250 ms from cache.
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, cacheTimeout: -1 });
   let chainId: bigint;
   try {
     chainId = (await provider.getNetwork()).chainId;
@@ -208,6 +208,7 @@ async function nodeChain(url: string, deploymentPath: string): Promise<ChainSpec
     funder = await provider.getSigner(accounts[0]);
   }
   const path = resolve(deploymentPath);
+  const { writeDeployment } = await import("../oracle/chain/deployments");
   return {
     provider,
     funder,

@@ -28,7 +28,7 @@ import { buildDayScenario, ScenarioError, type DayScenario, type PeriodScenario 
 import { readMarketEvents } from "../chain/board";
 import { advanceDevChain, chainNow, type RawRpc } from "../chain/clock";
 import type { PositionData } from "../chain/market-data";
-import { buildWorld, type GeneratorSpec, type World } from "./world";
+import type { GeneratorSpec, World } from "./world";
 import type { Behaviour } from "./simulation";
 
 /** Periods after the day in which the centre only reports and settles (no offers). */
@@ -576,6 +576,8 @@ async function runOnChain(
     Math.ceil(plans.reduce((s, p) => s + p.capacityKwh, 0) * (config.periods + MAX_TAIL_PERIODS)),
   );
   const nodeOf = new Map<string, number>();
+  // Loaded here: the contract factories are large, and the grid side alone never needs them.
+  const { buildWorld } = await import("./world");
   const world = await buildWorld({
     provider,
     funder,
