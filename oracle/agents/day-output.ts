@@ -97,6 +97,8 @@ export function periodsCsv(day: DayResult): string {
     "fills",
     "filledKwh",
     "filledUsd",
+    "baselineKwh",
+    "actualKwh",
     "committedKwh",
     "deliveredKwh",
     "linesActual",
@@ -146,6 +148,8 @@ export function periodsCsv(day: DayResult): string {
     r.fills,
     r.filledKwh,
     r.filledUsd,
+    baselineKwh(r),
+    actualKwh(r),
     r.committedKwh,
     r.deliveredKwh,
     r.actual.lines,
@@ -163,6 +167,12 @@ export function periodsCsv(day: DayResult): string {
   ];
   return [header, ...day.periods.map(row)].map((cells) => cells.map(csvCell).join(",")).join("\n") + "\n";
 }
+
+/** The market units' scheduled (baseline) and actual output over the period, kWh. */
+const energyKwh = (r: PeriodRecord, mw: (d: PeriodRecord["delivery"][number]) => number): number =>
+  r.delivery.reduce((sum, d) => sum + mw(d), 0) * r.periodMinutes * (1000 / 60);
+const baselineKwh = (r: PeriodRecord): number => energyKwh(r, (d) => d.scheduledMW);
+const actualKwh = (r: PeriodRecord): number => energyKwh(r, (d) => d.actualMW);
 
 function csvCell(x: unknown): string {
   if (x === null || x === undefined) return "";

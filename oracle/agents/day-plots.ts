@@ -314,7 +314,8 @@ export function reportHtml(day: DayResult, plots: readonly { plot: Plot; svg: st
       (r) =>
         `<tr><td>${r.localTime}</td><td>${r.demandMW.toFixed(3)}</td><td>${r.pvMW.toFixed(3)}</td>` +
         `<td>${r.before.lines}</td><td>${escapeHtml(r.redispatch.status)}</td><td>${r.after.lines}</td>` +
-        `<td>${r.actual.lines}</td><td>${r.offers.length}</td><td>${r.fills}</td><td>${r.offersUsd.toFixed(4)}</td>` +
+        `<td>${r.actual.lines}</td><td>${r.offers.length}</td><td>${r.posted ?? "–"}</td><td>${r.fills}</td>` +
+        `<td>${(r.postedUsd ?? r.offersUsd).toFixed(4)}</td>` +
         `<td>${r.usdPaid === null ? "–" : r.usdPaid.toFixed(4)}</td><td>${r.gas ?? "–"}</td><td>${r.wallMs.toFixed(0)}</td></tr>`,
     )
     .join("\n");
@@ -355,7 +356,7 @@ ${svg}
   .join("\n")}
 <h2>Periods</h2>
 <table class="periods">
-<tr><th>time</th><th>demand MW</th><th>PV MW</th><th>lines over before</th><th>redispatch</th><th>after</th><th>as delivered</th><th>offers</th><th>fills</th><th>offered USD</th><th>paid USD</th><th>gas</th><th>ms</th></tr>
+<tr><th>time</th><th>demand MW</th><th>PV MW</th><th>lines over before</th><th>redispatch</th><th>after</th><th>as delivered</th><th>offers studied</th><th>posted</th><th>fills</th><th>offered USD</th><th>paid USD</th><th>gas</th><th>ms</th></tr>
 ${periodRows}
 </table>
 <p>Files beside this report: summary.json, periods.json, periods.csv, case.json (the case the market ran on), market.log, and every plot as SVG.</p>

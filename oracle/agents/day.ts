@@ -112,6 +112,7 @@ export interface PeriodRecord {
   readonly date: string;
   readonly localTime: string;
   readonly utcStart: number;
+  readonly periodMinutes: number;
   /** The chain period that delivered it and its start (null on the grid side only). */
   readonly chainPeriod: number | null;
   readonly chainStart: number | null;
@@ -969,6 +970,7 @@ function periodRecord(
     date: p.date,
     localTime: p.localTime,
     utcStart: p.utcStart,
+    periodMinutes: study.period.minutes,
     chainPeriod: x.chainPeriod,
     chainStart: x.chainStart,
     demandMW: p.demandMW,
