@@ -8,7 +8,7 @@
  * a node that rolled back, is looked at again at the next poll (sendGuarded re-checks the chain
  * before every send, so it is never filled twice).
  */
-import type { Signer } from "ethers";
+import type { Signer, TransactionRequest } from "ethers";
 import { readMarketEvents, DEFAULT_MAX_BLOCK_RANGE } from "../chain/board";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
@@ -24,7 +24,7 @@ import {
   type SettlementData,
 } from "../chain/market-data";
 import type { RetryOptions } from "../chain/retry";
-import { sendGuarded } from "../chain/tx";
+import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
 import { checkPolicy, decide, type GeneratorPolicy } from "./policy";
 import { StateFile } from "./state";
 
@@ -52,6 +52,8 @@ export interface GeneratorPoll {
   readonly missed: { offerHash: string; reason: string }[];
   readonly settled: { positionHash: string; settlement: SettlementData; position: PositionData }[];
   readonly unwound: string[];
+  /** Every transaction this poll mined, with its gas. */
+  readonly transactions: TxRecord[];
 }
 
 interface GeneratorState {
@@ -65,6 +67,8 @@ interface GeneratorState {
 
 export class GeneratorAgent {
   private readonly log: (line: string) => void;
+  /** Transactions mined since the current step or poll began. */
+  private txs: TxRecord[] = [];
   private readonly state: StateFile<GeneratorState>;
 
   constructor(private readonly cfg: GeneratorAgentConfig) {
@@ -84,7 +88,15 @@ export class GeneratorAgent {
 
   /** Reads what is new on chain, decides every pending offer and reports what happened. */
   async poll(): Promise<GeneratorPoll> {
-    const out: GeneratorPoll = { filled: [], rejected: [], missed: [], settled: [], unwound: [] };
+    this.txs = [];
+    const out: GeneratorPoll = {
+      filled: [],
+      rejected: [],
+      missed: [],
+      settled: [],
+      unwound: [],
+      transactions: this.txs,
+    };
     await this.readLogs(out);
     const s = this.state.data;
     const { market } = this.cfg.contracts;
@@ -140,6 +152,18 @@ export class GeneratorAgent {
     }
     this.state.save();
     return out;
+  }
+
+  /** sendGuarded, recording what was mined. */
+  private async send(
+    signer: Signer,
+    build: () => Promise<TransactionRequest>,
+    options: SendOptions,
+  ): Promise<SendResult> {
+    const result = await sendGuarded(signer, build, options);
+    const record = txRecord(options.label, result);
+    if (record) this.txs.push(record);
+    return result;
   }
 
   private settle(offerHash: string, outcome: string): void {
@@ -212,7 +236,7 @@ export class GeneratorAgent {
     }
     const marketAddress = await market.getAddress();
     const retry = { ...this.cfg.retry, log: this.log };
-    await sendGuarded(
+    await this.send(
       this.cfg.wallet,
       () => kwh.connect(this.cfg.wallet).approve.populateTransaction(marketAddress, missing),
       {
@@ -221,7 +245,7 @@ export class GeneratorAgent {
         retry,
       },
     );
-    await sendGuarded(
+    await this.send(
       this.cfg.wallet,
       () => market.connect(this.cfg.wallet).deposit.populateTransaction(Asset.Kwh, missing),
       {
@@ -245,7 +269,7 @@ export class GeneratorAgent {
       const log = logs[logs.length - 1];
       return log && { offerHash, positionHash: log.args.positionHash, position: positionFromStruct(log.args.position) };
     };
-    await sendGuarded(
+    await this.send(
       this.cfg.wallet,
       () => market.connect(this.cfg.wallet).fill.populateTransaction(offerStruct(offer), signature, amountWh),
       {

@@ -18,6 +18,7 @@ import { applyForecasts, type Forecasts } from "../market/period";
 import { advanceDevChain, chainNow, type RawRpc } from "../chain/clock";
 import { Direction } from "../chain/enums";
 import type { PositionData } from "../chain/market-data";
+import type { TxRecord } from "../chain/tx";
 import type { CentreAgent, CentreStep } from "./centre";
 import type { GeneratorAgent, GeneratorPoll } from "./generator";
 import { meanPowerMwToWh, signReading, type MeterReading, type MeterSource, type ReadingQuery } from "./metering";
@@ -94,7 +95,11 @@ export interface SimulatedPeriod {
   readonly deliveryPeriod: number;
   readonly centre: CentreStep;
   /** What the centre settled and unwound near the period's end. */
-  readonly lateSettlement: { readonly settled: string[]; readonly unwound: string[] };
+  readonly lateSettlement: {
+    readonly settled: string[];
+    readonly unwound: string[];
+    readonly transactions: TxRecord[];
+  };
   readonly generators: { readonly address: string; readonly poll: GeneratorPoll }[];
   /** Per generator: its scheduled and actual output in the delivery period, MW, and the commitment it had. */
   readonly delivery: {

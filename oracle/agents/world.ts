@@ -11,7 +11,8 @@
 import { keccak256, parseEther, toUtf8Bytes, Wallet, type Provider, type Signer } from "ethers";
 import { GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
-import type { Forecasts } from "../market/period";
+import type { Forecasts, PeriodResult } from "../market/period";
+import type { Offer } from "../market/prices";
 import type { RawRpc } from "../chain/clock";
 import { deployGridSwap, seedGridSwap, type GridSwapContracts, type GridSwapParams } from "../chain/deploy";
 import { readDomain } from "../chain/typed-data";
@@ -40,6 +41,8 @@ export interface WorldOptions {
   readonly case: PowerCase;
   readonly caseText: string;
   readonly forecasts?: (deliveryPeriod: number) => Forecasts;
+  /** The offers the centre posts for a study (default: the study's own). */
+  readonly offersFor?: (study: PeriodResult) => readonly Offer[];
   readonly generators: readonly GeneratorSpec[];
   /** USD minted to the centre, deposited into the vault (default 1,000). */
   readonly centreUsd?: number;
@@ -150,6 +153,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     case: o.case,
     caseText: o.caseText,
     forecasts: o.forecasts,
+    offersFor: o.offersFor,
     meters,
     requireSignedReadings: o.signedReadings,
     log: o.log,
