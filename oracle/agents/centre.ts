@@ -245,6 +245,11 @@ export class CentreAgent {
     return { settled, unwound, transactions: this.txs };
   }
 
+  /** The output the centre scheduled for the unit at `node` in `period` (its study), MW; undefined if not studied. */
+  scheduledMW(period: number, node: number): number | undefined {
+    return this.state.data.schedules[period]?.[node];
+  }
+
   // -------------------------------------------------------------------------------------------
 
   /** sendGuarded, recording what was mined. */
