@@ -58,6 +58,9 @@ import { StateFile } from "./state";
 const SETTLEMENT_RESERVE_GAS = 60_000n;
 const SETTLEMENT_GAS_PER_POSITION = 90_000n;
 
+/** An offer to post: a priced adjustment, optionally reserved for one wallet and numbered as a part. */
+export type PlannedOffer = Offer & { readonly reservedFor?: string; readonly part?: number };
+
 export interface CentreAgentConfig {
   readonly contracts: GridSwapContracts;
   /** First block with GridSwap logs (the deployment file's deployBlock). */
@@ -73,8 +76,11 @@ export interface CentreAgentConfig {
   readonly caseText: string;
   /** Forecasts for a delivery period (PV output, demand scale). */
   readonly forecasts?: (deliveryPeriod: number) => Forecasts;
-  /** The offers to post for a study (default: the study's own; the demo's --paper posts the paper's). */
-  readonly offersFor?: (study: PeriodResult) => readonly Offer[];
+  /**
+   * The offers to post for a study (default: the study's own). The demo's --paper posts the
+   * paper's; a benchmark splits one adjustment into parts, each reserved for one generator.
+   */
+  readonly offersFor?: (study: PeriodResult) => readonly PlannedOffer[];
   /** Where meter readings come from (files, HTTP, signed, simulated). */
   readonly meters: MeterSource;
   /** Require every reading to carry its meter key's EIP-712 signature. */
@@ -517,7 +523,7 @@ export class CentreAgent {
     const periodSeconds = this.periodSeconds as number;
     const posted: { offerHash: string; offer: OfferData }[] = [];
     const dropped: string[] = [];
-    const wanted = this.cfg.offersFor ? this.cfg.offersFor(study) : study.offers;
+    const wanted: readonly PlannedOffer[] = this.cfg.offersFor ? this.cfg.offersFor(study) : study.offers;
     if (wanted.length === 0) return { posted, dropped };
     if (!(await oracle.hasReport(period))) {
       problems.push(`no report for period ${period} yet: offers wait for it (their justification)`);
@@ -548,6 +554,8 @@ export class CentreAgent {
         epoch,
         baseline,
         baselineDays,
+        generator: o.reservedFor,
+        part: o.part,
       });
       if ("dropped" in made) {
         dropped.push(`gen ${o.genRow} at node ${o.node}: ${made.dropped}`);

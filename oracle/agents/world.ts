@@ -12,12 +12,11 @@ import { keccak256, parseEther, toUtf8Bytes, Wallet, type Provider, type Signer 
 import { GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
 import type { Forecasts, PeriodResult } from "../market/period";
-import type { Offer } from "../market/prices";
 import type { RawRpc } from "../chain/clock";
 import { deployGridSwap, seedGridSwap, type GridSwapContracts, type GridSwapParams } from "../chain/deploy";
 import { readDomain } from "../chain/typed-data";
 import { kwhToWh, usdToUnits } from "../chain/units";
-import { CentreAgent } from "./centre";
+import { CentreAgent, type PlannedOffer } from "./centre";
 import { GeneratorAgent } from "./generator";
 import type { GeneratorPolicy } from "./policy";
 import { fullDelivery, MarketSimulation, SimulatedMeters, type Behaviour, type SimulatedGenerator } from "./simulation";
@@ -42,7 +41,7 @@ export interface WorldOptions {
   readonly caseText: string;
   readonly forecasts?: (deliveryPeriod: number) => Forecasts;
   /** The offers the centre posts for a study (default: the study's own). */
-  readonly offersFor?: (study: PeriodResult) => readonly Offer[];
+  readonly offersFor?: (study: PeriodResult) => readonly PlannedOffer[];
   readonly generators: readonly GeneratorSpec[];
   /** USD minted to the centre, deposited into the vault (default 1,000). */
   readonly centreUsd?: number;
