@@ -25,7 +25,7 @@ import {
 } from "../chain/market-data";
 import type { RetryOptions } from "../chain/retry";
 import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
-import { checkPolicy, decide, type GeneratorPolicy } from "./policy";
+import { checkPolicy, decide, staticRejection, type GeneratorPolicy } from "./policy";
 import { StateFile } from "./state";
 
 export interface GeneratorAgentConfig {
@@ -69,6 +69,8 @@ export class GeneratorAgent {
   private readonly log: (line: string) => void;
   /** Transactions mined since the current step or poll began. */
   private txs: TxRecord[] = [];
+  /** The market's terms (fixed at deployment). */
+  private terms?: Awaited<ReturnType<GridSwapContracts["market"]["terms"]>>;
   private readonly state: StateFile<GeneratorState>;
 
   constructor(private readonly cfg: GeneratorAgentConfig) {
@@ -101,10 +103,19 @@ export class GeneratorAgent {
     const s = this.state.data;
     const { market } = this.cfg.contracts;
     const now = await chainNow(market.runner!.provider!);
-    const terms = await market.terms();
+    this.terms ??= await market.terms();
+    const terms = this.terms;
     const periodSeconds = Number(terms.periodSeconds);
     for (const [offerHash, { offer: json, signature }] of Object.entries(s.pending)) {
       const offer = fromJsonObject<OfferData>(json);
+      // Offers reserved for others or past their deadline need no chain reads.
+      const early = staticRejection(this.cfg.policy, offer, now);
+      if (early) {
+        this.settle(offerHash, `rejected: ${early}`);
+        out.rejected.push({ offerHash, reason: early });
+        if (!/^reserved for /.test(early)) this.log(`offer ${offerHash.slice(0, 10)}: reject — ${early}`);
+        continue;
+      }
       const [status, filledWh] = await market.offerStatus(offerStruct(offer));
       const closesAt = Math.min(offer.deadline, offer.period * periodSeconds - Number(terms.gateClosureSeconds) - 1);
       const [increaseWh, decreaseWh] = await market.committedOf(this.address, offer.period);
