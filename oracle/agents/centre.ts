@@ -26,7 +26,7 @@ import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
 import { caseTextHash, inputHash, toOfferData, toReport } from "../chain/encode";
 import { Asset, BaselineMethod, MeasurementState } from "../chain/enums";
-import { ConfigurationError, describeChainError } from "../chain/errors";
+import { ConfigurationError, describeChainError, isTransient } from "../chain/errors";
 import {
   offerStruct,
   positionStruct,
@@ -52,6 +52,7 @@ import {
   type MeterSource,
   type MeterReading,
 } from "./metering";
+import { failpoint } from "./failpoints";
 import { StateFile } from "./state";
 
 /** The market's SETTLEMENT_GAS_RESERVE, and a settlement's gas with margin (measured ~31,000–68,000). */
@@ -435,6 +436,7 @@ export class CentreAgent {
       { label: `report period ${period}`, isDone: () => oracle.hasReport(period), retry: this.retry() },
     );
     if (result.status === "already-done") return false;
+    failpoint("centre:after-report");
     for (const p of pushed) if (!(await market.isOpen(positionStruct(p.position)))) settled.push(p.hash);
     this.log(
       `period ${period}: reported ${report.violations.length} violation(s), ${report.prices.length} price(s), ` +
@@ -584,6 +586,7 @@ export class CentreAgent {
           },
         );
         posted.push({ offerHash, offer });
+        failpoint("centre:after-post");
         if (r.status === "mined") {
           this.log(
             `period ${period}: posted offer ${offerHash.slice(0, 10)} for period ${deliveryPeriod}: ` +
@@ -592,7 +595,9 @@ export class CentreAgent {
           );
         }
       } catch (e) {
-        // One offer's failure does not stop the others (finding GS-07).
+        // One offer's failure does not stop the others (finding GS-07) — unless the node is gone,
+        // which fails the step (the loop reports the outage and retries).
+        if (isTransient(e)) throw e;
         const why = describeChainError(e);
         dropped.push(`node ${offer.node}: ${why}`);
         this.log(`period ${period}: offer for node ${offer.node} not posted — ${why}`);

@@ -26,6 +26,7 @@ import {
 import type { RetryOptions } from "../chain/retry";
 import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
 import { checkPolicy, decide, staticRejection, type GeneratorPolicy } from "./policy";
+import { failpoint } from "./failpoints";
 import { StateFile } from "./state";
 
 export interface GeneratorAgentConfig {
@@ -289,6 +290,7 @@ export class GeneratorAgent {
         retry: { ...this.cfg.retry, log: this.log },
       },
     );
+    failpoint("generator:after-fill");
     const fill = await mine();
     if (!fill) throw new Error(`fill ${offerHash.slice(0, 10)}: mined, but no Filled event of mine is on chain`);
     return fill;

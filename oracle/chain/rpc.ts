@@ -5,7 +5,7 @@
  * read right after a mined transaction must not come from a 250 ms cache).
  */
 import { JsonRpcProvider, Network } from "ethers";
-import { ConfigurationError } from "./errors";
+import { ConfigurationError, TransportError } from "./errors";
 import { withRetry } from "./retry";
 
 export interface RpcConnection {
@@ -36,8 +36,10 @@ export async function connectRpc(
   try {
     chainId = await withRetry("connect", () => rpcChainId(url), { attempts: 3, baseDelayMs: 300, log });
   } catch (e) {
+    if (e instanceof ConfigurationError) throw e;
+    // Unreachable is not a misconfiguration: a supervised agent waits for the node to come back.
     const reason = (e as Error).message.replace(/^connect: still failing after \d+ attempts: /, "");
-    throw new ConfigurationError(`cannot reach ${setting} ${url}: ${reason}`, { cause: e });
+    throw new TransportError(`cannot reach ${setting} ${url}: ${reason}`, { cause: e });
   }
   const provider = new JsonRpcProvider(url, Network.from(chainId), {
     staticNetwork: true,
