@@ -16,7 +16,14 @@
  * from its delivery period and unit — and every send re-reads chain state first (sendGuarded),
  * so a restart, a lost answer or a second process with the same keys never acts twice.
  */
-import { ZeroAddress, ZeroHash, type Signer, type TransactionRequest, type TypedDataDomain } from "ethers";
+import {
+  ZeroAddress,
+  ZeroHash,
+  type Signer,
+  type TransactionReceipt,
+  type TransactionRequest,
+  type TypedDataDomain,
+} from "ethers";
 import { GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
 import { runPeriod, type Forecasts, type PeriodResult } from "../market/period";
@@ -61,6 +68,8 @@ const SETTLEMENT_GAS_PER_POSITION = 90_000n;
 
 /** An offer to post: a priced adjustment, optionally reserved for one wallet and numbered as a part. */
 export type PlannedOffer = Offer & { readonly reservedFor?: string; readonly part?: number };
+
+type ReadyPosition = { readonly hash: string; readonly position: PositionData };
 
 export interface CentreAgentConfig {
   readonly contracts: GridSwapContracts;
@@ -212,11 +221,12 @@ export class CentreAgent {
     // 4. Report P (with pushed settlement), then the settlement batches and unwinds.
     let reported = false;
     const settled: string[] = [];
+    const ready = await this.readyPositions();
     if (!measureFailed) {
       const hash = inputHash({ case: caseTextHash(this.cfg.caseText), forecasts });
-      reported = await this.report(period, now, study, hash, measurements, usedReadings, settled);
+      reported = await this.report(period, now, study, hash, measurements, usedReadings, ready, settled);
     }
-    settled.push(...(await this.settleFinal(settled)));
+    settled.push(...(await this.settleFinal(ready.filter((p) => !settled.includes(p.hash)))));
     const unwound = await this.unwindExpired(now);
 
     // 5. Offers for P+1.
@@ -245,7 +255,7 @@ export class CentreAgent {
     await this.prepare();
     this.txs = [];
     await this.readLogs();
-    const settled = await this.settleFinal([]);
+    const settled = await this.settleFinal(await this.readyPositions());
     const now = await chainNow(this.cfg.contracts.market.runner!.provider!);
     const unwound = await this.unwindExpired(now);
     this.state.save();
@@ -388,7 +398,7 @@ export class CentreAgent {
     return { method: "Nominated", scheduleWh };
   }
 
-  /** Reports period P (unless it is on chain) and pushes the settlement of final positions. */
+  /** Reports period P (unless it is on chain) and pushes the settlement of `ready` positions. */
   private async report(
     period: number,
     now: number,
@@ -396,6 +406,7 @@ export class CentreAgent {
     hash: string,
     measurements: MeasurementData[],
     readings: MeterReading[],
+    ready: readonly ReadyPosition[],
     settled: string[],
   ): Promise<boolean> {
     const { oracle, market } = this.cfg.contracts;
@@ -419,25 +430,27 @@ export class CentreAgent {
       configEpoch,
       deadline,
     );
-    const ready = await this.finalPositions();
     const relayer = this.cfg.relayer ?? this.cfg.centre;
     const budget = this.cfg.settlementGasBudget ?? 5_000_000;
-    const pushed = ready.slice(0, this.cfg.settlementBatch ?? 100);
+    const structs = ready.slice(0, this.cfg.settlementBatch ?? 100).map((p) => positionStruct(p.position));
     const result = await this.send(
       relayer,
-      () =>
-        market.connect(relayer).reportAndSettle.populateTransaction(
-          report,
-          deadline,
-          signatures,
-          pushed.map((p) => positionStruct(p.position)),
-          budget,
-        ),
+      async () => {
+        // reportAndSettle settles "while gas is left": an estimate would cover the report alone and
+        // starve the settlements, so the limit is the report's estimate plus the settlement budget.
+        const reportOnly = await market
+          .connect(relayer)
+          .reportAndSettle.estimateGas(report, deadline, signatures, [], 0);
+        const gasLimit = reportOnly + BigInt(budget) + SETTLEMENT_RESERVE_GAS + BigInt(structs.length) * 4_000n;
+        return market
+          .connect(relayer)
+          .reportAndSettle.populateTransaction(report, deadline, signatures, structs, budget, { gasLimit });
+      },
       { label: `report period ${period}`, isDone: () => oracle.hasReport(period), retry: this.retry() },
     );
     if (result.status === "already-done") return false;
     failpoint("centre:after-report");
-    for (const p of pushed) if (!(await market.isOpen(positionStruct(p.position)))) settled.push(p.hash);
+    settled.push(...this.settledIn(result.receipt));
     this.log(
       `period ${period}: reported ${report.violations.length} violation(s), ${report.prices.length} price(s), ` +
         `${measurements.length} measurement(s); settled ${settled.length} position(s) in the same transaction ` +
@@ -446,8 +459,25 @@ export class CentreAgent {
     return true;
   }
 
+  /** Positions a receipt settled (its Settled events). */
+  private settledIn(receipt: TransactionReceipt | undefined): string[] {
+    const { market } = this.cfg.contracts;
+    const out: string[] = [];
+    for (const log of receipt?.logs ?? []) {
+      const parsed = (() => {
+        try {
+          return market.interface.parseLog(log);
+        } catch {
+          return null;
+        }
+      })();
+      if (parsed?.name === "Settled") out.push(parsed.args.positionHash as string);
+    }
+    return out;
+  }
+
   /** Open positions whose settlement the market would accept now (final, usable measurement). */
-  private async finalPositions(): Promise<{ hash: string; position: PositionData }[]> {
+  private async readyPositions(): Promise<ReadyPosition[]> {
     const out = [];
     for (const p of this.openPositions()) {
       const [ready] = await this.cfg.contracts.market.previewSettlement(positionStruct(p.position));
@@ -456,32 +486,25 @@ export class CentreAgent {
     return out;
   }
 
-  /** settleMany in bounded batches for every final position still open. */
-  private async settleFinal(alreadySettled: readonly string[]): Promise<string[]> {
+  /**
+   * settleMany in bounded batches. A batch sent again after a lost answer is harmless: positions
+   * already settled are skipped by the market, never paid twice.
+   */
+  private async settleFinal(ready: readonly ReadyPosition[]): Promise<string[]> {
     const { market } = this.cfg.contracts;
-    const done = new Set(alreadySettled);
-    const ready = (await this.finalPositions()).filter((p) => !done.has(p.hash));
     const batch = this.cfg.settlementBatch ?? 100;
     const settled: string[] = [];
     for (let i = 0; i < ready.length; i += batch) {
       const chunk = ready.slice(i, i + batch);
       const structs = chunk.map((p) => positionStruct(p.position));
-      const isDone = async (): Promise<boolean> => {
-        for (const s of structs) if (await market.isOpen(s)) return false;
-        return true;
-      };
       // A generous limit: settleMany stops early instead of failing, so an estimate would settle one.
       const gasLimit = 100_000n + SETTLEMENT_RESERVE_GAS + BigInt(structs.length) * SETTLEMENT_GAS_PER_POSITION;
-      await this.send(
+      const result = await this.send(
         this.cfg.centre,
         () => market.connect(this.cfg.centre).settleMany.populateTransaction(structs, { gasLimit }),
-        {
-          label: `settle ${chunk.length} position(s)`,
-          isDone,
-          retry: this.retry(),
-        },
+        { label: `settle ${chunk.length} position(s)`, retry: this.retry() },
       );
-      for (const p of chunk) if (!(await market.isOpen(positionStruct(p.position)))) settled.push(p.hash);
+      settled.push(...this.settledIn(result.receipt));
     }
     if (settled.length > 0)
       this.log(`settled ${settled.length} position(s): ${settled.map((h) => h.slice(0, 10)).join(", ")}`);

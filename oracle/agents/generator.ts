@@ -9,10 +9,10 @@
  * before every send, so it is never filled twice).
  */
 import type { Signer, TransactionRequest } from "ethers";
-import { readMarketEvents, DEFAULT_MAX_BLOCK_RANGE } from "../chain/board";
+import { DEFAULT_MAX_BLOCK_RANGE, readFillsOf, readOffersFor, readOutcomesOf } from "../chain/board";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
-import { Asset, Direction, OfferStatus } from "../chain/enums";
+import { Asset, Direction, OfferStatus, Quality } from "../chain/enums";
 import { decodeRevert, describeChainError } from "../chain/errors";
 import {
   fromJsonObject,
@@ -189,22 +189,18 @@ export class GeneratorAgent {
     const { market } = this.cfg.contracts;
     const latest = await market.runner!.provider!.getBlockNumber();
     if (latest <= s.lastBlock) return;
-    const events = await readMarketEvents(
-      market,
-      s.lastBlock + 1,
-      latest,
-      this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE,
-    );
-    const me = this.address.toLowerCase();
-    for (const p of events.offers) {
-      if (p.offer.node !== this.cfg.policy.node) continue;
+    const from = s.lastBlock + 1;
+    const range = this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE;
+    const forMe = { node: this.cfg.policy.node, generator: this.address };
+    for (const p of await readOffersFor(market, from, latest, forMe, range)) {
       if (s.decided[p.offerHash] || s.pending[p.offerHash]) continue;
       s.pending[p.offerHash] = { offer: toJsonObject(p.offer), signature: p.signature };
     }
-    for (const f of events.fills) {
-      if (f.position.generator.toLowerCase() === me) s.positions[f.positionHash] = toJsonObject(f.position);
+    for (const f of await readFillsOf(market, this.address, from, range, latest)) {
+      s.positions[f.positionHash] = toJsonObject(f.position);
     }
-    for (const x of events.settlements) {
+    const { settlements, unwinds } = await readOutcomesOf(market, Object.keys(s.positions), from, latest, range);
+    for (const x of settlements) {
       const json = s.positions[x.positionHash];
       if (!json) continue;
       const position = fromJsonObject<PositionData>(json);
@@ -217,10 +213,10 @@ export class GeneratorAgent {
           `${Number(st.deliveredWh) / 1000} of ${Number(position.amountWh) / 1000} kWh, received ` +
           `${Number(st.usdToGenerator) / 1e8} USD; commitment: ${Number(st.paidWh) / 1000} kWh sold, ` +
           `${Number(st.penaltyWh) / 1000} kWh penalty, ${Number(kwhBack) / 1000} kWh returned` +
-          (st.quality === 2 ? " (measurement ESTIMATED)" : ""),
+          (st.quality === Quality.Estimated ? " (measurement ESTIMATED)" : ""),
       );
     }
-    for (const u of events.unwinds) {
+    for (const u of unwinds) {
       if (!s.positions[u.positionHash]) continue;
       delete s.positions[u.positionHash];
       out.unwound.push(u.positionHash);
@@ -228,7 +224,7 @@ export class GeneratorAgent {
         `position ${u.positionHash.slice(0, 10)} unwound: never measured, ${Number(u.kwhWh) / 1000} kWh returned`,
       );
     }
-    s.lastBlock = events.toBlock;
+    s.lastBlock = latest;
   }
 
   /** Makes my free kWh in the vault at least `needed` Wh, depositing from the wallet. */

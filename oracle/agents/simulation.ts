@@ -166,6 +166,13 @@ export class MarketSimulation {
     // Near the period's end the centre settles what became final during it.
     await advanceDevChain(this.cfg.provider, deliveryPeriod * this.cfg.periodSeconds - this.offset);
     const late = await this.cfg.centre.settle();
+    if (late.settled.length + late.unwound.length > 0) {
+      // The generators see their payments in the period they were made.
+      for (let i = 0; i < this.cfg.generators.length; i++) {
+        const again = await this.cfg.generators[i].agent.poll();
+        generators[i] = { ...generators[i], poll: mergePolls(generators[i].poll, again) };
+      }
+    }
     await advanceDevChain(this.cfg.provider, deliveryPeriod * this.cfg.periodSeconds + this.offset);
 
     // Delivery: scheduled output plus the part of the committed move each unit's behaviour delivers.
@@ -292,4 +299,17 @@ export class CommittedDeliveryMeters implements MeterSource {
     }
     return out;
   }
+}
+
+/** Two polls of one generator in one period, as one. */
+function mergePolls(a: GeneratorPoll, b: GeneratorPoll | undefined): GeneratorPoll {
+  if (!b) return a;
+  return {
+    filled: [...a.filled, ...b.filled],
+    rejected: [...a.rejected, ...b.rejected],
+    missed: [...a.missed, ...b.missed],
+    settled: [...a.settled, ...b.settled],
+    unwound: [...a.unwound, ...b.unwound],
+    transactions: [...a.transactions, ...b.transactions],
+  };
 }
