@@ -136,7 +136,8 @@ async function main(line: CommandLine): Promise<number> {
         ? walletsFromList("ORACLE_KEYS", rpc.provider)
         : [await roleWallet("ORACLE", rpc.provider)];
       let meters: MeterSource;
-      let agent: CentreAgent | undefined;
+      // The simulated meters ask the agent (built next) what it scheduled.
+      const ref: { agent?: CentreAgent } = {};
       const metersPath = stringOption(line, "meters");
       const metersUrl = stringOption(line, "meters-url");
       if (metersPath) meters = new FileMeterSource({ path: metersPath, periodSeconds: file.periodSeconds });
@@ -146,11 +147,11 @@ async function main(line: CommandLine): Promise<number> {
           contracts,
           file.deployBlock,
           file.periodSeconds,
-          (period, node) => agent?.scheduledMW(period, node),
+          (period, node) => ref.agent?.scheduledMW(period, node),
           (node) => fractions.get(node) ?? 1,
         );
       }
-      agent = new CentreAgent({
+      const agent = new CentreAgent({
         contracts,
         deployBlock: file.deployBlock,
         centre,
@@ -167,6 +168,7 @@ async function main(line: CommandLine): Promise<number> {
         statePath: stringOption(line, "state") ?? join(".gridswap", `centre-${rpc.chainId}-${centre.address}.json`),
         log,
       });
+      ref.agent = agent;
       await agent.prepare();
       log(
         `centre ${centre.address} on chain ${rpc.chainId} (${rpc.url}), market ${file.addresses.market}, ` +
