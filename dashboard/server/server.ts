@@ -123,8 +123,15 @@ async function handle(
   if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
     throw new HttpError(403, `requests must be addressed to 127.0.0.1:${port} (got Host '${host}')`);
   }
-  const url = new URL(req.url ?? "/", `http://127.0.0.1:${port}`);
-  const path = decodeURIComponent(url.pathname);
+  // The raw path, decoded once: WHATWG URL parsing would quietly resolve "%2e%2e" segments, and a
+  // path that tries to leave a directory must be refused (403), not silently served elsewhere.
+  let path: string;
+  try {
+    path = decodeURIComponent((req.url ?? "/").split(/[?#]/)[0]);
+  } catch {
+    throw new HttpError(400, "malformed percent-encoding in the path");
+  }
+  if (!path.startsWith("/")) throw new HttpError(400, "the path must start with /");
   if (req.method === "POST") {
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) {

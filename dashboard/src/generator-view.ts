@@ -135,7 +135,7 @@ export class GeneratorView {
                   onClick: () =>
                     void this.connect(async () => connectLocalKey(g.privateKey, this.feed.provider, this.chainId)),
                 },
-                `Use the demo's ${g.label}`,
+                `Use the demo key of ${g.label}`,
               ),
             ),
             h(

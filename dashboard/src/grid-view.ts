@@ -149,7 +149,6 @@ export class GridView {
           "No per-period results are published to this dashboard (start it with --results DIR): ",
           "the diagram shows what the chain's reports say — the lines over their limit and the nodal prices.",
         ),
-        periods.length === 0 ? h("p", {}, "No report on chain yet.") : null,
       );
       return;
     }
@@ -240,8 +239,10 @@ export class GridView {
     } else {
       const periods = this.chainPeriods();
       const period = periods[periods.length - 1];
-      if (period === undefined) return;
-      shown = { label: `report of ${periodLabel(period, this.periodSeconds)}`, chainPeriod: period, mode: "study" };
+      shown =
+        period === undefined
+          ? { label: "No report on chain yet", mode: "study" }
+          : { label: `report of ${periodLabel(period, this.periodSeconds)}`, chainPeriod: period, mode: "study" };
     }
     const key = JSON.stringify(
       [
@@ -692,14 +693,10 @@ function elementsOf(t: Topology): ElementDefinition[] {
   const unitBuses = new Set(t.gens.filter((g) => g.unit).map((g) => g.bus));
   const genBuses = new Set(t.gens.filter((g) => g.inService).map((g) => g.bus));
   return [
-    ...t.buses.map((b) => ({
-      data: {
-        id: `b${b.id}`,
-        bus: b.id,
-        label: String(b.id),
-        kind: b.type === 3 ? "master" : unitBuses.has(b.id) ? "unit" : genBuses.has(b.id) ? "gen" : "load",
-      },
-    })),
+    ...t.buses.map((b) => {
+      const kind = b.type === 3 ? "master" : unitBuses.has(b.id) ? "unit" : genBuses.has(b.id) ? "gen" : "load";
+      return { data: { id: `b${b.id}`, bus: b.id, label: String(b.id), kind }, classes: kind };
+    }),
     ...t.branches
       .filter((br) => br.inService)
       .map((br) => ({
