@@ -160,9 +160,14 @@ runCommand(SPEC, async (line) => {
   if (demoMode) process.exit(0);
 });
 
-/** The case file a results directory's summary.json names (`caseFile`), when it exists. */
+/**
+ * The case a results directory was made with: its own case.json (the day simulation writes the
+ * case it ran on there, operation data included), else the file summary.json names (`caseFile`).
+ */
 function caseFromResults(dir: string | undefined): string | undefined {
   if (dir === undefined) return undefined;
+  const own = join(dir, "case.json");
+  if (existsSync(own)) return own;
   const summary = join(dir, SUMMARY_FILE);
   if (!existsSync(summary)) return undefined;
   try {

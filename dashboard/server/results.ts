@@ -83,10 +83,126 @@ export class ResultsDirectory {
     }
     const list = Array.isArray(raw) ? raw : (raw as { periods?: unknown })?.periods;
     if (!Array.isArray(list)) throw new Error(`${path}: expected an array of period records (or { periods: [...] })`);
-    const records = list.map((r, i) => checkRecord(r, `${path}[${i}]`)).sort((a, b) => a.period - b.period);
+    const records = list
+      .map((r, i) => checkRecord(isDayRecord(r) ? fromDayRecord(r, this.periodSeconds()) : r, `${path}[${i}]`))
+      .sort((a, b) => a.period - b.period);
     this.cache = { mtimeMs: st.mtimeMs, size: st.size, records, byPeriod: new Map(records.map((r) => [r.period, r])) };
     return this.cache;
   }
+
+  /** The period length the results were made with: summary.json's, else case.json's, else 30 min. */
+  private periodSeconds(): number {
+    for (const [file, read] of [
+      [SUMMARY_FILE, (j: Record<string, unknown>) => j.periodSeconds ?? (j.periodMinutes as number) * 60],
+      [
+        "case.json",
+        (j: Record<string, unknown>) => ((j.operation as { periodMinutes?: number })?.periodMinutes ?? NaN) * 60,
+      ],
+    ] as const) {
+      const path = join(this.root, file);
+      if (!existsSync(path)) continue;
+      try {
+        const seconds = Number(read(JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>));
+        if (Number.isInteger(seconds) && seconds > 0) return seconds;
+      } catch {
+        // not this file
+      }
+    }
+    return 1800;
+  }
+}
+
+/**
+ * The day simulation's period record (oracle/agents/day.ts, `npm run simulate`): a summary per
+ * period — the lines over their limit before redispatch, the redispatch, total nodal prices, offers
+ * and delivery — without the full load flow. Recognised by its `index` and `utcStart` fields.
+ */
+interface DayRecord {
+  readonly index: number;
+  readonly utcStart: number;
+  readonly chainPeriod: number | null;
+  readonly chainStart: number | null;
+  readonly violatedLines?: readonly { branchRow: number; from: number; to: number; value: number; limit: number }[];
+  readonly redispatch?: {
+    readonly status: string;
+    readonly costUsd: number;
+    readonly adjustments: readonly { genRow: number; node: number; scheduledMW: number; adjustedMW: number }[];
+  };
+  readonly prices?: { readonly energyUsdPerMWh: number; readonly byNode: Readonly<Record<string, number>> };
+  readonly offers?: readonly {
+    genRow: number;
+    node: number;
+    direction: string;
+    kwh: number;
+    usd: number;
+    usdPerMWh: number;
+  }[];
+  readonly delivery?: readonly { node: number; scheduledMW: number; committedMW: number; actualMW: number }[];
+}
+
+function isDayRecord(value: unknown): value is DayRecord {
+  const r = value as Partial<DayRecord>;
+  return typeof value === "object" && value !== null && Number.isInteger(r.index) && Number.isFinite(r.utcStart);
+}
+
+/** A day-simulation record as the dashboard's: what it has, and nothing it has not. */
+export function fromDayRecord(r: DayRecord, periodSeconds: number): PeriodRecord {
+  const period = r.chainPeriod ?? r.index;
+  const start = r.chainStart ?? r.utcStart;
+  const hours = periodSeconds / 3600;
+  const energy = r.prices?.energyUsdPerMWh ?? 0;
+  return {
+    case: "",
+    period,
+    start,
+    end: start + periodSeconds,
+    study: {
+      madeInPeriod: period - 1,
+      violations: {
+        lines: (r.violatedLines ?? []).map((l) => ({
+          branchRow: l.branchRow,
+          from: l.from,
+          to: l.to,
+          kind: "active" as const,
+          value: l.value,
+          limit: l.limit,
+          deviation: Math.abs(l.value) - l.limit,
+        })),
+        voltages: [],
+      },
+      redispatch: {
+        status: r.redispatch?.status ?? "unknown",
+        costPerHour: (r.redispatch?.costUsd ?? 0) / hours,
+        adjustments: (r.redispatch?.adjustments ?? []).map((a) => ({
+          genRow: a.genRow,
+          node: a.node,
+          scheduledMW: a.scheduledMW,
+          adjustedMW: a.adjustedMW,
+        })),
+      },
+      prices: Object.entries(r.prices?.byNode ?? {}).map(([bus, total]) => ({
+        bus: Number(bus),
+        energy,
+        congestion: total - energy,
+        total,
+      })),
+      offers: (r.offers ?? []).map((o) => ({
+        genRow: o.genRow,
+        node: o.node,
+        direction: o.direction === "decrease" ? ("decrease" as const) : ("increase" as const),
+        mw: o.kwh / 1000 / hours,
+        kwh: o.kwh,
+        priceUsdPerMWh: o.usdPerMWh,
+        usd: o.usd,
+      })),
+    },
+    delivery: r.delivery?.map((d) => ({
+      node: d.node,
+      scheduledMW: d.scheduledMW,
+      committedMW: d.committedMW,
+      actualMW: d.actualMW,
+    })),
+  };
 }
 
 function checkRecord(value: unknown, where: string): PeriodRecord {

@@ -159,12 +159,16 @@ export interface SensitivityRecord {
   readonly method: "ac" | "dc";
 }
 
-/** The centre's study of a delivery period, made in the period before it. */
+/**
+ * The centre's study of a delivery period, made in the period before it. The load flow and the
+ * sensitivities are absent from results that publish only the violated lines (the day
+ * simulation's periods.json): the pages then show what is there.
+ */
 export interface StudyRecord {
   readonly madeInPeriod: number;
-  readonly loadFlow: LoadFlowRecord;
+  readonly loadFlow?: LoadFlowRecord;
   readonly violations: ViolationsRecord;
-  readonly sensitivities: SensitivityRecord;
+  readonly sensitivities?: SensitivityRecord;
   readonly redispatch: {
     readonly status: string;
     /** Cost of the redispatch, USD/h. */
@@ -206,7 +210,8 @@ export interface PeriodRecord {
   readonly actual?: { readonly loadFlow: LoadFlowRecord; readonly violations: ViolationsRecord };
   /** Per generator: scheduled, committed and actual output in the period, MW. */
   readonly delivery?: readonly {
-    readonly address: string;
+    /** The generator's wallet (absent where results name units by node only). */
+    readonly address?: string;
     readonly node: number;
     readonly scheduledMW: number;
     readonly committedMW: number;

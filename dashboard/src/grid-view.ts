@@ -141,7 +141,6 @@ export class GridView {
   private renderControls(): void {
     const c = this.els.controls;
     if (!this.hasResults) {
-      const periods = this.chainPeriods();
       fill(
         c,
         notice(
@@ -312,7 +311,10 @@ export class GridView {
     const lf = this.loadFlow(s);
     const out = new Map<number, number>();
     if (lf) for (const b of lf.branches) out.set(b.row, (b.pf - b.pt) / 2);
-    else if (s.chainPeriod !== undefined) {
+    else if (s.record) {
+      // Results without a load flow still name the lines over their limit, with their flow.
+      for (const l of this.violations(s)?.lines ?? []) if (l.kind === "active") out.set(l.branchRow, l.value);
+    } else if (s.chainPeriod !== undefined) {
       for (const v of this.feed?.reports.get(s.chainPeriod)?.violations ?? [])
         out.set(v.line + 1, Number(v.flowW) / 1e6);
     }
@@ -405,7 +407,7 @@ export class GridView {
   private deliverySummary(r: PeriodRecord): HTMLElement {
     return table(
       [
-        { head: "Generator", cell: (d) => d.address.slice(0, 10) + "…" },
+        { head: "Generator", cell: (d) => (d.address ? `${d.address.slice(0, 10)}…` : "—") },
         { head: "Node", cell: (d) => d.node, num: true },
         { head: "Scheduled", cell: (d) => mw(d.scheduledMW), num: true },
         { head: "Committed change", cell: (d) => mw(d.committedMW), num: true },

@@ -101,9 +101,11 @@ describe("dashboard in the browser (--demo)", function () {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const problems = watch(page);
     await page.goto(`${demo.url}#grid`);
-    await page.waitForFunction(() => (window as unknown as { gridswap?: { cy?: unknown } }).gridswap?.cy !== undefined);
+    await page.waitForFunction(
+      () => (globalThis as unknown as { gridswap?: { cy?: unknown } }).gridswap?.cy !== undefined,
+    );
     const buses = await page.evaluate(
-      () => (window as unknown as { gridswap: { cy: { nodes(): { length: number } } } }).gridswap.cy.nodes().length,
+      () => (globalThis as unknown as { gridswap: { cy: { nodes(): { length: number } } } }).gridswap.cy.nodes().length,
     );
     chaiExpect(buses).to.equal(34);
 
@@ -116,7 +118,7 @@ describe("dashboard in the browser (--demo)", function () {
     const overStyled = async (): Promise<string[]> =>
       page.evaluate(() =>
         (
-          window as unknown as {
+          globalThis as unknown as {
             gridswap: { cy: { edges(s: string): { map(f: (e: { data(k: string): string }) => string): string[] } } };
           }
         ).gridswap.cy
@@ -133,7 +135,9 @@ describe("dashboard in the browser (--demo)", function () {
 
     // A click on a line shows its figures with units.
     await page.evaluate(() =>
-      (window as unknown as { gridswap: { cy: { getElementById(id: string): { emit(e: string): void } } } }).gridswap.cy
+      (
+        globalThis as unknown as { gridswap: { cy: { getElementById(id: string): { emit(e: string): void } } } }
+      ).gridswap.cy
         .getElementById("l24")
         .emit("tap"),
     );
@@ -303,7 +307,7 @@ describe("dashboard in the browser (--demo)", function () {
         // The rest of the page still works: the grid is drawn from the case.
         await expect(page.locator("h2").first()).toContainText("Grid: seed34");
         await page.waitForFunction(
-          () => (window as unknown as { gridswap?: { cy?: unknown } }).gridswap?.cy !== undefined,
+          () => (globalThis as unknown as { gridswap?: { cy?: unknown } }).gridswap?.cy !== undefined,
         );
         await page.screenshot({ path: artifactPath(`${c.name}.png`), fullPage: true });
         await page.close();

@@ -80,7 +80,7 @@ export async function injectTestWallet(page: Page, o: TestWalletOptions): Promis
   await page.addInitScript((address: string) => {
     type Listener = (...args: unknown[]) => void;
     const listeners: Record<string, Listener[]> = {};
-    const binding = (window as unknown as { __gridswapTestWallet(m: string, p: string): Promise<string> })
+    const binding = (globalThis as unknown as { __gridswapTestWallet(m: string, p: string): Promise<string> })
       .__gridswapTestWallet;
     const fail = (error: { code: number; message: string; data?: unknown }): never => {
       const e = new Error(error.message) as Error & { code: number; data?: unknown };
@@ -113,7 +113,10 @@ export async function injectTestWallet(page: Page, o: TestWalletOptions): Promis
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: params ?? [] }),
         });
-        const body = await response.json();
+        const body = (await response.json()) as {
+          result?: unknown;
+          error?: { code: number; message: string; data?: unknown };
+        };
         if (body.error) fail(body.error);
         return body.result;
       },
@@ -124,7 +127,7 @@ export async function injectTestWallet(page: Page, o: TestWalletOptions): Promis
         listeners[event] = (listeners[event] ?? []).filter((l) => l !== listener);
       },
     };
-    (window as unknown as { ethereum: typeof ethereum }).ethereum = ethereum;
+    (globalThis as unknown as { ethereum: typeof ethereum }).ethereum = ethereum;
   }, wallet.address);
   return { address: wallet.address, sent };
 }

@@ -291,16 +291,62 @@ describe("dashboard server", function () {
       const study = await runPeriod(c, { periodStart: 1800 * 1000 });
       const r = studyRecord(c, study, 999);
       expect(r.violations.lines.map((l) => `${l.from}-${l.to}`)).to.deep.equal(["11-14", "14-17", "24-27"]);
-      expect(r.sensitivities.lines).to.have.length(35);
-      expect(r.sensitivities.units.map((u) => u.node)).to.deep.equal(study.sensitivities.units.map((u) => u.node));
+      const sens = r.sensitivities;
+      if (!sens) throw new Error("the record has no sensitivities");
+      expect(sens.lines).to.have.length(35);
+      expect(sens.units.map((u) => u.node)).to.deep.equal(study.sensitivities.units.map((u) => u.node));
       study.sensitivities.lines.forEach((line, k) => {
-        const row = r.sensitivities.lines.findIndex((l) => l.branchRow === line.branchRow);
-        r.sensitivities.matrix[row].forEach((x, j) => expect(x).to.be.closeTo(study.sensitivities.matrix[k][j], 1e-12));
+        const row = sens.lines.findIndex((l) => l.branchRow === line.branchRow);
+        sens.matrix[row].forEach((x, j) => expect(x).to.be.closeTo(study.sensitivities.matrix[k][j], 1e-12));
       });
       // Nodal prices add up: energy + congestion = total, USD/MWh.
       for (const p of r.prices) expect(p.energy + p.congestion).to.be.closeTo(p.total, 1e-9);
       // The record survives JSON (what periods.json holds).
       expect(JSON.parse(JSON.stringify(r))).to.deep.equal(r);
+    });
+  });
+
+  describe("the day simulation's results", function () {
+    it("reads its periods.json (a summary per period) as records with what it publishes", function () {
+      const dir = mkdtempSync(join(tmpdir(), "gridswap-dashboard-day-"));
+      writeFileSync(join(dir, "summary.json"), JSON.stringify({ case: "seed34", periods: 1 }));
+      writeFileSync(join(dir, "case.json"), JSON.stringify({ operation: { periodMinutes: 30 } }));
+      const day = {
+        index: 20,
+        date: "2026-06-21",
+        localTime: "10:00",
+        utcStart: 1_782_036_000,
+        chainPeriod: 990_020,
+        chainStart: 1_782_036_000,
+        violatedLines: [{ branchRow: 24, from: 24, to: 27, value: -0.7712, limit: 0.75 }],
+        redispatch: {
+          status: "solved",
+          rounds: 1,
+          costUsd: 0.315,
+          adjustments: [
+            { genRow: 2, node: 2, kind: "dispatchable", scheduledMW: 0.19, adjustedMW: 0.216, deltaMW: 0.026 },
+          ],
+          unmet: [],
+        },
+        prices: { energyUsdPerMWh: 100, minUsdPerMWh: 85, maxUsdPerMWh: 652.76, byNode: { "2": 652.76, "27": 85 } },
+        offers: [{ genRow: 2, node: 2, direction: "increase", kwh: 13, usd: 8.4858, usdPerMWh: 652.76 }],
+        delivery: [{ node: 2, scheduledMW: 0.19, committedMW: 0.026, actualMW: 0.216, meterOffline: false }],
+      };
+      writeFileSync(join(dir, "periods.json"), JSON.stringify({ lines: [], generators: [], periods: [day] }));
+      const [r] = new ResultsDirectory(dir).records();
+      expect(r.period).to.equal(990_020);
+      expect(r.end - r.start).to.equal(1800);
+      expect(r.study?.violations.lines).to.deep.equal([
+        { branchRow: 24, from: 24, to: 27, kind: "active", value: -0.7712, limit: 0.75, deviation: 0.7712 - 0.75 },
+      ]);
+      expect(r.study?.prices).to.deep.equal([
+        { bus: 2, energy: 100, congestion: 552.76, total: 652.76 },
+        { bus: 27, energy: 100, congestion: -15, total: 85 },
+      ]);
+      expect(r.study?.redispatch.costPerHour).to.be.closeTo(0.63, 1e-12);
+      expect(r.study?.offers[0].mw).to.be.closeTo(0.026, 1e-12);
+      expect(r.study?.loadFlow).to.equal(undefined);
+      expect(r.delivery?.[0].actualMW).to.equal(0.216);
     });
   });
 
