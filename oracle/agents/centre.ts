@@ -16,16 +16,17 @@
  * from its delivery period and unit — and every send re-reads chain state first (sendGuarded),
  * so a restart, a lost answer or a second process with the same keys never acts twice.
  */
-import { ZeroAddress, ZeroHash, type Signer, type TypedDataDomain } from "ethers";
+import { ZeroAddress, ZeroHash, type Signer, type TransactionRequest, type TypedDataDomain } from "ethers";
 import { GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
 import { runPeriod, type Forecasts, type PeriodResult } from "../market/period";
+import type { Offer } from "../market/prices";
 import { readMarketEvents, isOfferPosted, DEFAULT_MAX_BLOCK_RANGE, type FillRecord } from "../chain/board";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
 import { caseTextHash, inputHash, toOfferData, toReport } from "../chain/encode";
 import { Asset, BaselineMethod, MeasurementState } from "../chain/enums";
-import { ConfigurationError, describeChainError } from "../chain/errors";
+import { ConfigurationError, describeChainError, isTransient } from "../chain/errors";
 import {
   offerStruct,
   positionStruct,
@@ -35,7 +36,7 @@ import {
   type OfferData,
   type PositionData,
 } from "../chain/market-data";
-import { sendGuarded } from "../chain/tx";
+import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
 import { readDomain, signOffer, signReport } from "../chain/typed-data";
 import type { RetryOptions } from "../chain/retry";
 import {
@@ -51,11 +52,15 @@ import {
   type MeterSource,
   type MeterReading,
 } from "./metering";
+import { failpoint } from "./failpoints";
 import { StateFile } from "./state";
 
 /** The market's SETTLEMENT_GAS_RESERVE, and a settlement's gas with margin (measured ~31,000–68,000). */
 const SETTLEMENT_RESERVE_GAS = 60_000n;
 const SETTLEMENT_GAS_PER_POSITION = 90_000n;
+
+/** An offer to post: a priced adjustment, optionally reserved for one wallet and numbered as a part. */
+export type PlannedOffer = Offer & { readonly reservedFor?: string; readonly part?: number };
 
 export interface CentreAgentConfig {
   readonly contracts: GridSwapContracts;
@@ -72,6 +77,11 @@ export interface CentreAgentConfig {
   readonly caseText: string;
   /** Forecasts for a delivery period (PV output, demand scale). */
   readonly forecasts?: (deliveryPeriod: number) => Forecasts;
+  /**
+   * The offers to post for a study (default: the study's own). The demo's --paper posts the
+   * paper's; a benchmark splits one adjustment into parts, each reserved for one generator.
+   */
+  readonly offersFor?: (study: PeriodResult) => readonly PlannedOffer[];
   /** Where meter readings come from (files, HTTP, signed, simulated). */
   readonly meters: MeterSource;
   /** Require every reading to carry its meter key's EIP-712 signature. */
@@ -108,6 +118,8 @@ export interface CentreStep {
   readonly study?: PeriodResult;
   /** Why nothing was reported or posted, when so. */
   readonly problems: string[];
+  /** Every transaction this step mined, with its gas. */
+  readonly transactions: TxRecord[];
 }
 
 interface CentreState {
@@ -120,6 +132,8 @@ interface CentreState {
 
 export class CentreAgent {
   private readonly log: (line: string) => void;
+  /** Transactions mined since the current step or poll began. */
+  private txs: TxRecord[] = [];
   private readonly state: StateFile<CentreState>;
   private domains?: { market: TypedDataDomain; oracle: TypedDataDomain };
   private periodSeconds?: number;
@@ -166,6 +180,7 @@ export class CentreAgent {
   /** Runs the step for the period that contains the chain's current time. Safe to call again at any point. */
   async step(): Promise<CentreStep> {
     await this.prepare();
+    this.txs = [];
     const { contracts: c } = this.cfg;
     const periodSeconds = this.periodSeconds as number;
     const provider = c.market.runner?.provider;
@@ -218,6 +233,7 @@ export class CentreAgent {
       dropped,
       study,
       problems,
+      transactions: this.txs,
     };
   }
 
@@ -225,17 +241,35 @@ export class CentreAgent {
    * Settles every position whose measurement has become final and unwinds what never will be,
    * between steps (a measurement becomes final during a period, one dispute window after its report).
    */
-  async settle(): Promise<{ settled: string[]; unwound: string[] }> {
+  async settle(): Promise<{ settled: string[]; unwound: string[]; transactions: TxRecord[] }> {
     await this.prepare();
+    this.txs = [];
     await this.readLogs();
     const settled = await this.settleFinal([]);
     const now = await chainNow(this.cfg.contracts.market.runner!.provider!);
     const unwound = await this.unwindExpired(now);
     this.state.save();
-    return { settled, unwound };
+    return { settled, unwound, transactions: this.txs };
+  }
+
+  /** The output the centre scheduled for the unit at `node` in `period` (its study), MW; undefined if not studied. */
+  scheduledMW(period: number, node: number): number | undefined {
+    return this.state.data.schedules[period]?.[node];
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** sendGuarded, recording what was mined. */
+  private async send(
+    signer: Signer,
+    build: () => Promise<TransactionRequest>,
+    options: SendOptions,
+  ): Promise<SendResult> {
+    const result = await sendGuarded(signer, build, options);
+    const record = txRecord(options.label, result);
+    if (record) this.txs.push(record);
+    return result;
+  }
 
   private retry(): RetryOptions {
     return { ...this.cfg.retry, log: this.log };
@@ -389,7 +423,7 @@ export class CentreAgent {
     const relayer = this.cfg.relayer ?? this.cfg.centre;
     const budget = this.cfg.settlementGasBudget ?? 5_000_000;
     const pushed = ready.slice(0, this.cfg.settlementBatch ?? 100);
-    const result = await sendGuarded(
+    const result = await this.send(
       relayer,
       () =>
         market.connect(relayer).reportAndSettle.populateTransaction(
@@ -402,6 +436,7 @@ export class CentreAgent {
       { label: `report period ${period}`, isDone: () => oracle.hasReport(period), retry: this.retry() },
     );
     if (result.status === "already-done") return false;
+    failpoint("centre:after-report");
     for (const p of pushed) if (!(await market.isOpen(positionStruct(p.position)))) settled.push(p.hash);
     this.log(
       `period ${period}: reported ${report.violations.length} violation(s), ${report.prices.length} price(s), ` +
@@ -437,7 +472,7 @@ export class CentreAgent {
       };
       // A generous limit: settleMany stops early instead of failing, so an estimate would settle one.
       const gasLimit = 100_000n + SETTLEMENT_RESERVE_GAS + BigInt(structs.length) * SETTLEMENT_GAS_PER_POSITION;
-      await sendGuarded(
+      await this.send(
         this.cfg.centre,
         () => market.connect(this.cfg.centre).settleMany.populateTransaction(structs, { gasLimit }),
         {
@@ -465,7 +500,7 @@ export class CentreAgent {
       const struct = positionStruct(position);
       const [ready] = await market.previewSettlement(struct);
       if (ready) continue;
-      await sendGuarded(this.cfg.centre, () => market.connect(this.cfg.centre).unwind.populateTransaction(struct), {
+      await this.send(this.cfg.centre, () => market.connect(this.cfg.centre).unwind.populateTransaction(struct), {
         label: `unwind ${hash.slice(0, 10)}`,
         isDone: async () => !(await market.isOpen(struct)),
         retry: this.retry(),
@@ -490,7 +525,8 @@ export class CentreAgent {
     const periodSeconds = this.periodSeconds as number;
     const posted: { offerHash: string; offer: OfferData }[] = [];
     const dropped: string[] = [];
-    if (study.offers.length === 0) return { posted, dropped };
+    const wanted: readonly PlannedOffer[] = this.cfg.offersFor ? this.cfg.offersFor(study) : study.offers;
+    if (wanted.length === 0) return { posted, dropped };
     if (!(await oracle.hasReport(period))) {
       problems.push(`no report for period ${period} yet: offers wait for it (their justification)`);
       return { posted, dropped };
@@ -511,7 +547,7 @@ export class CentreAgent {
     const baseline = BASELINE_METHOD_CODE[method];
     const baselineDays = method === "RollingAverage" ? (this.cfg.baseline?.days ?? 5) : 0;
     const offers: OfferData[] = [];
-    for (const o of study.offers) {
+    for (const o of wanted) {
       const made = toOfferData(o, {
         centre,
         period: deliveryPeriod,
@@ -520,6 +556,8 @@ export class CentreAgent {
         epoch,
         baseline,
         baselineDays,
+        generator: o.reservedFor,
+        part: o.part,
       });
       if ("dropped" in made) {
         dropped.push(`gen ${o.genRow} at node ${o.node}: ${made.dropped}`);
@@ -538,7 +576,7 @@ export class CentreAgent {
       const signature = await signOffer(this.cfg.centre, domain, offerStruct(offer));
       const offerHash = await market.hashOffer(offerStruct(offer));
       try {
-        const r = await sendGuarded(
+        const r = await this.send(
           this.cfg.centre,
           () => market.connect(this.cfg.centre).post.populateTransaction(offerStruct(offer), signature),
           {
@@ -548,6 +586,7 @@ export class CentreAgent {
           },
         );
         posted.push({ offerHash, offer });
+        failpoint("centre:after-post");
         if (r.status === "mined") {
           this.log(
             `period ${period}: posted offer ${offerHash.slice(0, 10)} for period ${deliveryPeriod}: ` +
@@ -556,7 +595,9 @@ export class CentreAgent {
           );
         }
       } catch (e) {
-        // One offer's failure does not stop the others (finding GS-07).
+        // One offer's failure does not stop the others (finding GS-07) — unless the node is gone,
+        // which fails the step (the loop reports the outage and retries).
+        if (isTransient(e)) throw e;
         const why = describeChainError(e);
         dropped.push(`node ${offer.node}: ${why}`);
         this.log(`period ${period}: offer for node ${offer.node} not posted — ${why}`);
@@ -583,7 +624,7 @@ export class CentreAgent {
       return false;
     }
     const marketAddress = await market.getAddress();
-    await sendGuarded(
+    await this.send(
       this.cfg.centre,
       () => usd.connect(this.cfg.centre).approve.populateTransaction(marketAddress, missing),
       {
@@ -592,7 +633,7 @@ export class CentreAgent {
         retry: this.retry(),
       },
     );
-    await sendGuarded(
+    await this.send(
       this.cfg.centre,
       () => market.connect(this.cfg.centre).deposit.populateTransaction(Asset.Usd, missing),
       {

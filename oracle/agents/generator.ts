@@ -8,7 +8,7 @@
  * a node that rolled back, is looked at again at the next poll (sendGuarded re-checks the chain
  * before every send, so it is never filled twice).
  */
-import type { Signer } from "ethers";
+import type { Signer, TransactionRequest } from "ethers";
 import { readMarketEvents, DEFAULT_MAX_BLOCK_RANGE } from "../chain/board";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
@@ -24,8 +24,9 @@ import {
   type SettlementData,
 } from "../chain/market-data";
 import type { RetryOptions } from "../chain/retry";
-import { sendGuarded } from "../chain/tx";
-import { checkPolicy, decide, type GeneratorPolicy } from "./policy";
+import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
+import { checkPolicy, decide, staticRejection, type GeneratorPolicy } from "./policy";
+import { failpoint } from "./failpoints";
 import { StateFile } from "./state";
 
 export interface GeneratorAgentConfig {
@@ -52,6 +53,8 @@ export interface GeneratorPoll {
   readonly missed: { offerHash: string; reason: string }[];
   readonly settled: { positionHash: string; settlement: SettlementData; position: PositionData }[];
   readonly unwound: string[];
+  /** Every transaction this poll mined, with its gas. */
+  readonly transactions: TxRecord[];
 }
 
 interface GeneratorState {
@@ -65,6 +68,10 @@ interface GeneratorState {
 
 export class GeneratorAgent {
   private readonly log: (line: string) => void;
+  /** Transactions mined since the current step or poll began. */
+  private txs: TxRecord[] = [];
+  /** The market's terms (fixed at deployment). */
+  private terms?: Awaited<ReturnType<GridSwapContracts["market"]["terms"]>>;
   private readonly state: StateFile<GeneratorState>;
 
   constructor(private readonly cfg: GeneratorAgentConfig) {
@@ -84,15 +91,32 @@ export class GeneratorAgent {
 
   /** Reads what is new on chain, decides every pending offer and reports what happened. */
   async poll(): Promise<GeneratorPoll> {
-    const out: GeneratorPoll = { filled: [], rejected: [], missed: [], settled: [], unwound: [] };
+    this.txs = [];
+    const out: GeneratorPoll = {
+      filled: [],
+      rejected: [],
+      missed: [],
+      settled: [],
+      unwound: [],
+      transactions: this.txs,
+    };
     await this.readLogs(out);
     const s = this.state.data;
     const { market } = this.cfg.contracts;
     const now = await chainNow(market.runner!.provider!);
-    const terms = await market.terms();
+    this.terms ??= await market.terms();
+    const terms = this.terms;
     const periodSeconds = Number(terms.periodSeconds);
     for (const [offerHash, { offer: json, signature }] of Object.entries(s.pending)) {
       const offer = fromJsonObject<OfferData>(json);
+      // Offers reserved for others or past their deadline need no chain reads.
+      const early = staticRejection(this.cfg.policy, offer, now);
+      if (early) {
+        this.settle(offerHash, `rejected: ${early}`);
+        out.rejected.push({ offerHash, reason: early });
+        if (!/^reserved for /.test(early)) this.log(`offer ${offerHash.slice(0, 10)}: reject — ${early}`);
+        continue;
+      }
       const [status, filledWh] = await market.offerStatus(offerStruct(offer));
       const closesAt = Math.min(offer.deadline, offer.period * periodSeconds - Number(terms.gateClosureSeconds) - 1);
       const [increaseWh, decreaseWh] = await market.committedOf(this.address, offer.period);
@@ -140,6 +164,18 @@ export class GeneratorAgent {
     }
     this.state.save();
     return out;
+  }
+
+  /** sendGuarded, recording what was mined. */
+  private async send(
+    signer: Signer,
+    build: () => Promise<TransactionRequest>,
+    options: SendOptions,
+  ): Promise<SendResult> {
+    const result = await sendGuarded(signer, build, options);
+    const record = txRecord(options.label, result);
+    if (record) this.txs.push(record);
+    return result;
   }
 
   private settle(offerHash: string, outcome: string): void {
@@ -212,7 +248,7 @@ export class GeneratorAgent {
     }
     const marketAddress = await market.getAddress();
     const retry = { ...this.cfg.retry, log: this.log };
-    await sendGuarded(
+    await this.send(
       this.cfg.wallet,
       () => kwh.connect(this.cfg.wallet).approve.populateTransaction(marketAddress, missing),
       {
@@ -221,7 +257,7 @@ export class GeneratorAgent {
         retry,
       },
     );
-    await sendGuarded(
+    await this.send(
       this.cfg.wallet,
       () => market.connect(this.cfg.wallet).deposit.populateTransaction(Asset.Kwh, missing),
       {
@@ -245,7 +281,7 @@ export class GeneratorAgent {
       const log = logs[logs.length - 1];
       return log && { offerHash, positionHash: log.args.positionHash, position: positionFromStruct(log.args.position) };
     };
-    await sendGuarded(
+    await this.send(
       this.cfg.wallet,
       () => market.connect(this.cfg.wallet).fill.populateTransaction(offerStruct(offer), signature, amountWh),
       {
@@ -254,6 +290,7 @@ export class GeneratorAgent {
         retry: { ...this.cfg.retry, log: this.log },
       },
     );
+    failpoint("generator:after-fill");
     const fill = await mine();
     if (!fill) throw new Error(`fill ${offerHash.slice(0, 10)}: mined, but no Filled event of mine is on chain`);
     return fill;
