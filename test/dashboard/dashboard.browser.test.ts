@@ -275,6 +275,51 @@ describe("dashboard in the browser (--demo)", function () {
     await page.close();
   });
 
+  it("works from the chain alone: another dashboard on the demo's RPC endpoint, without published results", async function () {
+    const dir = mkdtempSync(join(tmpdir(), "gridswap-dashboard-test-"));
+    const deployment = join(dir, "devnet.json");
+    writeFileSync(deployment, JSON.stringify({ ...config.deployment, deployedAt: new Date().toISOString() }));
+    const reader = await startDashboard([
+      "--rpc",
+      `${demo.url}rpc`,
+      "--deployment",
+      deployment,
+      "--poll-ms",
+      String(POLL_MS),
+    ]);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      const problems = watch(page);
+      await page.goto(reader.url);
+      await expect(page.locator("#view-grid .notice.info")).toContainText("No per-period results are published");
+      // The latest report carries the centre's study of the next period, before redispatch: Table I's lines.
+      const overStyled = async (): Promise<string[]> =>
+        page.evaluate(
+          () =>
+            (
+              globalThis as unknown as {
+                gridswap?: {
+                  cy: { edges(s: string): { map(f: (e: { data(k: string): string }) => string): string[] } };
+                };
+              }
+            ).gridswap?.cy
+              .edges(".over")
+              .map((e) => e.data("label"))
+              .sort() ?? [],
+        );
+      await expect.poll(overStyled, { timeout: ONE_POLL_MS }).toEqual(["11-14", "14-17", "24-27"]);
+      await page.getByRole("tab", { name: "Market" }).click();
+      await expect(page.locator(`#board tr[data-offer="${offerHash}"]`)).toBeVisible({ timeout: ONE_POLL_MS });
+      await expect(page.locator("#problems .notice")).toHaveCount(0);
+      await page.screenshot({ path: artifactPath("chain-only-market.png"), fullPage: true });
+      chaiExpect(problems.console, "console errors").to.deep.equal([]);
+      chaiExpect(problems.failed, "failed requests").to.deep.equal([]);
+      await page.close();
+    } finally {
+      await reader.stop();
+    }
+  });
+
   it("shows an unreachable node and a deployment file of another chain as plain errors, never a blank page", async function () {
     const dir = mkdtempSync(join(tmpdir(), "gridswap-dashboard-test-"));
     const otherChain = join(dir, "other-chain.json");
