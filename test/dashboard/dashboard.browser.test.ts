@@ -18,7 +18,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { JsonRpcProvider, Network } from "ethers";
 import { expect, type Browser, type ConsoleMessage, type Page } from "@playwright/test";
 import { IDemandResponseMarket__factory } from "../../typechain-types";
-import type { DashboardConfig, DemoStatus, PeriodIndexEntry } from "../../dashboard/shared/types";
+import type { DashboardConfig, DemoStatus, PeriodIndexEntry, PeriodRecord } from "../../dashboard/shared/types";
 import { injectTestWallet } from "./eip1193";
 import { artifactPath, chromiumPath, launchChromium, startDashboard, type RunningDashboard } from "./helpers";
 
@@ -207,6 +207,15 @@ describe("dashboard in the browser (--demo)", function () {
       settled = (await market.queryFilter(market.filters.Settled(positionHash))).length > 0;
     }
     chaiExpect(settled, "the position settled within four periods").to.equal(true);
+    // The delivery period as it ran: the person's unit moved by what it committed, and with the
+    // node-27 agent's move too (the study's redispatch) no line is over its limit any more.
+    const deliveryPeriod = Number(fills[0].args.position.period);
+    const ran = await getJson<PeriodRecord>(`${demo.url}api/periods/${deliveryPeriod}`);
+    const hours = config.deployment.periodSeconds / 3600;
+    const personDelivery = ran.delivery?.find((d) => d.node === person.node);
+    chaiExpect(personDelivery?.committedMW).to.be.closeTo(Number(fills[0].args.position.amountWh) / 1e6 / hours, 1e-12);
+    chaiExpect(ran.study?.violations.lines.map((l) => `${l.from}-${l.to}`)).to.deep.equal(["11-14", "14-17", "24-27"]);
+    chaiExpect(ran.actual?.violations.lines, "lines over their limit as it ran").to.deep.equal([]);
     const [settledLog] = await market.queryFilter(market.filters.Settled(positionHash));
     const paid = settledLog.args.settlement.usdToGenerator;
     chaiExpect(paid).to.equal(fills[0].args.position.usd, "full delivery is paid in full");
