@@ -1,133 +1,196 @@
 /**
- * The power quality centre and its oracle as a standalone process, against any JSON-RPC endpoint:
+ * The power quality centre and its oracle as a standalone process, on any JSON-RPC endpoint:
  *
- *   RPC_URL=http://127.0.0.1:8545 ORACLE_KEY=0x… CENTRE_KEY=0x… \
- *     npm run agent:centre -- [--once | --interval-seconds 60] [--case cases/seed34.json]
- *                             [--accept-window-seconds 1200] [--json]
+ *   RPC_URL=http://127.0.0.1:8545 CENTRE_KEY=0x… ORACLE_KEYS=0x…,0x… \
+ *     npm run agent:centre -- --meters readings/ [--deployment deployments/localhost.json]
  *
- * Each step runs the period containing the chain's current time (CentreAgent.step): load flow,
- * the report with the measured deliveries of earlier periods, settlement of what they cover, and
- * the period's offers. A step is idempotent, so the loop simply steps every interval and a restart
- * resumes from chain state.
+ * Each step (CentreAgent.step) runs the period that contains the chain's current time: measure
+ * ended periods from the meter readings, study the next period, report with k oracle signatures
+ * (settling what is final in the same transaction), settle and unwind the rest, fund and post the
+ * next period's signed offers. Steps are idempotent: the loop steps every interval, and a restart
+ * resumes from chain state and the agent's state file.
  *
- * Environment: RPC_URL (required); ORACLE_KEY and CENTRE_KEY (0x-prefixed private keys), or
- * ORACLE_KEYSTORE / CENTRE_KEYSTORE with ORACLE_PASSWORD / CENTRE_PASSWORD; NETWORK_NAME
- * (default devnet) names deployments/<network>.json; GRIDSWAP_DEPLOYMENTS_DIR, when set, is the
- * directory that holds deployments/ (default: the current directory), as for the Hardhat tasks. Exit status 0 after `--once` or on SIGINT/SIGTERM; 1 with one line on
- * stderr on any error.
- *
- * The agent takes "now" from the latest block. A devnet that mines only on transactions (the
- * default of `hardhat node` and Anvil) lets that block fall behind the wall clock while idle, so
- * the agent may act for a period that is already over (publish then reverts with PeriodOver or
- * BadExpiry): run such a node with interval mining (`anvil --block-time 2`), or mine a block first.
+ * Environment: RPC_URL; CENTRE_KEY (or CENTRE_KEYSTORE + CENTRE_PASSWORD); ORACLE_KEYS
+ * (comma-separated, at least the oracle's threshold of them) or ORACLE_KEY (or ORACLE_KEYSTORE +
+ * ORACLE_PASSWORD).
  */
 import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { loadCase } from "../oracle";
-import { CentreAgent, type CentreStep } from "../oracle/agents/agents";
-import { loadWallet, type WalletSource } from "../oracle/chain/wallet";
+import { CentreAgent, type CentreStep } from "../oracle/agents/centre";
+import { FileMeterSource, HttpMeterSource, type MeterSource } from "../oracle/agents/metering";
+import { CommittedDeliveryMeters } from "../oracle/agents/simulation";
+import { ConfigurationError } from "../oracle/chain/errors";
+import { roleWallet, walletsFromList } from "../oracle/chain/wallet";
+import { connectAgent, DEFAULT_DEPLOYMENT, logger, runAgentLoop } from "./agent-common";
 import {
-  connect,
-  loadDeployment,
-  logLine,
-  numberFlag,
-  parseFlags,
-  runLoop,
-  runMain,
-  runMode,
+  choiceOption,
+  numberOption,
+  runCommand,
+  stringOption,
+  stringOptions,
   UsageError,
-  type FlagSpec,
-} from "./agent-common";
+  type CommandLine,
+  type CommandSpec,
+} from "./cli";
+import { parseForecastOptions } from "./period";
 
-const USAGE =
-  "usage: npm run agent:centre -- [--once | --interval-seconds <s>] [--case <case.json>] [--accept-window-seconds <s>] [--json]";
-const FLAGS: FlagSpec = {
-  once: "boolean",
-  "interval-seconds": "string",
-  case: "string",
-  "accept-window-seconds": "string",
-  json: "boolean",
-};
 const DEFAULT_CASE = join(__dirname, "..", "cases", "seed34.json");
 
-/** ROLE_KEY, or ROLE_KEYSTORE with ROLE_PASSWORD. */
-function walletSource(role: "ORACLE" | "CENTRE"): WalletSource {
-  const keystore = process.env[`${role}_KEYSTORE`];
-  if (keystore && process.env[`${role}_KEY`]) {
-    throw new UsageError(`set ${role}_KEY or ${role}_KEYSTORE, not both`);
-  }
-  return keystore ? { keystore, passwordEnv: `${role}_PASSWORD` } : { privateKeyEnv: `${role}_KEY` };
-}
+export const CENTRE_COMMAND: CommandSpec = {
+  name: "agent:centre",
+  usage:
+    "usage: npm run agent:centre -- (--meters <dir|file> | --meters-url <url> | --simulate-meters [--delivery NODE=FRACTION ...]) " +
+    "[--deployment <file>] [--case <case.json>] [--forecast BUS=MW ...] [--baseline nominated|rolling|meter-before] " +
+    "[--baseline-days N] [--signed-readings] [--state <file>] [--once | --interval-seconds <s>] [--verbose] [--json]",
+  options: {
+    meters: { type: "string" },
+    "meters-url": { type: "string" },
+    "simulate-meters": { type: "boolean" },
+    delivery: { type: "string", multiple: true },
+    deployment: { type: "string" },
+    case: { type: "string" },
+    forecast: { type: "string", multiple: true },
+    baseline: { type: "string" },
+    "baseline-days": { type: "string" },
+    "signed-readings": { type: "boolean" },
+    state: { type: "string" },
+    once: { type: "boolean" },
+    "interval-seconds": { type: "string" },
+    verbose: { type: "boolean" },
+    json: { type: "boolean" },
+  },
+};
 
-export function summary(step: CentreStep): Record<string, unknown> {
+/** A one-line record of a step, for --json. */
+export function stepSummary(step: CentreStep): Record<string, unknown> {
   return {
     period: step.period,
+    deliveryPeriod: step.deliveryPeriod,
     reported: step.reported,
-    violations: step.result?.violations.lines.length ?? 0,
-    deliveries: step.deliveries.map((d) => ({ ...d })),
-    settled: step.settled.map(String),
-    published: step.published.map(String),
+    violations: step.study?.violations.lines.filter((v) => v.kind === "active").length ?? 0,
+    measurements: step.measurements.length,
+    settled: step.settled,
+    unwound: step.unwound,
+    posted: step.posted.map((p) => p.offerHash),
+    dropped: step.dropped,
+    problems: step.problems,
+    gas: step.transactions.reduce((s, t) => s + Number(t.gasUsed), 0),
   };
 }
 
-async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), FLAGS, USAGE);
-  if (flags.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
+/** `--delivery 27=0.6` (repeatable): the fraction of its commitments each node's unit delivers. */
+function deliveryFractions(line: CommandLine): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const v of stringOptions(line, "delivery")) {
+    const m = /^(\d+)=(.+)$/.exec(v);
+    const fraction = m ? Number(m[2]) : Number.NaN;
+    if (!m || !Number.isFinite(fraction) || fraction < 0) {
+      throw new UsageError(`--delivery must be NODE=FRACTION with FRACTION ≥ 0 (0.6 = 60 %), got '${v}'`);
+    }
+    out.set(Number(m[1]), fraction);
   }
-  const mode = runMode(flags, 60);
-  const acceptWindowSeconds =
-    flags["accept-window-seconds"] === undefined
-      ? undefined
-      : numberFlag(flags, "accept-window-seconds", { min: 1, integer: true });
-  const casePath = typeof flags.case === "string" ? resolve(flags.case) : DEFAULT_CASE;
-  const log = logLine("centre");
-
-  const caseText = readFileSync(casePath, "utf8");
-  const powerCase = loadCase(casePath);
-  const { provider, url, chainId } = await connect(log);
-  try {
-    const oracleSigner = await loadWallet(walletSource("ORACLE"), provider);
-    const centreSigner = await loadWallet(walletSource("CENTRE"), provider);
-    const { contracts } = await loadDeployment(provider);
-    const market = await contracts.market.getAddress();
-    const oracle = await contracts.oracle.getAddress();
-    if (!(await contracts.oracle.hasRole(await contracts.oracle.ORACLE_ROLE(), oracleSigner.address))) {
-      throw new UsageError(`ORACLE_KEY's account ${oracleSigner.address} lacks ORACLE_ROLE on the oracle ${oracle}`);
-    }
-    if ((await contracts.oracle.threshold()) !== 1n) {
-      throw new UsageError(`the oracle ${oracle} needs k-of-n signatures; this agent submits with one oracle key`);
-    }
-    if (!(await contracts.market.hasRole(await contracts.market.CENTRE_ROLE(), centreSigner.address))) {
-      throw new UsageError(`CENTRE_KEY's account ${centreSigner.address} lacks CENTRE_ROLE on the market ${market}`);
-    }
-    log(`chain ${chainId} at ${url}; market ${market}; oracle ${oracleSigner.address}; centre ${centreSigner.address}`);
-
-    const agent = new CentreAgent({
-      contracts,
-      oracleSigner,
-      centreSigner,
-      case: powerCase,
-      caseText,
-      acceptWindowSeconds,
-      log,
-    });
-    await runLoop("agent-centre", mode, async () => {
-      const step = await agent.step();
-      const s = summary(step);
-      if (flags.json) process.stdout.write(`${JSON.stringify(s)}\n`);
-      else {
-        log(
-          `period ${s.period}: reported ${step.reported ? "now" : "before"}, ${s.violations} violation(s), ` +
-            `${step.deliveries.length} delivery measurement(s), settled [${step.settled.join(", ")}], ` +
-            `published [${step.published.join(", ")}]`,
-        );
-      }
-    });
-  } finally {
-    provider.destroy();
-  }
+  return out;
 }
 
-if (require.main === module) runMain("agent-centre", main);
+async function main(line: CommandLine): Promise<number> {
+  const sources = ["meters", "meters-url", "simulate-meters"].filter((k) => line.values[k] !== undefined);
+  if (sources.length === 0) {
+    throw new UsageError(
+      "no meter source: give --meters <dir|file> (CSV/JSON readings), --meters-url <url> (an HTTP endpoint) " +
+        "or, on a devnet only, --simulate-meters (see docs/metering.md)",
+    );
+  }
+  if (sources.length > 1)
+    throw new UsageError(`give one meter source, not ${sources.map((s) => `--${s}`).join(" and ")}`);
+  if (line.values.delivery !== undefined && !line.values["simulate-meters"]) {
+    throw new UsageError("--delivery only applies with --simulate-meters");
+  }
+  const once = line.values.once === true;
+  if (once && line.values["interval-seconds"] !== undefined) {
+    throw new UsageError("--once and --interval-seconds exclude each other");
+  }
+  const intervalSeconds = numberOption(line, "interval-seconds", { positive: true }, 30) as number;
+  const method = choiceOption(line, "baseline", ["nominated", "rolling", "meter-before"] as const, "nominated");
+  const days = numberOption(line, "baseline-days", { integer: true, min: 1, max: 10 }, 5) as number;
+  const forecasts = parseForecastOptions(line);
+  const fractions = deliveryFractions(line);
+  const casePath = stringOption(line, "case") ?? DEFAULT_CASE;
+  let caseText: string;
+  try {
+    caseText = readFileSync(casePath, "utf8");
+  } catch (e) {
+    throw new UsageError(`--case ${casePath}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  const c = loadCase(casePath);
+  const deployment = stringOption(line, "deployment") ?? DEFAULT_DEPLOYMENT;
+  const log = logger("agent:centre");
+  const json = line.values.json === true;
+
+  return runAgentLoop(
+    { name: "agent:centre", once, intervalSeconds, log },
+    async () => {
+      const { rpc, file, contracts } = await connectAgent(deployment, log);
+      const centre = await roleWallet("CENTRE", rpc.provider);
+      const oracleSigners = process.env.ORACLE_KEYS
+        ? walletsFromList("ORACLE_KEYS", rpc.provider)
+        : [await roleWallet("ORACLE", rpc.provider)];
+      let meters: MeterSource;
+      // The simulated meters ask the agent (built next) what it scheduled.
+      const ref: { agent?: CentreAgent } = {};
+      const metersPath = stringOption(line, "meters");
+      const metersUrl = stringOption(line, "meters-url");
+      if (metersPath) meters = new FileMeterSource({ path: metersPath, periodSeconds: file.periodSeconds });
+      else if (metersUrl) meters = new HttpMeterSource({ url: metersUrl, periodSeconds: file.periodSeconds });
+      else {
+        meters = new CommittedDeliveryMeters(
+          contracts,
+          file.deployBlock,
+          file.periodSeconds,
+          (period, node) => ref.agent?.scheduledMW(period, node),
+          (node) => fractions.get(node) ?? 1,
+        );
+      }
+      const agent = new CentreAgent({
+        contracts,
+        deployBlock: file.deployBlock,
+        centre,
+        oracleSigners,
+        case: c,
+        caseText,
+        forecasts: () => ({ generation: forecasts }),
+        meters,
+        requireSignedReadings: line.values["signed-readings"] === true,
+        baseline: {
+          method: method === "rolling" ? "RollingAverage" : method === "meter-before" ? "MeterBefore" : "Nominated",
+          days,
+        },
+        statePath: stringOption(line, "state") ?? join(".gridswap", `centre-${rpc.chainId}-${centre.address}.json`),
+        log,
+      });
+      ref.agent = agent;
+      await agent.prepare();
+      log(
+        `centre ${centre.address} on chain ${rpc.chainId} (${rpc.url}), market ${file.addresses.market}, ` +
+          `${file.periodSeconds}-s periods, meters: ${meters.description}`,
+      );
+      return agent;
+    },
+    async (agent) => {
+      const step = await agent.step();
+      if (json) process.stdout.write(`${JSON.stringify(stepSummary(step))}\n`);
+      else if (line.values.verbose) log(`period ${step.period}: step done (${JSON.stringify(stepSummary(step))})`);
+    },
+  );
+}
+
+if (require.main === module) {
+  runCommand(CENTRE_COMMAND, async (line) => {
+    try {
+      return await main(line);
+    } catch (e) {
+      if (e instanceof ConfigurationError) throw new UsageError(e.message);
+      throw e;
+    }
+  });
+}

@@ -1,108 +1,124 @@
 /**
- * A generator's wallet as a standalone process, against any JSON-RPC endpoint:
+ * A generator's wallet as a standalone process, on any JSON-RPC endpoint:
  *
  *   RPC_URL=http://127.0.0.1:8545 GENERATOR_KEY=0x… \
  *     npm run agent:generator -- --node 27 --cost 0.01 [--margin 0.002] --capacity 50
- *                                [--once | --interval-seconds 15] [--json]
  *
- * Each poll reads the bulletin board (OfferPublished events), decides every open offer not yet
- * decided by the policy — the offer is for my node, not expired, within my capacity, and pays at
- * least cost + margin USD/kWh — logs the decision and why, and accepts with its kWh commitment
- * (approving the market first when the allowance is short).
+ * Each poll reads the bulletin board from the last block read, decides every offer for its node by
+ * its policy (the offer pays at least cost + margin USD/kWh; it fits the capacity left in its
+ * delivery period; no opposite commitment in that period), fills with its kWh commitment from
+ * the market's vault (depositing from the wallet when short), confirms the fill on chain, and
+ * logs every decision, payment and penalty once.
  *
- * Environment: RPC_URL (required); GENERATOR_KEY (0x-prefixed private key) or GENERATOR_KEYSTORE
- * (encrypted JSON keystore) with GENERATOR_PASSWORD; NETWORK_NAME (default devnet) names
- * deployments/<network>.json; GRIDSWAP_DEPLOYMENTS_DIR, when set, is the directory that holds
- * deployments/ (default: the current directory), as for the Hardhat tasks.
- * Exit status 0 after `--once` or on SIGINT/SIGTERM; 1 with one line on stderr on any error.
+ * Environment: RPC_URL; GENERATOR_KEY (or GENERATOR_KEYSTORE + GENERATOR_PASSWORD).
  */
-import { GeneratorAgent } from "../oracle/agents/agents";
-import type { GeneratorPolicy } from "../oracle/chain/generator";
-import { loadWallet, type WalletSource } from "../oracle/chain/wallet";
-import {
-  connect,
-  loadDeployment,
-  logLine,
-  numberFlag,
-  parseFlags,
-  runLoop,
-  runMain,
-  runMode,
-  UsageError,
-  type FlagSpec,
-} from "./agent-common";
+import { join } from "node:path";
+import { GeneratorAgent } from "../oracle/agents/generator";
+import { checkPolicy, type GeneratorPolicy } from "../oracle/agents/policy";
+import { ConfigurationError } from "../oracle/chain/errors";
+import { roleWallet } from "../oracle/chain/wallet";
+import { connectAgent, DEFAULT_DEPLOYMENT, logger, runAgentLoop } from "./agent-common";
+import { numberOption, runCommand, stringOption, UsageError, type CommandLine, type CommandSpec } from "./cli";
 
-const USAGE =
-  "usage: npm run agent:generator -- --node <bus> --cost <USD/kWh> [--margin <USD/kWh>] --capacity <kWh> [--once | --interval-seconds <s>] [--json]";
-const FLAGS: FlagSpec = {
-  node: "string",
-  cost: "string",
-  margin: "string",
-  capacity: "string",
-  once: "boolean",
-  "interval-seconds": "string",
-  json: "boolean",
+export const GENERATOR_COMMAND: CommandSpec = {
+  name: "agent:generator",
+  usage:
+    "usage: npm run agent:generator -- --node <bus> --cost <USD/kWh> [--margin <USD/kWh>] --capacity <kWh> " +
+    "[--deployment <file>] [--state <file>] [--once | --interval-seconds <s>] [--verbose] [--json]",
+  options: {
+    node: { type: "string" },
+    cost: { type: "string" },
+    margin: { type: "string" },
+    capacity: { type: "string" },
+    deployment: { type: "string" },
+    state: { type: "string" },
+    once: { type: "boolean" },
+    "interval-seconds": { type: "string" },
+    verbose: { type: "boolean" },
+    json: { type: "boolean" },
+  },
 };
 
-function walletSource(): WalletSource {
-  const keystore = process.env.GENERATOR_KEYSTORE;
-  if (keystore && process.env.GENERATOR_KEY) throw new UsageError("set GENERATOR_KEY or GENERATOR_KEYSTORE, not both");
-  if (keystore) return { keystore, passwordEnv: "GENERATOR_PASSWORD" };
-  if (!process.env.GENERATOR_KEY) {
-    throw new UsageError("GENERATOR_KEY is not set (or set GENERATOR_KEYSTORE and GENERATOR_PASSWORD)");
-  }
-  return { privateKeyEnv: "GENERATOR_KEY" };
+function required(line: CommandLine, name: string): void {
+  if (line.values[name] === undefined) throw new UsageError(`--${name} is required`);
 }
 
-async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), FLAGS, USAGE);
-  if (flags.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
+async function main(line: CommandLine): Promise<number> {
+  for (const flag of ["node", "cost", "capacity"]) required(line, flag);
+  const node = numberOption(line, "node", {
+    integer: true,
+    min: 1,
+    what: "a bus number (a positive integer)",
+  }) as number;
+  const costUsdPerKwh = numberOption(line, "cost", { min: 0, what: "a number of USD/kWh ≥ 0" }) as number;
+  const marginUsdPerKwh = numberOption(line, "margin", { min: 0, what: "a number of USD/kWh ≥ 0" }, 0) as number;
+  const capacityKwh = numberOption(line, "capacity", { positive: true, what: "a number of kWh > 0" }) as number;
+  const once = line.values.once === true;
+  if (once && line.values["interval-seconds"] !== undefined) {
+    throw new UsageError("--once and --interval-seconds exclude each other");
   }
-  const mode = runMode(flags, 15);
-  const node = numberFlag(flags, "node", { min: 1, integer: true });
-  const cost = numberFlag(flags, "cost");
-  const margin = flags.margin === undefined ? 0 : numberFlag(flags, "margin");
-  const capacity = numberFlag(flags, "capacity", { min: 0 });
-  const log = logLine("generator");
-
-  const { provider, url, chainId } = await connect(log);
-  try {
-    const wallet = await loadWallet(walletSource(), provider);
-    const { contracts } = await loadDeployment(provider);
-    const registry = await contracts.registry.getAddress();
-    const registered = Number(await contracts.registry.nodeOf(wallet.address));
-    if (registered === 0) {
-      throw new UsageError(`${wallet.address} is not a registered generator (registry ${registry})`);
-    }
-    if (registered !== node) {
-      throw new UsageError(`${wallet.address} is registered at node ${registered}, not at --node ${node}`);
-    }
-    const policy: GeneratorPolicy = {
-      address: wallet.address,
-      node,
-      costUsdPerKwh: cost,
-      marginUsdPerKwh: margin,
-      capacityKwh: capacity,
-    };
-    log(
-      `chain ${chainId} at ${url}; generator ${wallet.address} at node ${node}; ` +
-        `cost ${cost} + margin ${margin} USD/kWh; capacity ${capacity} kWh per period`,
-    );
-
-    const agent = new GeneratorAgent({ contracts, wallet, policy, log });
-    await runLoop("agent-generator", mode, async () => {
-      const { accepted, rejected } = await agent.poll();
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ accepted: accepted.map(String), rejected: rejected.map(String) })}\n`);
-      } else {
-        log(`accepted [${accepted.join(", ")}], rejected [${rejected.join(", ")}]`);
+  const intervalSeconds = numberOption(line, "interval-seconds", { positive: true }, 15) as number;
+  const deployment = stringOption(line, "deployment") ?? DEFAULT_DEPLOYMENT;
+  const log = logger("agent:generator");
+  const json = line.values.json === true;
+  return runAgentLoop(
+    { name: "agent:generator", once, intervalSeconds, log },
+    async () => {
+      const { rpc, file, contracts } = await connectAgent(deployment, log);
+      const wallet = await roleWallet("GENERATOR", rpc.provider);
+      const registered = Number(await contracts.registry.nodeOf(wallet.address));
+      if (registered === 0) {
+        throw new ConfigurationError(
+          `${wallet.address} is not a registered generator (ask the registrar: gridswap:register)`,
+        );
       }
-    });
-  } finally {
-    provider.destroy();
-  }
+      if (registered !== node) {
+        throw new ConfigurationError(`--node ${node}, but ${wallet.address} is registered at node ${registered}`);
+      }
+      const policy: GeneratorPolicy = checkPolicy({
+        address: wallet.address,
+        node,
+        costUsdPerKwh,
+        marginUsdPerKwh,
+        capacityKwh,
+      });
+      log(
+        `generator ${wallet.address} at node ${node} on chain ${rpc.chainId} (${rpc.url}): fills offers paying ≥ ` +
+          `${costUsdPerKwh + marginUsdPerKwh} USD/kWh, up to ${capacityKwh} kWh per period`,
+      );
+      return new GeneratorAgent({
+        contracts,
+        deployBlock: file.deployBlock,
+        wallet,
+        policy,
+        statePath: stringOption(line, "state") ?? join(".gridswap", `generator-${rpc.chainId}-${wallet.address}.json`),
+        log,
+      });
+    },
+    async (agent) => {
+      const poll = await agent.poll();
+      if (json) {
+        process.stdout.write(
+          `${JSON.stringify({
+            filled: poll.filled.map((f) => f.offerHash),
+            rejected: poll.rejected,
+            missed: poll.missed,
+            settled: poll.settled.map((s) => s.positionHash),
+            unwound: poll.unwound,
+          })}\n`,
+        );
+      } else if (line.values.verbose) log("poll done");
+    },
+  );
 }
 
-if (require.main === module) runMain("agent-generator", main);
+if (require.main === module) {
+  runCommand(GENERATOR_COMMAND, async (line) => {
+    try {
+      return await main(line);
+    } catch (e) {
+      if (e instanceof ConfigurationError) throw new UsageError(e.message);
+      throw e;
+    }
+  });
+}

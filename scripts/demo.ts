@@ -1,28 +1,38 @@
 /**
- * The paper, end to end, on Hardhat's in-process network:
- *   npm run demo [-- --paper] [-- --scenario accept|reject|nondelivery|all]
+ * The paper, end to end, on Hardhat's in-process network — explained as it runs:
+ *   npm run demo [-- --paper] [-- --scenario accept|reject|nondelivery|partial|missing|all]
  *
- * Period 1: load flow of seed34 with the Table I violations → report on-chain → offer published
- * with USD escrow → the node-27 generator's wallet decodes it and decides → accepts with its kWh
- * commitment. Period 2: load flow with the generator's adjustment applied → report carrying the
- * measured delivery → settlement. `--paper` publishes exactly the paper's offer (2.3 kWh for
- * 0.25266763 USD) instead of the computed one. Scenarios: "reject" shows an under-priced offer
- * refused (and cancelled by the centre); "nondelivery" an accepted offer not delivered, with the
- * penalty applied.
+ * One market on GridSwap v2 with every role on its own key (admin, centre, 2-of-3 oracle signers,
+ * registrar, issuer, treasury) and three generators on seed34 (node 2, node 27 — the paper's —
+ * and the PV array at node 34). Period P: the centre studies period P+1 (Table I's congestion),
+ * reports P with k-of-n signatures and posts signed offers; the generators decide with their own
+ * wallets and fill. P+1: they deliver (or not); the grid as it ran is solved with what was
+ * delivered. P+2: the meters are read and the measurement reported. P+3: it is final after the
+ * dispute window and settles by the graduated rule.
+ *
+ * --paper: also applies the paper's own remedy to the grid (all lines within limits), compares it
+ * with GridSwap's least-cost remedy under the case's bids, and trades the paper's own offer —
+ * 2.3 kWh of decrease at node 27 for exactly 0.25266763 USD — instead of the computed one.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import hre from "hardhat";
-import { time } from "@nomicfoundation/hardhat-network-helpers";
-import type { ContractTransactionResponse } from "ethers";
-import { loadCase } from "../oracle";
-import { runPeriod, type PeriodResult } from "../oracle/market/period";
-import { deployGridSwap, type GridSwapContracts } from "../oracle/chain/deploy";
-import { inputHash, toOfferParams, toReport } from "../oracle/chain/encode";
-import { decide, readOffers, type GeneratorPolicy } from "../oracle/chain/generator";
-import { kwhToWh, PERIOD_SECONDS, unitsToUsd, usdToUnits, whToKwh } from "../oracle/chain/units";
+import { GEN } from "../oracle/grid/case/columns";
+import type { PowerCase } from "../oracle/grid/case/types";
+import { checkLimits, meanActiveFlow } from "../oracle/grid/limits/checks";
+import { loadCase } from "../oracle/grid/case/load";
+import { runPowerFlow } from "../oracle/grid/pf/runpf";
+import type { PeriodResult } from "../oracle/market/period";
+import type { Offer } from "../oracle/market/prices";
+import { Direction, OfferStatus, Quality } from "../oracle/chain/enums";
+import type { PositionData, SettlementData } from "../oracle/chain/market-data";
+import { advanceDevChain } from "../oracle/chain/clock";
+import type { Behaviour, SimulatedPeriod } from "../oracle/agents/simulation";
+import { buildWorld, type World } from "../oracle/agents/world";
+import { choiceOption, runCommand, type CommandSpec } from "./cli";
 
-export type Scenario = "accept" | "reject" | "nondelivery";
+export type Scenario = "accept" | "reject" | "nondelivery" | "partial" | "missing";
+export const SCENARIOS: readonly Scenario[] = ["accept", "reject", "nondelivery", "partial", "missing"];
 
 export interface DemoOptions {
   readonly paper?: boolean;
@@ -32,143 +42,187 @@ export interface DemoOptions {
 
 export interface DemoSummary {
   readonly scenario: Scenario;
-  readonly accepted: boolean;
+  readonly paper: boolean;
+  /** The node-27 generator's decision and its reason. */
+  readonly filled: boolean;
   readonly reason: string;
+  /** The node-27 offer: kWh and USD. */
   readonly offer: { readonly kwh: number; readonly usd: number };
-  readonly settled: boolean;
+  /** Lines over their limit in the study of the first delivery period, and in the grid as it ran. */
   readonly violationsBefore: number;
   readonly violationsAfter: number;
-  /** Balance changes over the demo: USD and kWh of the centre and the generator. */
+  /** The node-27 position's settlement (undefined when it was not filled or not settled). */
+  readonly settlement?: { readonly deliveredKwh: number; readonly usdToGenerator: number; readonly penaltyKwh: number };
+  readonly unwound: boolean;
+  /** Changes over the demo of the node-27 generator's and the centre's vault balances (USD, kWh). */
   readonly changes: { centreUsd: number; centreKwh: number; generatorUsd: number; generatorKwh: number };
   readonly gas: Record<string, number>;
 }
 
 const CASE = join(__dirname, "..", "cases", "seed34.json");
-const PAPER = { kwh: 2.3, usd: 0.25266763 };
+/** The paper's trade (Figure 5): 2.3 kWh of decrease for 0.25266763 USD. */
+const PAPER_TRADE = { kwh: 2.3, usd: 0.25266763 };
+/** The paper's remedy, MW: raise gen 2 by 0.026, lower gens 27 and 34 by 0.0026 each. */
+const PAPER_REMEDY: Readonly<Record<number, number>> = { 2: 0.026, 27: -0.0026, 34: -0.0026 };
+
+const kwh = (wh: bigint): number => Number(wh) / 1000;
+const usd = (units: bigint): number => Number(units) / 1e8;
+const f4 = (x: number): string => x.toFixed(4);
+const signed = (x: number): string => (x > 0 ? "+" : "") + f4(x);
 
 export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const log = options.log ?? ((line: string) => console.log(line));
   const scenario = options.scenario ?? "accept";
-  const { ethers } = hre;
-  const [admin, oracleWallet, centre, gen27] = await ethers.getSigners();
-  const gas: Record<string, number> = {};
-  const sent = async (label: string, tx: Promise<ContractTransactionResponse>): Promise<void> => {
-    const receipt = await (await tx).wait();
-    if (!receipt) throw new Error(`${label}: no receipt`);
-    gas[label] = Number(receipt.gasUsed);
-    log(`  tx ${label}: ${receipt.hash} (${receipt.gasUsed} gas)`);
-  };
-
-  log(`== GridSwap demo: scenario "${scenario}"${options.paper ? ", the paper's offer" : ""} ==`);
-  const c: GridSwapContracts = await deployGridSwap(admin, { oracle: oracleWallet.address, centre: centre.address });
-  await (await c.registry.register(gen27.address, 27)).wait();
-  await (await c.kwh.issue(gen27.address, kwhToWh(100))).wait();
-  await (await c.usd.mint(centre.address, usdToUnits(100))).wait();
-  await (await c.usd.connect(centre).approve(await c.market.getAddress(), ethers.MaxUint256)).wait();
-  log(`deployed: market ${await c.market.getAddress()}, oracle ${await c.oracle.getAddress()}`);
-  const balances = async () => ({
-    centreUsd: unitsToUsd(await c.usd.balanceOf(centre.address)),
-    centreKwh: whToKwh(await c.kwh.balanceOf(centre.address)),
-    generatorUsd: unitsToUsd(await c.usd.balanceOf(gen27.address)),
-    generatorKwh: whToKwh(await c.kwh.balanceOf(gen27.address)),
-  });
-  const before = await balances();
-  log(`balances before: ${JSON.stringify(before)}`);
-
-  // Period 1 starts now, at a period boundary.
-  const period1 = Math.floor((await time.latest()) / PERIOD_SECONDS) + 1;
-  await time.increaseTo(period1 * PERIOD_SECONDS);
+  const paper = options.paper ?? false;
+  const c = loadCase(CASE);
   const caseText = readFileSync(CASE, "utf8");
-  const seed34 = loadCase(CASE);
-  const first = await runPeriod(seed34, { periodStart: period1 * PERIOD_SECONDS });
-  log(`\n-- period ${period1}: load flow`);
-  printViolations(first, log);
-  const unitNodes = seed34.operation?.units.map((u) => seed34.gen[u.gen - 1][0]) ?? [];
-  await sent(
-    "report",
-    c.oracle.connect(oracleWallet).submitReport(toReport(period1, inputHash(caseText, {}), first, [], unitNodes), []),
-  );
+  const [funder] = await hre.ethers.getSigners();
+  let studies = 0;
 
-  // The centre publishes the offer to buy gen 27's adjustment.
-  const computed = first.offers.find((o) => o.node === 27);
-  if (!computed) throw new Error("the period produced no offer for node 27");
-  const terms =
-    scenario === "reject"
-      ? { ...computed, usd: computed.usd / 4 } // under-priced on purpose
-      : options.paper
-        ? { ...computed, kwh: PAPER.kwh, usd: PAPER.usd }
-        : computed;
-  const expiry = period1 * PERIOD_SECONDS + 20 * 60;
-  await sent("publish", c.market.connect(centre).publish(toOfferParams(terms, period1, period1, expiry)));
+  const behaviour27: Behaviour =
+    scenario === "nondelivery"
+      ? () => 0
+      : scenario === "partial"
+        ? () => 0.6
+        : scenario === "missing"
+          ? () => "meter-offline"
+          : () => 1;
+  const world = await buildWorld({
+    provider: hre.ethers.provider as never,
+    funder,
+    case: c,
+    caseText,
+    seed: `demo-${scenario}`,
+    generators: [
+      { node: 2 },
+      // "reject": the node-27 unit asks more than the nodal price pays.
+      { node: 27, behaviour: behaviour27, costUsdPerKwh: scenario === "reject" ? 0.05 : 0.01 },
+      { node: 34 },
+    ],
+    // The demo trades one delivery period, as the paper does; in operation the centre posts every period.
+    offersFor: (study) => (studies++ > 0 ? [] : paper ? withPaperTrade(study) : study.offers),
+    centreUsd: 100,
+  });
+  const gen27 = world.generators[1];
+  const { market } = world.contracts;
+  const terms = await market.terms();
+  const periodSeconds = world.periodSeconds;
 
-  // The generator reads the bulletin board with its own wallet and decides.
-  const policy: GeneratorPolicy = {
-    address: gen27.address,
-    node: 27,
-    costUsdPerKwh: 0.01,
-    marginUsdPerKwh: 0.002,
-    capacityKwh: 50,
-  };
-  const [offer] = (await readOffers(c.market)).slice(-1);
-  log(`\n-- offer #${offer.id} decoded from the bulletin board`);
+  log(`== GridSwap demo: scenario "${scenario}"${paper ? ", with the paper's own remedy and trade" : ""} ==`);
   log(
-    `  ${offer.direction} ${offer.kwh} kWh at node ${offer.node} in period ${offer.period} for ${offer.usd} USD ` +
-      `(${(offer.usd / offer.kwh).toFixed(6)} USD/kWh), justified by report ${offer.justification}, expires ${new Date(offer.expiry * 1000).toISOString()}`,
+    `Market: ${periodSeconds / 60}-minute periods (the oracle's one period constant); fills close at the start of the delivery ` +
+      `period${Number(terms.gateClosureSeconds) ? ` less ${terms.gateClosureSeconds} s` : ""}; a measurement is final ` +
+      `${Number(terms.disputeWindowSeconds) / periodSeconds} period(s) after its report (dispute window); below ` +
+      `${Number(terms.minDeliveredBps) / 100} % delivered nothing is paid, pro rata above; ` +
+      `${Number(terms.penaltyBps) / 100} % of a shortfall's commitment is forfeited.`,
   );
-  const decision = decide(policy, offer, await time.latest());
-  log(`  generator at node 27: ${decision.accept ? "ACCEPT" : "REJECT"} — ${decision.reason}`);
-  let settled = false;
-  let second: PeriodResult = first;
-  if (!decision.accept) {
-    await sent("cancel", c.market.connect(centre).cancel(offer.id));
-  } else {
-    await (await c.kwh.connect(gen27).approve(await c.market.getAddress(), kwhToWh(offer.kwh))).wait();
-    await sent("accept", c.market.connect(gen27).accept(offer.id));
+  log(
+    `Accounts, each role on its own key: admin ${short(world.accounts.admin.address)}, centre ` +
+      `${short(world.accounts.centre.address)}, oracle signers 2-of-3 ` +
+      `${world.accounts.oracleSigners.map((s) => short(s.address)).join(" ")}, registrar ` +
+      `${short(world.accounts.registrar.address)}, issuer ${short(world.accounts.issuer.address)}, treasury ` +
+      `${short(world.accounts.treasury.address)}.`,
+  );
+  log(
+    `Generators (wallet, meter key): ${world.generators.map((g) => `node ${g.node} ${short(g.wallet.address)}`).join(", ")}. ` +
+      `Each holds kWh-adjustment tokens: commitment tokens it escrows to promise an adjustment (not energy).`,
+  );
+  const balances = async (): Promise<{
+    centreUsd: number;
+    centreKwh: number;
+    generatorUsd: number;
+    generatorKwh: number;
+  }> => {
+    const [cu, ck] = await market.balancesOf(world.accounts.centre.address);
+    const [gu, gk] = await market.balancesOf(gen27.wallet.address);
+    return { centreUsd: usd(cu), centreKwh: kwh(ck), generatorUsd: usd(gu), generatorKwh: kwh(gk) };
+  };
+  const before = await balances();
+  log(
+    `Vault balances (free): centre ${before.centreUsd} USD; node-27 generator ${before.generatorKwh} kWh-adjustment.`,
+  );
 
-    // Delivery during period 1: the generator moves its output by the offered energy (or not at all).
-    const deliveredKwh = scenario === "nondelivery" ? 0 : offer.direction === "decrease" ? -offer.kwh : offer.kwh;
-    const deltaMW = deliveredKwh / 1000 / (PERIOD_SECONDS / 3600);
-    const gen = seed34.gen.map((g) => [...g]);
-    const row = seed34.operation?.units.find((u) => seed34.gen[u.gen - 1][0] === 27)?.gen ?? 3;
-    gen[row - 1][1] += deltaMW;
-    const period2 = period1 + 1;
-    await time.increaseTo(period2 * PERIOD_SECONDS);
-    second = await runPeriod({ ...seed34, gen }, { periodStart: period2 * PERIOD_SECONDS });
-    log(`\n-- period ${period2}: load flow with gen 27 at ${gen[row - 1][1].toFixed(4)} MW`);
-    printViolations(second, log);
-    const delivery = { period: period1, generator: gen27.address, adjustmentKwh: deliveredKwh };
-    await sent(
-      "report+delivery",
-      c.oracle
-        .connect(oracleWallet)
-        .submitReport(toReport(period2, inputHash(caseText, { gen }), second, [delivery], unitNodes), []),
-    );
-    await sent("settle", c.market.settle(offer.id));
-    settled = true;
-    const event = (await c.market.queryFilter(c.market.filters.OfferSettled(offer.id)))[0].args;
+  const sim = world.simulation;
+  const first = await sim.startPeriod();
+  await sim.recordSchedule(first);
+  const gas: Record<string, number> = {};
+  const runs: SimulatedPeriod[] = [];
+  let filled: { position: PositionData; hash: string } | undefined;
+  let decision = { filled: false, reason: "no offer for node 27" };
+  let settlement: SettlementData | undefined;
+  let unwound = false;
+  for (let k = 0; k < 4; k++) {
+    const run = await sim.runPeriod();
+    runs.push(run);
+    explainPeriod(log, world, run, k);
+    if (k === 0) {
+      explainStudy(log, c, run.centre.study as PeriodResult, paper);
+      explainDecisions(log, world, run);
+      const poll = run.generators[1].poll;
+      if (poll.filled[0]) {
+        filled = { position: poll.filled[0].position, hash: poll.filled[0].positionHash };
+        decision = { filled: true, reason: "filled" };
+      } else if (poll.rejected[0]) {
+        decision = { filled: false, reason: poll.rejected[0].reason };
+        if (scenario === "reject") await cancelUnfilled(log, world, run);
+      }
+      explainDelivery(log, world, run, c);
+    }
+    const txs = [
+      ...run.centre.transactions,
+      ...run.generators.flatMap((g) => g.poll.transactions),
+      ...run.lateSettlement.transactions,
+    ];
+    for (const t of txs) {
+      gas[t.label.replace(/ (period )?\d{6,}| 0x[0-9a-f]+/g, "")] = Number(t.gasUsed);
+      log(`  tx ${t.label}: ${t.hash.slice(0, 18)}… (${t.gasUsed} gas)`);
+    }
+    for (const g of run.generators) {
+      for (const x of g.poll.settled) if (x.positionHash === filled?.hash) settlement = x.settlement;
+    }
+  }
+  if (scenario === "missing" && filled) {
+    // Never measured: after the grace time anyone may unwind; the centre's next pass does.
+    const at = (filled.position.period + 1) * periodSeconds + Number(terms.settlementGraceSeconds) + 1;
+    await advanceDevChain(hre.ethers.provider as never, at);
+    const { unwound: gone } = await world.centre.settle();
+    unwound = gone.includes(filled.hash);
     log(
-      `  settled: delivered ${whToKwh(event.deliveredWh)} of ${offer.kwh} kWh; ` +
-        `${unitsToUsd(event.usdToGenerator)} USD to the generator, ${unitsToUsd(event.usdToCentre)} USD back to the centre, ` +
-        `${whToKwh(event.kwhToCentre)} kWh to the centre`,
+      `\n-- ${Number(terms.settlementGraceSeconds) / 86400} days later: the node-27 meter never reported, so the ` +
+        `position was never measured; it ${unwound ? "is unwound: the centre's USD and the generator's commitment return" : "is still open"}.`,
     );
   }
+  if (settlement && filled) explainSettlement(log, filled.position, settlement);
 
   const after = await balances();
-  log(`\nbalances after: ${JSON.stringify(after)}`);
+  const round = (x: number): number => Math.round(x * 1e8) / 1e8;
   const changes = {
     centreUsd: round(after.centreUsd - before.centreUsd),
     centreKwh: round(after.centreKwh - before.centreKwh),
     generatorUsd: round(after.generatorUsd - before.generatorUsd),
     generatorKwh: round(after.generatorKwh - before.generatorKwh),
   };
+  log(
+    `\nVault balances (free) now: centre ${after.centreUsd} USD, ${after.centreKwh} kWh-adjustment; ` +
+      `node-27 generator ${after.generatorUsd} USD, ${after.generatorKwh} kWh-adjustment ` +
+      `(change: centre ${changes.centreUsd} USD / ${changes.centreKwh} kWh, generator ${changes.generatorUsd} USD / ` +
+      `${changes.generatorKwh} kWh; the centre's other trades of these periods included).`,
+  );
+  const offer27 = runs[0].centre.posted.find((p) => p.offer.node === 27)?.offer;
   const summary: DemoSummary = {
     scenario,
-    accepted: decision.accept,
+    paper,
+    filled: decision.filled,
     reason: decision.reason,
-    offer: { kwh: offer.kwh, usd: offer.usd },
-    settled,
-    violationsBefore: first.violations.lines.length,
-    violationsAfter: second.violations.lines.length,
+    offer: { kwh: offer27 ? kwh(offer27.amountWh) : 0, usd: offer27 ? usd(offer27.usd) : 0 },
+    violationsBefore: (runs[0].centre.study as PeriodResult).violations.lines.filter((v) => v.kind === "active").length,
+    violationsAfter: runs[0].actual.limits.lines.length,
+    settlement: settlement && {
+      deliveredKwh: kwh(settlement.deliveredWh),
+      usdToGenerator: usd(settlement.usdToGenerator),
+      penaltyKwh: kwh(settlement.penaltyWh),
+    },
+    unwound,
     changes,
     gas,
   };
@@ -176,54 +230,239 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   return summary;
 }
 
-const round = (x: number): number => Math.round(x * 1e8) / 1e8;
+const short = (a: string): string => `${a.slice(0, 8)}…`;
 
-function printViolations(r: PeriodResult, log: (line: string) => void): void {
-  const lines = r.violations.lines.filter((v) => v.kind === "active");
-  if (lines.length === 0) {
-    log("  no line over its limit");
-    return;
-  }
-  log("  line     P (MW)  limit  deviation");
-  for (const v of lines) {
+function clockWindow(period: number, periodSeconds: number): string {
+  const start = new Date(period * periodSeconds * 1000);
+  const end = new Date((period + 1) * periodSeconds * 1000);
+  const hm = (d: Date): string => d.toISOString().slice(11, 16);
+  return `${start.toISOString().slice(0, 10)} ${hm(start)}–${hm(end)} UTC`;
+}
+
+function explainPeriod(log: (l: string) => void, world: World, run: SimulatedPeriod, k: number): void {
+  const ps = world.periodSeconds;
+  const what = [
+    `the centre studies period ${run.deliveryPeriod}, reports, posts offers; the generators decide`,
+    `the traded period runs: the centre reports period ${run.period} (its study of the next one)`,
+    `the meters of period ${run.period - 1} are read and measured`,
+    `the measurement is final after the dispute window: settlement`,
+  ][k];
+  log(`\n-- Period ${run.period} (${clockWindow(run.period, ps)}; period = Unix time / ${ps} s): ${what}.`);
+  const step = run.centre;
+  if (step.reported)
+    log(`  report ${step.period} on chain, signed by 2 of the 3 oracle signers and relayed by the centre.`);
+  for (const m of step.measurements) {
+    const node = world.generators.find((g) => g.wallet.address.toLowerCase() === m.generator.toLowerCase())?.node;
     log(
-      `  ${`${v.from}-${v.to}`.padEnd(6)} ${v.value.toFixed(4).padStart(8)} ${v.limit.toFixed(2).padStart(6)} ${v.deviation.toFixed(4).padStart(10)}`,
+      `  measured node ${node} in period ${m.period}: baseline ${kwh(m.baselineWh)} kWh (its nominated schedule), actual ` +
+        `${kwh(m.actualWh)} kWh, delivered ${kwh(m.deliveredWh)} kWh (+ = output raised), quality ` +
+        `${Object.keys(Quality)[m.quality]}; final one dispute window after this report.`,
     );
   }
-}
-
-function parseArgs(argv: string[]): DemoOptions & { all: boolean } {
-  let paper = false;
-  let scenario: Scenario = "accept";
-  let all = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--paper") paper = true;
-    else if (a === "--scenario") {
-      const v = argv[++i];
-      if (v === "all") all = true;
-      else if (v === "accept" || v === "reject" || v === "nondelivery") scenario = v;
-      else throw new Error(`--scenario must be accept, reject, nondelivery or all, got '${v}'`);
-    } else
-      throw new Error(
-        `unknown option '${a}' (usage: npm run demo -- [--paper] [--scenario accept|reject|nondelivery|all])`,
+  const settledHere = step.settled.length + run.lateSettlement.settled.length;
+  if (settledHere > 0) log(`  ${settledHere} position(s) settled.`);
+  for (const g of run.generators) {
+    const node = world.generators.find((x) => x.wallet.address === g.address)?.node;
+    for (const x of g.poll.settled) {
+      log(
+        `  node ${node} paid: ${usd(x.settlement.usdToGenerator)} USD for ${kwh(x.settlement.deliveredWh)} of ` +
+          `${kwh(x.position.amountWh)} kWh delivered; penalty ${kwh(x.settlement.penaltyWh)} kWh`,
       );
+    }
   }
-  return { paper, scenario, all };
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const scenarios: Scenario[] = args.all ? ["accept", "reject", "nondelivery"] : [args.scenario ?? "accept"];
-  for (const scenario of scenarios) {
-    await runDemo({ paper: args.paper, scenario });
-    console.log("");
+function explainDecisions(log: (l: string) => void, world: World, run: SimulatedPeriod): void {
+  for (const p of run.centre.posted) {
+    const o = p.offer;
+    log(
+      `  offer ${p.offerHash.slice(0, 10)} signed by the centre and posted to the bulletin board: ` +
+        `${o.direction === Direction.Increase ? "raise" : "lower"} output at node ${o.node} by ${kwh(o.amountWh)} kWh in ` +
+        `period ${o.period} for ${usd(o.usd).toFixed(8)} USD (${(usd(o.usd) / kwh(o.amountWh)).toFixed(6)} USD/kWh, ` +
+        `rounded down to 1e-8 USD), fillable until ${new Date(o.deadline * 1000).toISOString().slice(11, 19)} UTC`,
+    );
+  }
+  for (const d of run.centre.dropped) log(`  offer not posted: ${d}`);
+  for (const g of run.generators) {
+    const node = world.generators.find((x) => x.wallet.address === g.address)?.node;
+    for (const r of g.poll.rejected)
+      log(`  generator at node ${node} rejects ${r.offerHash.slice(0, 10)}: ${r.reason}`);
+    for (const f of g.poll.filled) {
+      log(
+        `  generator at node ${node} decodes ${f.offerHash.slice(0, 10)}, decides with its own wallet and fills it in one ` +
+          `transaction: escrows ${kwh(f.position.amountWh)} kWh-adjustment against ${usd(f.position.usd)} USD of the ` +
+          `centre's (position ${f.positionHash.slice(0, 10)})`,
+      );
+    }
   }
 }
+
+function explainStudy(log: (l: string) => void, c: PowerCase, r: PeriodResult, paper: boolean): void {
+  const lines = r.violations.lines.filter((v) => v.kind === "active");
+  log("  The study: AC load flow of the schedule; lines over their limit (the paper's Table I):");
+  log("    mean flow (Pf − Pt)/2, MW, positive from the line's first bus to its second:");
+  log("    line      flow (MW)  limit (MW)  over (MW)");
+  for (const v of lines) {
+    log(
+      `    ${`${v.from}-${v.to}`.padEnd(8)} ${f4(v.value).padStart(10)} ${v.limit.toFixed(4).padStart(11)} ${f4(v.deviation).padStart(10)}`,
+    );
+  }
+  const rd = r.redispatch;
+  log(
+    `  Least-cost redispatch (an LP on the flow sensitivities, checked by AC load flow; cost ${rd.costPerHour.toFixed(4)} USD/h):`,
+  );
+  const row = (unit: string, before: number, after: number, bid: string): string =>
+    `    ${unit.padEnd(20)} ${f4(before).padStart(11)} ${f4(after).padStart(11)} ${signed(after - before).padStart(12)} ${bid.padStart(14)}`;
+  log(
+    `    ${"unit".padEnd(20)} ${"before (MW)".padStart(11)} ${"after (MW)".padStart(11)} ${"change (MW)".padStart(12)} ${"bid (USD/MWh)".padStart(14)}`,
+  );
+  for (const a of rd.adjustments) {
+    log(row(`gen ${a.unit.genRow} at node ${a.unit.busId}`, a.scheduledMW, a.adjustedMW, a.bidPrice.toFixed(2)));
+  }
+  log(`${row("master unit, node 1", r.loadFlow.gens[0].pg, rd.loadFlow.gens[0].pg, "—")}  (balances the grid)`);
+  for (const b of rd.bindingLines) {
+    log(
+      `  Binding line ${b.from}-${b.to}: ${f4(b.flow)} MW at its ${f4(b.limit)} MW limit; shadow price μ = ${b.shadowPrice.toFixed(2)} USD/MWh.`,
+    );
+  }
+  log(`  Nodal prices LMP = λ + Σ μ·S (USD/MWh): λ = ${rd.energyPrice.toFixed(2)} (the master unit's energy price);`);
+  for (const node of [2, 27, 34]) {
+    const p = r.prices.find((x) => x.bus === node);
+    if (p)
+      log(`    node ${node}: ${p.total.toFixed(2)} = ${p.energy.toFixed(2)} + congestion ${p.congestion.toFixed(2)}`);
+  }
+  for (const o of r.offers) {
+    log(
+      `  Offer price at node ${o.node}: ${o.direction === "increase" ? "raising output is paid LMP" : "lowering output is paid −LMP"} = ` +
+        `${o.priceUsdPerMWh.toFixed(2)} USD/MWh ≥ its bid ${o.bidUsdPerMWh.toFixed(2)}; ${o.kwh.toFixed(3)} kWh → ${o.usd.toFixed(8)} USD.`,
+    );
+  }
+  const remedy = paperRemedy(c);
+  const lpCost = rd.costPerHour;
+  log(
+    `  The paper's remedy (+0.026 MW gen 2, −0.0026 MW gens 27 and 34) costs ${remedy.costPerHour.toFixed(4)} USD/h under the same bids ` +
+      `against GridSwap's ${lpCost.toFixed(4)}: the LP lowers gen 27 only as far as 24-27 needs and leaves the PV array, dearer to curtail, alone.`,
+  );
+  if (paper) {
+    log(
+      `  --paper: the grid with the paper's remedy applied — largest line ${remedy.worst.line} at ${f4(remedy.worst.mw)} MW; ` +
+        `${remedy.ok ? "every line within 0.75 MW and every voltage in [0.94, 1.06] p.u" : "NOT within every limit"}.`,
+    );
+    log("    unit (node)   paper (MW)   LP (MW)   LP price (USD/MWh)");
+    for (const node of [2, 27, 34]) {
+      const lp = rd.adjustments.find((a) => a.unit.busId === node);
+      const price = r.prices.find((x) => x.bus === node)?.total ?? 0;
+      log(
+        `    node ${String(node).padEnd(8)} ${((PAPER_REMEDY[node] > 0 ? "+" : "") + f4(PAPER_REMEDY[node])).padStart(9)} ` +
+          `${((lp && lp.deltaMW > 0 ? "+" : "") + f4(lp?.deltaMW ?? 0)).padStart(9)} ${price.toFixed(2).padStart(12)}`,
+      );
+    }
+    log(`    The centre trades the paper's own offer at node 27: ${PAPER_TRADE.kwh} kWh for ${PAPER_TRADE.usd} USD.`);
+  }
+}
+
+function explainDelivery(log: (l: string) => void, world: World, run: SimulatedPeriod, c: PowerCase): void {
+  log(`\n-- Period ${run.deliveryPeriod} (${clockWindow(run.deliveryPeriod, world.periodSeconds)}): delivery.`);
+  for (const d of run.delivery) {
+    if (d.committedMW === 0) continue;
+    const what = d.meterOffline
+      ? "its meter is offline"
+      : `${Math.round(((d.actualMW - d.scheduledMW) / d.committedMW) * 100)} % of its commitment delivered`;
+    log(
+      `  node ${d.node}: scheduled ${f4(d.scheduledMW)} MW, committed ${(d.committedMW > 0 ? "+" : "") + f4(d.committedMW)} MW, ` +
+        `ran at ${f4(d.actualMW)} MW (${what}).`,
+    );
+  }
+  const flows = run.actual.loadFlow.branches.map(meanActiveFlow);
+  let worst = 0;
+  flows.forEach((p, l) => (worst = Math.abs(p) > Math.abs(flows[worst]) ? l : worst));
+  const b = c.branch[worst];
+  log(
+    `  The grid as it ran (load flow with what was delivered, not what was promised): ` +
+      `${run.actual.limits.lines.length === 0 ? "no line over its limit" : `${run.actual.limits.lines.length} line(s) over their limit`}; ` +
+      `largest line ${b[0]}-${b[1]} at ${f4(flows[worst])} MW.`,
+  );
+}
+
+function explainSettlement(log: (l: string) => void, position: PositionData, s: SettlementData): void {
+  const returned = position.amountWh - s.paidWh - s.penaltyWh;
+  log(
+    `\nSettlement of the node-27 position (graduated rule, on chain): delivered ${kwh(s.deliveredWh)} of ${kwh(position.amountWh)} kWh → ` +
+      `${usd(s.usdToGenerator)} USD of ${usd(position.usd)} to the generator, ${usd(s.usdToCentre)} USD back to the centre; ` +
+      `of the ${kwh(position.amountWh)} kWh-adjustment committed, ${kwh(s.paidWh)} go to the centre as bought, ${kwh(s.penaltyWh)} as the ` +
+      `non-delivery penalty, ${kwh(returned)} back to the generator${s.quality === Quality.Estimated ? " (measurement ESTIMATED)" : ""}.`,
+  );
+}
+
+/** The paper's remedy on the schedule: the grid with it, and its cost under the case's bids. */
+function paperRemedy(c: PowerCase): { ok: boolean; worst: { line: string; mw: number }; costPerHour: number } {
+  const gen = c.gen.map((row) => [...row]);
+  const op = c.operation;
+  let cost = 0;
+  let net = 0;
+  for (const [node, delta] of Object.entries(PAPER_REMEDY)) {
+    const unit = op?.units.find((u) => c.gen[u.gen - 1][GEN.GEN_BUS] === Number(node));
+    if (!unit) continue;
+    gen[unit.gen - 1][GEN.PG] += delta;
+    cost += delta > 0 ? delta * unit.upPrice : -delta * unit.downPrice;
+    net += delta;
+  }
+  // The master unit makes up the balance at its energy price (as the LP counts it).
+  cost -= net * (op?.masterEnergyPrice ?? 0);
+  const x = { ...c, gen };
+  const r = runPowerFlow(x);
+  const report = checkLimits(x, r);
+  let worst = { line: "", mw: 0 };
+  r.branches.forEach((b) => {
+    const p = Math.abs(meanActiveFlow(b));
+    if (p > worst.mw) worst = { line: `${b.from}-${b.to}`, mw: p };
+  });
+  return { ok: report.ok, worst, costPerHour: cost };
+}
+
+/** --paper: the computed offers, with node 27's replaced by the paper's own trade. */
+function withPaperTrade(study: PeriodResult): Offer[] {
+  return study.offers.map((o) =>
+    o.node === 27
+      ? {
+          ...o,
+          direction: "decrease",
+          kwh: PAPER_TRADE.kwh,
+          usd: PAPER_TRADE.usd,
+          priceUsdPerMWh: (PAPER_TRADE.usd / PAPER_TRADE.kwh) * 1000,
+          mw: PAPER_TRADE.kwh / 1000 / ((study.period.minutes || 30) / 60),
+        }
+      : o,
+  );
+}
+
+/** "reject": the centre withdraws the offer nobody filled (cancel its nonce), though it would simply lapse. */
+async function cancelUnfilled(log: (l: string) => void, world: World, run: SimulatedPeriod): Promise<void> {
+  const offer = run.centre.posted.find((p) => p.offer.node === 27)?.offer;
+  if (!offer) return;
+  const { market } = world.contracts;
+  await (await market.connect(world.accounts.centre).cancel(offer.nonce)).wait();
+  const [status] = await market.offerStatus({ ...offer });
+  const word = Object.keys(OfferStatus).find((k) => OfferStatus[k as keyof typeof OfferStatus] === Number(status));
+  log(
+    `  Nobody filled the node-27 offer before its gate closed; the centre also cancels its nonce (status ${word}). ` +
+      `Its USD never left the centre's free balance: an unfilled offer escrows nothing.`,
+  );
+}
+
+const DEMO_COMMAND: CommandSpec = {
+  name: "demo",
+  usage: `usage: npm run demo -- [--paper] [--scenario ${SCENARIOS.join("|")}|all]`,
+  options: { paper: { type: "boolean" }, scenario: { type: "string" } },
+};
 
 if (require.main === module) {
-  main().catch((e: unknown) => {
-    console.error(`demo: ${e instanceof Error ? e.message : String(e)}`);
-    process.exitCode = 1;
+  runCommand(DEMO_COMMAND, async (line) => {
+    const choice = choiceOption(line, "scenario", [...SCENARIOS, "all"] as const, "accept");
+    const scenarios = choice === "all" ? SCENARIOS : [choice];
+    for (const scenario of scenarios) {
+      await runDemo({ paper: line.values.paper === true, scenario });
+      console.log("");
+    }
   });
 }

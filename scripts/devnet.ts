@@ -19,18 +19,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
-import {
-  HDNodeWallet,
-  JsonRpcProvider,
-  MaxUint256,
-  Network,
-  NonceManager,
-  Wallet,
-  type ContractTransactionResponse,
-} from "ethers";
-import { deployGridSwap, deploymentAddresses } from "../oracle/chain/deploy";
+import { HDNodeWallet, JsonRpcProvider, Network, NonceManager, Wallet } from "ethers";
+import { deploymentAddresses, type GridSwapParams } from "../oracle/chain/deploy";
 import { writeDeployment, type DeploymentFile } from "../oracle/chain/deployments";
-import { kwhToWh, usdToUnits } from "../oracle/chain/units";
+import { deployMarket, type DeployedMarket, type GeneratorSpec } from "../oracle/agents/world";
 
 const ROOT = join(__dirname, "..");
 
@@ -275,60 +267,57 @@ export async function probeChainId(url: string, timeoutMs: number): Promise<bigi
 // Deployment
 
 export interface DeployToOptions {
-  /** Address granted ORACLE_ROLE (default: the admin). */
-  readonly oracle?: string;
-  /** Key of the centre (CENTRE_ROLE, gets the USD and approves the market; default: the admin key). */
-  readonly centreKey?: string;
-  /** Generator wallet to register (default: none). */
-  readonly generator?: string;
-  /** Its grid node (default 27, seed34's adjustable generator). */
-  readonly node?: number;
-  /** kWh issued to the generator (default 100). */
-  readonly kwh?: number;
-  /** USD minted to the centre (default 100). */
+  /** Generators to register (node), each with a fresh wallet, meter key and kWh in the vault. */
+  readonly generators?: readonly GeneratorSpec[];
+  /** USD minted to the centre and deposited (default 100). */
   readonly usd?: number;
-  /** Network name, i.e. the file deployments/<network>.json (default "devnet"). */
+  /** Period length, s (default 1800). */
+  readonly periodSeconds?: number;
+  /** Market and oracle parameters beyond the period length. */
+  readonly params?: Partial<GridSwapParams>;
+  /** Seed of the deterministic wallets (default "devnet"). */
+  readonly seed?: string;
+  /** Where to write the deployment file (default deployments/devnet.json under the current directory). */
+  readonly path?: string;
   readonly network?: string;
-  /** Directory that holds deployments/ (default: the current directory). */
-  readonly root?: string;
 }
 
 export interface DeployToResult {
   readonly path: string;
   readonly file: DeploymentFile;
+  readonly market: DeployedMarket;
 }
 
-/** Deploys and funds GridSwap on the node at `url` and writes its deployment file. */
-export async function deployTo(url: string, adminKey: string, options: DeployToOptions = {}): Promise<DeployToResult> {
+/**
+ * Deploys and seeds GridSwap on the node at `url` with every role on its own deterministic wallet
+ * (funded by `funderKey`), and writes the deployment file.
+ */
+export async function deployTo(url: string, funderKey: string, options: DeployToOptions = {}): Promise<DeployToResult> {
   const chainId = await probeChainId(url, 10_000);
   if (chainId === undefined) throw new DevnetError(`no JSON-RPC node answers on ${url}`);
   // No request cache (ethers' default 250 ms one can serve a stale nonce or read).
   const provider = new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1 });
   try {
-    const admin = new NonceManager(new Wallet(adminKey, provider));
-    const centreWallet = new Wallet(options.centreKey ?? adminKey, provider);
-    // One nonce source per account: the centre may be the admin.
-    const centre = centreWallet.address === (await admin.getAddress()) ? admin : new NonceManager(centreWallet);
-    const c = await deployGridSwap(admin, {
-      oracle: options.oracle ?? (await admin.getAddress()),
-      centre: centreWallet.address,
+    const periodSeconds = options.periodSeconds ?? 1800;
+    const market = await deployMarket({
+      provider,
+      funder: new NonceManager(new Wallet(funderKey, provider)),
+      generators: options.generators ?? [],
+      centreUsd: options.usd ?? 100,
+      params: options.params,
+      seed: options.seed ?? "devnet",
+      periodSeconds,
     });
-    const mined = async (tx: Promise<ContractTransactionResponse>): Promise<void> => {
-      await (await tx).wait();
-    };
-    if (options.generator) {
-      await mined(c.registry.register(options.generator, options.node ?? 27));
-      await mined(c.kwh.issue(options.generator, kwhToWh(options.kwh ?? 100)));
-    }
-    await mined(c.usd.mint(centreWallet.address, usdToUnits(options.usd ?? 100)));
-    await mined(c.usd.connect(centre).approve(await c.market.getAddress(), MaxUint256));
     const file: DeploymentFile = {
       network: options.network ?? "devnet",
       chainId: Number(chainId),
       deployedAt: new Date().toISOString(),
-      addresses: await deploymentAddresses(c),
+      deployBlock: market.deployBlock,
+      periodSeconds,
+      addresses: await deploymentAddresses(market.contracts),
     };
-    return { path: writeDeployment(file, options.root), file };
+    const path = options.path ?? join(process.cwd(), "deployments", `${file.network}.json`);
+    return { path: writeDeployment(file, path), file, market };
   } finally {
     provider.destroy();
   }

@@ -16,16 +16,24 @@
  * from its delivery period and unit — and every send re-reads chain state first (sendGuarded),
  * so a restart, a lost answer or a second process with the same keys never acts twice.
  */
-import { ZeroAddress, ZeroHash, type Signer, type TypedDataDomain } from "ethers";
+import {
+  ZeroAddress,
+  ZeroHash,
+  type Signer,
+  type TransactionReceipt,
+  type TransactionRequest,
+  type TypedDataDomain,
+} from "ethers";
 import { GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
 import { runPeriod, type Forecasts, type PeriodResult } from "../market/period";
+import type { Offer } from "../market/prices";
 import { readMarketEvents, isOfferPosted, DEFAULT_MAX_BLOCK_RANGE, type FillRecord } from "../chain/board";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
 import { caseTextHash, inputHash, toOfferData, toReport } from "../chain/encode";
 import { Asset, BaselineMethod, MeasurementState } from "../chain/enums";
-import { ConfigurationError, describeChainError } from "../chain/errors";
+import { ConfigurationError, describeChainError, isTransient } from "../chain/errors";
 import {
   offerStruct,
   positionStruct,
@@ -35,7 +43,7 @@ import {
   type OfferData,
   type PositionData,
 } from "../chain/market-data";
-import { sendGuarded } from "../chain/tx";
+import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
 import { readDomain, signOffer, signReport } from "../chain/typed-data";
 import type { RetryOptions } from "../chain/retry";
 import {
@@ -51,11 +59,17 @@ import {
   type MeterSource,
   type MeterReading,
 } from "./metering";
+import { failpoint } from "./failpoints";
 import { StateFile } from "./state";
 
 /** The market's SETTLEMENT_GAS_RESERVE, and a settlement's gas with margin (measured ~31,000–68,000). */
 const SETTLEMENT_RESERVE_GAS = 60_000n;
 const SETTLEMENT_GAS_PER_POSITION = 90_000n;
+
+/** An offer to post: a priced adjustment, optionally reserved for one wallet and numbered as a part. */
+export type PlannedOffer = Offer & { readonly reservedFor?: string; readonly part?: number };
+
+type ReadyPosition = { readonly hash: string; readonly position: PositionData };
 
 export interface CentreAgentConfig {
   readonly contracts: GridSwapContracts;
@@ -72,6 +86,11 @@ export interface CentreAgentConfig {
   readonly caseText: string;
   /** Forecasts for a delivery period (PV output, demand scale). */
   readonly forecasts?: (deliveryPeriod: number) => Forecasts;
+  /**
+   * The offers to post for a study (default: the study's own). The demo's --paper posts the
+   * paper's; a benchmark splits one adjustment into parts, each reserved for one generator.
+   */
+  readonly offersFor?: (study: PeriodResult) => readonly PlannedOffer[];
   /** Where meter readings come from (files, HTTP, signed, simulated). */
   readonly meters: MeterSource;
   /** Require every reading to carry its meter key's EIP-712 signature. */
@@ -108,6 +127,8 @@ export interface CentreStep {
   readonly study?: PeriodResult;
   /** Why nothing was reported or posted, when so. */
   readonly problems: string[];
+  /** Every transaction this step mined, with its gas. */
+  readonly transactions: TxRecord[];
 }
 
 interface CentreState {
@@ -120,6 +141,8 @@ interface CentreState {
 
 export class CentreAgent {
   private readonly log: (line: string) => void;
+  /** Transactions mined since the current step or poll began. */
+  private txs: TxRecord[] = [];
   private readonly state: StateFile<CentreState>;
   private domains?: { market: TypedDataDomain; oracle: TypedDataDomain };
   private periodSeconds?: number;
@@ -166,6 +189,7 @@ export class CentreAgent {
   /** Runs the step for the period that contains the chain's current time. Safe to call again at any point. */
   async step(): Promise<CentreStep> {
     await this.prepare();
+    this.txs = [];
     const { contracts: c } = this.cfg;
     const periodSeconds = this.periodSeconds as number;
     const provider = c.market.runner?.provider;
@@ -197,11 +221,12 @@ export class CentreAgent {
     // 4. Report P (with pushed settlement), then the settlement batches and unwinds.
     let reported = false;
     const settled: string[] = [];
+    const ready = await this.readyPositions();
     if (!measureFailed) {
       const hash = inputHash({ case: caseTextHash(this.cfg.caseText), forecasts });
-      reported = await this.report(period, now, study, hash, measurements, usedReadings, settled);
+      reported = await this.report(period, now, study, hash, measurements, usedReadings, ready, settled);
     }
-    settled.push(...(await this.settleFinal(settled)));
+    settled.push(...(await this.settleFinal(ready.filter((p) => !settled.includes(p.hash)))));
     const unwound = await this.unwindExpired(now);
 
     // 5. Offers for P+1.
@@ -218,6 +243,7 @@ export class CentreAgent {
       dropped,
       study,
       problems,
+      transactions: this.txs,
     };
   }
 
@@ -225,17 +251,35 @@ export class CentreAgent {
    * Settles every position whose measurement has become final and unwinds what never will be,
    * between steps (a measurement becomes final during a period, one dispute window after its report).
    */
-  async settle(): Promise<{ settled: string[]; unwound: string[] }> {
+  async settle(): Promise<{ settled: string[]; unwound: string[]; transactions: TxRecord[] }> {
     await this.prepare();
+    this.txs = [];
     await this.readLogs();
-    const settled = await this.settleFinal([]);
+    const settled = await this.settleFinal(await this.readyPositions());
     const now = await chainNow(this.cfg.contracts.market.runner!.provider!);
     const unwound = await this.unwindExpired(now);
     this.state.save();
-    return { settled, unwound };
+    return { settled, unwound, transactions: this.txs };
+  }
+
+  /** The output the centre scheduled for the unit at `node` in `period` (its study), MW; undefined if not studied. */
+  scheduledMW(period: number, node: number): number | undefined {
+    return this.state.data.schedules[period]?.[node];
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** sendGuarded, recording what was mined. */
+  private async send(
+    signer: Signer,
+    build: () => Promise<TransactionRequest>,
+    options: SendOptions,
+  ): Promise<SendResult> {
+    const result = await sendGuarded(signer, build, options);
+    const record = txRecord(options.label, result);
+    if (record) this.txs.push(record);
+    return result;
+  }
 
   private retry(): RetryOptions {
     return { ...this.cfg.retry, log: this.log };
@@ -354,7 +398,7 @@ export class CentreAgent {
     return { method: "Nominated", scheduleWh };
   }
 
-  /** Reports period P (unless it is on chain) and pushes the settlement of final positions. */
+  /** Reports period P (unless it is on chain) and pushes the settlement of `ready` positions. */
   private async report(
     period: number,
     now: number,
@@ -362,6 +406,7 @@ export class CentreAgent {
     hash: string,
     measurements: MeasurementData[],
     readings: MeterReading[],
+    ready: readonly ReadyPosition[],
     settled: string[],
   ): Promise<boolean> {
     const { oracle, market } = this.cfg.contracts;
@@ -385,24 +430,27 @@ export class CentreAgent {
       configEpoch,
       deadline,
     );
-    const ready = await this.finalPositions();
     const relayer = this.cfg.relayer ?? this.cfg.centre;
     const budget = this.cfg.settlementGasBudget ?? 5_000_000;
-    const pushed = ready.slice(0, this.cfg.settlementBatch ?? 100);
-    const result = await sendGuarded(
+    const structs = ready.slice(0, this.cfg.settlementBatch ?? 100).map((p) => positionStruct(p.position));
+    const result = await this.send(
       relayer,
-      () =>
-        market.connect(relayer).reportAndSettle.populateTransaction(
-          report,
-          deadline,
-          signatures,
-          pushed.map((p) => positionStruct(p.position)),
-          budget,
-        ),
+      async () => {
+        // reportAndSettle settles "while gas is left": an estimate would cover the report alone and
+        // starve the settlements, so the limit is the report's estimate plus the settlement budget.
+        const reportOnly = await market
+          .connect(relayer)
+          .reportAndSettle.estimateGas(report, deadline, signatures, [], 0);
+        const gasLimit = reportOnly + BigInt(budget) + SETTLEMENT_RESERVE_GAS + BigInt(structs.length) * 4_000n;
+        return market
+          .connect(relayer)
+          .reportAndSettle.populateTransaction(report, deadline, signatures, structs, budget, { gasLimit });
+      },
       { label: `report period ${period}`, isDone: () => oracle.hasReport(period), retry: this.retry() },
     );
     if (result.status === "already-done") return false;
-    for (const p of pushed) if (!(await market.isOpen(positionStruct(p.position)))) settled.push(p.hash);
+    failpoint("centre:after-report");
+    settled.push(...this.settledIn(result.receipt));
     this.log(
       `period ${period}: reported ${report.violations.length} violation(s), ${report.prices.length} price(s), ` +
         `${measurements.length} measurement(s); settled ${settled.length} position(s) in the same transaction ` +
@@ -411,8 +459,25 @@ export class CentreAgent {
     return true;
   }
 
+  /** Positions a receipt settled (its Settled events). */
+  private settledIn(receipt: TransactionReceipt | undefined): string[] {
+    const { market } = this.cfg.contracts;
+    const out: string[] = [];
+    for (const log of receipt?.logs ?? []) {
+      const parsed = (() => {
+        try {
+          return market.interface.parseLog(log);
+        } catch {
+          return null;
+        }
+      })();
+      if (parsed?.name === "Settled") out.push(parsed.args.positionHash as string);
+    }
+    return out;
+  }
+
   /** Open positions whose settlement the market would accept now (final, usable measurement). */
-  private async finalPositions(): Promise<{ hash: string; position: PositionData }[]> {
+  private async readyPositions(): Promise<ReadyPosition[]> {
     const out = [];
     for (const p of this.openPositions()) {
       const [ready] = await this.cfg.contracts.market.previewSettlement(positionStruct(p.position));
@@ -421,32 +486,25 @@ export class CentreAgent {
     return out;
   }
 
-  /** settleMany in bounded batches for every final position still open. */
-  private async settleFinal(alreadySettled: readonly string[]): Promise<string[]> {
+  /**
+   * settleMany in bounded batches. A batch sent again after a lost answer is harmless: positions
+   * already settled are skipped by the market, never paid twice.
+   */
+  private async settleFinal(ready: readonly ReadyPosition[]): Promise<string[]> {
     const { market } = this.cfg.contracts;
-    const done = new Set(alreadySettled);
-    const ready = (await this.finalPositions()).filter((p) => !done.has(p.hash));
     const batch = this.cfg.settlementBatch ?? 100;
     const settled: string[] = [];
     for (let i = 0; i < ready.length; i += batch) {
       const chunk = ready.slice(i, i + batch);
       const structs = chunk.map((p) => positionStruct(p.position));
-      const isDone = async (): Promise<boolean> => {
-        for (const s of structs) if (await market.isOpen(s)) return false;
-        return true;
-      };
       // A generous limit: settleMany stops early instead of failing, so an estimate would settle one.
       const gasLimit = 100_000n + SETTLEMENT_RESERVE_GAS + BigInt(structs.length) * SETTLEMENT_GAS_PER_POSITION;
-      await sendGuarded(
+      const result = await this.send(
         this.cfg.centre,
         () => market.connect(this.cfg.centre).settleMany.populateTransaction(structs, { gasLimit }),
-        {
-          label: `settle ${chunk.length} position(s)`,
-          isDone,
-          retry: this.retry(),
-        },
+        { label: `settle ${chunk.length} position(s)`, retry: this.retry() },
       );
-      for (const p of chunk) if (!(await market.isOpen(positionStruct(p.position)))) settled.push(p.hash);
+      settled.push(...this.settledIn(result.receipt));
     }
     if (settled.length > 0)
       this.log(`settled ${settled.length} position(s): ${settled.map((h) => h.slice(0, 10)).join(", ")}`);
@@ -465,7 +523,7 @@ export class CentreAgent {
       const struct = positionStruct(position);
       const [ready] = await market.previewSettlement(struct);
       if (ready) continue;
-      await sendGuarded(this.cfg.centre, () => market.connect(this.cfg.centre).unwind.populateTransaction(struct), {
+      await this.send(this.cfg.centre, () => market.connect(this.cfg.centre).unwind.populateTransaction(struct), {
         label: `unwind ${hash.slice(0, 10)}`,
         isDone: async () => !(await market.isOpen(struct)),
         retry: this.retry(),
@@ -490,7 +548,8 @@ export class CentreAgent {
     const periodSeconds = this.periodSeconds as number;
     const posted: { offerHash: string; offer: OfferData }[] = [];
     const dropped: string[] = [];
-    if (study.offers.length === 0) return { posted, dropped };
+    const wanted: readonly PlannedOffer[] = this.cfg.offersFor ? this.cfg.offersFor(study) : study.offers;
+    if (wanted.length === 0) return { posted, dropped };
     if (!(await oracle.hasReport(period))) {
       problems.push(`no report for period ${period} yet: offers wait for it (their justification)`);
       return { posted, dropped };
@@ -511,7 +570,7 @@ export class CentreAgent {
     const baseline = BASELINE_METHOD_CODE[method];
     const baselineDays = method === "RollingAverage" ? (this.cfg.baseline?.days ?? 5) : 0;
     const offers: OfferData[] = [];
-    for (const o of study.offers) {
+    for (const o of wanted) {
       const made = toOfferData(o, {
         centre,
         period: deliveryPeriod,
@@ -520,6 +579,8 @@ export class CentreAgent {
         epoch,
         baseline,
         baselineDays,
+        generator: o.reservedFor,
+        part: o.part,
       });
       if ("dropped" in made) {
         dropped.push(`gen ${o.genRow} at node ${o.node}: ${made.dropped}`);
@@ -538,7 +599,7 @@ export class CentreAgent {
       const signature = await signOffer(this.cfg.centre, domain, offerStruct(offer));
       const offerHash = await market.hashOffer(offerStruct(offer));
       try {
-        const r = await sendGuarded(
+        const r = await this.send(
           this.cfg.centre,
           () => market.connect(this.cfg.centre).post.populateTransaction(offerStruct(offer), signature),
           {
@@ -548,6 +609,7 @@ export class CentreAgent {
           },
         );
         posted.push({ offerHash, offer });
+        failpoint("centre:after-post");
         if (r.status === "mined") {
           this.log(
             `period ${period}: posted offer ${offerHash.slice(0, 10)} for period ${deliveryPeriod}: ` +
@@ -556,7 +618,9 @@ export class CentreAgent {
           );
         }
       } catch (e) {
-        // One offer's failure does not stop the others (finding GS-07).
+        // One offer's failure does not stop the others (finding GS-07) — unless the node is gone,
+        // which fails the step (the loop reports the outage and retries).
+        if (isTransient(e)) throw e;
         const why = describeChainError(e);
         dropped.push(`node ${offer.node}: ${why}`);
         this.log(`period ${period}: offer for node ${offer.node} not posted — ${why}`);
@@ -583,7 +647,7 @@ export class CentreAgent {
       return false;
     }
     const marketAddress = await market.getAddress();
-    await sendGuarded(
+    await this.send(
       this.cfg.centre,
       () => usd.connect(this.cfg.centre).approve.populateTransaction(marketAddress, missing),
       {
@@ -592,7 +656,7 @@ export class CentreAgent {
         retry: this.retry(),
       },
     );
-    await sendGuarded(
+    await this.send(
       this.cfg.centre,
       () => market.connect(this.cfg.centre).deposit.populateTransaction(Asset.Usd, missing),
       {

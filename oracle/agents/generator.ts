@@ -8,11 +8,11 @@
  * a node that rolled back, is looked at again at the next poll (sendGuarded re-checks the chain
  * before every send, so it is never filled twice).
  */
-import type { Signer } from "ethers";
-import { readMarketEvents, DEFAULT_MAX_BLOCK_RANGE } from "../chain/board";
+import type { Signer, TransactionRequest } from "ethers";
+import { DEFAULT_MAX_BLOCK_RANGE, readFillsOf, readOffersFor, readOutcomesOf } from "../chain/board";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
-import { Asset, Direction, OfferStatus } from "../chain/enums";
+import { Asset, Direction, OfferStatus, Quality } from "../chain/enums";
 import { decodeRevert, describeChainError } from "../chain/errors";
 import {
   fromJsonObject,
@@ -24,8 +24,9 @@ import {
   type SettlementData,
 } from "../chain/market-data";
 import type { RetryOptions } from "../chain/retry";
-import { sendGuarded } from "../chain/tx";
-import { checkPolicy, decide, type GeneratorPolicy } from "./policy";
+import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
+import { checkPolicy, decide, staticRejection, type GeneratorPolicy } from "./policy";
+import { failpoint } from "./failpoints";
 import { StateFile } from "./state";
 
 export interface GeneratorAgentConfig {
@@ -52,6 +53,8 @@ export interface GeneratorPoll {
   readonly missed: { offerHash: string; reason: string }[];
   readonly settled: { positionHash: string; settlement: SettlementData; position: PositionData }[];
   readonly unwound: string[];
+  /** Every transaction this poll mined, with its gas. */
+  readonly transactions: TxRecord[];
 }
 
 interface GeneratorState {
@@ -65,6 +68,10 @@ interface GeneratorState {
 
 export class GeneratorAgent {
   private readonly log: (line: string) => void;
+  /** Transactions mined since the current step or poll began. */
+  private txs: TxRecord[] = [];
+  /** The market's terms (fixed at deployment). */
+  private terms?: Awaited<ReturnType<GridSwapContracts["market"]["terms"]>>;
   private readonly state: StateFile<GeneratorState>;
 
   constructor(private readonly cfg: GeneratorAgentConfig) {
@@ -84,15 +91,32 @@ export class GeneratorAgent {
 
   /** Reads what is new on chain, decides every pending offer and reports what happened. */
   async poll(): Promise<GeneratorPoll> {
-    const out: GeneratorPoll = { filled: [], rejected: [], missed: [], settled: [], unwound: [] };
+    this.txs = [];
+    const out: GeneratorPoll = {
+      filled: [],
+      rejected: [],
+      missed: [],
+      settled: [],
+      unwound: [],
+      transactions: this.txs,
+    };
     await this.readLogs(out);
     const s = this.state.data;
     const { market } = this.cfg.contracts;
     const now = await chainNow(market.runner!.provider!);
-    const terms = await market.terms();
+    this.terms ??= await market.terms();
+    const terms = this.terms;
     const periodSeconds = Number(terms.periodSeconds);
     for (const [offerHash, { offer: json, signature }] of Object.entries(s.pending)) {
       const offer = fromJsonObject<OfferData>(json);
+      // Offers reserved for others or past their deadline need no chain reads.
+      const early = staticRejection(this.cfg.policy, offer, now);
+      if (early) {
+        this.settle(offerHash, `rejected: ${early}`);
+        out.rejected.push({ offerHash, reason: early });
+        if (!/^reserved for /.test(early)) this.log(`offer ${offerHash.slice(0, 10)}: reject — ${early}`);
+        continue;
+      }
       const [status, filledWh] = await market.offerStatus(offerStruct(offer));
       const closesAt = Math.min(offer.deadline, offer.period * periodSeconds - Number(terms.gateClosureSeconds) - 1);
       const [increaseWh, decreaseWh] = await market.committedOf(this.address, offer.period);
@@ -142,6 +166,18 @@ export class GeneratorAgent {
     return out;
   }
 
+  /** sendGuarded, recording what was mined. */
+  private async send(
+    signer: Signer,
+    build: () => Promise<TransactionRequest>,
+    options: SendOptions,
+  ): Promise<SendResult> {
+    const result = await sendGuarded(signer, build, options);
+    const record = txRecord(options.label, result);
+    if (record) this.txs.push(record);
+    return result;
+  }
+
   private settle(offerHash: string, outcome: string): void {
     delete this.state.data.pending[offerHash];
     this.state.data.decided[offerHash] = outcome;
@@ -153,22 +189,18 @@ export class GeneratorAgent {
     const { market } = this.cfg.contracts;
     const latest = await market.runner!.provider!.getBlockNumber();
     if (latest <= s.lastBlock) return;
-    const events = await readMarketEvents(
-      market,
-      s.lastBlock + 1,
-      latest,
-      this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE,
-    );
-    const me = this.address.toLowerCase();
-    for (const p of events.offers) {
-      if (p.offer.node !== this.cfg.policy.node) continue;
+    const from = s.lastBlock + 1;
+    const range = this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE;
+    const forMe = { node: this.cfg.policy.node, generator: this.address };
+    for (const p of await readOffersFor(market, from, latest, forMe, range)) {
       if (s.decided[p.offerHash] || s.pending[p.offerHash]) continue;
       s.pending[p.offerHash] = { offer: toJsonObject(p.offer), signature: p.signature };
     }
-    for (const f of events.fills) {
-      if (f.position.generator.toLowerCase() === me) s.positions[f.positionHash] = toJsonObject(f.position);
+    for (const f of await readFillsOf(market, this.address, from, range, latest)) {
+      s.positions[f.positionHash] = toJsonObject(f.position);
     }
-    for (const x of events.settlements) {
+    const { settlements, unwinds } = await readOutcomesOf(market, Object.keys(s.positions), from, latest, range);
+    for (const x of settlements) {
       const json = s.positions[x.positionHash];
       if (!json) continue;
       const position = fromJsonObject<PositionData>(json);
@@ -181,10 +213,10 @@ export class GeneratorAgent {
           `${Number(st.deliveredWh) / 1000} of ${Number(position.amountWh) / 1000} kWh, received ` +
           `${Number(st.usdToGenerator) / 1e8} USD; commitment: ${Number(st.paidWh) / 1000} kWh sold, ` +
           `${Number(st.penaltyWh) / 1000} kWh penalty, ${Number(kwhBack) / 1000} kWh returned` +
-          (st.quality === 2 ? " (measurement ESTIMATED)" : ""),
+          (st.quality === Quality.Estimated ? " (measurement ESTIMATED)" : ""),
       );
     }
-    for (const u of events.unwinds) {
+    for (const u of unwinds) {
       if (!s.positions[u.positionHash]) continue;
       delete s.positions[u.positionHash];
       out.unwound.push(u.positionHash);
@@ -192,7 +224,7 @@ export class GeneratorAgent {
         `position ${u.positionHash.slice(0, 10)} unwound: never measured, ${Number(u.kwhWh) / 1000} kWh returned`,
       );
     }
-    s.lastBlock = events.toBlock;
+    s.lastBlock = latest;
   }
 
   /** Makes my free kWh in the vault at least `needed` Wh, depositing from the wallet. */
@@ -212,7 +244,7 @@ export class GeneratorAgent {
     }
     const marketAddress = await market.getAddress();
     const retry = { ...this.cfg.retry, log: this.log };
-    await sendGuarded(
+    await this.send(
       this.cfg.wallet,
       () => kwh.connect(this.cfg.wallet).approve.populateTransaction(marketAddress, missing),
       {
@@ -221,7 +253,7 @@ export class GeneratorAgent {
         retry,
       },
     );
-    await sendGuarded(
+    await this.send(
       this.cfg.wallet,
       () => market.connect(this.cfg.wallet).deposit.populateTransaction(Asset.Kwh, missing),
       {
@@ -245,7 +277,7 @@ export class GeneratorAgent {
       const log = logs[logs.length - 1];
       return log && { offerHash, positionHash: log.args.positionHash, position: positionFromStruct(log.args.position) };
     };
-    await sendGuarded(
+    await this.send(
       this.cfg.wallet,
       () => market.connect(this.cfg.wallet).fill.populateTransaction(offerStruct(offer), signature, amountWh),
       {
@@ -254,6 +286,7 @@ export class GeneratorAgent {
         retry: { ...this.cfg.retry, log: this.log },
       },
     );
+    failpoint("generator:after-fill");
     const fill = await mine();
     if (!fill) throw new Error(`fill ${offerHash.slice(0, 10)}: mined, but no Filled event of mine is on chain`);
     return fill;

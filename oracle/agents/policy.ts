@@ -61,6 +61,19 @@ export interface Decision {
 const ZERO = "0x0000000000000000000000000000000000000000";
 const fmtKwh = (wh: bigint): string => `${(Number(wh) / 1000).toFixed(3)} kWh`;
 
+/**
+ * The part of the decision that needs no chain state (who the offer is for, where, until when):
+ * a reason to reject, or undefined when the offer needs a closer look.
+ */
+export function staticRejection(policy: GeneratorPolicy, offer: OfferData, nowSeconds: number): string | undefined {
+  if (nowSeconds > offer.deadline) return `closed at ${new Date(offer.deadline * 1000).toISOString()}`;
+  if (offer.generator !== ZERO && offer.generator.toLowerCase() !== policy.address.toLowerCase()) {
+    return `reserved for ${offer.generator}`;
+  }
+  if (offer.node !== policy.node) return `for node ${offer.node}, I am at node ${policy.node}`;
+  return undefined;
+}
+
 export function decide(
   policy: GeneratorPolicy,
   offer: OfferData,
@@ -69,12 +82,10 @@ export function decide(
   nowSeconds: number,
 ): Decision {
   const no = (reason: string): Decision => ({ fill: false, amountWh: 0n, reason });
+  const early = staticRejection(policy, offer, nowSeconds);
+  if (early) return no(early);
   if (!state.open) return no("no longer open (filled, cancelled or closed)");
   if (nowSeconds > state.closesAt) return no(`closed at ${new Date(state.closesAt * 1000).toISOString()}`);
-  if (offer.generator !== ZERO && offer.generator.toLowerCase() !== policy.address.toLowerCase()) {
-    return no(`reserved for ${offer.generator}`);
-  }
-  if (offer.node !== policy.node) return no(`for node ${offer.node}, I am at node ${policy.node}`);
   const increase = offer.direction === Direction.Increase;
   const opposite = increase ? committed.decreaseWh : committed.increaseWh;
   if (opposite > 0n) {

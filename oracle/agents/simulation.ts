@@ -15,9 +15,12 @@ import { checkLimits, type LimitReport } from "../grid/limits/checks";
 import { runPowerFlow } from "../grid/pf/runpf";
 import type { PowerFlowResult } from "../grid/pf/results";
 import { applyForecasts, type Forecasts } from "../market/period";
+import { readMarketEvents } from "../chain/board";
 import { advanceDevChain, chainNow, type RawRpc } from "../chain/clock";
+import type { GridSwapContracts } from "../chain/deploy";
 import { Direction } from "../chain/enums";
 import type { PositionData } from "../chain/market-data";
+import type { TxRecord } from "../chain/tx";
 import type { CentreAgent, CentreStep } from "./centre";
 import type { GeneratorAgent, GeneratorPoll } from "./generator";
 import { meanPowerMwToWh, signReading, type MeterReading, type MeterSource, type ReadingQuery } from "./metering";
@@ -94,7 +97,11 @@ export interface SimulatedPeriod {
   readonly deliveryPeriod: number;
   readonly centre: CentreStep;
   /** What the centre settled and unwound near the period's end. */
-  readonly lateSettlement: { readonly settled: string[]; readonly unwound: string[] };
+  readonly lateSettlement: {
+    readonly settled: string[];
+    readonly unwound: string[];
+    readonly transactions: TxRecord[];
+  };
   readonly generators: { readonly address: string; readonly poll: GeneratorPoll }[];
   /** Per generator: its scheduled and actual output in the delivery period, MW, and the commitment it had. */
   readonly delivery: {
@@ -159,6 +166,13 @@ export class MarketSimulation {
     // Near the period's end the centre settles what became final during it.
     await advanceDevChain(this.cfg.provider, deliveryPeriod * this.cfg.periodSeconds - this.offset);
     const late = await this.cfg.centre.settle();
+    if (late.settled.length + late.unwound.length > 0) {
+      // The generators see their payments in the period they were made.
+      for (let i = 0; i < this.cfg.generators.length; i++) {
+        const again = await this.cfg.generators[i].agent.poll();
+        generators[i] = { ...generators[i], poll: mergePolls(generators[i].poll, again) };
+      }
+    }
     await advanceDevChain(this.cfg.provider, deliveryPeriod * this.cfg.periodSeconds + this.offset);
 
     // Delivery: scheduled output plus the part of the committed move each unit's behaviour delivers.
@@ -224,4 +238,78 @@ export class MarketSimulation {
     const row = this.unitRow(c, node);
     return row >= 0 ? c.gen[row][GEN.PG] : 0;
   }
+}
+
+/**
+ * For devnets (`agent:centre --simulate-meters`): meters that read, for every generator with a
+ * position, the output the centre scheduled for it plus the share of its committed moves that
+ * `fractionAt(node)` says it delivered (default: all). Unsigned; readable once a period has ended.
+ */
+export class CommittedDeliveryMeters implements MeterSource {
+  readonly description: string;
+  private lastBlock: number;
+  private readonly positions: PositionData[] = [];
+
+  constructor(
+    private readonly contracts: GridSwapContracts,
+    deployBlock: number,
+    private readonly periodSeconds: number,
+    private readonly scheduledMW: (period: number, node: number) => number | undefined,
+    private readonly fractionAt: (node: number) => number = () => 1,
+  ) {
+    this.lastBlock = deployBlock - 1;
+    this.description = "simulated meters (--simulate-meters: the schedule plus the committed moves delivered)";
+  }
+
+  async read(query: ReadingQuery = {}): Promise<MeterReading[]> {
+    const provider = this.contracts.market.runner!.provider!;
+    const latest = await provider.getBlockNumber();
+    if (latest > this.lastBlock) {
+      const events = await readMarketEvents(this.contracts.market, this.lastBlock + 1, latest);
+      for (const f of events.fills) this.positions.push(f.position);
+      this.lastBlock = events.toBlock;
+    }
+    const now = await chainNow(provider);
+    const wanted = query.meters ? new Set(query.meters.map((m) => m.toLowerCase())) : undefined;
+    const generators = [...new Set(this.positions.map((p) => p.generator))];
+    const out: MeterReading[] = [];
+    for (const generator of generators) {
+      const [nodeRaw, meter] = await this.contracts.registry.generatorOf(generator);
+      const node = Number(nodeRaw);
+      if (wanted && !wanted.has(meter.toLowerCase())) continue;
+      for (const period of query.periods ?? []) {
+        const end = (period + 1) * this.periodSeconds;
+        const mw = this.scheduledMW(period, node);
+        if (end > now || mw === undefined) continue;
+        let delivered = 0n;
+        for (const p of this.positions) {
+          if (p.generator !== generator || p.period !== period) continue;
+          const signed = p.direction === Direction.Increase ? p.amountWh : -p.amountWh;
+          delivered += BigInt(Math.round(Number(signed) * this.fractionAt(node)));
+        }
+        out.push({
+          meter,
+          period,
+          energyWh: meanPowerMwToWh(mw, this.periodSeconds) + delivered,
+          quality: "OK",
+          timestamp: end,
+          origin: `simulated meter of node ${node}, period ${period}`,
+        });
+      }
+    }
+    return out;
+  }
+}
+
+/** Two polls of one generator in one period, as one. */
+function mergePolls(a: GeneratorPoll, b: GeneratorPoll | undefined): GeneratorPoll {
+  if (!b) return a;
+  return {
+    filled: [...a.filled, ...b.filled],
+    rejected: [...a.rejected, ...b.rejected],
+    missed: [...a.missed, ...b.missed],
+    settled: [...a.settled, ...b.settled],
+    unwound: [...a.unwound, ...b.unwound],
+    transactions: [...a.transactions, ...b.transactions],
+  };
 }

@@ -11,12 +11,12 @@
 import { keccak256, parseEther, toUtf8Bytes, Wallet, type Provider, type Signer } from "ethers";
 import { GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
-import type { Forecasts } from "../market/period";
+import type { Forecasts, PeriodResult } from "../market/period";
 import type { RawRpc } from "../chain/clock";
 import { deployGridSwap, seedGridSwap, type GridSwapContracts, type GridSwapParams } from "../chain/deploy";
 import { readDomain } from "../chain/typed-data";
 import { kwhToWh, usdToUnits } from "../chain/units";
-import { CentreAgent } from "./centre";
+import { CentreAgent, type PlannedOffer } from "./centre";
 import { GeneratorAgent } from "./generator";
 import type { GeneratorPolicy } from "./policy";
 import { fullDelivery, MarketSimulation, SimulatedMeters, type Behaviour, type SimulatedGenerator } from "./simulation";
@@ -40,6 +40,8 @@ export interface WorldOptions {
   readonly case: PowerCase;
   readonly caseText: string;
   readonly forecasts?: (deliveryPeriod: number) => Forecasts;
+  /** The offers the centre posts for a study (default: the study's own). */
+  readonly offersFor?: (study: PeriodResult) => readonly PlannedOffer[];
   readonly generators: readonly GeneratorSpec[];
   /** USD minted to the centre, deposited into the vault (default 1,000). */
   readonly centreUsd?: number;
@@ -58,14 +60,7 @@ export interface World {
   readonly contracts: GridSwapContracts;
   readonly deployBlock: number;
   readonly periodSeconds: number;
-  readonly accounts: {
-    readonly admin: Wallet;
-    readonly centre: Wallet;
-    readonly oracleSigners: readonly Wallet[];
-    readonly registrar: Wallet;
-    readonly issuer: Wallet;
-    readonly treasury: Wallet;
-  };
+  readonly accounts: MarketAccounts;
   readonly centre: CentreAgent;
   readonly generators: readonly (SimulatedGenerator & { readonly wallet: Wallet; readonly policy: GeneratorPolicy })[];
   readonly meters: SimulatedMeters;
@@ -77,22 +72,46 @@ export function worldWallet(seed: string, label: string, provider: Provider): Wa
   return new Wallet(keccak256(toUtf8Bytes(`${seed}/${label}`)), provider);
 }
 
-export async function buildWorld(o: WorldOptions): Promise<World> {
-  const minutes = o.case.operation?.periodMinutes;
-  if (!minutes) throw new Error(`${o.case.name}: a market needs a case with operation data`);
-  const periodSeconds = minutes * 60;
+export interface MarketAccounts {
+  readonly admin: Wallet;
+  readonly centre: Wallet;
+  readonly oracleSigners: readonly Wallet[];
+  readonly registrar: Wallet;
+  readonly issuer: Wallet;
+  readonly treasury: Wallet;
+  /** Per generator spec, in order: its wallet and its meter key. */
+  readonly generators: readonly { readonly wallet: Wallet; readonly meter: Wallet; readonly node: number }[];
+}
+
+export interface DeployedMarket {
+  readonly contracts: GridSwapContracts;
+  readonly deployBlock: number;
+  readonly periodSeconds: number;
+  readonly accounts: MarketAccounts;
+}
+
+/**
+ * Deploys and seeds a market on any dev chain (no agents): deterministic wallets for every role
+ * and generator from `seed`, funded with gas by `funder`; generators registered with meter keys,
+ * their kWh issued and deposited; the centre's USD minted and deposited.
+ */
+export async function deployMarket(
+  o: Pick<WorldOptions, "provider" | "funder" | "generators" | "centreUsd" | "oracle" | "params" | "seed"> & {
+    readonly periodSeconds: number;
+  },
+): Promise<DeployedMarket> {
   const seed = o.seed ?? "gridswap";
   const w = (label: string): Wallet => worldWallet(seed, label, o.provider);
   const oracleSpec = o.oracle ?? { signers: 3, threshold: 2 };
-  const accounts = {
+  const accounts: MarketAccounts = {
     admin: w("admin"),
     centre: w("centre"),
     oracleSigners: Array.from({ length: oracleSpec.signers }, (_, i) => w(`oracle-${i}`)),
     registrar: w("registrar"),
     issuer: w("issuer"),
     treasury: w("treasury"),
+    generators: o.generators.map((g, i) => ({ wallet: w(`generator-${i}`), meter: w(`meter-${i}`), node: g.node })),
   };
-  const generatorWallets = o.generators.map((g, i) => ({ wallet: w(`generator-${i}`), meter: w(`meter-${i}`) }));
   // Gas for every account that sends transactions (meters only sign).
   const funded = [
     accounts.admin,
@@ -100,12 +119,12 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     accounts.registrar,
     accounts.issuer,
     accounts.treasury,
-    ...generatorWallets.map((g) => g.wallet),
+    ...accounts.oracleSigners,
+    ...accounts.generators.map((g) => g.wallet),
   ];
   for (const account of funded) {
     await (await o.funder.sendTransaction({ to: account.address, value: parseEther("10") })).wait();
   }
-
   const deployBlock = (await o.provider.getBlockNumber()) + 1;
   const contracts = await deployGridSwap(
     o.funder,
@@ -118,15 +137,15 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       issuer: accounts.issuer.address,
       treasury: accounts.treasury.address,
     },
-    { ...o.params, periodSeconds },
+    { ...o.params, periodSeconds: o.periodSeconds },
   );
   await seedGridSwap(contracts, accounts, {
     generators: o.generators.map((g, i) => {
       const wh = kwhToWh(g.kwh ?? 500);
       return {
-        signer: generatorWallets[i].wallet,
+        signer: accounts.generators[i].wallet,
         node: g.node,
-        meterKey: generatorWallets[i].meter.address,
+        meterKey: accounts.generators[i].meter.address,
         issueWh: wh,
         depositWh: wh,
       };
@@ -139,7 +158,19 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       },
     ],
   });
+  return { contracts, deployBlock, periodSeconds: o.periodSeconds, accounts };
+}
 
+export async function buildWorld(o: WorldOptions): Promise<World> {
+  const minutes = o.case.operation?.periodMinutes;
+  if (!minutes) throw new Error(`${o.case.name}: a market needs a case with operation data`);
+  const periodSeconds = minutes * 60;
+  for (const g of o.generators) {
+    const unit = o.case.operation?.units.some((u) => o.case.gen[u.gen - 1][GEN.GEN_BUS] === g.node);
+    if (!unit) throw new Error(`generator at node ${g.node}: the case has no redispatch unit there`);
+  }
+  const { contracts, deployBlock, accounts } = await deployMarket({ ...o, periodSeconds });
+  const generatorWallets = accounts.generators;
   const oracleDomain = await readDomain(contracts.oracle);
   const meters = new SimulatedMeters(o.provider, o.signedReadings ? oracleDomain : undefined);
   const centre = new CentreAgent({
@@ -150,6 +181,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     case: o.case,
     caseText: o.caseText,
     forecasts: o.forecasts,
+    offersFor: o.offersFor,
     meters,
     requireSignedReadings: o.signedReadings,
     log: o.log,
@@ -179,10 +211,6 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       behaviour: g.behaviour ?? fullDelivery,
     };
   });
-  for (const g of generators) {
-    const unit = o.case.operation?.units.some((u) => o.case.gen[u.gen - 1][GEN.GEN_BUS] === g.node);
-    if (!unit) throw new Error(`generator at node ${g.node}: the case has no redispatch unit there`);
-  }
   const simulation = new MarketSimulation({
     provider: o.provider,
     periodSeconds,

@@ -131,10 +131,11 @@ export async function readFillsOf(
   generator: string,
   fromBlock: number,
   maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
+  toBlock?: number,
 ): Promise<FillRecord[]> {
   const provider = market.runner?.provider as Provider | undefined;
   if (!provider) throw new Error("the market contract has no provider");
-  const to = await provider.getBlockNumber();
+  const to = toBlock ?? (await provider.getBlockNumber());
   const out: FillRecord[] = [];
   for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
     for (const log of await market.queryFilter(market.filters.Filled(undefined, undefined, generator), a, b)) {
@@ -163,4 +164,80 @@ export async function readReportPeriods(
     }
   }
   return out;
+}
+
+/** Word `i` (32 bytes) of ABI-encoded log data, as a bigint. */
+function word(data: string, i: number): bigint {
+  return BigInt(`0x${data.slice(2 + 64 * i, 2 + 64 * (i + 1))}`);
+}
+
+/**
+ * The bulletin board for one generator: OfferPosted events for `node` that are open to
+ * `generator` (not reserved for another wallet). The node and the reserved wallet are read from
+ * the log's raw data (the offer's words 2 and 1) before any decoding, so a generator does not
+ * decode every other node's offers.
+ */
+export async function readOffersFor(
+  market: DemandResponseMarket,
+  fromBlock: number,
+  toBlock: number,
+  forWhom: { readonly node: number; readonly generator: string },
+  maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
+): Promise<PostedOffer[]> {
+  const provider = market.runner?.provider as Provider | undefined;
+  if (!provider) throw new Error("the market contract has no provider");
+  const address = await market.getAddress();
+  const topic = market.interface.getEvent("OfferPosted").topicHash;
+  const me = BigInt(forWhom.generator);
+  const out: PostedOffer[] = [];
+  for (const [a, b] of blockRanges(fromBlock, toBlock, maxBlockRange)) {
+    for (const log of await provider.getLogs({ address, topics: [topic], fromBlock: a, toBlock: b })) {
+      // Offer = (centre, generator, node, …): static fields, encoded first in the data.
+      if (word(log.data, 2) !== BigInt(forWhom.node)) continue;
+      const reserved = word(log.data, 1);
+      if (reserved !== 0n && reserved !== me) continue;
+      const parsed = market.interface.parseLog(log);
+      if (!parsed) continue;
+      out.push({
+        offerHash: parsed.args.offerHash,
+        offer: offerFromStruct(parsed.args.offer),
+        signature: parsed.args.signature,
+        blockNumber: log.blockNumber,
+      });
+    }
+  }
+  return out;
+}
+
+/** Settlements and unwinds of the positions in `positionHashes` (indexed topic lookups, in chunks). */
+export async function readOutcomesOf(
+  market: DemandResponseMarket,
+  positionHashes: readonly string[],
+  fromBlock: number,
+  toBlock: number,
+  maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
+): Promise<{ settlements: SettlementRecord[]; unwinds: UnwindRecord[] }> {
+  const settlements: SettlementRecord[] = [];
+  const unwinds: UnwindRecord[] = [];
+  for (let i = 0; i < positionHashes.length; i += 100) {
+    const hashes = positionHashes.slice(i, i + 100);
+    for (const [a, b] of blockRanges(fromBlock, toBlock, maxBlockRange)) {
+      for (const log of await market.queryFilter(market.filters.Settled(hashes as never), a, b)) {
+        settlements.push({
+          positionHash: log.args.positionHash,
+          settlement: settlementFromStruct(log.args.settlement),
+          blockNumber: log.blockNumber,
+        });
+      }
+      for (const log of await market.queryFilter(market.filters.Unwound(hashes as never), a, b)) {
+        unwinds.push({
+          positionHash: log.args.positionHash,
+          usd: log.args.usd,
+          kwhWh: log.args.kwhWh,
+          blockNumber: log.blockNumber,
+        });
+      }
+    }
+  }
+  return { settlements, unwinds };
 }

@@ -93,16 +93,18 @@ export function toReport(r: ReportInputs): IGridOracle.ReportStruct {
 }
 
 /**
- * The nonce of the offer for unit `genRow` (1-based) in delivery period `period`:
- * period · 2¹⁶ + genRow. Unique per (period, unit); the 256 units of a bitmap word share a
- * period, so one `cancelNonces` call can withdraw a whole period's offers.
+ * The nonce of offer `part` (0 unless a unit's adjustment is split into several offers) for unit
+ * `genRow` (1-based) in delivery period `period`: period · 2²⁴ + part · 2¹⁶ + genRow. Unique per
+ * (period, part, unit), so a restart or a second process re-signs the very same offer.
  */
-export function offerNonce(period: number, genRow: number): bigint {
+export function offerNonce(period: number, genRow: number, part = 0): bigint {
   if (!Number.isInteger(genRow) || genRow < 1 || genRow >= 1 << 16) {
     throw new RangeError(`gen row ${genRow} does not fit an offer nonce (1..65535)`);
   }
+  if (!Number.isInteger(part) || part < 0 || part > 255)
+    throw new RangeError(`offer part ${part} is not within 0..255`);
   if (!Number.isInteger(period) || period < 0) throw new RangeError(`period must be a non-negative integer`);
-  return (BigInt(period) << 16n) | BigInt(genRow);
+  return (BigInt(period) << 24n) | (BigInt(part) << 16n) | BigInt(genRow);
 }
 
 export interface OfferTerms {
@@ -119,6 +121,8 @@ export interface OfferTerms {
   readonly generator?: string;
   /** Largest single fill, Wh (default: the whole amount). */
   readonly maxFillWh?: bigint;
+  /** Which part of a split adjustment this offer is (default 0). */
+  readonly part?: number;
 }
 
 /** An offer to sign, or why it cannot be one (finding GS-07: rounds to 0 Wh or 0 USD units). */
@@ -142,7 +146,7 @@ export function toOfferData(offer: Offer, t: OfferTerms): { offer: OfferData } |
       baseline: t.baseline ?? BaselineMethod.Nominated,
       baselineDays: t.baselineDays ?? 0,
       epoch: t.epoch,
-      nonce: offerNonce(t.period, offer.genRow),
+      nonce: offerNonce(t.period, offer.genRow, t.part ?? 0),
     },
   };
 }

@@ -31,6 +31,18 @@ export interface SendResult {
   readonly receipt?: TransactionReceipt;
 }
 
+/** A mined transaction, for logs, summaries and gas accounting. */
+export interface TxRecord {
+  readonly label: string;
+  readonly hash: string;
+  readonly gasUsed: bigint;
+}
+
+/** The record of a send, or undefined when nothing was sent (already done). */
+export function txRecord(label: string, result: SendResult): TxRecord | undefined {
+  return result.receipt ? { label, hash: result.receipt.hash, gasUsed: result.receipt.gasUsed } : undefined;
+}
+
 interface LocalSigner extends Signer {
   signTransaction(tx: TransactionRequest): Promise<string>;
 }

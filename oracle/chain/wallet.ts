@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Wallet, type HDNodeWallet, type Provider } from "ethers";
+import { ConfigurationError } from "./errors";
 
 export interface WalletSource {
   /** Name of the environment variable holding a 0x-prefixed 32-byte hex private key. */
@@ -13,7 +14,8 @@ export interface WalletSource {
   readonly passwordEnv?: string;
 }
 
-export class WalletConfigError extends Error {}
+/** A key or keystore setting that cannot give a wallet. */
+export class WalletConfigError extends ConfigurationError {}
 
 export async function loadWallet(source: WalletSource, provider: Provider): Promise<Wallet | HDNodeWallet> {
   const env = process.env;
@@ -46,4 +48,39 @@ export async function loadWallet(source: WalletSource, provider: Provider): Prom
   } catch {
     throw new WalletConfigError(`${keyVar} is not a valid secp256k1 private key`);
   }
+}
+
+/**
+ * A role's wallet from the environment: `<ROLE>_KEY` (0x + 64 hex digits) or `<ROLE>_KEYSTORE`
+ * (an encrypted JSON keystore) with `<ROLE>_PASSWORD` — one of the two, named in every error.
+ */
+export async function roleWallet(role: string, provider: Provider): Promise<Wallet | HDNodeWallet> {
+  const keyVar = `${role}_KEY`;
+  const keystoreVar = `${role}_KEYSTORE`;
+  const keystore = process.env[keystoreVar];
+  if (keystore && process.env[keyVar]) throw new WalletConfigError(`set ${keyVar} or ${keystoreVar}, not both`);
+  if (keystore) return loadWallet({ keystore, passwordEnv: `${role}_PASSWORD` }, provider);
+  if (!process.env[keyVar]) {
+    throw new WalletConfigError(`${keyVar} is not set (or set ${keystoreVar} and ${role}_PASSWORD)`);
+  }
+  return loadWallet({ privateKeyEnv: keyVar }, provider);
+}
+
+/** Several keys from one variable, comma-separated (e.g. ORACLE_KEYS=0x…,0x…): each must be a private key. */
+export function walletsFromList(variable: string, provider: Provider): Wallet[] {
+  const raw = process.env[variable];
+  if (raw === undefined || raw.trim() === "") throw new WalletConfigError(`${variable} is not set`);
+  return raw.split(",").map((key, i) => {
+    const k = key.trim();
+    if (!/^0x[0-9a-fA-F]{64}$/.test(k)) {
+      throw new WalletConfigError(
+        `${variable}: key ${i + 1} is not a private key (expected 0x followed by 64 hex digits)`,
+      );
+    }
+    try {
+      return new Wallet(k, provider);
+    } catch {
+      throw new WalletConfigError(`${variable}: key ${i + 1} is not a valid secp256k1 private key`);
+    }
+  });
 }

@@ -1,109 +1,81 @@
 /**
- * The chain layer and the end-to-end demo on Hardhat's in-process network: unit conversions,
- * the generator's policy, and the paper's cycle in its three scenarios.
+ * `npm run demo` on Hardhat's in-process network: the paper's cycle on GridSwap v2 in each
+ * scenario, with the settlement checked against the graduated rule computed independently
+ * (oracle/chain/units.ts mirrors GridSwapMath; test/contracts/GridSwapMath.test.ts proves they agree).
  */
 import { expect } from "chai";
-import { decide, type DecodedOffer, type GeneratorPolicy } from "../../../oracle/chain/generator";
-import { kwhToWh, mwToWatts, periodOf, unitsToUsd, usdPerMWhToUnits, usdToUnits } from "../../../oracle/chain/units";
-import { runDemo } from "../../../scripts/demo";
+import { settlement } from "../../../oracle/chain/units";
+import { runDemo, type DemoSummary, type Scenario } from "../../../scripts/demo";
 
-describe("chain units", () => {
-  it("convert the grid core's units to the contracts' fixed point in one place", () => {
-    expect(mwToWatts(-0.7706256)).to.equal(-770626n);
-    expect(kwhToWh(10.372)).to.equal(10372n);
-    expect(usdToUnits(0.25266763)).to.equal(25266763n); // the paper's amount, exactly
-    expect(usdToUnits(0.155583975)).to.equal(15558397n); // payments round down
-    expect(usdPerMWhToUnits(-15)).to.equal(-1500000000n);
-    expect(unitsToUsd(25266763n)).to.equal(0.25266763);
-    expect(periodOf(1800 * 5 + 1799)).to.equal(5);
-  });
+const quiet = { log: (): void => undefined };
+const TERMS = { minDeliveredBps: 5000n, penaltyBps: 5000n };
 
-  it("refuse values a contract field cannot hold", () => {
-    expect(() => mwToWatts(Number.NaN)).to.throw(RangeError, /power \(MW\) must be a finite number/);
-    expect(() => kwhToWh(1e20)).to.throw(RangeError, /does not fit the contract's int64/);
-  });
-});
-
-describe("generator policy", () => {
-  const policy: GeneratorPolicy = {
-    address: "0x00000000000000000000000000000000000000aa",
-    node: 27,
-    costUsdPerKwh: 0.01,
-    marginUsdPerKwh: 0.002,
-    capacityKwh: 20,
-  };
-  const offer: DecodedOffer = {
-    id: 1n,
-    centre: "0x00000000000000000000000000000000000000cc",
-    reservedFor: "0x0000000000000000000000000000000000000000",
-    node: 27,
-    direction: "decrease",
-    kwh: 10,
-    usd: 0.15,
-    period: 1,
-    justification: 1,
-    expiry: 1000,
-  };
-  it("accepts a fair offer for its node and says why", () => {
-    expect(decide(policy, offer, 999)).to.deep.equal({
-      accept: true,
-      reason: "pays 0.015000 USD/kWh ≥ cost 0.01 + margin 0.002",
-    });
-  });
-  for (const [what, changed, now, reason] of [
-    ["an expired offer", {}, 1001, /expired at 1000/],
-    ["another node's offer", { node: 34 }, 0, /for node 34, I am at node 27/],
-    [
-      "an offer reserved for another wallet",
-      { reservedFor: "0x00000000000000000000000000000000000000bb" },
-      0,
-      /reserved for/,
-    ],
-    ["an offer above its capacity", { kwh: 30, usd: 1 }, 0, /exceeds my capacity of 20 kWh/],
-    ["an under-priced offer", { usd: 0.1 }, 0, /pays 0.010000 USD\/kWh, below my cost/],
-  ] as const) {
-    it(`rejects ${what}`, () => {
-      const d = decide(policy, { ...offer, ...changed }, now);
-      expect(d.accept).to.equal(false);
-      expect(d.reason).to.match(reason);
-    });
-  }
-});
+/** The rule applied to the node-27 position (2.178 kWh decrease for 0.03266741 USD) at `fraction` delivered. */
+function expected(s: DemoSummary, fraction: number) {
+  const amountWh = BigInt(Math.round(s.offer.kwh * 1000));
+  const usd = BigInt(Math.round(s.offer.usd * 1e8));
+  return settlement(
+    { amountWh, usd, committedBeforeWh: 0n, increase: false },
+    -BigInt(Math.round(Number(amountWh) * fraction)),
+    TERMS,
+  );
+}
 
 describe("npm run demo (in-process network)", function () {
-  const quiet = { log: () => undefined };
+  const run = (scenario: Scenario, paper = false): Promise<DemoSummary> => runDemo({ ...quiet, scenario, paper });
 
-  it("replays the paper: Table I violations, offer accepted, period 2 clean, atomic settlement", async () => {
-    const s = await runDemo({ ...quiet, scenario: "accept" });
+  it("accept: Table I in the study, the offer filled, the grid as it ran clean, the swap settled in full", async () => {
+    const s = await run("accept");
     expect(s.violationsBefore).to.equal(3);
     expect(s.violationsAfter).to.equal(0);
-    expect(s.accepted).to.equal(true);
-    expect(s.settled).to.equal(true);
-    expect(s.changes.generatorUsd).to.equal(s.offer.usd);
-    expect(s.changes.centreUsd).to.equal(-s.offer.usd);
-    expect(s.changes.centreKwh).to.equal(s.offer.kwh);
-    expect(s.changes.generatorKwh).to.equal(-s.offer.kwh);
+    expect(s.filled).to.equal(true);
+    expect(s.offer).to.deep.equal({ kwh: 2.178, usd: 0.03266741 });
+    expect(s.settlement).to.deep.equal({ deliveredKwh: 2.178, usdToGenerator: 0.03266741, penaltyKwh: 0 });
+    expect(s.changes.generatorUsd).to.equal(0.03266741);
+    expect(s.changes.generatorKwh).to.equal(-2.178);
+    expect(s.gas.fill).to.be.greaterThan(0);
   });
 
-  it("--paper publishes exactly 2.3 kWh for 0.25266763 USD", async () => {
-    const s = await runDemo({ ...quiet, paper: true });
+  it("--paper: the paper's own trade, 2.3 kWh for exactly 0.25266763 USD, and its remedy clears every line", async () => {
+    const s = await run("accept", true);
     expect(s.offer).to.deep.equal({ kwh: 2.3, usd: 0.25266763 });
+    expect(s.settlement).to.deep.equal({ deliveredKwh: 2.3, usdToGenerator: 0.25266763, penaltyKwh: 0 });
     expect(s.changes.generatorUsd).to.equal(0.25266763);
+    expect(s.changes.generatorKwh).to.equal(-2.3);
   });
 
-  it("a generator rejects an under-priced offer and the centre gets its USD back", async () => {
-    const s = await runDemo({ ...quiet, scenario: "reject" });
-    expect(s.accepted).to.equal(false);
-    expect(s.reason).to.match(/below my cost/);
-    expect(s.changes).to.deep.equal({ centreUsd: 0, centreKwh: 0, generatorUsd: 0, generatorKwh: 0 });
-  });
-
-  it("non-delivery: USD returns to the centre and the kWh commitment is forfeited", async () => {
-    const s = await runDemo({ ...quiet, scenario: "nondelivery" });
-    expect(s.settled).to.equal(true);
+  it("reject: an under-priced offer is refused with the reason, nothing moves for that generator", async () => {
+    const s = await run("reject");
+    expect(s.filled).to.equal(false);
+    expect(s.reason).to.match(/pays 0\.014999 USD\/kWh, below my cost 0\.05 \+ margin 0\.002/);
+    expect(s.settlement).to.equal(undefined);
     expect(s.changes.generatorUsd).to.equal(0);
-    expect(s.changes.centreUsd).to.equal(0);
-    expect(s.changes.centreKwh).to.equal(s.offer.kwh);
-    expect(s.violationsAfter).to.equal(3);
+    expect(s.changes.generatorKwh).to.equal(0);
+  });
+
+  it("partial: 60 % delivered is paid pro rata and half the shortfall's commitment is forfeited", async () => {
+    const s = await run("partial");
+    const e = expected(s, 0.6);
+    expect(s.settlement).to.deep.equal({
+      deliveredKwh: Number(e.deliveredWh) / 1000,
+      usdToGenerator: Number(e.usdToGenerator) / 1e8,
+      penaltyKwh: Number(e.penaltyWh) / 1000,
+    });
+    expect(s.settlement?.usdToGenerator).to.equal(0.01960344); // ⌊3,266,741 · 1,307 / 2,178⌋ · 1e-8
+    expect(s.violationsAfter, "24-27 is over its limit again in the grid as it ran").to.equal(1);
+  });
+
+  it("nondelivery: nothing paid, half the commitment forfeited, the other half returned", async () => {
+    const s = await run("nondelivery");
+    expect(s.settlement).to.deep.equal({ deliveredKwh: 0, usdToGenerator: 0, penaltyKwh: 1.089 });
+    expect(s.changes.generatorKwh).to.equal(-1.089);
+  });
+
+  it("missing: no reading, so no measurement; after the grace time the position unwinds", async () => {
+    const s = await run("missing");
+    expect(s.settlement).to.equal(undefined);
+    expect(s.unwound).to.equal(true);
+    expect(s.changes.generatorUsd).to.equal(0);
+    expect(s.changes.generatorKwh).to.equal(0);
   });
 });

@@ -1,0 +1,232 @@
+/**
+ * What the dashboard's server serves and its pages read: the deployment and chain status
+ * (/api/config), the case's topology (/api/case) and the centre's published per-period results
+ * (/api/periods, read from the results directory's periods.json). Plain JSON shapes, no code, so
+ * the Node server and the browser bundle share them.
+ *
+ * Units: MW, MVAr, p.u. (voltage), degrees (angle), USD/MWh (prices), Unix seconds (times),
+ * kWh and USD as decimals where published by the centre; on-chain amounts stay in their own units
+ * (Wh, 1e-8 USD) and are converted in dashboard/src/format.ts.
+ */
+
+/** /api/config */
+export interface DashboardConfig {
+  /** Where the deployment is: the network's name, chain id, addresses, first block with logs. */
+  readonly deployment: {
+    readonly network: string;
+    readonly chainId: number;
+    readonly deployBlock: number;
+    /** The oracle's period length, s. */
+    readonly periodSeconds: number;
+    readonly addresses: Readonly<Record<"registry" | "usd" | "kwh" | "oracle" | "market", string>>;
+  };
+  /** The chain behind /rpc right now: ok, or the problem in plain words. */
+  readonly chain: { readonly ok: true } | { readonly ok: false; readonly problem: string };
+  /** The case the grid view draws (absent: none given). */
+  readonly caseName?: string;
+  /** Whether per-period results are published (--results DIR or the demo's own). */
+  readonly results: boolean;
+  /** How often the pages poll the chain and the results, ms. */
+  readonly pollMs: number;
+  /** Present in --demo mode only: the in-process devnet and its driver. */
+  readonly demo?: DemoInfo;
+}
+
+export interface DemoInfo {
+  /** Devnet wallets a person may act as (private keys of a throw-away chain: never use elsewhere). */
+  readonly generators: readonly {
+    readonly label: string;
+    readonly address: string;
+    readonly node: number;
+    readonly privateKey: string;
+  }[];
+  /** Generators run by agents (they fill offers at their nodes by their policy). */
+  readonly agents: readonly { readonly address: string; readonly node: number }[];
+  readonly centre: string;
+  /** Wall seconds between periods. */
+  readonly tickSeconds: number;
+}
+
+/** /api/demo (demo mode): the period driver's state. */
+export interface DemoStatus {
+  readonly paused: boolean;
+  readonly busy: boolean;
+  /** The period the centre last acted in, and the delivery period its offers are for. */
+  readonly period?: number;
+  readonly deliveryPeriod?: number;
+  /** Wall-clock time of the next period, ms since the epoch (absent while paused or busy). */
+  readonly nextTickAt?: number;
+  readonly ticks: number;
+  /** The last failure of the driver, if the last tick failed. */
+  readonly error?: string;
+}
+
+/** /api/case: the one-line diagram's data, from the case file. */
+export interface Topology {
+  readonly name: string;
+  readonly baseMVA: number;
+  readonly periodMinutes?: number;
+  readonly buses: readonly {
+    readonly id: number;
+    /** MATPOWER bus type: 1 PQ, 2 PV, 3 reference (master unit), 4 isolated. */
+    readonly type: number;
+    readonly pdMW: number;
+    readonly qdMVAr: number;
+    /** Voltage band, p.u. */
+    readonly vmin: number;
+    readonly vmax: number;
+    readonly baseKV: number;
+  }[];
+  readonly branches: readonly {
+    /** 1-based row in the case's branch matrix (0-based row = the oracle's `line`). */
+    readonly row: number;
+    readonly from: number;
+    readonly to: number;
+    readonly inService: boolean;
+    /** Limit on the loss-neutral mean active flow, MW (null: none). */
+    readonly limitMW: number | null;
+    /** RATE_A, MVA (null: none). */
+    readonly rateAMVA: number | null;
+  }[];
+  readonly gens: readonly {
+    /** 1-based gen row. */
+    readonly row: number;
+    readonly bus: number;
+    readonly pgMW: number;
+    readonly pminMW: number;
+    readonly pmaxMW: number;
+    readonly inService: boolean;
+    /** Redispatch unit data when the unit is one (asking prices USD/MWh, ramp MW). */
+    readonly unit?: {
+      readonly kind: string;
+      readonly upPrice: number;
+      readonly downPrice: number;
+      readonly rampMW: number;
+    };
+  }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-period results (periods.json: an array of PeriodRecord, one per delivery period).
+
+export interface LoadFlowRecord {
+  readonly converged: boolean;
+  readonly iterations: number;
+  /** Per bus row: voltage magnitude p.u., angle degrees. */
+  readonly buses: readonly { readonly id: number; readonly vm: number; readonly va: number }[];
+  /** Per gen row (1-based `row`): output MW / MVAr. */
+  readonly gens: readonly { readonly row: number; readonly bus: number; readonly pg: number; readonly qg: number }[];
+  /** Per branch row (1-based `row`): flows into the branch at each end, MW / MVAr. */
+  readonly branches: readonly {
+    readonly row: number;
+    readonly from: number;
+    readonly to: number;
+    readonly pf: number;
+    readonly qf: number;
+    readonly pt: number;
+    readonly qt: number;
+  }[];
+  /** Losses, MW / MVAr. */
+  readonly losses: { readonly p: number; readonly q: number };
+}
+
+export interface ViolationsRecord {
+  /** Lines over a limit: kind "active" (mean flow, MW, signed from → to) or "apparent" (MVA). */
+  readonly lines: readonly {
+    readonly branchRow: number;
+    readonly from: number;
+    readonly to: number;
+    readonly kind: "active" | "apparent";
+    readonly value: number;
+    readonly limit: number;
+    readonly deviation: number;
+  }[];
+  /** Buses outside their band, p.u. */
+  readonly voltages: readonly {
+    readonly busId: number;
+    readonly vm: number;
+    readonly min: number;
+    readonly max: number;
+    readonly deviation: number;
+  }[];
+}
+
+/** MW change of each line's mean flow per MW of each unit's output (rows: lines, columns: units). */
+export interface SensitivityRecord {
+  readonly lines: readonly { readonly branchRow: number; readonly from: number; readonly to: number }[];
+  readonly units: readonly { readonly genRow: number; readonly node: number }[];
+  readonly matrix: readonly (readonly number[])[];
+  readonly method: "ac" | "dc";
+}
+
+/**
+ * The centre's study of a delivery period, made in the period before it. The load flow and the
+ * sensitivities are absent from results that publish only the violated lines (the day
+ * simulation's periods.json): the pages then show what is there.
+ */
+export interface StudyRecord {
+  readonly madeInPeriod: number;
+  readonly loadFlow?: LoadFlowRecord;
+  readonly violations: ViolationsRecord;
+  readonly sensitivities?: SensitivityRecord;
+  readonly redispatch: {
+    readonly status: string;
+    /** Cost of the redispatch, USD/h. */
+    readonly costPerHour: number;
+    readonly adjustments: readonly {
+      readonly genRow: number;
+      readonly node: number;
+      readonly scheduledMW: number;
+      readonly adjustedMW: number;
+    }[];
+  };
+  /** Nodal prices, USD/MWh: energy + congestion = total. */
+  readonly prices: readonly {
+    readonly bus: number;
+    readonly energy: number;
+    readonly congestion: number;
+    readonly total: number;
+  }[];
+  /** The offers the study priced (kWh, USD, USD/MWh), before they are signed and posted. */
+  readonly offers: readonly {
+    readonly genRow: number;
+    readonly node: number;
+    readonly direction: "increase" | "decrease";
+    readonly mw: number;
+    readonly kwh: number;
+    readonly priceUsdPerMWh: number;
+    readonly usd: number;
+  }[];
+}
+
+export interface PeriodRecord {
+  readonly case: string;
+  /** The delivery period and its bounds, Unix s. */
+  readonly period: number;
+  readonly start: number;
+  readonly end: number;
+  readonly study?: StudyRecord;
+  /** The period's load flow as it ran (actual outputs) and its limit report. */
+  readonly actual?: { readonly loadFlow: LoadFlowRecord; readonly violations: ViolationsRecord };
+  /** Per generator: scheduled, committed and actual output in the period, MW. */
+  readonly delivery?: readonly {
+    /** The generator's wallet (absent where results name units by node only). */
+    readonly address?: string;
+    readonly node: number;
+    readonly scheduledMW: number;
+    readonly committedMW: number;
+    readonly actualMW: number;
+  }[];
+}
+
+/** /api/periods: one line per published period. */
+export interface PeriodIndexEntry {
+  readonly period: number;
+  readonly start: number;
+  readonly end: number;
+  readonly hasStudy: boolean;
+  readonly hasActual: boolean;
+  /** Lines over their limit in the study / as it ran (null: not published). */
+  readonly studyViolations: number | null;
+  readonly actualViolations: number | null;
+}

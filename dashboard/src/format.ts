@@ -1,0 +1,62 @@
+/**
+ * Every figure on the pages carries its unit, and every on-chain amount is converted here, once:
+ * Wh → kWh, 1e-8 USD → USD, USD/MWh·1e8 → USD/MWh, W → MW; times in the browser's local time
+ * with the period number.
+ */
+import { formatUnits } from "ethers";
+
+const trim = (text: string, minDecimals: number): string => {
+  if (!text.includes(".")) return minDecimals > 0 ? `${text}.${"0".repeat(minDecimals)}` : text;
+  const [int, decimals] = text.split(".");
+  let dec = decimals.replace(/0+$/, "");
+  if (dec.length < minDecimals) dec = dec.padEnd(minDecimals, "0");
+  return dec.length > 0 ? `${int}.${dec}` : int;
+};
+
+/** 1e-8 USD (bigint) → "8.48582162 USD" (exact; trailing zeros trimmed to two decimals). */
+export const usd = (units: bigint): string => `${trim(formatUnits(units, 8), 2)} USD`;
+/** Wh (bigint) → "12.999 kWh" (exact). */
+export const kwh = (wh: bigint): string => `${trim(formatUnits(wh, 3), 3)} kWh`;
+/** Signed Wh → "+2.178 kWh" / "−2.178 kWh". */
+export const kwhSigned = (wh: bigint): string => (wh > 0n ? `+${kwh(wh)}` : wh < 0n ? `−${kwh(-wh)}` : kwh(0n));
+/** USD/MWh · 1e8 (on-chain price) → "652.76 USD/MWh". */
+export const usdPerMWhUnits = (units: bigint): string => usdPerMWh(Number(units) / 1e8);
+/** W (bigint) → "−0.7643 MW". */
+export const mwFromW = (w: bigint): string => mw(Number(w) / 1e6);
+
+const num = (x: number, digits: number): string => {
+  const text = Math.abs(x).toFixed(digits);
+  return x < 0 && Number(text) !== 0 ? `−${text}` : text;
+};
+export const mw = (x: number, digits = 4): string => `${num(x, digits)} MW`;
+export const mvar = (x: number, digits = 4): string => `${num(x, digits)} MVAr`;
+export const pu = (x: number, digits = 4): string => `${num(x, digits)} p.u.`;
+export const degrees = (x: number, digits = 3): string => `${num(x, digits)}°`;
+export const usdPerMWh = (x: number, digits = 2): string => `${num(x, digits)} USD/MWh`;
+export const usdPerKwh = (x: number, digits = 6): string => `${num(x, digits)} USD/kWh`;
+export const usdNumber = (x: number, digits = 8): string => `${num(x, digits)} USD`;
+export const kwhNumber = (x: number, digits = 3): string => `${num(x, digits)} kWh`;
+export const percent = (x: number, digits = 1): string => `${num(x * 100, digits)} %`;
+/** Sensitivity: MW of line flow per MW of a unit's output. */
+export const mwPerMw = (x: number): string => `${num(x, 4)} MW/MW`;
+
+/** Local date and time of Unix seconds, e.g. "1 Dec 2025, 14:30". */
+export const localTime = (unixSeconds: number): string =>
+  new Date(unixSeconds * 1000).toLocaleString(undefined, {
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+
+const clock = (unixSeconds: number): string =>
+  new Date(unixSeconds * 1000).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+
+/** "period 978123 · 1 Dec 2025, 14:30–15:00" (local time). */
+export const periodLabel = (period: number, periodSeconds: number): string =>
+  `period ${period} · ${localTime(period * periodSeconds)}–${clock((period + 1) * periodSeconds)}`;
+
+/** "0x1234…abcd" */
+export const short = (hex: string, keep = 6): string =>
+  hex.length <= 2 + keep * 2 ? hex : `${hex.slice(0, 2 + keep)}…${hex.slice(-4)}`;

@@ -1,0 +1,795 @@
+/**
+ * The grid: the case's one-line diagram as a node-link graph (cytoscape, breadth-first layout
+ * from the master unit's bus: the same positions every time), lines coloured by loading against
+ * their limit, buses by voltage against their band, the lines over a limit drawn red and thick;
+ * a period slider over the published periods and "live" (follow the latest). Clicking a line or
+ * a bus shows its figures: flows, limit, voltage, nodal price and sensitivities to each unit.
+ *
+ * Figures come from the centre's published per-period results (the study of a period and the
+ * load flow as it ran). Without published results, the chain's reports still give the lines over
+ * their limit and the nodal prices per report period.
+ */
+import cytoscape, { type Core, type ElementDefinition } from "cytoscape";
+import type { PeriodIndexEntry, PeriodRecord, SensitivityRecord, Topology, ViolationsRecord } from "../shared/types";
+import { fetchPeriod, fetchPeriods } from "./api";
+import type { ChainFeed } from "./chain";
+import { chart } from "./charts";
+import { fill, h, notice, table } from "./dom";
+import { degrees, mw, mvar, mwFromW, mwPerMw, percent, periodLabel, pu, usdPerMWh, usdPerMWhUnits } from "./format";
+
+type Mode = "actual" | "study";
+
+/** Colours by state (also in the legend): loading of a line, voltage of a bus. */
+const COLOURS = {
+  ok: "#3d8c40",
+  high: "#d4a017",
+  near: "#e67e22",
+  over: "#d62728",
+  none: "#9aa0a6",
+  busOk: "#2f6db5",
+  busNear: "#d4a017",
+  busOut: "#d62728",
+};
+
+/** A line loaded above this fraction of its limit is "high", above `near` close to it. */
+const HIGH = 0.7;
+const NEAR = 0.9;
+
+interface Shown {
+  readonly label: string;
+  readonly record?: PeriodRecord;
+  /** From the chain only (no published results): report period's violations and prices. */
+  readonly chainPeriod?: number;
+  readonly mode: Mode;
+}
+
+export class GridView {
+  private cy?: Core;
+  private periods: PeriodIndexEntry[] = [];
+  private index = -1;
+  private live = true;
+  private mode: Mode = "actual";
+  private readonly cache = new Map<number, PeriodRecord>();
+  private shown?: Shown;
+  /** What is painted (period, load flow, data present): repaint only when it changes. */
+  private shownKey = "";
+  private selected?: { kind: "line" | "bus"; id: number };
+  private readonly els: Record<
+    "controls" | "graph" | "summary" | "details" | "lines" | "prices" | "message",
+    HTMLElement
+  >;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly topology: Topology | undefined,
+    private readonly hasResults: boolean,
+    private readonly periodSeconds: number,
+    private readonly feed?: ChainFeed,
+  ) {
+    this.els = {
+      controls: h("div", { class: "controls" }),
+      message: h("div"),
+      graph: h("div", { id: "grid-graph", class: "graph", "aria-label": "One-line diagram" }),
+      summary: h("div", { class: "summary" }),
+      details: h("aside", { class: "details", "aria-live": "polite" }),
+      lines: h("div"),
+      prices: h("div", { class: "chart", id: "grid-prices" }),
+    };
+    fill(
+      root,
+      h("h2", {}, topology ? `Grid: ${topology.name}` : "Grid"),
+      this.els.controls,
+      this.els.message,
+      h("div", { class: "grid-layout" }, h("div", {}, this.els.graph, legend()), this.els.details),
+      this.els.summary,
+      h("h3", {}, "Nodal prices"),
+      this.els.prices,
+      h("h3", {}, "Lines"),
+      this.els.lines,
+    );
+    if (!topology) {
+      fill(
+        this.els.message,
+        notice("error", "The dashboard was started without a case: the diagram needs --case FILE."),
+      );
+      return;
+    }
+    this.cy = cytoscape({
+      container: this.els.graph,
+      elements: elementsOf(topology),
+      layout: { name: "preset", positions: oneLinePositions(topology), fit: true, padding: 24 },
+      style: graphStyle(),
+      autoungrabify: true,
+      boxSelectionEnabled: false,
+    });
+    this.cy.on("tap", "edge", (e) => this.select({ kind: "line", id: Number(e.target.data("row")) }));
+    this.cy.on("tap", "node", (e) => this.select({ kind: "bus", id: Number(e.target.data("bus")) }));
+    // For tests and people at the console: the graph is window.gridswap.cy.
+    (window as unknown as { gridswap?: Record<string, unknown> }).gridswap = {
+      ...(window as unknown as { gridswap?: Record<string, unknown> }).gridswap,
+      cy: this.cy,
+    };
+    this.renderControls();
+    this.renderDetails();
+  }
+
+  /** Called on every poll: new periods, new chain reports. */
+  async refresh(): Promise<void> {
+    if (!this.topology) return;
+    if (this.hasResults) {
+      const periods = await fetchPeriods();
+      const changed =
+        periods.length !== this.periods.length ||
+        periods.some((p, i) => JSON.stringify(p) !== JSON.stringify(this.periods[i]));
+      this.periods = periods;
+      if (changed) {
+        // A period's record grows (study, then the load flow as it ran): fetch it again.
+        for (const p of periods) {
+          const had = this.cache.get(p.period);
+          if (had && (p.hasActual !== (had.actual !== undefined) || p.hasStudy !== (had.study !== undefined)))
+            this.cache.delete(p.period);
+        }
+        if (this.live || this.index < 0) this.index = periods.length - 1;
+        this.renderControls();
+      }
+      await this.show();
+    } else {
+      await this.show();
+    }
+  }
+
+  private renderControls(): void {
+    const c = this.els.controls;
+    if (!this.hasResults) {
+      fill(
+        c,
+        notice(
+          "info",
+          "No per-period results are published to this dashboard (start it with --results DIR): ",
+          "the diagram shows what the chain's reports say — the lines over their limit and the nodal prices.",
+        ),
+      );
+      return;
+    }
+    const n = this.periods.length;
+    const slider = h("input", {
+      type: "range",
+      id: "period-slider",
+      min: 0,
+      max: Math.max(0, n - 1),
+      step: 1,
+      value: Math.max(0, this.index),
+      disabled: n === 0,
+      "aria-label": "Period",
+      onInput: (e: Event) => {
+        this.index = Number((e.target as HTMLInputElement).value);
+        this.live = this.index === n - 1 && this.live;
+        if (this.index !== n - 1) this.live = false;
+        (c.querySelector("#live") as HTMLInputElement).checked = this.live;
+        void this.show();
+      },
+    });
+    const liveBox = h("input", {
+      type: "checkbox",
+      id: "live",
+      checked: this.live,
+      onChange: (e: Event) => {
+        this.live = (e.target as HTMLInputElement).checked;
+        if (this.live) {
+          this.index = this.periods.length - 1;
+          (c.querySelector("#period-slider") as HTMLInputElement).value = String(this.index);
+          void this.show();
+        }
+      },
+    });
+    const modeSelect = h(
+      "select",
+      {
+        id: "grid-mode",
+        "aria-label": "Which load flow",
+        onChange: (e: Event) => {
+          this.mode = (e.target as HTMLSelectElement).value as Mode;
+          void this.show();
+        },
+      },
+      h("option", { value: "actual", selected: this.mode === "actual" }, "as it ran (actual outputs)"),
+      h(
+        "option",
+        { value: "study", selected: this.mode === "study" },
+        "as the centre studied it (forecast, before redispatch)",
+      ),
+    );
+    fill(
+      c,
+      h("label", { class: "slider" }, h("span", {}, "Period "), slider, h("output", { id: "period-label" })),
+      h("label", {}, liveBox, " live"),
+      h("label", {}, "Load flow: ", modeSelect),
+    );
+    if (n === 0)
+      fill(
+        this.els.message,
+        notice("info", "No period is published yet: the first one appears after the centre's first study."),
+      );
+  }
+
+  private chainPeriods(): number[] {
+    return this.feed ? [...this.feed.reports.keys()].sort((a, b) => a - b) : [];
+  }
+
+  private async show(): Promise<void> {
+    if (!this.cy || !this.topology) return;
+    let shown: Shown;
+    if (this.hasResults) {
+      const entry = this.periods[this.index];
+      if (!entry) return;
+      let record = this.cache.get(entry.period);
+      if (!record) {
+        record = await fetchPeriod(entry.period);
+        this.cache.set(entry.period, record);
+      }
+      // The load flow as it ran exists once the period has started; before that, the study.
+      const mode: Mode = this.mode === "actual" && record.actual ? "actual" : "study";
+      shown = { label: periodLabel(record.period, this.periodSeconds), record, mode };
+      const labelEl = this.els.controls.querySelector("#period-label");
+      if (labelEl) {
+        labelEl.textContent = `${shown.label}${this.mode === "actual" && !record.actual ? " (not run yet: showing the study)" : ""}`;
+      }
+      fill(this.els.message);
+    } else {
+      const periods = this.chainPeriods();
+      const period = periods[periods.length - 1];
+      shown =
+        period === undefined
+          ? { label: "No report on chain yet", mode: "study" }
+          : { label: `report of ${periodLabel(period, this.periodSeconds)}`, chainPeriod: period, mode: "study" };
+    }
+    const key = JSON.stringify(
+      [
+        shown.label,
+        shown.mode,
+        shown.record?.study !== undefined,
+        shown.record?.actual !== undefined,
+        shown.chainPeriod !== undefined ? this.feed?.reports.get(shown.chainPeriod) : null,
+      ],
+      (_k, v) => (typeof v === "bigint" ? v.toString() : v),
+    );
+    if (key === this.shownKey) return;
+    this.shownKey = key;
+    this.shown = shown;
+    this.paint(shown);
+    this.renderSummary(shown);
+    this.renderDetails();
+    await this.renderPrices(shown);
+  }
+
+  /** Classes and colours of every line and bus for what is shown. */
+  private paint(s: Shown): void {
+    const cy = this.cy as Core;
+    const flows = this.flows(s);
+    const overRows = this.overRows(s);
+    const voltages = this.voltages(s);
+    const outBuses = new Set(this.violations(s)?.voltages.map((v) => v.busId) ?? []);
+    cy.batch(() => {
+      cy.edges().forEach((e) => {
+        const row = Number(e.data("row"));
+        const limit = e.data("limitMW") as number | null;
+        const flow = flows.get(row);
+        let cls = "none";
+        if (overRows.has(row)) cls = "over";
+        else if (flow !== undefined && limit) {
+          const loading = Math.abs(flow) / limit;
+          cls = loading > NEAR ? "near" : loading > HIGH ? "high" : "ok";
+        } else if (flow !== undefined) cls = "ok";
+        e.classes(cls);
+        e.data("loading", flow !== undefined && limit ? percent(Math.abs(flow) / limit, 0) : "");
+      });
+      cy.nodes().forEach((n) => {
+        const bus = Number(n.data("bus"));
+        const vm = voltages.get(bus);
+        const b = this.topology?.buses.find((x) => x.id === bus);
+        let cls = "vnone";
+        if (outBuses.has(bus)) cls = "vout";
+        else if (vm !== undefined && b) {
+          const margin = (b.vmax - b.vmin) / 4;
+          cls = vm < b.vmin + margin || vm > b.vmax - margin ? "vnear" : "vok";
+        }
+        n.classes(`${cls} ${n.data("kind")}`);
+      });
+    });
+  }
+
+  private loadFlow(s: Shown) {
+    return s.record ? (s.mode === "actual" ? s.record.actual?.loadFlow : s.record.study?.loadFlow) : undefined;
+  }
+
+  private violations(s: Shown): ViolationsRecord | undefined {
+    return s.record ? (s.mode === "actual" ? s.record.actual?.violations : s.record.study?.violations) : undefined;
+  }
+
+  /** Mean active flow (Pf − Pt)/2 per branch row, MW. */
+  private flows(s: Shown): Map<number, number> {
+    const lf = this.loadFlow(s);
+    const out = new Map<number, number>();
+    if (lf) for (const b of lf.branches) out.set(b.row, (b.pf - b.pt) / 2);
+    else if (s.record) {
+      // Results without a load flow still name the lines over their limit, with their flow.
+      for (const l of this.violations(s)?.lines ?? []) if (l.kind === "active") out.set(l.branchRow, l.value);
+    } else if (s.chainPeriod !== undefined) {
+      for (const v of this.feed?.reports.get(s.chainPeriod)?.violations ?? [])
+        out.set(v.line + 1, Number(v.flowW) / 1e6);
+    }
+    return out;
+  }
+
+  private overRows(s: Shown): Set<number> {
+    if (s.chainPeriod !== undefined) {
+      return new Set((this.feed?.reports.get(s.chainPeriod)?.violations ?? []).map((v) => v.line + 1));
+    }
+    return new Set((this.violations(s)?.lines ?? []).map((l) => l.branchRow));
+  }
+
+  private voltages(s: Shown): Map<number, number> {
+    return new Map((this.loadFlow(s)?.buses ?? []).map((b) => [b.id, b.vm]));
+  }
+
+  private renderSummary(s: Shown): void {
+    const over = [...this.overRows(s)].sort((a, b) => a - b);
+    const t = this.topology as Topology;
+    const flows = this.flows(s);
+    const lines = over.map((row) => {
+      const br = t.branches[row - 1];
+      const v = this.violations(s)?.lines.find((l) => l.branchRow === row);
+      const c =
+        s.chainPeriod !== undefined
+          ? this.feed?.reports.get(s.chainPeriod)?.violations.find((x) => x.line + 1 === row)
+          : undefined;
+      const value = v ? mw(v.value) : c ? mwFromW(c.flowW) : mw(flows.get(row) ?? NaN);
+      const limit = v ? mw(v.limit, 2) : c ? mwFromW(c.limitW) : "";
+      const dev = v ? mw(v.deviation) : c ? mwFromW(c.deviationW) : "";
+      return h(
+        "li",
+        { "data-line": `${br.from}-${br.to}` },
+        `line ${br.from}–${br.to} (row ${row}): ${value}, limit ${limit}, over by ${dev}`,
+      );
+    });
+    const volts = this.violations(s)?.voltages ?? [];
+    fill(
+      this.els.summary,
+      h(
+        "h3",
+        {},
+        `${s.label} — ${s.mode === "actual" ? "as it ran" : s.chainPeriod !== undefined ? "as reported on chain" : "as studied"}`,
+      ),
+      over.length === 0
+        ? notice("ok", "No line over its limit.")
+        : h(
+            "div",
+            {},
+            h("p", { class: "bad" }, `${over.length} line(s) over their limit:`),
+            h("ul", { id: "over-limit" }, lines),
+          ),
+      volts.length > 0
+        ? h(
+            "ul",
+            {},
+            volts.map((v) => h("li", {}, `bus ${v.busId}: ${pu(v.vm)} outside [${pu(v.min, 3)}, ${pu(v.max, 3)}]`)),
+          )
+        : this.loadFlow(s)
+          ? h("p", {}, "Every bus voltage inside its band.")
+          : null,
+      s.record?.study && s.mode === "study" ? this.redispatchSummary(s.record) : null,
+      s.record?.delivery && s.mode === "actual" ? this.deliverySummary(s.record) : null,
+    );
+    this.renderLineTable(s);
+  }
+
+  private redispatchSummary(r: PeriodRecord): HTMLElement | null {
+    const st = r.study;
+    if (!st) return null;
+    return h(
+      "div",
+      {},
+      h("p", {}, `Redispatch: ${st.redispatch.status}, cost ${st.redispatch.costPerHour.toFixed(2)} USD/h.`),
+      table(
+        [
+          { head: "Unit (gen row)", cell: (a) => a.genRow, num: true },
+          { head: "Node", cell: (a) => a.node, num: true },
+          { head: "Scheduled", cell: (a) => mw(a.scheduledMW), num: true },
+          { head: "Adjusted", cell: (a) => mw(a.adjustedMW), num: true },
+          { head: "Change", cell: (a) => mw(a.adjustedMW - a.scheduledMW), num: true },
+        ],
+        st.redispatch.adjustments,
+        { empty: "No adjustment needed.", label: "Redispatch" },
+      ),
+    );
+  }
+
+  private deliverySummary(r: PeriodRecord): HTMLElement {
+    return table(
+      [
+        { head: "Generator", cell: (d) => (d.address ? `${d.address.slice(0, 10)}…` : "—") },
+        { head: "Node", cell: (d) => d.node, num: true },
+        { head: "Scheduled", cell: (d) => mw(d.scheduledMW), num: true },
+        { head: "Committed change", cell: (d) => mw(d.committedMW), num: true },
+        { head: "Actual", cell: (d) => mw(d.actualMW), num: true },
+      ],
+      r.delivery ?? [],
+      { empty: "No delivery recorded.", label: "Delivery" },
+    );
+  }
+
+  private renderLineTable(s: Shown): void {
+    const t = this.topology as Topology;
+    const flows = this.flows(s);
+    const over = this.overRows(s);
+    fill(
+      this.els.lines,
+      table(
+        [
+          { head: "Line", cell: (b) => `${b.from}–${b.to}` },
+          { head: "Row", cell: (b) => b.row, num: true },
+          { head: "Mean flow", cell: (b) => (flows.has(b.row) ? mw(flows.get(b.row) as number) : "—"), num: true },
+          { head: "Limit", cell: (b) => (b.limitMW ? mw(b.limitMW, 2) : "none"), num: true },
+          {
+            head: "Loading",
+            cell: (b) =>
+              flows.has(b.row) && b.limitMW ? percent(Math.abs(flows.get(b.row) as number) / b.limitMW) : "—",
+            num: true,
+          },
+          { head: "State", cell: (b) => (over.has(b.row) ? "over limit" : flows.has(b.row) ? "within" : "no data") },
+        ],
+        t.branches,
+        {
+          label: "Lines",
+          rowAttrs: (b) => ({
+            "data-line": `${b.from}-${b.to}`,
+            "data-status": over.has(b.row) ? "over" : flows.has(b.row) ? "within" : "unknown",
+            class: over.has(b.row) ? "over" : undefined,
+          }),
+        },
+      ),
+    );
+  }
+
+  private async renderPrices(s: Shown): Promise<void> {
+    let values: { bus: string; kind: string; price: number }[] = [];
+    if (s.record?.study) {
+      values = s.record.study.prices.flatMap((p) => [
+        { bus: String(p.bus), kind: "energy", price: p.energy },
+        { bus: String(p.bus), kind: "congestion", price: p.congestion },
+      ]);
+    } else if (s.chainPeriod !== undefined) {
+      values = (this.feed?.reports.get(s.chainPeriod)?.prices ?? []).map((p) => ({
+        bus: String(p.node),
+        kind: "total (reported)",
+        price: Number(p.usdPerMWh) / 1e8,
+      }));
+    }
+    if (values.length === 0) {
+      fill(this.els.prices, h("p", { class: "empty" }, "No nodal prices for this period."));
+      return;
+    }
+    await chart(this.els.prices, {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      description: "Nodal prices by bus, USD/MWh",
+      width: "container",
+      height: 180,
+      data: { values },
+      mark: { type: "bar", tooltip: true },
+      encoding: {
+        x: { field: "bus", type: "ordinal", sort: null, title: "Bus" },
+        y: { field: "price", type: "quantitative", title: "Price (USD/MWh)", stack: "zero" },
+        color: { field: "kind", type: "nominal", title: "Component" },
+      },
+    });
+  }
+
+  private select(sel: { kind: "line" | "bus"; id: number }): void {
+    this.selected = sel;
+    this.renderDetails();
+  }
+
+  private renderDetails(): void {
+    const d = this.els.details;
+    const sel = this.selected;
+    const t = this.topology;
+    const s = this.shown;
+    if (!sel || !t) {
+      fill(d, h("h3", {}, "Details"), h("p", {}, "Click a line or a bus."));
+      return;
+    }
+    if (sel.kind === "line") {
+      const br = t.branches[sel.id - 1];
+      const lf = s ? this.loadFlow(s) : undefined;
+      const flow = lf?.branches.find((b) => b.row === sel.id);
+      const mean = flow ? (flow.pf - flow.pt) / 2 : s ? this.flows(s).get(sel.id) : undefined;
+      const over = s ? this.overRows(s).has(sel.id) : false;
+      fill(
+        d,
+        h("h3", {}, `Line ${br.from}–${br.to}`),
+        h(
+          "dl",
+          {},
+          dt("Branch row", String(br.row)),
+          dt("Mean active flow (from → to)", mean !== undefined ? mw(mean) : "not published"),
+          flow ? dt("At the from end", `${mw(flow.pf)}, ${mvar(flow.qf)}`) : null,
+          flow ? dt("At the to end", `${mw(flow.pt)}, ${mvar(flow.qt)}`) : null,
+          dt("Limit", br.limitMW ? mw(br.limitMW, 2) : "none"),
+          mean !== undefined && br.limitMW ? dt("Loading", percent(Math.abs(mean) / br.limitMW)) : null,
+          dt("State", over ? "OVER ITS LIMIT" : mean !== undefined ? "within its limit" : "no data"),
+          br.rateAMVA ? dt("Rating (RATE_A)", `${br.rateAMVA} MVA`) : null,
+        ),
+        this.sensitivityTable(sel.id),
+      );
+      return;
+    }
+    const bus = t.buses.find((b) => b.id === sel.id);
+    if (!bus) return;
+    const lf = s ? this.loadFlow(s) : undefined;
+    const v = lf?.buses.find((b) => b.id === bus.id);
+    const price = s?.record?.study?.prices.find((p) => p.bus === bus.id);
+    const chainPrice =
+      s?.chainPeriod !== undefined
+        ? this.feed?.reports.get(s.chainPeriod)?.prices.find((p) => p.node === bus.id)
+        : undefined;
+    const gens = t.gens.filter((g) => g.bus === bus.id);
+    fill(
+      d,
+      h("h3", {}, `Bus ${bus.id}`),
+      h(
+        "dl",
+        {},
+        dt("Voltage", v ? `${pu(v.vm)} at ${degrees(v.va)}` : "not published"),
+        dt("Band", `${pu(bus.vmin, 3)} to ${pu(bus.vmax, 3)}`),
+        dt("Demand", `${mw(bus.pdMW)}, ${mvar(bus.qdMVAr)}`),
+        price
+          ? dt(
+              "Nodal price",
+              `${usdPerMWh(price.total)} = energy ${usdPerMWh(price.energy)} + congestion ${usdPerMWh(price.congestion)}`,
+            )
+          : chainPrice
+            ? dt("Nodal price (reported)", usdPerMWhUnits(chainPrice.usdPerMWh))
+            : dt("Nodal price", "not published"),
+        ...gens.map((g) =>
+          dt(
+            `Unit (gen row ${g.row})`,
+            `${lf ? mw(lf.gens.find((x) => x.row === g.row)?.pg ?? 0) : mw(g.pgMW)} of [${mw(g.pminMW, 2)}, ${mw(g.pmaxMW, 2)}]` +
+              (g.unit
+                ? `; ${g.unit.kind}, asks ${usdPerMWh(g.unit.upPrice)} to raise, ${usdPerMWh(g.unit.downPrice)} to lower`
+                : ""),
+          ),
+        ),
+      ),
+      this.unitSensitivities(bus.id),
+    );
+  }
+
+  private sensitivities(): SensitivityRecord | undefined {
+    return this.shown?.record?.study?.sensitivities;
+  }
+
+  /** How a line's flow moves per MW of each unit's output. */
+  private sensitivityTable(row: number): HTMLElement {
+    const s = this.sensitivities();
+    const k = s?.lines.findIndex((l) => l.branchRow === row) ?? -1;
+    if (!s || k < 0) return h("p", { class: "empty" }, "No sensitivities published for this line in this period.");
+    return h(
+      "div",
+      {},
+      h("h4", {}, `Sensitivity to each unit (${s.method.toUpperCase()})`),
+      table(
+        [
+          {
+            head: "Unit at node",
+            cell: (u: { node: number; genRow: number; i: number }) => `${u.node} (gen ${u.genRow})`,
+          },
+          { head: "Flow change per MW", cell: (u) => mwPerMw(s.matrix[k][u.i]), num: true },
+        ],
+        s.units.map((u, i) => ({ ...u, i })),
+        { label: "Sensitivities" },
+      ),
+    );
+  }
+
+  /** For a bus with a redispatch unit: how the violated lines move per MW of that unit. */
+  private unitSensitivities(bus: number): HTMLElement | null {
+    const s = this.sensitivities();
+    const j = s?.units.findIndex((u) => u.node === bus) ?? -1;
+    if (!s || j < 0) return null;
+    const over = this.shown ? this.overRows(this.shown) : new Set<number>();
+    const rows = s.lines.map((l, k) => ({ ...l, k })).filter((l) => over.has(l.branchRow));
+    return h(
+      "div",
+      {},
+      h("h4", {}, "Lines over their limit per MW of this unit"),
+      table(
+        [
+          { head: "Line", cell: (l: { from: number; to: number; k: number }) => `${l.from}–${l.to}` },
+          { head: "Flow change per MW", cell: (l) => mwPerMw(s.matrix[l.k][j]), num: true },
+        ],
+        rows,
+        { empty: "No line over its limit.", label: "Unit sensitivities" },
+      ),
+    );
+  }
+}
+
+/**
+ * A one-line diagram's positions, the same every time: a breadth-first spanning tree from the
+ * master unit's bus, drawn left to right by depth; each bus's largest subtree continues on its
+ * row and the others open new rows below, so a feeder reads as a line with its laterals under it.
+ * Lines outside the tree (ring closures) are drawn across.
+ */
+export function oneLinePositions(t: Topology): Record<string, { x: number; y: number }> {
+  return oneLineLayout(t).positions;
+}
+
+/** Positions and the rows of the branches outside the spanning tree (drawn bent). */
+export function oneLineLayout(t: Topology): {
+  positions: Record<string, { x: number; y: number }>;
+  closures: Set<number>;
+} {
+  const neighbours = new Map<number, number[]>(t.buses.map((b) => [b.id, []]));
+  for (const br of t.branches) {
+    if (!br.inService) continue;
+    neighbours.get(br.from)?.push(br.to);
+    neighbours.get(br.to)?.push(br.from);
+  }
+  const children = new Map<number, number[]>();
+  const treeEdges = new Set<string>();
+  const seen = new Set<number>();
+  const roots = t.buses.filter((b) => b.type === 3).map((b) => b.id);
+  const order: number[] = [];
+  // Every island gets a root: its master bus, or its lowest-numbered bus.
+  for (const start of [...roots, ...t.buses.map((b) => b.id)]) {
+    if (seen.has(start)) continue;
+    seen.add(start);
+    order.push(start);
+    const queue = [start];
+    while (queue.length > 0) {
+      const bus = queue.shift() as number;
+      const kids: number[] = [];
+      for (const n of [...(neighbours.get(bus) ?? [])].sort((a, b) => a - b)) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        kids.push(n);
+        queue.push(n);
+        treeEdges.add(`${Math.min(bus, n)}-${Math.max(bus, n)}`);
+      }
+      children.set(bus, kids);
+    }
+  }
+  const size = new Map<number, number>();
+  const sizeOf = (bus: number): number => {
+    const known = size.get(bus);
+    if (known !== undefined) return known;
+    const n = 1 + (children.get(bus) ?? []).reduce((s, c) => s + sizeOf(c), 0);
+    size.set(bus, n);
+    return n;
+  };
+  const positions: Record<string, { x: number; y: number }> = {};
+  let nextRow = 0;
+  const place = (bus: number, depth: number, row: number): void => {
+    positions[`b${bus}`] = { x: depth * 70, y: row * 70 };
+    const kids = [...(children.get(bus) ?? [])].sort((a, b) => sizeOf(b) - sizeOf(a) || a - b);
+    kids.forEach((kid, i) => place(kid, depth + 1, i === 0 ? row : ++nextRow));
+  };
+  for (const root of order) {
+    place(root, 0, nextRow);
+    nextRow++;
+  }
+  const closures = new Set(
+    t.branches
+      .filter((br) => !treeEdges.has(`${Math.min(br.from, br.to)}-${Math.max(br.from, br.to)}`))
+      .map((br) => br.row),
+  );
+  return { positions, closures };
+}
+
+function dt(term: string, value: string): HTMLElement[] {
+  return [h("dt", {}, term), h("dd", {}, value)];
+}
+
+function elementsOf(t: Topology): ElementDefinition[] {
+  const { closures } = oneLineLayout(t);
+  const unitBuses = new Set(t.gens.filter((g) => g.unit).map((g) => g.bus));
+  const genBuses = new Set(t.gens.filter((g) => g.inService).map((g) => g.bus));
+  return [
+    ...t.buses.map((b) => {
+      const kind = b.type === 3 ? "master" : unitBuses.has(b.id) ? "unit" : genBuses.has(b.id) ? "gen" : "load";
+      return { data: { id: `b${b.id}`, bus: b.id, label: String(b.id), kind }, classes: kind };
+    }),
+    ...t.branches
+      .filter((br) => br.inService)
+      .map((br) => ({
+        data: {
+          id: `l${br.row}`,
+          row: br.row,
+          source: `b${br.from}`,
+          target: `b${br.to}`,
+          limitMW: br.limitMW,
+          label: `${br.from}-${br.to}`,
+          loading: "",
+          closure: closures.has(br.row) ? 1 : 0,
+        },
+      })),
+  ];
+}
+
+function graphStyle(): cytoscape.StylesheetJson {
+  return [
+    {
+      selector: "node",
+      style: {
+        label: "data(label)",
+        "font-size": 11,
+        "text-valign": "center",
+        "text-halign": "center",
+        color: "#fff",
+        width: 24,
+        height: 24,
+        "background-color": COLOURS.none,
+        "border-width": 1,
+        "border-color": "#333",
+      },
+    },
+    { selector: "node.unit", style: { shape: "round-rectangle", width: 30 } },
+    { selector: "node.gen", style: { shape: "round-rectangle" } },
+    { selector: "node.master", style: { shape: "diamond", width: 34, height: 34 } },
+    { selector: "node.vok", style: { "background-color": COLOURS.busOk } },
+    { selector: "node.vnear", style: { "background-color": COLOURS.busNear, color: "#000" } },
+    { selector: "node.vout", style: { "background-color": COLOURS.busOut, "border-width": 3 } },
+    { selector: "node:selected", style: { "border-width": 4, "border-color": "#000" } },
+    {
+      selector: "edge",
+      style: {
+        width: 3,
+        "line-color": COLOURS.none,
+        "curve-style": "bezier",
+        label: "data(loading)",
+        "font-size": 9,
+        color: "#333",
+        "text-background-color": "#fff",
+        "text-background-opacity": 0.85,
+        "text-background-padding": "1px",
+      },
+    },
+    // Ring closures bend around the buses they would cross.
+    {
+      selector: "edge[closure = 1]",
+      style: { "curve-style": "unbundled-bezier", "control-point-distances": [45], "control-point-weights": [0.5] },
+    },
+    { selector: "edge.ok", style: { "line-color": COLOURS.ok } },
+    { selector: "edge.high", style: { "line-color": COLOURS.high, width: 4 } },
+    { selector: "edge.near", style: { "line-color": COLOURS.near, width: 5 } },
+    {
+      selector: "edge.over",
+      style: {
+        "line-color": COLOURS.over,
+        width: 8,
+        "line-style": "solid",
+        color: COLOURS.over,
+        "font-weight": "bold",
+      },
+    },
+    { selector: "edge:selected", style: { "overlay-opacity": 0.2, "overlay-color": "#000" } },
+  ];
+}
+
+function legend(): HTMLElement {
+  const item = (colour: string, text: string, cls = "swatch"): HTMLElement =>
+    h("li", {}, h("span", { class: cls, style: `background:${colour}` }), text);
+  return h(
+    "ul",
+    { class: "legend", "aria-label": "Legend" },
+    item(COLOURS.ok, `line below ${HIGH * 100} % of its limit`),
+    item(COLOURS.high, `${HIGH * 100}–${NEAR * 100} %`),
+    item(COLOURS.near, `${NEAR * 100}–100 %`),
+    item(COLOURS.over, "over its limit", "swatch thick"),
+    item(COLOURS.none, "no limit or no data"),
+    item(COLOURS.busOk, "bus voltage inside its band", "dot"),
+    item(COLOURS.busNear, "within a quarter of the band from its edge", "dot"),
+    item(COLOURS.busOut, "outside its band", "dot"),
+    h("li", {}, "◆ master unit · ■ redispatch unit"),
+  );
+}

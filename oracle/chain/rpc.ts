@@ -1,0 +1,79 @@
+/**
+ * Connecting to a JSON-RPC endpoint the way every GridSwap process does: the URL is checked
+ * (naming the setting it came from), `eth_chainId` is asked with a timeout and a few bounded
+ * attempts, and the ethers provider is built for that chain with caching off (a nonce or a count
+ * read right after a mined transaction must not come from a 250 ms cache).
+ */
+import { JsonRpcProvider, Network } from "ethers";
+import { ConfigurationError, TransportError } from "./errors";
+import { withRetry } from "./retry";
+
+export interface RpcConnection {
+  readonly url: string;
+  readonly chainId: bigint;
+  readonly provider: JsonRpcProvider;
+}
+
+/** Connects to `url`; `setting` names where the URL came from (RPC_URL, --rpc) in every error. */
+export async function connectRpc(
+  url: string | undefined,
+  setting = "RPC_URL",
+  log?: (line: string) => void,
+): Promise<RpcConnection> {
+  if (url === undefined || url.trim() === "") {
+    throw new ConfigurationError(`${setting} is not set (the JSON-RPC endpoint, e.g. http://127.0.0.1:8545)`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigurationError(`${setting} '${url}' is not a URL (e.g. http://127.0.0.1:8545)`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new ConfigurationError(`${setting} '${url}' must be an http:// or https:// URL`);
+  }
+  let chainId: bigint;
+  try {
+    chainId = await withRetry("connect", () => rpcChainId(url), { attempts: 3, baseDelayMs: 300, log });
+  } catch (e) {
+    if (e instanceof ConfigurationError) throw e;
+    // Unreachable is not a misconfiguration: a supervised agent waits for the node to come back.
+    const reason = (e as Error).message.replace(/^connect: still failing after \d+ attempts: /, "");
+    throw new TransportError(`cannot reach ${setting} ${url}: ${reason}`, { cause: e });
+  }
+  const provider = new JsonRpcProvider(url, Network.from(chainId), {
+    staticNetwork: true,
+    pollingInterval: 1000,
+    cacheTimeout: -1,
+  });
+  return { url, chainId, provider };
+}
+
+/** eth_chainId over plain HTTP, with a timeout and an error that says what went wrong. */
+async function rpcChainId(url: string): Promise<bigint> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    if (err.name === "TimeoutError") throw new Error("no answer within 10 s (timeout)");
+    // Keep the transport words (ECONNREFUSED …) so the retry layer knows this is worth retrying.
+    throw new Error(err.cause?.code ?? err.cause?.message ?? err.message, { cause: e });
+  }
+  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
+  let body: { result?: unknown; error?: { message?: string } };
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    throw new ConfigurationError("the answer is not JSON: not a JSON-RPC endpoint");
+  }
+  if (typeof body.result !== "string") {
+    throw new ConfigurationError(`eth_chainId failed: ${body.error?.message ?? "no result"}`);
+  }
+  return BigInt(body.result);
+}

@@ -1,0 +1,151 @@
+/**
+ * The agents on one in-process market (seed34, every role on its own key): a trade cycle settled
+ * exactly by the graduated rule with the vault staying solvent, the centre's checks before it acts,
+ * restarts and second processes that never act twice, and meter-data problems that stop a report
+ * instead of falsifying one.
+ */
+import { expect } from "chai";
+import { join } from "node:path";
+import { ZeroHash } from "ethers";
+import { CentreAgent } from "../../../oracle/agents/centre";
+import type { MeterReading, MeterSource } from "../../../oracle/agents/metering";
+import { ConfigurationError } from "../../../oracle/chain/errors";
+import { settlement } from "../../../oracle/chain/units";
+import { testWorld, start, type TestWorld } from "./world-fixture";
+
+function centreLike(w: TestWorld, changes: Partial<ConstructorParameters<typeof CentreAgent>[0]> = {}): CentreAgent {
+  return new CentreAgent({
+    contracts: w.contracts,
+    deployBlock: w.deployBlock,
+    centre: w.accounts.centre,
+    oracleSigners: w.accounts.oracleSigners,
+    case: w.case,
+    caseText: w.caseText,
+    meters: w.meters,
+    ...changes,
+  });
+}
+
+describe("agents on one market", function () {
+  it("a trade cycle: offers for the next period, fills, delivery at 60 %, measurement, settlement by the rule", async () => {
+    let trade = true;
+    const w = await testWorld([{ node: 2 }, { node: 27, behaviour: () => 0.6 }], {
+      offersFor: (study) => (trade ? ((trade = false), study.offers) : []),
+    });
+    const { market, usd, kwh } = w.contracts;
+    const marketAddress = await market.getAddress();
+    const period = await start(w);
+    const runs = [];
+    for (let k = 0; k < 4; k++) runs.push(await w.simulation.runPeriod());
+
+    // Offers: for the next period, justified by this period's report, deterministic nonces.
+    const posted = runs[0].centre.posted;
+    expect(posted.map((p) => [p.offer.node, p.offer.period, p.offer.justification])).to.deep.equal([
+      [2, period + 1, period],
+      [27, period + 1, period],
+    ]);
+    expect(posted.map((p) => p.offer.nonce)).to.deep.equal([
+      (BigInt(period + 1) << 24n) | 2n,
+      (BigInt(period + 1) << 24n) | 3n,
+    ]);
+    // Measured in period P+2, final after one dispute window, settled by P+3.
+    expect(runs[2].centre.measurements.map((m) => m.period)).to.deep.equal([period + 1, period + 1]);
+    const settled = runs.flatMap((r) => r.generators.flatMap((g) => g.poll.settled));
+    expect(settled).to.have.length(2);
+    const terms = await market.terms();
+    for (const s of settled) {
+      const measured = runs[2].centre.measurements.find((m) => m.generator === s.position.generator);
+      const rule = settlement(
+        { ...s.position, increase: s.position.direction === 0 },
+        measured?.deliveredWh ?? 0n,
+        terms,
+      );
+      expect(s.settlement.deliveredWh).to.equal(rule.deliveredWh);
+      expect(s.settlement.paidWh).to.equal(rule.paidWh);
+      expect(s.settlement.penaltyWh).to.equal(rule.penaltyWh);
+      expect(s.settlement.usdToGenerator).to.equal(rule.usdToGenerator);
+      expect(s.settlement.usdToCentre).to.equal(rule.usdToCentre);
+    }
+    const sixty = settled.find((s) => s.position.generator === w.generators[1].wallet.address);
+    expect(sixty?.settlement.deliveredWh).to.equal(1307n); // 60 % of 2,178 Wh
+    // Solvency: the market holds exactly the free balances and the escrows of open positions.
+    const accounts = [w.accounts.centre.address, ...w.generators.map((g) => g.wallet.address)];
+    let freeUsd = 0n;
+    let freeKwh = 0n;
+    for (const a of accounts) {
+      const [u, k] = await market.balancesOf(a);
+      freeUsd += u;
+      freeKwh += k;
+    }
+    expect(await usd.balanceOf(marketAddress)).to.equal(freeUsd);
+    expect(await kwh.balanceOf(marketAddress)).to.equal(freeKwh);
+  });
+
+  it("refuses a case whose period length differs from the oracle's, and too few oracle keys", async () => {
+    const w = await testWorld([{ node: 27 }]);
+    const op = w.case.operation;
+    if (!op) throw new Error("seed34 has operation data");
+    const quarter = { ...w.case, operation: { ...op, periodMinutes: 15 } };
+    let error: unknown;
+    await centreLike(w, { case: quarter })
+      .prepare()
+      .catch((e) => (error = e));
+    expect(error).to.be.instanceOf(ConfigurationError);
+    expect((error as Error).message).to.match(/the case's periods are 15 min but the oracle's are 30 min \(1800 s\)/);
+    error = undefined;
+    await centreLike(w, { oracleSigners: [w.accounts.oracleSigners[0]] })
+      .prepare()
+      .catch((e) => (error = e));
+    expect((error as Error).message).to.match(/the oracle needs 2 signature\(s\) per report; this process holds 1/);
+  });
+
+  it("a restarted centre (fresh memory, same state file) and a second process with the same keys act nowhere twice", async () => {
+    const w = await testWorld([{ node: 27 }]);
+    const statePath = join(w.dir, "centre.json");
+    const a = centreLike(w, { statePath });
+    await start(w);
+    const first = await a.step();
+    expect(first.reported).to.equal(true);
+    expect(first.posted.length).to.be.greaterThan(0);
+    for (const again of [centreLike(w, { statePath }), centreLike(w)]) {
+      const step = await again.step();
+      expect(step.reported).to.equal(false);
+      expect(step.transactions, "no transaction at all").to.deep.equal([]);
+      expect(step.posted.map((p) => p.offerHash)).to.deep.equal(first.posted.map((p) => p.offerHash));
+    }
+    const board = await w.contracts.market.queryFilter(w.contracts.market.filters.OfferPosted());
+    expect(board).to.have.length(first.posted.length);
+  });
+
+  it("meter data it cannot trust stops the report (no wrong settlement); good data later reports the late period", async () => {
+    let bad = false;
+    let trade = true;
+    const w = await testWorld([{ node: 27 }], {
+      offersFor: (study) => (trade ? ((trade = false), study.offers.filter((o) => o.node === 27)) : []),
+    });
+    // Duplicated readings (two sources answering for one meter and period) while `bad`.
+    const meters: MeterSource = {
+      description: "meters with a duplicate",
+      read: async (q) => {
+        const readings: MeterReading[] = await w.meters.read(q);
+        return bad ? [...readings, { ...readings[0], origin: "second source" }] : readings;
+      },
+    };
+    const centre = centreLike(w, { meters });
+    await start(w);
+    const traded = await w.simulation.runPeriod(); // report, offer, fill; delivery recorded
+    expect(traded.generators[0].poll.filled).to.have.length(1);
+    await w.simulation.startPeriod(); // the delivery period has ended: it can be measured
+    bad = true;
+    const refused = await centre.step();
+    expect(refused.reported).to.equal(false);
+    expect(refused.problems.join(" ")).to.match(
+      /^meter data: meter 0x[0-9a-fA-F]{40}, period \d+: read more than once/,
+    );
+    expect(await w.contracts.oracle.hasReport(refused.period)).to.equal(false);
+    bad = false;
+    const recovered = await centre.step();
+    expect(recovered.reported).to.equal(true);
+    expect(await w.contracts.oracle.reportHashOf(recovered.period)).to.not.equal(ZeroHash);
+  });
+});
