@@ -218,6 +218,8 @@ export interface DaySummary {
   readonly seed: string;
   readonly chain: boolean;
   readonly periods: number;
+  /** Length of a market period, minutes. */
+  readonly periodMinutes: number;
   /** Periods with a line over its limit before redispatch, and those whose post-redispatch AC flow has none. */
   readonly congestedPeriods: number;
   readonly clearedPeriods: number;
@@ -1071,6 +1073,7 @@ function summarise(
     seed: config.seed,
     chain: chain !== null,
     periods: records.length,
+    periodMinutes: scenario.periodMinutes,
     congestedPeriods: congested.length,
     clearedPeriods: congested.filter((r) => r.after.lines === 0).length,
     unmetLimits: records.reduce((n, r) => n + r.redispatch.unmet.length, 0),
