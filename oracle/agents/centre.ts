@@ -226,7 +226,9 @@ export class CentreAgent {
       const hash = inputHash({ case: caseTextHash(this.cfg.caseText), forecasts });
       reported = await this.report(period, now, study, hash, measurements, usedReadings, ready, settled);
     }
-    settled.push(...(await this.settleFinal(ready.filter((p) => !settled.includes(p.hash)))));
+    // Looked at again after the report: time has passed, and measurements may have become final.
+    const done = new Set(settled);
+    settled.push(...(await this.settleFinal((await this.readyPositions()).filter((p) => !done.has(p.hash)))));
     const unwound = await this.unwindExpired(now);
 
     // 5. Offers for P+1.
