@@ -218,7 +218,7 @@ function unreachable(hre: HardhatRuntimeEnvironment, text: string): string {
     ? "connection refused"
     : /ENOTFOUND|EAI_AGAIN/.test(text)
       ? "no such host"
-      : "no answer";
+      : text.trim() || "no answer";
   const hint =
     hre.network.name === "localhost"
       ? " (start a node: `npx hardhat node` or `npx anvil`)"
@@ -248,8 +248,8 @@ export async function checkReachable(hre: HardhatRuntimeEnvironment): Promise<vo
       fail(`${setting} ${url} does not answer eth_chainId: not a JSON-RPC endpoint?`);
   } catch (e) {
     if (e instanceof TaskInputError) throw e;
-    const err = e as Error & { cause?: { code?: string } };
-    const text = `${err.message} ${err.cause?.code ?? ""}`;
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    const text = err.cause?.code ?? err.cause?.message ?? err.message;
     if (err.name === "TimeoutError") fail(`cannot reach ${setting} ${url}: no answer within 10 s`);
     fail(unreachable(hre, text));
   }
