@@ -500,6 +500,15 @@ export async function walletFrom(hre: HardhatRuntimeEnvironment, args: WalletArg
   return roleWallet(defaultEnv, hre.ethers.provider);
 }
 
+/**
+ * Refuses, before any transaction, an account with no ETH to pay gas: `who` names it in the
+ * message, with the task that funds it on a devnet.
+ */
+export async function requireGas(hre: HardhatRuntimeEnvironment, address: string, who: string): Promise<void> {
+  if ((await hre.ethers.provider.getBalance(address)) > 0n) return;
+  fail(`${who} ${address} has no ETH to pay for gas: gridswap:fund --to ${address} (devnets) or send it some`);
+}
+
 /** Sends a transaction and waits for it; returns its hash and gas. */
 export async function sent(
   tx: Promise<{ wait(): Promise<{ hash: string; gasUsed: bigint; status?: number | null } | null> }>,

@@ -16,6 +16,7 @@ import {
   MAX_KWH_WH,
   parseUnitsExact,
   printTable,
+  requireGas,
   roleSigner,
   sent,
   walletFrom,
@@ -128,6 +129,15 @@ gridswapTask<PeriodArgs>(
     const c = await connectDeployment(hre);
     const centre = await roleSigner(hre, c, "centre", c.roles?.centres[0]);
     const signers = await oracleSigners(hre, c);
+    // Everything the step needs, before its first transaction: gas for the centre (it sends the
+    // report, the settlements, the deposit and the offers) and USD to back the offers.
+    await requireGas(hre, await centre.getAddress(), "the centre");
+    const [freeUsd] = await c.contracts.market.balancesOf(await centre.getAddress());
+    if (freeUsd === 0n && (await c.contracts.usd.balanceOf(await centre.getAddress())) === 0n) {
+      fail(
+        `the centre ${await centre.getAddress()} holds no USD, in its wallet or the vault, to back offers: gridswap:mint --to it`,
+      );
+    }
     const { CentreAgent } = await import("../oracle/agents/centre");
     const { FileMeterSource, HttpMeterSource } = await import("../oracle/agents/metering");
     const { CommittedDeliveryMeters } = await import("../oracle/agents/simulation");
@@ -295,6 +305,7 @@ gridswapTask<FillArgs>(
     if (status !== "Open") fail(`offer ${offerHash} is ${status}, not open`);
     const wallet = await walletFrom(hre, args, "GENERATOR");
     const address = await wallet.getAddress();
+    await requireGas(hre, address, "the generator");
     if (offer.generator !== hre.ethers.ZeroAddress && offer.generator.toLowerCase() !== address.toLowerCase()) {
       fail(`offer ${offerHash} is reserved for ${offer.generator}, not ${address}`);
     }

@@ -14,6 +14,7 @@ import {
   MAX_USD_UNITS,
   parseAddress,
   parseUnitsExact,
+  requireGas,
   roleSigner,
   sent,
   walletFrom,
@@ -69,6 +70,7 @@ gridswapTask<VaultArgs>(
     const c = await connectDeployment(hre);
     const wallet = await vaultWallet(hre, c, args, asset);
     const address = await wallet.getAddress();
+    await requireGas(hre, address, "the wallet");
     const token = asset === "usd" ? c.contracts.usd : c.contracts.kwh;
     const held = await token.balanceOf(address);
     if (held < units) {

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import hre from "hardhat";
 import { HardhatPluginError } from "hardhat/plugins";
+import { Wallet } from "ethers";
 import { freePort } from "../../scripts/devnet";
 
 const ROOT = join(__dirname, "..", "..");
@@ -154,6 +155,18 @@ describe("gridswap:* tasks", function () {
     expect(await market.balancesOf(generator.address)).to.deep.equal([3_266_741n, 60_000n - 2_178n]);
     const balances = await run("gridswap:balances", { address: generator.address });
     expect(balances).to.match(/0\.03266741\s+57\.822/);
+
+    // A new wallet with no gas is refused before any transaction, with the task that funds it.
+    process.env.UNFUNDED_KEY = Wallet.createRandom().privateKey;
+    try {
+      await runError(
+        "gridswap:deposit",
+        { kwh: "1", keyEnv: "UNFUNDED_KEY" },
+        /the wallet 0x[0-9a-fA-F]{40} has no ETH to pay for gas: gridswap:fund --to 0x/,
+      );
+    } finally {
+      delete process.env.UNFUNDED_KEY;
+    }
   });
 
   it("refuses bad input with one line naming the flag", async function () {
