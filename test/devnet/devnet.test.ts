@@ -20,7 +20,6 @@ import { DemandResponseMarket__factory } from "../../typechain-types";
 import { anvilBinary, startAnvil, startHardhatNode, type LocalNode } from "../../scripts/devnet";
 import { BLOCK_TIMEOUT_MS, markedBlock, nodeLine, runBlock, sandbox } from "./helpers";
 
-const ROOT = join(__dirname, "..", "..");
 const GENERATOR = "0xebb0775c8157A4C1264b3B50729CB3872997f68b";
 
 async function checkSettled(node: LocalNode, dir: string, output: string): Promise<void> {
