@@ -9,7 +9,7 @@
  * cases/wscc9.json < 1 s, agent:generator --help < 1 s, a gridswap task < 3 s. Prints figures;
  * nothing is asserted (the machine is shared: timings are noisy).
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,14 +18,23 @@ import { startAnvil } from "../scripts/devnet";
 const ROOT = join(__dirname, "..");
 const RUNS = 5;
 
-function timeOnce(command: string, args: readonly string[], env: NodeJS.ProcessEnv): number {
-  const started = process.hrtime.bigint();
-  const r = spawnSync(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (r.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} exited ${r.status}: ${String(r.stderr).trim().split("\n")[0]}`);
-  }
-  return seconds;
+/**
+ * One run, asynchronously: a node started by this process (Anvil) writes a line per request into a
+ * pipe this process drains, so the event loop must keep running while the command runs.
+ */
+function timeOnce(command: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, [...args], { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0) reject(new Error(`${command} ${args.join(" ")} exited ${code}: ${stderr.trim().split("\n")[0]}`));
+      else resolve(seconds);
+    });
+  });
 }
 
 function median(xs: number[]): number {
@@ -33,9 +42,16 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-function measure(label: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv, goal?: number): void {
-  timeOnce(command, args, env); // warm-up (and the build, if sources changed)
-  const times = Array.from({ length: RUNS }, () => timeOnce(command, args, env));
+async function measure(
+  label: string,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  goal?: number,
+): Promise<void> {
+  await timeOnce(command, args, env); // warm-up (and the build, if sources changed)
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) times.push(await timeOnce(command, args, env));
   const m = median(times);
   const verdict = goal === undefined ? "" : m < goal ? `  goal < ${goal} s ✔` : `  goal < ${goal} s ✘`;
   console.log(
@@ -46,27 +62,27 @@ function measure(label: string, command: string, args: readonly string[], env: N
 async function main(): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env, CI: "true", HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" };
   console.log(`whole processes, median of ${RUNS} after one warm-up (node ${process.version})`);
-  measure(
+  await measure(
     "npm run pf -- cases/wscc9.json (build/, tools/run.js)",
     "npm",
     ["run", "--silent", "pf", "--", "cases/wscc9.json"],
     env,
     1,
   );
-  measure(
+  await measure(
     "  before: ts-node --transpile-only scripts/pf.ts",
     "npx",
     ["ts-node", "--transpile-only", "scripts/pf.ts", "cases/wscc9.json"],
     env,
   );
-  measure(
+  await measure(
     "npm run agent:generator -- --help (build/)",
     "npm",
     ["run", "--silent", "agent:generator", "--", "--help"],
     env,
     1,
   );
-  measure(
+  await measure(
     "  before: ts-node --transpile-only scripts/agent-generator.ts",
     "npx",
     ["ts-node", "--transpile-only", "scripts/agent-generator.ts", "--help"],
@@ -77,22 +93,22 @@ async function main(): Promise<void> {
   try {
     const taskEnv = { ...env, RPC_URL: node.url, GRIDSWAP_DEPLOYMENTS_DIR: dir };
     // The node's account 0 deploys; the roles default to its accounts 1–6.
-    timeOnce("npx", ["hardhat", "gridswap:deploy", "--network", "devnet"], taskEnv);
-    measure(
+    await timeOnce("npx", ["hardhat", "gridswap:deploy", "--network", "devnet"], taskEnv);
+    await measure(
       "npx hardhat gridswap:offers --network devnet (Anvil)",
       "npx",
       ["hardhat", "gridswap:offers", "--network", "devnet"],
       taskEnv,
       3,
     );
-    measure(
+    await measure(
       "npx hardhat gridswap:balances --network devnet (Anvil)",
       "npx",
       ["hardhat", "gridswap:balances", "--network", "devnet"],
       taskEnv,
       3,
     );
-    measure("  for comparison: npx hardhat --version (no config)", "npx", ["hardhat", "--version"], env);
+    await measure("  for comparison: npx hardhat --version (no config)", "npx", ["hardhat", "--version"], env);
   } finally {
     await node.stop();
     rmSync(dir, { recursive: true, force: true });

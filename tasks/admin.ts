@@ -24,6 +24,7 @@ import {
   sent,
   accountAt,
   type RecordedRoles,
+  chain,
 } from "./common";
 
 const UINT32_MAX = 2 ** 32 - 1;
@@ -122,8 +123,8 @@ gridswapTask<DeployArgs>(
       treasury: await holder(hre, args.treasury, "--treasury", DEFAULT_ROLE_INDEX.treasury),
     };
     await ensureCompiled(hre);
-    const { checkSeparateRoles, deployGridSwap, deploymentAddresses } = await import("../oracle/chain/deploy");
-    const { deploymentPath, writeDeployment } = await import("../oracle/chain/deployments");
+    const { checkSeparateRoles, deployGridSwap, deploymentAddresses } = await chain(hre);
+    const { deploymentPath, writeDeployment } = await chain(hre);
     try {
       checkSeparateRoles(roles);
     } catch (e) {

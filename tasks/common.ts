@@ -183,7 +183,7 @@ async function describeTaskError(e: unknown, hre: HardhatRuntimeEnvironment): Pr
     return unreachable(hre, allText(e));
   }
   try {
-    const { describeChainError, ConfigurationError } = await import("../oracle/chain/errors");
+    const { describeChainError, ConfigurationError } = await chain(hre);
     if (e instanceof ConfigurationError) return oneLine(e.message);
     return oneLine(describeChainError(e));
   } catch {
@@ -336,6 +336,27 @@ export const fmtKwh = (wh: bigint): string => formatUnits(wh, KWH_DECIMALS);
 export const isoTime = (unixSeconds: number | bigint): string => new Date(Number(unixSeconds) * 1000).toISOString();
 
 // ---------------------------------------------------------------------------------------------
+// The chain layer, compiled
+
+type Lib = typeof import("./lib");
+let lib: Lib | undefined;
+
+/**
+ * The chain and agent modules (tasks/lib.ts) as compiled JavaScript from build/, which
+ * tools/run.js keeps current: loading them through ts-node would cost seconds per command.
+ */
+export async function chain(hre: HardhatRuntimeEnvironment): Promise<Lib> {
+  if (lib) return lib;
+  await ensureCompiled(hre);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const run = require("../tools/run") as { ensureBuilt(): void; BUILD: string };
+  run.ensureBuilt();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  lib = require(join(run.BUILD, "tasks", "lib.js")) as Lib;
+  return lib;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Compilation on demand (a fresh clone has no artifacts or typechain-types)
 
 function newestMtime(dir: string, pattern: RegExp): number {
@@ -395,7 +416,7 @@ export const roleEnv = (role: RoleName): string => role.toUpperCase();
 export async function connectDeployment(hre: HardhatRuntimeEnvironment) {
   await ensureCompiled(hre);
   await checkReachable(hre);
-  const { deploymentPath, openDeployment } = await import("../oracle/chain/deployments");
+  const { deploymentPath, openDeployment } = await chain(hre);
   const path = deploymentPath(hre.network.name, deploymentsRoot());
   if (!existsSync(path)) {
     fail(
@@ -419,7 +440,7 @@ export type Connected = Awaited<ReturnType<typeof connectDeployment>>;
 export async function roleSigner(hre: HardhatRuntimeEnvironment, c: Connected, role: RoleName, address?: string) {
   const env = roleEnv(role);
   if (process.env[`${env}_KEY`] || process.env[`${env}_KEYSTORE`]) {
-    const { roleWallet } = await import("../oracle/chain/wallet");
+    const { roleWallet } = await chain(hre);
     const wallet = await roleWallet(env, hre.ethers.provider);
     if (address !== undefined && wallet.address.toLowerCase() !== address.toLowerCase()) {
       fail(
@@ -481,7 +502,7 @@ export async function walletFrom(hre: HardhatRuntimeEnvironment, args: WalletArg
   const given = [args.keyEnv, args.keystore, args.accountIndex].filter((x) => x !== undefined && x !== "");
   if (given.length > 1) fail("give one wallet: --key-env, --keystore or --account-index, not several");
   if (args.passwordEnv !== undefined && args.keystore === undefined) fail("--password-env needs --keystore");
-  const { loadWallet, roleWallet } = await import("../oracle/chain/wallet");
+  const { loadWallet, roleWallet } = await chain(hre);
   if (args.accountIndex !== undefined && args.accountIndex !== "") {
     return accountAt(hre, parseInteger(args.accountIndex, "--account-index", "an account index"), "--account-index");
   }

@@ -23,6 +23,7 @@ import {
   WALLET_OPTIONS,
   type Connected,
   type WalletArgs,
+  chain,
 } from "./common";
 
 const DEFAULT_CASE = "cases/seed34.json";
@@ -44,7 +45,7 @@ export function parsePairs(value: string | undefined, flag: string, what: string
 
 /** The oracle signers: ORACLE_KEYS, ORACLE_KEY(STORE), or the node's accounts holding the recorded signer addresses. */
 async function oracleSigners(hre: HardhatRuntimeEnvironment, c: Connected) {
-  const { walletsFromList } = await import("../oracle/chain/wallet");
+  const { walletsFromList } = await chain(hre);
   if (process.env.ORACLE_KEYS) return walletsFromList("ORACLE_KEYS", hre.ethers.provider);
   if (process.env.ORACLE_KEY || process.env.ORACLE_KEYSTORE) return [await roleSigner(hre, c, "oracle")];
   const recorded = c.roles?.oracleSigners ?? [];
@@ -118,7 +119,7 @@ gridswapTask<PeriodArgs>(
     const casePath = resolve(args.case ?? DEFAULT_CASE);
     if (!existsSync(casePath)) fail(`--case: no such file ${casePath}`);
     const caseText = readFileSync(casePath, "utf8");
-    const { loadCase } = await import("../oracle");
+    const { loadCase } = await chain(hre);
     let powerCase: ReturnType<typeof loadCase>;
     try {
       powerCase = loadCase(casePath);
@@ -138,9 +139,9 @@ gridswapTask<PeriodArgs>(
         `the centre ${await centre.getAddress()} holds no USD, in its wallet or the vault, to back offers: gridswap:mint --to it`,
       );
     }
-    const { CentreAgent } = await import("../oracle/agents/centre");
-    const { FileMeterSource, HttpMeterSource } = await import("../oracle/agents/metering");
-    const { CommittedDeliveryMeters } = await import("../oracle/agents/simulation");
+    const { CentreAgent } = await chain(hre);
+    const { FileMeterSource, HttpMeterSource } = await chain(hre);
+    const { CommittedDeliveryMeters } = await chain(hre);
     const centreAddress = await centre.getAddress();
     const { chainId } = await hre.ethers.provider.getNetwork();
     const ref: { agent?: InstanceType<typeof CentreAgent> } = {};
@@ -217,9 +218,9 @@ gridswapTask<OffersArgs>(
   ],
   async (args, hre) => {
     const c = await connectDeployment(hre);
-    const { readMarketEvents } = await import("../oracle/chain/board");
-    const { offerStruct, toJsonObject } = await import("../oracle/chain/market-data");
-    const { OfferStatus, Direction, enumName } = await import("../oracle/chain/enums");
+    const { readMarketEvents } = await chain(hre);
+    const { offerStruct, toJsonObject } = await chain(hre);
+    const { OfferStatus, Direction, enumName } = await chain(hre);
     const events = await readMarketEvents(c.contracts.market, c.file.deployBlock);
     const rows: string[][] = [];
     for (const o of events.offers) {
@@ -286,9 +287,9 @@ gridswapTask<FillArgs>(
     const requestedWh = args.kwh === undefined ? undefined : parseUnitsExact(args.kwh, "--kwh", "kWh", 3, MAX_KWH_WH);
     const c = await connectDeployment(hre);
     const { market, registry, kwh } = c.contracts;
-    const { blockRanges, DEFAULT_MAX_BLOCK_RANGE } = await import("../oracle/chain/board");
-    const { offerFromStruct, offerStruct } = await import("../oracle/chain/market-data");
-    const { OfferStatus, Asset, enumName } = await import("../oracle/chain/enums");
+    const { blockRanges, DEFAULT_MAX_BLOCK_RANGE } = await chain(hre);
+    const { offerFromStruct, offerStruct } = await chain(hre);
+    const { OfferStatus, Asset, enumName } = await chain(hre);
     const latest = await hre.ethers.provider.getBlockNumber();
     let posted: { offer: ReturnType<typeof offerFromStruct>; signature: string } | undefined;
     for (const [a, b] of blockRanges(c.file.deployBlock, latest, DEFAULT_MAX_BLOCK_RANGE)) {

@@ -21,6 +21,7 @@ import {
   WALLET_OPTIONS,
   type Connected,
   type WalletArgs,
+  chain,
 } from "./common";
 
 interface VaultArgs extends WalletArgs {
@@ -79,7 +80,7 @@ gridswapTask<VaultArgs>(
         `${address} holds ${have} in its wallet, less than ${text} (${asset === "usd" ? "gridswap:mint" : "gridswap:issue"})`,
       );
     }
-    const { Asset } = await import("../oracle/chain/enums");
+    const { Asset } = await chain(hre);
     const market = await c.contracts.market.getAddress();
     if ((await token.allowance(address, market)) < units) await sent(token.connect(wallet).approve(market, units));
     const tx = await sent(c.contracts.market.connect(wallet).deposit(asset === "usd" ? Asset.Usd : Asset.Kwh, units));
@@ -106,7 +107,7 @@ gridswapTask<VaultArgs>(
       const have = asset === "usd" ? `${fmtUsd(free)} USD` : `${fmtKwh(free)} kWh`;
       fail(`${address} has ${have} free in the vault, less than ${text}`);
     }
-    const { Asset } = await import("../oracle/chain/enums");
+    const { Asset } = await chain(hre);
     const tx = await sent(
       c.contracts.market.connect(wallet).withdraw(asset === "usd" ? Asset.Usd : Asset.Kwh, units, to),
     );

@@ -3,10 +3,19 @@
  * and gridswap:history (positions with their settlements and unwinds, decoded).
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
-import { connectDeployment, fmtKwh, fmtUsd, gridswapTask, parseAddress, printTable, type Connected } from "./common";
+import {
+  connectDeployment,
+  fmtKwh,
+  fmtUsd,
+  gridswapTask,
+  parseAddress,
+  printTable,
+  type Connected,
+  chain,
+} from "./common";
 
 /** The deployment's roles and every registered generator, by label. */
-async function knownAccounts(c: Connected): Promise<[string, string][]> {
+async function knownAccounts(hre: HardhatRuntimeEnvironment, c: Connected): Promise<[string, string][]> {
   const out: [string, string][] = [];
   const r = c.roles;
   if (r) {
@@ -22,7 +31,7 @@ async function knownAccounts(c: Connected): Promise<[string, string][]> {
   }
   const { registry } = c.contracts;
   const latest = await c.provider.getBlockNumber();
-  const { blockRanges, DEFAULT_MAX_BLOCK_RANGE } = await import("../oracle/chain/board");
+  const { blockRanges, DEFAULT_MAX_BLOCK_RANGE } = await chain(hre);
   const seen = new Set<string>();
   for (const [a, b] of blockRanges(c.file.deployBlock, latest, DEFAULT_MAX_BLOCK_RANGE)) {
     for (const log of await registry.queryFilter(registry.filters.GeneratorRegistered(), a, b)) {
@@ -47,7 +56,7 @@ gridswapTask<BalancesArgs>(
     const c = await connectDeployment(hre);
     const accounts: [string, string][] =
       args.address === undefined
-        ? await knownAccounts(c)
+        ? await knownAccounts(hre, c)
         : args.address
             .split(/[\s,]+/)
             .filter((s) => s !== "")
@@ -93,9 +102,9 @@ gridswapTask<HistoryArgs>(
   async (args, hre) => {
     const only = args.generator === undefined ? undefined : parseAddress(hre, args.generator, "--generator");
     const c = await connectDeployment(hre);
-    const { readMarketEvents } = await import("../oracle/chain/board");
-    const { positionStruct, toJsonObject } = await import("../oracle/chain/market-data");
-    const { Direction, Quality, enumName } = await import("../oracle/chain/enums");
+    const { readMarketEvents } = await chain(hre);
+    const { positionStruct, toJsonObject } = await chain(hre);
+    const { Direction, Quality, enumName } = await chain(hre);
     const events = await readMarketEvents(c.contracts.market, c.file.deployBlock);
     const settled = new Map(events.settlements.map((s) => [s.positionHash, s]));
     const unwound = new Map(events.unwinds.map((u) => [u.positionHash, u]));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Fast start for the command-line tools (`npm run pf|period|agent:*`): runs the compiled
-// JavaScript in build/ instead of compiling TypeScript with ts-node on every call.
+// JavaScript in build/ instead of compiling TypeScript with ts-node on every call. The gridswap
+// tasks load the chain layer from build/ too (require("./tools/run").ensureBuilt()).
 //
 //   node tools/run.js scripts/pf.ts <args...>
 //
@@ -119,14 +120,20 @@ function build() {
   });
 }
 
-const [script, ...args] = process.argv.slice(2);
-if (!script || !/\.ts$/.test(script)) fail("usage: node tools/run.js scripts/<tool>.ts [args...]");
-const source = join(ROOT, script);
-if (!existsSync(source)) fail(`no such script: ${script}`);
-build();
-const compiled = join(BUILD, relative(ROOT, source).replace(/\.ts$/, ".js"));
-if (!existsSync(compiled))
-  fail(`${relative(ROOT, compiled)} was not built: add ${script} to tsconfig.build.json "files"`);
-// Run it as the main module (its `require.main === module` check holds), with its own argv.
-process.argv = [process.argv[0], compiled, ...args];
-Module._load(compiled, null, true);
+/** Makes build/ current (for the gridswap tasks, which load the chain layer from it). */
+module.exports = { ensureBuilt: build, BUILD };
+
+if (require.main === module) {
+  const [script, ...args] = process.argv.slice(2);
+  if (!script || !/\.ts$/.test(script)) fail("usage: node tools/run.js scripts/<tool>.ts [args...]");
+  const source = join(ROOT, script);
+  if (!existsSync(source)) fail(`no such script: ${script}`);
+  build();
+  const compiled = join(BUILD, relative(ROOT, source).replace(/\.ts$/, ".js"));
+  if (!existsSync(compiled)) {
+    fail(`${relative(ROOT, compiled)} was not built: add ${script} to tsconfig.build.json "files"`);
+  }
+  // Run it as the main module (its `require.main === module` check holds), with its own argv.
+  process.argv = [process.argv[0], compiled, ...args];
+  Module._load(compiled, null, true);
+}
