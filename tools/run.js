@@ -6,7 +6,7 @@
 //   node tools/run.js scripts/pf.ts <args...>
 //
 // build/ is made by tsc (tsconfig.build.json, incremental) once, and again only when a source is
-// newer than the last build: any file under scripts/, oracle/ or typechain-types/, or the
+// newer than the last build: any file under scripts/, oracle/, tasks/ or typechain-types/, or the
 // tsconfig files. typechain-types itself is generated first (`hardhat compile`) when it is
 // missing or older than a contract, so the agents run on a fresh clone. A lock directory keeps
 // two processes from building at once. Nothing is printed unless a build happens on a terminal,
@@ -21,7 +21,7 @@ const ROOT = join(__dirname, "..");
 const BUILD = join(ROOT, "build");
 const STAMP = join(BUILD, ".stamp");
 const LOCK = join(ROOT, ".build.lock");
-const SOURCES = ["scripts", "oracle", "typechain-types"];
+const SOURCES = ["scripts", "oracle", "tasks", "typechain-types"];
 const CONFIGS = ["tsconfig.json", "tsconfig.build.json"];
 
 function newest(path, pattern) {
