@@ -167,7 +167,9 @@ async function main(line: CommandLine): Promise<number> {
           method: method === "rolling" ? "RollingAverage" : method === "meter-before" ? "MeterBefore" : "Nominated",
           days,
         },
-        statePath: stringOption(line, "state") ?? join(".gridswap", `centre-${rpc.chainId}-${centre.address}.json`),
+        statePath:
+          stringOption(line, "state") ??
+          join(".gridswap", `centre-${rpc.chainId}-${file.addresses.market}-${centre.address}.json`),
         log,
       });
       ref.agent = agent;

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { task } from "hardhat/config";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment, TaskArguments } from "hardhat/types";
+import type { DeploymentRoles } from "../oracle/chain/deployments";
 
 export const PLUGIN = "gridswap";
 
@@ -391,17 +392,8 @@ export function deploymentsRoot(): string {
   return dir !== undefined && dir !== "" ? dir : process.cwd();
 }
 
-/** The roles the deploy task records in the deployment file (beyond oracle/chain's DeploymentFile). */
-export interface RecordedRoles {
-  readonly deployer: string;
-  readonly admin: string;
-  readonly centres: string[];
-  readonly oracleSigners: string[];
-  readonly oracleThreshold: number;
-  readonly registrar: string;
-  readonly issuer: string;
-  readonly treasury: string;
-}
+/** The roles the deploy task records in the deployment file. */
+export type RecordedRoles = DeploymentRoles;
 
 export type RoleName = "admin" | "centre" | "oracle" | "registrar" | "issuer" | "treasury";
 
@@ -427,7 +419,7 @@ export async function connectDeployment(hre: HardhatRuntimeEnvironment) {
     );
   }
   const { file, contracts } = await openDeployment(path, hre.ethers.provider);
-  const roles = (file as unknown as { roles?: RecordedRoles }).roles;
+  const roles = file.roles;
   return { path, file, contracts, roles, provider: hre.ethers.provider };
 }
 

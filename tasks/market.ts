@@ -166,7 +166,7 @@ gridswapTask<PeriodArgs>(
       forecasts: () => ({ generation }),
       meters,
       baseline: { method, days },
-      statePath: args.state ?? join(".gridswap", `centre-${chainId}-${centreAddress}.json`),
+      statePath: args.state ?? join(".gridswap", `centre-${chainId}-${c.file.addresses.market}-${centreAddress}.json`),
       log: (line) => console.log(`  ${line}`),
     });
     ref.agent = agent;

@@ -60,7 +60,7 @@ import {
   type MeterReading,
 } from "./metering";
 import { failpoint } from "./failpoints";
-import { StateFile } from "./state";
+import { checkAnchor, StateFile, type AnchoredState } from "./state";
 
 /** The market's SETTLEMENT_GAS_RESERVE, and a settlement's gas with margin (measured ~31,000–68,000). */
 const SETTLEMENT_RESERVE_GAS = 60_000n;
@@ -131,7 +131,7 @@ export interface CentreStep {
   readonly transactions: TxRecord[];
 }
 
-interface CentreState {
+interface CentreState extends AnchoredState {
   lastBlock: number;
   /** Open positions by hash (JSON form). */
   positions: Record<string, Record<string, unknown>>;
@@ -182,6 +182,9 @@ export class CentreAgent {
         `the oracle needs ${threshold} signature(s) per report; this process holds ${signers} oracle key(s)`,
       );
     }
+    const provider = market.runner?.provider;
+    if (!provider) throw new Error("the market contract has no provider");
+    await checkAnchor(this.state, provider, await market.getAddress(), this.cfg.deployBlock);
     this.domains = { market: await readDomain(market), oracle: await readDomain(oracle) };
     this.periodSeconds = periodSeconds;
   }
