@@ -3,8 +3,98 @@ import { join } from "node:path";
 import { subtask } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, TASK_TEST_GET_TEST_FILES } from "hardhat/builtin-tasks/task-names";
 import type { HardhatUserConfig } from "hardhat/config";
-import "@nomicfoundation/hardhat-toolbox";
-import "./tasks";
+// Types only (hre.ethers, the typechain config): the plugins themselves are loaded below.
+import type {} from "@nomicfoundation/hardhat-toolbox";
+import { entryTask, preflightProblem, selectedNetwork } from "./tasks";
+
+const ARGV = process.argv.slice(2);
+const ENTRY = entryTask(ARGV);
+const NETWORK = selectedNetwork(ARGV);
+const GRIDSWAP_TASK = ENTRY?.startsWith("gridswap:") === true;
+
+/** One line on stderr and exit 1: the rule of every gridswap command, also for settings read here. */
+function stop(message: string): never {
+  process.stderr.write(`${GRIDSWAP_TASK ? ENTRY : "hardhat.config.ts"}: ${message}\n`);
+  process.exit(1);
+}
+
+// A gridswap task needs only ethers (and typechain, to generate types on a fresh clone): loading
+// the whole toolbox (gas reporter, coverage, verify, ignition, chai matchers) costs seconds.
+/* eslint-disable @typescript-eslint/no-require-imports */
+if (GRIDSWAP_TASK) {
+  require("@nomicfoundation/hardhat-ethers");
+  require("@typechain/hardhat");
+} else {
+  require("@nomicfoundation/hardhat-toolbox");
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const preflight = preflightProblem(ARGV);
+if (preflight !== undefined) {
+  process.stderr.write(`${preflight}\n`);
+  process.exit(1);
+}
+
+/**
+ * The `devnet` network: any EVM JSON-RPC endpoint. RPC_URL (default http://127.0.0.1:8545) and,
+ * unless the node holds unlocked dev accounts, PRIVATE_KEY (0x + 64 hex digits) for the deployer.
+ * Checked here so that a mistake names the setting (Hardhat would say "Invalid URL" or HH8).
+ */
+function devnetSettings(env: NodeJS.ProcessEnv): { url: string; accounts: string[] | "remote"; problem?: string } {
+  const fallback = { url: "http://127.0.0.1:8545", accounts: "remote" as const };
+  const url = env.RPC_URL?.trim();
+  if (url !== undefined && url !== "") {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+      return {
+        ...fallback,
+        problem: `RPC_URL '${url}' is not an http:// or https:// URL (e.g. http://127.0.0.1:8545)`,
+      };
+    }
+  }
+  const key = env.PRIVATE_KEY?.trim();
+  let accounts: string[] | "remote" = "remote";
+  if (key !== undefined && key !== "") {
+    if (/^[0-9a-fA-F]{64}$/.test(key)) {
+      return { ...fallback, problem: "PRIVATE_KEY must start with 0x (0x followed by 64 hex digits)" };
+    }
+    if (!/^0x[0-9a-fA-F]{64}$/.test(key)) {
+      return {
+        ...fallback,
+        problem: `PRIVATE_KEY is not a private key: expected 0x followed by 64 hex digits (got ${key.length} characters)`,
+      };
+    }
+    const k = BigInt(key);
+    const n = BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+    if (k === 0n || k >= n)
+      return { ...fallback, problem: "PRIVATE_KEY is not a valid secp256k1 private key (0 or ≥ the curve order)" };
+    accounts = [key];
+  }
+  return { url: url || fallback.url, accounts };
+}
+
+const devnet = devnetSettings(process.env);
+if (devnet.problem !== undefined && NETWORK === "devnet") stop(devnet.problem);
+
+/**
+ * `hardhat node` mines only when a transaction arrives, so its clock (and the market's period)
+ * stands still between transactions. HARDHAT_MINING_INTERVAL=<ms> adds interval mining (a block
+ * every <ms> milliseconds, as Anvil's --block-time), keeping automine for transactions.
+ */
+function miningInterval(): number | undefined {
+  const raw = process.env.HARDHAT_MINING_INTERVAL?.trim();
+  if (raw === undefined || raw === "" || ENTRY !== "node") return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 100) {
+    stop(`HARDHAT_MINING_INTERVAL must be a whole number of milliseconds ≥ 100 (e.g. 1000), got '${raw}'`);
+  }
+  return Number(raw);
+}
+const interval = miningInterval();
 
 // The compiler version is pinned here and in package.json ("solc"); they must agree.
 const SOLC_VERSION = "0.8.28";
@@ -46,12 +136,9 @@ const config: HardhatUserConfig = {
     },
   },
   networks: {
-    // Any EVM JSON-RPC endpoint: RPC_URL (default: a local node on loopback) and, unless the node
-    // holds unlocked dev accounts, a 0x-prefixed PRIVATE_KEY for the deployer/admin.
-    devnet: {
-      url: process.env.RPC_URL ?? "http://127.0.0.1:8545",
-      accounts: process.env.PRIVATE_KEY ? [process.env.PRIVATE_KEY] : "remote",
-    },
+    ...(interval !== undefined && { hardhat: { mining: { auto: true, interval } } }),
+    // Any EVM JSON-RPC endpoint: RPC_URL and PRIVATE_KEY, checked above.
+    devnet: { url: devnet.url, accounts: devnet.accounts },
   },
   paths: {
     sources: "./contracts",

@@ -14,7 +14,7 @@
  * (comma-separated, at least the oracle's threshold of them) or ORACLE_KEY (or ORACLE_KEYSTORE +
  * ORACLE_PASSWORD).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadCase } from "../oracle";
 import { CentreAgent, type CentreStep } from "../oracle/agents/centre";
@@ -35,7 +35,9 @@ import {
 } from "./cli";
 import { parseForecastOptions } from "./period";
 
-const DEFAULT_CASE = join(__dirname, "..", "cases", "seed34.json");
+// The project root: one level up under ts-node, two when compiled into build/scripts (tools/run.js).
+const ROOT = existsSync(join(__dirname, "..", "package.json")) ? join(__dirname, "..") : join(__dirname, "..", "..");
+const DEFAULT_CASE = join(ROOT, "cases", "seed34.json");
 
 export const CENTRE_COMMAND: CommandSpec = {
   name: "agent:centre",
@@ -165,7 +167,9 @@ async function main(line: CommandLine): Promise<number> {
           method: method === "rolling" ? "RollingAverage" : method === "meter-before" ? "MeterBefore" : "Nominated",
           days,
         },
-        statePath: stringOption(line, "state") ?? join(".gridswap", `centre-${rpc.chainId}-${centre.address}.json`),
+        statePath:
+          stringOption(line, "state") ??
+          join(".gridswap", `centre-${rpc.chainId}-${file.addresses.market}-${centre.address}.json`),
         log,
       });
       ref.agent = agent;

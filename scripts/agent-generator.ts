@@ -91,7 +91,9 @@ async function main(line: CommandLine): Promise<number> {
         deployBlock: file.deployBlock,
         wallet,
         policy,
-        statePath: stringOption(line, "state") ?? join(".gridswap", `generator-${rpc.chainId}-${wallet.address}.json`),
+        statePath:
+          stringOption(line, "state") ??
+          join(".gridswap", `generator-${rpc.chainId}-${file.addresses.market}-${wallet.address}.json`),
         log,
       });
     },

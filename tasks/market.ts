@@ -1,305 +1,365 @@
 /**
- * The market's tasks: gridswap:period (one step of the power quality centre and its oracle),
- * gridswap:offers (the bulletin board, decoded) and gridswap:accept (a generator's wallet).
+ * The market's tasks: gridswap:period (one step of the power quality centre and its oracle — the
+ * centre agent's own step), gridswap:offers (the bulletin board, decoded) and gridswap:fill (a
+ * generator's wallet fills an offer).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { task } from "hardhat/config";
+import { join, resolve } from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import {
-  accountAt,
-  action,
   connectDeployment,
   fail,
+  fmtKwh,
+  fmtUsd,
+  gridswapTask,
   isoTime,
-  parseInteger,
-  revertOf,
+  MAX_KWH_WH,
+  parseUnitsExact,
+  printTable,
+  requireGas,
+  roleSigner,
   sent,
-  STATUS,
   walletFrom,
+  WALLET_OPTIONS,
+  type Connected,
   type WalletArgs,
+  chain,
 } from "./common";
 
-const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+const DEFAULT_CASE = "cases/seed34.json";
 
-/**
- * The generator policy `gridswap:accept` prints as advice (the demo's generator): 0.01 USD/kWh of
- * cost plus 0.002 of margin, at most 50 kWh per period. The address and node are the wallet's.
- */
-export const DEFAULT_POLICY = { costUsdPerKwh: 0.01, marginUsdPerKwh: 0.002, capacityKwh: 50 } as const;
-
-/** `--forecast 34=0.5183,27=0.1` → { "34": 0.5183, "27": 0.1 } (Hardhat lets each option appear once). */
-export function parseForecasts(value: string | undefined): Record<string, number> {
-  const generation: Record<string, number> = {};
-  if (value === undefined || value.trim() === "") return generation;
+/** `34=0.5183,27=0.1` → { "34": 0.5183, "27": 0.1 } (Hardhat lets each option appear once). */
+export function parsePairs(value: string | undefined, flag: string, what: string): Map<number, number> {
+  const out = new Map<number, number>();
+  if (value === undefined || value.trim() === "") return out;
   for (const item of value.split(/[\s,]+/).filter((s) => s !== "")) {
     const m = /^(\d+)=(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)$/.exec(item);
-    if (!m) fail(`--forecast: '${item}' is not BUS=MW with MW ≥ 0 (e.g. 34=0.5183; several: 34=0.5,27=0.1)`);
-    if (m[1] in generation) fail(`--forecast: bus ${m[1]} is given twice`);
-    generation[m[1]] = Number(m[2]);
+    if (!m || !Number.isFinite(Number(m[2]))) {
+      fail(`${flag}: '${item}' is not ${what} (several: comma-separated)`);
+    }
+    if (out.has(Number(m[1]))) fail(`${flag}: ${m[1]} is given twice`);
+    out.set(Number(m[1]), Number(m[2]));
   }
-  return generation;
+  return out;
 }
 
-/** The oracle or centre signer: --<role>-index, else the key in <ROLE>_KEY, else dev account `fallback`. */
-async function roleSigner(
-  hre: HardhatRuntimeEnvironment,
-  index: string | undefined,
-  role: "oracle" | "centre",
-  keyEnv: string,
-  fallback: number,
-) {
-  const flag = `--${role}-index`;
-  if (index !== undefined && index !== "") {
-    return accountAt(hre, parseInteger(index, flag, "an account index"), flag);
+/** The oracle signers: ORACLE_KEYS, ORACLE_KEY(STORE), or the node's accounts holding the recorded signer addresses. */
+async function oracleSigners(hre: HardhatRuntimeEnvironment, c: Connected) {
+  const { walletsFromList } = await chain(hre);
+  if (process.env.ORACLE_KEYS) return walletsFromList("ORACLE_KEYS", hre.ethers.provider);
+  if (process.env.ORACLE_KEY || process.env.ORACLE_KEYSTORE) return [await roleSigner(hre, c, "oracle")];
+  const recorded = c.roles?.oracleSigners ?? [];
+  if (recorded.length === 0) {
+    fail(`the deployment file ${c.path} records no oracle signers: set ORACLE_KEYS (comma-separated) or ORACLE_KEY`);
   }
-  if (process.env[keyEnv] !== undefined && process.env[keyEnv] !== "") {
-    const { loadWallet } = await import("../oracle/chain/wallet");
-    return loadWallet({ privateKeyEnv: keyEnv }, hre.ethers.provider);
-  }
-  const signers = await hre.ethers.getSigners();
-  if (fallback >= signers.length) {
+  const accounts = await hre.ethers.getSigners();
+  const held = accounts.filter((a) => recorded.some((r) => r.toLowerCase() === a.address.toLowerCase()));
+  if (held.length < (c.roles?.oracleThreshold ?? 1)) {
     fail(
-      `no ${role} signer: set ${keyEnv} or pass ${flag} (network '${hre.network.name}' has ${signers.length} account(s))`,
+      `the oracle needs ${c.roles?.oracleThreshold} signature(s); network '${hre.network.name}' holds ${held.length} ` +
+        "of the signers' accounts: set ORACLE_KEYS (comma-separated private keys)",
     );
   }
-  return signers[fallback];
+  return held;
 }
 
 interface PeriodArgs {
   case?: string;
   forecast?: string;
-  oracleIndex?: string;
-  centreIndex?: string;
+  meters?: string;
+  metersUrl?: string;
+  simulateMeters: boolean;
+  delivery?: string;
+  baseline?: string;
+  baselineDays?: string;
+  state?: string;
 }
 
-task("gridswap:period", "Runs one period of the centre: load flow, report, settle measured offers, publish offers")
-  .addOptionalParam("case", "Case file with operation data (JSON or MATPOWER)", "cases/seed34.json")
-  .addOptionalParam("forecast", "Unit output forecasts, BUS=MW, comma-separated (e.g. 34=0.5183,27=0.1)")
-  .addOptionalParam("oracleIndex", "Account index of the oracle signer (default: key in ORACLE_KEY, else account 1)")
-  .addOptionalParam("centreIndex", "Account index of the centre signer (default: key in CENTRE_KEY, else account 2)")
-  .setAction(
-    action<PeriodArgs>(async (args, hre) => {
-      const casePath = resolve(args.case ?? "cases/seed34.json");
-      if (!existsSync(casePath)) fail(`--case: no such file ${casePath}`);
-      const generation = parseForecasts(args.forecast);
-      const { contracts: c } = await connectDeployment(hre);
-      const oracleSigner = await roleSigner(hre, args.oracleIndex, "oracle", "ORACLE_KEY", 1);
-      const centreSigner = await roleSigner(hre, args.centreIndex, "centre", "CENTRE_KEY", 2);
-      const oracleAddress = await oracleSigner.getAddress();
-      const centre = await centreSigner.getAddress();
-      if (!(await c.oracle.hasRole(await c.oracle.ORACLE_ROLE(), oracleAddress))) {
-        fail(
-          `${oracleAddress} does not hold ORACLE_ROLE on the oracle: pick the oracle's account (--oracle-index or ORACLE_KEY)`,
-        );
-      }
-      const threshold = await c.oracle.threshold();
-      if (threshold > 1n)
-        fail(`the oracle needs ${threshold} signatures per report; this task submits with one oracle account`);
-      if (!(await c.market.hasRole(await c.market.CENTRE_ROLE(), centre))) {
-        fail(
-          `${centre} does not hold CENTRE_ROLE on the market: pick the centre's account (--centre-index or CENTRE_KEY)`,
-        );
-      }
+gridswapTask<PeriodArgs>(
+  "period",
+  "One step of the centre (as agent:centre does): measure, study the next period, report, settle, post offers",
+  [
+    { name: "case", description: `Case file with operation data (default ${DEFAULT_CASE})` },
+    { name: "forecast", description: "Unit output forecasts, BUS=MW, comma-separated (e.g. 34=0.5183,27=0.1)" },
+    { name: "meters", description: "Meter readings: a directory or file of CSV/JSON readings (docs/metering.md)" },
+    { name: "metersUrl", description: "Meter readings from an HTTP endpoint (docs/metering.md)" },
+    {
+      name: "simulateMeters",
+      description: "Devnets only: meters that read the schedule plus the committed moves",
+      flag: true,
+    },
+    { name: "delivery", description: "With --simulate-meters: NODE=FRACTION delivered, comma-separated (default 1)" },
+    {
+      name: "baseline",
+      description: "Baseline the offers name: nominated, rolling or meter-before (default nominated)",
+    },
+    { name: "baselineDays", description: "Days of a rolling baseline (default 5)" },
+    { name: "state", description: "The centre's state file (default: the one agent:centre uses)" },
+  ],
+  async (args, hre) => {
+    const sources = [args.meters, args.metersUrl, args.simulateMeters ? "x" : undefined].filter((x) => x !== undefined);
+    if (sources.length === 0) {
+      fail("no meter source: give --meters <dir|file>, --meters-url <url> or, on a devnet, --simulate-meters");
+    }
+    if (sources.length > 1) fail("give one meter source: --meters, --meters-url or --simulate-meters");
+    if (args.delivery !== undefined && !args.simulateMeters) fail("--delivery only applies with --simulate-meters");
+    const fractions = parsePairs(args.delivery, "--delivery", "NODE=FRACTION (0.6 = 60 %)");
+    const generation = Object.fromEntries(
+      [...parsePairs(args.forecast, "--forecast", "BUS=MW with MW ≥ 0 (e.g. 34=0.5183)")].map(([k, v]) => [
+        String(k),
+        v,
+      ]),
+    );
+    const methods = { nominated: "Nominated", rolling: "RollingAverage", "meter-before": "MeterBefore" } as const;
+    const method = methods[(args.baseline ?? "nominated") as keyof typeof methods];
+    if (method === undefined) fail(`--baseline must be nominated, rolling or meter-before, got '${args.baseline}'`);
+    const days = args.baselineDays === undefined ? 5 : Number(args.baselineDays);
+    if (!Number.isInteger(days) || days < 1 || days > 10)
+      fail(`--baseline-days must be an integer from 1 to 10, got '${args.baselineDays}'`);
+    const casePath = resolve(args.case ?? DEFAULT_CASE);
+    if (!existsSync(casePath)) fail(`--case: no such file ${casePath}`);
+    const caseText = readFileSync(casePath, "utf8");
+    const { loadCase } = await chain(hre);
+    let powerCase: ReturnType<typeof loadCase>;
+    try {
+      powerCase = loadCase(casePath);
+    } catch (e) {
+      fail(`--case ${casePath}: ${(e as Error).message.split("\n")[0]}`);
+    }
 
-      const { loadCase } = await import("../oracle");
-      const { CentreAgent } = await import("../oracle/agents/agents");
-      const { PERIOD_SECONDS, USD_DECIMALS } = await import("../oracle/chain/units");
-      const powerCase = loadCase(casePath);
-      const caseText = readFileSync(casePath, "utf8");
-
-      // The centre escrows USD when it publishes: let the market take it.
-      const market = await c.market.getAddress();
-      const usdBalance = await c.usd.balanceOf(centre);
-      const allowance = await c.usd.allowance(centre, market);
-      if (allowance === 0n || allowance < usdBalance) {
-        await sent(c.usd.connect(centreSigner).approve(market, hre.ethers.MaxUint256));
-        console.log(`centre ${centre} approved the market to escrow its USD`);
-      }
-
-      const agent = new CentreAgent({
-        contracts: c,
-        oracleSigner,
-        centreSigner,
-        case: powerCase,
-        caseText,
-        forecasts: () => ({ generation }),
-        log: (line) => console.log(`  ${line}`),
-      });
-      let step: Awaited<ReturnType<typeof agent.step>>;
-      try {
-        step = await agent.step();
-      } catch (e) {
-        // oracle/chain/retry.ts may rewrap the revert as "still failing after N attempts: …" (the
-        // message then keeps the error's name but not its data): match both.
-        const name = (await revertOf(e))?.name;
-        if (name === "ERC20InsufficientBalance" || /ERC20InsufficientBalance/.test(String((e as Error)?.message))) {
-          const held = hre.ethers.formatUnits(await c.usd.balanceOf(centre), USD_DECIMALS);
-          fail(
-            `the centre ${centre} holds ${held} USD, too little to escrow this period's offers: ` +
-              `gridswap:mint --to ${centre}, then run gridswap:period again within the period (it resumes where the chain is)`,
+    const c = await connectDeployment(hre);
+    const centre = await roleSigner(hre, c, "centre", c.roles?.centres[0]);
+    const signers = await oracleSigners(hre, c);
+    // Everything the step needs, before its first transaction: gas for the centre (it sends the
+    // report, the settlements, the deposit and the offers) and USD to back the offers.
+    await requireGas(hre, await centre.getAddress(), "the centre");
+    const [freeUsd] = await c.contracts.market.balancesOf(await centre.getAddress());
+    if (freeUsd === 0n && (await c.contracts.usd.balanceOf(await centre.getAddress())) === 0n) {
+      fail(
+        `the centre ${await centre.getAddress()} holds no USD, in its wallet or the vault, to back offers: gridswap:mint --to it`,
+      );
+    }
+    const { CentreAgent } = await chain(hre);
+    const { FileMeterSource, HttpMeterSource } = await chain(hre);
+    const { CommittedDeliveryMeters } = await chain(hre);
+    const centreAddress = await centre.getAddress();
+    const { chainId } = await hre.ethers.provider.getNetwork();
+    const ref: { agent?: InstanceType<typeof CentreAgent> } = {};
+    const meters = args.meters
+      ? new FileMeterSource({ path: args.meters, periodSeconds: c.file.periodSeconds })
+      : args.metersUrl
+        ? new HttpMeterSource({ url: args.metersUrl, periodSeconds: c.file.periodSeconds })
+        : new CommittedDeliveryMeters(
+            c.contracts,
+            c.file.deployBlock,
+            c.file.periodSeconds,
+            (period, node) => ref.agent?.scheduledMW(period, node),
+            (node) => fractions.get(node) ?? 1,
           );
-        }
-        throw e;
-      }
-
-      const lines = step.result?.violations.lines ?? [];
+    const agent = new CentreAgent({
+      contracts: c.contracts,
+      deployBlock: c.file.deployBlock,
+      centre,
+      oracleSigners: signers,
+      case: powerCase,
+      caseText,
+      forecasts: () => ({ generation }),
+      meters,
+      baseline: { method, days },
+      statePath: args.state ?? join(".gridswap", `centre-${chainId}-${c.file.addresses.market}-${centreAddress}.json`),
+      log: (line) => console.log(`  ${line}`),
+    });
+    ref.agent = agent;
+    const step = await agent.step();
+    const p = c.file.periodSeconds;
+    console.log(
+      `period ${step.period} (${isoTime(step.period * p)} to ${isoTime((step.period + 1) * p)}), centre ${centreAddress}`,
+    );
+    const lines = step.study?.violations.lines.filter((v) => v.kind === "active") ?? [];
+    console.log(
+      `  study of period ${step.deliveryPeriod}: ${lines.length === 0 ? "no line over its limit" : `${lines.length} line(s) over their limits`}`,
+    );
+    for (const v of lines) {
       console.log(
-        `period ${step.period} (${isoTime(step.period * PERIOD_SECONDS)} to ${isoTime((step.period + 1) * PERIOD_SECONDS)}), oracle ${oracleAddress}, centre ${centre}`,
+        `    branch row ${v.branchRow} (${v.from}-${v.to}): ${v.value.toFixed(4)} MW, limit ${v.limit.toFixed(4)} MW`,
       );
+    }
+    console.log(`  report: ${step.reported ? "submitted" : "already on chain (or waiting for meter data)"}`);
+    for (const m of step.measurements) {
+      console.log(`  measured ${m.generator} in period ${m.period}: delivered ${fmtKwh(m.deliveredWh)} kWh`);
+    }
+    console.log(`  settled: ${step.settled.length === 0 ? "none" : step.settled.join(", ")}`);
+    if (step.unwound.length > 0) console.log(`  unwound: ${step.unwound.join(", ")}`);
+    if (step.posted.length === 0) console.log("  posted: none");
+    for (const o of step.posted) {
       console.log(
-        `  load flow: ${lines.length === 0 ? "no line over its limit" : `${lines.length} line(s) over their limits`}`,
+        `  posted ${o.offerHash}: node ${o.offer.node}, ${o.offer.direction === 0 ? "raise" : "lower"} ${fmtKwh(o.offer.amountWh)} kWh ` +
+          `for ${fmtUsd(o.offer.usd)} USD in period ${o.offer.period}`,
       );
-      for (const v of lines) {
-        console.log(
-          `    line ${v.from}-${v.to} (${v.kind}): ${v.value.toFixed(4)} vs limit ${v.limit.toFixed(2)}, deviation ${v.deviation.toFixed(4)}`,
-        );
-      }
-      console.log(`  report: ${step.reported ? "submitted" : "already on chain, not resubmitted"}`);
-      for (const d of step.deliveries) {
-        console.log(`  measured delivery: ${d.generator} in period ${d.period}: ${d.adjustmentKwh} kWh`);
-      }
-      console.log(`  settled: ${step.settled.length === 0 ? "none" : step.settled.map((id) => `#${id}`).join(", ")}`);
-      console.log(
-        `  published: ${step.published.length === 0 ? "none" : step.published.map((id) => `#${id}`).join(", ")}`,
-      );
-    }),
-  );
+    }
+    for (const d of step.dropped) console.log(`  dropped: ${d}`);
+    for (const problem of step.problems) console.log(`  note: ${problem}`);
+    const gas = step.transactions.reduce((s, t) => s + t.gasUsed, 0n);
+    console.log(`  ${step.transactions.length} transaction(s), ${gas} gas`);
+  },
+);
 
 interface OffersArgs {
   open: boolean;
+  json: boolean;
 }
 
-task("gridswap:offers", "Lists the offers on the bulletin board, decoded (events + getOffer)")
-  .addFlag("open", "Only the offers still open")
-  .setAction(
-    action<OffersArgs>(async (args, hre) => {
-      const { contracts: c } = await connectDeployment(hre);
-      const { readOffers } = await import("../oracle/chain/generator");
-      const offers = await readOffers(c.market);
-      const rows: string[][] = [];
-      for (const o of offers) {
-        const stored = await c.market.getOffer(o.id);
-        const status = STATUS[Number(stored.status)] ?? `status ${stored.status}`;
-        if (args.open && status !== "Open") continue;
-        const generator =
-          stored.generator !== ZERO_ADDRESS
-            ? `${stored.generator}${stored.status === 1n ? " (reserved)" : ""}`
-            : `any at node ${o.node}`;
-        rows.push([
-          `#${o.id}`,
-          status,
-          o.direction,
-          o.kwh.toFixed(3),
-          o.usd.toFixed(8),
-          (o.usd / o.kwh).toFixed(6),
-          String(o.node),
-          String(o.period),
-          isoTime(o.expiry),
-          generator,
-        ]);
-      }
-      if (rows.length === 0) {
-        console.log(args.open ? "no open offers" : "no offers published yet");
-        return;
-      }
-      printTable(["id", "status", "direction", "kWh", "USD", "USD/kWh", "node", "period", "expiry", "generator"], rows);
-    }),
-  );
-
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
-  const numeric = new Set(["kWh", "USD", "USD/kWh", "node", "period"]);
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, k) => (numeric.has(header[k]) ? cell.padStart(widths[k]) : cell.padEnd(widths[k])))
-      .join("  ")
-      .trimEnd();
-  console.log(line(header));
-  for (const r of rows) console.log(line(r));
-}
-
-interface AcceptArgs extends WalletArgs {
-  id?: string;
-}
-
-task("gridswap:accept", "Accepts an offer from a generator's wallet, escrowing its kWh commitment")
-  .addParam("id", "Offer id")
-  .addOptionalParam("keyEnv", "Name of the environment variable holding the wallet's private key")
-  .addOptionalParam("keystore", "Encrypted JSON keystore of the wallet")
-  .addOptionalParam("passwordEnv", "Name of the environment variable holding the keystore's password")
-  .addOptionalParam("accountIndex", "Index of one of the network's configured (dev) accounts")
-  .setAction(
-    action<AcceptArgs>(async (args, hre) => {
-      const id = parseInteger(args.id, "--id", "an offer id");
-      const { contracts: c } = await connectDeployment(hre);
-      const count = await c.market.offerCount();
-      if (id === 0 || BigInt(id) > count) {
-        fail(
-          `offer #${id} does not exist (${count === 0n ? "no offers published yet" : `ids run from 1 to ${count}`})`,
-        );
-      }
-      const wallet = await walletFrom(hre, args);
-      const address = await wallet.getAddress();
-      const offer = await c.market.getOffer(id);
-      const status = STATUS[Number(offer.status)];
-      if (status !== "Open") fail(`offer #${id} is ${status}, not open`);
-      const now = (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
-      if (now > Number(offer.expiry)) fail(`offer #${id} expired at ${isoTime(offer.expiry)}`);
-      if (offer.restricted && offer.generator.toLowerCase() !== address.toLowerCase()) {
-        fail(`offer #${id} is reserved for ${offer.generator}, not ${address}`);
-      }
-      const node = await c.registry.nodeOf(address);
-      if (node !== offer.node) {
-        fail(
-          `wallet ${address} is ${node === 0n ? "not a registered generator" : `registered at node ${node}`}; offer #${id} is for node ${offer.node}`,
-        );
-      }
-      const { decide } = await import("../oracle/chain/generator");
-      const { unitsToUsd, whToKwh, KWH_DECIMALS } = await import("../oracle/chain/units");
-      const held = await c.kwh.balanceOf(address);
-      if (held < offer.kwhAmount) {
-        fail(
-          `wallet ${address} holds ${hre.ethers.formatUnits(held, KWH_DECIMALS)} kWh; offer #${id} needs ${hre.ethers.formatUnits(offer.kwhAmount, KWH_DECIMALS)} kWh as its commitment (gridswap:issue)`,
-        );
-      }
-
-      // Advice only: the default policy's decision is printed, the offer is accepted as asked.
-      const decision = decide(
-        { ...DEFAULT_POLICY, address, node: Number(node) },
-        {
-          id: BigInt(id),
-          centre: offer.centre,
-          reservedFor: offer.restricted ? offer.generator : ZERO_ADDRESS,
-          node: Number(offer.node),
-          direction: offer.direction === 0n ? "increase" : "decrease",
-          kwh: whToKwh(offer.kwhAmount),
-          usd: unitsToUsd(offer.usdAmount),
-          period: Number(offer.period),
-          justification: Number(offer.justification),
-          expiry: Number(offer.expiry),
-        },
-        now,
-      );
-      console.log(
-        `advice of the default policy (cost ${DEFAULT_POLICY.costUsdPerKwh} + margin ${DEFAULT_POLICY.marginUsdPerKwh} USD/kWh, ` +
-          `at most ${DEFAULT_POLICY.capacityKwh} kWh): ${decision.accept ? "ACCEPT" : "REJECT"} — ${decision.reason}`,
-      );
-      console.log(
-        decision.accept ? "accepting, as asked" : "accepting anyway, as asked: the advice does not decide for you",
-      );
-
-      const market = await c.market.getAddress();
-      if ((await c.kwh.allowance(address, market)) < offer.kwhAmount) {
-        const tx = await sent(c.kwh.connect(wallet).approve(market, offer.kwhAmount));
+gridswapTask<OffersArgs>(
+  "offers",
+  "Lists the bulletin board decoded: hash, status, direction, kWh, USD, USD/kWh, node, period, deadline, filled",
+  [
+    { name: "open", description: "Only the offers still open", flag: true },
+    { name: "json", description: "One JSON object per offer (amounts in Wh and 1e-8 USD as strings)", flag: true },
+  ],
+  async (args, hre) => {
+    const c = await connectDeployment(hre);
+    const { readMarketEvents } = await chain(hre);
+    const { offerStruct, toJsonObject } = await chain(hre);
+    const { OfferStatus, Direction, enumName } = await chain(hre);
+    const events = await readMarketEvents(c.contracts.market, c.file.deployBlock);
+    const rows: string[][] = [];
+    for (const o of events.offers) {
+      const [statusRaw, filledWh] = await c.contracts.market.offerStatus(offerStruct(o.offer));
+      const status = enumName(OfferStatus, statusRaw, "OfferStatus");
+      if (args.open && status !== "Open") continue;
+      if (args.json) {
         console.log(
-          `approved the market to take ${hre.ethers.formatUnits(offer.kwhAmount, KWH_DECIMALS)} kWh from ${address} (tx ${tx.hash})`,
+          JSON.stringify({
+            offerHash: o.offerHash,
+            status,
+            filledWh: filledWh.toString(),
+            offer: toJsonObject(o.offer),
+            signature: o.signature,
+          }),
+        );
+        continue;
+      }
+      const kwh = Number(o.offer.amountWh) / 1000;
+      rows.push([
+        o.offerHash,
+        status,
+        enumName(Direction, o.offer.direction, "Direction"),
+        fmtKwh(o.offer.amountWh),
+        fmtUsd(o.offer.usd),
+        (Number(o.offer.usd) / 1e8 / kwh).toFixed(6),
+        String(o.offer.node),
+        String(o.offer.period),
+        isoTime(o.offer.deadline),
+        fmtKwh(filledWh),
+      ]);
+    }
+    if (args.json) return;
+    if (rows.length === 0) {
+      console.log(args.open ? "no open offers" : "no offers posted yet");
+      return;
+    }
+    printTable(
+      ["offer", "status", "direction", "kWh", "USD", "USD/kWh", "node", "period", "deadline", "filled kWh"],
+      rows,
+      new Set(["kWh", "USD", "USD/kWh", "node", "period", "filled kWh"]),
+    );
+  },
+);
+
+interface FillArgs extends WalletArgs {
+  offer?: string;
+  kwh?: string;
+}
+
+gridswapTask<FillArgs>(
+  "fill",
+  "Fills an offer from a generator's wallet (its kWh commitment from the vault, deposited when short)",
+  [
+    { name: "offer", description: "The offer's hash (gridswap:offers)" },
+    { name: "kwh", description: "kWh to fill (default: what is left, up to the offer's largest fill)" },
+    ...WALLET_OPTIONS,
+  ],
+  async (args, hre) => {
+    const offerHash = (args.offer ?? "").trim();
+    if (offerHash === "") fail("--offer is required: the offer's hash (see gridswap:offers)");
+    if (!/^0x[0-9a-fA-F]{64}$/.test(offerHash))
+      fail(`--offer: '${offerHash}' is not an offer hash (0x + 64 hex digits)`);
+    const requestedWh = args.kwh === undefined ? undefined : parseUnitsExact(args.kwh, "--kwh", "kWh", 3, MAX_KWH_WH);
+    const c = await connectDeployment(hre);
+    const { market, registry, kwh } = c.contracts;
+    const { blockRanges, DEFAULT_MAX_BLOCK_RANGE } = await chain(hre);
+    const { offerFromStruct, offerStruct } = await chain(hre);
+    const { OfferStatus, Asset, enumName } = await chain(hre);
+    const latest = await hre.ethers.provider.getBlockNumber();
+    let posted: { offer: ReturnType<typeof offerFromStruct>; signature: string } | undefined;
+    for (const [a, b] of blockRanges(c.file.deployBlock, latest, DEFAULT_MAX_BLOCK_RANGE)) {
+      const logs = await market.queryFilter(market.filters.OfferPosted(offerHash), a, b);
+      if (logs.length > 0) {
+        posted = { offer: offerFromStruct(logs[0].args.offer), signature: logs[0].args.signature };
+        break;
+      }
+    }
+    if (!posted) fail(`--offer ${offerHash}: no such offer was posted on this market (see gridswap:offers)`);
+    const { offer, signature } = posted;
+    const [statusRaw, filledWh] = await market.offerStatus(offerStruct(offer));
+    const status = enumName(OfferStatus, statusRaw, "OfferStatus");
+    if (status !== "Open") fail(`offer ${offerHash} is ${status}, not open`);
+    const wallet = await walletFrom(hre, args, "GENERATOR");
+    const address = await wallet.getAddress();
+    await requireGas(hre, address, "the generator");
+    if (offer.generator !== hre.ethers.ZeroAddress && offer.generator.toLowerCase() !== address.toLowerCase()) {
+      fail(`offer ${offerHash} is reserved for ${offer.generator}, not ${address}`);
+    }
+    const node = Number(await registry.nodeOf(address));
+    if (node !== offer.node) {
+      fail(
+        `wallet ${address} is ${node === 0 ? "not a registered generator" : `registered at node ${node}`}; the offer is for node ${offer.node}`,
+      );
+    }
+    const terms = await market.terms();
+    const closesAt = Math.min(
+      offer.deadline,
+      offer.period * c.file.periodSeconds - Number(terms.gateClosureSeconds) - 1,
+    );
+    const now = (await hre.ethers.provider.getBlock("latest"))?.timestamp ?? 0;
+    if (now > closesAt)
+      fail(`offer ${offerHash} closed for fills at ${isoTime(closesAt)} (chain time ${isoTime(now)})`);
+    const left = offer.amountWh - filledWh;
+    const largest = left < offer.maxFillWh ? left : offer.maxFillWh;
+    const amountWh = requestedWh ?? largest;
+    if (amountWh > largest)
+      fail(`--kwh ${fmtKwh(amountWh)}: at most ${fmtKwh(largest)} kWh can be filled (${fmtKwh(left)} left)`);
+    const marketAddress = await market.getAddress();
+    const [, freeWh] = await market.balancesOf(address);
+    if (freeWh < amountWh) {
+      const missing = amountWh - freeWh;
+      const held = await kwh.balanceOf(address);
+      if (held < missing) {
+        fail(
+          `${address} has ${fmtKwh(freeWh)} kWh free in the vault and ${fmtKwh(held)} in its wallet: needs ${fmtKwh(amountWh)} (gridswap:issue)`,
         );
       }
-      const tx = await sent(c.market.connect(wallet).accept(id));
-      console.log(
-        `offer #${id} accepted by ${address}: ${hre.ethers.formatUnits(offer.kwhAmount, KWH_DECIMALS)} kWh escrowed as its commitment, ` +
-          `${unitsToUsd(offer.usdAmount).toFixed(8)} USD on full delivery in period ${offer.period} (tx ${tx.hash}, ${tx.gas} gas)`,
-      );
-    }),
-  );
+      if ((await kwh.allowance(address, marketAddress)) < missing)
+        await sent(kwh.connect(wallet).approve(marketAddress, missing));
+      await sent(market.connect(wallet).deposit(Asset.Kwh, missing));
+      console.log(`deposited ${fmtKwh(missing)} kWh of commitment into the vault`);
+    }
+    const tx = await (await market.connect(wallet).fill(offerStruct(offer), signature, amountWh)).wait();
+    if (!tx) fail("the fill transaction was dropped (no receipt)");
+    const filled = tx.logs
+      .map((l) => {
+        try {
+          return market.interface.parseLog(l);
+        } catch {
+          return null;
+        }
+      })
+      .find((l) => l?.name === "Filled");
+    const positionHash = filled?.args.positionHash as string | undefined;
+    const usd = (filled?.args.position.usd as bigint | undefined) ?? 0n;
+    console.log(
+      `filled ${fmtKwh(amountWh)} kWh of offer ${offerHash} from ${address}: commits to ${offer.direction === 0 ? "raise" : "lower"} ` +
+        `output in period ${offer.period} for ${fmtUsd(usd)} USD on full delivery; position ${positionHash} (tx ${tx.hash}, ${tx.gasUsed} gas)`,
+    );
+  },
+);

@@ -1,133 +1,174 @@
 /**
- * Read-only tasks: gridswap:balances (USD and kWh of the market's parties) and gridswap:history
- * (how offers ended: settled, cancelled, refunded, unwound — decoded from the market's events).
+ * Read-only tasks: gridswap:balances (wallets and free vault balances of the roles and generators)
+ * and gridswap:history (positions with their settlements and unwinds, decoded).
  */
-import { task } from "hardhat/config";
-import { action, connectDeployment, isoTime, parseAddressList } from "./common";
+import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import {
+  connectDeployment,
+  fmtKwh,
+  fmtUsd,
+  gridswapTask,
+  parseAddress,
+  printTable,
+  type Connected,
+  chain,
+} from "./common";
+
+/** The deployment's roles and every registered generator, by label. */
+async function knownAccounts(hre: HardhatRuntimeEnvironment, c: Connected): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  const r = c.roles;
+  if (r) {
+    r.centres.forEach((a, i) => out.push([r.centres.length > 1 ? `centre ${i + 1}` : "centre", a]));
+    r.oracleSigners.forEach((a, i) => out.push([`oracle ${i + 1}`, a]));
+    out.push(
+      ["registrar", r.registrar],
+      ["issuer", r.issuer],
+      ["treasury", r.treasury],
+      ["admin", r.admin],
+      ["deployer", r.deployer],
+    );
+  }
+  const { registry } = c.contracts;
+  const latest = await c.provider.getBlockNumber();
+  const { blockRanges, DEFAULT_MAX_BLOCK_RANGE } = await chain(hre);
+  const seen = new Set<string>();
+  for (const [a, b] of blockRanges(c.file.deployBlock, latest, DEFAULT_MAX_BLOCK_RANGE)) {
+    for (const log of await registry.queryFilter(registry.filters.GeneratorRegistered(), a, b)) {
+      const g = log.args.generator;
+      if (seen.has(g)) continue;
+      seen.add(g);
+      out.push([`generator @${log.args.node}`, g]);
+    }
+  }
+  return out;
+}
 
 interface BalancesArgs {
   address?: string;
 }
 
-task("gridswap:balances", "USD and kWh balances (default: the market's escrow, centres, generators, USD holders)")
-  .addOptionalParam("address", "Addresses to show, comma-separated (default: every party found in the events)")
-  .setAction(
-    action<BalancesArgs>(async (args, hre) => {
-      const asked = parseAddressList(hre, args.address, "--address");
-      const { contracts: c } = await connectDeployment(hre);
-      const { KWH_DECIMALS, USD_DECIMALS } = await import("../oracle/chain/units");
-      const market = await c.market.getAddress();
+gridswapTask<BalancesArgs>(
+  "balances",
+  "Gas, wallet and free vault balances (USD, kWh) of the roles and generators, and the market's holdings",
+  [{ name: "address", description: "Only these accounts (comma-separated addresses)" }],
+  async (args, hre: HardhatRuntimeEnvironment) => {
+    const c = await connectDeployment(hre);
+    const accounts: [string, string][] =
+      args.address === undefined
+        ? await knownAccounts(hre, c)
+        : args.address
+            .split(/[\s,]+/)
+            .filter((s) => s !== "")
+            .map((a): [string, string] => ["", parseAddress(hre, a, "--address")]);
+    const { usd, kwh, market } = c.contracts;
+    const rows: string[][] = [];
+    for (const [label, address] of accounts) {
+      const [freeUsd, freeKwh] = await market.balancesOf(address);
+      rows.push([
+        label,
+        address,
+        Number(hre.ethers.formatEther(await c.provider.getBalance(address))).toFixed(4),
+        fmtUsd(await usd.balanceOf(address)),
+        fmtKwh(await kwh.balanceOf(address)),
+        fmtUsd(freeUsd),
+        fmtKwh(freeKwh),
+      ]);
+    }
+    printTable(
+      ["account", "address", "ETH", "wallet USD", "wallet kWh", "vault USD", "vault kWh"],
+      rows,
+      new Set(["ETH", "wallet USD", "wallet kWh", "vault USD", "vault kWh"]),
+    );
+    const m = await market.getAddress();
+    console.log(
+      `market ${m} holds ${fmtUsd(await usd.balanceOf(m))} USD and ${fmtKwh(await kwh.balanceOf(m))} kWh (free balances + escrow of open positions)`,
+    );
+  },
+);
 
-      // Who is who, from the events: the escrow, centres, registered generators, USD holders.
-      const roles = new Map<string, string[]>();
-      const add = (address: string, role: string) => {
-        const key = hre.ethers.getAddress(address);
-        const list = roles.get(key) ?? [];
-        if (!list.includes(role)) list.push(role);
-        roles.set(key, list);
-      };
-      add(market, "market escrow");
-      const centreRole = await c.market.CENTRE_ROLE();
-      for (const log of await c.market.queryFilter(c.market.filters.RoleGranted(centreRole))) {
-        if (await c.market.hasRole(centreRole, log.args.account)) add(log.args.account, "centre");
-      }
-      for (const log of await c.registry.queryFilter(c.registry.filters.GeneratorRegistered())) {
-        if ((await c.registry.nodeOf(log.args.generator)) !== 0n) add(log.args.generator, "generator");
-      }
-      for (const log of await c.usd.queryFilter(c.usd.filters.Transfer(hre.ethers.ZeroAddress)))
-        add(log.args.to, "USD holder");
+interface HistoryArgs {
+  generator?: string;
+  json: boolean;
+}
 
-      const addresses = asked.length > 0 ? asked : [...roles.keys()];
-      const rows: string[][] = [];
-      for (const address of addresses) {
-        const node = await c.registry.nodeOf(address);
-        const labels = (roles.get(address) ?? []).filter(
-          (r) => r !== "USD holder" || (roles.get(address) ?? []).length === 1,
+gridswapTask<HistoryArgs>(
+  "history",
+  "Positions (fills) with their settlement or unwind, decoded: delivered, paid, penalty, USD to each side",
+  [
+    { name: "generator", description: "Only this generator's positions" },
+    { name: "json", description: "One JSON object per position (Wh and 1e-8 USD as strings)", flag: true },
+  ],
+  async (args, hre) => {
+    const only = args.generator === undefined ? undefined : parseAddress(hre, args.generator, "--generator");
+    const c = await connectDeployment(hre);
+    const { readMarketEvents } = await chain(hre);
+    const { positionStruct, toJsonObject } = await chain(hre);
+    const { Direction, Quality, enumName } = await chain(hre);
+    const events = await readMarketEvents(c.contracts.market, c.file.deployBlock);
+    const settled = new Map(events.settlements.map((s) => [s.positionHash, s]));
+    const unwound = new Map(events.unwinds.map((u) => [u.positionHash, u]));
+    const rows: string[][] = [];
+    for (const f of events.fills) {
+      const p = f.position;
+      if (only && p.generator.toLowerCase() !== only.toLowerCase()) continue;
+      const s = settled.get(f.positionHash)?.settlement;
+      const u = unwound.get(f.positionHash);
+      let state = "open";
+      if (s) state = "settled";
+      else if (u) state = "unwound";
+      else if ((await c.contracts.market.previewSettlement(positionStruct(p)))[0]) state = "open (settleable)";
+      if (args.json) {
+        console.log(
+          JSON.stringify({
+            positionHash: f.positionHash,
+            state,
+            position: toJsonObject(p),
+            settlement: s ? toJsonObject(s) : undefined,
+            unwound: u ? { usd: u.usd.toString(), kwhWh: u.kwhWh.toString() } : undefined,
+          }),
         );
-        rows.push([
-          address,
-          labels.join(", ") || "-",
-          node === 0n ? "" : String(node),
-          hre.ethers.formatUnits(await c.usd.balanceOf(address), USD_DECIMALS),
-          hre.ethers.formatUnits(await c.kwh.balanceOf(address), KWH_DECIMALS),
-        ]);
+        continue;
       }
-      const header = ["address", "role", "node", "USD", "kWh"];
-      const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
-      const line = (cells: string[]) =>
-        cells
-          .map((cell, k) => (k >= 2 ? cell.padStart(widths[k]) : cell.padEnd(widths[k])))
-          .join("  ")
-          .trimEnd();
-      console.log(line(header));
-      for (const r of rows) console.log(line(r));
-    }),
-  );
-
-task(
-  "gridswap:history",
-  "How offers ended: OfferSettled, OfferCancelled, OfferRefunded and OfferUnwound, decoded",
-).setAction(
-  action(async (_args, hre) => {
-    const { contracts: c } = await connectDeployment(hre);
-    const { KWH_DECIMALS, USD_DECIMALS } = await import("../oracle/chain/units");
-    const usd = (units: bigint) => `${hre.ethers.formatUnits(units, USD_DECIMALS)} USD`;
-    const kwh = (wh: bigint) => `${hre.ethers.formatUnits(wh, KWH_DECIMALS)} kWh`;
-    const m = c.market;
-    const entries: { block: number; index: number; text: (id: bigint) => Promise<string>; id: bigint }[] = [];
-    for (const log of await m.queryFilter(m.filters.OfferSettled())) {
-      const a = log.args;
-      entries.push({
-        block: log.blockNumber,
-        index: log.index,
-        id: a.id,
-        text: async (id) => {
-          const offer = await m.getOffer(id);
-          return (
-            `settled: ${kwh(a.deliveredWh)} of ${kwh(offer.kwhAmount)} delivered by ${a.generator}; ` +
-            `${usd(a.usdToGenerator)} to the generator, ${usd(a.usdToCentre)} and ${kwh(a.kwhToCentre)} to the centre ${offer.centre}`
-          );
-        },
-      });
+      rows.push([
+        f.positionHash,
+        p.generator,
+        String(p.period),
+        enumName(Direction, p.direction, "Direction"),
+        fmtKwh(p.amountWh),
+        fmtUsd(p.usd),
+        state,
+        s ? fmtKwh(s.deliveredWh) : "",
+        s ? fmtKwh(s.paidWh) : "",
+        s ? fmtKwh(s.penaltyWh) : "",
+        s ? fmtUsd(s.usdToGenerator) : "",
+        s ? fmtUsd(s.usdToCentre) : u ? fmtUsd(u.usd) : "",
+        s ? enumName(Quality, s.quality, "Quality") : "",
+      ]);
     }
-    for (const log of await m.queryFilter(m.filters.OfferCancelled())) {
-      const a = log.args;
-      entries.push({
-        block: log.blockNumber,
-        index: log.index,
-        id: a.id,
-        text: async () => `cancelled by the centre: ${usd(a.usdAmount)} returned`,
-      });
-    }
-    for (const log of await m.queryFilter(m.filters.OfferRefunded())) {
-      const a = log.args;
-      entries.push({
-        block: log.blockNumber,
-        index: log.index,
-        id: a.id,
-        text: async () => `refunded after expiry, never accepted: ${usd(a.usdAmount)} returned to the centre`,
-      });
-    }
-    for (const log of await m.queryFilter(m.filters.OfferUnwound())) {
-      const a = log.args;
-      entries.push({
-        block: log.blockNumber,
-        index: log.index,
-        id: a.id,
-        text: async () =>
-          `unwound, never measured: ${usd(a.usdAmount)} returned to the centre, ${kwh(a.kwhAmount)} to the generator`,
-      });
-    }
-    if (entries.length === 0) {
-      console.log("no offer has been settled, cancelled, refunded or unwound yet");
+    if (args.json) return;
+    if (rows.length === 0) {
+      console.log("no positions yet (no offer has been filled)");
       return;
     }
-    entries.sort((x, y) => x.block - y.block || x.index - y.index);
-    const times = new Map<number, string>();
-    for (const e of entries) {
-      if (!times.has(e.block))
-        times.set(e.block, isoTime((await hre.ethers.provider.getBlock(e.block))?.timestamp ?? 0));
-      console.log(`#${e.id} ${times.get(e.block)} (block ${e.block}) ${await e.text(e.id)}`);
-    }
-  }),
+    printTable(
+      [
+        "position",
+        "generator",
+        "period",
+        "direction",
+        "kWh",
+        "USD",
+        "state",
+        "delivered",
+        "paid kWh",
+        "penalty kWh",
+        "USD to gen",
+        "USD to centre",
+        "quality",
+      ],
+      rows,
+      new Set(["period", "kWh", "USD", "delivered", "paid kWh", "penalty kWh", "USD to gen", "USD to centre"]),
+    );
+  },
 );

@@ -60,7 +60,7 @@ import {
   type MeterReading,
 } from "./metering";
 import { failpoint } from "./failpoints";
-import { StateFile } from "./state";
+import { checkAnchor, StateFile, type AnchoredState } from "./state";
 
 /** The market's SETTLEMENT_GAS_RESERVE, and a settlement's gas with margin (measured ~31,000–68,000). */
 const SETTLEMENT_RESERVE_GAS = 60_000n;
@@ -131,7 +131,7 @@ export interface CentreStep {
   readonly transactions: TxRecord[];
 }
 
-interface CentreState {
+interface CentreState extends AnchoredState {
   lastBlock: number;
   /** Open positions by hash (JSON form). */
   positions: Record<string, Record<string, unknown>>;
@@ -182,6 +182,9 @@ export class CentreAgent {
         `the oracle needs ${threshold} signature(s) per report; this process holds ${signers} oracle key(s)`,
       );
     }
+    const provider = market.runner?.provider;
+    if (!provider) throw new Error("the market contract has no provider");
+    await checkAnchor(this.state, provider, await market.getAddress(), this.cfg.deployBlock);
     this.domains = { market: await readDomain(market), oracle: await readDomain(oracle) };
     this.periodSeconds = periodSeconds;
   }
@@ -226,7 +229,9 @@ export class CentreAgent {
       const hash = inputHash({ case: caseTextHash(this.cfg.caseText), forecasts });
       reported = await this.report(period, now, study, hash, measurements, usedReadings, ready, settled);
     }
-    settled.push(...(await this.settleFinal(ready.filter((p) => !settled.includes(p.hash)))));
+    // Looked at again after the report: time has passed, and measurements may have become final.
+    const done = new Set(settled);
+    settled.push(...(await this.settleFinal((await this.readyPositions()).filter((p) => !done.has(p.hash)))));
     const unwound = await this.unwindExpired(now);
 
     // 5. Offers for P+1.

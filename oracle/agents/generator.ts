@@ -27,7 +27,7 @@ import type { RetryOptions } from "../chain/retry";
 import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
 import { checkPolicy, decide, staticRejection, type GeneratorPolicy } from "./policy";
 import { failpoint } from "./failpoints";
-import { StateFile } from "./state";
+import { checkAnchor, StateFile, type AnchoredState } from "./state";
 
 export interface GeneratorAgentConfig {
   readonly contracts: GridSwapContracts;
@@ -57,7 +57,7 @@ export interface GeneratorPoll {
   readonly transactions: TxRecord[];
 }
 
-interface GeneratorState {
+interface GeneratorState extends AnchoredState {
   lastBlock: number;
   /** Offers for my node not decided yet (JSON form) and the decided ones (hash → outcome). */
   pending: Record<string, { offer: Record<string, unknown>; signature: string }>;
@@ -100,6 +100,15 @@ export class GeneratorAgent {
       unwound: [],
       transactions: this.txs,
     };
+    const { market: marketContract } = this.cfg.contracts;
+    if (this.state.data.anchor === undefined || this.terms === undefined) {
+      await checkAnchor(
+        this.state,
+        marketContract.runner!.provider!,
+        await marketContract.getAddress(),
+        this.cfg.deployBlock,
+      );
+    }
     await this.readLogs(out);
     const s = this.state.data;
     const { market } = this.cfg.contracts;

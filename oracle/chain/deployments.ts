@@ -32,6 +32,20 @@ export interface DeploymentFile {
   /** The oracle's period length, s (the contract is the source; this copy is for readers). */
   readonly periodSeconds: number;
   readonly addresses: Readonly<Record<ContractName, string>>;
+  /** Who holds which role, as the deploy task assigned them (absent in files written by scripts). */
+  readonly roles?: DeploymentRoles;
+}
+
+/** The accounts the deploy task gave each role (addresses; the deployer itself holds none). */
+export interface DeploymentRoles {
+  readonly deployer: string;
+  readonly admin: string;
+  readonly centres: string[];
+  readonly oracleSigners: string[];
+  readonly oracleThreshold: number;
+  readonly registrar: string;
+  readonly issuer: string;
+  readonly treasury: string;
 }
 
 /** deployments/<network>.json under `root` (default: the current directory). */
@@ -70,6 +84,24 @@ export function readDeploymentFile(path: string): DeploymentFile {
   for (const name of CONTRACT_NAMES) {
     const a = (f.addresses as Record<string, unknown>)[name];
     if (typeof a !== "string" || !isAddress(a)) fail(`addresses.${name} is not an address: ${JSON.stringify(a)}`);
+  }
+  if (f.roles !== undefined) {
+    const r = f.roles as unknown as Record<string, unknown>;
+    if (typeof r !== "object" || r === null) fail("roles must be an object");
+    for (const role of ["deployer", "admin", "registrar", "issuer", "treasury"]) {
+      if (typeof r[role] !== "string" || !isAddress(r[role]))
+        fail(`roles.${role} is not an address: ${JSON.stringify(r[role])}`);
+    }
+    for (const list of ["centres", "oracleSigners"]) {
+      const v = r[list];
+      if (!Array.isArray(v) || v.some((a) => typeof a !== "string" || !isAddress(a))) {
+        fail(`roles.${list} must be a list of addresses: ${JSON.stringify(v)}`);
+      }
+    }
+    const k = r.oracleThreshold;
+    if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > (r.oracleSigners as string[]).length) {
+      fail(`roles.oracleThreshold must be between 1 and the number of oracle signers: ${JSON.stringify(k)}`);
+    }
   }
   return f as DeploymentFile;
 }

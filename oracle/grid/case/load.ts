@@ -110,6 +110,13 @@ export function parseJsonCase(text: string, file = "<case>"): PowerCase {
     throw new CaseFormatError("a JSON case must be an object", file);
   }
   const obj = doc as Record<string, unknown>;
+  if (obj.bus === undefined && obj.gen === undefined && obj.branch === undefined) {
+    const keys = Object.keys(obj).slice(0, 6).join(", ");
+    throw new CaseFormatError(
+      `not a MATPOWER case (no mpc.bus, mpc.gen or mpc.branch; its keys: ${keys || "none"})`,
+      file,
+    );
+  }
   if (obj.version !== undefined && String(obj.version) !== "2") {
     throw new CaseFormatError(
       `case format version '${String(obj.version)}' is not supported: convert it to version 2`,

@@ -7,7 +7,9 @@
 import { expect } from "chai";
 import { join } from "node:path";
 import { ZeroHash } from "ethers";
+import { ethers } from "hardhat";
 import { CentreAgent } from "../../../oracle/agents/centre";
+import { GeneratorAgent } from "../../../oracle/agents/generator";
 import type { MeterReading, MeterSource } from "../../../oracle/agents/metering";
 import { ConfigurationError } from "../../../oracle/chain/errors";
 import { settlement } from "../../../oracle/chain/units";
@@ -115,6 +117,42 @@ describe("agents on one market", function () {
     }
     const board = await w.contracts.market.queryFilter(w.contracts.market.filters.OfferPosted());
     expect(board).to.have.length(first.posted.length);
+  });
+
+  it("a state file from another deployment stops the agents with a message naming the file; nothing is sent", async () => {
+    const a = await testWorld([{ node: 27 }]);
+    const centreState = join(a.dir, "centre.json");
+    const generatorState = join(a.dir, "generator.json");
+    await start(a);
+    await centreLike(a, { statePath: centreState }).step();
+    const gen = a.generators[0];
+    const generatorLike = (w: TestWorld) =>
+      new GeneratorAgent({
+        contracts: w.contracts,
+        deployBlock: w.deployBlock,
+        wallet: gen.wallet,
+        policy: gen.policy,
+        statePath: generatorState,
+      });
+    await generatorLike(a).poll();
+
+    // A second deployment: same chain, another market. Its agents are handed the first one's files.
+    const b = await testWorld([{ node: 27 }]);
+    const blockBefore = await ethers.provider.getBlockNumber();
+    for (const [what, act] of [
+      ["centre", () => centreLike(b, { statePath: centreState }).step()],
+      ["generator", () => generatorLike(b).poll()],
+    ] as const) {
+      let error: unknown;
+      await act().catch((e) => (error = e));
+      expect(error, what).to.be.instanceOf(ConfigurationError);
+      const path = what === "centre" ? centreState : generatorState;
+      expect((error as Error).message, what).to.include(
+        `state file ${path} was written for ${(await a.contracts.market.getAddress()).toLowerCase()}@`,
+      );
+      expect((error as Error).message, what).to.match(/move the file away to start afresh/);
+    }
+    expect(await ethers.provider.getBlockNumber(), "no transaction").to.equal(blockBefore);
   });
 
   it("meter data it cannot trust stops the report (no wrong settlement); good data later reports the late period", async () => {

@@ -41,8 +41,9 @@ describe("metering pipeline: sources → validation → measurements → reading
   let served: object[];
 
   before(async () => {
-    const [admin] = await ethers.getSigners();
-    const oracle = await ethers.deployContract("GridOracle", [admin.address]);
+    // A one-signer oracle (the registry is only an address: reading the domain never calls it).
+    const [signer, registry] = await ethers.getSigners();
+    const oracle = await ethers.deployContract("GridOracle", [[signer.address], 1, 1800, 1800, registry.address]);
     domain = await readEip712Domain(ethers.provider, await oracle.getAddress());
   });
 
