@@ -30,6 +30,7 @@ export {
   type LineViolation,
 } from "./grid/limits/checks";
 export type { OperationData, RedispatchUnit } from "./grid/case/operation";
+export { DEFAULT_LIMIT_VIOLATION_PRICE } from "./grid/case/operation";
 export { marketModel, type MarketModel, type MarketUnit } from "./market/model";
 export { redispatch, type Redispatch, type RedispatchOptions } from "./market/redispatch";
 export { nodalPrices, priceOffers, type NodalPrices, type Offer } from "./market/prices";

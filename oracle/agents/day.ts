@@ -19,6 +19,7 @@
 import { Interface, type Provider, type Signer } from "ethers";
 import { BRANCH, BUS, GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
+import { DEFAULT_LIMIT_VIOLATION_PRICE } from "../grid/case/operation";
 import type { LimitReport } from "../grid/limits/checks";
 import type { PowerFlowResult } from "../grid/pf/results";
 import { runPeriod, type PeriodResult } from "../market/period";
@@ -1113,22 +1114,17 @@ function summarise(
   };
 }
 
-/** Above this, USD/MWh, an offer's price is not a bid-driven nodal price. */
-const IMPLAUSIBLE_PRICE = 1000;
-
 /**
- * A warning for periods whose redispatch was infeasible and whose offers are priced from the
- * LP's elastic-slack penalty (its duals enter the nodal prices): the centre posts such offers only
- * if its USD covers them.
+ * A note for periods whose redispatch could not meet a limit: their unmet lines are priced at the
+ * market's limit-violation price (docs/period.md), so offers there carry a congestion component up
+ * to that penalty — worth knowing when reading the day's prices.
  */
 function penaltyPriced(records: readonly PeriodRecord[]): string[] {
-  const hit = records.filter(
-    (r) => r.redispatch.status === "infeasible" && r.offers.some((o) => Math.abs(o.usdPerMWh) > IMPLAUSIBLE_PRICE),
-  );
+  const hit = records.filter((r) => r.redispatch.status === "infeasible" && r.offers.length > 0);
   if (hit.length === 0) return [];
   return [
-    `warning: in ${hit.length} infeasible period(s) (${hit.map((r) => r.localTime).join(", ")}) offers were priced above ` +
-      `${IMPLAUSIBLE_PRICE} USD/MWh: the nodal prices of an infeasible redispatch include the shadow prices of its ` +
-      "elastic-slack penalty (docs/simulation.md); the centre posted them only where its USD covered them",
+    `note: in ${hit.length} period(s) (${hit.map((r) => r.localTime).join(", ")}) a limit could not be met; ` +
+      "the unmet lines are priced at the limit-violation price (operation.limitViolationPrice, default " +
+      `${DEFAULT_LIMIT_VIOLATION_PRICE} USD/MWh), which enters those periods' nodal prices and offers`,
   ];
 }

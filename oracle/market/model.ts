@@ -5,7 +5,7 @@
  * numbers are kept beside them only to describe results to people.
  */
 import { GEN } from "../grid/case/columns";
-import type { OperationData, UnitKind } from "../grid/case/operation";
+import { DEFAULT_LIMIT_VIOLATION_PRICE, type OperationData, type UnitKind } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
 import { CaseDataError } from "../grid/errors";
 import { gridLimits, type GridLimits } from "../grid/limits/checks";
@@ -41,6 +41,8 @@ export interface MarketModel {
   readonly masterEnergyPrice: number;
   /** Length of one market period, minutes. */
   readonly periodMinutes: number;
+  /** Penalty price of a limit left exceeded, USD/MWh per MW (above every bid). */
+  readonly limitViolationPrice: number;
   readonly limits: GridLimits;
 }
 
@@ -75,6 +77,16 @@ export function marketModel(network: NetworkModel, c: PowerCase, operation: Oper
       pmax: row[GEN.PMAX],
     };
   });
+  const limitViolationPrice = operation.limitViolationPrice ?? DEFAULT_LIMIT_VIOLATION_PRICE;
+  for (const u of units) {
+    const bid = Math.max(u.upPrice, u.downPrice);
+    if (!(limitViolationPrice > bid)) {
+      throw new CaseDataError(
+        `operation.limitViolationPrice${operation.limitViolationPrice === undefined ? " (default)" : ""} ` +
+          `${limitViolationPrice} USD/MWh must be above every bid; gen ${u.genRow} asks ${bid}`,
+      );
+    }
+  }
   const limits = gridLimits(network, c, operation);
   return {
     network,
@@ -84,6 +96,7 @@ export function marketModel(network: NetworkModel, c: PowerCase, operation: Oper
     masterPmax: limits.masterPmax,
     masterEnergyPrice: operation.masterEnergyPrice,
     periodMinutes: operation.periodMinutes,
+    limitViolationPrice,
     limits,
   };
 }

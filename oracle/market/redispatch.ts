@@ -14,8 +14,10 @@
  * where it has an MVA rating, the active flow that the rating leaves beside the present reactive
  * flow. A line the AC load flow still finds over its limit has its LP target tightened by the
  * excess in the next round, so the rounds converge on the AC limit, not the linear one. Every line
- * and master row has elastic slack at a penalty far above any price, so an impossible case still
- * solves and reports exactly which limits cannot be met.
+ * and master row has elastic slack at the market's limit-violation price (an ISO's constraint
+ * penalty price, above every bid), so an impossible case still solves, reports exactly which limits
+ * cannot be met, and prices each such limit at that published penalty — never at an arbitrary
+ * solver constant that would turn into absurd nodal prices.
  *
  * Each round re-solves the same network model in place: only the units' outputs change, Ybus and
  * the LU analysis are reused, and Newton starts from the previous round's voltages.
@@ -80,7 +82,7 @@ export interface Redispatch {
   readonly status: "not-needed" | "solved" | "infeasible";
   readonly rounds: number;
   readonly adjustments: Adjustment[];
-  /** LP objective at the optimum, USD per hour (bids plus master energy). */
+  /** LP objective at the optimum, USD per hour: bids plus master energy, plus the limit-violation penalty of any unmet limit. */
   readonly costPerHour: number;
   /** The operating point with the adjusted schedule, its external view and its limit report. */
   readonly point: OperatingPoint;
@@ -96,7 +98,6 @@ export interface Redispatch {
   readonly firstRoundSensitivities: FlowSensitivities;
 }
 
-const PENALTY = 1e7; // USD/MWh on elastic slack: far above any price, so used only when unavoidable.
 /** Adjustments smaller than this (MW, i.e. 1 mW) are solver round-off, not trades. */
 const ADJUSTMENT_TOLERANCE = 1e-9;
 
@@ -283,7 +284,7 @@ function buildLp(
   colLower.push(-Infinity);
   colUpper.push(Infinity);
   const slack = (): number => {
-    colCost.push(PENALTY);
+    colCost.push(market.limitViolationPrice);
     colLower.push(0);
     colUpper.push(Infinity);
     return colCost.length - 1;

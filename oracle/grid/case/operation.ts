@@ -46,7 +46,22 @@ export interface OperationData {
   /** Marginal price of the master (slack) unit's energy, USD/MWh. */
   readonly masterEnergyPrice: number;
   readonly units: readonly RedispatchUnit[];
+  /**
+   * Penalty price of a line or master limit left exceeded, USD/MWh per MW of excess: the most the
+   * centre pays to relieve one MW of a limit (an ISO's constraint penalty price, or "marginal
+   * value limit"). Redispatch stops relieving a limit where relief costs more, and a limit that
+   * cannot be met is priced at this, not at an arbitrary solver penalty. Above every bid.
+   * Default: DEFAULT_LIMIT_VIOLATION_PRICE.
+   */
+  readonly limitViolationPrice?: number;
 }
+
+/**
+ * Default penalty price, USD/MWh: 5,000, the order of ERCOT's system-wide offer cap — far above any
+ * redispatch bid, so only unavoidable or absurdly ineffective relief is left undone, and low enough
+ * that the nodal prices of a period with an unmet limit are still prices.
+ */
+export const DEFAULT_LIMIT_VIOLATION_PRICE = 5000;
 
 type Json = Record<string, unknown>;
 
@@ -125,5 +140,16 @@ export function parseOperation(value: unknown, c: PowerCase, file: string): Oper
       rampMW: num(j, "rampMW", where, nonNegative, "a number ≥ 0 (MW per period)"),
     };
   });
-  return { periodMinutes, branchActiveLimitMW, frequency, masterEnergyPrice, units };
+  const limitViolationPrice =
+    o.limitViolationPrice === undefined
+      ? undefined
+      : num(o, "limitViolationPrice", "", positive, "a positive number (USD/MWh)");
+  return {
+    periodMinutes,
+    branchActiveLimitMW,
+    frequency,
+    masterEnergyPrice,
+    units,
+    ...(limitViolationPrice === undefined ? {} : { limitViolationPrice }),
+  };
 }

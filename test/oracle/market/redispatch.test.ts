@@ -43,6 +43,7 @@ import {
   type Forecasts,
   type NodalPrice,
   type OperationData,
+  DEFAULT_LIMIT_VIOLATION_PRICE,
   type PeriodResult,
   type PowerCase,
   type PowerFlowResult,
@@ -501,6 +502,45 @@ describe("redispatch, nodal prices and offers", function () {
       expect(rd.unmet[0].excessMW).to.be.closeTo(rd.violations.lines[0].deviation, 1e-3);
     });
 
+    it("an unmet limit is priced at the market's limit-violation price (default 5,000 USD/MWh, or the case's own)", async () => {
+      const c = loadCase(SEED34);
+      const op = operationOf(c);
+      const limits = c.branch.map((b) => (b[BRANCH.F_BUS] === 24 && b[BRANCH.T_BUS] === 27 ? 0.6 : 0.75));
+      for (const [limitViolationPrice, expected] of [
+        [undefined, DEFAULT_LIMIT_VIOLATION_PRICE],
+        [2000, 2000],
+      ] as const) {
+        const operation = {
+          ...op,
+          branchActiveLimitMW: limits,
+          ...(limitViolationPrice ? { limitViolationPrice } : {}),
+        };
+        const r = await runPeriod(c, { periodStart: START }, { operation });
+        expect(r.redispatch.status).to.equal("infeasible");
+        const line = r.redispatch.bindingLines.find((b) => b.from === 24 && b.to === 27);
+        expect(line?.shadowPrice, "μ of the unmet line").to.be.closeTo(expected, PRICE_TOL * expected);
+        // Flow sensitivities are at most 1 in size, so no offer is priced beyond λ plus the penalties.
+        const ceiling =
+          r.redispatch.energyPrice + r.redispatch.congestion.shadowPrices.reduce((a, b) => a + Math.abs(b), 0);
+        expect(r.offers).to.have.length.greaterThan(0);
+        for (const o of r.offers) expect(o.priceUsdPerMWh, `gen ${o.genRow}`).to.be.at.most(ceiling);
+      }
+    });
+
+    it("refuses a limit-violation price not above every bid, naming the unit", async () => {
+      const c = loadCase(SEED34);
+      for (const [limitViolationPrice, message] of [
+        [110, /^operation\.limitViolationPrice 110 USD\/MWh must be above every bid; gen 3 asks 110$/],
+        [50, /^operation\.limitViolationPrice 50 USD\/MWh must be above every bid; gen 2 asks 105$/],
+      ] as const) {
+        const e = await rejection(
+          runPeriod(c, { periodStart: START }, { operation: { ...operationOf(c), limitViolationPrice } }),
+        );
+        expect(e).to.be.instanceOf(CaseDataError);
+        expect(e.message).to.match(message);
+      }
+    });
+
     it("an MVA rating below the line's reactive flow: infeasible naming the line, not a solver error", async () => {
       const base = sixBusCase();
       const row = base.branch.findIndex((b) => b[BRANCH.F_BUS] === 40 && b[BRANCH.T_BUS] === 50);
@@ -578,6 +618,7 @@ describe("redispatch, nodal prices and offers", function () {
         [{ units: unit0({ kind: "solar" }) }, /operation: units\[0\]\.kind must be "dispatchable" or "renewable"/],
         [{ units: unit0({ rampMW: -0.1 }) }, /operation: units\[0\]\.rampMW must be a number ≥ 0/],
         [{ masterEnergyPrice: "100" }, /operation: masterEnergyPrice must be a number/],
+        [{ limitViolationPrice: 0 }, /operation: limitViolationPrice must be a positive number \(USD\/MWh\), got 0$/],
         [{ frequency: { min: 1.006, max: 0.994 } }, /operation: frequency\.max must be a number above frequency\.min/],
       ];
       for (const [changes, message] of bad) {
