@@ -2,13 +2,17 @@
  * Headless Chromium for tests that look at a page as a person would (report.html, the dashboard):
  * Debian's /usr/bin/chromium driven by @playwright/test's library — never `playwright install`
  * (no browser downloads here). Suites call `requireChromium()` to skip, with the reason printed,
- * where it is not installed (`apt-get install -y chromium`; .ci/run does it).
+ * where it is not installed (`apt-get install -y chromium`) — except under CI, where .ci/run
+ * installs it and its absence is a failure, not a silent skip.
  */
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "@playwright/test";
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-export const HAVE_CHROMIUM = existsSync(CHROMIUM_PATH);
+/** The system's Chromium: CHROMIUM_PATH, else Debian's package (either name). */
+export const CHROMIUM_PATH = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find(
+  (p): p is string => p !== undefined && p !== "" && existsSync(p),
+);
+export const HAVE_CHROMIUM = CHROMIUM_PATH !== undefined;
 
 /** Flags for a quiet, offline, sandbox-free headless run (CI runs as root). */
 export const CHROMIUM_ARGS = [
@@ -22,17 +26,23 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-/** Registers a `before` hook that skips the suite (with a printed reason) when Chromium is absent. */
+/** In a `before` hook: skips the suite (with a printed reason) when Chromium is absent; fails under CI. */
+export function skipWithoutChromium(context: Mocha.Context): void {
+  if (HAVE_CHROMIUM) return;
+  if (process.env.CI) throw new Error("no Chromium on this machine: .ci/run installs it (apt-get install -y chromium)");
+  console.log("      no Chromium: browser checks skipped (apt-get install -y chromium, or set CHROMIUM_PATH)");
+  context.skip();
+}
+
+/** Registers a `before` hook that skips the suite when Chromium is absent (see skipWithoutChromium). */
 export function requireChromium(): void {
   before(function () {
-    if (!HAVE_CHROMIUM) {
-      console.log(`      ${CHROMIUM_PATH} not found: browser checks skipped (apt-get install -y chromium)`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
   });
 }
 
 export async function launchChromium(): Promise<Browser> {
+  if (!CHROMIUM_PATH) throw new Error("no Chromium: apt-get install -y chromium (or set CHROMIUM_PATH)");
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 }
 

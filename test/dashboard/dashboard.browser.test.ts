@@ -20,7 +20,8 @@ import { expect, type Browser, type ConsoleMessage, type Page } from "@playwrigh
 import { IDemandResponseMarket__factory } from "../../typechain-types";
 import type { DashboardConfig, DemoStatus, PeriodIndexEntry, PeriodRecord } from "../../dashboard/shared/types";
 import { injectTestWallet } from "./eip1193";
-import { artifactPath, chromiumPath, launchChromium, startDashboard, type RunningDashboard } from "./helpers";
+import { skipWithoutChromium } from "../browser";
+import { artifactPath, launchChromium, startDashboard, type RunningDashboard } from "./helpers";
 
 const POLL_MS = 1000;
 /** "Within one poll": the next poll after the event, plus the time one poll's reads take. */
@@ -71,12 +72,7 @@ describe("dashboard in the browser (--demo)", function () {
   let offerHash: string;
 
   before(async function () {
-    if (!chromiumPath()) {
-      if (process.env.CI)
-        throw new Error("no Chromium on this machine: .ci/run installs it (apt-get install -y chromium)");
-      console.log("    (skipped: no Chromium — apt-get install -y chromium, or set CHROMIUM_PATH)");
-      this.skip();
-    }
+    skipWithoutChromium(this);
     demo = await startDashboard(["--demo", "--tick-seconds", "3600", "--poll-ms", String(POLL_MS)]);
     // Hold the clock: the test advances it.
     await getJson(`${demo.url}api/demo/pause`, {

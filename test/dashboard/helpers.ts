@@ -3,9 +3,8 @@
  * runs it), wait for the line with its URL, stop it; launch the system's Chromium for Playwright.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser } from "@playwright/test";
 
 export const ROOT = join(__dirname, "..", "..");
 /** Screenshots and traces (git-ignored): the lead links them in the issue's closing note. */
@@ -60,17 +59,7 @@ export function startDashboard(args: readonly string[], timeoutMs = 240_000): Pr
   });
 }
 
-/** The system's Chromium (Debian package `chromium`; CHROMIUM_PATH overrides). */
-export function chromiumPath(): string | undefined {
-  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"];
-  return candidates.find((p): p is string => p !== undefined && existsSync(p));
-}
-
-export async function launchChromium(): Promise<Browser> {
-  const executablePath = chromiumPath();
-  if (!executablePath) throw new Error("no Chromium: apt-get install -y chromium (or set CHROMIUM_PATH)");
-  return chromium.launch({ executablePath, args: ["--no-sandbox"] });
-}
+export { launchChromium } from "../browser";
 
 export function artifactPath(name: string): string {
   mkdirSync(ARTIFACTS, { recursive: true });
