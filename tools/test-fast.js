@@ -1,6 +1,6 @@
 // `npm run test:fast`: the inner-loop subset of `npm test` — every test file except the suites
 // that spawn processes or run long randomised sequences (invariants, devnet nodes, command-line
-// spawns, Hardhat task processes). CI runs the whole suite (`npm test`).
+// spawns, Hardhat task processes, browser sessions). CI runs the whole suite (`npm test`).
 const { spawnSync } = require("node:child_process");
 const { readdirSync } = require("node:fs");
 const { join, relative } = require("node:path");
@@ -12,6 +12,7 @@ const SLOW = [
   /(^|\/)tasks\//,
   /readme.*\.test\.ts$/,
   /(^|\/)e2e\//,
+  /\.browser\.test\.ts$/,
 ];
 
 function testFiles(dir) {
