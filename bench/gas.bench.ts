@@ -32,7 +32,9 @@ import { setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, type ContractTransactionResponse, type Signer } from "ethers";
 import { deployGridSwap, defaultParams, seedGridSwap, type GridSwapContracts } from "../oracle/chain/deploy";
 import { BaselineMethod, Direction, Quality } from "../oracle/chain/enums";
+import { positionFromStruct, positionStruct } from "../oracle/chain/market-data";
 import { readDomain, signOffer, signReport } from "../oracle/chain/typed-data";
+import { paperReport } from "../test/contracts/fixtures";
 import type { IDemandResponseMarket, IGridOracle } from "../typechain-types";
 
 const SNAPSHOT_FILE = join(__dirname, "gas-snapshot.json");
@@ -62,21 +64,6 @@ interface Figures {
 
 type Measurement = IGridOracle.MeasurementStruct;
 type Position = IDemandResponseMarket.PositionStruct;
-
-function paperReport(period: bigint, measurements: Measurement[]): IGridOracle.ReportStruct {
-  return {
-    period,
-    inputHash: ethers.keccak256(ethers.toUtf8Bytes(`seed34 period ${period}`)),
-    readingsHash: ethers.keccak256(ethers.toUtf8Bytes(`readings ${period}`)),
-    violations: [
-      { line: 14, flowW: -764_000n, limitW: 750_000n, deviationW: 14_000n },
-      { line: 15, flowW: -765_900n, limitW: 750_000n, deviationW: 15_900n },
-      { line: 23, flowW: -770_600n, limitW: 750_000n, deviationW: 20_600n },
-    ],
-    prices: [{ node: 27, usdPerMWh: -1_500_000_000n }],
-    measurements,
-  };
-}
 
 const fullDelivery = (generator: string, period: bigint): Measurement => ({
   generator,
@@ -206,19 +193,7 @@ async function postAndFill(w: World, generator: Signer, period: bigint, justific
   const filled = await gasOf(w.c.market.connect(generator).fill(offer, signature, offer.amountWh));
   const receipt = await filled.tx.wait();
   const log = receipt!.logs.map((l) => w.c.market.interface.parseLog(l)).find((p) => p?.name === "Filled")!;
-  const p = log.args.position;
-  const position: Position = {
-    offerHash: p.offerHash,
-    centre: p.centre,
-    generator: p.generator,
-    period: p.period,
-    direction: p.direction,
-    baseline: p.baseline,
-    baselineDays: p.baselineDays,
-    amountWh: p.amountWh,
-    committedBeforeWh: p.committedBeforeWh,
-    usd: p.usd,
-  };
+  const position: Position = positionStruct(positionFromStruct(log.args.position));
   return { post: post.gas, fill: filled.gas, position, postTx: post.tx.hash, fillTx: filled.tx.hash };
 }
 

@@ -12,13 +12,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import { type ContractTransactionResponse, type TypedDataDomain, Wallet } from "ethers";
 import { deployGridSwap, defaultParams, seedGridSwap, type GridSwapParams } from "../../oracle/chain/deploy";
 import { BaselineMethod, Direction, Quality } from "../../oracle/chain/enums";
-import {
-  readDomain,
-  signOffer,
-  signReport,
-  type OfferStruct,
-  type PositionStruct,
-} from "../../oracle/chain/typed-data";
+import { readDomain, signOffer, signReport, type OfferStruct } from "../../oracle/chain/typed-data";
+import { positionFromStruct, positionStruct } from "../../oracle/chain/market-data";
 import type { IDemandResponseMarket, IGridOracle } from "../../typechain-types";
 
 export const USD = (x: string): bigint => ethers.parseUnits(x, 8);
@@ -172,19 +167,7 @@ export async function positionOf(f: Fixture, tx: ContractTransactionResponse): P
   for (const log of receipt!.logs) {
     const parsed = f.market.interface.parseLog(log);
     if (parsed?.name !== "Filled") continue;
-    const p = parsed.args.position;
-    const position: PositionStruct = {
-      offerHash: p.offerHash,
-      centre: p.centre,
-      generator: p.generator,
-      period: p.period,
-      direction: p.direction,
-      baseline: p.baseline,
-      baselineDays: p.baselineDays,
-      amountWh: p.amountWh,
-      committedBeforeWh: p.committedBeforeWh,
-      usd: p.usd,
-    };
+    const position = positionStruct(positionFromStruct(parsed.args.position));
     return { ...position, hash: parsed.args.positionHash as string };
   }
   throw new Error("no Filled event");
