@@ -9,8 +9,9 @@
  * (hre.run), the same message is thrown as a HardhatPluginError.
  *
  * hardhat.config.ts imports the tasks when the config loads, before artifacts and typechain-types
- * exist on a fresh clone: nothing here imports typechain-types or oracle/chain statically. They are
- * imported inside actions, after `ensureCompiled`.
+ * exist on a fresh clone: nothing here imports typechain-types or oracle/chain statically — except
+ * oracle/chain/units.ts, which imports nothing. The rest is imported inside actions, after
+ * `ensureCompiled`.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +19,14 @@ import { task } from "hardhat/config";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment, TaskArguments } from "hardhat/types";
 import type { DeploymentRoles } from "../oracle/chain/deployments";
+import {
+  formatUnits,
+  KWH_DECIMALS,
+  MAX_KWH_WH,
+  MAX_USD_UNITS,
+  parseDecimalUnits,
+  USD_DECIMALS,
+} from "../oracle/chain/units";
 
 export const PLUGIN = "gridswap";
 
@@ -278,10 +287,7 @@ export function required(value: unknown, flag: string, what: string): string {
   return value.trim();
 }
 
-/**
- * A positive decimal amount, exact, in the token's smallest unit: at most `decimals` digits after
- * the point and no more than `max` units (what the vault can hold).
- */
+/** A positive decimal amount, exact, in the token's smallest unit (oracle/chain/units.ts), naming the flag. */
 export function parseUnitsExact(
   value: unknown,
   flag: string,
@@ -291,15 +297,11 @@ export function parseUnitsExact(
   allowZero = false,
 ): bigint {
   const v = required(value, flag, `an amount in ${unit}`);
-  if (!/^\d+(\.\d+)?$/.test(v)) fail(`${flag}: '${v}' is not a ${allowZero ? "" : "positive "}number of ${unit}`);
-  const [whole, fraction = ""] = v.split(".");
-  if (fraction.length > decimals) {
-    fail(`${flag}: '${v}' has more than ${decimals} decimals (the precision of ${unit})`);
+  try {
+    return parseDecimalUnits(v, unit, decimals, max, allowZero);
+  } catch (e) {
+    return fail(`${flag}: ${(e as Error).message}`);
   }
-  const units = BigInt(whole) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, "0") || "0");
-  if (units === 0n && !allowZero) fail(`${flag}: '${v}' must be more than 0 ${unit}`);
-  if (units > max) fail(`${flag}: ${v} ${unit} is more than the contracts can hold (${formatUnits(max, decimals)})`);
-  return units;
 }
 
 /** An integer in [min, max], naming the flag. */
@@ -317,21 +319,7 @@ export function parseInteger(
   return n;
 }
 
-/** `1234567` with 3 decimals → "1234.567" (trailing zeros kept to the unit's precision). */
-export function formatUnits(units: bigint, decimals: number): string {
-  const negative = units < 0n;
-  const abs = negative ? -units : units;
-  const scale = 10n ** BigInt(decimals);
-  const whole = abs / scale;
-  const fraction = (abs % scale).toString().padStart(decimals, "0");
-  return `${negative ? "-" : ""}${whole}${decimals > 0 ? `.${fraction}` : ""}`;
-}
-
-export const USD_DECIMALS = 8;
-export const KWH_DECIMALS = 3;
-/** The vault packs free USD in a uint128 and free kWh in a uint96 (IGridSwapVault.balancesOf). */
-export const MAX_USD_UNITS = 2n ** 128n - 1n;
-export const MAX_KWH_WH = 2n ** 96n - 1n;
+export { formatUnits, KWH_DECIMALS, MAX_KWH_WH, MAX_USD_UNITS, USD_DECIMALS };
 export const fmtUsd = (units: bigint): string => formatUnits(units, USD_DECIMALS);
 export const fmtKwh = (wh: bigint): string => formatUnits(wh, KWH_DECIMALS);
 export const isoTime = (unixSeconds: number | bigint): string => new Date(Number(unixSeconds) * 1000).toISOString();

@@ -7,6 +7,7 @@
 import { ZeroAddress } from "ethers";
 import { Asset, Direction, OfferStatus, Quality, enumName } from "../../oracle/chain/enums";
 import { offerStruct } from "../../oracle/chain/market-data";
+import { KWH_DECIMALS, MAX_KWH_WH, MAX_USD_UNITS, parseDecimalUnits, USD_DECIMALS } from "../../oracle/chain/units";
 import { decide, type GeneratorPolicy } from "../../oracle/agents/policy";
 import type { BoardOffer, ChainFeed, PositionView } from "./chain";
 import { measurementKey } from "./chain";
@@ -179,6 +180,33 @@ export class GeneratorView {
     const w = this.wallet;
     if (!w || w.chainId === this.chainId) return true;
     return false;
+  }
+
+  /** The wallet, when it may send: connected, not busy, on the market's chain (else it says why). */
+  private walletToSend(): ConnectedWallet | undefined {
+    const w = this.wallet;
+    if (!w || this.busy) return undefined;
+    if (!this.chainOk()) {
+      this.say("error", `Your wallet is on ${chainName(w.chainId)}; switch it to ${chainName(this.chainId)} first.`);
+      return undefined;
+    }
+    return w;
+  }
+
+  /**
+   * What the person typed, exact in the token's smallest unit (never rounded: more decimals than
+   * the token has are refused), or undefined after saying what is wrong.
+   */
+  private typedAmount(text: string, asset: "usd" | "kwh", action: string): bigint | undefined {
+    const unit = asset === "usd" ? "USD" : "kWh";
+    try {
+      return asset === "usd"
+        ? parseDecimalUnits(text, unit, USD_DECIMALS, MAX_USD_UNITS)
+        : parseDecimalUnits(text, unit, KWH_DECIMALS, MAX_KWH_WH);
+    } catch (e) {
+      this.say("error", `Enter the ${unit} to ${action}: ${(e as Error).message}.`);
+      return undefined;
+    }
   }
 
   async refresh(): Promise<void> {
@@ -430,19 +458,10 @@ export class GeneratorView {
 
   /** Deposit what is missing (approve + deposit), then fill: each a transaction the wallet signs. */
   private async fillOffer(o: BoardOffer, amountText: string): Promise<void> {
-    if (this.busy) return;
-    const w = this.wallet;
+    const w = this.walletToSend();
     if (!w) return;
-    if (!this.chainOk()) {
-      this.say("error", `Your wallet is on ${chainName(w.chainId)}; switch it to ${chainName(this.chainId)} first.`);
-      return;
-    }
-    const amountKwh = Number(amountText);
-    if (!Number.isFinite(amountKwh) || amountKwh <= 0) {
-      this.say("error", "Enter the kWh to fill: a number above 0.");
-      return;
-    }
-    const amountWh = BigInt(Math.round(amountKwh * 1000));
+    const amountWh = this.typedAmount(amountText, "kwh", "fill");
+    if (amountWh === undefined) return;
     this.busy = true;
     try {
       const { market, kwh: kwhToken } = this.feed.contracts;
@@ -587,22 +606,14 @@ export class GeneratorView {
   }
 
   private async withdraw(asset: "usd" | "kwh", amountText: string, to: string): Promise<void> {
-    const w = this.wallet;
-    if (!w || this.busy) return;
-    if (!this.chainOk()) {
-      this.say("error", `Your wallet is on ${chainName(w.chainId)}; switch it to ${chainName(this.chainId)} first.`);
-      return;
-    }
-    const x = Number(amountText);
-    if (!Number.isFinite(x) || x <= 0) {
-      this.say("error", `Enter the ${asset === "usd" ? "USD" : "kWh"} to withdraw: a number above 0.`);
-      return;
-    }
+    const w = this.walletToSend();
+    if (!w) return;
+    const units = this.typedAmount(amountText, asset, "withdraw");
+    if (units === undefined) return;
     if (!/^0x[0-9a-fA-F]{40}$/.test(to.trim())) {
       this.say("error", "The recipient must be an address: 0x and 40 hexadecimal digits.");
       return;
     }
-    const units = asset === "usd" ? BigInt(Math.round(x * 1e8)) : BigInt(Math.round(x * 1000));
     this.busy = true;
     try {
       this.say("info", "Withdrawing: sign the transaction in your wallet…");
@@ -620,18 +631,10 @@ export class GeneratorView {
   }
 
   private async deposit(amountText: string): Promise<void> {
-    const w = this.wallet;
-    if (!w || this.busy) return;
-    if (!this.chainOk()) {
-      this.say("error", `Your wallet is on ${chainName(w.chainId)}; switch it to ${chainName(this.chainId)} first.`);
-      return;
-    }
-    const x = Number(amountText);
-    if (!Number.isFinite(x) || x <= 0) {
-      this.say("error", "Enter the kWh to deposit: a number above 0.");
-      return;
-    }
-    const wh = BigInt(Math.round(x * 1000));
+    const w = this.walletToSend();
+    if (!w) return;
+    const wh = this.typedAmount(amountText, "kwh", "deposit");
+    if (wh === undefined) return;
     this.busy = true;
     try {
       const { market, kwh: kwhToken } = this.feed.contracts;

@@ -11,6 +11,9 @@ export const USD_DECIMALS = 8;
 export const KWH_DECIMALS = 3; // Wh
 /** 100 % in basis points. */
 export const BPS = 10_000n;
+/** The vault packs free USD in a uint128 and free kWh in a uint96 (IGridSwapVault.balancesOf). */
+export const MAX_USD_UNITS = 2n ** 128n - 1n;
+export const MAX_KWH_WH = 2n ** 96n - 1n;
 
 const INT64_MAX = 2n ** 63n - 1n;
 
@@ -121,4 +124,41 @@ export function settlement(
     kwhToCentre,
     kwhToGenerator: amountWh - kwhToCentre,
   };
+}
+
+/** `1234567` with 3 decimals → "1234.567" (trailing zeros kept to the unit's precision). */
+export function formatUnits(units: bigint, decimals: number): string {
+  const negative = units < 0n;
+  const abs = negative ? -units : units;
+  const scale = 10n ** BigInt(decimals);
+  const whole = abs / scale;
+  const fraction = (abs % scale).toString().padStart(decimals, "0");
+  return `${negative ? "-" : ""}${whole}${decimals > 0 ? `.${fraction}` : ""}`;
+}
+
+/**
+ * An amount a person typed ("12.5"), exact, in the token's smallest unit: at most `decimals`
+ * digits after the point — more is refused, never rounded, so nobody commits or moves other than
+ * what they typed — and no more than `max` units (what the vault can hold). Throws a RangeError
+ * that names the problem; the caller names the field (a flag, a form input).
+ */
+export function parseDecimalUnits(
+  text: string,
+  unit: string,
+  decimals: number,
+  max: bigint,
+  allowZero = false,
+): bigint {
+  const v = text.trim();
+  if (!/^\d+(\.\d+)?$/.test(v))
+    throw new RangeError(`'${v}' is not a ${allowZero ? "" : "positive "}number of ${unit}`);
+  const [whole, fraction = ""] = v.split(".");
+  if (fraction.length > decimals) {
+    throw new RangeError(`'${v}' has more than ${decimals} decimals (the precision of ${unit})`);
+  }
+  const units = BigInt(whole) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, "0") || "0");
+  if (units === 0n && !allowZero) throw new RangeError(`'${v}' must be more than 0 ${unit}`);
+  if (units > max)
+    throw new RangeError(`${v} ${unit} is more than the contracts can hold (${formatUnits(max, decimals)})`);
+  return units;
 }
