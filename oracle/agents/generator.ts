@@ -100,20 +100,15 @@ export class GeneratorAgent {
       unwound: [],
       transactions: this.txs,
     };
-    const { market: marketContract } = this.cfg.contracts;
-    if (this.state.data.anchor === undefined || this.terms === undefined) {
-      await checkAnchor(
-        this.state,
-        marketContract.runner!.provider!,
-        await marketContract.getAddress(),
-        this.cfg.deployBlock,
-      );
+    const { market } = this.cfg.contracts;
+    if (this.terms === undefined) {
+      // This process's first poll: the state file must be this deployment's before it is used.
+      await checkAnchor(this.state, market.runner!.provider!, await market.getAddress(), this.cfg.deployBlock);
+      this.terms = await market.terms();
     }
     await this.readLogs(out);
     const s = this.state.data;
-    const { market } = this.cfg.contracts;
     const now = await chainNow(market.runner!.provider!);
-    this.terms ??= await market.terms();
     const terms = this.terms;
     const periodSeconds = Number(terms.periodSeconds);
     for (const [offerHash, { offer: json, signature }] of Object.entries(s.pending)) {
