@@ -11,7 +11,8 @@ import {IGridOracle} from "./interfaces/IGridOracle.sol";
 import {GridSwapVault} from "./GridSwapVault.sol";
 import {GridSwapMath} from "./libraries/GridSwapMath.sol";
 
-/// @title Signed demand-response offers, filled from the vault, settled on the oracle's measurement.
+/// @title Signed demand-response offers, filled from the vault into generators' books, settled on
+///        the oracle's measurement.
 /// @notice See IDemandResponseMarket for the life of an offer, the settlement rule and units, and
 ///         IGridSwapVault for balances. The power quality centres hold CENTRE_ROLE; the admin only
 ///         grants and revokes it. Every term is immutable.
@@ -21,19 +22,21 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     /// @notice EIP-712 type a centre signs.
     bytes32 public constant OFFER_TYPEHASH =
         keccak256(
-            "Offer(address centre,address generator,uint32 node,uint8 direction,uint64 amountWh,uint128 usd,uint32 period,uint32 justification,uint64 deadline,uint64 maxFillWh,uint8 baseline,uint8 baselineDays,uint32 epoch,uint256 nonce)"
+            "Offer(address centre,address generator,uint32 node,uint8 direction,uint64 amountWh,uint128 usd,uint32 period,uint32 justification,uint64 deadline,uint64 minFillWh,uint64 maxFillWh,uint8 baseline,uint8 baselineDays,uint32 epoch,uint256 nonce)"
         );
     /// @notice Over-delivery is not paid: the delivered fraction counted is capped at 100 %.
     uint16 public constant OVER_DELIVERY_CAP_BPS = 10_000;
-    /// @notice Most positions in one settleMany / reportAndSettle call.
+    /// @notice Most books in one settleMany / reportAndSettle call.
     uint256 public constant MAX_SETTLEMENT_BATCH = 500;
+    /// @notice Most offers in one postMany call.
+    uint256 public constant MAX_POST_BATCH = 200;
     /// @notice settleMany stops before an item when less gas than this is left (above one
     ///         settlement's worst case), so a batch never runs out of gas half-way.
     uint256 public constant SETTLEMENT_GAS_RESERVE = 60_000;
 
     /// @notice Source of reports and measurements.
     IGridOracle public immutable oracle;
-    /// @notice Registered generators and their nodes.
+    /// @notice Registered generators: node, meter key, capacity.
     IGeneratorRegistry public immutable registry;
 
     uint32 private immutable _periodSeconds;
@@ -43,22 +46,6 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     uint16 private immutable _horizon;
     uint16 private immutable _minDeliveredBps;
     uint16 private immutable _penaltyBps;
-
-    /// @dev A generator's commitments in one period (ring entry period % horizon), and the hash of
-    ///      one of its positions: the ring's second slot is rewritten (5,000 gas) instead of a fresh
-    ///      slot per position (22,100) once the generator has traded for a horizon. A position finds
-    ///      the slot busy (another open position: a second fill in the period, or one of a period a
-    ///      horizon ago still unsettled) and is then stored in `_open` instead.
-    // Packing: two slots already: 22 bytes of totals, then the hash.
-    // solhint-disable-next-line gas-struct-packing
-    struct Book {
-        uint32 period;
-        uint64 increaseWh;
-        uint64 decreaseWh;
-        IGridOracle.BaselineMethod baseline;
-        uint8 baselineDays;
-        bytes32 position;
-    }
 
     /// @notice Deployment parameters of the market (see Terms; the period length and dispute
     ///         window come from the oracle).
@@ -70,28 +57,45 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         uint16 penaltyBps;
     }
 
-    /// @dev Marks a book's position slot free after settlement (never a keccak256 output in practice),
-    ///      so the next position rewrites a non-zero slot.
-    bytes32 private constant FREE = bytes32(uint256(1));
+    /// @dev A generator's book as stored: two slots. Books live in a ring per generator (entry
+    ///      period % horizon), rewritten once the generator has traded for a horizon (5,000 gas
+    ///      a slot instead of 22,100). A period whose ring entry still holds an OPEN book of an
+    ///      earlier period (unsettled after a horizon) goes to `_overflow` instead, and the ring
+    ///      entry remembers it (`overflowPeriod`) so the period's later fills find it: at most one
+    ///      period per ring entry is fillable at a time (fills reach at most `horizon` periods ahead).
+    struct StoredBook {
+        // slot 0: 4 + 1 + 1 + 1 + 1 + 8 + 16 = 32 bytes
+        uint32 period;
+        BookState state;
+        Direction direction;
+        IGridOracle.BaselineMethod baseline;
+        uint8 baselineDays;
+        uint64 committedWh;
+        uint128 usd;
+        // slot 1: 20 + 8 + 4 = 32 bytes
+        address centre;
+        int64 nominatedWh;
+        uint32 overflowPeriod;
+    }
 
-    /// @dev Why a position cannot be settled now (Ready: it can).
-    enum Readiness {
-        Ready,
-        Unknown,
-        NotFinal,
-        Unusable,
-        Mismatch
+    /// @dev The Wh partial fills have taken under a nonce and the offer they bound it to (the top
+    ///      24 bytes of its hash). One slot, written only by fills that leave part of an offer
+    ///      (a whole fill spends the nonce's bit instead).
+    struct PartialFill {
+        uint64 filledWh;
+        bytes24 offerTag;
     }
 
     mapping(address centre => mapping(uint256 wordPos => uint256 bits)) private _nonceBitmap;
-    mapping(bytes32 offerHash => uint64 filledWh) private _filledWh;
-    mapping(address generator => mapping(uint256 slot => Book)) private _books;
-    mapping(bytes32 positionHash => bool) private _open;
+    mapping(address centre => mapping(uint256 nonce => PartialFill)) private _partials;
+    mapping(address generator => mapping(uint256 ring => StoredBook)) private _books;
+    mapping(address generator => mapping(uint32 period => StoredBook)) private _overflow;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE (grants and revokes CENTRE_ROLE).
     /// @param centres Receive CENTRE_ROLE.
     /// @param usd_ USD token (8 decimals).
-    /// @param kwh_ kWh-adjustment token (3 decimals).
+    /// @param kwh_ kWh-adjustment token (3 decimals), another contract than usd_.
+    /// @param treasury_ Receives tokens swept from above what the vault accounts for.
     /// @param oracle_ The oracle (its period length and dispute window are cached here).
     /// @param registry_ The generator registry.
     /// @param params Gate closure, grace, fill horizon, minimum delivered fraction, penalty rate.
@@ -100,10 +104,11 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         address[] memory centres,
         IERC20 usd_,
         IERC20 kwh_,
+        address treasury_,
         IGridOracle oracle_,
         IGeneratorRegistry registry_,
         Params memory params
-    ) GridSwapVault(usd_, kwh_) EIP712("GridSwap Market", "2") {
+    ) GridSwapVault(usd_, kwh_, treasury_) EIP712("GridSwap Market", "3") {
         if (params.fillHorizonPeriods == 0 || params.minDeliveredBps > 10_000 || params.penaltyBps > 10_000)
             revert InvalidTerms(params.fillHorizonPeriods, params.minDeliveredBps, params.penaltyBps);
         oracle = oracle_;
@@ -117,6 +122,7 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         _penaltyBps = params.penaltyBps;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         for (uint256 i = 0; i < centres.length; ++i) _grantRole(CENTRE_ROLE, centres[i]);
+        emit TermsSet(terms());
     }
 
     // ------------------------------------------------------------------------------------------
@@ -124,63 +130,37 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
 
     /// @inheritdoc IDemandResponseMarket
     function post(Offer calldata offer, bytes calldata signature) external returns (bytes32 offerHash) {
-        _checkFields(offer);
-        offerHash = _hashOffer(offer);
-        _checkSignature(offerHash, signature, offer.centre);
-        if (_closed(offer)) revert OfferNotOpen(offerHash, OfferStatus.Closed);
-        if (!oracle.hasReport(offer.justification)) revert NoJustifyingReport(offer.justification);
-        emit OfferPosted(offerHash, offer.centre, offer, signature, terms());
+        return _post(offer, signature);
+    }
+
+    /// @inheritdoc IDemandResponseMarket
+    function postMany(Offer[] calldata offers, bytes[] calldata signatures) external {
+        uint256 count = offers.length;
+        if (count > MAX_POST_BATCH) revert TooManyItems(count, MAX_POST_BATCH);
+        if (signatures.length != count) revert LengthMismatch(count, signatures.length);
+        for (uint256 i = 0; i < count; ++i) _post(offers[i], signatures[i]);
     }
 
     /// @inheritdoc IDemandResponseMarket
     function fill(
         Offer calldata offer,
         bytes calldata signature,
-        uint64 amountWh
-    ) external returns (bytes32 positionHash) {
+        uint64 requestedWh,
+        int64 nominatedWh
+    ) external returns (uint64 takenWh) {
         _checkFields(offer);
-        if (amountWh == 0) revert ZeroAmount();
-        if (amountWh > offer.maxFillWh) revert FillTooLarge(amountWh, offer.maxFillWh);
+        if (requestedWh == 0) revert ZeroAmount();
         bytes32 offerHash = _hashOffer(offer);
         _checkSignature(offerHash, signature, offer.centre);
         if (offer.generator != address(0) && offer.generator != msg.sender)
             revert NotOfferGenerator(offer.generator, msg.sender);
-        uint32 node = registry.nodeOf(msg.sender);
+        (uint32 node, , uint64 capacityW) = registry.generatorOf(msg.sender);
         if (node != offer.node) revert GeneratorNotAtNode(msg.sender, offer.node, node);
-        _takeFromOffer(offer, offerHash, amountWh);
+        _checkNomination(offer, nominatedWh, capacityW);
 
-        uint128 payment = GridSwapMath.paymentDown(offer.usd, amountWh, offer.amountWh);
-        Account storage centre = _accounts[offer.centre];
-        if (payment > centre.usd) revert InsufficientBalance(offer.centre, Asset.Usd, centre.usd, payment);
-        // payment ≤ free USD, checked above.
-        unchecked {
-            centre.usd -= payment;
-        }
-        Account storage generator = _accounts[msg.sender];
-        if (amountWh > generator.kwh) revert InsufficientBalance(msg.sender, Asset.Kwh, generator.kwh, amountWh);
-        // amountWh ≤ free kWh, checked above.
-        unchecked {
-            generator.kwh -= amountWh;
-        }
-
-        Book storage book = _books[msg.sender][offer.period % _horizon];
-        Position memory position = Position({
-            offerHash: offerHash,
-            centre: offer.centre,
-            generator: msg.sender,
-            period: offer.period,
-            direction: offer.direction,
-            baseline: offer.baseline,
-            baselineDays: offer.baselineDays,
-            amountWh: amountWh,
-            committedBeforeWh: _commit(book, offer, amountWh),
-            usd: payment
-        });
-        positionHash = keccak256(abi.encode(position));
-        bytes32 slot = book.position;
-        if (slot == bytes32(0) || slot == FREE) book.position = positionHash;
-        else _open[positionHash] = true;
-        emit Filled(positionHash, offerHash, msg.sender, position);
+        uint64 filledBeforeWh;
+        (takenWh, filledBeforeWh) = _takeFromOffer(offer, offerHash, requestedWh);
+        _escrow(offer, offerHash, filledBeforeWh, takenWh, nominatedWh);
     }
 
     /// @inheritdoc IDemandResponseMarket
@@ -205,16 +185,16 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     // Settlement
 
     /// @inheritdoc IDemandResponseMarket
-    function settle(Position calldata position) external returns (Settlement memory settlement) {
-        bytes32 positionHash = keccak256(abi.encode(position));
-        (Readiness readiness, IGridOracle.Record memory record) = _readiness(position, positionHash);
-        if (readiness != Readiness.Ready) _revertNotReady(readiness, position, positionHash, record);
-        return _settle(position, positionHash, record);
+    function settle(address generator, uint32 period) external returns (Settlement memory settlement) {
+        StoredBook storage book = _bookAt(generator, period);
+        (Readiness readiness, IGridOracle.Record memory record) = _readiness(book, generator, period);
+        if (readiness != Readiness.Ready) _revertNotReady(readiness, book, generator, period, record);
+        return _settle(book, generator, period, record);
     }
 
     /// @inheritdoc IDemandResponseMarket
-    function settleMany(Position[] calldata positions) external returns (uint256 settled, uint256 processed) {
-        return _settleBatch(positions, type(uint256).max);
+    function settleMany(BookKey[] calldata books) external returns (uint256 settled, uint256 processed) {
+        return _settleBatch(books, type(uint256).max);
     }
 
     /// @inheritdoc IDemandResponseMarket
@@ -222,27 +202,30 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         IGridOracle.Report calldata report,
         uint64 deadline,
         bytes[] calldata signatures,
-        Position[] calldata positions,
+        BookKey[] calldata books,
         uint256 settlementGasBudget
     ) external nonReentrant returns (uint256 settled, uint256 processed) {
-        if (positions.length > MAX_SETTLEMENT_BATCH) revert TooManyItems(positions.length, MAX_SETTLEMENT_BATCH);
+        if (books.length > MAX_SETTLEMENT_BATCH) revert TooManyItems(books.length, MAX_SETTLEMENT_BATCH);
         oracle.submitReport(report, deadline, signatures);
-        return _settleBatch(positions, settlementGasBudget);
+        return _settleBatch(books, settlementGasBudget);
     }
 
     /// @inheritdoc IDemandResponseMarket
-    function unwind(Position calldata position) external {
-        bytes32 positionHash = keccak256(abi.encode(position));
-        (Readiness readiness, ) = _readiness(position, positionHash);
-        if (readiness == Readiness.Unknown) revert UnknownPosition(positionHash);
-        uint256 unwindableAt = GridSwapMath.periodStart(position.period + 1, _periodSeconds) + _grace;
-        if (block.timestamp < unwindableAt) revert GraceNotOver(positionHash, unwindableAt);
-        if (readiness == Readiness.Ready) revert DeliveryMeasured(positionHash);
+    function unwind(address generator, uint32 period) external {
+        StoredBook storage book = _bookAt(generator, period);
+        (Readiness readiness, IGridOracle.Record memory record) = _readiness(book, generator, period);
+        if (readiness == Readiness.NoBook) revert NoOpenBook(generator, period);
+        if (readiness == Readiness.Ready) revert DeliveryMeasured(generator, period);
+        uint256 at = _unwindableAt(period, record);
+        if (block.timestamp < at) revert NotUnwindableYet(generator, period, at);
 
-        _close(position, positionHash);
-        _accounts[position.centre].usd += position.usd;
-        _accounts[position.generator].kwh += position.amountWh;
-        emit Unwound(positionHash, position.usd, position.amountWh);
+        book.state = BookState.Unwound;
+        uint128 usdBack = book.usd;
+        uint64 kwhBack = book.committedWh;
+        address centre = book.centre;
+        _accounts[centre].usd += usdBack;
+        _accounts[generator].kwh += kwhBack;
+        emit Unwound(generator, period, centre, usdBack, kwhBack);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -269,41 +252,44 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     }
 
     /// @inheritdoc IDemandResponseMarket
-    function hashPosition(Position calldata position) external pure returns (bytes32) {
-        return keccak256(abi.encode(position));
-    }
-
-    /// @inheritdoc IDemandResponseMarket
     function offerStatus(Offer calldata offer) external view returns (OfferStatus status, uint64 filledWh) {
         return _offerStatus(offer, _hashOffer(offer));
     }
 
     /// @inheritdoc IDemandResponseMarket
-    function isOpen(Position calldata position) external view returns (bool) {
-        return _isOpen(position, keccak256(abi.encode(position)));
+    function bookOf(address generator, uint32 period) external view returns (Book memory) {
+        StoredBook storage b = _bookAt(generator, period);
+        Book memory book;
+        book.period = period;
+        if (b.state == BookState.None) return book;
+        book.state = b.state;
+        book.direction = b.direction;
+        book.baseline = b.baseline;
+        book.baselineDays = b.baselineDays;
+        book.committedWh = b.committedWh;
+        book.usd = b.usd;
+        book.centre = b.centre;
+        book.nominatedWh = b.nominatedWh;
+        return book;
     }
 
     /// @inheritdoc IDemandResponseMarket
     function previewSettlement(
-        Position calldata position
+        address generator,
+        uint32 period
     ) external view returns (bool ready, Settlement memory settlement) {
-        (Readiness readiness, IGridOracle.Record memory record) = _readiness(position, keccak256(abi.encode(position)));
+        StoredBook storage book = _bookAt(generator, period);
+        (Readiness readiness, IGridOracle.Record memory record) = _readiness(book, generator, period);
         if (readiness != Readiness.Ready) return (false, settlement);
-        return (true, _compute(position, record));
+        return (true, _compute(book, record));
     }
 
     /// @inheritdoc IDemandResponseMarket
-    function committedOf(
-        address generator,
-        uint32 period
-    )
-        external
-        view
-        returns (uint64 increaseWh, uint64 decreaseWh, IGridOracle.BaselineMethod baseline, uint8 baselineDays)
-    {
-        Book storage book = _books[generator][period % _horizon];
-        if (book.period != period) return (0, 0, IGridOracle.BaselineMethod.Nominated, 0);
-        return (book.increaseWh, book.decreaseWh, book.baseline, book.baselineDays);
+    function unwindableAt(address generator, uint32 period) external view returns (uint256) {
+        StoredBook storage book = _bookAt(generator, period);
+        if (book.state != BookState.Open) return 0;
+        (IGridOracle.Record memory record, ) = oracle.measurementOf(period, generator);
+        return _unwindableAt(period, record);
     }
 
     /// @inheritdoc IDemandResponseMarket
@@ -319,13 +305,24 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     // ------------------------------------------------------------------------------------------
     // Internals: offers
 
+    function _post(Offer calldata offer, bytes calldata signature) private returns (bytes32 offerHash) {
+        _checkFields(offer);
+        offerHash = _hashOffer(offer);
+        _checkSignature(offerHash, signature, offer.centre);
+        if (_closed(offer)) revert OfferNotOpen(offerHash, OfferStatus.Closed);
+        if (!oracle.hasReport(offer.justification)) revert NoJustifyingReport(offer.justification);
+        emit OfferPosted(offerHash, offer.centre, offer, signature);
+    }
+
     function _hashOffer(Offer calldata offer) private view returns (bytes32) {
         // Every Offer field is a static value type: abi.encode is EIP-712's encodeData.
         return _hashTypedDataV4(keccak256(abi.encode(OFFER_TYPEHASH, offer)));
     }
 
     function _checkFields(Offer calldata offer) private pure {
-        if (offer.amountWh == 0 || offer.usd == 0 || offer.maxFillWh == 0) revert ZeroAmount();
+        if (offer.amountWh == 0 || offer.usd == 0) revert ZeroAmount();
+        if (offer.minFillWh == 0 || offer.minFillWh > offer.maxFillWh)
+            revert InvalidFillSizes(offer.minFillWh, offer.maxFillWh);
         if (offer.node == 0) revert ZeroNode();
         bool rolling = offer.baseline == IGridOracle.BaselineMethod.RollingAverage;
         if (rolling ? (offer.baselineDays == 0 || offer.baselineDays > 10) : offer.baselineDays != 0)
@@ -338,15 +335,31 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         if (!hasRole(CENTRE_ROLE, centre)) revert NotCentre(centre);
     }
 
-    /// @dev Where an offer stands: Closed (deadline, gate or horizon), EpochCancelled, NonceUsed,
-    ///      Filled (partial fills reached the amount) or Open.
+    /// @dev A Nominated offer needs 0 ≤ nominatedWh ≤ capacity × period (W·s / 3600 = Wh); the
+    ///      other methods compute the baseline from the meter's history and take no nomination.
+    function _checkNomination(Offer calldata offer, int64 nominatedWh, uint64 capacityW) private view {
+        if (offer.baseline != IGridOracle.BaselineMethod.Nominated) {
+            if (nominatedWh != 0) revert InvalidNomination(nominatedWh, 0);
+            return;
+        }
+        // capacityW < 2^64 and the period < 2^32 s: the product fits in uint256.
+        uint256 maxWh = (uint256(capacityW) * _periodSeconds) / 3600;
+        if (maxWh > uint64(type(int64).max)) maxWh = uint64(type(int64).max);
+        if (nominatedWh < 0 || uint256(uint64(nominatedWh)) > maxWh) revert InvalidNomination(nominatedWh, uint64(maxWh));
+    }
+
+    /// @dev Where an offer stands: Closed (deadline, gate or horizon), EpochCancelled, NonceUsed
+    ///      (bit set, or the nonce bound to another offer), Filled (fills reached its amount) or Open.
     function _offerStatus(
         Offer calldata offer,
         bytes32 offerHash
     ) private view returns (OfferStatus status, uint64 filledWh) {
-        filledWh = _filledWh[offerHash];
+        PartialFill memory part = _partials[offer.centre][offer.nonce];
+        bool mine = part.offerTag == bytes24(offerHash);
+        if (mine) filledWh = part.filledWh;
         if (_closed(offer)) return (OfferStatus.Closed, filledWh);
         if (offer.epoch != _accounts[offer.centre].epoch) return (OfferStatus.EpochCancelled, filledWh);
+        if (part.offerTag != bytes24(0) && !mine) return (OfferStatus.NonceUsed, 0);
         if (_nonceBitmap[offer.centre][offer.nonce >> 8] & (1 << (offer.nonce & 0xff)) != 0)
             return (OfferStatus.NonceUsed, filledWh);
         if (filledWh == offer.amountWh) return (OfferStatus.Filled, filledWh);
@@ -364,45 +377,115 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
             uint256(offer.period) > horizonEnd;
     }
 
-    /// @dev Records a fill of `amountWh` against the offer: a whole fill sets the nonce bit, a
-    ///      partial one adds to the offer's filled Wh.
-    function _takeFromOffer(Offer calldata offer, bytes32 offerHash, uint64 amountWh) private {
+    /// @dev Takes min(requested, maxFill, remaining) of the offer, at least min(minFill, remaining):
+    ///      a whole fill in one go spends the nonce's bit; any other fill records the Wh taken under
+    ///      the nonce, bound to this offer. Returns the Wh taken and the offer's filled Wh before.
+    function _takeFromOffer(
+        Offer calldata offer,
+        bytes32 offerHash,
+        uint64 requestedWh
+    ) private returns (uint64 takenWh, uint64 filledBeforeWh) {
         (OfferStatus status, uint64 filledWh) = _offerStatus(offer, offerHash);
         if (status != OfferStatus.Open) revert OfferNotOpen(offerHash, status);
-        if (amountWh == offer.amountWh && filledWh == 0) {
+        filledBeforeWh = filledWh;
+        // Open: filledWh < amountWh.
+        uint64 remaining = offer.amountWh - filledWh;
+        takenWh = requestedWh < offer.maxFillWh ? requestedWh : offer.maxFillWh;
+        if (takenWh > remaining) takenWh = remaining;
+        uint64 minimum = offer.minFillWh < remaining ? offer.minFillWh : remaining;
+        if (takenWh < minimum) revert FillBelowMinimum(takenWh, minimum);
+        if (takenWh == offer.amountWh) {
             _nonceBitmap[offer.centre][offer.nonce >> 8] |= 1 << (offer.nonce & 0xff);
         } else {
-            // filledWh < amountWh (status Open) and both are uint64: the sum fits in uint256.
-            uint256 total = uint256(filledWh) + amountWh;
-            if (total > offer.amountWh) revert Overfill(offerHash, filledWh, amountWh, offer.amountWh);
-            _filledWh[offerHash] = uint64(total);
+            // filledWh + takenWh ≤ amountWh.
+            _partials[offer.centre][offer.nonce] = PartialFill(filledWh + takenWh, bytes24(offerHash));
         }
     }
 
-    /// @dev Adds the fill to the generator's book for the offer's period and returns what it had
-    ///      committed before in that direction. The ring slot of an earlier period is reused: its
-    ///      gate has closed, since fills reach at most `_horizon` periods ahead.
-    function _commit(
-        Book storage book,
+    /// @dev Adds a fill to the generator's book for the offer's period, opening the book on its
+    ///      first fill (direction, centre, baseline and nomination fixed then), and returns the
+    ///      book's committed Wh after it.
+    function _addToBook(
         Offer calldata offer,
-        uint64 amountWh
-    ) private returns (uint64 committedBeforeWh) {
-        if (book.period != offer.period) {
-            book.period = offer.period;
+        int64 nominatedWh,
+        uint64 takenWh,
+        uint128 payment
+    ) private returns (uint64 committedWh) {
+        uint32 period = offer.period;
+        StoredBook storage ring = _books[msg.sender][period % _horizon];
+        StoredBook storage book = ring;
+        if (ring.period != period) {
+            if (ring.state == BookState.Open) {
+                // The entry still holds an unsettled book of an earlier period.
+                ring.overflowPeriod = period;
+                book = _overflow[msg.sender][period];
+            } else if (ring.overflowPeriod == period) {
+                book = _overflow[msg.sender][period];
+            } else {
+                ring.state = BookState.None; // a closed book of an earlier period: reused
+            }
+        }
+        if (book.state == BookState.None) {
+            // Both slots written whole.
+            book.period = period;
+            book.state = BookState.Open;
+            book.direction = offer.direction;
             book.baseline = offer.baseline;
             book.baselineDays = offer.baselineDays;
-            book.increaseWh = 0;
-            book.decreaseWh = 0;
-        } else if (book.baseline != offer.baseline || book.baselineDays != offer.baselineDays) {
-            revert BaselineConflict(msg.sender, offer.period, book.baseline, book.baselineDays);
+            book.committedWh = takenWh;
+            book.usd = payment;
+            book.centre = offer.centre;
+            book.nominatedWh = nominatedWh;
+            book.overflowPeriod = 0;
+            return takenWh;
         }
-        if (offer.direction == Direction.Increase) {
-            committedBeforeWh = book.increaseWh;
-            book.increaseWh = committedBeforeWh + amountWh;
-        } else {
-            committedBeforeWh = book.decreaseWh;
-            book.decreaseWh = committedBeforeWh + amountWh;
+        if (book.direction != offer.direction) revert DirectionConflict(msg.sender, period, book.direction);
+        if (book.centre != offer.centre) revert CentreConflict(msg.sender, period, book.centre);
+        if (book.baseline != offer.baseline || book.baselineDays != offer.baselineDays)
+            revert BaselineConflict(msg.sender, period, book.baseline, book.baselineDays);
+        if (book.nominatedWh != nominatedWh) revert NominationConflict(msg.sender, period, book.nominatedWh, nominatedWh);
+        committedWh = book.committedWh + takenWh;
+        book.committedWh = committedWh;
+        book.usd += payment;
+    }
+
+    /// @dev Moves the centre's share of the USD and the generator's kWh of a fill into its book.
+    function _escrow(
+        Offer calldata offer,
+        bytes32 offerHash,
+        uint64 filledBeforeWh,
+        uint64 takenWh,
+        int64 nominatedWh
+    ) private {
+        uint128 payment = GridSwapMath.fillPayment(offer.usd, filledBeforeWh, takenWh, offer.amountWh);
+        if (payment == 0) revert PaymentRoundsToZero(offerHash, takenWh);
+        Account storage centre = _accounts[offer.centre];
+        if (payment > centre.usd) revert InsufficientBalance(offer.centre, Asset.Usd, centre.usd, payment);
+        // payment ≤ free USD, checked above.
+        unchecked {
+            centre.usd -= payment;
         }
+        Account storage generator = _accounts[msg.sender];
+        if (takenWh > generator.kwh) revert InsufficientBalance(msg.sender, Asset.Kwh, generator.kwh, takenWh);
+        // takenWh ≤ free kWh, checked above.
+        unchecked {
+            generator.kwh -= takenWh;
+        }
+        uint64 bookCommittedWh = _addToBook(offer, nominatedWh, takenWh, payment);
+        emit Filled(
+            offerHash,
+            msg.sender,
+            offer.period,
+            Fill({
+                centre: offer.centre,
+                direction: offer.direction,
+                amountWh: takenWh,
+                usd: payment,
+                offerFilledWh: filledBeforeWh + takenWh,
+                bookCommittedWh: bookCommittedWh,
+                nominatedWh: nominatedWh
+            })
+        );
     }
 
     function _cancel(uint256 wordPos, uint256 mask) private {
@@ -413,103 +496,135 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     // ------------------------------------------------------------------------------------------
     // Internals: settlement
 
+    /// @dev Why a book cannot be settled now (Ready: it can).
+    enum Readiness {
+        Ready,
+        NoBook,
+        NotFinal,
+        Unusable,
+        Mismatch
+    }
+
+    /// @dev The stored book of `generator` in `period`: its ring entry when that holds the period,
+    ///      else its overflow entry (state None when the generator never filled in that period).
+    function _bookAt(address generator, uint32 period) private view returns (StoredBook storage book) {
+        book = _books[generator][period % _horizon];
+        if (book.period != period || book.state == BookState.None) book = _overflow[generator][period];
+    }
+
     function _readiness(
-        Position calldata position,
-        bytes32 positionHash
+        StoredBook storage book,
+        address generator,
+        uint32 period
     ) private view returns (Readiness, IGridOracle.Record memory record) {
-        if (!_isOpen(position, positionHash)) return (Readiness.Unknown, record);
+        if (book.state != BookState.Open) return (Readiness.NoBook, record);
         bool isFinal;
-        (record, isFinal) = oracle.measurementOf(position.period, position.generator);
+        (record, isFinal) = oracle.measurementOf(period, generator);
         if (!isFinal) return (Readiness.NotFinal, record);
         if (record.quality == IGridOracle.Quality.Missing || record.quality == IGridOracle.Quality.Bad)
             return (Readiness.Unusable, record);
-        if (record.baseline != position.baseline || record.baselineDays != position.baselineDays)
+        if (record.baseline != book.baseline || record.baselineDays != book.baselineDays)
             return (Readiness.Mismatch, record);
         return (Readiness.Ready, record);
     }
 
-    function _isOpen(Position calldata position, bytes32 positionHash) private view returns (bool) {
-        return _books[position.generator][position.period % _horizon].position == positionHash || _open[positionHash];
-    }
-
-    /// @dev Closes an open position wherever it is stored.
-    function _close(Position calldata position, bytes32 positionHash) private {
-        Book storage book = _books[position.generator][position.period % _horizon];
-        if (book.position == positionHash) book.position = FREE;
-        else delete _open[positionHash];
+    /// @dev The later of the period's end plus the grace time and the end of the dispute window
+    ///      of the measurement stored for the book (reported or corrected), if any.
+    function _unwindableAt(uint32 period, IGridOracle.Record memory record) private view returns (uint256 at) {
+        at = GridSwapMath.periodStart(period + 1, _periodSeconds) + _grace;
+        if (record.state != IGridOracle.MeasurementState.None) {
+            uint256 windowEnd = uint256(record.recordedAt) + _disputeWindow;
+            if (windowEnd > at) at = windowEnd;
+        }
     }
 
     function _revertNotReady(
         Readiness readiness,
-        Position calldata position,
-        bytes32 positionHash,
+        StoredBook storage book,
+        address generator,
+        uint32 period,
         IGridOracle.Record memory record
-    ) private pure {
-        if (readiness == Readiness.Unknown) revert UnknownPosition(positionHash);
-        if (readiness == Readiness.NotFinal)
-            revert MeasurementNotFinal(position.period, position.generator, record.state);
-        if (readiness == Readiness.Unusable)
-            revert MeasurementUnusable(position.period, position.generator, record.quality);
-        revert BaselineMismatch(record.baseline, record.baselineDays, position.baseline, position.baselineDays);
+    ) private view {
+        if (readiness == Readiness.NoBook) revert NoOpenBook(generator, period);
+        if (readiness == Readiness.NotFinal) revert MeasurementNotFinal(period, generator, record.state);
+        if (readiness == Readiness.Unusable) revert MeasurementUnusable(period, generator, record.quality);
+        revert BaselineMismatch(record.baseline, record.baselineDays, book.baseline, book.baselineDays);
     }
 
     function _compute(
-        Position calldata position,
+        StoredBook storage book,
         IGridOracle.Record memory record
     ) private view returns (Settlement memory s) {
-        GridSwapMath.Outcome memory o = GridSwapMath.settle(
-            position.amountWh,
-            position.usd,
-            position.committedBeforeWh,
+        bool increase = book.direction == Direction.Increase;
+        int256 credited = GridSwapMath.creditedDelivery(
+            book.baseline == IGridOracle.BaselineMethod.Nominated,
+            book.nominatedWh,
+            record.actualWh,
             record.deliveredWh,
-            position.direction == Direction.Increase,
+            increase
+        );
+        uint64 committedWh = book.committedWh;
+        uint128 usdHeld = book.usd;
+        GridSwapMath.Outcome memory o = GridSwapMath.settle(
+            committedWh,
+            usdHeld,
+            credited,
+            increase,
             _minDeliveredBps,
             _penaltyBps
         );
+        s.committedWh = committedWh;
+        // |credited| ≤ |actual| + |baseline| < 2^64; clamp to int64 for the record (never reached
+        // by int64 meter data in practice, and deliveredWh is computed from the unclamped value).
+        s.creditedWh = credited > type(int64).max
+            ? type(int64).max
+            : (credited < type(int64).min ? type(int64).min : int64(credited));
         s.deliveredWh = o.deliveredWh;
         s.paidWh = o.paidWh;
         s.penaltyWh = o.penaltyWh;
         s.usdToGenerator = o.usdToGenerator;
-        s.usdToCentre = position.usd - o.usdToGenerator;
+        s.usdToCentre = usdHeld - o.usdToGenerator;
         s.quality = record.quality;
     }
 
-    /// @dev Moves the escrow of a ready position into both parties' free balances.
+    /// @dev Moves the escrow of a ready book into both parties' free balances.
     function _settle(
-        Position calldata position,
-        bytes32 positionHash,
+        StoredBook storage book,
+        address generator,
+        uint32 period,
         IGridOracle.Record memory record
     ) private returns (Settlement memory s) {
-        s = _compute(position, record);
-        _close(position, positionHash);
-        // paidWh + penaltyWh ≤ amountWh (penalty ≤ shortfall): the kWh split cannot underflow.
+        s = _compute(book, record);
+        book.state = BookState.Settled;
+        // paidWh + penaltyWh ≤ committedWh (penalty ≤ shortfall): the kWh split cannot underflow.
         uint64 kwhToCentre = s.paidWh + s.penaltyWh;
-        Account storage centre = _accounts[position.centre];
+        address centreAddress = book.centre;
+        Account storage centre = _accounts[centreAddress];
         centre.usd += s.usdToCentre;
         centre.kwh += kwhToCentre;
-        Account storage generator = _accounts[position.generator];
-        generator.usd += s.usdToGenerator;
-        generator.kwh += position.amountWh - kwhToCentre;
-        emit Settled(positionHash, s);
+        Account storage gen = _accounts[generator];
+        gen.usd += s.usdToGenerator;
+        gen.kwh += s.committedWh - kwhToCentre;
+        emit Settled(generator, period, centreAddress, s);
     }
 
     /// @dev Settles what can be settled while the gas spent stays under `budget` and enough gas
     ///      remains for one more item; skips items that are not ready.
     function _settleBatch(
-        Position[] calldata positions,
+        BookKey[] calldata books,
         uint256 budget
     ) private returns (uint256 settled, uint256 processed) {
-        uint256 count = positions.length;
+        uint256 count = books.length;
         if (count > MAX_SETTLEMENT_BATCH) revert TooManyItems(count, MAX_SETTLEMENT_BATCH);
         uint256 startGas = gasleft();
         for (; processed < count; ++processed) {
             uint256 left = gasleft();
             if (left < SETTLEMENT_GAS_RESERVE || startGas - left >= budget) break;
-            Position calldata position = positions[processed];
-            bytes32 positionHash = keccak256(abi.encode(position));
-            (Readiness readiness, IGridOracle.Record memory record) = _readiness(position, positionHash);
+            BookKey calldata key = books[processed];
+            StoredBook storage book = _bookAt(key.generator, key.period);
+            (Readiness readiness, IGridOracle.Record memory record) = _readiness(book, key.generator, key.period);
             if (readiness != Readiness.Ready) continue;
-            _settle(position, positionHash, record);
+            _settle(book, key.generator, key.period, record);
             ++settled;
         }
     }

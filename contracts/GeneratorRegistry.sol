@@ -4,20 +4,22 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IGeneratorRegistry} from "./interfaces/IGeneratorRegistry.sol";
 
-/// @title Registry of generator wallets: grid node and meter key of each, in one slot.
+/// @title Registry of generator wallets: grid node, meter key and capacity of each, in one slot.
 /// @notice See IGeneratorRegistry. The grid operator holds REGISTRAR_ROLE; DEFAULT_ADMIN_ROLE
 ///         (another account) only grants and revokes it.
 contract GeneratorRegistry is IGeneratorRegistry, AccessControl {
-    /// @notice May register and deregister generators and bind their meter keys.
+    /// @notice May register and deregister generators, bind their meter keys and set capacities.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
 
-    /// @dev One slot per generator: 4 bytes of node + 20 bytes of meter key.
+    /// @dev One slot per generator: 4 bytes of node + 20 bytes of meter key + 8 bytes of capacity (W).
     struct Entry {
         uint32 node;
         address meterKey;
+        uint64 capacityW;
     }
 
     mapping(address generator => Entry) private _entries;
+    mapping(address meterKey => address generator) private _meterOwner;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE (grants REGISTRAR_ROLE).
     /// @param registrar Receives REGISTRAR_ROLE.
@@ -27,29 +29,44 @@ contract GeneratorRegistry is IGeneratorRegistry, AccessControl {
     }
 
     /// @inheritdoc IGeneratorRegistry
-    function register(address generator, uint32 node, address meterKey) external onlyRole(REGISTRAR_ROLE) {
+    function register(
+        address generator,
+        uint32 node,
+        address meterKey,
+        uint64 capacityW
+    ) external onlyRole(REGISTRAR_ROLE) {
         if (generator == address(0)) revert ZeroGenerator();
         if (node == 0) revert ZeroNode();
-        if (meterKey == address(0)) revert ZeroMeterKey();
+        if (capacityW == 0) revert ZeroCapacity();
         uint32 current = _entries[generator].node;
         if (current != 0) revert AlreadyRegistered(generator, current);
-        _entries[generator] = Entry(node, meterKey);
-        emit GeneratorRegistered(generator, node, meterKey);
+        _bindMeter(generator, meterKey);
+        _entries[generator] = Entry(node, meterKey, capacityW);
+        emit GeneratorRegistered(generator, node, meterKey, capacityW);
     }
 
     /// @inheritdoc IGeneratorRegistry
     function setMeterKey(address generator, address meterKey) external onlyRole(REGISTRAR_ROLE) {
-        if (meterKey == address(0)) revert ZeroMeterKey();
-        Entry storage entry = _entries[generator];
-        if (entry.node == 0) revert NotRegistered(generator);
+        Entry storage entry = _registered(generator);
+        // Free the old key first, so that binding the same key again keeps it bound.
+        delete _meterOwner[entry.meterKey];
+        _bindMeter(generator, meterKey);
         entry.meterKey = meterKey;
         emit MeterKeyChanged(generator, meterKey);
     }
 
     /// @inheritdoc IGeneratorRegistry
+    function setCapacity(address generator, uint64 capacityW) external onlyRole(REGISTRAR_ROLE) {
+        if (capacityW == 0) revert ZeroCapacity();
+        _registered(generator).capacityW = capacityW;
+        emit CapacityChanged(generator, capacityW);
+    }
+
+    /// @inheritdoc IGeneratorRegistry
     function deregister(address generator) external onlyRole(REGISTRAR_ROLE) {
-        uint32 node = _entries[generator].node;
-        if (node == 0) revert NotRegistered(generator);
+        Entry storage entry = _registered(generator);
+        uint32 node = entry.node;
+        delete _meterOwner[entry.meterKey];
         delete _entries[generator];
         emit GeneratorDeregistered(generator, node);
     }
@@ -65,8 +82,26 @@ contract GeneratorRegistry is IGeneratorRegistry, AccessControl {
     }
 
     /// @inheritdoc IGeneratorRegistry
-    function generatorOf(address generator) external view returns (uint32 node, address meterKey) {
+    function generatorOf(address generator) external view returns (uint32 node, address meterKey, uint64 capacityW) {
         Entry storage entry = _entries[generator];
-        return (entry.node, entry.meterKey);
+        return (entry.node, entry.meterKey, entry.capacityW);
+    }
+
+    /// @inheritdoc IGeneratorRegistry
+    function generatorOfMeter(address meterKey) external view returns (address) {
+        return _meterOwner[meterKey];
+    }
+
+    function _registered(address generator) private view returns (Entry storage entry) {
+        entry = _entries[generator];
+        if (entry.node == 0) revert NotRegistered(generator);
+    }
+
+    /// @dev Binds `meterKey` to `generator`; refuses the zero key and a key bound to another generator.
+    function _bindMeter(address generator, address meterKey) private {
+        if (meterKey == address(0)) revert ZeroMeterKey();
+        address owner = _meterOwner[meterKey];
+        if (owner != address(0) && owner != generator) revert MeterKeyInUse(meterKey, owner);
+        _meterOwner[meterKey] = generator;
     }
 }

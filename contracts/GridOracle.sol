@@ -24,7 +24,9 @@ contract GridOracle is IGridOracle, EIP712 {
         keccak256("SignerUpdate(address[] signers,uint8 threshold,uint32 configEpoch,uint64 deadline)");
     /// @notice EIP-712 type a meter key signs.
     bytes32 public constant METER_READING_TYPEHASH =
-        keccak256("MeterReading(address generator,uint32 period,int64 actualWh)");
+        keccak256(
+            "MeterReading(address meter,address generator,uint32 period,int64 actualWh,uint8 quality,uint64 readAt)"
+        );
 
     /// @notice Largest signer set (and signature bundle).
     uint256 public constant MAX_SIGNERS = 32;
@@ -76,7 +78,7 @@ contract GridOracle is IGridOracle, EIP712 {
         uint32 periodSeconds_,
         uint32 disputeWindow_,
         IGeneratorRegistry registry_
-    ) EIP712("GridSwap Oracle", "2") {
+    ) EIP712("GridSwap Oracle", "3") {
         if (periodSeconds_ == 0) revert ZeroPeriodSeconds();
         periodSeconds = periodSeconds_;
         disputeWindow = disputeWindow_;
@@ -141,8 +143,10 @@ contract GridOracle is IGridOracle, EIP712 {
         if (msg.sender != reading.generator) revert NotGenerator(msg.sender, reading.generator);
         address meterKey = registry.meterKeyOf(reading.generator);
         if (meterKey == address(0)) revert NoMeterKey(reading.generator);
+        if (reading.meter != meterKey) revert WrongMeter(reading.meter, meterKey);
         (address signer, , ) = ECDSA.tryRecover(_hashTypedDataV4(_meterReadingStructHash(reading)), meterSignature);
         if (signer != meterKey) revert WrongMeterSignature(signer, meterKey);
+        if (reading.quality != Quality.Ok) revert ReadingNotUsable(reading.quality);
         Record storage record = _records[reading.period][reading.generator];
         MeasurementState state = record.state;
         Quality quality = record.quality;
@@ -409,6 +413,7 @@ contract GridOracle is IGridOracle, EIP712 {
     }
 
     function _meterReadingStructHash(MeterReading calldata reading) private pure returns (bytes32) {
-        return keccak256(abi.encode(METER_READING_TYPEHASH, reading.generator, reading.period, reading.actualWh));
+        // Every field is a static value type: abi.encode is EIP-712's encodeData.
+        return keccak256(abi.encode(METER_READING_TYPEHASH, reading));
     }
 }

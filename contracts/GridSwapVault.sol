@@ -25,13 +25,28 @@ abstract contract GridSwapVault is IGridSwapVault, ReentrancyGuardTransient {
     /// @notice kWh-adjustment token (3 decimals: Wh).
     IERC20 public immutable kwh;
 
+    /// @notice Receives tokens swept from above what the vault accounts for.
+    address public immutable treasury;
+
+    /// @dev Σ free balances + Σ escrows per token; changes only on deposit and withdraw (every other
+    ///      move is between two internal balances). One slot.
+    struct Accounted {
+        uint128 usd;
+        uint128 kwh;
+    }
+
     mapping(address account => Account) internal _accounts;
+    Accounted private _accounted;
 
     /// @param usd_ USD token (8 decimals: 1e-8 USD).
-    /// @param kwh_ kWh-adjustment token (3 decimals: Wh).
-    constructor(IERC20 usd_, IERC20 kwh_) {
+    /// @param kwh_ kWh-adjustment token (3 decimals: Wh), another contract than usd_.
+    /// @param treasury_ Where sweep sends tokens held above what is accounted for.
+    constructor(IERC20 usd_, IERC20 kwh_, address treasury_) {
+        if (address(usd_) == address(kwh_)) revert SameToken(address(usd_));
+        if (treasury_ == address(0)) revert ZeroTreasury();
         usd = usd_;
         kwh = kwh_;
+        treasury = treasury_;
     }
 
     /// @inheritdoc IGridSwapVault
@@ -65,17 +80,38 @@ abstract contract GridSwapVault is IGridSwapVault, ReentrancyGuardTransient {
         Account storage account = _accounts[msg.sender];
         uint256 available = asset == Asset.Usd ? account.usd : account.kwh;
         if (amount > available) revert InsufficientBalance(msg.sender, asset, available, amount);
-        // amount ≤ available, which fits the field: the narrowing casts are exact.
-        if (asset == Asset.Usd) account.usd = uint128(available - amount);
-        else account.kwh = uint96(available - amount);
+        // amount ≤ available ≤ accounted, which fit their fields: the narrowing casts are exact.
+        if (asset == Asset.Usd) {
+            account.usd = uint128(available - amount);
+            _accounted.usd -= uint128(amount);
+        } else {
+            account.kwh = uint96(available - amount);
+            _accounted.kwh -= uint128(amount);
+        }
         emit Withdrawn(msg.sender, asset, amount, to);
         _token(asset).safeTransfer(to, amount);
+    }
+
+    /// @inheritdoc IGridSwapVault
+    function sweep(Asset asset) external nonReentrant returns (uint256 amount) {
+        IERC20 token = _token(asset);
+        uint256 held = token.balanceOf(address(this));
+        uint256 owed = asset == Asset.Usd ? _accounted.usd : _accounted.kwh;
+        if (held <= owed) revert NothingToSweep(asset);
+        amount = held - owed;
+        emit Swept(asset, amount, treasury);
+        token.safeTransfer(treasury, amount);
     }
 
     /// @inheritdoc IGridSwapVault
     function balancesOf(address account) external view returns (uint128, uint96) {
         Account storage a = _accounts[account];
         return (a.usd, a.kwh);
+    }
+
+    /// @inheritdoc IGridSwapVault
+    function accounted(Asset asset) external view returns (uint256) {
+        return asset == Asset.Usd ? _accounted.usd : _accounted.kwh;
     }
 
     /// @dev Credits exactly what arrived, and only if that is `amount`; state after the transfer
@@ -88,13 +124,18 @@ abstract contract GridSwapVault is IGridSwapVault, ReentrancyGuardTransient {
         uint256 received = token.balanceOf(address(this)) - before;
         if (received != amount) revert TransferAmountMismatch(asset, amount, received);
         Account storage account = _accounts[msg.sender];
+        // The token's total supply bounds the accounted sums, and each sum bounds its balances, so
+        // checking the sum against the field width is enough (uint96 kWh balances: checked too).
         if (asset == Asset.Usd) {
-            uint256 balance = uint256(account.usd) + amount;
-            if (balance > type(uint128).max) revert BalanceOverflow(msg.sender, asset);
-            account.usd = uint128(balance);
+            uint256 total = uint256(_accounted.usd) + amount;
+            if (total > type(uint128).max) revert BalanceOverflow(msg.sender, asset);
+            _accounted.usd = uint128(total);
+            account.usd += uint128(amount);
         } else {
+            uint256 total = uint256(_accounted.kwh) + amount;
             uint256 balance = uint256(account.kwh) + amount;
-            if (balance > type(uint96).max) revert BalanceOverflow(msg.sender, asset);
+            if (total > type(uint128).max || balance > type(uint96).max) revert BalanceOverflow(msg.sender, asset);
+            _accounted.kwh = uint128(total);
             account.kwh = uint96(balance);
         }
         emit Deposited(msg.sender, asset, amount);

@@ -118,14 +118,21 @@ interface IGridOracle {
         Measurement[] measurements;
     }
 
-    /// @notice A revenue meter's reading, EIP-712 signed by the meter key bound in the registry.
+    /// @notice A revenue meter's reading, EIP-712 signed by the meter key bound in the registry
+    ///         (the same typed data the operators verify off chain).
+    /// @param meter The meter's key (its address), which signs.
     /// @param generator The generator the meter belongs to.
-    /// @param period The delivery period read.
+    /// @param period The delivery period read (the interval).
     /// @param actualWh Metered energy over the period, Wh.
+    /// @param quality The meter's own data-quality flag for the reading.
+    /// @param readAt When the meter took the reading (Unix s).
     struct MeterReading {
+        address meter;
         address generator;
         uint32 period;
         int64 actualWh;
+        Quality quality;
+        uint64 readAt;
     }
 
     /// @notice What is stored per (delivery period, generator) — one slot.
@@ -234,6 +241,10 @@ interface IGridOracle {
     error NotGenerator(address caller, address generator);
     /// @notice `generator` has no meter key bound (not registered).
     error NoMeterKey(address generator);
+    /// @notice A dispute needs a reading of quality Ok; this one has `quality`.
+    error ReadingNotUsable(Quality quality);
+    /// @notice The reading names meter `meter`, but the generator's meter key is `meterKey`.
+    error WrongMeter(address meter, address meterKey);
     /// @notice The reading was signed by `signer`, not by the generator's meter key `meterKey`.
     error WrongMeterSignature(address signer, address meterKey);
     /// @notice The measurement is `state` with quality `quality`: it cannot be disputed.
@@ -267,8 +278,8 @@ interface IGridOracle {
     ) external;
 
     /// @notice The generator (msg.sender) disputes its reported measurement within the dispute
-    ///         window with a reading signed by its meter key that contradicts the reported actual
-    ///         energy. Settlement of its positions for that period waits for a correction.
+    ///         window with an Ok reading signed by its meter key that contradicts the reported
+    ///         actual energy. Settlement of its commitment for that period waits for a correction.
     function dispute(MeterReading calldata reading, bytes calldata meterSignature) external;
 
     /// @notice Replaces the signer set and threshold, authorised by `threshold` signatures of the

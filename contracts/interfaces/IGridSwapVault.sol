@@ -7,9 +7,12 @@ pragma solidity 0.8.28;
 ///         position, settlement moves escrow back into free balances, and only the owner of a
 ///         free balance can withdraw it. Nothing is ever pushed to a participant, so a token that
 ///         blocklists one party cannot freeze the other.
-///         Invariant: token.balanceOf(market) == Σ free balances + Σ escrows of open positions,
-///         for both tokens, always. A deposit credits exactly what arrived: a token whose balance
-///         change differs from the amount (fee on transfer, rebasing) is refused.
+///         Invariant: token.balanceOf(market) ≥ accounted(asset) == Σ free balances + Σ escrows of
+///         open commitments, for both tokens, always (equality unless tokens were sent to the
+///         market directly, outside deposit). A deposit credits exactly what arrived: a token
+///         whose balance change differs from the amount (fee on transfer, rebasing) is refused.
+///         Tokens sent directly belong to nobody's balance; anyone may sweep that excess — and
+///         only the excess over what is accounted — to the treasury.
 interface IGridSwapVault {
     /// @notice The two tokens the vault holds.
     enum Asset {
@@ -21,6 +24,8 @@ interface IGridSwapVault {
     event Deposited(address indexed account, Asset indexed asset, uint256 amount);
     /// @notice `account` withdrew `amount` of `asset` to `to`.
     event Withdrawn(address indexed account, Asset indexed asset, uint256 amount, address to);
+    /// @notice `amount` of `asset` held above what the vault accounts for was sent to the treasury `to`.
+    event Swept(Asset indexed asset, uint256 amount, address to);
 
     /// @notice An amount was zero.
     error ZeroAmount();
@@ -33,6 +38,12 @@ interface IGridSwapVault {
     error InsufficientBalance(address account, Asset asset, uint256 available, uint256 needed);
     /// @notice A free balance would exceed its storage width (USD: 2^128−1, kWh: 2^96−1 units).
     error BalanceOverflow(address account, Asset asset);
+    /// @notice The USD and kWh tokens must be two different contracts.
+    error SameToken(address token);
+    /// @notice The treasury that receives swept tokens cannot be the zero address.
+    error ZeroTreasury();
+    /// @notice The market holds no `asset` above what it accounts for.
+    error NothingToSweep(Asset asset);
 
     /// @notice Moves `amount` of `asset` from the caller into its free balance (needs an allowance).
     function deposit(Asset asset, uint256 amount) external;
@@ -45,6 +56,17 @@ interface IGridSwapVault {
     ///         e.g. when the caller's own address is blocklisted by the token).
     function withdraw(Asset asset, uint256 amount, address to) external;
 
+    /// @notice Sends the market's `asset` held above what it accounts for (tokens transferred to
+    ///         it directly, outside deposit) to the treasury. Anyone may call.
+    /// @return amount What was swept (USD: 1e-8 USD; kWh: Wh).
+    function sweep(Asset asset) external returns (uint256 amount);
+
     /// @notice Free balances of `account`: USD (1e-8 USD) and kWh (Wh).
     function balancesOf(address account) external view returns (uint128 usd, uint96 kwh);
+
+    /// @notice What the vault owes in `asset`: every free balance and escrow (USD: 1e-8 USD; kWh: Wh).
+    function accounted(Asset asset) external view returns (uint256);
+
+    /// @notice Where swept tokens go.
+    function treasury() external view returns (address);
 }

@@ -1,17 +1,17 @@
 /**
  * The market's public record read from event logs: the bulletin board (OfferPosted), fills
- * (Filled, which settlers need: positions are stored as hashes), settlements, unwinds; and the
- * oracle's measurements. Read in block ranges no larger than a node allows (`maxBlockRange`),
+ * (Filled: each one's part of a generator's book), book settlements and unwinds; and the
+ * oracle's reports. Read in block ranges no larger than a node allows (`maxBlockRange`),
  * from a given block on — agents keep the last block they read and continue from there.
  */
 import type { Provider } from "ethers";
 import type { DemandResponseMarket, GridOracle } from "../../typechain-types";
 import {
+  fillFromEvent,
   offerFromStruct,
-  positionFromStruct,
   settlementFromStruct,
+  type FillData,
   type OfferData,
-  type PositionData,
   type SettlementData,
 } from "./market-data";
 
@@ -23,20 +23,23 @@ export interface PostedOffer {
 }
 
 export interface FillRecord {
-  readonly positionHash: string;
-  readonly position: PositionData;
+  readonly fill: FillData;
   readonly blockNumber: number;
   readonly transactionHash: string;
 }
 
 export interface SettlementRecord {
-  readonly positionHash: string;
+  readonly generator: string;
+  readonly period: number;
+  readonly centre: string;
   readonly settlement: SettlementData;
   readonly blockNumber: number;
 }
 
 export interface UnwindRecord {
-  readonly positionHash: string;
+  readonly generator: string;
+  readonly period: number;
+  readonly centre: string;
   readonly usd: bigint;
   readonly kwhWh: bigint;
   readonly blockNumber: number;
@@ -82,29 +85,10 @@ export async function readMarketEvents(
         blockNumber: log.blockNumber,
       });
     }
-    for (const log of await market.queryFilter(market.filters.Filled(), a, b)) {
-      events.fills.push({
-        positionHash: log.args.positionHash,
-        position: positionFromStruct(log.args.position),
-        blockNumber: log.blockNumber,
-        transactionHash: log.transactionHash,
-      });
-    }
-    for (const log of await market.queryFilter(market.filters.Settled(), a, b)) {
-      events.settlements.push({
-        positionHash: log.args.positionHash,
-        settlement: settlementFromStruct(log.args.settlement),
-        blockNumber: log.blockNumber,
-      });
-    }
-    for (const log of await market.queryFilter(market.filters.Unwound(), a, b)) {
-      events.unwinds.push({
-        positionHash: log.args.positionHash,
-        usd: log.args.usd,
-        kwhWh: log.args.kwhWh,
-        blockNumber: log.blockNumber,
-      });
-    }
+    for (const log of await market.queryFilter(market.filters.Filled(), a, b)) events.fills.push(fillRecord(log));
+    for (const log of await market.queryFilter(market.filters.Settled(), a, b))
+      events.settlements.push(settlementRecord(log));
+    for (const log of await market.queryFilter(market.filters.Unwound(), a, b)) events.unwinds.push(unwindRecord(log));
   }
   return events;
 }
@@ -138,14 +122,7 @@ export async function readFillsOf(
   const to = toBlock ?? (await provider.getBlockNumber());
   const out: FillRecord[] = [];
   for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
-    for (const log of await market.queryFilter(market.filters.Filled(undefined, undefined, generator), a, b)) {
-      out.push({
-        positionHash: log.args.positionHash,
-        position: positionFromStruct(log.args.position),
-        blockNumber: log.blockNumber,
-        transactionHash: log.transactionHash,
-      });
-    }
+    for (const log of await market.queryFilter(market.filters.Filled(undefined, generator), a, b)) out.push(fillRecord(log));
   }
   return out;
 }
@@ -209,35 +186,69 @@ export async function readOffersFor(
   return out;
 }
 
-/** Settlements and unwinds of the positions in `positionHashes` (indexed topic lookups, in chunks). */
+/** Settlements and unwinds of the books of `generators` (indexed topic lookups, in chunks). */
 export async function readOutcomesOf(
   market: DemandResponseMarket,
-  positionHashes: readonly string[],
+  generators: readonly string[],
   fromBlock: number,
   toBlock: number,
   maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
 ): Promise<{ settlements: SettlementRecord[]; unwinds: UnwindRecord[] }> {
   const settlements: SettlementRecord[] = [];
   const unwinds: UnwindRecord[] = [];
-  for (let i = 0; i < positionHashes.length; i += 100) {
-    const hashes = positionHashes.slice(i, i + 100);
+  for (let i = 0; i < generators.length; i += 100) {
+    const who = generators.slice(i, i + 100);
     for (const [a, b] of blockRanges(fromBlock, toBlock, maxBlockRange)) {
-      for (const log of await market.queryFilter(market.filters.Settled(hashes as never), a, b)) {
-        settlements.push({
-          positionHash: log.args.positionHash,
-          settlement: settlementFromStruct(log.args.settlement),
-          blockNumber: log.blockNumber,
-        });
-      }
-      for (const log of await market.queryFilter(market.filters.Unwound(hashes as never), a, b)) {
-        unwinds.push({
-          positionHash: log.args.positionHash,
-          usd: log.args.usd,
-          kwhWh: log.args.kwhWh,
-          blockNumber: log.blockNumber,
-        });
-      }
+      for (const log of await market.queryFilter(market.filters.Settled(who as never), a, b))
+        settlements.push(settlementRecord(log));
+      for (const log of await market.queryFilter(market.filters.Unwound(who as never), a, b))
+        unwinds.push(unwindRecord(log));
     }
   }
   return { settlements, unwinds };
+}
+
+function fillRecord(log: {
+  args: { offerHash: string; generator: string; period: bigint; details: Parameters<typeof fillFromEvent>[3] };
+  blockNumber: number;
+  transactionHash: string;
+}): FillRecord {
+  const { offerHash, generator, period, details } = log.args;
+  return {
+    fill: fillFromEvent(offerHash, generator, period, details),
+    blockNumber: log.blockNumber,
+    transactionHash: log.transactionHash,
+  };
+}
+
+function settlementRecord(log: {
+  args: {
+    generator: string;
+    period: bigint;
+    centre: string;
+    settlement: Parameters<typeof settlementFromStruct>[0];
+  };
+  blockNumber: number;
+}): SettlementRecord {
+  return {
+    generator: log.args.generator,
+    period: Number(log.args.period),
+    centre: log.args.centre,
+    settlement: settlementFromStruct(log.args.settlement),
+    blockNumber: log.blockNumber,
+  };
+}
+
+function unwindRecord(log: {
+  args: { generator: string; period: bigint; centre: string; usd: bigint; kwhWh: bigint };
+  blockNumber: number;
+}): UnwindRecord {
+  return {
+    generator: log.args.generator,
+    period: Number(log.args.period),
+    centre: log.args.centre,
+    usd: log.args.usd,
+    kwhWh: log.args.kwhWh,
+    blockNumber: log.blockNumber,
+  };
 }

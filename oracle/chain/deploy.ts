@@ -139,6 +139,7 @@ export async function deployGridSwap(
     [...roles.centres],
     usd,
     kwh,
+    roles.treasury,
     oracle,
     registry,
     {
@@ -158,8 +159,10 @@ export interface GeneratorSeed {
   readonly signer: Signer;
   /** Grid node (bus number). */
   readonly node: number;
-  /** Address of the key its revenue meter signs readings with. */
+  /** Address of the key its revenue meter signs readings with (one generator per key). */
   readonly meterKey: string;
+  /** Registered output capacity, W (bounds its nominations). */
+  readonly capacityW: bigint;
   /** kWh capacity issued, Wh. */
   readonly issueWh: bigint;
   /** Part of it deposited into the market's vault, Wh (approve + deposit). */
@@ -201,7 +204,7 @@ export async function seedGridSwap(
     if (g.depositWh > g.issueWh)
       throw new Error(`seedGridSwap: deposit ${g.depositWh} Wh exceeds issue ${g.issueWh} Wh`);
     const address = await g.signer.getAddress();
-    await send(c.registry.connect(operators.registrar).register(address, g.node, g.meterKey));
+    await send(c.registry.connect(operators.registrar).register(address, g.node, g.meterKey, g.capacityW));
     if (g.issueWh > 0n) await send(c.kwh.connect(operators.issuer).issue(address, g.issueWh));
     if (g.depositWh > 0n) {
       await send(c.kwh.connect(g.signer).approve(marketAddress, g.depositWh));

@@ -121,6 +121,11 @@ export interface OfferTerms {
   readonly generator?: string;
   /** Largest single fill, Wh (default: the whole amount). */
   readonly maxFillWh?: bigint;
+  /**
+   * Smallest fill accepted, Wh (default: 5 % of the amount, at least 1 Wh): a fill of less is
+   * refused, so nobody takes a sliver of an offer to make others' fills fall short.
+   */
+  readonly minFillWh?: bigint;
   /** Which part of a split adjustment this offer is (default 0). */
   readonly part?: number;
 }
@@ -142,6 +147,7 @@ export function toOfferData(offer: Offer, t: OfferTerms): { offer: OfferData } |
       period: t.period,
       justification: t.justification,
       deadline: t.deadline,
+      minFillWh: minFill(t, amountWh),
       maxFillWh: t.maxFillWh ?? amountWh,
       baseline: t.baseline ?? BaselineMethod.Nominated,
       baselineDays: t.baselineDays ?? 0,
@@ -149,4 +155,12 @@ export function toOfferData(offer: Offer, t: OfferTerms): { offer: OfferData } |
       nonce: offerNonce(t.period, offer.genRow, t.part ?? 0),
     },
   };
+}
+
+/** The offer's minimum fill: as given, else 5 % of the amount (at least 1 Wh), never above the maximum. */
+function minFill(t: OfferTerms, amountWh: bigint): bigint {
+  const max = t.maxFillWh ?? amountWh;
+  const wanted = t.minFillWh ?? (amountWh / 20n > 1n ? amountWh / 20n : 1n);
+  if (wanted < 1n) throw new RangeError(`minimum fill must be at least 1 Wh, got ${wanted}`);
+  return wanted > max ? max : wanted;
 }

@@ -8,6 +8,8 @@
 export const Direction = { Increase: 0, Decrease: 1 } as const;
 /** IDemandResponseMarket.OfferStatus (market.offerStatus). */
 export const OfferStatus = { Open: 0, Filled: 1, NonceUsed: 2, EpochCancelled: 3, Closed: 4 } as const;
+/** IDemandResponseMarket.BookState: a generator's commitment in one period (market.bookOf). */
+export const BookState = { None: 0, Open: 1, Settled: 2, Unwound: 3 } as const;
 /** IGridOracle.Quality: OpenADR 3 DATA_QUALITY of a measurement. */
 export const Quality = { Ok: 0, Missing: 1, Estimated: 2, Bad: 3 } as const;
 /** IGridOracle.BaselineMethod. */
@@ -19,6 +21,7 @@ export const Asset = { Usd: 0, Kwh: 1 } as const;
 
 export type DirectionName = keyof typeof Direction;
 export type OfferStatusName = keyof typeof OfferStatus;
+export type BookStateName = keyof typeof BookState;
 export type QualityName = keyof typeof Quality;
 export type BaselineMethodName = keyof typeof BaselineMethod;
 export type MeasurementStateName = keyof typeof MeasurementState;
@@ -28,6 +31,7 @@ export type AssetName = keyof typeof Asset;
 export const SOLIDITY_ENUMS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   "IDemandResponseMarket.Direction": Direction,
   "IDemandResponseMarket.OfferStatus": OfferStatus,
+  "IDemandResponseMarket.BookState": BookState,
   "IGridOracle.Quality": Quality,
   "IGridOracle.BaselineMethod": BaselineMethod,
   "IGridOracle.MeasurementState": MeasurementState,

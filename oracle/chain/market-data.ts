@@ -1,6 +1,6 @@
 /**
  * Plain TypeScript shapes of what the market and oracle sign, store and emit — offers,
- * positions, settlements, measurements — with the conversions to and from the contracts' structs
+ * fills, books, settlements, measurements — with the conversions to and from the contracts' structs
  * and to and from JSON (bigints as decimal strings), so agents can keep them in state files.
  * Units as on chain: Wh, 1e-8 USD, periods, Unix seconds; enums as their ordinals (enums.ts).
  */
@@ -17,6 +17,7 @@ export interface OfferData {
   readonly period: number;
   readonly justification: number;
   readonly deadline: number;
+  readonly minFillWh: bigint;
   readonly maxFillWh: bigint;
   readonly baseline: number;
   readonly baselineDays: number;
@@ -24,20 +25,50 @@ export interface OfferData {
   readonly nonce: bigint;
 }
 
-export interface PositionData {
+/** One fill as the Filled event carries it (history; the market settles the generator's book). */
+export interface FillData {
   readonly offerHash: string;
-  readonly centre: string;
   readonly generator: string;
   readonly period: number;
+  readonly centre: string;
+  readonly direction: number;
+  /** Wh this fill took (= kWh commitment escrowed). */
+  readonly amountWh: bigint;
+  /** USD escrowed by this fill, 1e-8 USD. */
+  readonly usd: bigint;
+  /** The offer's filled Wh after this fill (all generators). */
+  readonly offerFilledWh: bigint;
+  /** The generator's book total after this fill, Wh. */
+  readonly bookCommittedWh: bigint;
+  /** The book's nomination (planned output in the period), Wh. */
+  readonly nominatedWh: bigint;
+}
+
+/** A generator's commitment in one delivery period (market.bookOf). */
+export interface BookData {
+  readonly generator: string;
+  readonly period: number;
+  /** BookState ordinal: None, Open, Settled, Unwound. */
+  readonly state: number;
   readonly direction: number;
   readonly baseline: number;
   readonly baselineDays: number;
-  readonly amountWh: bigint;
-  readonly committedBeforeWh: bigint;
+  readonly committedWh: bigint;
   readonly usd: bigint;
+  readonly centre: string;
+  readonly nominatedWh: bigint;
+}
+
+/** A book's key: who and which delivery period. */
+export interface BookKey {
+  readonly generator: string;
+  readonly period: number;
 }
 
 export interface SettlementData {
+  readonly committedWh: bigint;
+  /** Delivery credited, Wh, signed (+ = output raised). */
+  readonly creditedWh: bigint;
   readonly deliveredWh: bigint;
   readonly paidWh: bigint;
   readonly penaltyWh: bigint;
@@ -68,6 +99,7 @@ export function offerFromStruct(o: IDemandResponseMarket.OfferStructOutput): Off
     period: Number(o.period),
     justification: Number(o.justification),
     deadline: Number(o.deadline),
+    minFillWh: o.minFillWh,
     maxFillWh: o.maxFillWh,
     baseline: Number(o.baseline),
     baselineDays: Number(o.baselineDays),
@@ -76,23 +108,45 @@ export function offerFromStruct(o: IDemandResponseMarket.OfferStructOutput): Off
   };
 }
 
-export function positionFromStruct(p: IDemandResponseMarket.PositionStructOutput): PositionData {
+export function fillFromEvent(
+  offerHash: string,
+  generator: string,
+  period: bigint | number,
+  f: IDemandResponseMarket.FillStructOutput,
+): FillData {
   return {
-    offerHash: p.offerHash,
-    centre: p.centre,
-    generator: p.generator,
-    period: Number(p.period),
-    direction: Number(p.direction),
-    baseline: Number(p.baseline),
-    baselineDays: Number(p.baselineDays),
-    amountWh: p.amountWh,
-    committedBeforeWh: p.committedBeforeWh,
-    usd: p.usd,
+    offerHash,
+    generator,
+    period: Number(period),
+    centre: f.centre,
+    direction: Number(f.direction),
+    amountWh: f.amountWh,
+    usd: f.usd,
+    offerFilledWh: f.offerFilledWh,
+    bookCommittedWh: f.bookCommittedWh,
+    nominatedWh: f.nominatedWh,
+  };
+}
+
+export function bookFromStruct(generator: string, b: IDemandResponseMarket.BookStructOutput): BookData {
+  return {
+    generator,
+    period: Number(b.period),
+    state: Number(b.state),
+    direction: Number(b.direction),
+    baseline: Number(b.baseline),
+    baselineDays: Number(b.baselineDays),
+    committedWh: b.committedWh,
+    usd: b.usd,
+    centre: b.centre,
+    nominatedWh: b.nominatedWh,
   };
 }
 
 export function settlementFromStruct(s: IDemandResponseMarket.SettlementStructOutput): SettlementData {
   return {
+    committedWh: s.committedWh,
+    creditedWh: s.creditedWh,
     deliveredWh: s.deliveredWh,
     paidWh: s.paidWh,
     penaltyWh: s.penaltyWh,
@@ -102,9 +156,15 @@ export function settlementFromStruct(s: IDemandResponseMarket.SettlementStructOu
   };
 }
 
+/** The key of a book as the contracts take it, and its text form (maps, state files). */
+export const bookKeyStruct = (k: BookKey): IDemandResponseMarket.BookKeyStruct => ({
+  generator: k.generator,
+  period: k.period,
+});
+export const bookKeyId = (k: BookKey): string => `${k.generator.toLowerCase()}:${k.period}`;
+
 /** The struct the contracts take (field order as in the Solidity struct). */
 export const offerStruct = (o: OfferData): IDemandResponseMarket.OfferStruct => ({ ...o });
-export const positionStruct = (p: PositionData): IDemandResponseMarket.PositionStruct => ({ ...p });
 export const measurementStruct = (m: MeasurementData): IGridOracle.MeasurementStruct => ({ ...m });
 
 // ---------------------------------------------------------------------------------------------
@@ -121,9 +181,14 @@ export function toJsonObject<T extends object>(value: T): Jsonified<T> {
 const BIGINT_FIELDS = new Set([
   "amountWh",
   "usd",
+  "minFillWh",
   "maxFillWh",
   "nonce",
-  "committedBeforeWh",
+  "offerFilledWh",
+  "bookCommittedWh",
+  "committedWh",
+  "nominatedWh",
+  "creditedWh",
   "deliveredWh",
   "paidWh",
   "penaltyWh",

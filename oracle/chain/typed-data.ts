@@ -1,7 +1,7 @@
 /**
  * EIP-712 types and signing helpers for everything GridSwap signs: offers (centres), reports,
  * corrections and signer updates (oracle signers), meter readings (meter keys); and the plain
- * hashes the contracts store (report, measurement, position).
+ * hashes the contracts store (report, measurement).
  *
  * The domain is never restated here: `readDomain` asks the contract (ERC-5267 `eip712Domain()`),
  * so name, version, chain id and address are exactly what the contract verifies against. The
@@ -11,11 +11,10 @@
  * checks every digest here against the contract's own.
  */
 import { AbiCoder, keccak256, TypedDataEncoder, type Signer, type TypedDataDomain, type TypedDataField } from "ethers";
-import { IDemandResponseMarket__factory, IGridOracle__factory } from "../../typechain-types";
+import { IGridOracle__factory } from "../../typechain-types";
 import type { IDemandResponseMarket, IGridOracle } from "../../typechain-types";
 
 export type OfferStruct = IDemandResponseMarket.OfferStruct;
-export type PositionStruct = IDemandResponseMarket.PositionStruct;
 export type ReportStruct = IGridOracle.ReportStruct;
 export type MeasurementStruct = IGridOracle.MeasurementStruct;
 export type MeterReadingStruct = IGridOracle.MeterReadingStruct;
@@ -33,6 +32,7 @@ export const OFFER_TYPES: Types = {
     { name: "period", type: "uint32" },
     { name: "justification", type: "uint32" },
     { name: "deadline", type: "uint64" },
+    { name: "minFillWh", type: "uint64" },
     { name: "maxFillWh", type: "uint64" },
     { name: "baseline", type: "uint8" },
     { name: "baselineDays", type: "uint8" },
@@ -72,9 +72,12 @@ export const SIGNER_UPDATE_TYPES: Types = {
 
 export const METER_READING_TYPES: Types = {
   MeterReading: [
+    { name: "meter", type: "address" },
     { name: "generator", type: "address" },
     { name: "period", type: "uint32" },
     { name: "actualWh", type: "int64" },
+    { name: "quality", type: "uint8" },
+    { name: "readAt", type: "uint64" },
   ],
 };
 
@@ -102,10 +105,8 @@ export async function readDomain(contract: Eip712Contract): Promise<TypedDataDom
 
 const coder = AbiCoder.defaultAbiCoder();
 const oracleAbi = IGridOracle__factory.createInterface();
-const marketAbi = IDemandResponseMarket__factory.createInterface();
 const REPORT_PARAM = oracleAbi.getFunction("verifyReport").inputs[0];
 const MEASUREMENT_PARAM = oracleAbi.getFunction("correctMeasurement").inputs[0];
-const POSITION_PARAM = marketAbi.getFunction("settle").inputs[0];
 
 /** keccak256(abi.encode(report)): what the oracle stores per period and signers sign over. */
 export function reportHash(report: ReportStruct): string {
@@ -115,11 +116,6 @@ export function reportHash(report: ReportStruct): string {
 /** keccak256(abi.encode(measurement)): what a correction signs over. */
 export function measurementHash(m: MeasurementStruct): string {
   return keccak256(coder.encode([MEASUREMENT_PARAM], [m]));
-}
-
-/** keccak256(abi.encode(position)): the position's identity in the market. */
-export function positionHash(p: PositionStruct): string {
-  return keccak256(coder.encode([POSITION_PARAM], [p]));
 }
 
 // ---------------------------------------------------------------------------------------------

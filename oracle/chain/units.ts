@@ -5,7 +5,7 @@
  *   MW → W (int), kWh → Wh (int), USD → 1e-8 USD (int), USD/MWh → ×1e8 (int), fractions → bps;
  *   Unix seconds → period = ⌊t / periodSeconds⌋, where periodSeconds is READ FROM THE ORACLE
  *   (oracle.periodSeconds()) — there is no period constant on this side.
- * Values are rounded to the nearest unit; amounts that must not be overstated (payments) round down.
+ * Values are rounded to the nearest unit; payments round down, penalties up.
  */
 export const USD_DECIMALS = 8;
 export const KWH_DECIMALS = 3; // Wh
@@ -70,13 +70,45 @@ export async function readPeriodSeconds(oracle: { periodSeconds(): Promise<bigin
 }
 
 // ---------------------------------------------------------------------------------------------
-// The market's arithmetic (mirror of GridSwapMath; all amounts bigint, rounding down).
+// The market's arithmetic (mirror of GridSwapMath: payments round down, penalties round up).
 
-/** Payment for `fillWh` of an offer of `amountWh` priced `usd`: ⌊usd · fillWh / amountWh⌋. */
-export function paymentDown(usd: bigint, fillWh: bigint, amountWh: bigint): bigint {
-  if (amountWh <= 0n) throw new RangeError(`offer amount must be positive, got ${amountWh} Wh`);
-  if (fillWh < 0n || fillWh > amountWh) throw new RangeError(`fill ${fillWh} Wh is outside [0, ${amountWh}] Wh`);
-  return (usd * fillWh) / amountWh;
+/** ⌊usd · part / whole⌋ (GridSwapMath.paymentDown). */
+export function paymentDown(usd: bigint, part: bigint, whole: bigint): bigint {
+  if (whole <= 0n) throw new RangeError(`offer amount must be positive, got ${whole} Wh`);
+  if (part < 0n || part > whole) throw new RangeError(`fill ${part} Wh is outside [0, ${whole}] Wh`);
+  return (usd * part) / whole;
+}
+
+/**
+ * USD escrowed by a fill of `takenWh` after `filledBeforeWh` of an offer of `amountWh` priced
+ * `usd`: ⌊usd·(before+taken)/amount⌋ − ⌊usd·before/amount⌋ (GridSwapMath.fillPayment).
+ */
+export function fillPayment(usd: bigint, filledBeforeWh: bigint, takenWh: bigint, amountWh: bigint): bigint {
+  return paymentDown(usd, filledBeforeWh + takenWh, amountWh) - paymentDown(usd, filledBeforeWh, amountWh);
+}
+
+/**
+ * Delivery credited to a commitment, Wh, signed (GridSwapMath.creditedDelivery): the measured
+ * delivery, except that against a Nominated baseline the baseline counted is never more
+ * favourable to the generator than its own nomination.
+ */
+export function creditedDelivery(
+  nominated: boolean,
+  nominatedWh: bigint,
+  actualWh: bigint,
+  measuredWh: bigint,
+  increase: boolean,
+): bigint {
+  if (!nominated) return measuredWh;
+  const reported = actualWh - measuredWh;
+  const baseline = increase
+    ? reported > nominatedWh
+      ? reported
+      : nominatedWh
+    : reported < nominatedWh
+      ? reported
+      : nominatedWh;
+  return actualWh - baseline;
 }
 
 export interface SettlementTerms {
@@ -97,23 +129,23 @@ export interface SettlementAmounts {
 }
 
 /**
- * Graduated settlement of one position (IDemandResponseMarket's rule):
- * delivered = clamp(measured in direction − committedBefore, 0, amount); paid = delivered when
- * delivered ≥ amount · min, else 0; generator gets ⌊usd · paid / amount⌋; centre gets paid Wh plus
- * ⌊(amount − paid) · penalty⌋ Wh of the commitment, the generator the rest.
+ * Graduated settlement of a generator's whole commitment in one period (GridSwapMath.settle):
+ * delivered = clamp(credited in direction, 0, committed); paid = delivered when delivered ≥
+ * committed · min, else 0; generator gets ⌊usd · paid / committed⌋; centre gets paid Wh plus
+ * ⌈(committed − paid) · penalty⌉ Wh of the commitment, the generator the rest.
  */
 export function settlement(
-  position: { amountWh: bigint; usd: bigint; committedBeforeWh: bigint; increase: boolean },
-  measuredWh: bigint,
+  book: { committedWh: bigint; usd: bigint; increase: boolean },
+  creditedWh: bigint,
   terms: SettlementTerms,
 ): SettlementAmounts {
-  const { amountWh, usd, committedBeforeWh, increase } = position;
-  if (amountWh <= 0n) throw new RangeError(`position amount must be positive, got ${amountWh} Wh`);
-  const credit = (increase ? measuredWh : -measuredWh) - committedBeforeWh;
-  const deliveredWh = credit <= 0n ? 0n : credit >= amountWh ? amountWh : credit;
-  const paidWh = deliveredWh * BPS >= amountWh * terms.minDeliveredBps ? deliveredWh : 0n;
-  const penaltyWh = ((amountWh - paidWh) * terms.penaltyBps) / BPS;
-  const usdToGenerator = paymentDown(usd, paidWh, amountWh);
+  const { committedWh, usd, increase } = book;
+  if (committedWh <= 0n) throw new RangeError(`commitment must be positive, got ${committedWh} Wh`);
+  const inDirection = increase ? creditedWh : -creditedWh;
+  const deliveredWh = inDirection <= 0n ? 0n : inDirection >= committedWh ? committedWh : inDirection;
+  const paidWh = deliveredWh * BPS >= committedWh * terms.minDeliveredBps ? deliveredWh : 0n;
+  const penaltyWh = ceilDiv((committedWh - paidWh) * terms.penaltyBps, BPS);
+  const usdToGenerator = paymentDown(usd, paidWh, committedWh);
   const kwhToCentre = paidWh + penaltyWh;
   return {
     deliveredWh,
@@ -122,8 +154,13 @@ export function settlement(
     usdToGenerator,
     usdToCentre: usd - usdToGenerator,
     kwhToCentre,
-    kwhToGenerator: amountWh - kwhToCentre,
+    kwhToGenerator: committedWh - kwhToCentre,
   };
+}
+
+/** ⌈a / b⌉ for a ≥ 0, b > 0 (GridSwapMath.ceilDiv). */
+export function ceilDiv(a: bigint, b: bigint): bigint {
+  return a === 0n ? 0n : (a - 1n) / b + 1n;
 }
 
 /** `1234567` with 3 decimals → "1234.567" (trailing zeros kept to the unit's precision). */

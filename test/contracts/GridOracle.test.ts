@@ -14,6 +14,8 @@ import {
   signMeterReading,
   signReport,
   signSignerUpdate,
+  meterReadingDigest,
+  type MeterReadingStruct,
 } from "../../oracle/chain/typed-data";
 import {
   deployMarket,
@@ -386,7 +388,15 @@ describe("GridOracle", () => {
       await submitReport(f, paperReport(f.period, [m]));
       return m;
     }
-    const reading = (f: Fixture, actualWh: bigint) => ({ generator: f.gen27.address, period: f.period - 1n, actualWh });
+    const reading = (f: Fixture, actualWh: bigint, overrides: Partial<MeterReadingStruct> = {}) => ({
+      meter: f.meter.gen27.address,
+      generator: f.gen27.address,
+      period: f.period - 1n,
+      actualWh,
+      quality: Quality.Ok as number,
+      readAt: f.period * f.periodSeconds + 30n,
+      ...overrides,
+    });
 
     it("the generator disputes with a reading signed by its meter key; the record waits (not final)", async () => {
       const f = await loadFixture(deployMarket);
@@ -441,6 +451,37 @@ describe("GridOracle", () => {
       await expect(f.oracle.connect(f.gen27).dispute(r, sig))
         .to.be.revertedWithCustomError(f.oracle, "NoMeterKey")
         .withArgs(f.gen27.address);
+    });
+
+    it("GS-20: the meter signs its reading's quality and time — a relabelled reading fails; only Ok readings dispute", async () => {
+      const f = await loadFixture(deployMarket);
+      await reported(f);
+      const bad = reading(f, 10_000n, { quality: Quality.Bad });
+      const badSig = await signMeterReading(f.meter.gen27, f.oracleDomain, bad);
+      await expect(f.oracle.connect(f.gen27).dispute(bad, badSig))
+        .to.be.revertedWithCustomError(f.oracle, "ReadingNotUsable")
+        .withArgs(Quality.Bad);
+      // The same signature on the reading relabelled Ok, or with another time, recovers another key.
+      for (const forged of [
+        { ...bad, quality: Quality.Ok },
+        { ...bad, quality: Quality.Ok, readAt: BigInt(bad.readAt) + 1n },
+      ]) {
+        const recovered = ethers.recoverAddress(await f.oracle.meterReadingDigest(forged), badSig);
+        expect(recovered).not.to.equal(f.meter.gen27.address);
+        await expect(f.oracle.connect(f.gen27).dispute(forged, badSig))
+          .to.be.revertedWithCustomError(f.oracle, "WrongMeterSignature")
+          .withArgs(recovered, f.meter.gen27.address);
+      }
+      // A reading naming another meter than the generator's is refused before its signature.
+      const otherMeter = reading(f, 10_000n, { meter: f.meter.gen34.address });
+      await expect(
+        f.oracle
+          .connect(f.gen27)
+          .dispute(otherMeter, await signMeterReading(f.meter.gen34, f.oracleDomain, otherMeter)),
+      )
+        .to.be.revertedWithCustomError(f.oracle, "WrongMeter")
+        .withArgs(f.meter.gen34.address, f.meter.gen27.address);
+      expect(await f.oracle.meterReadingDigest(bad)).to.equal(meterReadingDigest(f.oracleDomain, bad));
     });
 
     it("Missing and Bad measurements cannot be disputed (they wait for a correction anyway)", async () => {

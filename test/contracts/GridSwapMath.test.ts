@@ -1,7 +1,8 @@
 /**
  * GridSwapMath (through contracts/test/GridSwapMathHarness.sol) against its TypeScript mirror in
  * oracle/chain/units.ts: fast-check round-trips random values through both and proves they agree
- * — payment of a fill, graduated settlement, period of a timestamp and period start — plus the
+ * — payment and escrow of a fill, credited delivery against a nomination, graduated settlement
+ * of a commitment (payments round down, penalties up), period of a timestamp and period start — plus the
  * unit encoders (USD, Wh, USD/MWh) feeding them. FC_SEED overrides the seed (printed).
  */
 import { expect } from "chai";
@@ -9,6 +10,8 @@ import fc from "fast-check";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import {
+  creditedDelivery,
+  fillPayment,
   kwhToWh,
   paymentDown,
   periodOf,
@@ -60,50 +63,82 @@ describe("GridSwapMath ↔ oracle/chain/units.ts", () => {
     );
   });
 
-  it("payments of partial fills sum to at most the offer's USD", () => {
-    fc.assert(
-      fc.property(
+  it("escrow of fills is cumulative: the fills of an offer escrow exactly its USD, however it is cut", async () => {
+    const h = await loadFixture(harness);
+    await fc.assert(
+      fc.asyncProperty(
         fc.bigInt({ min: 1n, max: U128 }),
         fc.array(fc.bigInt({ min: 1n, max: 10_000n }), { minLength: 1, maxLength: 8 }),
-        (usd, parts) => {
+        async (usd, parts) => {
           const amount = parts.reduce((a, b) => a + b, 0n);
-          const paid = parts.reduce((a, p) => a + paymentDown(usd, p, amount), 0n);
-          expect(paid <= usd).to.equal(true);
-          expect(usd - paid < BigInt(parts.length)).to.equal(true); // at most one unit lost per fill
+          let before = 0n;
+          let escrowed = 0n;
+          for (const part of parts) {
+            const pay = fillPayment(usd, before, part, amount);
+            expect(await h.fillPayment(usd, before, part, amount)).to.equal(pay);
+            escrowed += pay;
+            before += part;
+          }
+          expect(escrowed).to.equal(usd);
         },
       ),
-      { seed: SEED, numRuns: 500 },
+      { seed: SEED, numRuns: 60 },
     );
   });
 
-  it("graduated settlement agrees for random positions, measurements and terms", async () => {
+  it("credited delivery: never a baseline more favourable to the generator than its nomination", async () => {
+    const h = await loadFixture(harness);
+    const int40 = fc.bigInt({ min: -(2n ** 39n), max: 2n ** 39n });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.bigInt({ min: 0n, max: 2n ** 40n }),
+        int40,
+        int40,
+        fc.boolean(),
+        async (nominated, nominatedWh, actualWh, measuredWh, increase) => {
+          const ts = creditedDelivery(nominated, nominatedWh, actualWh, measuredWh, increase);
+          expect(await h.creditedDelivery(nominated, nominatedWh, actualWh, measuredWh, increase)).to.equal(ts);
+          if (!nominated) expect(ts).to.equal(measuredWh);
+          else {
+            const ownCredit = actualWh - nominatedWh;
+            // The credit is at most what the generator's own nomination gives, and at most the report's.
+            if (increase) expect(ts <= ownCredit && ts <= measuredWh).to.equal(true);
+            else expect(ts >= ownCredit && ts >= measuredWh).to.equal(true);
+          }
+        },
+      ),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it("graduated settlement agrees for random commitments, deliveries and terms", async () => {
     const h = await loadFixture(harness);
     const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
     await fc.assert(
       fc.asyncProperty(
         fc.bigInt({ min: 1n, max: U64 }),
         fc.bigInt({ min: 0n, max: U128 }),
-        fc.bigInt({ min: 0n, max: U64 }),
         fc.oneof(int64, fc.bigInt({ min: -5000n, max: 5000n })),
         fc.boolean(),
         fc.bigInt({ min: 0n, max: 10_000n }),
         fc.bigInt({ min: 0n, max: 10_000n }),
-        async (amountWh, usd, committedBeforeWh, measured, increase, minDeliveredBps, penaltyBps) => {
-          const ts = settlement({ amountWh, usd, committedBeforeWh, increase }, measured, {
-            minDeliveredBps,
-            penaltyBps,
-          });
-          const sol = await h.settle(amountWh, usd, committedBeforeWh, measured, increase, minDeliveredBps, penaltyBps);
+        async (committedWh, usd, credited, increase, minDeliveredBps, penaltyBps) => {
+          const ts = settlement({ committedWh, usd, increase }, credited, { minDeliveredBps, penaltyBps });
+          const sol = await h.settle(committedWh, usd, credited, increase, minDeliveredBps, penaltyBps);
           expect([sol.deliveredWh, sol.paidWh, sol.penaltyWh, sol.usdToGenerator]).to.deep.equal([
             ts.deliveredWh,
             ts.paidWh,
             ts.penaltyWh,
             ts.usdToGenerator,
           ]);
-          // Conservation: both legs split exactly.
+          // Conservation: both legs split exactly; the penalty never exceeds the shortfall.
           expect(ts.usdToGenerator + ts.usdToCentre).to.equal(usd);
-          expect(ts.kwhToCentre + ts.kwhToGenerator).to.equal(amountWh);
+          expect(ts.kwhToCentre + ts.kwhToGenerator).to.equal(committedWh);
           expect(ts.kwhToGenerator >= 0n).to.equal(true);
+          expect(ts.penaltyWh <= committedWh - ts.paidWh).to.equal(true);
+          // Rounded against the defaulter: any shortfall with a penalty rate costs at least 1 Wh.
+          if (ts.paidWh < committedWh && penaltyBps > 0n) expect(ts.penaltyWh >= 1n).to.equal(true);
         },
       ),
       { seed: SEED, numRuns: RUNS },

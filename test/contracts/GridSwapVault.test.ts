@@ -2,7 +2,8 @@
  * The market's vault (GridSwapVault, inherited by DemandResponseMarket): deposits credit exactly
  * what arrived (fee-on-transfer tokens refused), ERC-2612 deposits, withdrawals of free balance
  * only (to any address: a blocklisted owner can still get its money out), storage-width bounds,
- * reentrancy through a malicious token, and the solvency invariant after each step.
+ * reentrancy through a malicious token, tokens sent directly swept to the treasury (never from
+ * accounted balances), and the solvency invariant after each step.
  */
 import { expect } from "chai";
 import {
@@ -26,6 +27,7 @@ async function marketOver(f: Fixture, usd: string, kwh: string) {
     [f.centre.address],
     usd,
     kwh,
+    f.treasury.address,
     f.oracle,
     f.registry,
     {
@@ -50,6 +52,8 @@ async function expectSolvent(f: Fixture, holders: Signer[]) {
   }
   expect(await f.usd.balanceOf(market), "market USD = Σ free").to.equal(usd);
   expect(await f.kwh.balanceOf(market), "market kWh = Σ free").to.equal(kwh);
+  expect(await f.market.accounted(Asset.Usd), "accounted USD = Σ free").to.equal(usd);
+  expect(await f.market.accounted(Asset.Kwh), "accounted kWh = Σ free").to.equal(kwh);
 }
 
 describe("GridSwapVault", () => {
@@ -151,6 +155,28 @@ describe("GridSwapVault", () => {
     await expect(f.market.connect(f.stranger).deposit(Asset.Usd, max))
       .to.be.revertedWithCustomError(f.market, "BalanceOverflow")
       .withArgs(f.stranger.address, Asset.Usd);
+  });
+
+  it("tokens sent to the market directly belong to nobody: sweep sends only that excess to the treasury", async () => {
+    const f = await loadFixture(deployMarket);
+    const market = await f.market.getAddress();
+    const holders = [f.centre, f.centre2, f.gen27, f.gen34, f.gen2, f.gen27b];
+    for (const asset of [Asset.Usd, Asset.Kwh]) {
+      await expect(f.market.sweep(asset)).to.be.revertedWithCustomError(f.market, "NothingToSweep").withArgs(asset);
+    }
+    await f.usd.connect(f.centre).transfer(market, USD("3"));
+    await f.kwh.connect(f.gen27).transfer(market, KWH("7"));
+    expect(await f.market.accounted(Asset.Usd)).to.equal(USD("1000"));
+    await expect(f.market.connect(f.stranger).sweep(Asset.Usd))
+      .to.emit(f.market, "Swept")
+      .withArgs(Asset.Usd, USD("3"), f.treasury.address);
+    await expect(f.market.connect(f.stranger).sweep(Asset.Kwh))
+      .to.emit(f.market, "Swept")
+      .withArgs(Asset.Kwh, KWH("7"), f.treasury.address);
+    expect(await f.usd.balanceOf(f.treasury.address)).to.equal(USD("3"));
+    expect(await f.kwh.balanceOf(f.treasury.address)).to.equal(KWH("7"));
+    await expect(f.market.sweep(Asset.Usd)).to.be.revertedWithCustomError(f.market, "NothingToSweep");
+    await expectSolvent(f, holders);
   });
 
   it("a token calling back into deposit/withdraw during a transfer is stopped by the reentrancy guard", async () => {

@@ -1,9 +1,10 @@
 /**
  * Composable fixtures for the contract tests (Seaport style), built on the production factory
  * `deployGridSwap` + `seedGridSwap` (oracle/chain/deploy.ts): every role on its own account, a
- * 2-of-3 oracle, three generators with meter keys, two centres with USD in the vault.
- * Helpers build the paper's offer, sign offers and reports with the domains read from the
- * contracts (ERC-5267), and decode positions from Filled events. Not a test file itself.
+ * 2-of-3 oracle, four generators (two at node 27) with meter keys and 1 MW of registered
+ * capacity each, two centres with USD in the vault. Helpers build the paper's offer, sign offers
+ * and reports with the domains read from the contracts (ERC-5267), and decode fills from Filled
+ * events. Not a test file itself.
  * Units: USD 8 decimals (1e-8 USD), kWh token 3 decimals (Wh).
  */
 import { ethers } from "hardhat";
@@ -13,7 +14,7 @@ import { type ContractTransactionResponse, type TypedDataDomain, Wallet } from "
 import { deployGridSwap, defaultParams, seedGridSwap, type GridSwapParams } from "../../oracle/chain/deploy";
 import { BaselineMethod, Direction, Quality } from "../../oracle/chain/enums";
 import { readDomain, signOffer, signReport, type OfferStruct } from "../../oracle/chain/typed-data";
-import { positionFromStruct, positionStruct } from "../../oracle/chain/market-data";
+import { fillFromEvent, type FillData } from "../../oracle/chain/market-data";
 import type { IDemandResponseMarket, IGridOracle } from "../../typechain-types";
 
 export const USD = (x: string): bigint => ethers.parseUnits(x, 8);
@@ -23,9 +24,13 @@ export const PAPER_WH = KWH("2.3");
 export const PAPER_USD = USD("0.25266763");
 /** A deadline far enough away for any signature in a test. */
 export const FAR = 2n ** 40n;
+/** Registered capacity of every fixture generator, W (1 MW: 500 kWh in an 1800-s period). */
+export const CAPACITY_W = 1_000_000n;
+/** The baseline of `measurement` and the nomination of `fillOffer`, Wh. */
+export const BASELINE_WH = 10_000n;
 
 export type Offer = IDemandResponseMarket.OfferStruct & { nonce: bigint };
-export type Position = IDemandResponseMarket.PositionStruct;
+export type BookKey = IDemandResponseMarket.BookKeyStruct;
 export type Measurement = IGridOracle.MeasurementStruct;
 export type Report = IGridOracle.ReportStruct;
 
@@ -93,6 +98,7 @@ export async function deployWith(params: Partial<GridSwapParams> = {}) {
         signer,
         node,
         meterKey: m.address,
+        capacityW: CAPACITY_W,
         issueWh: KWH("1000"),
         depositWh: KWH("500"),
       })),
@@ -134,6 +140,7 @@ export function paperOffer(f: Fixture, overrides: Partial<Offer> = {}): Offer {
     period,
     justification: f.period - 1n,
     deadline: period * f.periodSeconds - 1n,
+    minFillWh: 1n,
     maxFillWh: PAPER_WH,
     baseline: BaselineMethod.Nominated,
     baselineDays: 0,
@@ -150,37 +157,42 @@ export async function sign(f: Fixture, offer: OfferStruct, signer?: { signTypedD
   return signOffer(who as never, f.marketDomain, offer);
 }
 
-/** Fills `amountWh` (default: all) of `offer` by `generator`; returns the position from the Filled event. */
+/**
+ * Fills up to `amountWh` (default: all) of `offer` by `generator`, nominating `nominatedWh`
+ * (default BASELINE_WH for a Nominated offer, else 0); returns the fill from the Filled event
+ * and the key of the generator's book.
+ */
 export async function fillOffer(
   f: Fixture,
   offer: Offer,
   generator: HardhatEthersSigner,
   amountWh: bigint = BigInt(offer.amountWh),
-): Promise<Position & { hash: string }> {
-  const tx = await f.market.connect(generator).fill(offer, await sign(f, offer), amountWh);
-  return positionOf(f, tx);
+  nominatedWh: bigint = Number(offer.baseline) === BaselineMethod.Nominated ? BASELINE_WH : 0n,
+): Promise<FillData & { key: BookKey }> {
+  const tx = await f.market.connect(generator).fill(offer, await sign(f, offer), amountWh, nominatedWh);
+  return fillOf(f, tx);
 }
 
-/** The position of the (first) Filled event of `tx`. */
-export async function positionOf(f: Fixture, tx: ContractTransactionResponse): Promise<Position & { hash: string }> {
+/** The fill of the (first) Filled event of `tx`, with its book's key. */
+export async function fillOf(f: Fixture, tx: ContractTransactionResponse): Promise<FillData & { key: BookKey }> {
   const receipt = await tx.wait();
   for (const log of receipt!.logs) {
     const parsed = f.market.interface.parseLog(log);
     if (parsed?.name !== "Filled") continue;
-    const position = positionStruct(positionFromStruct(parsed.args.position));
-    return { ...position, hash: parsed.args.positionHash as string };
+    const fill = fillFromEvent(parsed.args.offerHash, parsed.args.generator, parsed.args.period, parsed.args.details);
+    return { ...fill, key: { generator: fill.generator, period: fill.period } };
   }
   throw new Error("no Filled event");
 }
 
-/** A measurement of `deliveredWh` (baseline 10 kWh, actual = baseline + delivered). */
+/** A measurement of `deliveredWh` (baseline BASELINE_WH, actual = baseline + delivered). */
 export function measurement(
   generator: string,
-  period: bigint,
+  period: bigint | number,
   deliveredWh: bigint,
   overrides: Partial<Measurement> = {},
 ): Measurement {
-  const baselineWh = 10_000n;
+  const baselineWh = BASELINE_WH;
   return {
     generator,
     period,
@@ -248,13 +260,13 @@ export async function at(f: Fixture, period: bigint, seconds = 0n): Promise<void
 
 /**
  * Fills the paper offer for P + 1, moves into P + 2 and reports the generator's delivery of P + 1
- * (`deliveredWh`, Decrease: negative), then waits out the dispute window. Returns the position.
+ * (`deliveredWh`, Decrease: negative), then waits out the dispute window. Returns the fill.
  */
 export async function filledAndMeasured(f: Fixture, deliveredWh: bigint, offer: Offer = paperOffer(f)) {
-  const position = await fillOffer(f, offer, f.gen27);
+  const fill = await fillOffer(f, offer, f.gen27);
   const delivery = BigInt(offer.period);
   await at(f, delivery + 1n, 10n);
   await submitReport(f, paperReport(delivery + 1n, [measurement(f.gen27.address, delivery, deliveredWh)]));
   await time.increase(BigInt(f.params.disputeWindowSeconds));
-  return position;
+  return fill;
 }

@@ -29,13 +29,13 @@ describe("typed-data.ts", () => {
     const { chainId } = await ethers.provider.getNetwork();
     expect(await readDomain(f.market)).to.deep.equal({
       name: "GridSwap Market",
-      version: "2",
+      version: "3",
       chainId,
       verifyingContract: await f.market.getAddress(),
     });
     expect(await readDomain(f.oracle)).to.deep.equal({
       name: "GridSwap Oracle",
-      version: "2",
+      version: "3",
       chainId,
       verifyingContract: await f.oracle.getAddress(),
     });
@@ -74,7 +74,14 @@ describe("typed-data.ts", () => {
     expect(correctionDigest(od, m, readings, 1n, 99n)).to.equal(await f.oracle.correctionDigest(m, readings, 99n));
     const set = [f.o1.address, f.o4.address, f.o5.address];
     expect(signerUpdateDigest(od, set, 2, 1n, 7n)).to.equal(await f.oracle.signerUpdateDigest(set, 2, 7n));
-    const reading = { generator: f.gen2.address, period: 3n, actualWh: -12n };
+    const reading = {
+      meter: f.meter.gen2.address,
+      generator: f.gen2.address,
+      period: 3n,
+      actualWh: -12n,
+      quality: 2,
+      readAt: 1_700_000_000n,
+    };
     expect(meterReadingDigest(od, reading)).to.equal(await f.oracle.meterReadingDigest(reading));
   });
 });

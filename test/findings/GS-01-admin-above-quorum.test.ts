@@ -25,7 +25,7 @@ describe("GS-01: no key above the oracle quorum", () => {
     const before = await market.balancesOf(puppet.address);
 
     // 1. Register its own wallet: only the registrar can.
-    await expect(registry.connect(admin).register(puppet.address, 27, puppet.address))
+    await expect(registry.connect(admin).register(puppet.address, 27, puppet.address, 1n))
       .to.be.revertedWithCustomError(registry, "AccessControlUnauthorizedAccount")
       .withArgs(admin.address, await registry.REGISTRAR_ROLE());
     // 2. Issue itself kWh or mint USD: only the issuer / treasury can.
@@ -36,7 +36,7 @@ describe("GS-01: no key above the oracle quorum", () => {
       .to.be.revertedWithCustomError(usd, "AccessControlUnauthorizedAccount")
       .withArgs(admin.address, await usd.TREASURY_ROLE());
     // 3. Fill the open offer with an unregistered wallet: refused.
-    await expect(market.connect(puppet).fill(offer, signature, PAPER_WH))
+    await expect(market.connect(puppet).fill(offer, signature, PAPER_WH, 0n))
       .to.be.revertedWithCustomError(market, "GeneratorNotAtNode")
       .withArgs(puppet.address, 27n, 0n);
     // 4. Lower the threshold or join the oracle: there is no such function; a signer-set update

@@ -17,7 +17,7 @@ describe("GS-02: gate closure", () => {
     const offer = paperOffer(f, { period: next, deadline: FAR });
     // The generator watches its meter for most of the delivery period, then tries to fill.
     await time.increaseTo((next + 1n) * f.periodSeconds - 60n);
-    await expect(f.market.connect(f.gen27).fill(offer, await sign(f, offer), PAPER_WH))
+    await expect(f.market.connect(f.gen27).fill(offer, await sign(f, offer), PAPER_WH, 0n))
       .to.be.revertedWithCustomError(f.market, "OfferNotOpen")
       .withArgs(await f.market.hashOffer(offer), OfferStatus.Closed);
   });

@@ -3,53 +3,57 @@
  * order, and anyone can settle: with offers from two centres and delivery for one, whoever settled
  * first decided which centre paid (the v1 version, commit 99c90d7, fails on b17cdb7: the
  * second-filled centre pays).
- * v2: each position records the generator's commitment before it (fill order); the delivery is
- * credited in fill order whatever the settlement order. A property over random fills and orders:
- * test/contracts/invariants.test.ts ("settlement is independent of order").
+ * v2 credited in fill order (committedBefore). v3 settles a generator's whole commitment in a
+ * period at once — one book, one centre, one direction — so there is no order left to choose:
+ * a second centre's offer to a generator already committed in that period is refused
+ * (CentreConflict), and books of different generators settle alike in any order.
  */
 import { expect } from "chai";
-import { loadFixture, takeSnapshot } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
   at,
+  BASELINE_WH,
   deployMarket,
   fillOffer,
   measurement,
   paperOffer,
   paperReport,
-  PAPER_USD,
+  PAPER_WH,
+  sign,
   submitReport,
-  type Position,
 } from "../contracts/fixtures";
-import { time } from "@nomicfoundation/hardhat-network-helpers";
 
-describe("GS-03: order-independent crediting", () => {
-  it("the first-filled offer is paid for a delivery covering one offer, whoever settles first", async () => {
+describe("GS-03: settlement cannot depend on who settles first", () => {
+  it("one book per generator and period: a second centre's offer is refused; books settle alike in any order", async () => {
     const f = await loadFixture(deployMarket);
-    const first = await fillOffer(f, paperOffer(f), f.gen27); // centre's offer, filled first
-    const second = await fillOffer(f, paperOffer(f, { centre: f.centre2.address }), f.gen27);
+    const a = await fillOffer(f, paperOffer(f), f.gen27);
+    const other = paperOffer(f, { centre: f.centre2.address });
+    await expect(f.market.connect(f.gen27).fill(other, await sign(f, other), PAPER_WH, BASELINE_WH))
+      .to.be.revertedWithCustomError(f.market, "CentreConflict")
+      .withArgs(f.gen27.address, a.period, f.centre.address);
+    const b = await fillOffer(f, other, f.gen27b); // the other wallet at node 27: its own book
     await at(f, f.period + 2n, 10n);
-    await submitReport(f, paperReport(f.period + 2n, [measurement(f.gen27.address, f.period + 1n, -2300n)]));
+    await submitReport(
+      f,
+      paperReport(f.period + 2n, [
+        measurement(f.gen27.address, a.period, -2300n),
+        measurement(f.gen27b.address, b.period, -1000n),
+      ]),
+    );
     await time.increase(1800n);
-    const strip = ({ hash: _h, ...p }: Position & { hash: string }) => p;
     const outcomes: bigint[][] = [];
     for (const order of [
-      [second, first],
-      [first, second],
+      [b, a],
+      [a, b],
     ]) {
       const snapshot = await takeSnapshot();
-      const c1 = (await f.market.balancesOf(f.centre.address))[0];
-      const c2 = (await f.market.balancesOf(f.centre2.address))[0];
-      for (const p of order) await f.market.connect(f.centre2).settle(strip(p));
-      outcomes.push([
-        (await f.market.balancesOf(f.centre.address))[0] - c1,
-        (await f.market.balancesOf(f.centre2.address))[0] - c2,
-      ]);
+      for (const x of order) await f.market.connect(f.centre2).settle(x.generator, x.period);
+      const balances: bigint[] = [];
+      for (const s of [f.centre, f.centre2, f.gen27, f.gen27b])
+        balances.push(...(await f.market.balancesOf(s.address)));
+      outcomes.push(balances);
       await snapshot.restore();
     }
-    // centre paid (nothing back), centre2 got its whole escrow back — in both orders.
-    expect(outcomes).to.deep.equal([
-      [0n, PAPER_USD],
-      [0n, PAPER_USD],
-    ]);
+    expect(outcomes[1]).to.deep.equal(outcomes[0]);
   });
 });

@@ -25,7 +25,7 @@ import {
   PAPER_USD,
   PAPER_WH,
   paperReport,
-  positionOf,
+  BASELINE_WH,
   USD,
 } from "../contracts/fixtures";
 import { BaselineMethod, Direction } from "../../oracle/chain/enums";
@@ -47,7 +47,14 @@ async function marketWith(usdToken: string) {
     { registrar: a.registrar, issuer: a.issuer, treasury: a.treasury },
     {
       generators: [
-        { signer: a.gen27, node: 27, meterKey: a.meter.gen27.address, issueWh: KWH("10"), depositWh: KWH("10") },
+        {
+          signer: a.gen27,
+          node: 27,
+          meterKey: a.meter.gen27.address,
+          capacityW: 1_000_000n,
+          issueWh: KWH("10"),
+          depositWh: KWH("10"),
+        },
       ],
     },
   );
@@ -56,6 +63,7 @@ async function marketWith(usdToken: string) {
     [a.centre.address],
     usdToken,
     c.kwh,
+    a.treasury.address,
     c.oracle,
     c.registry,
     {
@@ -109,6 +117,7 @@ describe("GS-09: token behaviour cannot make the market insolvent or freeze a pa
       period: period + 1n,
       justification: period - 1n,
       deadline: FAR,
+      minFillWh: 1n,
       maxFillWh: PAPER_WH,
       baseline: BaselineMethod.Nominated,
       baselineDays: 0,
@@ -116,17 +125,13 @@ describe("GS-09: token behaviour cannot make the market insolvent or freeze a pa
       nonce: 1n,
     };
     const sig = await signOffer(m.centre, await readDomain(m.market), offer);
-    const position = await positionOf(
-      { market: m.market } as never,
-      await m.market.connect(m.gen27).fill(offer, sig, PAPER_WH),
-    );
+    await m.market.connect(m.gen27).fill(offer, sig, PAPER_WH, BASELINE_WH);
     await time.increaseTo((period + 2n) * 1800n);
     await report(paperReport(period + 2n, [measurement(m.gen27.address, period + 1n, -PAPER_WH)]));
     await time.increase(1800n);
 
     await blk.setBlocked(m.gen27.address, true); // the generator is blocklisted by the USD token
-    const { hash: _hash, ...p } = position;
-    await m.market.connect(m.stranger).settle(p); // settlement moves internal balances only
+    await m.market.connect(m.stranger).settle(m.gen27.address, period + 1n); // internal balances only
     expect(await m.market.balancesOf(m.centre.address)).to.deep.equal([USD("10") - PAPER_USD, PAPER_WH]);
     // The centre withdraws its kWh; the blocklisted generator cannot receive USD itself, but can
     // withdraw to another address of its own.

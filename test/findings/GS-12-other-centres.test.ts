@@ -38,6 +38,7 @@ describe("GS-12: another centre's offers never make a centre skip its own", () =
       period: period + 1,
       justification: period,
       deadline: (period + 1) * w.periodSeconds - 1,
+      minFillWh: 1n,
       maxFillWh: 1000n,
       baseline: BaselineMethod.Nominated,
       baselineDays: 0,
