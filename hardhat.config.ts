@@ -138,7 +138,7 @@ const config: HardhatUserConfig = {
       // 24,576-byte limit on every EVM chain (at 10,000 runs it would be ~27.4 kB).
       "contracts/DemandResponseMarket.sol": {
         version: SOLC_VERSION,
-        settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: MARKET_OPTIMIZER_RUNS } },
+        settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: MARKET_OPTIMIZER_RUNS } },
       },
     },
   },

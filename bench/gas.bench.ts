@@ -6,7 +6,8 @@
  *                                bench/gas-snapshot.json and exits 1 when a figure grew > 2 %
  *   npm run gas:snapshot         measures and rewrites bench/gas-snapshot.json (GAS_SNAPSHOT=update)
  *
- * stdout: {"steady":{"post","fill","report","settle","cycle"},"batch":{"offers":10,"perOffer"}}
+ * stdout: {"steady":{"post","fill","report","settle","cycle"},"batch":{"offers":10,"perOffer"},
+ *          "perTradeAt100", "atScale":{"trades","post","fill","report","settle"}}
  * Everything else (breakdown, first-time figures, the settlement-in-report cycle) goes to stderr.
  *
  * Figures are receipt.gasUsed: whole transactions, 21,000 intrinsic and calldata included.
@@ -21,9 +22,15 @@
  * period so calldata, hence gas, is identical on every run; gas is deterministic, so one run is
  * the median of any number of runs.
  *
- * batch.perOffer: one report carrying N measurements (N generators, one position each) that also
- * settles, pushed, the N positions measured by the previous report (final now: the dispute window
+ * batch.perOffer: one report carrying N measurements (N generators, one book each) that also
+ * settles, pushed, the N books measured by the previous report (final now: the dispute window
  * has passed) — the production pipeline. perOffer = (gas(N = 10) − gas(N = 1)) / 9.
+ *
+ * perTradeAt100: a period at scale — 100 offers posted in one postMany, 100 fills (one per
+ * generator), one report carrying the 100 measurements, one settleMany of the 100 books — its
+ * whole transactions' gas divided by 100. Measured on the second such period one fill horizon
+ * after the first, so each generator's book ring entry is warm (it traded a horizon earlier);
+ * the first, cold period is printed on stderr. atScale gives each step's share per trade.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -32,14 +39,14 @@ import { setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, type ContractTransactionResponse, type Signer } from "ethers";
 import { deployGridSwap, defaultParams, seedGridSwap, type GridSwapContracts } from "../oracle/chain/deploy";
 import { BaselineMethod, Direction, Quality } from "../oracle/chain/enums";
-import { positionFromStruct, positionStruct } from "../oracle/chain/market-data";
 import { readDomain, signOffer, signReport } from "../oracle/chain/typed-data";
+import { measurementProof } from "../oracle/chain/measurement-tree";
 import { paperReport } from "../test/contracts/fixtures";
 import type { IDemandResponseMarket, IGridOracle } from "../typechain-types";
 
 const SNAPSHOT_FILE = join(__dirname, "gas-snapshot.json");
 const TOLERANCE = 0.02;
-const GOALS = { fill: 90_000, cycle: 150_000, perOffer: 40_000 };
+const GOALS = { fill: 90_000, cycle: 150_000, perOffer: 40_000, perTradeAt100: 150_000 };
 const REFERENCE = {
   oneInchLimitOrder: "90,345–102,560",
   zeroExV4: 111_045,
@@ -52,21 +59,29 @@ const PERIOD = BigInt(PARAMS.periodSeconds);
 /** The benchmark's clock starts at this period (2033-05-18 at 1800-s periods). */
 const START_PERIOD = 1_111_112n;
 const BATCH = 10;
+/** Generators (and trades) in the at-scale period. */
+const SCALE = 100;
 const WARM_CYCLES = 20;
 const USD = (x: string): bigint => ethers.parseUnits(x, 8);
 const KWH = (x: string): bigint => ethers.parseUnits(x, 3);
 
 type Steady = Record<"post" | "fill" | "report" | "settle" | "cycle", number>;
+type AtScale = { trades: number } & Record<"post" | "fill" | "report" | "settle", number>;
 interface Figures {
   steady: Steady;
   batch: { offers: number; perOffer: number };
+  perTradeAt100: number;
+  atScale: AtScale;
 }
 
 type Measurement = IGridOracle.MeasurementStruct;
-type Position = IDemandResponseMarket.PositionStruct;
+type BookKey = { generator: string; period: bigint };
+/** The nomination every bench generator makes (the measurements' baseline), Wh. */
+const NOMINATED_WH = 10_000n;
 
-const fullDelivery = (generator: string, period: bigint): Measurement => ({
+const fullDelivery = (generator: string, period: bigint, generatorIndex: bigint): Measurement => ({
   generator,
+  generatorIndex,
   period,
   baseline: BaselineMethod.Nominated,
   baselineDays: 0,
@@ -87,6 +102,8 @@ async function gasOf(
 
 interface World {
   c: GridSwapContracts;
+  /** Registry index of each generator (by address, lower case). */
+  index: Map<string, bigint>;
   centre: Signer;
   generators: Signer[];
   o1: Signer;
@@ -115,9 +132,9 @@ async function deploy(): Promise<World> {
     },
     PARAMS,
   );
-  // BATCH generators at node 27 (deterministic keys), funded for gas.
+  // SCALE generators at node 27 (deterministic keys), funded for gas; the first BATCH run the cycles.
   const generators: Signer[] = [];
-  for (let i = 0; i < BATCH; ++i) {
+  for (let i = 0; i < SCALE; ++i) {
     const w = new Wallet(ethers.id(`bench generator ${i}`), ethers.provider);
     await setBalance(w.address, ethers.parseEther("100"));
     generators.push(w);
@@ -130,6 +147,7 @@ async function deploy(): Promise<World> {
         signer,
         node: 27,
         meterKey: new Wallet(ethers.id(`bench meter ${i}`)).address,
+        capacityW: 1_000_000,
         issueWh: KWH("10000"),
         depositWh: KWH("10000"),
       })),
@@ -139,8 +157,14 @@ async function deploy(): Promise<World> {
   const now = BigInt(await time.latest());
   if (now >= START_PERIOD * PERIOD) throw new Error(`the chain's clock (${now}) is past the benchmark's fixed start`);
   await time.increaseTo(START_PERIOD * PERIOD);
+  const index = new Map<string, bigint>();
+  for (const g of generators) {
+    const address = await g.getAddress();
+    index.set(address.toLowerCase(), (await c.registry.generatorOf(address))[3]);
+  }
   const w: World = {
     c,
+    index,
     centre,
     generators,
     o1,
@@ -177,6 +201,7 @@ function paperOffer(w: World, period: bigint, justification: bigint): IDemandRes
     period,
     justification,
     deadline: period * PERIOD - 1n,
+    minFillWh: KWH("0.115"),
     maxFillWh: KWH("2.3"),
     baseline: BaselineMethod.Nominated,
     baselineDays: 0,
@@ -185,16 +210,14 @@ function paperOffer(w: World, period: bigint, justification: bigint): IDemandRes
   };
 }
 
-/** Post (by the centre) and fill (by `generator`) the paper offer for `period`; gas and the position. */
+/** Post (by the centre) and fill (by `generator`) the paper offer for `period`; gas and the book's key. */
 async function postAndFill(w: World, generator: Signer, period: bigint, justification: bigint) {
   const offer = { ...paperOffer(w, period, justification), centre: await w.centre.getAddress() };
   const signature = await signOffer(w.centre, w.marketDomain, offer);
   const post = await gasOf(w.c.market.connect(w.centre).post(offer, signature));
-  const filled = await gasOf(w.c.market.connect(generator).fill(offer, signature, offer.amountWh));
-  const receipt = await filled.tx.wait();
-  const log = receipt!.logs.map((l) => w.c.market.interface.parseLog(l)).find((p) => p?.name === "Filled")!;
-  const position: Position = positionStruct(positionFromStruct(log.args.position));
-  return { post: post.gas, fill: filled.gas, position, postTx: post.tx.hash, fillTx: filled.tx.hash };
+  const filled = await gasOf(w.c.market.connect(generator).fill(offer, signature, offer.amountWh, NOMINATED_WH));
+  const book: BookKey = { generator: await generator.getAddress(), period };
+  return { post: post.gas, fill: filled.gas, book, postTx: post.tx.hash, fillTx: filled.tx.hash };
 }
 
 /**
@@ -204,43 +227,48 @@ async function postAndFill(w: World, generator: Signer, period: bigint, justific
 async function cycle(w: World, d: bigint): Promise<Steady> {
   await time.increaseTo((d - 1n) * PERIOD + 60n);
   const gen = w.generators[0];
-  const { post, fill, position } = await postAndFill(w, gen, d, w.lastReport);
+  const { post, fill, book } = await postAndFill(w, gen, d, w.lastReport);
   await time.increaseTo((d + 1n) * PERIOD + 10n);
-  const reportGas = await report(w, paperReport(d + 1n, [fullDelivery(await gen.getAddress(), d)]));
+  const measured = [delivered(w, book.generator as string, d)];
+  const reportGas = await report(w, paperReport(d + 1n, measured));
   await time.increaseTo((d + 2n) * PERIOD + 10n);
-  const settle = await gasOf(w.c.market.connect(w.relayer).settle(position));
+  const proof = measurementProof(d + 1n, measured, book.generator as string, d)!;
+  const settle = await gasOf(w.c.market.connect(w.relayer).settle(book.generator, book.period, proof));
   return { post, fill, report: reportGas, settle: settle.gas, cycle: post + fill + reportGas + settle.gas };
 }
 
+function delivered(w: World, generator: string, period: bigint): Measurement {
+  return fullDelivery(generator, period, w.index.get(generator.toLowerCase())!);
+}
+
 /**
- * The pipeline with n generators: round k fills n positions for D_k, and the report of D_k + 1
- * carries their n measurements while settling (pushed) the n positions of round k − 1.
- * Returns the gas of the last round's report.
+ * The pipeline with n generators: round k fills n books for D_k, and the report of D_k + 1
+ * carries their n measurements while settling (pushed) the n books of round k − 1 (the previous
+ * report's measurement list). Returns the gas of the last round's report.
  */
 async function pipeline(w: World, n: number, firstPeriod: bigint, rounds: number): Promise<number> {
-  let previous: Position[] = [];
+  let previous: { period: bigint; measurements: Measurement[] } = { period: 0n, measurements: [] };
   let gas = 0;
   for (let k = 0; k < rounds; ++k) {
     const d = firstPeriod + 2n * BigInt(k);
     await time.increaseTo((d - 1n) * PERIOD + 60n);
-    const positions: Position[] = [];
-    for (const g of w.generators.slice(0, n)) positions.push((await postAndFill(w, g, d, w.lastReport)).position);
+    for (const g of w.generators.slice(0, n)) await postAndFill(w, g, d, w.lastReport);
     await time.increaseTo((d + 1n) * PERIOD + 10n);
-    const measurements = await Promise.all(
-      w.generators.slice(0, n).map(async (g) => fullDelivery(await g.getAddress(), d)),
-    );
+    const measurements = await Promise.all(w.generators.slice(0, n).map(async (g) => delivered(w, await g.getAddress(), d)));
     const r = paperReport(d + 1n, measurements);
     const sent = await gasOf(
-      w.c.market.connect(w.relayer).reportAndSettle(r, 2n ** 40n, await signatures(w, r), previous, 10_000_000n),
+      w.c.market
+        .connect(w.relayer)
+        .reportAndSettle(r, 2n ** 40n, await signatures(w, r), previous.period, previous.measurements, 10_000_000n),
     );
     const settledEvents = (await sent.tx.wait())!.logs.filter(
       (l) => w.c.market.interface.parseLog(l)?.name === "Settled",
     );
-    if (settledEvents.length !== previous.length)
-      throw new Error(`round ${k}: ${settledEvents.length} of ${previous.length} positions settled`);
+    if (settledEvents.length !== previous.measurements.length)
+      throw new Error(`round ${k}: ${settledEvents.length} of ${previous.measurements.length} books settled`);
     gas = sent.gas;
     w.lastReport = d + 1n;
-    previous = positions;
+    previous = { period: d + 1n, measurements };
   }
   return gas;
 }
@@ -251,16 +279,65 @@ async function pipeline(w: World, n: number, firstPeriod: bigint, rounds: number
  */
 async function separate(w: World, n: number, d: bigint): Promise<{ report: number; settleMany: number }> {
   await time.increaseTo((d - 1n) * PERIOD + 60n);
-  const positions: Position[] = [];
-  for (const g of w.generators.slice(0, n)) positions.push((await postAndFill(w, g, d, w.lastReport)).position);
+  for (const g of w.generators.slice(0, n)) await postAndFill(w, g, d, w.lastReport);
   await time.increaseTo((d + 1n) * PERIOD + 10n);
-  const measurements = await Promise.all(
-    w.generators.slice(0, n).map(async (g) => fullDelivery(await g.getAddress(), d)),
-  );
+  const measurements = await Promise.all(w.generators.slice(0, n).map(async (g) => delivered(w, await g.getAddress(), d)));
   const reportGas = await report(w, paperReport(d + 1n, measurements));
   await time.increaseTo((d + 2n) * PERIOD + 10n);
-  const settled = await gasOf(w.c.market.connect(w.relayer).settleMany(positions));
+  const settled = await gasOf(w.c.market.connect(w.relayer).settleReport(d + 1n, measurements));
   return { report: reportGas, settleMany: settled.gas };
+}
+
+/**
+ * One period at scale for delivery period `d`: `n` offers posted in one postMany, one fill by each
+ * of `n` generators, one report carrying their `n` measurements, one settleMany of the `n` books.
+ * Returns each step's gas per trade and the total per trade.
+ */
+async function atScale(w: World, n: number, d: bigint): Promise<{ perTrade: number } & AtScale> {
+  await time.increaseTo((d - 1n) * PERIOD + 60n);
+  const centre = await w.centre.getAddress();
+  const offers = w.generators.slice(0, n).map(() => ({ ...paperOffer(w, d, w.lastReport), centre }));
+  const signaturesOf = await Promise.all(offers.map((o) => signOffer(w.centre, w.marketDomain, o)));
+  const post = await gasOf(w.c.market.connect(w.centre).postMany(offers, signaturesOf));
+  let fill = 0;
+  const books: BookKey[] = [];
+  for (let i = 0; i < n; ++i) {
+    const g = w.generators[i];
+    const ff = await gasOf(w.c.market.connect(g).fill(offers[i], signaturesOf[i], offers[i].amountWh, NOMINATED_WH));
+    fill += ff.gas;
+    if (i === 7) (w as unknown as { fillTx: string }).fillTx = ff.tx.hash;
+    books.push({ generator: await g.getAddress(), period: d });
+  }
+  await time.increaseTo((d + 1n) * PERIOD + 10n);
+  const measurements = books.map((b) => delivered(w, b.generator as string, d));
+  const reportGas = await report(w, paperReport(d + 1n, measurements));
+  await time.increaseTo((d + 2n) * PERIOD + 10n);
+  const settled = await gasOf(w.c.market.connect(w.relayer).settleReport(d + 1n, measurements));
+  if (process.env.GAS_PROFILE) {
+    const fillTx = await w.c.market.connect(w.generators[0]).fill.populateTransaction(offers[0], signaturesOf[0], 1n, 0n);
+    for (const [label, hash] of Object.entries({ post: post.tx.hash, settle: settled.tx.hash, report: w.lastTx!, fill: (w as unknown as { fillTx: string }).fillTx })) {
+      const trace = (await ethers.provider.send("debug_traceTransaction", [hash, { disableStack: true, disableMemory: true, disableStorage: true }])) as { gas: number; structLogs: { op: string; gasCost: number; depth: number }[] };
+      const by = new Map<string, number>();
+      for (const l of trace.structLogs) by.set(l.op, (by.get(l.op) ?? 0) + l.gasCost);
+      const top = [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, 16);
+      console.error(label, trace.gas, top.map(([k, v]) => `${k}:${v}`).join(" "));
+    }
+    void fillTx;
+  }
+  const settledEvents = (await settled.tx.wait())!.logs.filter(
+    (l) => w.c.market.interface.parseLog(l)?.name === "Settled",
+  );
+  if (settledEvents.length !== n) throw new Error(`at scale: ${settledEvents.length} of ${n} books settled`);
+  const per = (gas: number) => Math.round(gas / n);
+  const total = post.gas + fill + reportGas + settled.gas;
+  return {
+    trades: n,
+    post: per(post.gas),
+    fill: per(fill),
+    report: per(reportGas),
+    settle: per(settled.gas),
+    perTrade: per(total),
+  };
 }
 
 function compare(current: Figures, saved: Figures) {
@@ -273,6 +350,7 @@ function compare(current: Figures, saved: Figures) {
       saved.steady?.[k as keyof Steady],
     ]),
     ["batch.perOffer", current.batch.perOffer, saved.batch?.perOffer],
+    ["perTradeAt100", current.perTradeAt100, saved.perTradeAt100],
   ];
   for (const [label, now, was] of rows) {
     if (typeof was !== "number") {
@@ -305,9 +383,15 @@ async function main(): Promise<void> {
   const s10 = await separate(w, BATCH, (d += 4n));
   const perMeasurement = Math.round((s10.report - s1.report) / (BATCH - 1));
   const perSettlement = Math.round((s10.settleMany - s1.settleMany) / (BATCH - 1));
+  // At scale: a cold period, then the same one fill horizon later (every generator's ring entry warm).
+  const horizon = BigInt(PARAMS.fillHorizonPeriods);
+  const scaleStart = (d += 4n);
+  const cold = await atScale(w, SCALE, scaleStart);
+  const warm = await atScale(w, SCALE, scaleStart + horizon);
+  const { perTrade: perTradeAt100, ...scaleSteps } = warm;
   // EIP-7825 (Osaka) caps one transaction at 2^24 gas; blocks hold 30M+ (a report must fit one transaction).
   const TX_CAP = 16_777_216;
-  const current: Figures = { steady, batch: { offers: BATCH, perOffer } };
+  const current: Figures = { steady, batch: { offers: BATCH, perOffer }, perTradeAt100, atScale: scaleSteps };
 
   console.error(
     JSON.stringify(
@@ -316,18 +400,20 @@ async function main(): Promise<void> {
         config: "2-of-3 oracle (2 signatures per report), 1800-s periods, dispute window 1800 s",
         firstCycle: first,
         pipeline: { reportWith1: one, reportWith10: ten },
+        atScaleColdRing: cold,
         perItem: {
           measurementInReport: perMeasurement,
-          settlementInSettleMany: perSettlement,
+          settlementInSettleReport: perSettlement,
           reportWith1: s1.report,
-          settleManyOf1: s1.settleMany,
+          settleReportOf1: s1.settleMany,
           largestReportUnderTxCap: Math.floor((TX_CAP - s1.report) / perMeasurement) + 1,
-          largestSettleManyUnderTxCap: Math.floor((TX_CAP - s1.settleMany) / perSettlement) + 1,
+          largestSettleReportUnderTxCap: Math.floor((TX_CAP - s1.settleMany) / perSettlement) + 1,
         },
         goals: {
           fill: { max: GOALS.fill, met: steady.fill <= GOALS.fill },
           cycle: { max: GOALS.cycle, met: steady.cycle <= GOALS.cycle },
           perOffer: { max: GOALS.perOffer, met: perOffer <= GOALS.perOffer },
+          perTradeAt100: { max: GOALS.perTradeAt100, met: perTradeAt100 <= GOALS.perTradeAt100 },
         },
         reference: REFERENCE,
       },

@@ -26,11 +26,9 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         );
     /// @notice Over-delivery is not paid: the delivered fraction counted is capped at 100 %.
     uint16 public constant OVER_DELIVERY_CAP_BPS = 10_000;
-    /// @notice Most books in one settleMany / reportAndSettle call.
-    uint256 public constant MAX_SETTLEMENT_BATCH = 500;
     /// @notice Most offers in one postMany call.
     uint256 public constant MAX_POST_BATCH = 200;
-    /// @notice settleMany stops before an item when less gas than this is left (above one
+    /// @notice settleReport stops before an item when less gas than this is left (above one
     ///         settlement's worst case), so a batch never runs out of gas half-way.
     uint256 public constant SETTLEMENT_GAS_RESERVE = 60_000;
 
@@ -64,14 +62,15 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     ///      entry remembers it (`overflowPeriod`) so the period's later fills find it: at most one
     ///      period per ring entry is fillable at a time (fills reach at most `horizon` periods ahead).
     struct StoredBook {
-        // slot 0: 4 + 1 + 1 + 1 + 1 + 8 + 16 = 32 bytes
+        // slot 0: 4 + 1 + 1 + 1 + 1 + 8 + 12 + 4 = 32 bytes
         uint32 period;
         BookState state;
         Direction direction;
         IGridOracle.BaselineMethod baseline;
         uint8 baselineDays;
         uint64 committedWh;
-        uint128 usd;
+        uint96 usd;
+        uint32 generatorIndex;
         // slot 1: 20 + 8 + 4 = 32 bytes
         address centre;
         int64 nominatedWh;
@@ -154,13 +153,13 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         _checkSignature(offerHash, signature, offer.centre);
         if (offer.generator != address(0) && offer.generator != msg.sender)
             revert NotOfferGenerator(offer.generator, msg.sender);
-        (uint32 node, , uint64 capacityW) = registry.generatorOf(msg.sender);
+        (uint32 node, , uint32 capacityW, uint32 index) = registry.generatorOf(msg.sender);
         if (node != offer.node) revert GeneratorNotAtNode(msg.sender, offer.node, node);
         _checkNomination(offer, nominatedWh, capacityW);
 
         uint64 filledBeforeWh;
         (takenWh, filledBeforeWh) = _takeFromOffer(offer, offerHash, requestedWh);
-        _escrow(offer, offerHash, filledBeforeWh, takenWh, nominatedWh);
+        _escrow(offer, offerHash, filledBeforeWh, takenWh, nominatedWh, index);
     }
 
     /// @inheritdoc IDemandResponseMarket
@@ -185,16 +184,24 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     // Settlement
 
     /// @inheritdoc IDemandResponseMarket
-    function settle(address generator, uint32 period) external returns (Settlement memory settlement) {
+    function settle(
+        address generator,
+        uint32 period,
+        IGridOracle.MeasurementProof calldata p
+    ) external returns (Settlement memory settlement) {
         StoredBook storage book = _bookAt(generator, period);
-        (Readiness readiness, IGridOracle.Record memory record) = _readiness(book, generator, period);
+        (IGridOracle.Record memory record, bool isFinal) = _measurementFor(book, generator, period, p);
+        Readiness readiness = _readiness(book, record, isFinal);
         if (readiness != Readiness.Ready) _revertNotReady(readiness, book, generator, period, record);
         return _settle(book, generator, period, record);
     }
 
     /// @inheritdoc IDemandResponseMarket
-    function settleMany(BookKey[] calldata books) external returns (uint256 settled, uint256 processed) {
-        return _settleBatch(books, type(uint256).max);
+    function settleReport(
+        uint32 reportPeriod,
+        IGridOracle.Measurement[] calldata measurements
+    ) external returns (uint256 settled, uint256 processed) {
+        return _settleReport(reportPeriod, measurements, type(uint256).max);
     }
 
     /// @inheritdoc IDemandResponseMarket
@@ -202,25 +209,26 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         IGridOracle.Report calldata report,
         uint64 deadline,
         bytes[] calldata signatures,
-        BookKey[] calldata books,
+        uint32 settlePeriod,
+        IGridOracle.Measurement[] calldata settleMeasurements,
         uint256 settlementGasBudget
     ) external nonReentrant returns (uint256 settled, uint256 processed) {
-        if (books.length > MAX_SETTLEMENT_BATCH) revert TooManyItems(books.length, MAX_SETTLEMENT_BATCH);
         oracle.submitReport(report, deadline, signatures);
-        return _settleBatch(books, settlementGasBudget);
+        if (settleMeasurements.length == 0) return (0, 0);
+        return _settleReport(settlePeriod, settleMeasurements, settlementGasBudget);
     }
 
     /// @inheritdoc IDemandResponseMarket
-    function unwind(address generator, uint32 period) external {
+    function unwind(address generator, uint32 period, IGridOracle.MeasurementProof calldata p) external {
         StoredBook storage book = _bookAt(generator, period);
-        (Readiness readiness, IGridOracle.Record memory record) = _readiness(book, generator, period);
-        if (readiness == Readiness.NoBook) revert NoOpenBook(generator, period);
-        if (readiness == Readiness.Ready) revert DeliveryMeasured(generator, period);
-        uint256 at = _unwindableAt(period, record);
+        if (book.state != BookState.Open) revert NoOpenBook(generator, period);
+        (IGridOracle.Record memory record, bool isFinal) = oracle.measurementOf(period, generator, p);
+        if (_readiness(book, record, isFinal) == Readiness.Ready) revert DeliveryMeasured(generator, period);
+        uint256 at = _unwindableAt(book, generator, period, record);
         if (block.timestamp < at) revert NotUnwindableYet(generator, period, at);
 
         book.state = BookState.Unwound;
-        uint128 usdBack = book.usd;
+        uint96 usdBack = book.usd;
         uint64 kwhBack = book.committedWh;
         address centre = book.centre;
         _accounts[centre].usd += usdBack;
@@ -268,6 +276,7 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         book.baselineDays = b.baselineDays;
         book.committedWh = b.committedWh;
         book.usd = b.usd;
+        book.generatorIndex = b.generatorIndex;
         book.centre = b.centre;
         book.nominatedWh = b.nominatedWh;
         return book;
@@ -276,20 +285,25 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     /// @inheritdoc IDemandResponseMarket
     function previewSettlement(
         address generator,
-        uint32 period
+        uint32 period,
+        IGridOracle.MeasurementProof calldata p
     ) external view returns (bool ready, Settlement memory settlement) {
         StoredBook storage book = _bookAt(generator, period);
-        (Readiness readiness, IGridOracle.Record memory record) = _readiness(book, generator, period);
-        if (readiness != Readiness.Ready) return (false, settlement);
+        (IGridOracle.Record memory record, bool isFinal) = _measurementFor(book, generator, period, p);
+        if (_readiness(book, record, isFinal) != Readiness.Ready) return (false, settlement);
         return (true, _compute(book, record));
     }
 
     /// @inheritdoc IDemandResponseMarket
-    function unwindableAt(address generator, uint32 period) external view returns (uint256) {
+    function unwindableAt(
+        address generator,
+        uint32 period,
+        IGridOracle.MeasurementProof calldata p
+    ) external view returns (uint256) {
         StoredBook storage book = _bookAt(generator, period);
         if (book.state != BookState.Open) return 0;
-        (IGridOracle.Record memory record, ) = oracle.measurementOf(period, generator);
-        return _unwindableAt(period, record);
+        (IGridOracle.Record memory record, ) = oracle.measurementOf(period, generator, p);
+        return _unwindableAt(book, generator, period, record);
     }
 
     /// @inheritdoc IDemandResponseMarket
@@ -408,9 +422,11 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     function _addToBook(
         Offer calldata offer,
         int64 nominatedWh,
+        uint32 generatorIndex,
         uint64 takenWh,
         uint128 payment
     ) private returns (uint64 committedWh) {
+        if (payment > type(uint96).max) revert BookOverflow(msg.sender, offer.period);
         uint32 period = offer.period;
         StoredBook storage ring = _books[msg.sender][period % _horizon];
         StoredBook storage book = ring;
@@ -433,7 +449,9 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
             book.baseline = offer.baseline;
             book.baselineDays = offer.baselineDays;
             book.committedWh = takenWh;
-            book.usd = payment;
+            // payment ≤ 2^96 − 1, checked above.
+            book.usd = uint96(payment);
+            book.generatorIndex = generatorIndex;
             book.centre = offer.centre;
             book.nominatedWh = nominatedWh;
             book.overflowPeriod = 0;
@@ -446,7 +464,9 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         if (book.nominatedWh != nominatedWh) revert NominationConflict(msg.sender, period, book.nominatedWh, nominatedWh);
         committedWh = book.committedWh + takenWh;
         book.committedWh = committedWh;
-        book.usd += payment;
+        uint256 usdHeld = uint256(book.usd) + payment;
+        if (usdHeld > type(uint96).max) revert BookOverflow(msg.sender, offer.period);
+        book.usd = uint96(usdHeld);
     }
 
     /// @dev Moves the centre's share of the USD and the generator's kWh of a fill into its book.
@@ -455,7 +475,8 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         bytes32 offerHash,
         uint64 filledBeforeWh,
         uint64 takenWh,
-        int64 nominatedWh
+        int64 nominatedWh,
+        uint32 generatorIndex
     ) private {
         uint128 payment = GridSwapMath.fillPayment(offer.usd, filledBeforeWh, takenWh, offer.amountWh);
         if (payment == 0) revert PaymentRoundsToZero(offerHash, takenWh);
@@ -471,7 +492,7 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         unchecked {
             generator.kwh -= takenWh;
         }
-        uint64 bookCommittedWh = _addToBook(offer, nominatedWh, takenWh, payment);
+        uint64 bookCommittedWh = _addToBook(offer, nominatedWh, generatorIndex, takenWh, payment);
         emit Filled(
             offerHash,
             msg.sender,
@@ -502,6 +523,7 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         NoBook,
         NotFinal,
         Unusable,
+        WrongIndex,
         Mismatch
     }
 
@@ -512,27 +534,44 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         if (book.period != period || book.state == BookState.None) book = _overflow[generator][period];
     }
 
-    function _readiness(
+    /// @dev The oracle's measurement of an open book (an empty record for a book that is not open).
+    function _measurementFor(
         StoredBook storage book,
         address generator,
-        uint32 period
-    ) private view returns (Readiness, IGridOracle.Record memory record) {
-        if (book.state != BookState.Open) return (Readiness.NoBook, record);
-        bool isFinal;
-        (record, isFinal) = oracle.measurementOf(period, generator);
-        if (!isFinal) return (Readiness.NotFinal, record);
+        uint32 period,
+        IGridOracle.MeasurementProof calldata p
+    ) private view returns (IGridOracle.Record memory record, bool isFinal) {
+        if (book.state != BookState.Open) return (record, false);
+        return oracle.measurementOf(period, generator, p);
+    }
+
+    function _readiness(
+        StoredBook storage book,
+        IGridOracle.Record memory record,
+        bool isFinal
+    ) private view returns (Readiness) {
+        if (book.state != BookState.Open) return Readiness.NoBook;
+        if (!isFinal) return Readiness.NotFinal;
         if (record.quality == IGridOracle.Quality.Missing || record.quality == IGridOracle.Quality.Bad)
-            return (Readiness.Unusable, record);
-        if (record.baseline != book.baseline || record.baselineDays != book.baselineDays)
-            return (Readiness.Mismatch, record);
-        return (Readiness.Ready, record);
+            return Readiness.Unusable;
+        if (record.generatorIndex != book.generatorIndex) return Readiness.WrongIndex;
+        if (record.baseline != book.baseline || record.baselineDays != book.baselineDays) return Readiness.Mismatch;
+        return Readiness.Ready;
     }
 
     /// @dev The later of the period's end plus the grace time and the end of the dispute window
-    ///      of the measurement stored for the book (reported or corrected), if any.
-    function _unwindableAt(uint32 period, IGridOracle.Record memory record) private view returns (uint256 at) {
+    ///      of the measurement shown for the book (reported or corrected). A measurement that was
+    ///      reported must be shown: its window decides.
+    function _unwindableAt(
+        StoredBook storage book,
+        address generator,
+        uint32 period,
+        IGridOracle.Record memory record
+    ) private view returns (uint256 at) {
         at = GridSwapMath.periodStart(period + 1, _periodSeconds) + _grace;
-        if (record.state != IGridOracle.MeasurementState.None) {
+        if (record.state == IGridOracle.MeasurementState.None) {
+            if (oracle.isMeasured(period, book.generatorIndex)) revert MeasurementNotShown(generator, period);
+        } else {
             uint256 windowEnd = uint256(record.recordedAt) + _disputeWindow;
             if (windowEnd > at) at = windowEnd;
         }
@@ -548,6 +587,7 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         if (readiness == Readiness.NoBook) revert NoOpenBook(generator, period);
         if (readiness == Readiness.NotFinal) revert MeasurementNotFinal(period, generator, record.state);
         if (readiness == Readiness.Unusable) revert MeasurementUnusable(period, generator, record.quality);
+        if (readiness == Readiness.WrongIndex) revert GeneratorIndexMismatch(record.generatorIndex, book.generatorIndex);
         revert BaselineMismatch(record.baseline, record.baselineDays, book.baseline, book.baselineDays);
     }
 
@@ -608,23 +648,46 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         emit Settled(generator, period, centreAddress, s);
     }
 
-    /// @dev Settles what can be settled while the gas spent stays under `budget` and enough gas
-    ///      remains for one more item; skips items that are not ready.
-    function _settleBatch(
-        BookKey[] calldata books,
+    /// @dev Settles the open books report `reportPeriod` measured while the gas spent stays under
+    ///      `budget` and enough gas remains for one more item; skips items that are not ready.
+    ///      The measurements come from calldata (the oracle checked the list against its root);
+    ///      a dispute or correction the oracle holds for one replaces it.
+    function _settleReport(
+        uint32 reportPeriod,
+        IGridOracle.Measurement[] calldata measurements,
         uint256 budget
     ) private returns (uint256 settled, uint256 processed) {
-        uint256 count = books.length;
-        if (count > MAX_SETTLEMENT_BATCH) revert TooManyItems(count, MAX_SETTLEMENT_BATCH);
         uint256 startGas = gasleft();
+        (uint32 recordedAt, uint256[] memory exceptionAt, IGridOracle.Record[] memory exceptions) = oracle
+            .measurementsOf(reportPeriod, measurements);
+        bool windowOver = block.timestamp >= uint256(recordedAt) + _disputeWindow;
+        uint256 next; // the next exception
+        uint256 count = measurements.length;
         for (; processed < count; ++processed) {
             uint256 left = gasleft();
             if (left < SETTLEMENT_GAS_RESERVE || startGas - left >= budget) break;
-            BookKey calldata key = books[processed];
-            StoredBook storage book = _bookAt(key.generator, key.period);
-            (Readiness readiness, IGridOracle.Record memory record) = _readiness(book, key.generator, key.period);
-            if (readiness != Readiness.Ready) continue;
-            _settle(book, key.generator, key.period, record);
+            IGridOracle.Measurement calldata m = measurements[processed];
+            IGridOracle.Record memory record;
+            bool isFinal;
+            if (next < exceptionAt.length && exceptionAt[next] == processed) {
+                record = exceptions[next++];
+                isFinal = record.state == IGridOracle.MeasurementState.Corrected;
+            } else {
+                record = IGridOracle.Record({
+                    deliveredWh: m.deliveredWh,
+                    actualWh: m.actualWh,
+                    quality: m.quality,
+                    baseline: m.baseline,
+                    baselineDays: m.baselineDays,
+                    recordedAt: recordedAt,
+                    state: IGridOracle.MeasurementState.Reported,
+                    generatorIndex: m.generatorIndex
+                });
+                isFinal = windowOver;
+            }
+            StoredBook storage book = _bookAt(m.generator, m.period);
+            if (_readiness(book, record, isFinal) != Readiness.Ready) continue;
+            _settle(book, m.generator, m.period, record);
             ++settled;
         }
     }

@@ -4,22 +4,24 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IGeneratorRegistry} from "./interfaces/IGeneratorRegistry.sol";
 
-/// @title Registry of generator wallets: grid node, meter key and capacity of each, in one slot.
+/// @title Registry of generator wallets: grid node, meter key, capacity and index of each, in one slot.
 /// @notice See IGeneratorRegistry. The grid operator holds REGISTRAR_ROLE; DEFAULT_ADMIN_ROLE
 ///         (another account) only grants and revokes it.
 contract GeneratorRegistry is IGeneratorRegistry, AccessControl {
     /// @notice May register and deregister generators, bind their meter keys and set capacities.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
 
-    /// @dev One slot per generator: 4 bytes of node + 20 bytes of meter key + 8 bytes of capacity (W).
+    /// @dev One slot per generator: node (4 bytes) + meter key (20) + capacity in W (4) + index (4).
     struct Entry {
         uint32 node;
         address meterKey;
-        uint64 capacityW;
+        uint32 capacityW;
+        uint32 index;
     }
 
     mapping(address generator => Entry) private _entries;
     mapping(address meterKey => address generator) private _meterOwner;
+    uint32 private _registrations;
 
     /// @param admin Receives DEFAULT_ADMIN_ROLE (grants REGISTRAR_ROLE).
     /// @param registrar Receives REGISTRAR_ROLE.
@@ -33,7 +35,7 @@ contract GeneratorRegistry is IGeneratorRegistry, AccessControl {
         address generator,
         uint32 node,
         address meterKey,
-        uint64 capacityW
+        uint32 capacityW
     ) external onlyRole(REGISTRAR_ROLE) {
         if (generator == address(0)) revert ZeroGenerator();
         if (node == 0) revert ZeroNode();
@@ -41,8 +43,9 @@ contract GeneratorRegistry is IGeneratorRegistry, AccessControl {
         uint32 current = _entries[generator].node;
         if (current != 0) revert AlreadyRegistered(generator, current);
         _bindMeter(generator, meterKey);
-        _entries[generator] = Entry(node, meterKey, capacityW);
-        emit GeneratorRegistered(generator, node, meterKey, capacityW);
+        uint32 index = ++_registrations;
+        _entries[generator] = Entry(node, meterKey, capacityW, index);
+        emit GeneratorRegistered(generator, node, meterKey, capacityW, index);
     }
 
     /// @inheritdoc IGeneratorRegistry
@@ -56,7 +59,7 @@ contract GeneratorRegistry is IGeneratorRegistry, AccessControl {
     }
 
     /// @inheritdoc IGeneratorRegistry
-    function setCapacity(address generator, uint64 capacityW) external onlyRole(REGISTRAR_ROLE) {
+    function setCapacity(address generator, uint32 capacityW) external onlyRole(REGISTRAR_ROLE) {
         if (capacityW == 0) revert ZeroCapacity();
         _registered(generator).capacityW = capacityW;
         emit CapacityChanged(generator, capacityW);
@@ -82,9 +85,16 @@ contract GeneratorRegistry is IGeneratorRegistry, AccessControl {
     }
 
     /// @inheritdoc IGeneratorRegistry
-    function generatorOf(address generator) external view returns (uint32 node, address meterKey, uint64 capacityW) {
+    function generatorOf(
+        address generator
+    ) external view returns (uint32 node, address meterKey, uint32 capacityW, uint32 index) {
         Entry storage entry = _entries[generator];
-        return (entry.node, entry.meterKey, entry.capacityW);
+        return (entry.node, entry.meterKey, entry.capacityW, entry.index);
+    }
+
+    /// @inheritdoc IGeneratorRegistry
+    function registrations() external view returns (uint32) {
+        return _registrations;
     }
 
     /// @inheritdoc IGeneratorRegistry

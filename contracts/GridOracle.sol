@@ -6,6 +6,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IGeneratorRegistry} from "./interfaces/IGeneratorRegistry.sol";
 import {IGridOracle} from "./interfaces/IGridOracle.sol";
 import {GridSwapMath} from "./libraries/GridSwapMath.sol";
+import {MeasurementTree} from "./libraries/MeasurementTree.sol";
 
 /// @title Power-flow oracle: k-of-n signed reports, measured deliveries, disputes and corrections.
 /// @notice See IGridOracle for units, the trust model and the measurement life cycle. There is no
@@ -30,10 +31,10 @@ contract GridOracle is IGridOracle, EIP712 {
 
     /// @notice Largest signer set (and signature bundle).
     uint256 public constant MAX_SIGNERS = 32;
-    /// @notice Most measurements in one report (≈ 34.5k gas each). With the other two bounds, the
-    ///         largest report (≈ 15M gas) fits one transaction under EIP-7825's 2^24 cap; see
-    ///         docs/contracts.md, "Batch bounds".
-    uint256 public constant MAX_MEASUREMENTS = 300;
+    /// @notice Most measurements in one report (≈ 14.5k gas each: calldata, event, tree leaf, bit).
+    ///         With the other two bounds, the largest report fits one transaction under EIP-7825's
+    ///         2^24 cap; see docs/contracts.md, "Batch bounds".
+    uint256 public constant MAX_MEASUREMENTS = 600;
     /// @notice Most line violations in one report (≈ 5k gas each).
     uint256 public constant MAX_VIOLATIONS = 500;
     /// @notice Most nodal prices in one report (≈ 3.8k gas each).
@@ -64,8 +65,12 @@ contract GridOracle is IGridOracle, EIP712 {
     Config private _config;
     address[] private _signerList;
     mapping(address signer => SignerInfo) private _signerInfo;
-    mapping(uint32 period => bytes32 reportHash) private _reportHash;
-    mapping(uint32 period => mapping(address generator => Record)) private _records;
+    mapping(uint32 period => ReportRecord) private _reports;
+    /// @dev Bit `index & 0xff` of word `index >> 8`: the generator with registry index `index` has a
+    ///      measurement of `period` (reported or corrected).
+    mapping(uint32 period => mapping(uint256 word => uint256 bits)) private _measured;
+    /// @dev Disputes and corrections, which take precedence over the reported measurement.
+    mapping(uint32 period => mapping(address generator => Record)) private _exceptions;
 
     /// @param signers_ The first signer set (n ≤ MAX_SIGNERS, distinct, non-zero).
     /// @param threshold_ Signatures needed, n/2 < threshold ≤ n.
@@ -95,7 +100,7 @@ contract GridOracle is IGridOracle, EIP712 {
         _checkBound(report.violations.length, MAX_VIOLATIONS);
         _checkBound(report.prices.length, MAX_PRICES);
         _checkBound(report.measurements.length, MAX_MEASUREMENTS);
-        if (_reportHash[period] != bytes32(0)) revert ReportAlreadySubmitted(period);
+        if (_reports[period].reportHash != bytes32(0)) revert ReportAlreadySubmitted(period);
         uint32 current = GridSwapMath.periodOf(block.timestamp, periodSeconds);
         if (period > current) revert PeriodInFuture(period, current);
         bytes32 reportHash = keccak256(abi.encode(report));
@@ -105,14 +110,23 @@ contract GridOracle is IGridOracle, EIP712 {
             signatures
         );
 
-        _reportHash[period] = reportHash;
-        emit ReportSubmitted(period, reportHash, report.inputHash, report.readingsHash, epoch);
+        bytes32 root = MeasurementTree.root(report.measurements);
+        // Unix seconds fit uint32 until 2106; the count is bounded by MAX_MEASUREMENTS.
+        _reports[period] = ReportRecord(reportHash, root, uint32(block.timestamp), uint16(report.measurements.length));
+        emit ReportSubmitted(period, reportHash, report.inputHash, report.readingsHash, root, epoch);
         for (uint256 i = 0; i < report.violations.length; ++i) {
             LineViolation calldata v = report.violations[i];
             emit LineOutOfLimit(period, v.line, v.flowW, v.limitW, v.deviationW);
         }
         for (uint256 i = 0; i < report.prices.length; ++i) {
-            emit NodalPriceReported(period, report.prices[i].node, report.prices[i].usdPerMWh);
+            NodalPrice calldata price = report.prices[i];
+            emit NodalPriceReported(
+                period,
+                price.node,
+                price.usdPerMWh,
+                price.lossUsdPerMWh,
+                price.congestionUsdPerMWh
+            );
         }
         for (uint256 i = 0; i < report.measurements.length; ++i) _recordReported(report.measurements[i], period);
     }
@@ -122,24 +136,40 @@ contract GridOracle is IGridOracle, EIP712 {
         Measurement calldata m,
         bytes32 readingsHash,
         uint64 deadline,
-        bytes[] calldata signatures
+        bytes[] calldata signatures,
+        MeasurementProof calldata reported
     ) external {
         _checkMeasurement(m);
         uint32 current = GridSwapMath.periodOf(block.timestamp, periodSeconds);
         if (m.period >= current) revert MeasurementNotInPast(m.period, current);
-        Record storage record = _records[m.period][m.generator];
-        MeasurementState state = record.state;
-        Quality quality = record.quality;
-        bool unusable = quality == Quality.Missing || quality == Quality.Bad;
-        if (!(state == MeasurementState.None || state == MeasurementState.Disputed || unusable))
-            revert NotCorrectable(m.period, m.generator, state, quality);
+        Record storage exception = _exceptions[m.period][m.generator];
+        MeasurementState state = exception.state;
+        if (state == MeasurementState.Corrected) {
+            if (!_unusable(exception.quality)) revert NotCorrectable(m.period, m.generator, state, exception.quality);
+        } else if (state == MeasurementState.None) {
+            if (_isMeasured(m.period, m.generatorIndex)) {
+                // Reported: only a Missing or Bad report may be replaced, and it must be shown.
+                Record memory was = _proven(m.period, m.generator, reported);
+                if (was.generatorIndex != m.generatorIndex || !_unusable(was.quality))
+                    revert NotCorrectable(m.period, m.generator, MeasurementState.Reported, was.quality);
+            } else {
+                // Never reported: the index must be the generator's, and now it has a measurement.
+                (, , , uint32 index) = registry.generatorOf(m.generator);
+                if (index != m.generatorIndex) revert WrongGeneratorIndex(m.generator, m.generatorIndex, index);
+                _markMeasured(m.period, m.generatorIndex);
+            }
+        }
         _authorize(_correctionStructHash(m, readingsHash, deadline), deadline, signatures);
-        _store(record, m, MeasurementState.Corrected);
+        _store(exception, m, MeasurementState.Corrected, uint32(block.timestamp));
         _emitCorrected(m, readingsHash);
     }
 
     /// @inheritdoc IGridOracle
-    function dispute(MeterReading calldata reading, bytes calldata meterSignature) external {
+    function dispute(
+        MeterReading calldata reading,
+        bytes calldata meterSignature,
+        MeasurementProof calldata reported
+    ) external {
         if (msg.sender != reading.generator) revert NotGenerator(msg.sender, reading.generator);
         address meterKey = registry.meterKeyOf(reading.generator);
         if (meterKey == address(0)) revert NoMeterKey(reading.generator);
@@ -147,18 +177,19 @@ contract GridOracle is IGridOracle, EIP712 {
         (address signer, , ) = ECDSA.tryRecover(_hashTypedDataV4(_meterReadingStructHash(reading)), meterSignature);
         if (signer != meterKey) revert WrongMeterSignature(signer, meterKey);
         if (reading.quality != Quality.Ok) revert ReadingNotUsable(reading.quality);
-        Record storage record = _records[reading.period][reading.generator];
-        MeasurementState state = record.state;
-        Quality quality = record.quality;
-        if (state != MeasurementState.Reported || !(quality == Quality.Ok || quality == Quality.Estimated))
-            revert NotDisputable(reading.period, reading.generator, state, quality);
+        Record storage exception = _exceptions[reading.period][reading.generator];
+        if (exception.state != MeasurementState.None)
+            revert NotDisputable(reading.period, reading.generator, exception.state, exception.quality);
+        Record memory record = _proven(reading.period, reading.generator, reported);
+        if (!(record.quality == Quality.Ok || record.quality == Quality.Estimated))
+            revert NotDisputable(reading.period, reading.generator, MeasurementState.Reported, record.quality);
         uint256 finalAt = uint256(record.recordedAt) + disputeWindow;
         if (block.timestamp >= finalAt) revert DisputeWindowClosed(reading.period, reading.generator, finalAt);
-        int64 reported = record.actualWh;
-        if (reading.actualWh == reported) revert ReadingAgrees(reading.period, reading.generator, reported);
+        int64 reportedWh = record.actualWh;
+        if (reading.actualWh == reportedWh) revert ReadingAgrees(reading.period, reading.generator, reportedWh);
 
-        record.state = MeasurementState.Disputed;
-        emit MeasurementDisputed(reading.period, reading.generator, reading.actualWh, reported);
+        _store(exception, reported.measurement, MeasurementState.Disputed, record.recordedAt);
+        emit MeasurementDisputed(reading.period, reading.generator, reading.actualWh, reportedWh);
     }
 
     // ------------------------------------------------------------------------------------------
@@ -210,30 +241,79 @@ contract GridOracle is IGridOracle, EIP712 {
 
     /// @inheritdoc IGridOracle
     function reportHashOf(uint32 period) external view returns (bytes32) {
-        return _reportHash[period];
+        return _reports[period].reportHash;
     }
 
     /// @inheritdoc IGridOracle
     function hasReport(uint32 period) external view returns (bool) {
-        return _reportHash[period] != bytes32(0);
+        return _reports[period].reportHash != bytes32(0);
     }
 
     /// @inheritdoc IGridOracle
     function verifyReport(Report calldata report) external view returns (bool) {
-        bytes32 stored = _reportHash[report.period];
+        bytes32 stored = _reports[report.period].reportHash;
         return stored != bytes32(0) && stored == keccak256(abi.encode(report));
+    }
+
+    /// @inheritdoc IGridOracle
+    function reportOf(uint32 period) external view returns (ReportRecord memory) {
+        return _reports[period];
+    }
+
+    /// @inheritdoc IGridOracle
+    function isMeasured(uint32 period, uint32 generatorIndex) external view returns (bool) {
+        return _isMeasured(period, generatorIndex);
+    }
+
+    /// @inheritdoc IGridOracle
+    function exceptionOf(uint32 period, address generator) external view returns (Record memory) {
+        return _exceptions[period][generator];
     }
 
     /// @inheritdoc IGridOracle
     function measurementOf(
         uint32 period,
-        address generator
+        address generator,
+        MeasurementProof calldata p
     ) external view returns (Record memory record, bool isFinal) {
-        record = _records[period][generator];
-        isFinal =
-            record.state == MeasurementState.Corrected ||
-            (record.state == MeasurementState.Reported &&
-                block.timestamp >= uint256(record.recordedAt) + disputeWindow);
+        record = _exceptions[period][generator];
+        if (record.state != MeasurementState.None) return (record, record.state == MeasurementState.Corrected);
+        if (!_proves(period, generator, p)) return (record, false);
+        record = _reportedRecord(p.measurement, _reports[p.reportPeriod].recordedAt);
+        isFinal = block.timestamp >= uint256(record.recordedAt) + disputeWindow;
+    }
+
+    /// @inheritdoc IGridOracle
+    function measurementsOf(
+        uint32 reportPeriod,
+        Measurement[] calldata measurements
+    ) external view returns (uint32 recordedAt, uint256[] memory exceptionAt, Record[] memory exceptions) {
+        ReportRecord storage report = _reports[reportPeriod];
+        uint256 n = measurements.length;
+        if (
+            report.reportHash == bytes32(0) ||
+            n != report.measurementCount ||
+            MeasurementTree.root(measurements) != report.measurementsRoot
+        ) revert MeasurementsMismatch(reportPeriod);
+        recordedAt = report.recordedAt;
+        uint256 found;
+        uint256[] memory at = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            Measurement calldata m = measurements[i];
+            if (_exceptions[m.period][m.generator].state != MeasurementState.None) at[found++] = i;
+        }
+        exceptionAt = new uint256[](found);
+        exceptions = new Record[](found);
+        for (uint256 k = 0; k < found; ++k) {
+            Measurement calldata m = measurements[at[k]];
+            exceptionAt[k] = at[k];
+            exceptions[k] = _exceptions[m.period][m.generator];
+        }
+    }
+
+    /// @inheritdoc IGridOracle
+    function measurementsRoot(Measurement[] calldata measurements) external pure returns (bytes32) {
+        return MeasurementTree.root(measurements);
     }
 
     /// @inheritdoc IGridOracle
@@ -316,17 +396,18 @@ contract GridOracle is IGridOracle, EIP712 {
         emit SignersUpdated(epoch, signers_, threshold_);
     }
 
-    /// @dev Checks and stores one measurement carried by the report of `reportPeriod`.
+    /// @dev Checks one measurement carried by the report of `reportPeriod`, marks its generator
+    ///      and period measured (refusing a second) and emits it.
     function _recordReported(Measurement calldata m, uint32 reportPeriod) private {
         _checkMeasurement(m);
         if (m.period >= reportPeriod) revert MeasurementNotInPast(m.period, reportPeriod);
-        Record storage record = _records[m.period][m.generator];
-        if (record.state != MeasurementState.None) revert MeasurementAlreadyReported(m.period, m.generator);
-        _store(record, m, MeasurementState.Reported);
+        if (_isMeasured(m.period, m.generatorIndex)) revert MeasurementAlreadyReported(m.period, m.generator);
+        _markMeasured(m.period, m.generatorIndex);
         emit MeasurementReported(
             m.period,
             m.generator,
             reportPeriod,
+            m.generatorIndex,
             m.baseline,
             m.baselineDays,
             m.baselineWh,
@@ -336,10 +417,55 @@ contract GridOracle is IGridOracle, EIP712 {
         );
     }
 
+    function _isMeasured(uint32 period, uint32 generatorIndex) private view returns (bool) {
+        return _measured[period][generatorIndex >> 8] & (1 << (generatorIndex & 0xff)) != 0;
+    }
+
+    function _markMeasured(uint32 period, uint32 generatorIndex) private {
+        _measured[period][generatorIndex >> 8] |= 1 << (generatorIndex & 0xff);
+    }
+
+    /// @dev True when `p` proves a reported measurement of `generator` in `period`.
+    function _proves(uint32 period, address generator, MeasurementProof calldata p) private view returns (bool) {
+        return
+            p.measurement.generator == generator &&
+            p.measurement.period == period &&
+            MeasurementTree.contains(_reports[p.reportPeriod].measurementsRoot, p.measurement, p.proof);
+    }
+
+    /// @dev The reported record `p` proves; reverts MeasurementNotProven otherwise.
+    function _proven(
+        uint32 period,
+        address generator,
+        MeasurementProof calldata p
+    ) private view returns (Record memory) {
+        if (!_proves(period, generator, p)) revert MeasurementNotProven(period, generator);
+        return _reportedRecord(p.measurement, _reports[p.reportPeriod].recordedAt);
+    }
+
+    function _reportedRecord(Measurement calldata m, uint32 recordedAt) private pure returns (Record memory) {
+        return
+            Record({
+                deliveredWh: m.deliveredWh,
+                actualWh: m.actualWh,
+                quality: m.quality,
+                baseline: m.baseline,
+                baselineDays: m.baselineDays,
+                recordedAt: recordedAt,
+                state: MeasurementState.Reported,
+                generatorIndex: m.generatorIndex
+            });
+    }
+
+    function _unusable(Quality quality) private pure returns (bool) {
+        return quality == Quality.Missing || quality == Quality.Bad;
+    }
+
     function _emitCorrected(Measurement calldata m, bytes32 readingsHash) private {
         emit MeasurementCorrected(
             m.period,
             m.generator,
+            m.generatorIndex,
             m.baseline,
             m.baselineDays,
             m.baselineWh,
@@ -352,6 +478,7 @@ contract GridOracle is IGridOracle, EIP712 {
 
     function _checkMeasurement(Measurement calldata m) private pure {
         if (m.generator == address(0)) revert ZeroGenerator();
+        if (m.generatorIndex == 0) revert ZeroGeneratorIndex();
         bool rolling = m.baseline == BaselineMethod.RollingAverage;
         if (rolling ? (m.baselineDays == 0 || m.baselineDays > MAX_BASELINE_DAYS) : m.baselineDays != 0)
             revert InvalidBaseline(m.baseline, m.baselineDays);
@@ -360,15 +487,15 @@ contract GridOracle is IGridOracle, EIP712 {
             revert InconsistentMeasurement(m.generator, m.period, m.baselineWh, m.actualWh, m.deliveredWh);
     }
 
-    function _store(Record storage record, Measurement calldata m, MeasurementState state) private {
+    function _store(Record storage record, Measurement calldata m, MeasurementState state, uint32 recordedAt) private {
         record.deliveredWh = m.deliveredWh;
         record.actualWh = m.actualWh;
         record.quality = m.quality;
         record.baseline = m.baseline;
         record.baselineDays = m.baselineDays;
-        // Unix seconds fit uint32 until 2106.
-        record.recordedAt = uint32(block.timestamp);
+        record.recordedAt = recordedAt;
         record.state = state;
+        record.generatorIndex = m.generatorIndex;
     }
 
     function _checkBound(uint256 length, uint256 max) private pure {

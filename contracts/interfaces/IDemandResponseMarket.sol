@@ -33,8 +33,10 @@ import {IGridSwapVault} from "./IGridSwapVault.sol";
 ///            its own meter; against a Nominated baseline the credited delivery never uses a
 ///            baseline more favourable to the generator than its nomination.
 ///         4. Once the oracle's measurement of the generator in the period is final and usable,
-///            anyone settles the book (`settle`, `settleMany`, or pushed by `reportAndSettle`),
-///            on the WHOLE commitment, whatever fills made it:
+///            anyone settles the book on the WHOLE commitment, whatever fills made it: `settle`
+///            with the measurement and its Merkle proof, `settleReport` with a report's whole
+///            measurement list (every book it measured), or pushed by `reportAndSettle`.
+///            The measurement must be under the registry index the book recorded at its first fill:
 ///               delivered = clamp(credited delivery in the book's direction, 0, committedWh)
 ///               paid      = delivered if delivered ≥ committedWh · minDeliveredBps / 10⁴, else 0
 ///               generator ← ⌊usd · paid / committedWh⌋ USD, and its commitment less the centre's part
@@ -44,7 +46,8 @@ import {IGridSwapVault} from "./IGridSwapVault.sol";
 ///         5. A book whose measurement is not final and usable unwinds — both escrows return —
 ///            only once `settlementGrace` has passed after its period AND the dispute window of
 ///            any measurement reported or corrected for it has closed: nothing unwinds while a
-///            measurement can still become final.
+///            measurement can still become final (when one was reported, the unwinder must show
+///            it, with its proof).
 ///         An unfilled offer holds nothing: the centre's USD stays in its free balance until a
 ///         fill, so an expired offer needs no refund. Cancel one nonce, up to 256 at once (a
 ///         nonce bitmap word, as Permit2), or every offer signed so far (bump the epoch).
@@ -121,7 +124,8 @@ interface IDemandResponseMarket is IGridSwapVault {
     /// @param baseline The baseline method of every fill in it.
     /// @param baselineDays Days of a RollingAverage baseline, else 0.
     /// @param committedWh Wh committed (= the generator's kWh in escrow while Open).
-    /// @param usd USD in escrow for full delivery, 1e-8 USD.
+    /// @param usd USD in escrow for full delivery, 1e-8 USD (at most 2^96 − 1).
+    /// @param generatorIndex The generator's registry index at its first fill (its measurement's).
     /// @param centre The centre whose offers were filled (one per book).
     /// @param nominatedWh The generator's nomination (planned output in the period), Wh; 0 unless Nominated.
     // Packing: two slots in storage (the market's own layout); this is the view.
@@ -133,7 +137,8 @@ interface IDemandResponseMarket is IGridSwapVault {
         IGridOracle.BaselineMethod baseline;
         uint8 baselineDays;
         uint64 committedWh;
-        uint128 usd;
+        uint96 usd;
+        uint32 generatorIndex;
         address centre;
         int64 nominatedWh;
     }
@@ -156,12 +161,6 @@ interface IDemandResponseMarket is IGridSwapVault {
         uint64 offerFilledWh;
         uint64 bookCommittedWh;
         int64 nominatedWh;
-    }
-
-    /// @notice A book's key: the generator and the delivery period.
-    struct BookKey {
-        address generator;
-        uint32 period;
     }
 
     /// @notice The market's settlement terms, fixed at deployment (terms()).
@@ -266,6 +265,12 @@ interface IDemandResponseMarket is IGridSwapVault {
     error MeasurementNotFinal(uint32 period, address generator, IGridOracle.MeasurementState state);
     /// @notice The measurement of `generator` in `period` has quality `quality`: not usable.
     error MeasurementUnusable(uint32 period, address generator, IGridOracle.Quality quality);
+    /// @notice The measurement was made under registry index `measured`, the book's generator had `booked`.
+    error GeneratorIndexMismatch(uint32 measured, uint32 booked);
+    /// @notice A measurement of `generator` in `period` was reported: show it (with its proof) to unwind.
+    error MeasurementNotShown(address generator, uint32 period);
+    /// @notice The book of `generator` in `period` would hold more than 2^96 − 1 units of 1e-8 USD.
+    error BookOverflow(address generator, uint32 period);
     /// @notice The measurement used baseline `measured`/`measuredDays`, the book `agreed`/`agreedDays`.
     error BaselineMismatch(
         IGridOracle.BaselineMethod measured,
@@ -321,31 +326,43 @@ interface IDemandResponseMarket is IGridSwapVault {
     /// @return epoch The caller's new epoch.
     function cancelAll() external returns (uint32 epoch);
 
-    /// @notice Settles the book of `generator` in `period`; reverts when it cannot be settled now
-    ///         (see errors). Anyone may call.
-    function settle(address generator, uint32 period) external returns (Settlement memory settlement);
+    /// @notice Settles the book of `generator` in `period` on its measurement `p` (the reported
+    ///         measurement with its proof; ignored when the oracle holds a correction or dispute
+    ///         for it); reverts when it cannot be settled now (see errors). Anyone may call.
+    function settle(
+        address generator,
+        uint32 period,
+        IGridOracle.MeasurementProof calldata p
+    ) external returns (Settlement memory settlement);
 
-    /// @notice Settles each of `books` that can be settled now and skips the others (never
-    ///         reverts for one item); stops when less than SETTLEMENT_GAS_RESERVE gas is left.
-    ///         At most MAX_SETTLEMENT_BATCH items. Anyone may call.
+    /// @notice Settles every open book that report `reportPeriod` measured and that can be settled
+    ///         now, given the report's whole measurement list in order (checked against its root);
+    ///         skips the others (never reverts for one item) and stops when less than
+    ///         SETTLEMENT_GAS_RESERVE gas is left. Anyone may call.
     /// @return settled How many were settled.
-    /// @return processed How many items were looked at (the rest did not fit the gas).
-    function settleMany(BookKey[] calldata books) external returns (uint256 settled, uint256 processed);
+    /// @return processed How many measurements were looked at (the rest did not fit the gas).
+    function settleReport(
+        uint32 reportPeriod,
+        IGridOracle.Measurement[] calldata measurements
+    ) external returns (uint256 settled, uint256 processed);
 
     /// @notice Forwards a signed report to the oracle (IGridOracle.submitReport) and, in the same
-    ///         transaction, settles `books` as settleMany does while the gas spent on them stays
-    ///         below `settlementGasBudget`. Anyone may call.
+    ///         transaction, settles as settleReport does the books an earlier report
+    ///         `settlePeriod` measured (`settleMeasurements`, its whole list; empty: none) while
+    ///         the gas spent on them stays below `settlementGasBudget`. Anyone may call.
     function reportAndSettle(
         IGridOracle.Report calldata report,
         uint64 deadline,
         bytes[] calldata signatures,
-        BookKey[] calldata books,
+        uint32 settlePeriod,
+        IGridOracle.Measurement[] calldata settleMeasurements,
         uint256 settlementGasBudget
     ) external returns (uint256 settled, uint256 processed);
 
     /// @notice Returns both escrows of the book of `generator` in `period` when its measurement is
-    ///         not final and usable, from unwindableAt(generator, period) on. Anyone may call.
-    function unwind(address generator, uint32 period) external;
+    ///         not final and usable, from unwindableAt on. When a measurement was reported, `p`
+    ///         must show it (it is then unusable). Anyone may call.
+    function unwind(address generator, uint32 period, IGridOracle.MeasurementProof calldata p) external;
 
     /// @notice The market's terms.
     function terms() external view returns (Terms memory);
@@ -360,16 +377,23 @@ interface IDemandResponseMarket is IGridSwapVault {
     /// @notice The book of `generator` in `period` (state None when it never filled in that period).
     function bookOf(address generator, uint32 period) external view returns (Book memory);
 
-    /// @notice What settling the book now would do; `ready` is false when it cannot be settled yet.
+    /// @notice What settling the book on measurement `p` now would do; `ready` is false when it
+    ///         cannot be settled yet.
     function previewSettlement(
         address generator,
-        uint32 period
+        uint32 period,
+        IGridOracle.MeasurementProof calldata p
     ) external view returns (bool ready, Settlement memory settlement);
 
     /// @notice First second (Unix s) at which the open book of `generator` in `period` may unwind
-    ///         if its measurement is then not final and usable: the later of its period's end plus
-    ///         the grace time and the end of its measurement's dispute window. 0 when no book is open.
-    function unwindableAt(address generator, uint32 period) external view returns (uint256);
+    ///         if its measurement (`p`, when one was reported) is then not final and usable: the
+    ///         later of its period's end plus the grace time and the end of its measurement's
+    ///         dispute window. 0 when no book is open.
+    function unwindableAt(
+        address generator,
+        uint32 period,
+        IGridOracle.MeasurementProof calldata p
+    ) external view returns (uint256);
 
     /// @notice Bitmap word `wordPos` of `centre`'s invalidated nonces.
     function nonceBitmap(address centre, uint256 wordPos) external view returns (uint256);

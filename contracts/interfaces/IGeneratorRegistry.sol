@@ -10,16 +10,24 @@ pragma solidity 0.8.28;
 ///         the oracle accepts a generator's dispute only with a reading signed by its bound meter
 ///         key. A meter key is bound to exactly ONE generator: whoever reads a signed reading
 ///         knows whose it is, and no reading can be credited to two wallets.
+///         Every registration gets a new index (1, 2, 3, …; never reused): the oracle keys its
+///         one-measurement-per-generator-and-period bitmap by it.
 ///         The facts of a generator sit in one storage slot, so a lookup costs one SLOAD.
 ///         Units: capacity in watts (W).
 interface IGeneratorRegistry {
-    /// @notice `generator` was registered at grid node `node` with meter key `meterKey` and
-    ///         output capacity `capacityW` (W).
-    event GeneratorRegistered(address indexed generator, uint32 indexed node, address meterKey, uint64 capacityW);
+    /// @notice `generator` was registered at grid node `node` with meter key `meterKey`, output
+    ///         capacity `capacityW` (W) and index `index`.
+    event GeneratorRegistered(
+        address indexed generator,
+        uint32 indexed node,
+        address meterKey,
+        uint32 capacityW,
+        uint32 index
+    );
     /// @notice The meter key bound to `generator` changed to `meterKey`.
     event MeterKeyChanged(address indexed generator, address meterKey);
     /// @notice The registered output capacity of `generator` changed to `capacityW` (W).
-    event CapacityChanged(address indexed generator, uint64 capacityW);
+    event CapacityChanged(address indexed generator, uint32 capacityW);
     /// @notice `generator` is no longer registered (it was at `node`); its meter key is free again.
     event GeneratorDeregistered(address indexed generator, uint32 indexed node);
 
@@ -39,17 +47,18 @@ interface IGeneratorRegistry {
     error MeterKeyInUse(address meterKey, address generator);
 
     /// @notice Registers `generator` at grid node `node`, its meter signing with `meterKey`, with
-    ///         output capacity `capacityW` (W). Only REGISTRAR_ROLE.
-    function register(address generator, uint32 node, address meterKey, uint64 capacityW) external;
+    ///         output capacity `capacityW` (W, up to 4.29 GW), under the next index. Only REGISTRAR_ROLE.
+    function register(address generator, uint32 node, address meterKey, uint32 capacityW) external;
 
     /// @notice Binds a new meter key to registered `generator` (meter replaced); the old key is
     ///         freed. Only REGISTRAR_ROLE.
     function setMeterKey(address generator, address meterKey) external;
 
     /// @notice Sets the registered output capacity of `generator`, W. Only REGISTRAR_ROLE.
-    function setCapacity(address generator, uint64 capacityW) external;
+    function setCapacity(address generator, uint32 capacityW) external;
 
-    /// @notice Removes `generator` and frees its meter key. Only REGISTRAR_ROLE. Commitments and
+    /// @notice Removes `generator` and frees its meter key (its index is never given again; a new
+    ///         registration of the wallet gets a new one). Only REGISTRAR_ROLE. Commitments and
     ///         balances it already holds are unaffected; it can no longer fill offers, receive
     ///         new kWh or dispute.
     function deregister(address generator) external;
@@ -60,8 +69,13 @@ interface IGeneratorRegistry {
     /// @notice The meter key of `generator`, zero when it is not registered.
     function meterKeyOf(address generator) external view returns (address meterKey);
 
-    /// @notice Every fact in one read: node (0 = not registered), meter key and capacity (W).
-    function generatorOf(address generator) external view returns (uint32 node, address meterKey, uint64 capacityW);
+    /// @notice Every fact in one read: node (0 = not registered), meter key, capacity (W) and index.
+    function generatorOf(
+        address generator
+    ) external view returns (uint32 node, address meterKey, uint32 capacityW, uint32 index);
+
+    /// @notice How many registrations there have been (the last index given).
+    function registrations() external view returns (uint32);
 
     /// @notice The generator `meterKey` is bound to, zero when none.
     function generatorOfMeter(address meterKey) external view returns (address generator);

@@ -21,15 +21,21 @@ pragma solidity 0.8.28;
 ///         signatures meet the threshold.
 ///
 ///         Measurements: a report of period R carries measured deliveries of earlier periods,
-///         one per (generator, delivery period), each with its baseline, actual and delivered
-///         energy and an OpenADR 3 data-quality flag. A measurement becomes final
-///         `disputeWindow` seconds after it was reported. Within the window the generator may
-///         dispute it with a reading signed by the meter key bound in the registry; a disputed
-///         measurement is final only once the quorum has corrected it (`correctMeasurement`).
-///         MISSING or BAD measurements are not usable for settlement and may also be corrected.
-///         Only what settlement and disputes need is stored (one slot per measurement and per
-///         report); every field is emitted, and `verifyReport` checks any published copy
-///         against the stored hash.
+///         at most one per (generator, delivery period) ever — each with the generator's registry
+///         index, its baseline, actual and delivered energy and an OpenADR 3 data-quality flag.
+///         The oracle stores a report's measurements compactly: the Merkle root of the list
+///         (libraries/MeasurementTree.sol) and one bit per (delivery period, generator index),
+///         which refuses a second measurement of the same generator and period; every field is
+///         emitted (MeasurementReported, in report order: the tree's leaves). Whoever uses a
+///         measurement — the market to settle, the generator to dispute — presents it with its
+///         proof (or the report's whole list). A measurement becomes final `disputeWindow`
+///         seconds after its report. Within the window the generator may dispute it with a
+///         reading signed by the meter key bound in the registry; a disputed measurement is final
+///         only once the quorum has corrected it (`correctMeasurement`). MISSING or BAD
+///         measurements are not usable for settlement and may also be corrected, and so may a
+///         generator-period never reported. Disputes and corrections are stored per generator
+///         and period (the exceptions, one slot each) and take precedence over the report.
+///         `verifyReport` checks any published copy of a report against the stored hash.
 interface IGridOracle {
     /// @notice OpenADR 3 DATA_QUALITY of a measurement.
     /// @dev Ok and Estimated are usable for settlement (Estimated is flagged in the settlement);
@@ -76,14 +82,23 @@ interface IGridOracle {
         uint64 deviationW;
     }
 
-    /// @notice Locational marginal price at a node: USD/MWh · 1e8 (may be negative).
+    /// @notice Locational marginal price at a node and its parts, USD/MWh · 1e8 (each may be
+    ///         negative): usdPerMWh = energy (the reference bus's λ) + loss + congestion.
+    /// @param node Bus number.
+    /// @param usdPerMWh The nodal price.
+    /// @param lossUsdPerMWh Its marginal-loss part, −λ · ∂L/∂P at the node.
+    /// @param congestionUsdPerMWh Its congestion part, Σ μ · S over binding lines.
     struct NodalPrice {
         uint32 node;
         int64 usdPerMWh;
+        int64 lossUsdPerMWh;
+        int64 congestionUsdPerMWh;
     }
 
     /// @notice A generator's measured delivery in one period.
     /// @param generator The registered generator's wallet.
+    /// @param generatorIndex Its registry index (IGeneratorRegistry.generatorOf; the one its market
+    ///        book records): the key of the one-measurement-per-period bitmap.
     /// @param period The delivery period measured (before the carrying report's period).
     /// @param baseline The baseline method used (the one the generator's positions name).
     /// @param baselineDays Days averaged by RollingAverage; 0 for the other methods.
@@ -93,6 +108,7 @@ interface IGridOracle {
     /// @param quality Data quality of the reading.
     struct Measurement {
         address generator;
+        uint32 generatorIndex;
         uint32 period;
         BaselineMethod baseline;
         uint8 baselineDays;
@@ -135,15 +151,17 @@ interface IGridOracle {
         uint64 readAt;
     }
 
-    /// @notice What is stored per (delivery period, generator) — one slot.
+    /// @notice A measurement as settlement and disputes see it: the reported one (proved) or the
+    ///         exception stored for it (disputed or corrected) — one slot when stored.
     /// @param deliveredWh Delivered energy, Wh (signed).
     /// @param actualWh Metered energy, Wh (what a dispute contradicts).
     /// @param quality Data quality.
     /// @param baseline Baseline method used.
     /// @param baselineDays Days of a RollingAverage baseline, else 0.
     /// @param recordedAt Time the report or correction was accepted (Unix s).
-    /// @param state Reported, Disputed or Corrected (None: nothing stored).
-    // Packing: 24 bytes: one slot already.
+    /// @param state Reported, Disputed or Corrected (None: no measurement known).
+    /// @param generatorIndex The generator's registry index the measurement was made under.
+    // Packing: 28 bytes: one slot already.
     // solhint-disable-next-line gas-struct-packing
     struct Record {
         int64 deliveredWh;
@@ -153,26 +171,56 @@ interface IGridOracle {
         uint8 baselineDays;
         uint32 recordedAt;
         MeasurementState state;
+        uint32 generatorIndex;
     }
 
-    /// @notice A report was accepted. `reportHash` = keccak256(abi.encode(report)).
+    /// @notice A reported measurement and where it is: the period of the report that carried it
+    ///         and the Merkle proof (sibling hashes) of its leaf in that report's tree.
+    struct MeasurementProof {
+        uint32 reportPeriod;
+        Measurement measurement;
+        bytes32[] proof;
+    }
+
+    /// @notice What is stored per report (three slots).
+    /// @param reportHash keccak256(abi.encode(report)).
+    /// @param measurementsRoot Root of the tree of its measurements (zero when it carries none).
+    /// @param recordedAt Time it was accepted (Unix s): its measurements are final a dispute window later.
+    /// @param measurementCount How many measurements it carries.
+    struct ReportRecord {
+        bytes32 reportHash;
+        bytes32 measurementsRoot;
+        uint32 recordedAt;
+        uint16 measurementCount;
+    }
+
+    /// @notice A report was accepted. `reportHash` = keccak256(abi.encode(report)); its measurements'
+    ///         tree has root `measurementsRoot` (their MeasurementReported events follow in leaf order).
     event ReportSubmitted(
         uint32 indexed period,
         bytes32 reportHash,
         bytes32 inputHash,
         bytes32 readingsHash,
+        bytes32 measurementsRoot,
         uint32 configEpoch
     );
     /// @notice A line over its limit (units as in LineViolation).
     event LineOutOfLimit(uint32 indexed period, uint32 indexed line, int64 flowW, uint64 limitW, uint64 deviationW);
-    /// @notice A nodal price, USD/MWh · 1e8.
-    event NodalPriceReported(uint32 indexed period, uint32 indexed node, int64 usdPerMWh);
+    /// @notice A nodal price and its loss and congestion parts, USD/MWh · 1e8.
+    event NodalPriceReported(
+        uint32 indexed period,
+        uint32 indexed node,
+        int64 usdPerMWh,
+        int64 lossUsdPerMWh,
+        int64 congestionUsdPerMWh
+    );
     /// @notice A measured delivery of `generator` in `period`, carried by the report of `reportPeriod`
     ///         (units as in Measurement).
     event MeasurementReported(
         uint32 indexed period,
         address indexed generator,
         uint32 indexed reportPeriod,
+        uint32 generatorIndex,
         BaselineMethod baseline,
         uint8 baselineDays,
         int64 baselineWh,
@@ -192,6 +240,7 @@ interface IGridOracle {
     event MeasurementCorrected(
         uint32 indexed period,
         address indexed generator,
+        uint32 generatorIndex,
         BaselineMethod baseline,
         uint8 baselineDays,
         int64 baselineWh,
@@ -209,10 +258,19 @@ interface IGridOracle {
     error PeriodInFuture(uint32 period, uint32 currentPeriod);
     /// @notice A measurement must be of a period that has ended before the report's period.
     error MeasurementNotInPast(uint32 deliveryPeriod, uint32 reportPeriod);
-    /// @notice The measurement of `generator` in `period` was reported already.
+    /// @notice A measurement of `generator` (its index) in `period` was reported already.
     error MeasurementAlreadyReported(uint32 period, address generator);
     /// @notice A measurement names the zero address.
     error ZeroGenerator();
+    /// @notice A measurement names generator index 0 (registry indices start at 1).
+    error ZeroGeneratorIndex();
+    /// @notice `generator` is registered under index `registered`, not `given`.
+    error WrongGeneratorIndex(address generator, uint32 given, uint32 registered);
+    /// @notice The measurement presented is not the one reported for `generator` in `period`
+    ///         (not a leaf of the named report's tree, or for another generator or period).
+    error MeasurementNotProven(uint32 period, address generator);
+    /// @notice The measurement list presented is not the one report `reportPeriod` carried.
+    error MeasurementsMismatch(uint32 reportPeriod);
     /// @notice deliveredWh must equal actualWh − baselineWh (all Wh).
     error InconsistentMeasurement(
         address generator,
@@ -260,27 +318,37 @@ interface IGridOracle {
 
     /// @notice Accepts `report`, authorised by `threshold` EIP-712 signatures of current signers
     ///         over Report(period, reportHash, configEpoch, deadline); anyone may relay. Stores the
-    ///         report hash and one record per measurement, emits every field.
+    ///         report hash, the root of its measurements' tree and one bit per measurement
+    ///         (refusing a generator-period measured before), emits every field.
     /// @param deadline Last second (Unix s) the signatures are valid.
     /// @param signatures 65-byte ECDSA signatures, in any order; invalid ones are ignored.
     function submitReport(Report calldata report, uint64 deadline, bytes[] calldata signatures) external;
 
     /// @notice Replaces the measurement of (m.generator, m.period) — Disputed, of quality Missing or
-    ///         Bad, or never reported for an ended period — by k-of-n signatures over
+    ///         Bad (`reported` proves it when it is the report's), or never reported for an ended
+    ///         period (m.generatorIndex must then be the registry's) — by k-of-n signatures over
     ///         Correction(generator, period, measurementHash, readingsHash, configEpoch, deadline),
     ///         measurementHash = keccak256(abi.encode(m)). The corrected measurement is final at once.
     /// @param readingsHash keccak256 of the meter readings the correction used.
+    /// @param reported The reported measurement and its proof when it was reported Missing or Bad
+    ///        (otherwise ignored: pass an empty proof).
     function correctMeasurement(
         Measurement calldata m,
         bytes32 readingsHash,
         uint64 deadline,
-        bytes[] calldata signatures
+        bytes[] calldata signatures,
+        MeasurementProof calldata reported
     ) external;
 
-    /// @notice The generator (msg.sender) disputes its reported measurement within the dispute
-    ///         window with an Ok reading signed by its meter key that contradicts the reported
-    ///         actual energy. Settlement of its commitment for that period waits for a correction.
-    function dispute(MeterReading calldata reading, bytes calldata meterSignature) external;
+    /// @notice The generator (msg.sender) disputes its reported measurement (`reported`, with its
+    ///         proof) within the dispute window with an Ok reading signed by its meter key that
+    ///         contradicts the reported actual energy. Settlement of its commitment for that
+    ///         period waits for a correction.
+    function dispute(
+        MeterReading calldata reading,
+        bytes calldata meterSignature,
+        MeasurementProof calldata reported
+    ) external;
 
     /// @notice Replaces the signer set and threshold, authorised by `threshold` signatures of the
     ///         CURRENT set over SignerUpdate(signers, threshold, configEpoch, deadline). Bumps the
@@ -325,9 +393,37 @@ interface IGridOracle {
     /// @notice True when `report` is exactly the one stored for its period.
     function verifyReport(Report calldata report) external view returns (bool);
 
-    /// @notice The stored measurement of `generator` in `period` and whether it is final
-    ///         (Corrected, or Reported and the dispute window over).
-    function measurementOf(uint32 period, address generator) external view returns (Record memory record, bool isFinal);
+    /// @notice What is stored of report `period` (zeros when there is none).
+    function reportOf(uint32 period) external view returns (ReportRecord memory);
+
+    /// @notice True when a measurement of the generator with index `generatorIndex` in `period`
+    ///         has been reported or corrected.
+    function isMeasured(uint32 period, uint32 generatorIndex) external view returns (bool);
+
+    /// @notice The dispute or correction stored for `generator` in `period` (state None: none).
+    function exceptionOf(uint32 period, address generator) external view returns (Record memory);
+
+    /// @notice The measurement of `generator` in `period` and whether it is final: its exception
+    ///         when there is one (Corrected: final; Disputed: not), else the reported measurement
+    ///         `p` proves (final a dispute window after its report), else state None.
+    function measurementOf(
+        uint32 period,
+        address generator,
+        MeasurementProof calldata p
+    ) external view returns (Record memory record, bool isFinal);
+
+    /// @notice Checks that `measurements` is the whole list report `reportPeriod` carried, in
+    ///         order (MeasurementsMismatch otherwise), and returns when the report was recorded —
+    ///         its measurements are final a dispute window later — with the positions in the list
+    ///         of those that have a dispute or correction, and those exceptions (they take
+    ///         precedence; a Disputed one is not final, a Corrected one is).
+    function measurementsOf(
+        uint32 reportPeriod,
+        Measurement[] calldata measurements
+    ) external view returns (uint32 recordedAt, uint256[] memory exceptionAt, Record[] memory exceptions);
+
+    /// @notice The root of the tree of `measurements` (as submitReport stores it).
+    function measurementsRoot(Measurement[] calldata measurements) external pure returns (bytes32);
 
     /// @notice EIP-712 digest oracle signers sign for `report` with `deadline` (current epoch).
     function reportDigest(Report calldata report, uint64 deadline) external view returns (bytes32);

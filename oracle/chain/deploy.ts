@@ -161,8 +161,8 @@ export interface GeneratorSeed {
   readonly node: number;
   /** Address of the key its revenue meter signs readings with (one generator per key). */
   readonly meterKey: string;
-  /** Registered output capacity, W (bounds its nominations). */
-  readonly capacityW: bigint;
+  /** Registered output capacity, W (bounds its nominations; at most 4,294,967,295 W). */
+  readonly capacityW: number;
   /** kWh capacity issued, Wh. */
   readonly issueWh: bigint;
   /** Part of it deposited into the market's vault, Wh (approve + deposit). */

@@ -55,6 +55,8 @@ export interface BookData {
   readonly baselineDays: number;
   readonly committedWh: bigint;
   readonly usd: bigint;
+  /** The generator's registry index at its first fill (the one its measurement must carry). */
+  readonly generatorIndex: number;
   readonly centre: string;
   readonly nominatedWh: bigint;
 }
@@ -79,6 +81,7 @@ export interface SettlementData {
 
 export interface MeasurementData {
   readonly generator: string;
+  readonly generatorIndex: number;
   readonly period: number;
   readonly baseline: number;
   readonly baselineDays: number;
@@ -138,6 +141,7 @@ export function bookFromStruct(generator: string, b: IDemandResponseMarket.BookS
     baselineDays: Number(b.baselineDays),
     committedWh: b.committedWh,
     usd: b.usd,
+    generatorIndex: Number(b.generatorIndex),
     centre: b.centre,
     nominatedWh: b.nominatedWh,
   };
@@ -156,11 +160,7 @@ export function settlementFromStruct(s: IDemandResponseMarket.SettlementStructOu
   };
 }
 
-/** The key of a book as the contracts take it, and its text form (maps, state files). */
-export const bookKeyStruct = (k: BookKey): IDemandResponseMarket.BookKeyStruct => ({
-  generator: k.generator,
-  period: k.period,
-});
+/** A book's key in text form (maps, state files). */
 export const bookKeyId = (k: BookKey): string => `${k.generator.toLowerCase()}:${k.period}`;
 
 /** The struct the contracts take (field order as in the Solidity struct). */

@@ -5,13 +5,14 @@
  * direction, centre, baseline and nomination per period; the ring and its overflow), graduated
  * settlement of a whole commitment at 0/30/50/60/61/100/130 % with hand-computed amounts, the
  * nomination bound, quality, disputes holding a settlement, corrections releasing it,
- * settleMany / reportAndSettle bounds, unwinding only after grace and dispute window, roles.
+ * settleReport / reportAndSettle and proofs, unwinding only after grace and dispute window, roles.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { BaselineMethod, BookState, Direction, MeasurementState, OfferStatus, Quality } from "../../oracle/chain/enums";
 import { offerHash, readDomain, signCorrection, signMeterReading, signOffer } from "../../oracle/chain/typed-data";
+import { noProof } from "../../oracle/chain/measurement-tree";
 import {
   at,
   BASELINE_WH,
@@ -22,6 +23,9 @@ import {
   FAR,
   fillOf,
   fillOffer,
+  indexOf,
+  proofFor,
+  settleArgs,
   filledAndMeasured,
   KWH,
   measurement,
@@ -224,6 +228,7 @@ describe("DemandResponseMarket", () => {
         0n,
         PAPER_WH,
         PAPER_USD,
+        BigInt(indexOf(f.gen27.address)),
         f.centre.address,
         BASELINE_WH,
       ]);
@@ -518,7 +523,7 @@ describe("DemandResponseMarket", () => {
 
     it("a nomination is 0..capacity × period for a Nominated offer, and 0 for the other methods", async () => {
       const f = await loadFixture(deployMarket);
-      const maxWh = (CAPACITY_W * 1800n) / 3600n; // 500 kWh
+      const maxWh = (BigInt(CAPACITY_W) * 1800n) / 3600n; // 500 kWh
       const offer = paperOffer(f);
       const sig = await sign(f, offer);
       for (const bad of [-1n, maxWh + 1n]) {
@@ -550,7 +555,7 @@ describe("DemandResponseMarket", () => {
       // P1 settles meanwhile; the later period's next fill still finds its own book.
       await submitReport(f, paperReport(f.period + 2n, [measurement(f.gen27.address, p1, -2300n)]));
       await time.increase(1800n);
-      await f.market.settle(f.gen27.address, p1);
+      await f.market.settle(...(await settleArgs(f, f.gen27.address, p1)));
       const again = await fillOffer(f, later, f.gen27, 600n);
       expect(again.bookCommittedWh).to.equal(1000n);
       expect((await f.market.bookOf(f.gen27.address, p1)).state).to.equal(BigInt(BookState.Settled));
@@ -560,7 +565,7 @@ describe("DemandResponseMarket", () => {
       await at(f, p1 + 49n, 10n);
       await submitReport(f, paperReport(p1 + 49n, [measurement(f.gen27.address, p1 + 48n, -1000n)]));
       await time.increase(1800n);
-      await expect(f.market.settle(f.gen27.address, p1 + 48n)).to.emit(f.market, "Settled");
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, p1 + 48n)))).to.emit(f.market, "Settled");
       // A horizon after that, the ring entry (holding P1, settled) is reused.
       await at(f, p1 + 49n + 10n);
       const third = paperOffer(f, { period: p1 + 96n, deadline: FAR });
@@ -590,8 +595,11 @@ describe("DemandResponseMarket", () => {
         const p = await filledAndMeasured(f, measured);
         const [c0, g0] = [await balances(f, f.centre), await balances(f, f.gen27)];
         const expected = [PAPER_WH, measured, delivered, paid, penalty, toGenerator, PAPER_USD - toGenerator, 0n];
-        expect(await f.market.previewSettlement(f.gen27.address, p.period)).to.deep.equal([true, expected]);
-        const tx = f.market.connect(f.stranger).settle(f.gen27.address, p.period);
+        expect(await f.market.previewSettlement(...(await settleArgs(f, f.gen27.address, p.period)))).to.deep.equal([
+          true,
+          expected,
+        ]);
+        const tx = f.market.connect(f.stranger).settle(...(await settleArgs(f, f.gen27.address, p.period)));
         await expect(tx).to.emit(f.market, "Settled").withArgs(f.gen27.address, p.period, f.centre.address, expected);
         expect(await balances(f, f.gen27)).to.deep.equal({
           usd: g0.usd + toGenerator,
@@ -602,7 +610,7 @@ describe("DemandResponseMarket", () => {
           kwh: c0.kwh + kwhToCentre,
         });
         expect((await f.market.bookOf(f.gen27.address, p.period)).state).to.equal(BigInt(BookState.Settled));
-        await expect(f.market.settle(f.gen27.address, p.period))
+        await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, p.period))))
           .to.be.revertedWithCustomError(f.market, "NoOpenBook")
           .withArgs(f.gen27.address, p.period);
       });
@@ -611,7 +619,7 @@ describe("DemandResponseMarket", () => {
     it("an Increase commitment is paid for raised output", async () => {
       const f = await loadFixture(deployMarket);
       const p = await filledAndMeasured(f, 1380n, paperOffer(f, { direction: Direction.Increase }));
-      await expect(f.market.settle(f.gen27.address, p.period))
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, p.period))))
         .to.emit(f.market, "Settled")
         .withArgs(f.gen27.address, p.period, f.centre.address, [
           PAPER_WH,
@@ -634,7 +642,7 @@ describe("DemandResponseMarket", () => {
       await at(f, f.period + 2n, 10n);
       await submitReport(f, paperReport(f.period + 2n, [measurement(f.gen27.address, f.period + 1n, -989n)]));
       await time.increase(1800n);
-      await expect(f.market.settle(f.gen27.address, f.period + 1n))
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, f.period + 1n))))
         .to.emit(f.market, "Settled")
         .withArgs(f.gen27.address, f.period + 1n, f.centre.address, [
           PAPER_WH,
@@ -655,7 +663,7 @@ describe("DemandResponseMarket", () => {
       const m = measurement(f.gen27.address, f.period + 1n, -2300n, { quality: Quality.Estimated });
       await submitReport(f, paperReport(f.period + 2n, [m]));
       await time.increase(1800n);
-      const [, s] = await f.market.previewSettlement(f.gen27.address, f.period + 1n);
+      const [, s] = await f.market.previewSettlement(...(await settleArgs(f, f.gen27.address, f.period + 1n)));
       expect(s.quality).to.equal(BigInt(Quality.Estimated));
       expect(s.paidWh).to.equal(PAPER_WH);
     });
@@ -691,7 +699,7 @@ describe("DemandResponseMarket", () => {
         const m = measurement(f.gen27.address, fill.period, actual - BASELINE_WH);
         await submitReport(f, paperReport(f.period + 2n, [m]));
         await time.increase(1800n);
-        const [ready, s] = await f.market.previewSettlement(f.gen27.address, fill.period);
+        const [ready, s] = await f.market.previewSettlement(...(await settleArgs(f, f.gen27.address, fill.period)));
         expect(ready).to.equal(true);
         expect(s.creditedWh).to.equal(credited);
         const delivered = credited < 0n ? -credited : credited;
@@ -704,16 +712,16 @@ describe("DemandResponseMarket", () => {
     it("waits for the measurement and for the dispute window (MeasurementNotFinal)", async () => {
       const f = await loadFixture(deployMarket);
       const p = await fillOffer(f, paperOffer(f), f.gen27);
-      await expect(f.market.settle(f.gen27.address, p.period))
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, p.period))))
         .to.be.revertedWithCustomError(f.market, "MeasurementNotFinal")
         .withArgs(p.period, f.gen27.address, MeasurementState.None);
       await at(f, f.period + 2n, 10n);
       await submitReport(f, paperReport(f.period + 2n, [measurement(f.gen27.address, p.period, -2300n)]));
-      await expect(f.market.settle(f.gen27.address, p.period))
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, p.period))))
         .to.be.revertedWithCustomError(f.market, "MeasurementNotFinal")
         .withArgs(p.period, f.gen27.address, MeasurementState.Reported);
       await time.increase(1800n);
-      await expect(f.market.settle(f.gen27.address, p.period)).to.emit(f.market, "Settled");
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, p.period)))).to.emit(f.market, "Settled");
     });
 
     it("a dispute holds the settlement; the quorum's correction releases it with the corrected value", async () => {
@@ -731,15 +739,21 @@ describe("DemandResponseMarket", () => {
         quality: Quality.Ok,
         readAt: (BigInt(p.period) + 1n) * f.periodSeconds + 5n,
       };
-      await f.oracle.connect(f.gen27).dispute(reading, await signMeterReading(f.meter.gen27, f.oracleDomain, reading));
+      await f.oracle
+        .connect(f.gen27)
+        .dispute(
+          reading,
+          await signMeterReading(f.meter.gen27, f.oracleDomain, reading),
+          await proofFor(f, f.gen27.address, p.period),
+        );
       await time.increase(3 * 1800);
-      await expect(f.market.settle(f.gen27.address, p.period))
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, p.period))))
         .to.be.revertedWithCustomError(f.market, "MeasurementNotFinal")
         .withArgs(p.period, f.gen27.address, MeasurementState.Disputed);
       const fixed = measurement(f.gen27.address, p.period, -2300n);
       const sigs = await signCorrection([f.o2, f.o3], f.oracleDomain, fixed, ethers.id("meter"), 1n, FAR);
-      await f.oracle.correctMeasurement(fixed, ethers.id("meter"), FAR, sigs);
-      const [, s] = await f.market.previewSettlement(f.gen27.address, p.period);
+      await f.oracle.correctMeasurement(fixed, ethers.id("meter"), FAR, sigs, noProof(f.gen27.address, p.period));
+      const [, s] = await f.market.previewSettlement(...(await settleArgs(f, f.gen27.address, p.period)));
       expect([s.paidWh, s.usdToGenerator]).to.deep.equal([PAPER_WH, PAPER_USD]);
     });
 
@@ -761,72 +775,107 @@ describe("DemandResponseMarket", () => {
         ]),
       );
       await time.increase(1800n);
-      await expect(f.market.settle(f.gen27.address, p))
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, p))))
         .to.be.revertedWithCustomError(f.market, "MeasurementUnusable")
         .withArgs(p, f.gen27.address, Quality.Missing);
-      await expect(f.market.settle(f.gen34.address, p))
+      await expect(f.market.settle(...(await settleArgs(f, f.gen34.address, p))))
         .to.be.revertedWithCustomError(f.market, "MeasurementUnusable")
         .withArgs(p, f.gen34.address, Quality.Bad);
-      await expect(f.market.settle(f.gen2.address, p))
+      await expect(f.market.settle(...(await settleArgs(f, f.gen2.address, p))))
         .to.be.revertedWithCustomError(f.market, "BaselineMismatch")
         .withArgs(2, 0, 0, 0);
-      await expect(f.market.settle(f.gen27b.address, p))
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27b.address, p))))
         .to.be.revertedWithCustomError(f.market, "BaselineMismatch")
         .withArgs(1, 5, 1, 4);
-      expect((await f.market.previewSettlement(f.gen27.address, p))[0]).to.equal(false);
-      await expect(f.market.settle(f.stranger.address, p))
+      expect((await f.market.previewSettlement(...(await settleArgs(f, f.gen27.address, p))))[0]).to.equal(false);
+      await expect(f.market.settle(...(await settleArgs(f, f.stranger.address, p))))
         .to.be.revertedWithCustomError(f.market, "NoOpenBook")
         .withArgs(f.stranger.address, p);
     });
   });
 
-  describe("settleMany and reportAndSettle (GS-11)", () => {
-    it("settleMany settles what it can, skips the rest, counts both, never reverts for one item", async () => {
+  describe("settleReport and reportAndSettle (GS-11)", () => {
+    it("settleReport settles every ready book a report measured, skips the rest, never reverts for one item", async () => {
       const f = await loadFixture(deployMarket);
       const a = await fillOffer(f, paperOffer(f), f.gen27);
-      const b = await fillOffer(f, paperOffer(f, { node: 34 }), f.gen34); // never measured
+      const b = await fillOffer(f, paperOffer(f, { node: 34 }), f.gen34); // measured Missing
       await at(f, f.period + 2n, 10n);
-      await submitReport(f, paperReport(f.period + 2n, [measurement(f.gen27.address, a.period, -2300n)]));
+      const list = [
+        measurement(f.gen27.address, a.period, -2300n),
+        measurement(f.gen34.address, b.period, 0n, { quality: Quality.Missing }),
+        measurement(f.gen2.address, a.period, -10n), // no book
+      ];
+      await submitReport(f, paperReport(f.period + 2n, list));
+      // Inside the dispute window nothing settles; after it, the Ok one.
+      expect(await f.market.settleReport.staticCall(f.period + 2n, list)).to.deep.equal([0n, 3n]);
       await time.increase(1800n);
-      const list = [a.key, b.key, a.key];
-      expect(await f.market.settleMany.staticCall(list)).to.deep.equal([1n, 3n]);
-      const tx = f.market.settleMany(list);
+      expect(await f.market.settleReport.staticCall(f.period + 2n, list)).to.deep.equal([1n, 3n]);
+      const tx = f.market.settleReport(f.period + 2n, list);
       await expect(tx)
         .to.emit(f.market, "Settled")
         .withArgs(f.gen27.address, a.period, f.centre.address, [PAPER_WH, -2300n, 2300n, 2300n, 0n, PAPER_USD, 0n, 0n]);
       expect((await (await tx).wait())!.logs.length).to.equal(1);
-      expect(await f.market.settleMany.staticCall([])).to.deep.equal([0n, 0n]);
+      // Again: nothing left to settle.
+      expect(await f.market.settleReport.staticCall(f.period + 2n, list)).to.deep.equal([0n, 3n]);
     });
 
-    it("bounds the batch (TooManyItems) and stops before running out of gas", async () => {
+    it("refuses a list that is not the report's (MeasurementsMismatch): another value, order, length or report", async () => {
       const f = await loadFixture(deployMarket);
-      const p = await fillOffer(f, paperOffer(f), f.gen27);
-      const max = await f.market.MAX_SETTLEMENT_BATCH();
-      await expect(f.market.settleMany(Array(Number(max) + 1).fill(p.key)))
-        .to.be.revertedWithCustomError(f.market, "TooManyItems")
-        .withArgs(max + 1n, max);
-      // 100 distinct unknown books (cold reads each): with 400k gas it cannot look at all of them,
-      // and it stops early instead of running out of gas.
-      const many = Array.from({ length: 100 }, (_, i) => ({ generator: p.generator, period: BigInt(i + 1) }));
-      const [settled, processed] = await f.market.settleMany.staticCall(many, { gasLimit: 400_000 });
+      await at(f, f.period + 2n, 10n);
+      const list = [
+        measurement(f.gen27.address, f.period + 1n, -2300n),
+        measurement(f.gen34.address, f.period + 1n, -100n),
+        measurement(f.gen2.address, f.period + 1n, -10n),
+      ];
+      await submitReport(f, paperReport(f.period + 2n, list));
+      for (const [period, bad] of [
+        [f.period + 2n, [{ ...list[0], deliveredWh: -2299n, actualWh: BASELINE_WH - 2299n }, list[1], list[2]]],
+        [f.period + 2n, [list[2], list[0], list[1]]],
+        [f.period + 2n, list.slice(0, 2)],
+        [f.period + 1n, list],
+      ] as const) {
+        await expect(f.market.settleReport(period, [...bad]))
+          .to.be.revertedWithCustomError(f.oracle, "MeasurementsMismatch")
+          .withArgs(period);
+      }
+    });
+
+    it("stops before running out of gas, saying how far it got", async () => {
+      const f = await loadFixture(deployNoWindow);
+      await at(f, f.period + 2n, 10n);
+      const many = Array.from({ length: 100 }, (_, i) =>
+        measurement(ethers.getAddress(ethers.toBeHex(i + 7000, 20)), f.period + 1n, -5n),
+      );
+      await submitReport(f, paperReport(f.period + 2n, many));
+      // With a fifth of the gas all of them need, it looks at some and stops.
+      const all = await f.market.settleReport.estimateGas(f.period + 2n, many);
+      const [settled, processed] = await f.market.settleReport.staticCall(f.period + 2n, many, {
+        gasLimit: (all * 3n) / 5n,
+      });
       expect(settled).to.equal(0n);
       expect(processed).to.be.lessThan(100n);
       expect(processed).to.be.greaterThan(0n);
-      expect(await f.market.settleMany.staticCall(many, { gasLimit: 5_000_000 })).to.deep.equal([0n, 100n]);
+      expect(await f.market.settleReport.staticCall(f.period + 2n, many, { gasLimit: 9_000_000 })).to.deep.equal([
+        0n,
+        100n,
+      ]);
     });
 
-    it("reportAndSettle forwards the signed report and settles, pushed, within the caller's gas budget", async () => {
+    it("reportAndSettle forwards the signed report and settles, pushed, an earlier report's books within the budget", async () => {
       const f = await loadFixture(deployNoWindow);
       const a = await fillOffer(f, paperOffer(f), f.gen27);
       const b = await fillOffer(f, paperOffer(f, { node: 34 }), f.gen34);
       await at(f, f.period + 2n, 10n);
-      const report = paperReport(f.period + 2n, [
-        measurement(f.gen27.address, a.period, -2300n),
-        measurement(f.gen34.address, b.period, -1380n),
-      ]);
+      const measured = [measurement(f.gen27.address, a.period, -2300n), measurement(f.gen34.address, b.period, -1380n)];
+      await submitReport(f, paperReport(f.period + 2n, measured));
+      await at(f, f.period + 3n, 10n);
+      const report = paperReport(f.period + 3n);
       const sigs = await reportSignatures(f, report);
-      expect(await f.market.reportAndSettle.staticCall(report, FAR, sigs, [a.key, b.key], 0)).to.deep.equal([0n, 0n]);
-      const tx = f.market.connect(f.stranger).reportAndSettle(report, FAR, sigs, [a.key, b.key], 1_000_000);
+      expect(await f.market.reportAndSettle.staticCall(report, FAR, sigs, f.period + 2n, measured, 0)).to.deep.equal([
+        0n,
+        0n,
+      ]);
+      const tx = f.market.connect(f.stranger).reportAndSettle(report, FAR, sigs, f.period + 2n, measured, 1_000_000);
       await expect(tx).to.emit(f.oracle, "ReportSubmitted");
       await expect(tx)
         .to.emit(f.market, "Settled")
@@ -843,13 +892,39 @@ describe("DemandResponseMarket", () => {
           PAPER_USD - 15_160_057n,
           0n,
         ]);
-      const max = await f.market.MAX_SETTLEMENT_BATCH();
-      await expect(f.market.reportAndSettle(report, FAR, sigs, Array(Number(max) + 1).fill(a.key), 1))
-        .to.be.revertedWithCustomError(f.market, "TooManyItems")
-        .withArgs(max + 1n, max);
-      await expect(f.market.reportAndSettle(report, FAR, sigs, [], 1))
+      await expect(f.market.reportAndSettle(report, FAR, sigs, 0, [], 1))
         .to.be.revertedWithCustomError(f.oracle, "ReportAlreadySubmitted")
-        .withArgs(f.period + 2n);
+        .withArgs(f.period + 3n);
+    });
+  });
+
+  describe("settle with a proof", () => {
+    it("a measurement that is not the reported one proves nothing; one under another registry index is refused", async () => {
+      const f = await loadFixture(deployNoWindow);
+      const a = await fillOffer(f, paperOffer(f), f.gen27);
+      await at(f, f.period + 2n, 10n);
+      await submitReport(f, paperReport(f.period + 2n, [measurement(f.gen27.address, a.period, -1000n)]));
+      const p = await proofFor(f, f.gen27.address, a.period);
+      const forged = { ...p, measurement: { ...p.measurement, deliveredWh: -2300n, actualWh: BASELINE_WH - 2300n } };
+      await expect(f.market.settle(f.gen27.address, a.period, forged))
+        .to.be.revertedWithCustomError(f.market, "MeasurementNotFinal")
+        .withArgs(a.period, f.gen27.address, MeasurementState.None);
+      // Another generator's proof does not settle this one.
+      await expect(f.market.settle(f.gen27b.address, a.period, p)).to.be.revertedWithCustomError(
+        f.market,
+        "NoOpenBook",
+      );
+      // A report that measured the generator under a wrong index cannot settle its book.
+      const b = await fillOffer(f, paperOffer(f, { node: 34, period: f.period + 3n, deadline: FAR }), f.gen34);
+      await at(f, f.period + 4n, 10n);
+      await submitReport(
+        f,
+        paperReport(f.period + 4n, [measurement(f.gen34.address, b.period, -2300n, { generatorIndex: 999 })]),
+      );
+      await expect(f.market.settle(...(await settleArgs(f, f.gen34.address, b.period))))
+        .to.be.revertedWithCustomError(f.market, "GeneratorIndexMismatch")
+        .withArgs(999, indexOf(f.gen34.address));
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, a.period)))).to.emit(f.market, "Settled");
     });
   });
 
@@ -859,22 +934,37 @@ describe("DemandResponseMarket", () => {
       const p = await fillOffer(f, paperOffer(f), f.gen27);
       const [c0, g0] = [await balances(f, f.centre), await balances(f, f.gen27)];
       const at_ = (f.period + 2n) * f.periodSeconds + GRACE;
-      expect(await f.market.unwindableAt(f.gen27.address, p.period)).to.equal(at_);
+      expect(await f.market.unwindableAt(...(await settleArgs(f, f.gen27.address, p.period)))).to.equal(at_);
       await time.setNextBlockTimestamp(at_ - 1n);
-      await expect(f.market.unwind(f.gen27.address, p.period))
+      await expect(f.market.unwind(...(await settleArgs(f, f.gen27.address, p.period))))
         .to.be.revertedWithCustomError(f.market, "NotUnwindableYet")
         .withArgs(f.gen27.address, p.period, at_);
       await time.setNextBlockTimestamp(at_);
-      await expect(f.market.connect(f.stranger).unwind(f.gen27.address, p.period))
+      await expect(f.market.connect(f.stranger).unwind(...(await settleArgs(f, f.gen27.address, p.period))))
         .to.emit(f.market, "Unwound")
         .withArgs(f.gen27.address, p.period, f.centre.address, PAPER_USD, PAPER_WH);
       expect(await balances(f, f.centre)).to.deep.equal({ usd: c0.usd + PAPER_USD, kwh: c0.kwh });
       expect(await balances(f, f.gen27)).to.deep.equal({ usd: g0.usd, kwh: g0.kwh + PAPER_WH });
       expect((await f.market.bookOf(f.gen27.address, p.period)).state).to.equal(BigInt(BookState.Unwound));
-      expect(await f.market.unwindableAt(f.gen27.address, p.period)).to.equal(0n);
-      await expect(f.market.unwind(f.gen27.address, p.period))
+      expect(await f.market.unwindableAt(...(await settleArgs(f, f.gen27.address, p.period)))).to.equal(0n);
+      await expect(f.market.unwind(...(await settleArgs(f, f.gen27.address, p.period))))
         .to.be.revertedWithCustomError(f.market, "NoOpenBook")
         .withArgs(f.gen27.address, p.period);
+    });
+
+    it("a book whose measurement was reported unwinds only when it is shown (MeasurementNotShown)", async () => {
+      const f = await loadFixture(deployMarket);
+      const p = await fillOffer(f, paperOffer(f), f.gen27);
+      await at(f, f.period + 2n, 10n);
+      await submitReport(
+        f,
+        paperReport(f.period + 2n, [measurement(f.gen27.address, p.period, 0n, { quality: Quality.Bad })]),
+      );
+      await time.increase(GRACE + 1800n);
+      await expect(f.market.unwind(f.gen27.address, p.period, noProof(f.gen27.address, p.period)))
+        .to.be.revertedWithCustomError(f.market, "MeasurementNotShown")
+        .withArgs(f.gen27.address, p.period);
+      await expect(f.market.unwind(...(await settleArgs(f, f.gen27.address, p.period)))).to.emit(f.market, "Unwound");
     });
 
     it("a book with a final usable measurement must be settled (DeliveryMeasured); a Missing one unwinds", async () => {
@@ -890,11 +980,11 @@ describe("DemandResponseMarket", () => {
         ]),
       );
       await time.increase(GRACE + 1800n);
-      await expect(f.market.unwind(f.gen27.address, a.period))
+      await expect(f.market.unwind(...(await settleArgs(f, f.gen27.address, a.period))))
         .to.be.revertedWithCustomError(f.market, "DeliveryMeasured")
         .withArgs(f.gen27.address, a.period);
-      await expect(f.market.unwind(f.gen34.address, b.period)).to.emit(f.market, "Unwound");
-      await expect(f.market.settle(f.gen27.address, a.period)).to.emit(f.market, "Settled");
+      await expect(f.market.unwind(...(await settleArgs(f, f.gen34.address, b.period)))).to.emit(f.market, "Unwound");
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, a.period)))).to.emit(f.market, "Settled");
     });
 
     it("GS-18: never while a measurement reported late is still inside its dispute window", async () => {
@@ -910,20 +1000,26 @@ describe("DemandResponseMarket", () => {
       );
       const recordedAt = BigInt(await time.latest());
       const windowEnd = recordedAt + 1800n;
-      expect(await f.market.unwindableAt(f.gen27.address, a.period)).to.equal(windowEnd);
+      expect(await f.market.unwindableAt(...(await settleArgs(f, f.gen27.address, a.period)))).to.equal(windowEnd);
       await time.setNextBlockTimestamp(graceEnd + 1n);
-      await expect(f.market.unwind(f.gen27.address, a.period))
+      await expect(f.market.unwind(...(await settleArgs(f, f.gen27.address, a.period))))
         .to.be.revertedWithCustomError(f.market, "NotUnwindableYet")
         .withArgs(f.gen27.address, a.period, windowEnd);
       // Within the window the quorum corrects it with the delivery that came late: it settles.
       const fixed = measurement(f.gen27.address, a.period, -2300n);
       const sigs = await signCorrection([f.o1, f.o2], f.oracleDomain, fixed, ethers.id("late"), 1n, FAR);
-      await f.oracle.correctMeasurement(fixed, ethers.id("late"), FAR, sigs);
+      await f.oracle.correctMeasurement(
+        fixed,
+        ethers.id("late"),
+        FAR,
+        sigs,
+        await proofFor(f, f.gen27.address, a.period),
+      );
       await time.increaseTo(windowEnd + 1n);
-      await expect(f.market.unwind(f.gen27.address, a.period))
+      await expect(f.market.unwind(...(await settleArgs(f, f.gen27.address, a.period))))
         .to.be.revertedWithCustomError(f.market, "DeliveryMeasured")
         .withArgs(f.gen27.address, a.period);
-      await expect(f.market.settle(f.gen27.address, a.period)).to.emit(f.market, "Settled");
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, a.period)))).to.emit(f.market, "Settled");
     });
   });
 

@@ -14,12 +14,13 @@ describe("GeneratorRegistry", () => {
     const meter = ethers.Wallet.createRandom().address;
     await expect(f.registry.connect(f.registrar).register(f.stranger.address, 14, meter, 250_000n))
       .to.emit(f.registry, "GeneratorRegistered")
-      .withArgs(f.stranger.address, 14n, meter, 250_000n);
+      .withArgs(f.stranger.address, 14n, meter, 250_000n, 5n);
     expect(await f.registry.nodeOf(f.stranger.address)).to.equal(14n);
     expect(await f.registry.meterKeyOf(f.stranger.address)).to.equal(meter);
-    expect(await f.registry.generatorOf(f.stranger.address)).to.deep.equal([14n, meter, 250_000n]);
+    expect(await f.registry.generatorOf(f.stranger.address)).to.deep.equal([14n, meter, 250_000n, 5n]);
+    expect(await f.registry.registrations()).to.equal(5n);
     expect(await f.registry.generatorOfMeter(meter)).to.equal(f.stranger.address);
-    expect(await f.registry.generatorOf(f.centre.address)).to.deep.equal([0n, ethers.ZeroAddress, 0n]);
+    expect(await f.registry.generatorOf(f.centre.address)).to.deep.equal([0n, ethers.ZeroAddress, 0n, 0n]);
     expect(await f.registry.generatorOfMeter(f.centre.address)).to.equal(ethers.ZeroAddress);
   });
 
@@ -74,11 +75,11 @@ describe("GeneratorRegistry", () => {
     await expect(r.setMeterKey(f.gen27.address, meter))
       .to.emit(f.registry, "MeterKeyChanged")
       .withArgs(f.gen27.address, meter);
-    expect(await f.registry.generatorOf(f.gen27.address)).to.deep.equal([27n, meter, CAPACITY_W]);
+    expect(await f.registry.generatorOf(f.gen27.address)).to.deep.equal([27n, meter, BigInt(CAPACITY_W), 1n]);
     await expect(r.setCapacity(f.gen27.address, 42n))
       .to.emit(f.registry, "CapacityChanged")
       .withArgs(f.gen27.address, 42n);
-    expect(await f.registry.generatorOf(f.gen27.address)).to.deep.equal([27n, meter, 42n]);
+    expect(await f.registry.generatorOf(f.gen27.address)).to.deep.equal([27n, meter, 42n, 1n]);
     await expect(r.setCapacity(f.gen27.address, 0n)).to.be.revertedWithCustomError(f.registry, "ZeroCapacity");
     await expect(r.setMeterKey(f.gen27.address, ethers.ZeroAddress)).to.be.revertedWithCustomError(
       f.registry,
@@ -95,11 +96,14 @@ describe("GeneratorRegistry", () => {
     await expect(r.deregister(f.gen2.address))
       .to.emit(f.registry, "GeneratorDeregistered")
       .withArgs(f.gen2.address, 2n);
-    expect(await f.registry.generatorOf(f.gen2.address)).to.deep.equal([0n, ethers.ZeroAddress, 0n]);
+    expect(await f.registry.generatorOf(f.gen2.address)).to.deep.equal([0n, ethers.ZeroAddress, 0n, 0n]);
     expect(await f.registry.generatorOfMeter(f.meter.gen2.address)).to.equal(ethers.ZeroAddress);
     await expect(r.deregister(f.gen2.address))
       .to.be.revertedWithCustomError(f.registry, "NotRegistered")
       .withArgs(f.gen2.address);
+    // Registered again: a new index, never the old one.
+    await r.register(f.gen2.address, 2, f.meter.gen2.address, 1);
+    expect((await f.registry.generatorOf(f.gen2.address))[3]).to.equal(5n);
   });
 
   it("only REGISTRAR_ROLE registers, rebinds, sets capacities and deregisters — not the admin or the deployer", async () => {

@@ -1,8 +1,10 @@
 /**
- * GridOracle: k-of-n reports without an administrator; every field emitted and the hash stored;
- * measurements with quality, finality after the dispute window, disputes signed by the meter key,
- * corrections by the quorum; signer-set updates signed by the current quorum; signatures bound to
- * the configuration epoch and a deadline, counted (invalid ones ignored) rather than all-or-nothing.
+ * GridOracle: k-of-n reports without an administrator; every field emitted; the hash, the root of
+ * the measurements' tree and one bit per generator-period stored; measurements shown with their
+ * proofs or as a report's whole list, with quality, finality after the dispute window, disputes
+ * signed by the meter key, corrections by the quorum (taking precedence); signer-set updates
+ * signed by the current quorum; signatures bound to the configuration epoch and a deadline,
+ * counted (invalid ones ignored) rather than all-or-nothing.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -17,13 +19,16 @@ import {
   meterReadingDigest,
   type MeterReadingStruct,
 } from "../../oracle/chain/typed-data";
+import { measurementProof, measurementsRoot, noProof } from "../../oracle/chain/measurement-tree";
 import {
   deployMarket,
   deployWith,
   emptyReport,
   FAR,
+  indexOf,
   measurement,
   paperReport,
+  proofFor,
   reportSignatures,
   submitReport,
   type Fixture,
@@ -110,53 +115,107 @@ describe("GridOracle", () => {
   });
 
   describe("submitReport", () => {
-    it("stores the hash and the records and emits every field; anyone relays", async () => {
+    it("stores the hash, the measurements' root and a bit per measurement, and emits every field; anyone relays", async () => {
       const f = await loadFixture(deployMarket);
       const report = twoMeasurements(f);
       const hash = reportHash(report);
+      const root = measurementsRoot(report.measurements);
       const tx = f.oracle.connect(f.stranger).submitReport(report, FAR, await signed(f, report));
       await expect(tx)
         .to.emit(f.oracle, "ReportSubmitted")
-        .withArgs(f.period, hash, report.inputHash, report.readingsHash, 1n);
+        .withArgs(f.period, hash, report.inputHash, report.readingsHash, root, 1n);
       await expect(tx).to.emit(f.oracle, "LineOutOfLimit").withArgs(f.period, 14n, -764_000n, 750_000n, 14_000n);
       await expect(tx).to.emit(f.oracle, "LineOutOfLimit").withArgs(f.period, 15n, -765_900n, 750_000n, 15_900n);
       await expect(tx).to.emit(f.oracle, "LineOutOfLimit").withArgs(f.period, 23n, -770_600n, 750_000n, 20_600n);
-      await expect(tx).to.emit(f.oracle, "NodalPriceReported").withArgs(f.period, 27n, -1_500_000_000n);
+      await expect(tx)
+        .to.emit(f.oracle, "NodalPriceReported")
+        .withArgs(f.period, 27n, -1_500_000_000n, 3_700_000n, -1_000_000_000n);
+      const i27 = indexOf(f.gen27.address);
+      const i34 = indexOf(f.gen34.address);
       await expect(tx)
         .to.emit(f.oracle, "MeasurementReported")
-        .withArgs(f.period - 1n, f.gen27.address, f.period, 0, 0, 10_000n, 7_700n, -2300n, Quality.Ok);
+        .withArgs(f.period - 1n, f.gen27.address, f.period, i27, 0, 0, 10_000n, 7_700n, -2300n, Quality.Ok);
       await expect(tx)
         .to.emit(f.oracle, "MeasurementReported")
-        .withArgs(f.period - 5n, f.gen34.address, f.period, 1, 10, 10_000n, 11_234n, 1234n, Quality.Estimated);
+        .withArgs(f.period - 5n, f.gen34.address, f.period, i34, 1, 10, 10_000n, 11_234n, 1234n, Quality.Estimated);
       expect((await (await tx).wait())!.logs.length).to.equal(7);
+      const now = BigInt(await time.latest());
+      expect(await f.oracle.reportOf(f.period)).to.deep.equal([hash, root, now, 2n]);
       expect(await f.oracle.reportHashOf(f.period)).to.equal(hash);
       expect(await f.oracle.hasReport(f.period)).to.equal(true);
       expect(await f.oracle.hasReport(f.period + 1n)).to.equal(false);
       expect(await f.oracle.verifyReport(report)).to.equal(true);
       expect(await f.oracle.verifyReport({ ...report, readingsHash: ethers.ZeroHash })).to.equal(false);
       expect(await f.oracle.verifyReport(paperReport(f.period + 1n))).to.equal(false);
-      const now = BigInt(await time.latest());
-      const [record, isFinal] = await f.oracle.measurementOf(f.period - 1n, f.gen27.address);
-      expect(record).to.deep.equal([-2300n, 7_700n, 0n, 0n, 0n, now, BigInt(MeasurementState.Reported)]);
+      expect(await f.oracle.isMeasured(f.period - 1n, i27)).to.equal(true);
+      expect(await f.oracle.isMeasured(f.period - 1n, i34)).to.equal(false);
+      const proof = await proofFor(f, f.gen27.address, f.period - 1n);
+      const [record, isFinal] = await f.oracle.measurementOf(f.period - 1n, f.gen27.address, proof);
+      expect(record).to.deep.equal([-2300n, 7_700n, 0n, 0n, 0n, now, BigInt(MeasurementState.Reported), BigInt(i27)]);
       expect(isFinal).to.equal(false);
-      const [none] = await f.oracle.measurementOf(f.period - 1n, f.gen34.address);
-      expect(none.state).to.equal(BigInt(MeasurementState.None));
+      // Without its proof, or with another's, nothing is shown.
+      for (const [generator, period, p] of [
+        [f.gen27.address, f.period - 1n, noProof(f.gen27.address, f.period - 1n)],
+        [f.gen34.address, f.period - 1n, proof],
+        [f.gen27.address, f.period - 2n, proof],
+        [f.gen27.address, f.period - 1n, { ...proof, reportPeriod: f.period - 1n }],
+      ] as const) {
+        const [none, final] = await f.oracle.measurementOf(period, generator, p);
+        expect([none.state, final]).to.deep.equal([BigInt(MeasurementState.None), false]);
+      }
     });
 
     it("a measurement becomes final disputeWindow seconds after it was reported", async () => {
       const f = await loadFixture(deployMarket);
       await submitReport(f, twoMeasurements(f));
       const reportedAt = BigInt(await time.latest());
+      const proof = await proofFor(f, f.gen27.address, f.period - 1n);
       await time.increaseTo(reportedAt + 1799n);
-      expect((await f.oracle.measurementOf(f.period - 1n, f.gen27.address))[1]).to.equal(false);
+      expect((await f.oracle.measurementOf(f.period - 1n, f.gen27.address, proof))[1]).to.equal(false);
       await time.increaseTo(reportedAt + 1800n);
-      expect((await f.oracle.measurementOf(f.period - 1n, f.gen27.address))[1]).to.equal(true);
+      expect((await f.oracle.measurementOf(f.period - 1n, f.gen27.address, proof))[1]).to.equal(true);
     });
 
     it("with a dispute window of 0 a measurement is final at once", async () => {
       const f = await deployWith({ disputeWindowSeconds: 0 });
       await submitReport(f, twoMeasurements(f));
-      expect((await f.oracle.measurementOf(f.period - 1n, f.gen27.address))[1]).to.equal(true);
+      const proof = await proofFor(f, f.gen27.address, f.period - 1n);
+      expect((await f.oracle.measurementOf(f.period - 1n, f.gen27.address, proof))[1]).to.equal(true);
+    });
+
+    it("measurementsOf takes a report's whole list only, and returns its time and the exceptions", async () => {
+      const f = await loadFixture(deployMarket);
+      const report = twoMeasurements(f);
+      await submitReport(f, report);
+      const now = BigInt(await time.latest());
+      expect(await f.oracle.measurementsOf(f.period, report.measurements)).to.deep.equal([now, [], []]);
+      for (const bad of [report.measurements.slice(0, 1), [...report.measurements, report.measurements[0]]]) {
+        await expect(f.oracle.measurementsOf(f.period, bad))
+          .to.be.revertedWithCustomError(f.oracle, "MeasurementsMismatch")
+          .withArgs(f.period);
+      }
+      // A dispute of gen27's measurement: listed as the exception at position 0.
+      const reading = {
+        meter: f.meter.gen27.address,
+        generator: f.gen27.address,
+        period: f.period - 1n,
+        actualWh: 9_000n,
+        quality: Quality.Ok,
+        readAt: now,
+      };
+      await f.oracle
+        .connect(f.gen27)
+        .dispute(
+          reading,
+          await signMeterReading(f.meter.gen27, f.oracleDomain, reading),
+          await proofFor(f, f.gen27.address, f.period - 1n),
+        );
+      const [at, positions, exceptions] = await f.oracle.measurementsOf(f.period, report.measurements);
+      expect([at, positions, exceptions.map((e) => e.state)]).to.deep.equal([
+        now,
+        [0n],
+        [BigInt(MeasurementState.Disputed)],
+      ]);
     });
 
     it("carries extreme values unchanged", async () => {
@@ -164,7 +223,7 @@ describe("GridOracle", () => {
       const report = {
         ...emptyReport(f.period),
         violations: [{ line: 2 ** 32 - 1, flowW: INT64_MIN, limitW: 2n ** 64n - 1n, deviationW: 0n }],
-        prices: [{ node: 2 ** 32 - 1, usdPerMWh: INT64_MAX }],
+        prices: [{ node: 2 ** 32 - 1, usdPerMWh: INT64_MAX, lossUsdPerMWh: INT64_MIN, congestionUsdPerMWh: -1n }],
         measurements: [measurement(f.gen2.address, 0n, INT64_MIN + 1n, { baselineWh: -1n, actualWh: INT64_MIN })],
       };
       const tx = f.oracle.submitReport(report, FAR, await signed(f, report));
@@ -173,8 +232,9 @@ describe("GridOracle", () => {
         .withArgs(f.period, 2n ** 32n - 1n, INT64_MIN, 2n ** 64n - 1n, 0n);
       await expect(tx)
         .to.emit(f.oracle, "NodalPriceReported")
-        .withArgs(f.period, 2n ** 32n - 1n, INT64_MAX);
-      expect((await f.oracle.measurementOf(0, f.gen2.address))[0].deliveredWh).to.equal(INT64_MIN + 1n);
+        .withArgs(f.period, 2n ** 32n - 1n, INT64_MAX, INT64_MIN, -1n);
+      const proof = measurementProof(f.period, report.measurements, f.gen2.address, 0)!;
+      expect((await f.oracle.measurementOf(0, f.gen2.address, proof))[0].deliveredWh).to.equal(INT64_MIN + 1n);
     });
 
     it("reports are immutable; never for a future period; measurements only of earlier periods, once", async () => {
@@ -211,6 +271,7 @@ describe("GridOracle", () => {
       const p = f.period - 1n;
       const cases: [ReturnType<typeof measurement>, string, unknown[]][] = [
         [measurement(ethers.ZeroAddress, p, 1n), "ZeroGenerator", []],
+        [measurement(f.gen2.address, p, 1n, { generatorIndex: 0 }), "ZeroGeneratorIndex", []],
         [measurement(f.gen2.address, p, 1n, { baseline: BaselineMethod.RollingAverage }), "InvalidBaseline", [1, 0]],
         [
           measurement(f.gen2.address, p, 1n, { baseline: BaselineMethod.RollingAverage, baselineDays: 11 }),
@@ -242,10 +303,14 @@ describe("GridOracle", () => {
       const line = { line: 1, flowW: 1n, limitW: 1n, deviationW: 0n };
       const cases: [Partial<ReturnType<typeof emptyReport>>, number, bigint][] = [
         [{ violations: big(501, () => line) }, 501, await f.oracle.MAX_VIOLATIONS()],
-        [{ prices: big(501, () => ({ node: 1, usdPerMWh: 1n })) }, 501, await f.oracle.MAX_PRICES()],
         [
-          { measurements: big(301, (i) => measurement(ethers.getAddress(ethers.toBeHex(i + 1, 20)), 1n, 0n)) },
-          301,
+          { prices: big(501, () => ({ node: 1, usdPerMWh: 1n, lossUsdPerMWh: 0n, congestionUsdPerMWh: 0n })) },
+          501,
+          await f.oracle.MAX_PRICES(),
+        ],
+        [
+          { measurements: big(601, (i) => measurement(ethers.getAddress(ethers.toBeHex(i + 1, 20)), 1n, 0n)) },
+          601,
           await f.oracle.MAX_MEASUREMENTS(),
         ],
       ];
@@ -403,14 +468,18 @@ describe("GridOracle", () => {
       await reported(f);
       const r = reading(f, 10_000n);
       const sig = await signMeterReading(f.meter.gen27, f.oracleDomain, r);
-      await expect(f.oracle.connect(f.gen27).dispute(r, sig))
+      const shown = await proofFor(f, f.gen27.address, f.period - 1n);
+      await expect(f.oracle.connect(f.gen27).dispute(r, sig, shown))
         .to.emit(f.oracle, "MeasurementDisputed")
         .withArgs(f.period - 1n, f.gen27.address, 10_000n, 7_700n);
       await time.increase(3600n);
-      const [record, isFinal] = await f.oracle.measurementOf(f.period - 1n, f.gen27.address);
+      const [record, isFinal] = await f.oracle.measurementOf(f.period - 1n, f.gen27.address, shown);
       expect(record.state).to.equal(BigInt(MeasurementState.Disputed));
       expect(isFinal).to.equal(false);
-      await expect(f.oracle.connect(f.gen27).dispute(r, sig))
+      expect((await f.oracle.exceptionOf(f.period - 1n, f.gen27.address)).state).to.equal(
+        BigInt(MeasurementState.Disputed),
+      );
+      await expect(f.oracle.connect(f.gen27).dispute(r, sig, shown))
         .to.be.revertedWithCustomError(f.oracle, "NotDisputable")
         .withArgs(f.period - 1n, f.gen27.address, MeasurementState.Disputed, Quality.Ok);
     });
@@ -420,35 +489,47 @@ describe("GridOracle", () => {
       await reported(f);
       const r = reading(f, 10_000n);
       const sig = await signMeterReading(f.meter.gen27, f.oracleDomain, r);
-      await expect(f.oracle.connect(f.centre).dispute(r, sig))
+      await expect(f.oracle.connect(f.centre).dispute(r, sig, await proofFor(f, f.gen27.address, f.period - 1n)))
         .to.be.revertedWithCustomError(f.oracle, "NotGenerator")
         .withArgs(f.centre.address, f.gen27.address);
       const wrong = await signMeterReading(f.meter.gen34, f.oracleDomain, r);
-      await expect(f.oracle.connect(f.gen27).dispute(r, wrong))
+      await expect(f.oracle.connect(f.gen27).dispute(r, wrong, await proofFor(f, f.gen27.address, f.period - 1n)))
         .to.be.revertedWithCustomError(f.oracle, "WrongMeterSignature")
         .withArgs(f.meter.gen34.address, f.meter.gen27.address);
-      await expect(f.oracle.connect(f.gen27).dispute(r, "0x1234"))
+      await expect(f.oracle.connect(f.gen27).dispute(r, "0x1234", await proofFor(f, f.gen27.address, f.period - 1n)))
         .to.be.revertedWithCustomError(f.oracle, "WrongMeterSignature")
         .withArgs(ethers.ZeroAddress, f.meter.gen27.address);
       const agree = reading(f, 7_700n);
       await expect(
-        f.oracle.connect(f.gen27).dispute(agree, await signMeterReading(f.meter.gen27, f.oracleDomain, agree)),
+        f.oracle
+          .connect(f.gen27)
+          .dispute(
+            agree,
+            await signMeterReading(f.meter.gen27, f.oracleDomain, agree),
+            await proofFor(f, f.gen27.address, f.period - 1n),
+          ),
       )
         .to.be.revertedWithCustomError(f.oracle, "ReadingAgrees")
         .withArgs(f.period - 1n, f.gen27.address, 7_700n);
       const other = { ...r, period: f.period - 2n };
       await expect(
-        f.oracle.connect(f.gen27).dispute(other, await signMeterReading(f.meter.gen27, f.oracleDomain, other)),
+        f.oracle
+          .connect(f.gen27)
+          .dispute(
+            other,
+            await signMeterReading(f.meter.gen27, f.oracleDomain, other),
+            await proofFor(f, f.gen27.address, f.period - 1n),
+          ),
       )
-        .to.be.revertedWithCustomError(f.oracle, "NotDisputable")
-        .withArgs(f.period - 2n, f.gen27.address, MeasurementState.None, Quality.Ok);
-      const [record] = await f.oracle.measurementOf(f.period - 1n, f.gen27.address);
+        .to.be.revertedWithCustomError(f.oracle, "MeasurementNotProven")
+        .withArgs(f.period - 2n, f.gen27.address);
+      const record = await f.oracle.reportOf(f.period);
       await time.increaseTo(record.recordedAt + 1800n);
-      await expect(f.oracle.connect(f.gen27).dispute(r, sig))
+      await expect(f.oracle.connect(f.gen27).dispute(r, sig, await proofFor(f, f.gen27.address, f.period - 1n)))
         .to.be.revertedWithCustomError(f.oracle, "DisputeWindowClosed")
         .withArgs(f.period - 1n, f.gen27.address, record.recordedAt + 1800n);
       await f.registry.connect(f.registrar).deregister(f.gen27.address);
-      await expect(f.oracle.connect(f.gen27).dispute(r, sig))
+      await expect(f.oracle.connect(f.gen27).dispute(r, sig, await proofFor(f, f.gen27.address, f.period - 1n)))
         .to.be.revertedWithCustomError(f.oracle, "NoMeterKey")
         .withArgs(f.gen27.address);
     });
@@ -458,7 +539,7 @@ describe("GridOracle", () => {
       await reported(f);
       const bad = reading(f, 10_000n, { quality: Quality.Bad });
       const badSig = await signMeterReading(f.meter.gen27, f.oracleDomain, bad);
-      await expect(f.oracle.connect(f.gen27).dispute(bad, badSig))
+      await expect(f.oracle.connect(f.gen27).dispute(bad, badSig, await proofFor(f, f.gen27.address, f.period - 1n)))
         .to.be.revertedWithCustomError(f.oracle, "ReadingNotUsable")
         .withArgs(Quality.Bad);
       // The same signature on the reading relabelled Ok, or with another time, recovers another key.
@@ -468,7 +549,9 @@ describe("GridOracle", () => {
       ]) {
         const recovered = ethers.recoverAddress(await f.oracle.meterReadingDigest(forged), badSig);
         expect(recovered).not.to.equal(f.meter.gen27.address);
-        await expect(f.oracle.connect(f.gen27).dispute(forged, badSig))
+        await expect(
+          f.oracle.connect(f.gen27).dispute(forged, badSig, await proofFor(f, f.gen27.address, f.period - 1n)),
+        )
           .to.be.revertedWithCustomError(f.oracle, "WrongMeterSignature")
           .withArgs(recovered, f.meter.gen27.address);
       }
@@ -477,7 +560,11 @@ describe("GridOracle", () => {
       await expect(
         f.oracle
           .connect(f.gen27)
-          .dispute(otherMeter, await signMeterReading(f.meter.gen34, f.oracleDomain, otherMeter)),
+          .dispute(
+            otherMeter,
+            await signMeterReading(f.meter.gen34, f.oracleDomain, otherMeter),
+            await proofFor(f, f.gen27.address, f.period - 1n),
+          ),
       )
         .to.be.revertedWithCustomError(f.oracle, "WrongMeter")
         .withArgs(f.meter.gen34.address, f.meter.gen27.address);
@@ -488,7 +575,15 @@ describe("GridOracle", () => {
       const f = await loadFixture(deployMarket);
       await reported(f, Quality.Missing);
       const r = reading(f, 1n);
-      await expect(f.oracle.connect(f.gen27).dispute(r, await signMeterReading(f.meter.gen27, f.oracleDomain, r)))
+      await expect(
+        f.oracle
+          .connect(f.gen27)
+          .dispute(
+            r,
+            await signMeterReading(f.meter.gen27, f.oracleDomain, r),
+            await proofFor(f, f.gen27.address, f.period - 1n),
+          ),
+      )
         .to.be.revertedWithCustomError(f.oracle, "NotDisputable")
         .withArgs(f.period - 1n, f.gen27.address, MeasurementState.Reported, Quality.Missing);
     });
@@ -497,21 +592,47 @@ describe("GridOracle", () => {
       const f = await loadFixture(deployMarket);
       await reported(f);
       const r = reading(f, 10_000n);
-      await f.oracle.connect(f.gen27).dispute(r, await signMeterReading(f.meter.gen27, f.oracleDomain, r));
+      await f.oracle
+        .connect(f.gen27)
+        .dispute(
+          r,
+          await signMeterReading(f.meter.gen27, f.oracleDomain, r),
+          await proofFor(f, f.gen27.address, f.period - 1n),
+        );
       const fixed = measurement(f.gen27.address, f.period - 1n, 0n);
       const readings = ethers.id("corrected readings");
       const epoch = await f.oracle.configEpoch();
       const sigs = await signCorrection([f.o3, f.o1], f.oracleDomain, fixed, readings, epoch, FAR);
-      await expect(f.oracle.connect(f.stranger).correctMeasurement(fixed, readings, FAR, sigs))
+      const none = noProof(f.gen27.address, f.period - 1n);
+      await expect(f.oracle.connect(f.stranger).correctMeasurement(fixed, readings, FAR, sigs, none))
         .to.emit(f.oracle, "MeasurementCorrected")
-        .withArgs(f.period - 1n, f.gen27.address, 0, 0, 10_000n, 10_000n, 0n, Quality.Ok, readings);
-      const [record, isFinal] = await f.oracle.measurementOf(f.period - 1n, f.gen27.address);
+        .withArgs(
+          f.period - 1n,
+          f.gen27.address,
+          indexOf(f.gen27.address),
+          0,
+          0,
+          10_000n,
+          10_000n,
+          0n,
+          Quality.Ok,
+          readings,
+        );
+      const [record, isFinal] = await f.oracle.measurementOf(f.period - 1n, f.gen27.address, none);
       expect([record.deliveredWh, record.state, isFinal]).to.deep.equal([0n, BigInt(MeasurementState.Corrected), true]);
       // A corrected Ok measurement is final: no second correction, no dispute.
-      await expect(f.oracle.correctMeasurement(fixed, readings, FAR, sigs))
+      await expect(f.oracle.correctMeasurement(fixed, readings, FAR, sigs, none))
         .to.be.revertedWithCustomError(f.oracle, "NotCorrectable")
         .withArgs(f.period - 1n, f.gen27.address, MeasurementState.Corrected, Quality.Ok);
-      await expect(f.oracle.connect(f.gen27).dispute(r, await signMeterReading(f.meter.gen27, f.oracleDomain, r)))
+      await expect(
+        f.oracle
+          .connect(f.gen27)
+          .dispute(
+            r,
+            await signMeterReading(f.meter.gen27, f.oracleDomain, r),
+            await proofFor(f, f.gen27.address, f.period - 1n),
+          ),
+      )
         .to.be.revertedWithCustomError(f.oracle, "NotDisputable")
         .withArgs(f.period - 1n, f.gen27.address, MeasurementState.Corrected, Quality.Ok);
     });
@@ -526,6 +647,7 @@ describe("GridOracle", () => {
           ethers.ZeroHash,
           FAR,
           await signCorrection([f.o1, f.o2], f.oracleDomain, m, ethers.ZeroHash, epoch, FAR),
+          await proofFor(f, m.generator as string, BigInt(m.period)),
         );
       await expect(fix(measurement(f.gen27.address, f.period - 1n, -5n, { quality: Quality.Missing }))).to.emit(
         f.oracle,
@@ -547,6 +669,24 @@ describe("GridOracle", () => {
         f.oracle,
         "ZeroGenerator",
       );
+      // A never-reported measurement must carry the generator's own registry index.
+      await expect(fix(measurement(f.gen2.address, f.period - 4n, 1n, { generatorIndex: 77 })))
+        .to.be.revertedWithCustomError(f.oracle, "WrongGeneratorIndex")
+        .withArgs(f.gen2.address, 77, indexOf(f.gen2.address));
+      // A reported one (its bit is set) cannot be corrected without being shown.
+      await expect(
+        f.oracle.correctMeasurement(
+          ok,
+          ethers.ZeroHash,
+          FAR,
+          await signCorrection([f.o1, f.o2], f.oracleDomain, ok, ethers.ZeroHash, epoch, FAR),
+          noProof(f.gen2.address, f.period - 2n),
+        ),
+      )
+        .to.be.revertedWithCustomError(f.oracle, "MeasurementNotProven")
+        .withArgs(f.period - 2n, f.gen2.address);
+      // A correction of a never-reported one marks it measured: no report can carry it any more.
+      expect(await f.oracle.isMeasured(f.period - 3n, indexOf(f.gen34.address))).to.equal(true);
     });
 
     it("a correction needs the quorum of the current epoch", async () => {
@@ -554,11 +694,12 @@ describe("GridOracle", () => {
       await reported(f, Quality.Missing);
       const m = measurement(f.gen27.address, f.period - 1n, 1n);
       const one = await signCorrection([f.o1], f.oracleDomain, m, ethers.ZeroHash, 1n, FAR);
-      await expect(f.oracle.correctMeasurement(m, ethers.ZeroHash, FAR, one))
+      const shown = await proofFor(f, f.gen27.address, f.period - 1n);
+      await expect(f.oracle.correctMeasurement(m, ethers.ZeroHash, FAR, one, shown))
         .to.be.revertedWithCustomError(f.oracle, "NotEnoughSignatures")
         .withArgs(1, 2);
       const oldEpoch = await signCorrection([f.o1, f.o2], f.oracleDomain, m, ethers.ZeroHash, 0n, FAR);
-      await expect(f.oracle.correctMeasurement(m, ethers.ZeroHash, FAR, oldEpoch))
+      await expect(f.oracle.correctMeasurement(m, ethers.ZeroHash, FAR, oldEpoch, shown))
         .to.be.revertedWithCustomError(f.oracle, "NotEnoughSignatures")
         .withArgs(0, 2);
     });

@@ -15,6 +15,7 @@ import { deployGridSwap, defaultParams, seedGridSwap, type GridSwapParams } from
 import { BaselineMethod, Direction, Quality } from "../../oracle/chain/enums";
 import { readDomain, signOffer, signReport, type OfferStruct } from "../../oracle/chain/typed-data";
 import { fillFromEvent, type FillData } from "../../oracle/chain/market-data";
+import { findMeasurementProof } from "../../oracle/chain/measurement-proofs";
 import type { IDemandResponseMarket, IGridOracle } from "../../typechain-types";
 
 export const USD = (x: string): bigint => ethers.parseUnits(x, 8);
@@ -25,12 +26,12 @@ export const PAPER_USD = USD("0.25266763");
 /** A deadline far enough away for any signature in a test. */
 export const FAR = 2n ** 40n;
 /** Registered capacity of every fixture generator, W (1 MW: 500 kWh in an 1800-s period). */
-export const CAPACITY_W = 1_000_000n;
+export const CAPACITY_W = 1_000_000;
 /** The baseline of `measurement` and the nomination of `fillOffer`, Wh. */
 export const BASELINE_WH = 10_000n;
 
 export type Offer = IDemandResponseMarket.OfferStruct & { nonce: bigint };
-export type BookKey = IDemandResponseMarket.BookKeyStruct;
+export type BookKey = { generator: string; period: number };
 export type Measurement = IGridOracle.MeasurementStruct;
 export type Report = IGridOracle.ReportStruct;
 
@@ -68,6 +69,17 @@ export async function accounts() {
  * Deploys and seeds with `params` (production defaults unless overridden) and moves the clock
  * 60 s into a fresh period P with the report of P − 1 submitted (the offers' justification).
  */
+/**
+ * Registry index of the fixture's generators by address (lower case), filled in by deployWith —
+ * the same on every deployment, since accounts and registration order are fixed.
+ */
+const REGISTRY_INDEX = new Map<string, number>();
+
+/** The registry index a measurement of `generator` carries (made up, but distinct, for unregistered addresses). */
+export function indexOf(generator: string): number {
+  return REGISTRY_INDEX.get(generator.toLowerCase()) ?? 1000 + Number(BigInt(generator) % 1_000_000n);
+}
+
 export async function deployWith(params: Partial<GridSwapParams> = {}) {
   const a = await accounts();
   const p = { ...defaultParams(params.periodSeconds), ...params };
@@ -109,6 +121,9 @@ export async function deployWith(params: Partial<GridSwapParams> = {}) {
   const period = BigInt(await time.latest()) / periodSeconds + 2n;
   const start = period * periodSeconds;
   await time.increaseTo(start + 60n);
+  for (const [signer] of gens) {
+    REGISTRY_INDEX.set(signer.address.toLowerCase(), Number((await c.registry.generatorOf(signer.address))[3]));
+  }
   const marketDomain = await readDomain(c.market);
   const oracleDomain = await readDomain(c.oracle);
   const f = { ...a, ...c, params: p, periodSeconds, period, start, marketDomain, oracleDomain };
@@ -195,6 +210,7 @@ export function measurement(
   const baselineWh = BASELINE_WH;
   return {
     generator,
+    generatorIndex: indexOf(generator),
     period,
     baseline: BaselineMethod.Nominated,
     baselineDays: 0,
@@ -217,7 +233,7 @@ export function paperReport(period: bigint, measurements: Measurement[] = []): R
       { line: 15, flowW: -765_900n, limitW: 750_000n, deviationW: 15_900n },
       { line: 23, flowW: -770_600n, limitW: 750_000n, deviationW: 20_600n },
     ],
-    prices: [{ node: 27, usdPerMWh: -1_500_000_000n }],
+    prices: [{ node: 27, usdPerMWh: -1_500_000_000n, lossUsdPerMWh: 3_700_000n, congestionUsdPerMWh: -1_000_000_000n }],
     measurements,
   };
 }
@@ -243,7 +259,7 @@ export async function reportSignatures(
   return signReport(signers, f.oracleDomain, report, await f.oracle.configEpoch(), deadline);
 }
 
-/** Submits `report` signed by o1 and o2, relayed by o3's neighbour (anyone). */
+/** Submits `report` signed by o1 and o2, relayed by a stranger (anyone). */
 export async function submitReport(
   f: Pick<Fixture, "oracle" | "oracleDomain" | "o1" | "o2" | "stranger">,
   report: Report,
@@ -251,6 +267,16 @@ export async function submitReport(
   const tx = await f.oracle.connect(f.stranger).submitReport(report, FAR, await reportSignatures(f, report));
   await tx.wait();
   return tx;
+}
+
+/** The proof of the reported measurement of `generator` in `period`, from the oracle's events. */
+export function proofFor(f: Pick<Fixture, "oracle">, generator: string, period: bigint | number) {
+  return findMeasurementProof(f.oracle, generator, period);
+}
+
+/** settle(generator, period, its proof) as anyone may call it. */
+export async function settleArgs(f: Pick<Fixture, "oracle">, generator: string, period: bigint | number) {
+  return [generator, period, await proofFor(f, generator, period)] as const;
 }
 
 /** Moves the clock to `seconds` after the start of `period`. */

@@ -29,6 +29,7 @@ import type { BaseContract, ContractTransactionResponse, Wallet } from "ethers";
 import { Asset, BookState, Direction, MeasurementState, OfferStatus, Quality } from "../../oracle/chain/enums";
 import { offerHash, signCorrection, signMeterReading, signOffer } from "../../oracle/chain/typed-data";
 import { creditedDelivery, fillPayment, settlement } from "../../oracle/chain/units";
+import { measurementProof, noProof } from "../../oracle/chain/measurement-tree";
 import {
   BASELINE_WH,
   deployWith,
@@ -38,6 +39,7 @@ import {
   paperReport,
   submitReport,
   type Fixture,
+  type Measurement,
   type Offer,
 } from "./fixtures";
 
@@ -96,8 +98,9 @@ interface Model {
   partials: Map<string, { hash: string; filled: bigint }>;
   offers: OfferRec[];
   books: Map<string, BookM>;
-  reports: Set<bigint>;
-  records: Map<string, RecordM>;
+  /** Report period → its measurement list (empty for reports without measurements). */
+  reports: Map<bigint, Measurement[]>;
+  records: Map<string, RecordM & { reportPeriod: bigint }>;
   nonce: bigint;
 }
 interface Real {
@@ -450,9 +453,10 @@ class Report extends Cmd {
         quality: Number(x.quality),
         state: MeasurementState.Reported,
         at: m.next,
+        reportPeriod: period,
       });
     }
-    m.reports.add(period);
+    m.reports.set(period, ms);
     m.next += 1n;
   }
   toString() {
@@ -482,9 +486,10 @@ class Dispute extends Cmd {
     };
     const sig = await signMeterReading(r.meter[gen], r.f.oracleDomain, reading);
     const closed = m.next >= x.at + WINDOW;
+    const proof = shown(m, who(r, gen), BigInt(p));
     await send(
       m,
-      () => r.f.oracle.connect(r.signer[gen]).dispute(reading, sig),
+      () => r.f.oracle.connect(r.signer[gen]).dispute(reading, sig, proof),
       closed ? { on: r.f.oracle, error: "DisputeWindowClosed", args: [BigInt(p), who(r, gen), x.at + WINDOW] } : null,
     );
     if (!closed) x.state = MeasurementState.Disputed;
@@ -510,7 +515,8 @@ class Correct extends Cmd {
     const [g, p] = k.split(":");
     const fixed = measurement(ethers.getAddress(g), BigInt(p), this.delivered);
     const sigs = await signCorrection([r.f.o1, r.f.o3], r.f.oracleDomain, fixed, ethers.ZeroHash, 1n, FAR);
-    await send(m, () => r.f.oracle.correctMeasurement(fixed, ethers.ZeroHash, FAR, sigs), null);
+    const proof = shown(m, ethers.getAddress(g), BigInt(p));
+    await send(m, () => r.f.oracle.correctMeasurement(fixed, ethers.ZeroHash, FAR, sigs, proof), null);
     Object.assign(x, {
       delivered: this.delivered,
       actual: BigInt(fixed.actualWh),
@@ -522,6 +528,16 @@ class Correct extends Cmd {
   toString() {
     return `correct(#${this.pick}, ${this.delivered})`;
   }
+}
+
+/** The proof of the reported measurement of (generator, period), or an empty one. */
+function shown(m: Model, generator: string, period: bigint) {
+  const rec = m.records.get(key(generator, period));
+  if (!rec) return noProof(generator, period);
+  return (
+    measurementProof(rec.reportPeriod, m.reports.get(rec.reportPeriod) ?? [], generator, period) ??
+    noProof(generator, period)
+  );
 }
 
 /** What the model says about settling `book` now: an error, or the amounts. */
@@ -567,13 +583,13 @@ class Settle extends Cmd {
     if (books.length === 0) return;
     // One settlement in three takes the latest books (a keeper's sweep), the others random picks.
     const chosen = this.picks[0] % 3 === 0 ? books.slice(-8) : this.picks.map((i) => books[i % books.length]);
-    const keyOf = (b: BookM) => ({ generator: who(r, b.gen), period: b.period });
     if (chosen.length === 1) {
       const book = chosen[0];
       const o = predict(m, r, book);
+      const proof = shown(m, who(r, book.gen), book.period);
       const tx = await send(
         m,
-        () => r.f.market.connect(r.f.stranger).settle(who(r, book.gen), book.period),
+        () => r.f.market.connect(r.f.stranger).settle(who(r, book.gen), book.period, proof),
         o.error ?? null,
       );
       if (o.amounts) {
@@ -582,12 +598,20 @@ class Settle extends Cmd {
       }
       return;
     }
-    // settleMany: items in order, each predicted against the state the earlier ones left.
+    // settleReport: every book a report measured, in list order, each predicted against the
+    // state the earlier ones left (a keeper's sweep of one report).
+    // Reports that measured something (an empty one settles nothing), else any.
+    const measuring = [...m.reports.keys()].filter((k) => m.reports.get(k)!.length > 0);
+    const periods = measuring.length > 0 ? measuring : [...m.reports.keys()];
+    const reportPeriod = periods[(this.picks[1] ?? this.picks[0]) % periods.length];
+    const list = m.reports.get(reportPeriod)!;
     await time.setNextBlockTimestamp(m.next);
-    const tx = await r.f.market.connect(r.f.stranger).settleMany(chosen.map(keyOf));
+    const tx = await r.f.market.connect(r.f.stranger).settleReport(reportPeriod, list);
     const receipt = await tx.wait();
     let settled = 0;
-    for (const book of chosen) {
+    for (const x of list) {
+      const book = m.books.get(key(x.generator as string, BigInt(x.period)));
+      if (!book) continue;
       const o = predict(m, r, book);
       if (o.amounts) {
         applySettlement(m, r, book, o.amounts);
@@ -595,8 +619,8 @@ class Settle extends Cmd {
       }
     }
     const events = receipt!.logs.filter((l) => r.f.market.interface.parseLog(l)?.name === "Settled").length;
-    expect(events, "settleMany: Settled events").to.equal(settled);
-    count(`settleMany settled ${settled} of ${chosen.length}`);
+    expect(events, "settleReport: Settled events").to.equal(settled);
+    count(`settleReport settled ${settled} of ${list.length}`);
     m.next += 1n;
   }
   toString() {
@@ -624,7 +648,8 @@ class Unwind extends Cmd {
           : m.next < at
             ? { on: r.f.market, error: "NotUnwindableYet", args: [g, book.period, at] }
             : null;
-    await send(m, () => r.f.market.unwind(g, book.period), fail);
+    const proof = shown(m, g, book.period);
+    await send(m, () => r.f.market.unwind(g, book.period, proof), fail);
     if (fail) return;
     const centre = CENTRES.find((c) => who(r, c) === book.centre)!;
     m.free[centre].usd += book.usd;
@@ -778,7 +803,7 @@ describe("vault and market: model-based invariants (fast-check)", function () {
           partials: new Map(),
           offers: [],
           books: new Map(),
-          reports: new Set([f.period - 1n]),
+          reports: new Map([[f.period - 1n, []]]),
           records: new Map(),
           nonce: 0n,
         };
@@ -849,9 +874,11 @@ describe("vault and market: model-based invariants (fast-check)", function () {
         await f.market.connect(f.gen27).fill(o, await signOffer(f.centre, f.marketDomain, o), part, BASELINE_WH);
       }
       await time.increaseTo((period + 1n) * PERIOD);
-      await submitReport(f, paperReport(period + 1n, [measurement(f.gen27.address, period, delivered)]));
-      const s = await f.market.settle.staticCall(f.gen27.address, period);
-      await f.market.settle(f.gen27.address, period);
+      const measured = [measurement(f.gen27.address, period, delivered)];
+      await submitReport(f, paperReport(period + 1n, measured));
+      const proof = measurementProof(period + 1n, measured, f.gen27.address, period)!;
+      const s = await f.market.settle.staticCall(f.gen27.address, period, proof);
+      await f.market.settle(f.gen27.address, period, proof);
       return [s.paidWh, s.penaltyWh, s.usdToGenerator, s.usdToCentre, ...(await f.market.balancesOf(f.gen27.address))];
     }
     await fc.assert(

@@ -21,6 +21,7 @@ import {
   PAPER_WH,
   sign,
   submitReport,
+  settleArgs,
 } from "../contracts/fixtures";
 
 describe("GS-03: settlement cannot depend on who settles first", () => {
@@ -47,7 +48,7 @@ describe("GS-03: settlement cannot depend on who settles first", () => {
       [a, b],
     ]) {
       const snapshot = await takeSnapshot();
-      for (const x of order) await f.market.connect(f.centre2).settle(x.generator, x.period);
+      for (const x of order) await f.market.connect(f.centre2).settle(...(await settleArgs(f, x.generator, x.period)));
       const balances: bigint[] = [];
       for (const s of [f.centre, f.centre2, f.gen27, f.gen27b])
         balances.push(...(await f.market.balancesOf(s.address)));

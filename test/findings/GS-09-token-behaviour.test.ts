@@ -51,7 +51,7 @@ async function marketWith(usdToken: string) {
           signer: a.gen27,
           node: 27,
           meterKey: a.meter.gen27.address,
-          capacityW: 1_000_000n,
+          capacityW: 1_000_000,
           issueWh: KWH("10"),
           depositWh: KWH("10"),
         },
@@ -127,11 +127,16 @@ describe("GS-09: token behaviour cannot make the market insolvent or freeze a pa
     const sig = await signOffer(m.centre, await readDomain(m.market), offer);
     await m.market.connect(m.gen27).fill(offer, sig, PAPER_WH, BASELINE_WH);
     await time.increaseTo((period + 2n) * 1800n);
-    await report(paperReport(period + 2n, [measurement(m.gen27.address, period + 1n, -PAPER_WH)]));
+    const measured = [
+      measurement(m.gen27.address, period + 1n, -PAPER_WH, {
+        generatorIndex: (await m.registry.generatorOf(m.gen27.address))[3],
+      }),
+    ];
+    await report(paperReport(period + 2n, measured));
     await time.increase(1800n);
 
     await blk.setBlocked(m.gen27.address, true); // the generator is blocklisted by the USD token
-    await m.market.connect(m.stranger).settle(m.gen27.address, period + 1n); // internal balances only
+    await m.market.connect(m.stranger).settleReport(period + 2n, measured); // internal balances only
     expect(await m.market.balancesOf(m.centre.address)).to.deep.equal([USD("10") - PAPER_USD, PAPER_WH]);
     // The centre withdraws its kWh; the blocklisted generator cannot receive USD itself, but can
     // withdraw to another address of its own.

@@ -11,7 +11,16 @@
  */
 import { expect } from "chai";
 import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
-import { at, deployMarket, fillOffer, measurement, paperOffer, paperReport, submitReport } from "../contracts/fixtures";
+import {
+  at,
+  deployMarket,
+  fillOffer,
+  measurement,
+  paperOffer,
+  paperReport,
+  settleArgs,
+  submitReport,
+} from "../contracts/fixtures";
 
 describe("GS-15: the rules apply to the whole commitment, not to how it was cut", () => {
   it("at 43 % delivery, one fill and two half fills are paid the same (nothing) with the same penalty", async () => {
@@ -25,7 +34,7 @@ describe("GS-15: the rules apply to the whole commitment, not to how it was cut"
       await at(f, f.period + 2n, 10n);
       await submitReport(f, paperReport(f.period + 2n, [measurement(f.gen27.address, f.period + 1n, -989n)]));
       await time.increase(1800n);
-      const [, s] = await f.market.previewSettlement(f.gen27.address, f.period + 1n);
+      const [, s] = await f.market.previewSettlement(...(await settleArgs(f, f.gen27.address, f.period + 1n)));
       results.push([s.usdToGenerator, s.penaltyWh]);
     }
     expect(results).to.deep.equal([
@@ -41,7 +50,7 @@ describe("GS-15: the rules apply to the whole commitment, not to how it was cut"
     await at(f, f.period + 2n, 10n);
     await submitReport(f, paperReport(f.period + 2n, [measurement(f.gen27.address, f.period + 1n, 0n)]));
     await time.increase(1800n);
-    const [, s] = await f.market.previewSettlement(f.gen27.address, f.period + 1n);
+    const [, s] = await f.market.previewSettlement(...(await settleArgs(f, f.gen27.address, f.period + 1n)));
     expect([s.paidWh, s.penaltyWh]).to.deep.equal([0n, 1n]);
   });
 });

@@ -17,6 +17,7 @@ import {
   paperOffer,
   paperReport,
   submitReport,
+  settleArgs,
 } from "../contracts/fixtures";
 
 describe("GS-18: no unwind while a measurement can still become final", () => {
@@ -30,14 +31,14 @@ describe("GS-18: no unwind while a measurement can still become final", () => {
     const reportPeriod = BigInt(await time.latest()) / f.periodSeconds;
     await submitReport(f, paperReport(reportPeriod, [measurement(f.gen27.address, delivery, -KWH("2.3"))]));
     await time.increaseTo((delivery + 1n) * f.periodSeconds + grace);
-    await expect(f.market.unwind(f.gen27.address, fill.period)).to.be.revertedWithCustomError(
+    await expect(f.market.unwind(...(await settleArgs(f, f.gen27.address, fill.period)))).to.be.revertedWithCustomError(
       f.market,
       "NotUnwindableYet",
     );
     await time.increase(BigInt(f.params.disputeWindowSeconds));
-    await expect(f.market.unwind(f.gen27.address, fill.period))
+    await expect(f.market.unwind(...(await settleArgs(f, f.gen27.address, fill.period))))
       .to.be.revertedWithCustomError(f.market, "DeliveryMeasured")
       .withArgs(f.gen27.address, fill.period);
-    await expect(f.market.settle(f.gen27.address, fill.period)).to.emit(f.market, "Settled");
+    await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, fill.period)))).to.emit(f.market, "Settled");
   });
 });
