@@ -62,8 +62,9 @@ export interface ReportInputs {
 
 /**
  * The oracle report: the study's active-power violations (line = 0-based branch row of the case,
- * flows in W signed from → to), the nodal prices of `priceNodes` (USD/MWh · 1e8) and the
- * measurements of earlier delivery periods.
+ * flows in W signed from → to), the nodal prices of `priceNodes` with their loss and congestion
+ * parts (USD/MWh · 1e8) and the measurements of earlier delivery periods (in the order given: the
+ * leaves of the report's measurement tree).
  */
 export function toReport(r: ReportInputs): IGridOracle.ReportStruct {
   const nodes = new Set(
@@ -87,7 +88,12 @@ export function toReport(r: ReportInputs): IGridOracle.ReportStruct {
       })),
     prices: r.result.prices
       .filter((p) => nodes.has(p.bus))
-      .map((p) => ({ node: p.bus, usdPerMWh: usdPerMWhToUnits(p.total) })),
+      .map((p) => ({
+        node: p.bus,
+        usdPerMWh: usdPerMWhToUnits(p.total),
+        lossUsdPerMWh: usdPerMWhToUnits((p as { loss?: number }).loss ?? 0),
+        congestionUsdPerMWh: usdPerMWhToUnits(p.congestion),
+      })),
     measurements: (r.measurements ?? []).map((m) => ({ ...m })),
   };
 }

@@ -2,7 +2,9 @@
  * Baselines and delivered energy (pure: no ethers, no I/O). For a generator and a delivery period:
  *
  *   baselineWh   what the unit would have produced without the trade, by one of three methods:
- *     Nominated       its schedule for the period, declared before gate closure (Wh, given by the caller)
+ *     Nominated       the generator's own nomination for the period, fixed by its first fill before
+ *                     gate closure (the market's book holds it) — bounded by its metered history:
+ *                     kept within ± toleranceWh of its reading of the period before, when given
  *     RollingAverage  the mean of its readings in the same period-of-day on the previous N working days
  *                     (default 5, as NODES; Mon–Fri in UTC minus the holidays given)
  *     MeterBefore     its reading of the period just before
@@ -26,8 +28,13 @@ export const MAX_ROLLING_DAYS = 10;
 export type BaselineSpec =
   | {
       readonly method: "Nominated";
-      /** The generator's nominated output per period, Wh (convert scheduled MW with meanPowerMwToWh). */
-      readonly scheduleWh: ReadonlyMap<number, bigint>;
+      /** The generator's nomination for the period, Wh (its book's; undefined: none known). */
+      readonly nominatedWh: bigint | undefined;
+      /**
+       * The history bound: the baseline is the nomination clamped to its reading of the period
+       * before ± this, Wh (docs/metering.md, "Nominations"); omitted: the nomination as it is.
+       */
+      readonly toleranceWh?: bigint;
     }
   | {
       readonly method: "RollingAverage";
@@ -87,7 +94,7 @@ export function baselinePeriods(spec: BaselineSpec, period: number, periodSecond
   checkPeriod(period);
   switch (spec.method) {
     case "Nominated":
-      return [period];
+      return spec.toleranceWh !== undefined && period > 0 ? [period - 1] : [];
     case "MeterBefore":
       return period > 0 ? [period - 1] : [];
     case "RollingAverage": {
@@ -102,7 +109,7 @@ export function baselinePeriods(spec: BaselineSpec, period: number, periodSecond
 
 /** The periods to read for measuring `period`: the period itself and its baseline's meter periods. */
 export function readingPeriods(spec: BaselineSpec, period: number, periodSeconds: number): number[] {
-  return spec.method === "Nominated" ? [period] : [period, ...baselinePeriods(spec, period, periodSeconds)];
+  return [period, ...baselinePeriods(spec, period, periodSeconds)];
 }
 
 interface Baseline {
@@ -117,10 +124,26 @@ function baselineOf(spec: BaselineSpec, period: number, periodSeconds: number, r
   const periods = baselinePeriods(spec, period, periodSeconds);
   switch (spec.method) {
     case "Nominated": {
-      const wh = spec.scheduleWh.get(period);
-      return wh === undefined
-        ? { quality: "MISSING", periods: [], days: 0, notes: [`no nomination for period ${period}`] }
-        : { wh, quality: "OK", periods, days: 0, notes: [] };
+      const wh = spec.nominatedWh;
+      if (wh === undefined)
+        return { quality: "MISSING", periods: [], days: 0, notes: [`no nomination for period ${period}`] };
+      if (spec.toleranceWh === undefined) return { wh, quality: "OK", periods: [period], days: 0, notes: [] };
+      if (spec.toleranceWh < 0n) throw new RangeError(`nomination tolerance must be ≥ 0 Wh, got ${spec.toleranceWh}`);
+      const before = periods.length > 0 ? readings.get(periods[0]) : undefined;
+      if (before === undefined) {
+        const note = `nomination ${wh} Wh not checked: no reading for period ${period - 1} (before)`;
+        return { wh, quality: "OK", periods: [period], days: 0, notes: [note] };
+      }
+      const [low, high] = [before.energyWh - spec.toleranceWh, before.energyWh + spec.toleranceWh];
+      const bounded = wh < low ? low : wh > high ? high : wh;
+      const notes =
+        bounded === wh
+          ? []
+          : [
+              `nomination ${wh} Wh is more than ${spec.toleranceWh} Wh from the ${before.energyWh} Wh metered in ` +
+                `period ${period - 1}: baseline ${bounded} Wh`,
+            ];
+      return { wh: bounded, quality: "OK", periods: [period, ...periods], days: 0, notes };
     }
     case "MeterBefore": {
       const before = periods.length > 0 ? readings.get(periods[0]) : undefined;

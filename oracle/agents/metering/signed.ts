@@ -2,10 +2,12 @@
  * Signed meter readings (EIP-712) and the readings-set hash a report commits to.
  *
  * The meter key the registry binds to a generator signs, for each period,
- *   MeterReading(address generator, uint32 period, int64 actualWh)
- * under the GridOracle's EIP-712 domain, which callers read from the contract with ERC-5267
- * `eip712Domain()` (readEip712Domain) rather than restating it. Only those three fields are
- * signed: a reading's quality flag and timestamp are its source's unsigned annotations.
+ *   MeterReading(address meter, address generator, uint32 period, int64 actualWh, uint8 quality, uint64 readAt)
+ * under the GridOracle's EIP-712 domain (the type is oracle/chain/typed-data.ts's, the one the
+ * contract verifies disputes with), which callers read from the contract with ERC-5267
+ * `eip712Domain()` (readEip712Domain) rather than restating it. Every field a measurement uses
+ * is signed: the energy, the meter's quality flag and when it read — a BAD reading relabelled OK,
+ * or re-dated, no longer verifies (finding GS-20).
  */
 import {
   Contract,
@@ -18,40 +20,43 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
+import { METER_READING_TYPES, typeString } from "../../chain/typed-data";
 import { DuplicateReadingError, ReadingSignatureError } from "./errors";
 import { meterAddress } from "./records";
-import type { MeterReading } from "./types";
+import { QUALITY_CODE, type MeterReading } from "./types";
 
-/** The EIP-712 type, as the contracts declare it. */
-export const METER_READING_TYPE = "MeterReading(address generator,uint32 period,int64 actualWh)";
-export const METER_READING_TYPES: Readonly<Record<string, TypedDataField[]>> = {
-  MeterReading: [
-    { name: "generator", type: "address" },
-    { name: "period", type: "uint32" },
-    { name: "actualWh", type: "int64" },
-  ],
-};
+export { METER_READING_TYPES };
+/** The EIP-712 type string, as the contracts declare it (GridOracle.METER_READING_TYPEHASH). */
+export const METER_READING_TYPE = typeString(METER_READING_TYPES);
 
-/** The signed message of a reading of `generator`'s meter. */
+/** What a meter signs of one reading (IGridOracle.MeterReading). */
 export interface MeterReadingMessage {
+  readonly meter: string;
   readonly generator: string;
   readonly period: number;
   readonly actualWh: bigint;
+  /** IGridOracle.Quality ordinal. */
+  readonly quality: number;
+  /** The reading's timestamp, Unix s. */
+  readonly readAt: number;
 }
 
-export function readingMessage(
-  generator: string,
-  reading: Pick<MeterReading, "period" | "energyWh">,
-): MeterReadingMessage {
-  return { generator: getAddress(generator), period: reading.period, actualWh: reading.energyWh };
+/** The fields of a reading a meter signs. */
+export type SignedFields = Pick<MeterReading, "meter" | "period" | "energyWh" | "quality" | "timestamp">;
+
+export function readingMessage(generator: string, reading: SignedFields): MeterReadingMessage {
+  return {
+    meter: getAddress(reading.meter),
+    generator: getAddress(generator),
+    period: reading.period,
+    actualWh: reading.energyWh,
+    quality: QUALITY_CODE[reading.quality],
+    readAt: reading.timestamp,
+  };
 }
 
 /** The EIP-712 digest a contract recovers the meter key from (`_hashTypedDataV4`). */
-export function readingDigest(
-  domain: TypedDataDomain,
-  generator: string,
-  reading: Pick<MeterReading, "period" | "energyWh">,
-): string {
+export function readingDigest(domain: TypedDataDomain, generator: string, reading: SignedFields): string {
   return TypedDataEncoder.hash(domain, METER_READING_TYPES, readingMessage(generator, reading));
 }
 
@@ -69,7 +74,7 @@ export async function signReading(
   meterWallet: TypedDataSigner,
   domain: TypedDataDomain,
   generator: string,
-  reading: Pick<MeterReading, "period" | "energyWh">,
+  reading: SignedFields,
 ): Promise<string> {
   const message = readingMessage(generator, reading);
   return meterWallet.signTypedData(domain, { ...METER_READING_TYPES }, { ...message });
@@ -77,7 +82,7 @@ export async function signReading(
 
 /**
  * Checks that `reading` carries a signature by its own meter key (`reading.meter`, the key bound
- * to `generator`) over (generator, period, energyWh) under `domain`. Throws a ReadingSignatureError:
+ * to `generator`) over every field it signs under `domain`. Throws a ReadingSignatureError:
  * "missing" (no signature), "bad" (not a valid 65-byte secp256k1 signature with low s, as
  * OpenZeppelin's ECDSA.recover demands) or "foreign" (valid, but by another key — or over other values).
  */
@@ -97,7 +102,7 @@ export function verifyReadingSignature(reading: MeterReading, generator: string,
   if (signer !== meterAddress(reading)) {
     fail(
       "foreign",
-      `the signature over ${reading.energyWh} Wh for generator ${getAddress(generator)} recovers ${signer}, not the meter key`,
+      `the signature over ${reading.energyWh} Wh (${reading.quality}, read at ${reading.timestamp}) for generator ${getAddress(generator)} recovers ${signer}, not the meter key`,
       signer,
     );
   }

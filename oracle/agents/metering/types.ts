@@ -37,7 +37,7 @@ export interface MeterReading {
   readonly quality: MeasuredQuality;
   /** When the meter took the reading, Unix s (at or after the period's end). */
   readonly timestamp: number;
-  /** EIP-712 MeterReading(generator, period, actualWh) signature by the meter key, 65 bytes hex. */
+  /** EIP-712 MeterReading(meter, generator, period, actualWh, quality, readAt) signature by the meter key, 65 bytes hex. */
   readonly signature?: string;
   /** Where it came from, for messages: "readings/2024-01-15.csv:12", "http://host/readings readings[3]". */
   readonly origin: string;

@@ -217,9 +217,9 @@ describe("baseline: MeterBefore", () => {
 });
 
 describe("baseline: Nominated", () => {
-  it("takes the schedule declared before gate closure, converted from MW once", () => {
-    // The centre solved the period with the unit at 2.3 MW: 2.3 MW × 0.5 h = 1 150 000 Wh.
-    const spec: BaselineSpec = { method: "Nominated", scheduleWh: new Map([[MON_15, meanPowerMwToWh(2.3, T)]]) };
+  it("takes the generator's own nomination (its book's), converted from MW once", () => {
+    // The generator planned 2.3 MW: 2.3 MW × 0.5 h = 1 150 000 Wh.
+    const spec: BaselineSpec = { method: "Nominated", nominatedWh: meanPowerMwToWh(2.3, T) };
     expect(readingPeriods(spec, MON_15, T)).to.deep.equal([MON_15]);
     const m = measure(series([[MON_15, 1_000_000n]]), spec);
     expect(m).to.deep.include({
@@ -232,16 +232,38 @@ describe("baseline: Nominated", () => {
     });
   });
 
-  it("is MISSING without a nomination for the period", () => {
-    const spec: BaselineSpec = { method: "Nominated", scheduleWh: new Map([[MON_15 - 1, 1n]]) };
+  it("is MISSING without a nomination", () => {
+    const spec: BaselineSpec = { method: "Nominated", nominatedWh: undefined };
     const m = measure(series([[MON_15, 1_000_000n]]), spec);
     expect(m).to.deep.include({ quality: "MISSING", deliveredWh: 0n });
     expect(m.notes).to.deep.equal([`no nomination for period ${MON_15}`]);
   });
+
+  it("is bounded by the metered history: within ± the tolerance of the reading before", () => {
+    // Metered 1,000 kWh in the period before; tolerance 100 kWh.
+    const history = (nominatedWh: bigint) => ({ method: "Nominated" as const, nominatedWh, toleranceWh: 100_000n });
+    expect(readingPeriods(history(1n), MON_15, T)).to.deep.equal([MON_15, MON_15 - 1]);
+    const readings = series([
+      [MON_15 - 1, 1_000_000n],
+      [MON_15, 1_200_000n],
+    ]);
+    // An honest nomination inside the band is the baseline.
+    expect(measure(readings, history(1_050_000n))).to.deep.include({ baselineWh: 1_050_000n, deliveredWh: 150_000n });
+    // Nominating 0 to be paid for normal output: the baseline is held at 900 kWh.
+    const low = measure(readings, history(0n));
+    expect(low).to.deep.include({ baselineWh: 900_000n, deliveredWh: 300_000n, quality: "OK" });
+    expect(low.notes[0]).to.match(/nomination 0 Wh is more than 100000 Wh from the 1000000 Wh metered/);
+    // Nominating high to be paid for a decrease that did not happen: held at 1,100 kWh.
+    expect(measure(readings, history(5_000_000n))).to.deep.include({ baselineWh: 1_100_000n });
+    // Without a reading before, the nomination stands, with a note.
+    const unchecked = measure(series([[MON_15, 1_200_000n]]), history(0n));
+    expect(unchecked).to.deep.include({ baselineWh: 0n, quality: "OK" });
+    expect(unchecked.notes).to.deep.equal([`nomination 0 Wh not checked: no reading for period ${MON_15 - 1} (before)`]);
+  });
 });
 
 describe("baseline: quality of a measurement", () => {
-  const nominated: BaselineSpec = { method: "Nominated", scheduleWh: new Map([[MON_15, 1_000_000n]]) };
+  const nominated: BaselineSpec = { method: "Nominated", nominatedWh: 1_000_000n };
 
   it("is the actual reading's quality against a clean baseline (OK, ESTIMATED, BAD)", () => {
     for (const q of ["OK", "ESTIMATED", "BAD"] as const) {

@@ -59,10 +59,17 @@ describe("metering pipeline: sources → validation → measurements → reading
       [P, "1.6", 800_000n],
     ];
     for (const [period, mw, wh] of rows27) {
-      const signature = await signReading(meter27, domain, GEN27, { period, energyWh: wh });
+      const timestamp = (period + 1) * T + 2;
+      const signature = await signReading(meter27, domain, GEN27, {
+        meter: meter27.address,
+        period,
+        energyWh: wh,
+        quality: "OK",
+        timestamp,
+      });
       writeFileSync(
         join(dir, `day-${Math.floor(period / 48)}.csv`),
-        `meter,period,powerMw,quality,timestamp,signature\n${meter27.address},${period},${mw},OK,${(period + 1) * T + 2},${signature}\n`,
+        `meter,period,powerMw,quality,timestamp,signature\n${meter27.address},${period},${mw},OK,${timestamp},${signature}\n`,
       );
     }
     // Generator 30: Wh over HTTP.
@@ -71,7 +78,13 @@ describe("metering pipeline: sources → validation → measurements → reading
       [P - 1, 400_000n],
       [P, 650_000n],
     ] as const) {
-      const signature = await signReading(meter30, domain, GEN30, { period, energyWh: wh });
+      const signature = await signReading(meter30, domain, GEN30, {
+        meter: meter30.address,
+        period,
+        energyWh: wh,
+        quality: "OK",
+        timestamp: (period + 1) * T,
+      });
       served.push({
         meter: meter30.address,
         period,
@@ -163,7 +176,13 @@ describe("metering pipeline: sources → validation → measurements → reading
 
   it("makes no measurement from a tampered file: the signature no longer matches", async () => {
     const file = join(dir, `day-${Math.floor(P / 48)}.csv`);
-    const signature = await signReading(meter27, domain, GEN27, { period: P, energyWh: 800_000n });
+    const signature = await signReading(meter27, domain, GEN27, {
+      meter: meter27.address,
+      period: P,
+      energyWh: 800_000n,
+      quality: "OK",
+      timestamp: (P + 1) * T,
+    });
     writeFileSync(
       file,
       `meter,period,powerMw,quality,timestamp,signature\n${meter27.address},${P},1.2,OK,${(P + 1) * T},${signature}\n`,
