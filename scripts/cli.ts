@@ -15,6 +15,10 @@ export interface OptionSpec {
   /** May be given several times (values collected in order). */
   readonly multiple?: boolean;
   readonly short?: string;
+  /** What the value is, for --help (`FILE`, `USD/kWh`); string options only. */
+  readonly value?: string;
+  /** One line for --help: what the flag does, its unit and its default. */
+  readonly help: string;
 }
 
 export interface CommandSpec {
@@ -23,8 +27,21 @@ export interface CommandSpec {
   /** One usage line (printed by --help and after a usage error). */
   readonly usage: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
-  /** How many positional arguments, and what they are called in errors ("case file"). */
-  readonly positionals?: { readonly min: number; readonly max: number; readonly name: string };
+  /** How many positional arguments, what they are called in errors ("case file"), and one line for --help. */
+  readonly positionals?: { readonly min: number; readonly max: number; readonly name: string; readonly help?: string };
+}
+
+/** --help: the usage line, then every argument and flag with one line each. */
+export function formatHelp(spec: CommandSpec): string {
+  const rows: [string, string][] = [];
+  if (spec.positionals?.help) rows.push([`<${spec.positionals.name}>`, spec.positionals.help]);
+  for (const [name, option] of Object.entries(spec.options)) {
+    const flag = `${option.short ? `-${option.short}, ` : ""}--${name}`;
+    rows.push([option.type === "string" ? `${flag} ${option.value ?? "VALUE"}` : flag, option.help]);
+  }
+  rows.push(["-h, --help", "print this help and exit"]);
+  const width = Math.max(...rows.map(([left]) => left.length));
+  return [spec.usage, "", ...rows.map(([left, text]) => `  ${left.padEnd(width)}  ${text}`)].join("\n");
 }
 
 export interface CommandLine {
@@ -151,7 +168,8 @@ export function choiceOption<T extends string>(line: CommandLine, name: string, 
 }
 
 /**
- * Runs a command's `main` with the shared rules: --help prints the usage and exits 0; a UsageError
+ * Runs a command's `main` with the shared rules: --help prints the usage and every flag with one line
+ * (formatHelp) and exits 0; a UsageError
  * prints `<name>: <message>` and the usage, exit 1; any other failure `<name>: <message>` (first
  * line only; the stack with DEBUG=gridswap), exit 1. `main` returns the exit code (default 0).
  */
@@ -170,7 +188,7 @@ export function runCommand(
     return finish(1);
   }
   if (line.help) {
-    process.stdout.write(`${spec.usage}\n`);
+    process.stdout.write(`${formatHelp(spec)}\n`);
     return finish(0);
   }
   Promise.resolve()

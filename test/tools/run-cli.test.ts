@@ -26,6 +26,24 @@ describe("command-line tools through tools/run.js", function () {
     expect(JSON.parse(r.stdout).converged).to.equal(true);
   });
 
+  for (const [script, flags] of [
+    ["scripts/agent-generator.ts", ["--node", "--cost", "--margin", "--capacity", "--deployment", "--once", "--json"]],
+    ["scripts/agent-centre.ts", ["--meters", "--meters-url", "--simulate-meters", "--delivery", "--case", "--once"]],
+  ] as const) {
+    it(`${script} --help: the usage and one line per flag, exit 0`, function () {
+      const r = tool(script, ["--help"]);
+      expect(r.status, r.stderr).to.equal(0);
+      const lines = r.stdout.trimEnd().split("\n");
+      expect(lines[0]).to.match(/^usage: npm run agent:/);
+      for (const flag of flags) {
+        expect(
+          lines.filter((l) => l.startsWith(`  ${flag} `)),
+          flag,
+        ).to.have.length(1);
+      }
+    });
+  }
+
   const cases: [string, string, readonly string[], RegExp][] = [
     [
       "pf: a JSON file that is not a case",
