@@ -3,6 +3,7 @@
  * oracle's measurements, the settlements and payments, the lines over their limit and the nodal
  * prices per report — all from chain events, updated on every poll.
  */
+import { filledWh } from "../../oracle/chain/board";
 import { BaselineMethod, Direction, Quality, enumName } from "../../oracle/chain/enums";
 import type { ChainFeed, PositionView } from "./chain";
 import { offerState } from "./chain";
@@ -117,7 +118,7 @@ export class MarketView {
           { head: "Amount", cell: (o) => kwh(o.offer.amountWh), num: true },
           {
             head: "Filled",
-            cell: (o) => kwh(o.fills.reduce((s, hsh) => s + (f.positions.get(hsh)?.position.amountWh ?? 0n), 0n)),
+            cell: (o) => kwh(filledWh(o.fills.map((hsh) => f.positions.get(hsh)))),
             num: true,
           },
           { head: "Payment", cell: (o) => usd(o.offer.usd), num: true },

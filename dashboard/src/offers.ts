@@ -3,6 +3,7 @@
  * No DOM and no chain access: the chain feed (chain.ts) fills these from events and the market's
  * offerStatus.
  */
+import { filledWh as filledWhOf } from "../../oracle/chain/board";
 import { OfferStatus } from "../../oracle/chain/enums";
 import type { OfferData, PositionData, SettlementData } from "../../oracle/chain/market-data";
 
@@ -46,7 +47,7 @@ export function offerState(
   readonly detail: string;
 } {
   const fills = o.fills.map((h) => positions.get(h)).filter((p): p is PositionView => p !== undefined);
-  const filledWh = fills.reduce((s, p) => s + p.position.amountWh, 0n);
+  const filledWh = filledWhOf(fills);
   const allDone = fills.length > 0 && fills.every((p) => p.settlement || p.unwound);
   const settled = fills.length > 0 && fills.every((p) => p.settlement);
   const part = filledWh > 0n && filledWh < o.offer.amountWh;
