@@ -168,6 +168,20 @@ export function choiceOption<T extends string>(line: CommandLine, name: string, 
 }
 
 /**
+ * True when `npm run <name>` (this command's own npm script) started this process without
+ * --silent and stdout is not a terminal: npm has then written its two-line banner to the same
+ * stdout, and a JSON reader at the other end of a pipe fails on it. npm offers no way to send the
+ * banner elsewhere, so the command says what to do instead (--silent).
+ */
+export function npmBannerOnStdout(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  tty = process.stdout.isTTY,
+): boolean {
+  return env.npm_lifecycle_event === name && env.npm_config_loglevel !== "silent" && tty !== true;
+}
+
+/**
  * Runs a command's `main` with the shared rules: --help prints the usage and every flag with one line
  * (formatHelp) and exits 0; a UsageError
  * prints `<name>: <message>` and the usage, exit 1; any other failure `<name>: <message>` (first
@@ -180,6 +194,11 @@ export function runCommand(
   const finish = (code: number): void => {
     process.exitCode = code;
   };
+  // A reader that stops early (`| head`) closes the pipe: that ends the command quietly, not with a stack.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(process.exitCode ?? 0);
+  });
   let line: CommandLine;
   try {
     line = parseCommandLine(spec, process.argv.slice(2));
@@ -190,6 +209,12 @@ export function runCommand(
   if (line.help) {
     process.stdout.write(`${formatHelp(spec)}\n`);
     return finish(0);
+  }
+  if (line.values.json === true && npmBannerOnStdout(spec.name)) {
+    process.stderr.write(
+      `${spec.name}: note: npm printed its "> ${process.env.npm_package_name ?? "gridswap"}@… ${spec.name}" banner on stdout ` +
+        `ahead of this JSON; to pipe it to a JSON reader, run \`npm run --silent ${spec.name} -- …\`\n`,
+    );
   }
   Promise.resolve()
     .then(() => main(line))
