@@ -11,6 +11,7 @@ import { SIMULATE_COMMAND } from "../../scripts/simulate";
 import { DASHBOARD_COMMAND } from "../../scripts/dashboard";
 import { CENTRE_COMMAND } from "../../scripts/agent-centre";
 import { GENERATOR_COMMAND } from "../../scripts/agent-generator";
+import { DECODE_ERROR_COMMAND } from "../../scripts/decode-error";
 
 const COMMANDS: CommandSpec[] = [
   PF_COMMAND,
@@ -20,6 +21,7 @@ const COMMANDS: CommandSpec[] = [
   DASHBOARD_COMMAND,
   CENTRE_COMMAND,
   GENERATOR_COMMAND,
+  DECODE_ERROR_COMMAND,
 ];
 
 describe("--help of every command line", function () {
