@@ -11,6 +11,7 @@ import type * as Vega from "vega";
 import type { TopLevelSpec } from "vega-lite/build/index";
 import type * as VegaLite from "vega-lite/build/index";
 import { lineNames, type DayResult } from "./day";
+import { NESTED_SCHEME, nestedLineLayers } from "./nested-lines";
 
 const importModule = new Function("specifier", "return import(specifier)") as <T>(specifier: string) => Promise<T>;
 
@@ -178,12 +179,14 @@ export function dayPlots(day: DayResult): Plot[] {
   const nodes = Object.keys(day.periods[0]?.prices.byNode ?? {}).filter((n) =>
     day.generators.some((g) => String(g.node) === n),
   );
+  const series = nodes.map((n) => `node ${n}`);
   plots.push({
     name: "prices",
     title: "Nodal prices",
     caption:
       "Locational marginal price at the market units' nodes and its energy component (the master unit's), " +
-      "USD/MWh: energy + congestion.",
+      "USD/MWh: energy + congestion. Nodes no limit separates have the same price: their lines are drawn " +
+      "nested, each narrower than the one below, so every node stays visible.",
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
       width: WIDTH,
@@ -195,14 +198,24 @@ export function dayPlots(day: DayResult): Plot[] {
           ...nodes.map((n) => ({ hour: hours(r), series: `node ${n}`, usd: r.prices.byNode[n] })),
         ]),
       },
-      mark: { type: "line", interpolate: "step-after" },
       encoding: {
         x: xHour,
         y: { field: "usd", type: "quantitative", title: "USD/MWh", scale: { zero: false } },
-        color: { field: "series", type: "nominal", title: null },
-        strokeDash: { condition: { test: "datum.series === 'energy'", value: [4, 3] }, value: [1, 0] },
+        color: {
+          field: "series",
+          type: "nominal",
+          title: null,
+          scale: { domain: [...series, "energy"], scheme: NESTED_SCHEME },
+        },
       },
-    } as TopLevelSpec,
+      layer: [
+        ...nestedLineLayers("series", series, { interpolate: "step-after" }),
+        {
+          transform: [{ filter: { field: "series", equal: "energy" } }],
+          mark: { type: "line", interpolate: "step-after", strokeDash: [4, 3], strokeWidth: 1.5 },
+        },
+      ],
+    } as unknown as TopLevelSpec,
   });
 
   plots.push({
