@@ -157,4 +157,18 @@ const config: HardhatUserConfig = {
   },
 };
 
+/**
+ * An unknown --network (say `mainnet`) would stop Hardhat with HH100 and, on a headless machine, a
+ * ten-line stack: named here in one line, with the networks there are. GridSwap runs on any EVM
+ * chain through `devnet` (RPC_URL, PRIVATE_KEY); a network of your own goes under `networks` above.
+ */
+const NETWORKS = ["hardhat", "localhost", ...Object.keys(config.networks ?? {}).filter((n) => n !== "hardhat")];
+if (!NETWORKS.includes(NETWORK)) {
+  const given = selectedNetwork(ARGV, {}) === NETWORK ? `--network ${NETWORK}` : `HARDHAT_NETWORK=${NETWORK}`;
+  stop(
+    `${given}: no such network (configured: ${NETWORKS.join(", ")}; devnet is any JSON-RPC endpoint: ` +
+      "RPC_URL=<url> with PRIVATE_KEY for the deployer when the node holds no unlocked account)",
+  );
+}
+
 export default config;

@@ -30,7 +30,10 @@ const NODE = 27;
 const COMMAND: CommandSpec = {
   name: "bench:cycle",
   usage: "usage: npm run bench:cycle -- [--sizes 1,10,100] [--runs 5]",
-  options: { sizes: { type: "string" }, runs: { type: "string" } },
+  options: {
+    sizes: { type: "string", value: "N,N,…", help: "numbers of generators, one cycle each (default 1,10,100)" },
+    runs: { type: "string", value: "N", help: "timed runs after a warm-up, median reported (default 5)" },
+  },
 };
 
 const median = (xs: readonly number[]): number => {

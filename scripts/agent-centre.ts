@@ -22,7 +22,7 @@ import { FileMeterSource, HttpMeterSource, type MeterSource } from "../oracle/ag
 import { CommittedDeliveryMeters } from "../oracle/agents/simulation";
 import { ConfigurationError } from "../oracle/chain/errors";
 import { roleWallet, walletsFromList } from "../oracle/chain/wallet";
-import { connectAgent, DEFAULT_DEPLOYMENT, logger, runAgentLoop } from "./agent-common";
+import { agentOptions, connectAgent, DEFAULT_DEPLOYMENT, logger, runAgentLoop } from "./agent-common";
 import {
   choiceOption,
   numberOption,
@@ -46,21 +46,46 @@ export const CENTRE_COMMAND: CommandSpec = {
     "[--deployment <file>] [--case <case.json>] [--forecast BUS=MW ...] [--baseline nominated|rolling|meter-before] " +
     "[--baseline-days N] [--signed-readings] [--state <file>] [--once | --interval-seconds <s>] [--verbose] [--json]",
   options: {
-    meters: { type: "string" },
-    "meters-url": { type: "string" },
-    "simulate-meters": { type: "boolean" },
-    delivery: { type: "string", multiple: true },
-    deployment: { type: "string" },
-    case: { type: "string" },
-    forecast: { type: "string", multiple: true },
-    baseline: { type: "string" },
-    "baseline-days": { type: "string" },
-    "signed-readings": { type: "boolean" },
-    state: { type: "string" },
-    once: { type: "boolean" },
-    "interval-seconds": { type: "string" },
-    verbose: { type: "boolean" },
-    json: { type: "boolean" },
+    meters: {
+      type: "string",
+      value: "DIR|FILE",
+      help: "meter readings from CSV/JSON files (formats: docs/metering.md); one meter source is required",
+    },
+    "meters-url": { type: "string", value: "URL", help: "meter readings from an HTTP endpoint (docs/metering.md)" },
+    "simulate-meters": {
+      type: "boolean",
+      help: "devnets only: meters that read each unit's schedule plus what it committed",
+    },
+    delivery: {
+      type: "string",
+      multiple: true,
+      value: "NODE=FRACTION",
+      help: "with --simulate-meters: the fraction of its commitments a node's unit delivers (default 1; repeatable)",
+    },
+    case: {
+      type: "string",
+      value: "FILE",
+      help: "the case with operation data the centre studies (default cases/seed34.json)",
+    },
+    forecast: {
+      type: "string",
+      multiple: true,
+      value: "BUS=MW",
+      help: "a unit's output forecast, MW (repeatable; default: the case's schedule)",
+    },
+    baseline: {
+      type: "string",
+      value: "METHOD",
+      help: "the baseline the offers name: nominated (the schedule; default), rolling or meter-before",
+    },
+    "baseline-days": { type: "string", value: "N", help: "days of a rolling baseline, 1–10 (default 5)" },
+    "signed-readings": { type: "boolean", help: "accept only meter readings signed by each meter's registered key" },
+    ...agentOptions({
+      state: ".gridswap/centre-<chain>-<market>-<centre>.json",
+      step: "step",
+      intervalSeconds: 30,
+      json: "reported, settled, posted, gas, …",
+    }),
   },
 };
 

@@ -14,8 +14,37 @@ import { connectRpc, type RpcConnection } from "../oracle/chain/rpc";
 import { sleep } from "../oracle/chain/retry";
 import type { GridSwapContracts } from "../oracle/chain/deploy";
 import type { DeploymentFile } from "../oracle/chain/deployments";
+import type { OptionSpec } from "./cli";
 
 export const DEFAULT_DEPLOYMENT = "deployments/localhost.json";
+
+/**
+ * The flags both agents share: where the deployment and the state file are, one step or a service
+ * loop, and what is printed. `step` names what the agent does each time ("step", "poll").
+ */
+export function agentOptions(agent: {
+  readonly state: string;
+  readonly step: string;
+  readonly intervalSeconds: number;
+  readonly json: string;
+}): Record<string, OptionSpec> {
+  return {
+    deployment: {
+      type: "string",
+      value: "FILE",
+      help: `the deployment file gridswap:deploy wrote (default ${DEFAULT_DEPLOYMENT})`,
+    },
+    state: { type: "string", value: "FILE", help: `the agent's state file (default ${agent.state})` },
+    once: { type: "boolean", help: `${agent.step} once and exit (exit 1 on any failure)` },
+    "interval-seconds": {
+      type: "string",
+      value: "S",
+      help: `seconds between ${agent.step}s when running as a service (default ${agent.intervalSeconds})`,
+    },
+    verbose: { type: "boolean", help: `log a line after every ${agent.step}` },
+    json: { type: "boolean", help: `print one JSON line per ${agent.step} on stdout (${agent.json})` },
+  };
+}
 
 /** Log lines to stdout with an ISO timestamp and the agent's name. */
 export function logger(name: string): (line: string) => void {

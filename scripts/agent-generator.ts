@@ -17,7 +17,7 @@ import { GeneratorAgent } from "../oracle/agents/generator";
 import { checkPolicy, type GeneratorPolicy } from "../oracle/agents/policy";
 import { ConfigurationError } from "../oracle/chain/errors";
 import { roleWallet } from "../oracle/chain/wallet";
-import { connectAgent, DEFAULT_DEPLOYMENT, logger, runAgentLoop } from "./agent-common";
+import { agentOptions, connectAgent, DEFAULT_DEPLOYMENT, logger, runAgentLoop } from "./agent-common";
 import { numberOption, runCommand, stringOption, UsageError, type CommandLine, type CommandSpec } from "./cli";
 
 export const GENERATOR_COMMAND: CommandSpec = {
@@ -26,16 +26,16 @@ export const GENERATOR_COMMAND: CommandSpec = {
     "usage: npm run agent:generator -- --node <bus> --cost <USD/kWh> [--margin <USD/kWh>] --capacity <kWh> " +
     "[--deployment <file>] [--state <file>] [--once | --interval-seconds <s>] [--verbose] [--json]",
   options: {
-    node: { type: "string" },
-    cost: { type: "string" },
-    margin: { type: "string" },
-    capacity: { type: "string" },
-    deployment: { type: "string" },
-    state: { type: "string" },
-    once: { type: "boolean" },
-    "interval-seconds": { type: "string" },
-    verbose: { type: "boolean" },
-    json: { type: "boolean" },
+    node: { type: "string", value: "BUS", help: "required: the grid node the wallet is registered at" },
+    cost: { type: "string", value: "USD/kWh", help: "required: the unit's cost of moving its output" },
+    margin: { type: "string", value: "USD/kWh", help: "fill only offers paying at least cost + margin (default 0)" },
+    capacity: { type: "string", value: "kWh", help: "required: the most it commits per delivery period" },
+    ...agentOptions({
+      state: ".gridswap/generator-<chain>-<market>-<wallet>.json",
+      step: "poll",
+      intervalSeconds: 15,
+      json: "filled, rejected, missed, settled, unwound",
+    }),
   },
 };
 

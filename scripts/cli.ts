@@ -15,6 +15,10 @@ export interface OptionSpec {
   /** May be given several times (values collected in order). */
   readonly multiple?: boolean;
   readonly short?: string;
+  /** What the value is, for --help (`FILE`, `USD/kWh`); string options only. */
+  readonly value?: string;
+  /** One line for --help: what the flag does, its unit and its default. */
+  readonly help: string;
 }
 
 export interface CommandSpec {
@@ -23,8 +27,21 @@ export interface CommandSpec {
   /** One usage line (printed by --help and after a usage error). */
   readonly usage: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
-  /** How many positional arguments, and what they are called in errors ("case file"). */
-  readonly positionals?: { readonly min: number; readonly max: number; readonly name: string };
+  /** How many positional arguments, what they are called in errors ("case file"), and one line for --help. */
+  readonly positionals?: { readonly min: number; readonly max: number; readonly name: string; readonly help?: string };
+}
+
+/** --help: the usage line, then every argument and flag with one line each. */
+export function formatHelp(spec: CommandSpec): string {
+  const rows: [string, string][] = [];
+  if (spec.positionals?.help) rows.push([`<${spec.positionals.name}>`, spec.positionals.help]);
+  for (const [name, option] of Object.entries(spec.options)) {
+    const flag = `${option.short ? `-${option.short}, ` : ""}--${name}`;
+    rows.push([option.type === "string" ? `${flag} ${option.value ?? "VALUE"}` : flag, option.help]);
+  }
+  rows.push(["-h, --help", "print this help and exit"]);
+  const width = Math.max(...rows.map(([left]) => left.length));
+  return [spec.usage, "", ...rows.map(([left, text]) => `  ${left.padEnd(width)}  ${text}`)].join("\n");
 }
 
 export interface CommandLine {
@@ -151,7 +168,22 @@ export function choiceOption<T extends string>(line: CommandLine, name: string, 
 }
 
 /**
- * Runs a command's `main` with the shared rules: --help prints the usage and exits 0; a UsageError
+ * True when `npm run <name>` (this command's own npm script) started this process without
+ * --silent and stdout is not a terminal: npm has then written its two-line banner to the same
+ * stdout, and a JSON reader at the other end of a pipe fails on it. npm offers no way to send the
+ * banner elsewhere, so the command says what to do instead (--silent).
+ */
+export function npmBannerOnStdout(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+  tty = process.stdout.isTTY,
+): boolean {
+  return env.npm_lifecycle_event === name && env.npm_config_loglevel !== "silent" && tty !== true;
+}
+
+/**
+ * Runs a command's `main` with the shared rules: --help prints the usage and every flag with one line
+ * (formatHelp) and exits 0; a UsageError
  * prints `<name>: <message>` and the usage, exit 1; any other failure `<name>: <message>` (first
  * line only; the stack with DEBUG=gridswap), exit 1. `main` returns the exit code (default 0).
  */
@@ -162,6 +194,11 @@ export function runCommand(
   const finish = (code: number): void => {
     process.exitCode = code;
   };
+  // A reader that stops early (`| head`) closes the pipe: that ends the command quietly, not with a stack.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(process.exitCode ?? 0);
+  });
   let line: CommandLine;
   try {
     line = parseCommandLine(spec, process.argv.slice(2));
@@ -170,8 +207,14 @@ export function runCommand(
     return finish(1);
   }
   if (line.help) {
-    process.stdout.write(`${spec.usage}\n`);
+    process.stdout.write(`${formatHelp(spec)}\n`);
     return finish(0);
+  }
+  if (line.values.json === true && npmBannerOnStdout(spec.name)) {
+    process.stderr.write(
+      `${spec.name}: note: npm printed its "> ${process.env.npm_package_name ?? "gridswap"}@… ${spec.name}" banner on stdout ` +
+        `ahead of this JSON; to pipe it to a JSON reader, run \`npm run --silent ${spec.name} -- …\`\n`,
+    );
   }
   Promise.resolve()
     .then(() => main(line))

@@ -21,30 +21,42 @@ import { topologyOf } from "../dashboard/server/records";
 import { ResultsDirectory, SUMMARY_FILE } from "../dashboard/server/results";
 import { Eip1193RpcBackend, HttpRpcBackend, type Eip1193, type RpcBackend } from "../dashboard/server/rpc";
 import { startDashboardServer, type DemoControl } from "../dashboard/server/server";
-import { numberOption, runCommand, stringOption, UsageError, type CommandSpec } from "./cli";
+import { numberOption, runCommand, stringOption, UsageError, type CommandLine, type CommandSpec } from "./cli";
 
 const ROOT = resolve(__dirname, "..");
 const DEFAULT_CASE = join(ROOT, "cases", "seed34.json");
 
-const SPEC: CommandSpec = {
+export const DASHBOARD_COMMAND: CommandSpec = {
   name: "dashboard",
   usage:
     "usage: npm run dashboard -- [--rpc URL] [--deployment FILE] [--results DIR] [--case FILE] [--port N] [--poll-ms MS]\n" +
     "       npm run dashboard -- --demo [--tick-seconds S] [--demo-node N] [--results DIR] [--case FILE] [--port N]",
   options: {
-    rpc: { type: "string" },
-    deployment: { type: "string" },
-    results: { type: "string" },
-    case: { type: "string" },
-    port: { type: "string" },
-    "poll-ms": { type: "string" },
-    demo: { type: "boolean" },
-    "tick-seconds": { type: "string" },
-    "demo-node": { type: "string" },
+    rpc: { type: "string", value: "URL", help: "the chain's JSON-RPC endpoint (default http://127.0.0.1:8545)" },
+    deployment: { type: "string", value: "FILE", help: "the deployment file (default deployments/localhost.json)" },
+    results: {
+      type: "string",
+      value: "DIR",
+      help: "the centre's published results: periods.json, summary.json, case.json (default none)",
+    },
+    case: { type: "string", value: "FILE", help: "the case drawn (default: the results' case.json, else seed34)" },
+    port: { type: "string", value: "N", help: "port on 127.0.0.1, 0 for any free one (default 8080)" },
+    "poll-ms": {
+      type: "string",
+      value: "MS",
+      help: "how often the pages read the chain and the results (default 2000)",
+    },
+    demo: { type: "boolean", help: "run the whole market on an in-process devnet behind the pages, one unit yours" },
+    "tick-seconds": { type: "string", value: "S", help: "--demo: wall seconds between periods (default 20)" },
+    "demo-node": {
+      type: "string",
+      value: "N",
+      help: "--demo: the node of the unit you drive (default: the first redispatch unit)",
+    },
   },
 };
 
-runCommand(SPEC, async (line) => {
+async function main(line: CommandLine): Promise<void> {
   const demoMode = line.values.demo === true;
   const port = numberOption(line, "port", { integer: true, min: 0, max: 65535 }, 8080) as number;
   const pollMs = numberOption(line, "poll-ms", { integer: true, min: 200, max: 60_000 }, 2000) as number;
@@ -158,7 +170,7 @@ runCommand(SPEC, async (line) => {
   await server.close();
   // Hardhat's in-process network keeps timers alive: leave explicitly once everything is closed.
   if (demoMode) process.exit(0);
-});
+}
 
 /**
  * The case a results directory was made with: its own case.json (the day simulation writes the
@@ -177,3 +189,5 @@ function caseFromResults(dir: string | undefined): string | undefined {
     return undefined;
   }
 }
+
+if (require.main === module) runCommand(DASHBOARD_COMMAND, main);

@@ -450,10 +450,22 @@ async function cancelUnfilled(log: (l: string) => void, world: World, run: Simul
   );
 }
 
-const DEMO_COMMAND: CommandSpec = {
+export const DEMO_COMMAND: CommandSpec = {
   name: "demo",
   usage: `usage: npm run demo -- [--paper] [--scenario ${SCENARIOS.join("|")}|all]`,
-  options: { paper: { type: "boolean" }, scenario: { type: "string" } },
+  options: {
+    paper: {
+      type: "boolean",
+      help: "trade the paper's own offer (2.3 kWh for 0.25266763 USD) beside the least-cost one",
+    },
+    scenario: {
+      type: "string",
+      value: `${SCENARIOS.join("|")}|all`,
+      help:
+        "accept (default); reject an under-priced offer; nondelivery penalised; partial 60 % delivered, paid pro rata; " +
+        "missing meter reading; or all",
+    },
+  },
 };
 
 if (require.main === module) {

@@ -25,13 +25,18 @@ export const PERIOD_COMMAND: CommandSpec = {
   usage:
     "usage: npm run --silent period -- <case.json> [--json] [--forecast BUS=MW ...] [--demand-scale X] [--start UNIX_SECONDS] [--sensitivity ac|dc]",
   options: {
-    json: { type: "boolean" },
-    forecast: { type: "string", multiple: true },
-    "demand-scale": { type: "string" },
-    start: { type: "string" },
-    sensitivity: { type: "string" },
+    json: { type: "boolean", help: "print the period's study as one JSON object" },
+    forecast: {
+      type: "string",
+      multiple: true,
+      value: "BUS=MW",
+      help: "a unit's output forecast, MW (repeatable; default: the case's schedule)",
+    },
+    "demand-scale": { type: "string", value: "X", help: "every bus's demand times X (default 1)" },
+    start: { type: "string", value: "UNIX_SECONDS", help: "the period's start (default: the period under way now)" },
+    sensitivity: { type: "string", value: "ac|dc", help: "flow sensitivities from the AC Jacobian (default) or DC" },
   },
-  positionals: { min: 1, max: 1, name: "case file" },
+  positionals: { min: 1, max: 1, name: "case file", help: "a case with operation data (cases/seed34.json)" },
 };
 
 /** `--forecast BUS=MW` (repeatable) → { BUS: MW }. */

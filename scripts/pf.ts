@@ -14,13 +14,22 @@ export const PF_COMMAND: CommandSpec = {
   usage:
     "usage: npm run --silent pf -- <case.m|case.json> [--alg nr|bfs|dc] [--json] [--tol <p.u.>] [--max-it <n>] [--enforce-q-lims]",
   options: {
-    alg: { type: "string" },
-    json: { type: "boolean" },
-    tol: { type: "string" },
-    "max-it": { type: "string" },
-    "enforce-q-lims": { type: "boolean" },
+    alg: {
+      type: "string",
+      value: "nr|bfs|dc",
+      help: "nr Newton–Raphson (default), bfs backward/forward sweep (radial feeders), dc DC flow",
+    },
+    json: { type: "boolean", help: "print the result as one JSON object (p.u., degrees, MW, MVAr)" },
+    tol: { type: "string", value: "P.U.", help: "largest P or Q mismatch accepted, p.u. (default 1e-8)" },
+    "max-it": { type: "string", value: "N", help: "iteration limit (default 10 for nr, 100 for bfs)" },
+    "enforce-q-lims": { type: "boolean", help: "hold units at their reactive limits (their buses become PQ)" },
   },
-  positionals: { min: 1, max: 1, name: "case file" },
+  positionals: {
+    min: 1,
+    max: 1,
+    name: "case file",
+    help: "a MATPOWER case (.m, e.g. cases/matpower/case118.m) or the same data as JSON (cases/seed34.json)",
+  },
 };
 
 export function powerFlowOptions(line: CommandLine): PowerFlowOptions {

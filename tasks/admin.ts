@@ -23,6 +23,10 @@ import {
   roleSigner,
   sent,
   accountAt,
+  busRanges,
+  DEFAULT_CASE,
+  gridFor,
+  gridOfCase,
   type RecordedRoles,
   chain,
 } from "./common";
@@ -44,6 +48,7 @@ interface DeployArgs {
   disputeWindowSeconds?: string;
   gateClosureSeconds?: string;
   graceSeconds?: string;
+  case?: string;
 }
 
 /** A role holder given as a 0x address or as the index of one of the network's accounts. */
@@ -81,6 +86,10 @@ gridswapTask<DeployArgs>(
     {
       name: "graceSeconds",
       description: "An unmeasured position unwinds this long after its period, s (default 7 days)",
+    },
+    {
+      name: "case",
+      description: `The case the centre studies, recorded with its bus numbers: generators register at one (default ${DEFAULT_CASE})`,
     },
   ],
   async (args, hre) => {
@@ -123,6 +132,7 @@ gridswapTask<DeployArgs>(
       treasury: await holder(hre, args.treasury, "--treasury", DEFAULT_ROLE_INDEX.treasury),
     };
     await ensureCompiled(hre);
+    const grid = await gridOfCase(hre, args.case ?? DEFAULT_CASE, "--case");
     const { checkSeparateRoles, deployGridSwap, deploymentAddresses } = await chain(hre);
     const { deploymentPath, writeDeployment } = await chain(hre);
     try {
@@ -156,6 +166,7 @@ gridswapTask<DeployArgs>(
       periodSeconds,
       addresses,
       roles,
+      grid,
     };
     const path = writeDeployment(file, deploymentPath(hre.network.name, deploymentsRoot()));
     console.log(
@@ -169,6 +180,7 @@ gridswapTask<DeployArgs>(
     console.log(`  registrar ${roles.registrar}`);
     console.log(`  issuer    ${roles.issuer}`);
     console.log(`  treasury  ${roles.treasury}`);
+    console.log(`  grid      ${grid.case} (${grid.file}): buses ${busRanges(grid.buses)}`);
     console.log(`wrote ${path}`);
     if (hre.network.name === "hardhat" && process.env.GRIDSWAP_DEPLOYMENTS_DIR === undefined) {
       console.log(
@@ -182,6 +194,7 @@ interface RegisterArgs {
   generator?: string;
   node?: string;
   meter?: string;
+  case?: string;
 }
 
 gridswapTask<RegisterArgs>(
@@ -189,14 +202,25 @@ gridswapTask<RegisterArgs>(
   "Registers a generator's wallet at a grid node with its meter's key (registrar)",
   [
     { name: "generator", description: "The generator's wallet address" },
-    { name: "node", description: "Grid node: the bus number in the case file" },
+    { name: "node", description: "Grid node: a bus number of the case the deployment recorded" },
     { name: "meter", description: "Address of the key its revenue meter signs readings with" },
+    {
+      name: "case",
+      description: `The case whose buses --node must be one of (default: the deployment's, else ${DEFAULT_CASE})`,
+    },
   ],
   async (args, hre) => {
     const generator = parseAddress(hre, args.generator, "--generator");
     const node = parseInteger(args.node, "--node", "a bus number", 1, UINT32_MAX);
     const meter = parseAddress(hre, args.meter, "--meter");
     const c = await connectDeployment(hre);
+    // The registry knows no grid: the node must be a bus of the case the centre studies.
+    const { grid, how } = await gridFor(hre, c.file, args.case);
+    if (!grid.buses.includes(node)) {
+      fail(
+        `--node ${node}: ${grid.case} (${grid.file}, ${how}) has no bus ${node}; its buses: ${busRanges(grid.buses)}`,
+      );
+    }
     const current = await c.contracts.registry.nodeOf(generator);
     if (current !== 0n) fail(`--generator ${generator} is already registered at node ${current}`);
     const signer = await roleSigner(hre, c, "registrar", c.roles?.registrar);

@@ -13,12 +13,13 @@
  * oracle/chain/units.ts, which imports nothing. The rest is imported inside actions, after
  * `ensureCompiled`.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { task } from "hardhat/config";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { ConfigurableTaskDefinition, HardhatRuntimeEnvironment, TaskArguments } from "hardhat/types";
-import type { DeploymentRoles } from "../oracle/chain/deployments";
+import type { DeploymentFile, DeploymentGrid, DeploymentRoles } from "../oracle/chain/deployments";
 import {
   formatUnits,
   KWH_DECIMALS,
@@ -378,6 +379,66 @@ export async function ensureCompiled(hre: HardhatRuntimeEnvironment): Promise<vo
 export function deploymentsRoot(): string {
   const dir = process.env.GRIDSWAP_DEPLOYMENTS_DIR;
   return dir !== undefined && dir !== "" ? dir : process.cwd();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The grid: the case the market runs on
+
+/** The centre's case when nothing else is said (agent:centre and gridswap:period default to it too). */
+export const DEFAULT_CASE = "cases/seed34.json";
+
+/**
+ * A case file as the deployment records it (name, file, SHA-256 of its text, bus numbers); a file
+ * that cannot be read or is not a valid case stops the task naming `flag`.
+ */
+export async function gridOfCase(hre: HardhatRuntimeEnvironment, file: string, flag: string): Promise<DeploymentGrid> {
+  const path = resolve(file);
+  if (!existsSync(path)) fail(`${flag}: no such file ${path}`);
+  const text = readFileSync(path, "utf8");
+  const { loadCase } = await chain(hre);
+  let c: ReturnType<typeof loadCase>;
+  try {
+    c = loadCase(path);
+  } catch (e) {
+    fail(`${flag} ${file}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  const inside = relative(process.cwd(), path);
+  return {
+    case: c.name,
+    file: inside.startsWith("..") || isAbsolute(inside) ? path : inside,
+    sha256: createHash("sha256").update(text).digest("hex"),
+    buses: c.bus.map((row) => row[0]), // BUS_I: the case's own bus numbers
+  };
+}
+
+/**
+ * The grid a task checks nodes against: the case given with --case, else the one the deployment
+ * recorded, else the centre's default case. `how` says which, for messages.
+ */
+export async function gridFor(
+  hre: HardhatRuntimeEnvironment,
+  file: Pick<DeploymentFile, "grid"> | undefined,
+  caseArg: string | undefined,
+): Promise<{ grid: DeploymentGrid; how: string }> {
+  if (caseArg !== undefined) return { grid: await gridOfCase(hre, caseArg, "--case"), how: "--case" };
+  if (file?.grid) return { grid: file.grid, how: "the deployment's case" };
+  return {
+    grid: await gridOfCase(hre, DEFAULT_CASE, "the default case"),
+    how: "the centre's default case (the deployment records none; --case FILE for another)",
+  };
+}
+
+/** Bus numbers for people, consecutive ones as ranges: "1–34", "1–10, 12, 20–29 …". */
+export function busRanges(buses: readonly number[], most = 8): string {
+  const sorted = [...new Set(buses)].sort((a, b) => a - b);
+  const runs: [number, number][] = [];
+  for (const b of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && b === last[1] + 1) last[1] = b;
+    else runs.push([b, b]);
+  }
+  const text = runs.slice(0, most).map(([a, b]) => (a === b ? String(a) : `${a}–${b}`));
+  return `${text.join(", ")}${runs.length > most ? ", …" : ""}`;
 }
 
 /** The roles the deploy task records in the deployment file. */

@@ -7,7 +7,13 @@ export { loadCase } from "../oracle";
 export { CentreAgent } from "../oracle/agents/centre";
 export { FileMeterSource, HttpMeterSource } from "../oracle/agents/metering";
 export { CommittedDeliveryMeters } from "../oracle/agents/simulation";
-export { blockRanges, DEFAULT_MAX_BLOCK_RANGE, readMarketEvents } from "../oracle/chain/board";
+export {
+  blockRanges,
+  DEFAULT_MAX_BLOCK_RANGE,
+  filledWh,
+  filledWhByOffer,
+  readMarketEvents,
+} from "../oracle/chain/board";
 export { checkSeparateRoles, deployGridSwap, deploymentAddresses } from "../oracle/chain/deploy";
 export { deploymentPath, openDeployment, writeDeployment } from "../oracle/chain/deployments";
 export { Asset, Direction, enumName, OfferStatus, Quality } from "../oracle/chain/enums";

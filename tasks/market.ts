@@ -24,9 +24,9 @@ import {
   type Connected,
   type WalletArgs,
   chain,
+  DEFAULT_CASE,
+  deploymentsRoot,
 } from "./common";
-
-const DEFAULT_CASE = "cases/seed34.json";
 
 /** `34=0.5183,27=0.1` → { "34": 0.5183, "27": 0.1 } (Hardhat lets each option appear once). */
 export function parsePairs(value: string | undefined, flag: string, what: string): Map<number, number> {
@@ -63,6 +63,18 @@ async function oracleSigners(hre: HardhatRuntimeEnvironment, c: Connected) {
   return held;
 }
 
+/** The case file the deployment of this network recorded, read before anything touches the chain. */
+function recordedCaseOf(network: string): string | undefined {
+  const path = join(deploymentsRoot(), "deployments", `${network}.json`);
+  if (!existsSync(path)) return undefined;
+  try {
+    const grid = (JSON.parse(readFileSync(path, "utf8")) as { grid?: { file?: unknown } }).grid;
+    return typeof grid?.file === "string" ? grid.file : undefined;
+  } catch {
+    return undefined; // connectDeployment names a malformed file
+  }
+}
+
 interface PeriodArgs {
   case?: string;
   forecast?: string;
@@ -79,7 +91,10 @@ gridswapTask<PeriodArgs>(
   "period",
   "One step of the centre (as agent:centre does): measure, study the next period, report, settle, post offers",
   [
-    { name: "case", description: `Case file with operation data (default ${DEFAULT_CASE})` },
+    {
+      name: "case",
+      description: `Case file with operation data (default: the deployment's case, else ${DEFAULT_CASE})`,
+    },
     { name: "forecast", description: "Unit output forecasts, BUS=MW, comma-separated (e.g. 34=0.5183,27=0.1)" },
     { name: "meters", description: "Meter readings: a directory or file of CSV/JSON readings (docs/metering.md)" },
     { name: "metersUrl", description: "Meter readings from an HTTP endpoint (docs/metering.md)" },
@@ -116,7 +131,7 @@ gridswapTask<PeriodArgs>(
     const days = args.baselineDays === undefined ? 5 : Number(args.baselineDays);
     if (!Number.isInteger(days) || days < 1 || days > 10)
       fail(`--baseline-days must be an integer from 1 to 10, got '${args.baselineDays}'`);
-    const casePath = resolve(args.case ?? DEFAULT_CASE);
+    const casePath = resolve(args.case ?? recordedCaseOf(hre.network.name) ?? DEFAULT_CASE);
     if (!existsSync(casePath)) fail(`--case: no such file ${casePath}`);
     const caseText = readFileSync(casePath, "utf8");
     const { loadCase } = await chain(hre);
@@ -221,10 +236,14 @@ gridswapTask<OffersArgs>(
     const { readMarketEvents } = await chain(hre);
     const { offerStruct, toJsonObject } = await chain(hre);
     const { OfferStatus, Direction, enumName } = await chain(hre);
+    const { filledWhByOffer } = await chain(hre);
     const events = await readMarketEvents(c.contracts.market, c.file.deployBlock);
+    // Filled: from the offer's Filled events (a whole fill leaves the market's partial-fill counter at 0).
+    const filled = filledWhByOffer(events.fills);
     const rows: string[][] = [];
     for (const o of events.offers) {
-      const [statusRaw, filledWh] = await c.contracts.market.offerStatus(offerStruct(o.offer));
+      const [statusRaw] = await c.contracts.market.offerStatus(offerStruct(o.offer));
+      const filledWh = filled.get(o.offerHash) ?? 0n;
       const status = enumName(OfferStatus, statusRaw, "OfferStatus");
       if (args.open && status !== "Open") continue;
       if (args.json) {
@@ -287,23 +306,27 @@ gridswapTask<FillArgs>(
     const requestedWh = args.kwh === undefined ? undefined : parseUnitsExact(args.kwh, "--kwh", "kWh", 3, MAX_KWH_WH);
     const c = await connectDeployment(hre);
     const { market, registry, kwh } = c.contracts;
-    const { blockRanges, DEFAULT_MAX_BLOCK_RANGE } = await chain(hre);
+    const { blockRanges, DEFAULT_MAX_BLOCK_RANGE, filledWh: sumFilled } = await chain(hre);
     const { offerFromStruct, offerStruct } = await chain(hre);
     const { OfferStatus, Asset, enumName } = await chain(hre);
     const latest = await hre.ethers.provider.getBlockNumber();
     let posted: { offer: ReturnType<typeof offerFromStruct>; signature: string } | undefined;
+    const fills: { position: { amountWh: bigint } }[] = [];
     for (const [a, b] of blockRanges(c.file.deployBlock, latest, DEFAULT_MAX_BLOCK_RANGE)) {
       const logs = await market.queryFilter(market.filters.OfferPosted(offerHash), a, b);
-      if (logs.length > 0) {
+      if (logs.length > 0 && !posted) {
         posted = { offer: offerFromStruct(logs[0].args.offer), signature: logs[0].args.signature };
-        break;
+      }
+      for (const f of await market.queryFilter(market.filters.Filled(undefined, offerHash), a, b)) {
+        fills.push({ position: { amountWh: f.args.position.amountWh } });
       }
     }
     if (!posted) fail(`--offer ${offerHash}: no such offer was posted on this market (see gridswap:offers)`);
     const { offer, signature } = posted;
-    const [statusRaw, filledWh] = await market.offerStatus(offerStruct(offer));
+    const [statusRaw] = await market.offerStatus(offerStruct(offer));
     const status = enumName(OfferStatus, statusRaw, "OfferStatus");
     if (status !== "Open") fail(`offer ${offerHash} is ${status}, not open`);
+    const filledWh = sumFilled(fills); // from its Filled events, as gridswap:offers shows it
     const wallet = await walletFrom(hre, args, "GENERATOR");
     const address = await wallet.getAddress();
     await requireGas(hre, address, "the generator");

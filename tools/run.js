@@ -9,8 +9,9 @@
 // newer than the last build: any file under scripts/, oracle/, tasks/ or typechain-types/, or the
 // tsconfig files. typechain-types itself is generated first (`hardhat compile`) when it is
 // missing or older than a contract, so the agents run on a fresh clone. A lock directory keeps
-// two processes from building at once. Nothing is printed unless a build happens on a terminal,
-// so a tool's stdout and its one-line errors are the same as before.
+// two processes from building at once. A build says so on stderr, terminal or not (the first run
+// on a fresh clone compiles for a minute and must not look hung); stdout stays the tool's alone,
+// so `--json` output is unaffected.
 "use strict";
 const { spawnSync } = require("node:child_process");
 const { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } = require("node:fs");
@@ -37,9 +38,7 @@ function newest(path, pattern) {
   return max;
 }
 
-const say = (line) => {
-  if (process.stderr.isTTY) process.stderr.write(`tools/run.js: ${line}\n`);
-};
+const say = (line) => process.stderr.write(`tools/run.js: ${line}\n`);
 
 function fail(line) {
   process.stderr.write(`tools/run.js: ${line}\n`);
@@ -84,10 +83,17 @@ function ensureTypechain() {
   const types = join(ROOT, "typechain-types", "index.ts");
   const typesTime = existsSync(types) ? statSync(types).mtimeMs : 0;
   if (typesTime > 0 && typesTime >= newest(join(ROOT, "contracts"), /\.sol$/)) return;
-  say("compiling the contracts (typechain-types missing or older than contracts/)");
+  const first = typesTime === 0;
+  say(
+    first
+      ? "first run: compiling the contracts and generating typechain-types (about a minute, once)"
+      : "compiling the contracts (typechain-types older than contracts/)",
+  );
+  const started = Date.now();
   const hardhat = require.resolve("hardhat/internal/cli/cli", { paths: [ROOT] });
   const r = run(process.execPath, [hardhat, "compile", "--quiet"]);
   if (r.status !== 0) fail(`hardhat compile failed: ${r.output.trim().split("\n")[0] ?? r.error}`);
+  say(`contracts compiled in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 function sourcesTime() {
@@ -107,7 +113,11 @@ function build() {
   withLock(() => {
     if (!stale()) return; // built by another process while we waited
     const started = Date.now();
-    say("compiling TypeScript into build/ (sources changed)");
+    say(
+      existsSync(STAMP)
+        ? "compiling TypeScript into build/ (sources changed)"
+        : "first run: compiling TypeScript into build/ (a few seconds, once)",
+    );
     const tsc = require.resolve("typescript/bin/tsc", { paths: [ROOT] });
     const r = run(process.execPath, [tsc, "-p", join(ROOT, "tsconfig.build.json")]);
     // Exit 2: type errors, JavaScript emitted all the same (`npm run lint` reports type errors).

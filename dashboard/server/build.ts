@@ -15,6 +15,7 @@ export const BUILD_INPUTS = [
   "dashboard/shared",
   "oracle/chain",
   "oracle/agents/policy.ts",
+  "oracle/agents/nested-lines.ts",
   "typechain-types",
 ];
 

@@ -4,6 +4,7 @@
  * with the period number.
  */
 import { formatUnits } from "ethers";
+import type { Topology } from "../shared/types";
 
 const trim = (text: string, minDecimals: number): string => {
   if (!text.includes(".")) return minDecimals > 0 ? `${text}.${"0".repeat(minDecimals)}` : text;
@@ -60,3 +61,12 @@ export const periodLabel = (period: number, periodSeconds: number): string =>
 /** "0x1234…abcd" */
 export const short = (hex: string, keep = 6): string =>
   hex.length <= 2 + keep * 2 ? hex : `${hex.slice(0, 2 + keep)}…${hex.slice(-4)}`;
+
+/**
+ * A line the oracle names by its 0-based branch row, as people name it: by its buses ("11-14"),
+ * from the case drawn on the Grid page; "branch row N" (1-based) without one.
+ */
+export function lineName(topology: Topology | undefined, line: number): string {
+  const b = topology?.branches.find((x) => x.row === line + 1);
+  return b ? `${b.from}-${b.to}` : `branch row ${line + 1}`;
+}

@@ -15,7 +15,7 @@ import { chainName } from "../shared/chains";
 import { fill, h, notice, table } from "./dom";
 import { explain } from "./errors";
 import { kwh, kwhSigned, periodLabel, short, usd, usdPerKwh } from "./format";
-import { positionState } from "./market-view";
+import { positionStateOf } from "./market-view";
 import {
   DEVNET_CHAIN_IDS,
   connectInjected,
@@ -261,7 +261,7 @@ export class GeneratorView {
         this.feed.currentPeriod,
         [...this.feed.offers.values()].map((o) => [o.offerHash, o.status, o.filledWh]),
         [...this.feed.positions.values()].map((p) => [p.positionHash, !!p.settlement, !!p.unwound]),
-        this.feed.measurements.size,
+        [...this.feed.measurements.entries()].map(([k, m]) => [k, m.state]),
       ],
       (_k, v) => (typeof v === "bigint" ? v.toString() : v),
     );
@@ -531,13 +531,17 @@ export class GeneratorView {
                   ? `${kwh(p.unwound.kwhWh)} back`
                   : "escrowed",
           },
-          { head: "State", cell: (p) => positionState(p) },
+          { head: "State", cell: (p) => positionStateOf(this.feed, p).text },
         ],
         this.myPositions(),
         {
           empty: "No commitment yet.",
           label: "Your positions",
-          rowAttrs: (p) => ({ "data-position": p.positionHash, "data-settled": p.settlement ? "yes" : "no" }),
+          rowAttrs: (p) => ({
+            "data-position": p.positionHash,
+            "data-settled": p.settlement ? "yes" : "no",
+            "data-state": positionStateOf(this.feed, p).key,
+          }),
         },
       ),
     );

@@ -102,6 +102,18 @@ export class GridView {
       autoungrabify: true,
       boxSelectionEnabled: false,
     });
+    // Cytoscape fits the diagram to its container when it is made; a page opened on the Market or
+    // Generator tab makes it in a hidden container (no size), fitted to nothing: the top row cut
+    // off, half the canvas empty. Fit again whenever the container's size changes — hidden to
+    // shown, or the window resized.
+    let fittedTo = "";
+    new ResizeObserver(() => {
+      const { clientWidth: w, clientHeight: ht } = this.els.graph;
+      if (w === 0 || ht === 0 || `${w}x${ht}` === fittedTo) return;
+      fittedTo = `${w}x${ht}`;
+      this.cy?.resize();
+      this.cy?.fit(undefined, 24);
+    }).observe(this.els.graph);
     this.cy.on("tap", "edge", (e) => this.select({ kind: "line", id: Number(e.target.data("row")) }));
     this.cy.on("tap", "node", (e) => this.select({ kind: "bus", id: Number(e.target.data("bus")) }));
     // For tests and people at the console: the graph is window.gridswap.cy.

@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     config.deployment.periodSeconds,
     feed,
   );
-  new MarketView(document.getElementById("view-market") as HTMLElement, feed);
+  new MarketView(document.getElementById("view-market") as HTMLElement, feed, topology);
   const generator = new GeneratorView(document.getElementById("view-generator") as HTMLElement, feed);
   void generator.refresh();
   const status = document.getElementById("chain-status") as HTMLElement;

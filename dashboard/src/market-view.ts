@@ -3,12 +3,28 @@
  * oracle's measurements, the settlements and payments, the lines over their limit and the nodal
  * prices per report — all from chain events, updated on every poll.
  */
+import type { VisualizationSpec } from "vega-embed";
+import { NESTED_SCHEME, nestedLineLayers } from "../../oracle/agents/nested-lines";
+import { filledWh } from "../../oracle/chain/board";
 import { BaselineMethod, Direction, Quality, enumName } from "../../oracle/chain/enums";
+import type { Topology } from "../shared/types";
 import type { ChainFeed, PositionView } from "./chain";
-import { offerState } from "./chain";
+import { measurementKey, offerState } from "./chain";
 import { chart } from "./charts";
 import { fill, h, table } from "./dom";
-import { kwh, kwhSigned, localTime, mwFromW, periodLabel, short, usd, usdPerKwh, usdPerMWhUnits } from "./format";
+import {
+  kwh,
+  kwhSigned,
+  lineName,
+  localTime,
+  mwFromW,
+  periodLabel,
+  short,
+  usd,
+  usdPerKwh,
+  usdPerMWhUnits,
+} from "./format";
+import { positionState } from "./offers";
 
 export class MarketView {
   private filter = "all";
@@ -21,6 +37,8 @@ export class MarketView {
   constructor(
     root: HTMLElement,
     private readonly feed: ChainFeed,
+    /** The case drawn on the Grid page: lines are named by their buses ("11-14"). */
+    private readonly topology?: Topology,
   ) {
     this.els = {
       summary: h("div", { class: "cards" }),
@@ -117,7 +135,7 @@ export class MarketView {
           { head: "Amount", cell: (o) => kwh(o.offer.amountWh), num: true },
           {
             head: "Filled",
-            cell: (o) => kwh(o.fills.reduce((s, hsh) => s + (f.positions.get(hsh)?.position.amountWh ?? 0n), 0n)),
+            cell: (o) => kwh(filledWh(o.fills.map((hsh) => f.positions.get(hsh)))),
             num: true,
           },
           { head: "Payment", cell: (o) => usd(o.offer.usd), num: true },
@@ -160,10 +178,14 @@ export class MarketView {
           { head: "Direction", cell: (p) => (p.position.direction === Direction.Increase ? "raise" : "lower") },
           { head: "Committed", cell: (p) => kwh(p.position.amountWh), num: true },
           { head: "USD escrowed", cell: (p) => usd(p.position.usd), num: true },
-          { head: "State", cell: (p) => positionState(p) },
+          { head: "State", cell: (p) => positionStateOf(f, p).text },
         ],
         positions,
-        { empty: "No fill yet.", label: "Fills", rowAttrs: (p) => ({ "data-position": p.positionHash }) },
+        {
+          empty: "No fill yet.",
+          label: "Fills",
+          rowAttrs: (p) => ({ "data-position": p.positionHash, "data-state": positionStateOf(f, p).key }),
+        },
       ),
     );
 
@@ -230,7 +252,7 @@ export class MarketView {
               r.violations.length === 0
                 ? "none"
                 : r.violations
-                    .map((v) => `row ${v.line + 1}: ${mwFromW(v.flowW)} (limit ${mwFromW(v.limitW)})`)
+                    .map((v) => `${lineName(this.topology, v.line)}: ${mwFromW(v.flowW)} (limit ${mwFromW(v.limitW)})`)
                     .join("; "),
           },
           {
@@ -262,19 +284,21 @@ export class MarketView {
       fill(this.els.prices, h("p", { class: "empty" }, "No nodal price reported yet."));
       return;
     }
+    // Numeric node order; each node's line narrower than the one below: equal prices stay visible.
+    const nodes = [...new Set(values.map((v) => v.node))].sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
     await chart(this.els.prices, {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      description: "Nodal prices reported per period, USD/MWh",
+      description: "Nodal prices reported per period, USD/MWh (nodes with equal prices drawn nested)",
       width: "container",
       height: 200,
       data: { values },
-      mark: { type: "line", point: true, tooltip: true },
       encoding: {
         x: { field: "time", type: "temporal", title: "Report period (local time)" },
         y: { field: "price", type: "quantitative", title: "Price (USD/MWh)" },
-        color: { field: "node", type: "nominal", title: "Node" },
+        color: { field: "node", type: "nominal", title: "Node", scale: { domain: nodes, scheme: NESTED_SCHEME } },
       },
-    });
+      layer: nestedLineLayers("node", nodes, { point: { filled: true }, tooltip: true }),
+    } as unknown as VisualizationSpec);
   }
 }
 
@@ -287,8 +311,12 @@ function card(title: string, value: string): HTMLElement {
   );
 }
 
-export function positionState(p: PositionView): string {
-  if (p.settlement) return `settled: ${usd(p.settlement.usdToGenerator)} paid`;
-  if (p.unwound) return "unwound (never measured)";
-  return "open (awaiting measurement)";
+/** A position's state on the pages: with its measurement and the chain's clock (offers.ts). */
+export function positionStateOf(f: ChainFeed, p: PositionView): ReturnType<typeof positionState> {
+  return positionState(p, {
+    measurement: f.measurements.get(measurementKey(p.position.period, p.position.generator)),
+    chainTime: f.chainTime,
+    periodSeconds: f.periodSeconds,
+    disputeWindowSeconds: f.offers.get(p.position.offerHash)?.terms.disputeWindowSeconds,
+  });
 }

@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import type { DayResult, PeriodRecord } from "./day";
+import { lineNames, type DayResult, type PeriodRecord } from "./day";
 import { dayPlots, renderSvg, reportHtml, type Plot } from "./day-plots";
 
 export interface WrittenDay {
@@ -76,6 +76,7 @@ export function periodsCsv(day: DayResult): string {
     "netLoadMW",
     "lossesMW",
     "linesBefore",
+    "linesBeforeNames",
     "voltagesBefore",
     "frequencyBefore",
     "maxLoadingBefore",
@@ -102,6 +103,7 @@ export function periodsCsv(day: DayResult): string {
     "committedKwh",
     "deliveredKwh",
     "linesActual",
+    "linesActualNames",
     "voltagesActual",
     "vmMin",
     "vmMax",
@@ -127,6 +129,7 @@ export function periodsCsv(day: DayResult): string {
     r.netLoadMW,
     r.lossesMW,
     r.before.lines,
+    lineNames(r.violatedLines).join(" "),
     r.before.voltages,
     r.before.frequency,
     r.before.maxLoading,
@@ -153,6 +156,7 @@ export function periodsCsv(day: DayResult): string {
     r.committedKwh,
     r.deliveredKwh,
     r.actual.lines,
+    lineNames(r.violatedLinesActual).join(" "),
     r.actual.voltages,
     r.actual.vmMin,
     r.actual.vmMax,

@@ -10,7 +10,8 @@
 import type * as Vega from "vega";
 import type { TopLevelSpec } from "vega-lite/build/index";
 import type * as VegaLite from "vega-lite/build/index";
-import type { DayResult } from "./day";
+import { lineNames, type DayResult } from "./day";
+import { NESTED_SCHEME, nestedLineLayers } from "./nested-lines";
 
 const importModule = new Function("specifier", "return import(specifier)") as <T>(specifier: string) => Promise<T>;
 
@@ -178,12 +179,14 @@ export function dayPlots(day: DayResult): Plot[] {
   const nodes = Object.keys(day.periods[0]?.prices.byNode ?? {}).filter((n) =>
     day.generators.some((g) => String(g.node) === n),
   );
+  const series = nodes.map((n) => `node ${n}`);
   plots.push({
     name: "prices",
     title: "Nodal prices",
     caption:
       "Locational marginal price at the market units' nodes and its energy component (the master unit's), " +
-      "USD/MWh: energy + congestion.",
+      "USD/MWh: energy + congestion. Nodes no limit separates have the same price: their lines are drawn " +
+      "nested, each narrower than the one below, so every node stays visible.",
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
       width: WIDTH,
@@ -195,14 +198,24 @@ export function dayPlots(day: DayResult): Plot[] {
           ...nodes.map((n) => ({ hour: hours(r), series: `node ${n}`, usd: r.prices.byNode[n] })),
         ]),
       },
-      mark: { type: "line", interpolate: "step-after" },
       encoding: {
         x: xHour,
         y: { field: "usd", type: "quantitative", title: "USD/MWh", scale: { zero: false } },
-        color: { field: "series", type: "nominal", title: null },
-        strokeDash: { condition: { test: "datum.series === 'energy'", value: [4, 3] }, value: [1, 0] },
+        color: {
+          field: "series",
+          type: "nominal",
+          title: null,
+          scale: { domain: [...series, "energy"], scheme: NESTED_SCHEME },
+        },
       },
-    } as TopLevelSpec,
+      layer: [
+        ...nestedLineLayers("series", series, { interpolate: "step-after" }),
+        {
+          transform: [{ filter: { field: "series", equal: "energy" } }],
+          mark: { type: "line", interpolate: "step-after", strokeDash: [4, 3], strokeWidth: 1.5 },
+        },
+      ],
+    } as unknown as TopLevelSpec,
   });
 
   plots.push({
@@ -292,17 +305,37 @@ export function reportHtml(day: DayResult, plots: readonly { plot: Plot; svg: st
   const rows: [string, string][] = [
     ["case", s.case],
     ["date (day type)", `${s.date} (${s.dayTypes.join(", ")})`],
+    ["load profile", s.profile],
     ["seed", s.seed],
     ["periods", String(s.periods)],
-    ["congested periods (line over its limit before redispatch)", String(s.congestedPeriods)],
-    ["cleared periods (post-redispatch AC flow within every line limit)", String(s.clearedPeriods)],
-    ["unmet limits", String(s.unmetLimits)],
+    [
+      "planned: congested periods (line over its limit in the study, before redispatch)",
+      `${s.congestedPeriods}${s.congestedLines.length > 0 ? ` (lines ${s.congestedLines.join(", ")})` : ""}`,
+    ],
+    [
+      "planned: periods cleared by the redispatch plan (its AC flow within every line limit)",
+      String(s.clearedByPlanPeriods),
+    ],
+    ["planned: unmet limits", String(s.unmetLimits)],
+    [
+      "as delivered: periods still over a limit (the grid as it ran, with the outputs delivered)",
+      s.overLimitAsDelivered.length === 0
+        ? "0"
+        : `${s.overLimitAsDeliveredPeriods}: ${s.overLimitAsDelivered.map((p) => `${p.localTime} ${p.lines.join(", ")}`).join("; ")}`,
+    ],
+    ["as delivered: congested periods cleared", `${s.clearedAsDeliveredPeriods} of ${s.congestedPeriods}`],
     ["periods with a voltage outside its band (before redispatch)", String(s.voltagePeriods)],
     ["redispatch cost (bids + master energy), USD", num(s.redispatchCostUsd, 4)],
     ["offered, USD", num(s.offeredUsd, 4)],
     ["paid to generators on chain, USD", num(s.usdPaid, 8)],
     ["kWh moved to the centre (of which penalties)", `${num(s.kwhMoved, 3)} (${num(s.kwhPenalty, 3)})`],
-    ["delivery ratio (delivered / committed)", num(s.deliveryRatio, 4)],
+    ["delivery ratio (delivered / committed, settled positions)", num(s.deliveryRatio, 4)],
+    [
+      "under-delivered (node: delivered / committed kWh)",
+      s.shortfalls.length === 0
+        ? "none"
+        : s.shortfalls.map((g) => `node ${g.node}: ${num(g.deliveredKwh, 3)} / ${num(g.committedKwh, 3)}`).join("; "),
+    ],
     ["trades (fills), left open", `${num(s.trades, 0)}, ${num(s.openPositions, 0)}`],
     ["gas: total, per trade, setup", `${num(s.gasTotal, 0)}, ${num(s.gasPerTrade, 0)}, ${num(s.gasSetup, 0)}`],
     ["demand, PV (MWh)", `${num(s.demandMWh, 3)}, ${num(s.pvMWh, 3)}`],
@@ -314,7 +347,7 @@ export function reportHtml(day: DayResult, plots: readonly { plot: Plot; svg: st
       (r) =>
         `<tr><td>${r.localTime}</td><td>${r.demandMW.toFixed(3)}</td><td>${r.pvMW.toFixed(3)}</td>` +
         `<td>${r.before.lines}</td><td>${escapeHtml(r.redispatch.status)}</td><td>${r.after.lines}</td>` +
-        `<td>${r.actual.lines}</td><td>${r.offers.length}</td><td>${r.posted ?? "–"}</td><td>${r.fills}</td>` +
+        `<td>${r.actual.lines}${r.violatedLinesActual.length > 0 ? ` (${escapeHtml(lineNames(r.violatedLinesActual).join(", "))})` : ""}</td><td>${r.offers.length}</td><td>${r.posted ?? "–"}</td><td>${r.fills}</td>` +
         `<td>${(r.postedUsd ?? r.offersUsd).toFixed(4)}</td>` +
         `<td>${r.usdPaid === null ? "–" : r.usdPaid.toFixed(4)}</td><td>${r.gas ?? "–"}</td><td>${r.wallMs.toFixed(0)}</td></tr>`,
     )

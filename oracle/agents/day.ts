@@ -16,6 +16,7 @@
  * Everything the day produced is read back from the chain at the end (fills, settlements,
  * unwinds, balances): the figures are the chain's, checked against the balances (conservation).
  */
+import { basename } from "node:path";
 import { Interface, type Provider, type Signer } from "ethers";
 import { BRANCH, BUS, GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
@@ -82,8 +83,10 @@ export interface ChainSpec {
 export interface DayProgress {
   readonly done: number;
   readonly total: number;
+  /** Periods congested in the study, cleared by the redispatch plan, and over a limit as delivered. */
   readonly congested: number;
-  readonly cleared: number;
+  readonly clearedByPlan: number;
+  readonly overAsDelivered: number;
   /** USD paid to generators so far (settlements seen by their agents). */
   readonly usdPaid: number;
   readonly elapsedSeconds: number;
@@ -96,6 +99,23 @@ export interface LimitCounts {
   readonly frequency: boolean;
   /** Largest |mean flow| / active limit over the limited lines (1 = at the limit). */
   readonly maxLoading: number;
+}
+
+/** A line over its limit, for people: 1-based branch row, its ends, the flow (MW, or MVA for a rating) and the limit. */
+export interface LineOverLimit {
+  readonly branchRow: number;
+  readonly from: number;
+  readonly to: number;
+  readonly value: number;
+  readonly limit: number;
+}
+
+/** A period whose grid as delivered had a line over its limit, with the lines named ("24-27"). */
+export interface PeriodOverLimit {
+  readonly index: number;
+  readonly date: string;
+  readonly localTime: string;
+  readonly lines: readonly string[];
 }
 
 export interface UnitAdjustment {
@@ -125,7 +145,7 @@ export interface PeriodRecord {
   readonly lossesMW: number;
   readonly before: LimitCounts;
   /** The limits violated before redispatch (lines only), for people. */
-  readonly violatedLines: readonly { branchRow: number; from: number; to: number; value: number; limit: number }[];
+  readonly violatedLines: readonly LineOverLimit[];
   readonly redispatch: {
     readonly status: string;
     readonly rounds: number;
@@ -139,7 +159,7 @@ export interface PeriodRecord {
   };
   /** The post-redispatch AC load flow, and the lines still over a limit there. */
   readonly after: LimitCounts;
-  readonly violatedLinesAfter: readonly { branchRow: number; from: number; to: number; value: number; limit: number }[];
+  readonly violatedLinesAfter: readonly LineOverLimit[];
   readonly prices: {
     readonly energyUsdPerMWh: number;
     readonly minUsdPerMWh: number;
@@ -175,8 +195,9 @@ export interface PeriodRecord {
   /** |committed| and the part of it delivered in the commitment's direction, kWh. */
   readonly committedKwh: number;
   readonly deliveredKwh: number;
-  /** The delivery period as it ran (what was delivered, not what was promised). */
+  /** The delivery period as it ran (what was delivered, not what was promised), and the lines over a limit there. */
   readonly actual: LimitCounts & { readonly vmMin: number; readonly vmMax: number; readonly vmMean: number };
+  readonly violatedLinesActual: readonly LineOverLimit[];
   /**
    * Settlement of this period's positions (whenever it happened): USD to generators, kWh to the
    * centre, positions settled and still open at the end (null on the grid side only).
@@ -221,9 +242,24 @@ export interface DaySummary {
   readonly periods: number;
   /** Length of a market period, minutes. */
   readonly periodMinutes: number;
-  /** Periods with a line over its limit before redispatch, and those whose post-redispatch AC flow has none. */
+  /** The load profile's file name. */
+  readonly profile: string;
+  /**
+   * Planned: periods whose study had a line over its limit before redispatch, each with its lines
+   * (named "11-14"), and every line that was.
+   */
   readonly congestedPeriods: number;
-  readonly clearedPeriods: number;
+  readonly congested: readonly PeriodOverLimit[];
+  readonly congestedLines: readonly string[];
+  /** Planned: of those, the periods whose post-redispatch AC load flow (the plan) has every line within its limits. */
+  readonly clearedByPlanPeriods: number;
+  /**
+   * As delivered: periods whose load flow with the outputs the generators delivered had a line over
+   * its limit (each with its lines), and the congested periods that had none.
+   */
+  readonly overLimitAsDeliveredPeriods: number;
+  readonly overLimitAsDelivered: readonly PeriodOverLimit[];
+  readonly clearedAsDeliveredPeriods: number;
   /** Limits the redispatch could not meet, summed over periods (each named in periods.json). */
   readonly unmetLimits: number;
   readonly voltagePeriods: number;
@@ -237,6 +273,11 @@ export interface DaySummary {
   readonly kwhPenalty: number | null;
   /** Σ delivered / Σ committed over settled positions. */
   readonly deliveryRatio: number | null;
+  /** Offers posted on chain (the grid side only: every offer studied), fills and the kWh committed by them. */
+  readonly offers: number;
+  readonly kwhFilled: number;
+  /** The market units that delivered less than they committed (the meters' record, kWh), behind the delivery ratio. */
+  readonly shortfalls: readonly { node: number; behaviour: string; committedKwh: number; deliveredKwh: number }[];
   readonly trades: number | null;
   readonly openPositions: number | null;
   readonly gasTotal: number | null;
@@ -329,20 +370,22 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
   const records: PeriodRecord[] = [];
   const lineBefore: number[][] = [];
   const lineActual: number[][] = [];
-  const progress = { congested: 0, cleared: 0, usdPaid: 0 };
+  const progress = { congested: 0, clearedByPlan: 0, overAsDelivered: 0, usdPaid: 0 };
   const finish = (record: PeriodRecord, before: number[], actual: number[]): void => {
     records.push(record);
     lineBefore.push(before);
     lineActual.push(actual);
     if (record.before.lines > 0) {
       progress.congested++;
-      if (record.after.lines === 0) progress.cleared++;
+      if (record.after.lines === 0) progress.clearedByPlan++;
     }
+    if (record.actual.lines > 0) progress.overAsDelivered++;
     config.onPeriod?.(record, {
       done: records.length,
       total: config.periods,
       congested: progress.congested,
-      cleared: progress.cleared,
+      clearedByPlan: progress.clearedByPlan,
+      overAsDelivered: progress.overAsDelivered,
       usdPaid: progress.usdPaid,
       elapsedSeconds: (performance.now() - started) / 1000,
     });
@@ -408,7 +451,6 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
     chainPart = outcome;
   }
 
-  const summary = summarise(config, scenario, records, chainPart, tail, (performance.now() - started) / 1000);
   const generators: GeneratorRecord[] = units.map((u, i) => {
     const c = chainPart?.perGenerator[i];
     const own = records.flatMap((r) => r.delivery.filter((d) => d.node === u.node));
@@ -432,6 +474,15 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
       kwhPenalty: c?.kwhPenalty ?? 0,
     };
   });
+  const summary = summarise(
+    config,
+    scenario,
+    records,
+    generators,
+    chainPart,
+    tail,
+    (performance.now() - started) / 1000,
+  );
   const vm = market.bus.filter((b) => b[BUS.BUS_TYPE] !== 4);
   return {
     summary,
@@ -920,6 +971,24 @@ function loadings(flow: PowerFlowResult, set: LineSet): number[] {
   });
 }
 
+function linesOverLimit(report: LimitReport): LineOverLimit[] {
+  return report.lines.map((v) => ({ branchRow: v.branchRow, from: v.from, to: v.to, value: v.value, limit: v.limit }));
+}
+
+const overLimit = (r: PeriodRecord, lines: readonly LineOverLimit[]): PeriodOverLimit => ({
+  index: r.index,
+  date: r.date,
+  localTime: r.localTime,
+  lines: lineNames(lines),
+});
+
+/** Lines by name ("11-14"), each once, in branch-row order. */
+export function lineNames(lines: readonly LineOverLimit[]): string[] {
+  const rows = new Map<number, string>();
+  for (const l of lines) rows.set(l.branchRow, `${l.from}-${l.to}`);
+  return [...rows.entries()].sort((a, b) => a[0] - b[0]).map(([, name]) => name);
+}
+
 function limitCounts(report: LimitReport, flow: PowerFlowResult, set: LineSet): LimitCounts {
   const loading = loadings(flow, set);
   return {
@@ -983,13 +1052,7 @@ function periodRecord(
     netLoadMW: p.netLoadMW,
     lossesMW: study.loadFlow.losses.p,
     before: limitCounts(study.violations, study.loadFlow, lineSet),
-    violatedLines: study.violations.lines.map((v) => ({
-      branchRow: v.branchRow,
-      from: v.from,
-      to: v.to,
-      value: v.value,
-      limit: v.limit,
-    })),
+    violatedLines: linesOverLimit(study.violations),
     redispatch: {
       status: rd.status,
       rounds: rd.rounds,
@@ -1006,13 +1069,7 @@ function periodRecord(
       unmet: rd.unmet.map((u) => ({ description: u.description, excessMW: u.excessMW })),
     },
     after: limitCounts(rd.violations, rd.loadFlow, lineSet),
-    violatedLinesAfter: rd.violations.lines.map((v) => ({
-      branchRow: v.branchRow,
-      from: v.from,
-      to: v.to,
-      value: v.value,
-      limit: v.limit,
-    })),
+    violatedLinesAfter: linesOverLimit(rd.violations),
     prices: {
       energyUsdPerMWh: rd.energyPrice,
       minUsdPerMWh: Math.min(...totals),
@@ -1043,6 +1100,7 @@ function periodRecord(
       vmMax: Math.max(...vm),
       vmMean: vm.reduce((s, v) => s + v, 0) / vm.length,
     },
+    violatedLinesActual: linesOverLimit(x.actualLimits),
     usdPaid: null,
     kwhMoved: null,
     positionsSettled: null,
@@ -1058,15 +1116,18 @@ function summarise(
   config: DayConfig,
   scenario: DayScenario,
   records: readonly PeriodRecord[],
+  generators: readonly GeneratorRecord[],
   chain: ChainOutcome | null,
   tail: number,
   wallSeconds: number,
 ): DaySummary {
   const hours = scenario.periodMinutes / 60;
   const congested = records.filter((r) => r.before.lines > 0);
+  const overAsDelivered = records.filter((r) => r.actual.lines > 0);
   const trades = chain?.trades ?? null;
   return {
     case: config.case.name,
+    profile: basename(config.profile.source),
     date: records[0]?.date ?? "",
     dayTypes: [
       ...new Set(scenario.periods.slice(scenario.first, scenario.first + records.length).map((p) => p.dayType)),
@@ -1076,7 +1137,12 @@ function summarise(
     periods: records.length,
     periodMinutes: scenario.periodMinutes,
     congestedPeriods: congested.length,
-    clearedPeriods: congested.filter((r) => r.after.lines === 0).length,
+    congested: congested.map((r) => overLimit(r, r.violatedLines)),
+    congestedLines: lineNames(congested.flatMap((r) => r.violatedLines)),
+    clearedByPlanPeriods: congested.filter((r) => r.after.lines === 0).length,
+    overLimitAsDeliveredPeriods: overAsDelivered.length,
+    overLimitAsDelivered: overAsDelivered.map((r) => overLimit(r, r.violatedLinesActual)),
+    clearedAsDeliveredPeriods: congested.filter((r) => r.actual.lines === 0).length,
     unmetLimits: records.reduce((n, r) => n + r.redispatch.unmet.length, 0),
     voltagePeriods: records.filter((r) => r.before.voltages > 0).length,
     redispatchCostUsd: records.reduce((s, r) => s + r.redispatch.costUsd, 0),
@@ -1089,6 +1155,16 @@ function summarise(
         ? Number(chain.deliveredWh) / Number(chain.committedWh)
         : null
       : null,
+    offers: records.reduce((n, r) => n + (r.posted ?? r.offers.length), 0),
+    kwhFilled: records.reduce((sum, r) => sum + r.filledKwh, 0),
+    shortfalls: generators
+      .filter((g) => g.deliveredKwh < g.committedKwh - 1e-6)
+      .map((g) => ({
+        node: g.node,
+        behaviour: g.behaviour,
+        committedKwh: g.committedKwh,
+        deliveredKwh: g.deliveredKwh,
+      })),
     trades,
     openPositions: chain?.openPositions ?? null,
     gasTotal: chain?.gasTotal ?? null,

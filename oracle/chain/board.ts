@@ -54,6 +54,25 @@ export interface MarketEvents {
   readonly toBlock: number;
 }
 
+/**
+ * Wh filled from fills: the sum of their positions' amounts. An offer's filled amount is read from
+ * its Filled events, not from the market's storage (a whole fill marks the offer's nonce used and
+ * leaves the partial-fill counter at 0): the event log is the record of every fill, whatever the
+ * contract keeps.
+ */
+export function filledWh(fills: Iterable<{ readonly position: { readonly amountWh: bigint } } | undefined>): bigint {
+  let sum = 0n;
+  for (const f of fills) sum += f?.position.amountWh ?? 0n;
+  return sum;
+}
+
+/** Wh filled of each offer (by offer hash) from Filled records. */
+export function filledWhByOffer(fills: readonly FillRecord[]): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const f of fills) out.set(f.position.offerHash, (out.get(f.position.offerHash) ?? 0n) + f.position.amountWh);
+  return out;
+}
+
 /** Blocks per getLogs call: public endpoints commonly cap ranges at a few thousand blocks. */
 export const DEFAULT_MAX_BLOCK_RANGE = 2_000;
 

@@ -5,7 +5,8 @@
  *
  * File format (docs/integrating.md):
  *   { "network", "chainId", "deployedAt" (ISO time), "deployBlock" (first block with GridSwap
- *     logs: read events from here), "periodSeconds", "addresses": { registry, usd, kwh, oracle, market } }
+ *     logs: read events from here), "periodSeconds", "addresses": { registry, usd, kwh, oracle, market },
+ *     "roles"?: who holds which role, "grid"?: the case the market runs on (its bus numbers) }
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -34,6 +35,22 @@ export interface DeploymentFile {
   readonly addresses: Readonly<Record<ContractName, string>>;
   /** Who holds which role, as the deploy task assigned them (absent in files written by scripts). */
   readonly roles?: DeploymentRoles;
+  /** The grid the market runs on, as the deploy task recorded it (absent in files written by scripts). */
+  readonly grid?: DeploymentGrid;
+}
+
+/**
+ * The case the centre studies, recorded at deployment: the registry knows no grid, so this is
+ * what a generator's node is checked against (it must be one of the case's bus numbers).
+ */
+export interface DeploymentGrid {
+  /** The case's name and its file (relative to the directory the deploy ran in, or absolute). */
+  readonly case: string;
+  readonly file: string;
+  /** SHA-256 of the file's text, hex: a changed file is noticed. */
+  readonly sha256: string;
+  /** Its bus numbers: the grid nodes a generator can be registered at. */
+  readonly buses: number[];
 }
 
 /** The accounts the deploy task gave each role (addresses; the deployer itself holds none). */
@@ -101,6 +118,16 @@ export function readDeploymentFile(path: string): DeploymentFile {
     const k = r.oracleThreshold;
     if (!Number.isInteger(k) || (k as number) < 1 || (k as number) > (r.oracleSigners as string[]).length) {
       fail(`roles.oracleThreshold must be between 1 and the number of oracle signers: ${JSON.stringify(k)}`);
+    }
+  }
+  if (f.grid !== undefined) {
+    const g = f.grid as unknown as Record<string, unknown>;
+    if (typeof g !== "object" || g === null) fail("grid must be an object");
+    if (typeof g.case !== "string" || typeof g.file !== "string") fail("grid.case and grid.file must be strings");
+    if (typeof g.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(g.sha256)) fail("grid.sha256 must be 64 hex digits");
+    const buses = g.buses;
+    if (!Array.isArray(buses) || buses.length === 0 || buses.some((b) => !Number.isInteger(b) || b <= 0)) {
+      fail(`grid.buses must be a list of bus numbers: ${JSON.stringify(buses)?.slice(0, 80)}`);
     }
   }
   return f as DeploymentFile;

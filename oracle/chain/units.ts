@@ -174,10 +174,11 @@ export function formatUnits(units: bigint, decimals: number): string {
 }
 
 /**
- * An amount a person typed ("12.5"), exact, in the token's smallest unit: at most `decimals`
- * digits after the point — more is refused, never rounded, so nobody commits or moves other than
- * what they typed — and no more than `max` units (what the vault can hold). Throws a RangeError
- * that names the problem; the caller names the field (a flag, a form input).
+ * An amount a person typed ("12.5", "1e3", "2.5E-3"), exact, in the token's smallest unit: at most
+ * `decimals` digits after the point — more is refused, never rounded, so nobody commits or moves
+ * other than what they typed — and no more than `max` units (what the vault can hold). Scientific
+ * notation is read exactly (digits × 10^exponent), not through a float. Throws a RangeError that
+ * names the problem; the caller names the field (a flag, a form input).
  */
 export function parseDecimalUnits(
   text: string,
@@ -187,13 +188,22 @@ export function parseDecimalUnits(
   allowZero = false,
 ): bigint {
   const v = text.trim();
-  if (!/^\d+(\.\d+)?$/.test(v))
-    throw new RangeError(`'${v}' is not a ${allowZero ? "" : "positive "}number of ${unit}`);
-  const [whole, fraction = ""] = v.split(".");
-  if (fraction.length > decimals) {
+  const m = /^(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d{1,6}))?$/.exec(v);
+  if (!m) throw new RangeError(`'${v}' is not a ${allowZero ? "" : "positive "}number of ${unit}`);
+  // value = digits × 10^exponent, with the trailing zeros of the digits moved into the exponent.
+  let digits = `${m[1]}${m[2] ?? ""}`.replace(/^0+(?=\d)/, "");
+  let exponent = Number(m[3] ?? 0) - (m[2]?.length ?? 0);
+  while (digits.length > 1 && digits.endsWith("0")) {
+    digits = digits.slice(0, -1);
+    exponent++;
+  }
+  if (digits !== "0" && exponent + decimals < 0) {
     throw new RangeError(`'${v}' has more than ${decimals} decimals (the precision of ${unit})`);
   }
-  const units = BigInt(whole) * 10n ** BigInt(decimals) + BigInt(fraction.padEnd(decimals, "0") || "0");
+  const tooMuch = (): RangeError =>
+    new RangeError(`${v} ${unit} is more than the contracts can hold (${formatUnits(max, decimals)})`);
+  if (digits !== "0" && digits.length + exponent + decimals > max.toString().length) throw tooMuch();
+  const units = digits === "0" ? 0n : BigInt(digits) * 10n ** BigInt(exponent + decimals);
   if (units === 0n && !allowZero) throw new RangeError(`'${v}' must be more than 0 ${unit}`);
   if (units > max)
     throw new RangeError(`${v} ${unit} is more than the contracts can hold (${formatUnits(max, decimals)})`);

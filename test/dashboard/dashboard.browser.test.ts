@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { createServer, type AddressInfo } from "node:net";
 import { JsonRpcProvider, Network } from "ethers";
 import { expect, type Browser, type ConsoleMessage, type Page } from "@playwright/test";
-import { IDemandResponseMarket__factory } from "../../typechain-types";
+import { IDemandResponseMarket__factory, IGridOracle__factory } from "../../typechain-types";
 import type { DashboardConfig, DemoStatus, PeriodIndexEntry, PeriodRecord } from "../../dashboard/shared/types";
 import { injectTestWallet } from "./eip1193";
 import { skipWithoutChromium } from "../browser";
@@ -150,6 +150,64 @@ describe("dashboard in the browser (--demo)", function () {
     await page.close();
   });
 
+  it("opened on the Market tab: lines named by their buses, every node's price visible; then the Grid fits its canvas", async function () {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const problems = watch(page);
+    await page.goto(`${demo.url}#market`);
+    // The report's lines over their limit, named as people name them (not by branch row).
+    await expect(page.locator("#reports")).toContainText("11-14: ", { timeout: ONE_POLL_MS });
+    await expect(page.locator("#reports")).toContainText("24-27: ");
+    await expect(page.locator("#reports")).not.toContainText("row ");
+    // The price history: one line per node, each narrower than the one drawn before it, so nodes
+    // with the same price (27 and 34 here) stay visible as nested stripes.
+    const widths = async (): Promise<number[]> =>
+      page
+        .locator("#price-history svg g.mark-line path")
+        .evaluateAll((paths) => paths.map((p) => Number(p.getAttribute("stroke-width"))));
+    await expect.poll(async () => (await widths()).length, { timeout: ONE_POLL_MS }).toBeGreaterThanOrEqual(3);
+    const w = await widths();
+    for (let i = 1; i < w.length; i++) chaiExpect(w[i], `line ${i} narrower than line ${i - 1}`).to.be.below(w[i - 1]);
+    await expect(page.locator("#price-history")).toContainText("node 27");
+    await expect(page.locator("#price-history")).toContainText("node 34");
+
+    // The Grid tab, first shown now: the diagram is fitted to its canvas (it was made while hidden).
+    await page.getByRole("tab", { name: "Grid" }).click();
+    await page.waitForFunction(
+      () => (globalThis as unknown as { gridswap?: { cy?: unknown } }).gridswap?.cy !== undefined,
+    );
+    const fit = async () =>
+      page.evaluate(() => {
+        const cy = (
+          globalThis as unknown as {
+            gridswap: {
+              cy: {
+                width(): number;
+                height(): number;
+                nodes(): {
+                  renderedBoundingBox(): { x1: number; y1: number; x2: number; y2: number; w: number; h: number };
+                };
+              };
+            };
+          }
+        ).gridswap.cy;
+        const box = cy.nodes().renderedBoundingBox();
+        return { width: cy.width(), height: cy.height(), box };
+      });
+    await expect.poll(async () => (await fit()).width, { timeout: 5000 }).toBeGreaterThan(100);
+    await expect
+      .poll(async () => {
+        const { width, height, box } = await fit();
+        const inside = box.x1 >= -1 && box.y1 >= -1 && box.x2 <= width + 1 && box.y2 <= height + 1;
+        const fills = box.w >= 0.8 * width || box.h >= 0.8 * height;
+        return inside && fills;
+      })
+      .toBe(true);
+    await page.screenshot({ path: artifactPath("grid-after-market.png"), fullPage: true });
+    chaiExpect(problems.console, "console errors").to.deep.equal([]);
+    chaiExpect(problems.failed, "failed requests").to.deep.equal([]);
+    await page.close();
+  });
+
   it("shows the centre's new offer on the board within one poll, and a generator fills it from the page", async function () {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const problems = watch(page);
@@ -197,10 +255,21 @@ describe("dashboard in the browser (--demo)", function () {
     // Delivery, the report measuring it, and the report after its dispute window settles it.
     const vaultBefore = (await market.balancesOf(wallet.address))[0];
     const positionHash = fills[0].args.positionHash;
+    const positionRow = page.locator(`#my-positions tr[data-position="${positionHash}"]`);
+    const oracle = IGridOracle__factory.connect(config.deployment.addresses.oracle, rpc);
     let settled = false;
     for (let i = 0; i < 4 && !settled; i++) {
       await step(demo);
       settled = (await market.queryFilter(market.filters.Settled(positionHash))).length > 0;
+      const measured = await oracle.queryFilter(
+        oracle.filters.MeasurementReported(fills[0].args.position.period, wallet.address),
+      );
+      // Reported but not final yet (a report can also come late enough to settle at once): the position
+      // says so — it used to stay "open (awaiting measurement)". Every state: test/dashboard/pages.test.ts.
+      if (!settled && measured.length > 0) {
+        await expect(positionRow).toHaveAttribute("data-state", "measured", { timeout: ONE_POLL_MS });
+        await expect(positionRow).toContainText("measured: ");
+      }
     }
     chaiExpect(settled, "the position settled within four periods").to.equal(true);
     // The delivery period as it ran: the person's unit moved by what it committed, and with the

@@ -6,8 +6,9 @@
 import { expect } from "chai";
 import { OfferStatus } from "../../oracle/chain/enums";
 import type { OfferData, PositionData, SettlementData } from "../../oracle/chain/market-data";
-import { kwh, kwhSigned, mw, mwFromW, periodLabel, usd, usdPerMWhUnits } from "../../dashboard/src/format";
-import { offerState, type BoardOffer, type PositionView } from "../../dashboard/src/offers";
+import { kwh, kwhSigned, lineName, mw, mwFromW, periodLabel, usd, usdPerMWhUnits } from "../../dashboard/src/format";
+import { offerState, positionState, type BoardOffer, type PositionView } from "../../dashboard/src/offers";
+import type { Topology } from "../../dashboard/shared/types";
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 const offer: OfferData = {
@@ -88,6 +89,45 @@ describe("dashboard pages: offer states and units", function () {
       state: "partly filled",
       detail: "closed",
     });
+  });
+
+  it("follows a position through its life: open, delivering, delivered, measured, disputed, settled, unwound", function () {
+    const open = position("0xa", 2_178n, false); // delivery period 1000: 1,800,000 s to 1,801,800 s
+    const at = (chainTime: number, measurement?: Parameters<typeof positionState>[1]["measurement"]) =>
+      positionState(open, { chainTime, periodSeconds: 1800, disputeWindowSeconds: 1800, measurement });
+    expect(at(1_799_000)).to.deep.equal({ key: "open", text: "open: delivery in period 1000" });
+    expect(at(1_800_100).key).to.equal("delivering");
+    expect(at(1_802_000)).to.deep.equal({
+      key: "delivered",
+      text: "delivered: awaiting its measurement (the next report)",
+    });
+    const reported = { deliveredWh: -2_178n, quality: 0, state: "reported" as const };
+    expect(at(1_804_000, reported)).to.deep.equal({
+      key: "measured",
+      text: "measured: −2.178 kWh delivered, OK; final one dispute window (30 min) after its report, then settled",
+    });
+    expect(at(1_804_000, { ...reported, state: "corrected" }).text).to.match(/^measured \(corrected\): /);
+    expect(at(1_804_000, { ...reported, state: "disputed" }).key).to.equal("disputed");
+    const settled = position("0xa", 2_178n, true);
+    expect(positionState(settled, { chainTime: 0, periodSeconds: 1800 })).to.deep.equal({
+      key: "settled",
+      text: `settled: ${usd(settled.settlement!.usdToGenerator)} paid`,
+    });
+    const unwound = { ...open, unwound: { usd: 1n, kwhWh: 2_178n, blockNumber: 4 } };
+    expect(positionState(unwound, { chainTime: 0, periodSeconds: 1800 }).key).to.equal("unwound");
+  });
+
+  it("names an over-limit line by its buses, from the case drawn (the oracle carries its 0-based row)", function () {
+    const topology = {
+      branches: [
+        { row: 15, from: 11, to: 14, inService: true, limitMW: 0.75, rateAMVA: null },
+        { row: 24, from: 24, to: 27, inService: true, limitMW: 0.75, rateAMVA: null },
+      ],
+    } as unknown as Topology;
+    expect(lineName(topology, 14)).to.equal("11-14");
+    expect(lineName(topology, 23)).to.equal("24-27");
+    expect(lineName(topology, 40)).to.equal("branch row 41");
+    expect(lineName(undefined, 14)).to.equal("branch row 15");
   });
 
   it("turns on-chain units into figures with their unit, exactly", function () {

@@ -1,65 +1,75 @@
 /**
- * docs/integrating.md's cast-only sequence, run as written against Anvil with the pinned npm
- * `@foundry-rs/cast`: list the board and decode it, check an offer's hash, deposit the kWh
- * commitment and fill with `cast send`, find the position; then — after the centre has measured
- * and settled (gridswap tasks) — decode the settlement and read the vault balances with `cast`.
- * Checked here: the decoded settlement and the balances. Skipped, saying so, without the Anvil or
- * cast binary. No timing is asserted.
+ * docs/integrating.md's cast-only sequence, run as written against Anvil, from the state the page
+ * says it starts from: the README's devnet recipe (taken from README.md) up to its first centre
+ * step, then the page's cast-fill block in place of the generator agent, then the rest of the
+ * recipe (measurement and settlement by the agents), then the page's settlement block. The shell's
+ * PATH is a fresh shell's — this process's PATH without npm's node_modules/.bin entries — so the
+ * block must reach `cast` by itself, as a reader's shell does. Checked: the board decoded, the fill
+ * from the vault the recipe filled (nothing to deposit), the decoded settlement and the balances.
+ * Skipped, saying so, without the Anvil or cast binary. No timing is asserted.
  */
 import { expect } from "chai";
-import { existsSync } from "node:fs";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, rmSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { anvilBinary, startAnvil } from "../../scripts/devnet";
-import { BLOCK_TIMEOUT_MS, markedBlock, runBlock, sandbox } from "./helpers";
+import { BLOCK_TIMEOUT_MS, markedBlock, nodeLine, runBlock, sandbox } from "./helpers";
 
 const ROOT = join(__dirname, "..", "..");
 const BIN = join(ROOT, "node_modules", ".bin");
 
-/** What the doc assumes: the README recipe up to the centre's first step, the generator's kWh still in its wallet. */
-const SETUP = `
-npx hardhat gridswap:deploy --network devnet
-export GENERATOR_KEY=0xe772a83f0e25281bb10ecc9b87bc31beb3c56e27a06bd9590aa0f1bb7760f351
-npx hardhat gridswap:register --network devnet --generator 0xebb0775c8157A4C1264b3B50729CB3872997f68b --node 27 --meter 0x4138197B2e9dC5DDb98caD2964Bf2228510e5805
-npx hardhat gridswap:issue --network devnet --generator 0xebb0775c8157A4C1264b3B50729CB3872997f68b --kwh 100
-npx hardhat gridswap:fund --network devnet --to 0xebb0775c8157A4C1264b3B50729CB3872997f68b
-npx hardhat gridswap:mint --network devnet --to 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC --usd 1000
-npx hardhat gridswap:advance --network devnet
-npx hardhat gridswap:period --network devnet --simulate-meters
-`;
+/** PATH as a new shell has it: without the node_modules/.bin (and node-gyp) entries `npm run` adds. */
+export function freshShellPath(path = process.env.PATH ?? ""): string {
+  return path
+    .split(delimiter)
+    .filter((p) => p !== "" && !/[\\/]node_modules[\\/]\.bin[\\/]?$/.test(p) && !/node-gyp-bin[\\/]?$/.test(p))
+    .join(delimiter);
+}
 
-/** The centre measures the delivery period and settles one dispute window later. */
-const MEASURE_AND_SETTLE = `
-npx hardhat gridswap:advance --network devnet --periods 2
-npx hardhat gridswap:period --network devnet --simulate-meters
-npx hardhat gridswap:advance --network devnet --offset-seconds 120
-npx hardhat gridswap:period --network devnet --simulate-meters
-`;
+/** The README recipe split after its first centre step (an offer on the board, nothing filled yet). */
+function recipeAroundFirstCentreStep(): { head: string; tail: string } {
+  const lines = markedBlock("README.md", "devnet-recipe").split("\n");
+  const at = lines.findIndex((l) => /^\$CENTRE_AGENT\b/.test(l));
+  if (at < 0) throw new Error("README.md's devnet recipe has no $CENTRE_AGENT step");
+  return { head: lines.slice(0, at + 1).join("\n"), tail: lines.slice(at + 1).join("\n") };
+}
 
 describe("docs/integrating.md cast sequence, as written, on Anvil", function () {
   this.timeout(BLOCK_TIMEOUT_MS + 60_000);
 
-  it("lists and decodes the board, fills with cast send, and reads the settlement and balances", async function () {
+  it("from the README recipe's state: lists and decodes the board, fills with cast send, reads the settlement", async function () {
     if (!anvilBinary() || !existsSync(join(BIN, "cast"))) {
       console.log("    (skipped: no Anvil or cast binary; install @foundry-rs/anvil and @foundry-rs/cast)");
       this.skip();
     }
+    const { head, tail } = recipeAroundFirstCentreStep();
     const fill = markedBlock("docs/integrating.md", "cast-fill");
     const settlement = markedBlock("docs/integrating.md", "cast-settlement");
-    const node = await startAnvil({ args: ["--block-time", "1"] });
+    const PATH = freshShellPath();
+    expect(PATH.split(delimiter)).to.not.include(BIN);
+    const node = await startAnvil({ args: nodeLine(markedBlock("README.md", "devnet-nodes"), "npx anvil").args });
     const dir = sandbox();
     try {
-      const script = [SETUP, fill, MEASURE_AND_SETTLE, settlement].join("\n");
-      const r = await runBlock(script, dir, { RPC_URL: node.url, PATH: `${BIN}:${process.env.PATH}` });
+      // Without the page's PATH line, cast is not there: the block, not this test, makes it reachable.
+      const bare = await runBlock("command -v cast", dir, { RPC_URL: node.url, PATH });
+      if (bare.code === 0) console.log(`    (note: this machine has cast on its own PATH: ${bare.output.trim()})`);
+      const script = [head, fill, tail, settlement].join("\n");
+      const r = await runBlock(script, dir, { RPC_URL: node.url, PATH });
       expect(r.code, r.output).to.equal(0);
       expect(r.output).to.match(
         /offer 0x[0-9a-f]{64} status 0: \(0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC, 0x0{40}, 27, 1, 2178, 3266741,/,
       );
+      // The recipe's 100 kWh are in the vault: nothing to approve or deposit.
+      expect(r.output).to.match(/free in the vault: 100000 Wh; the offer: 2178 Wh/);
       expect(r.output).to.match(/position 0x[0-9a-f]{64}\n/);
+      // The generator agent that follows finds the offer filled, and later logs its wallet's payment.
+      expect(r.output).to.match(/agent:generator: paid for position 0x[0-9a-f]{8}/);
       // Settled: delivered 2178 Wh, paid 2178 Wh, no penalty, 0.03266741 USD to the generator, quality Ok.
       expect(r.output).to.match(/\(2178, 2178, 0, 3266741 \[3\.266e6\], 0, 0\)/);
-      // balancesOf: the payment in free USD; the commitment went to the centre.
-      expect(r.output).to.match(/\n3266741 \[3\.266e6\]\n0\n/);
+      // balancesOf: the payment in free USD; of the 100 kWh, the commitment went to the centre, the rest
+      // is free — less one more commitment if the recipe's last generator step filled the next offer.
+      const balances = /\n3266741 \[3\.266e6\]\n(\d+)(?: \[[^\]]*\])?\n/.exec(r.output);
+      expect(balances, r.output.slice(-1500)).to.not.equal(null);
+      expect([100_000 - 2178, 100_000 - 2 * 2178]).to.include(Number(balances![1]));
     } finally {
       await node.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -54,6 +54,8 @@ export function sandbox(): string {
     "scripts",
     "tools",
     "cases",
+    "data",
+    "abi",
     "contracts",
     "artifacts",
     "cache",

@@ -88,11 +88,24 @@ describe("gridswap:* tasks", function () {
     expect(file.roles.centres[0]).to.equal(signers[2].address);
     expect(file.roles.oracleSigners).to.deep.equal([signers[3].address]);
     expect(file.roles.deployer).to.equal(signers[0].address);
+    // The grid the centre studies, recorded: the registry knows no grid, nodes are checked against it.
+    expect(file.grid).to.deep.include({ case: "seed34", file: "cases/seed34.json" });
+    expect(file.grid.buses).to.deep.equal(Array.from({ length: 34 }, (_, i) => i + 1));
     const market = await hre.ethers.getContractAt("DemandResponseMarket", file.addresses.market);
     const registry = await hre.ethers.getContractAt("GeneratorRegistry", file.addresses.registry);
     expect(await market.hasRole(await market.CENTRE_ROLE(), signers[2].address)).to.equal(true);
     expect(await market.hasRole(await market.DEFAULT_ADMIN_ROLE(), signers[0].address)).to.equal(false);
 
+    await runError(
+      "gridswap:register",
+      { generator: generator.address, node: "999", meter },
+      /--node 999: seed34 \(cases\/seed34\.json, the deployment's case\) has no bus 999; its buses: 1–34$/,
+    );
+    await runError(
+      "gridswap:register",
+      { generator: generator.address, node: "27", meter, case: "cases/wscc9.json" },
+      /--node 27: wscc9 \(cases\/wscc9\.json, --case\) has no bus 27; its buses: 1–9$/,
+    );
     await run("gridswap:register", { generator: generator.address, node: "27", meter });
     expect(await registry.generatorOf(generator.address)).to.deep.equal([27n, meter]);
     await runError(
@@ -102,7 +115,8 @@ describe("gridswap:* tasks", function () {
     );
     await run("gridswap:issue", { generator: generator.address, kwh: "100" });
     await run("gridswap:fund", { to: generator.address, eth: "0.5" });
-    await run("gridswap:mint", { to: signers[2].address, usd: "1000" });
+    // Amounts as people type them, scientific notation included, read exactly.
+    expect(await run("gridswap:mint", { to: signers[2].address, usd: "1e3" })).to.match(/^minted 1000\.00000000 USD/);
     expect(await run("gridswap:deposit", { usd: "500" })).to.match(/deposited 500\.00000000 USD for 0x3C44/);
     await run("gridswap:deposit", { kwh: "60", accountIndex: "9" });
     expect(await market.balancesOf(generator.address)).to.deep.equal([0n, 60_000n]);
@@ -138,6 +152,13 @@ describe("gridswap:* tasks", function () {
       /filled 2\.178 kWh of offer .* for 0\.03266741 USD on full delivery; position 0x[0-9a-f]{64}/,
     );
     await runError("gridswap:fill", { offer: offerHash, accountIndex: "9" }, /is (Filled|NonceUsed), not open/);
+    // The board shows the whole fill: filled kWh from the offer's Filled events (the market keeps no count of a whole fill).
+    const board = (await run("gridswap:offers", { json: true })).split("\n").map((l) => JSON.parse(l));
+    const mine = board.find((o) => o.offerHash === offerHash);
+    expect(mine.status).to.match(/^(Filled|NonceUsed)$/);
+    expect(mine.filledWh).to.equal("2178");
+    const table = (await run("gridswap:offers")).split("\n").find((l) => l.startsWith(offerHash));
+    expect(table).to.match(/\s2\.178$/);
 
     await run("gridswap:advance", { periods: "2" }); // past the delivery period
     expect(await run("gridswap:period", { simulateMeters: true, state })).to.match(
@@ -252,7 +273,7 @@ describe("gridswap:* tasks", function () {
         "an unknown flag",
         ["gridswap:register", "--genrator", "0x12"],
         {},
-        /^gridswap:register: unknown option '--genrator' \(options: --generator --meter --node\)/,
+        /^gridswap:register: unknown option '--genrator' \(options: --case --generator --meter --node\)/,
       ],
       [
         "a huge amount",
@@ -273,6 +294,12 @@ describe("gridswap:* tasks", function () {
         /^gridswap:offers: no deployment for network 'hardhat'/,
       ],
       ["a task that does not exist", ["gridswap:nosuch"], {}, /^gridswap:nosuch: no such task/],
+      [
+        "a network that is not configured",
+        ["gridswap:offers", "--network", "mainnet"],
+        {},
+        /^gridswap:offers: --network mainnet: no such network \(configured: hardhat, localhost, devnet; devnet is any JSON-RPC endpoint/,
+      ],
     ];
     for (const [what, args, env, pattern] of cases) {
       it(`${what}: one stderr line, exit 1`, async function () {

@@ -207,13 +207,15 @@ describe("simulate command line", function () {
     });
   });
 
-  it("--help prints the usage", () => {
+  it("--help prints the usage and one line per flag", () => {
     const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/simulate.ts", "--help"], {
       cwd: ROOT,
       encoding: "utf8",
     });
     expect(r.status).to.equal(0);
-    expect(r.stdout).to.match(/^usage: npm run simulate -- <case> \[--date YYYY-MM-DD\]/);
+    expect(r.stdout).to.match(/^usage: npm run simulate -- \[<case>\] \[--date YYYY-MM-DD\]/);
+    expect(r.stdout).to.match(/\n {2}--profile g25\|h25\|FILE +BDEW load profile: g25 commerce \(default\)/);
+    expect(r.stdout).to.match(/\n {2}<case> +a case file .* seed34 \(default\)/);
   });
 });
 

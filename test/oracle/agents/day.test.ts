@@ -82,7 +82,7 @@ describe("a day on the market (oracle/agents/day.ts)", function () {
     expect(s.periods).to.equal(4);
     expect(day.periods.map((r) => r.localTime)).to.deep.equal(["10:00", "10:30", "11:00", "11:30"]);
     expect(s.congestedPeriods).to.be.at.least(1);
-    expect(s.clearedPeriods).to.equal(s.congestedPeriods);
+    expect(s.clearedByPlanPeriods).to.equal(s.congestedPeriods);
     expect(s.trades).to.be.at.least(2);
     expect(s.openPositions).to.equal(0);
     expect(s.tailPeriods).to.be.at.least(1);
@@ -96,6 +96,23 @@ describe("a day on the market (oracle/agents/day.ts)", function () {
     // What the generators really did is what the grid saw: the shortfall shows in the delivered flow.
     const traded = day.periods.filter((r) => r.fills > 0);
     expect(traded.some((r) => r.actual.lines > 0)).to.equal(true);
+    // …and the summary says so: planned (cleared by the plan) apart from as delivered, each period's lines named.
+    const over = day.periods.filter((r) => r.actual.lines > 0);
+    expect(s.overLimitAsDeliveredPeriods).to.equal(over.length);
+    expect(s.overLimitAsDelivered.map((p) => p.localTime)).to.deep.equal(over.map((r) => r.localTime));
+    for (const [k, p] of s.overLimitAsDelivered.entries()) {
+      expect(p.lines).to.have.length(over[k].actual.lines);
+      for (const name of p.lines) expect(name).to.match(/^\d+-\d+$/);
+    }
+    expect(s.clearedAsDeliveredPeriods).to.equal(
+      day.periods.filter((r) => r.before.lines > 0 && r.actual.lines === 0).length,
+    );
+    expect(s.clearedAsDeliveredPeriods).to.be.below(s.clearedByPlanPeriods);
+    expect(s.congested.map((p) => p.localTime)).to.deep.equal(
+      day.periods.filter((r) => r.before.lines > 0).map((r) => r.localTime),
+    );
+    expect(s.shortfalls.map((g) => g.node)).to.include(2);
+    expect(s.offers).to.be.at.least(s.trades!);
     // Per period, the settled USD add up to the summary.
     expect(day.periods.reduce((t, r) => t + (r.usdPaid ?? 0), 0)).to.be.closeTo(s.usdPaid!, 1e-6);
     expect(s.gasTotal).to.be.above(0);
@@ -199,7 +216,9 @@ describe("a day on the market (oracle/agents/day.ts)", function () {
       for (const field of [
         "periods",
         "congestedPeriods",
-        "clearedPeriods",
+        "clearedByPlanPeriods",
+        "overLimitAsDeliveredPeriods",
+        "clearedAsDeliveredPeriods",
         "unmetLimits",
         "redispatchCostUsd",
         "usdPaid",

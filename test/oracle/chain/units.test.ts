@@ -11,6 +11,13 @@ describe("typed amounts (parseDecimalUnits)", () => {
     expect(parseDecimalUnits(" 0.001 ", "kWh", 3, MAX_KWH_WH)).to.equal(1n);
     expect(parseDecimalUnits("0.25266763", "USD", 8, 2n ** 128n - 1n)).to.equal(25_266_763n);
     expect(parseDecimalUnits("0", "USD", 8, 10n, true)).to.equal(0n);
+    // Scientific notation, exactly: digits × 10^exponent, never through a float.
+    expect(parseDecimalUnits("1e3", "USD", 8, 2n ** 128n - 1n)).to.equal(100_000_000_000n);
+    expect(parseDecimalUnits("1E3", "kWh", 3, MAX_KWH_WH)).to.equal(1_000_000n);
+    expect(parseDecimalUnits("2.5e-2", "kWh", 3, MAX_KWH_WH)).to.equal(25n);
+    expect(parseDecimalUnits("1.5e2", "kWh", 3, MAX_KWH_WH)).to.equal(150_000n);
+    expect(parseDecimalUnits("0.000000015e7", "USD", 8, 2n ** 128n - 1n)).to.equal(15_000_000n);
+    expect(parseDecimalUnits("0e5", "USD", 8, 10n, true)).to.equal(0n);
     expect(formatUnits(25_266_763n, 8)).to.equal("0.25266763");
     expect(formatUnits(-1500n, 3)).to.equal("-1.500");
   });
@@ -20,7 +27,11 @@ describe("typed amounts (parseDecimalUnits)", () => {
     ["0.0004", /^'0\.0004' has more than 3 decimals/],
     ["0", /^'0' must be more than 0 kWh$/],
     ["-5", /^'-5' is not a positive number of kWh$/],
-    ["1e3", /^'1e3' is not a positive number of kWh$/],
+    ["2.5e-3", /^'2\.5e-3' has more than 3 decimals \(the precision of kWh\)$/],
+    ["1e400", /^1e400 kWh is more than the contracts can hold/],
+    ["1e-400", /^'1e-400' has more than 3 decimals/],
+    ["1e", /^'1e' is not a positive number of kWh$/],
+    ["0x10", /^'0x10' is not a positive number of kWh$/],
     ["", /^'' is not a positive number of kWh$/],
     ["99999999999999999999999999999", /is more than the contracts can hold \(79228162514264337593543950\.335\)$/],
   ];
