@@ -1,16 +1,18 @@
 /**
- * The power quality centre and its oracle, once per period P (the paper's centre, on v2):
+ * The power quality centre and its oracle, once per period P (the paper's centre, on v3):
  *
  *   1. read the chain's new logs (offers, fills, settlements) from the last block read;
- *   2. measure: the deliveries of ended periods with open positions, from meter readings and the
- *      baseline each position names (a meter-data problem means no report this step, never a
- *      wrong one);
+ *   2. measure: the deliveries of ended periods with open books (a generator's commitment in a
+ *      period), each from the generator's own meter against its own baseline — the nomination its
+ *      book holds, bounded by its metered history, or a baseline from its meter's history (a
+ *      meter-data problem means no report this step, never a wrong one);
  *   3. study the next delivery period P+1: load flow, limits, redispatch, prices, offers;
  *   4. report period P with k oracle signatures — the study's violations and prices and the
- *      measurements — and, in the same transaction, settle every position whose measurement is
- *      final (up to a gas budget); settle the rest in bounded batches; unwind what never will be;
+ *      measurements — and, in the same transaction, settle the books an earlier report measured
+ *      whose measurements are final (up to a gas budget); settle the rest report by report; unwind
+ *      what never will be measured;
  *   5. make sure its free USD in the market's vault covers the offers, then sign and post them
- *      for delivery in P+1 (fills close before P+1 starts).
+ *      for delivery in P+1 in one transaction (fills close before P+1 starts).
  *
  * Every intent has a deterministic identity — the report is its period, an offer's nonce comes
  * from its delivery period and unit — and every send re-reads chain state first (sendGuarded),
@@ -24,25 +26,27 @@ import {
   type TransactionRequest,
   type TypedDataDomain,
 } from "ethers";
-import { GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
 import { runPeriod, type Forecasts, type PeriodResult } from "../market/period";
 import type { Offer } from "../market/prices";
-import { readMarketEvents, isOfferPosted, DEFAULT_MAX_BLOCK_RANGE, type FillRecord } from "../chain/board";
+import { readMarketEvents, isOfferPosted, DEFAULT_MAX_BLOCK_RANGE } from "../chain/board";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
 import { caseTextHash, inputHash, toOfferData, toReport } from "../chain/encode";
-import { Asset, BaselineMethod, MeasurementState } from "../chain/enums";
+import { Asset, BaselineMethod, BookState, MeasurementState } from "../chain/enums";
 import { ConfigurationError, describeChainError, isTransient } from "../chain/errors";
 import {
+  bookFromStruct,
+  bookKeyId,
   offerStruct,
-  positionStruct,
   toJsonObject,
   fromJsonObject,
+  type BookKey,
   type MeasurementData,
   type OfferData,
-  type PositionData,
 } from "../chain/market-data";
+import { findMeasurementProof } from "../chain/measurement-proofs";
+import { measurementProof, noProof } from "../chain/measurement-tree";
 import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
 import { readDomain, signOffer, signReport } from "../chain/typed-data";
 import type { RetryOptions } from "../chain/retry";
@@ -50,7 +54,6 @@ import {
   BASELINE_METHOD_CODE,
   QUALITY_CODE,
   MeterDataError,
-  meanPowerMwToWh,
   measureDeliveries,
   readingPeriods,
   readingsHash,
@@ -62,14 +65,17 @@ import {
 import { failpoint } from "./failpoints";
 import { checkAnchor, StateFile, type AnchoredState } from "./state";
 
-/** The market's SETTLEMENT_GAS_RESERVE, and a settlement's gas with margin (measured ~31,000–68,000). */
+/** The market's SETTLEMENT_GAS_RESERVE, and a book settlement's gas with margin (measured ~32,000–45,000). */
 const SETTLEMENT_RESERVE_GAS = 60_000n;
-const SETTLEMENT_GAS_PER_POSITION = 90_000n;
+const SETTLEMENT_GAS_PER_BOOK = 70_000n;
+/** Gas of one offer in a postMany (measured ~22,000), with margin. */
+const POST_GAS_PER_OFFER = 60_000n;
 
 /** An offer to post: a priced adjustment, optionally reserved for one wallet and numbered as a part. */
 export type PlannedOffer = Offer & { readonly reservedFor?: string; readonly part?: number };
 
-type ReadyPosition = { readonly hash: string; readonly position: PositionData };
+/** A report's measurement list as the state file keeps it (bigints as strings). */
+type StoredMeasurements = Record<string, unknown>[];
 
 export interface CentreAgentConfig {
   readonly contracts: GridSwapContracts;
@@ -95,15 +101,19 @@ export interface CentreAgentConfig {
   readonly meters: MeterSource;
   /** Require every reading to carry its meter key's EIP-712 signature. */
   readonly requireSignedReadings?: boolean;
-  /** The baseline method offers name (default Nominated: the schedule the centre solved). */
+  /** The baseline method offers name (default Nominated: each generator's own nomination). */
   readonly baseline?: { readonly method: "Nominated" | "RollingAverage" | "MeterBefore"; readonly days?: number };
   readonly holidays?: readonly string[];
-  /** Measurements per report at most (the rest go in later reports; default 100, contract max 300). */
+  /**
+   * How far a nomination may stray from the generator's metered output of the period before, as a
+   * fraction of its registered capacity over a period (default 0.2): a Nominated baseline is kept
+   * within that band (docs/metering.md, "Nominations").
+   */
+  readonly nominationTolerance?: number;
+  /** Measurements per report at most (the rest go in later reports; default 300, contract max 600). */
   readonly maxMeasurementsPerReport?: number;
   /** Gas the report transaction may spend on pushed settlements (default 5,000,000). */
   readonly settlementGasBudget?: number;
-  /** Positions per settleMany call (default 100, contract max 500). */
-  readonly settlementBatch?: number;
   /** Seconds before the gate closes after which the centre no longer posts (default: a tenth of a period). */
   readonly minFillWindowSeconds?: number;
   readonly maxBlockRange?: number;
@@ -119,9 +129,9 @@ export interface CentreStep {
   readonly deliveryPeriod: number;
   readonly reported: boolean;
   readonly measurements: MeasurementData[];
-  /** Positions settled by this step (pushed in the report or in batches), unwound, and offers posted. */
-  readonly settled: string[];
-  readonly unwound: string[];
+  /** Books settled by this step (pushed in the report or report by report), unwound, and offers posted. */
+  readonly settled: BookKey[];
+  readonly unwound: BookKey[];
   readonly posted: { offerHash: string; offer: OfferData }[];
   readonly dropped: string[];
   readonly study?: PeriodResult;
@@ -133,10 +143,13 @@ export interface CentreStep {
 
 interface CentreState extends AnchoredState {
   lastBlock: number;
-  /** Open positions by hash (JSON form). */
-  positions: Record<string, Record<string, unknown>>;
-  /** Delivery period → node → scheduled output of the unit there, MW (the nominated baseline). */
-  schedules: Record<string, Record<string, number>>;
+  /** Open books (a generator's commitment in a period), by bookKeyId. */
+  books: Record<string, BookKey>;
+  /**
+   * The measurement lists of the reports this centre made, by report period, while a book they
+   * measured may still be open: settleReport takes a report's whole list, and proofs come from it.
+   */
+  reports: Record<string, StoredMeasurements>;
 }
 
 export class CentreAgent {
@@ -149,11 +162,11 @@ export class CentreAgent {
 
   constructor(private readonly cfg: CentreAgentConfig) {
     this.log = cfg.log ?? (() => undefined);
-    this.state = new StateFile<CentreState>(cfg.statePath, () => ({
-      lastBlock: cfg.deployBlock - 1,
-      positions: {},
-      schedules: {},
-    }));
+    this.state = new StateFile<CentreState>(
+      cfg.statePath,
+      () => ({ lastBlock: cfg.deployBlock - 1, books: {}, reports: {} }),
+      2,
+    );
     const minutes = cfg.case.operation?.periodMinutes;
     if (minutes === undefined) throw new ConfigurationError(`${cfg.case.name}: the case has no operation data`);
     if (cfg.oracleSigners.length === 0) throw new ConfigurationError("the centre agent needs at least one oracle key");
@@ -193,11 +206,8 @@ export class CentreAgent {
   async step(): Promise<CentreStep> {
     await this.prepare();
     this.txs = [];
-    const { contracts: c } = this.cfg;
     const periodSeconds = this.periodSeconds as number;
-    const provider = c.market.runner?.provider;
-    if (!provider) throw new Error("the market contract has no provider");
-    const now = await chainNow(provider);
+    const now = await chainNow(this.provider());
     const period = Math.floor(now / periodSeconds);
     const deliveryPeriod = period + 1;
     const problems: string[] = [];
@@ -219,19 +229,16 @@ export class CentreAgent {
     // 3. The study of the next delivery period.
     const forecasts = { ...(this.cfg.forecasts?.(deliveryPeriod) ?? {}), periodStart: deliveryPeriod * periodSeconds };
     const study = await runPeriod(this.cfg.case, forecasts);
-    this.remember(deliveryPeriod, study);
 
-    // 4. Report P (with pushed settlement), then the settlement batches and unwinds.
+    // 4. Report P (with pushed settlement), then the settlements report by report and the unwinds.
     let reported = false;
-    const settled: string[] = [];
-    const ready = await this.readyPositions();
+    const settled: BookKey[] = [];
     if (!measureFailed) {
       const hash = inputHash({ case: caseTextHash(this.cfg.caseText), forecasts });
-      reported = await this.report(period, now, study, hash, measurements, usedReadings, ready, settled);
+      reported = await this.report(period, now, study, hash, measurements, usedReadings, settled);
     }
     // Looked at again after the report: time has passed, and measurements may have become final.
-    const done = new Set(settled);
-    settled.push(...(await this.settleFinal((await this.readyPositions()).filter((p) => !done.has(p.hash)))));
+    settled.push(...(await this.settleFinal()));
     const unwound = await this.unwindExpired(now);
 
     // 5. Offers for P+1.
@@ -253,26 +260,26 @@ export class CentreAgent {
   }
 
   /**
-   * Settles every position whose measurement has become final and unwinds what never will be,
+   * Settles every book whose measurement has become final and unwinds what never will be,
    * between steps (a measurement becomes final during a period, one dispute window after its report).
    */
-  async settle(): Promise<{ settled: string[]; unwound: string[]; transactions: TxRecord[] }> {
+  async settle(): Promise<{ settled: BookKey[]; unwound: BookKey[]; transactions: TxRecord[] }> {
     await this.prepare();
     this.txs = [];
     await this.readLogs();
-    const settled = await this.settleFinal(await this.readyPositions());
-    const now = await chainNow(this.cfg.contracts.market.runner!.provider!);
-    const unwound = await this.unwindExpired(now);
+    const settled = await this.settleFinal();
+    const unwound = await this.unwindExpired(await chainNow(this.provider()));
     this.state.save();
     return { settled, unwound, transactions: this.txs };
   }
 
-  /** The output the centre scheduled for the unit at `node` in `period` (its study), MW; undefined if not studied. */
-  scheduledMW(period: number, node: number): number | undefined {
-    return this.state.data.schedules[period]?.[node];
-  }
-
   // -------------------------------------------------------------------------------------------
+
+  private provider() {
+    const provider = this.cfg.contracts.market.runner?.provider;
+    if (!provider) throw new Error("the market contract has no provider");
+    return provider;
+  }
 
   /** sendGuarded, recording what was mined. */
   private async send(
@@ -290,11 +297,10 @@ export class CentreAgent {
     return { ...this.cfg.retry, log: this.log };
   }
 
-  /** Reads new market logs and keeps the index of open positions. */
+  /** Reads new market logs and keeps the index of open books. */
   private async readLogs(): Promise<void> {
     const s = this.state.data;
-    const provider = this.cfg.contracts.market.runner?.provider;
-    const latest = await provider!.getBlockNumber();
+    const latest = await this.provider().getBlockNumber();
     if (latest <= s.lastBlock) return;
     const events = await readMarketEvents(
       this.cfg.contracts.market,
@@ -302,66 +308,50 @@ export class CentreAgent {
       latest,
       this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE,
     );
-    for (const f of events.fills) s.positions[f.positionHash] = toJsonObject(f.position);
-    for (const x of [...events.settlements, ...events.unwinds]) delete s.positions[x.positionHash];
+    for (const { fill } of events.fills) {
+      const key = { generator: fill.generator, period: fill.period };
+      s.books[bookKeyId(key)] = key;
+    }
+    for (const x of [...events.settlements, ...events.unwinds]) delete s.books[bookKeyId(x)];
     s.lastBlock = events.toBlock;
   }
 
-  private openPositions(): { hash: string; position: PositionData }[] {
-    return Object.entries(this.state.data.positions).map(([hash, p]) => ({
-      hash,
-      position: fromJsonObject<PositionData>(p),
-    }));
+  private openBooks(): BookKey[] {
+    return Object.values(this.state.data.books);
   }
 
-  /** Keeps each unit's scheduled output in the studied delivery period: the nominated baseline. */
-  private remember(deliveryPeriod: number, study: PeriodResult): void {
-    const op = this.cfg.case.operation;
-    const byNode: Record<string, number> = {};
-    for (const u of op?.units ?? []) {
-      const node = this.cfg.case.gen[u.gen - 1][GEN.GEN_BUS];
-      byNode[node] ??= study.loadFlow.gens[u.gen - 1].pg;
-    }
-    const s = this.state.data;
-    s.schedules[deliveryPeriod] = byNode;
-    // Keep a day of schedules (what a rolling baseline or a late measurement may need).
-    const keep = Math.max(48, Math.ceil(86400 / (this.periodSeconds as number)));
-    for (const p of Object.keys(s.schedules)) if (Number(p) < deliveryPeriod - keep) delete s.schedules[p];
-  }
-
-  /** Measurements of ended delivery periods that have open positions and no measurement yet. */
+  /** Measurements of ended delivery periods that have open books and no measurement yet. */
   private async measure(
     period: number,
     now: number,
   ): Promise<{ measurements: MeasurementData[]; readings: MeterReading[] }> {
-    const { oracle, registry } = this.cfg.contracts;
+    const { oracle, market, registry } = this.cfg.contracts;
     const periodSeconds = this.periodSeconds as number;
-    const wanted = new Map<string, { generator: string; period: number; method: number; days: number }>();
-    for (const { position: p } of this.openPositions()) {
-      if (p.period >= period) continue; // still running or in the future
-      const key = `${p.generator.toLowerCase()}:${p.period}`;
-      if (wanted.has(key)) continue;
-      const [record] = await oracle.measurementOf(p.period, p.generator);
-      if (Number(record.state) !== MeasurementState.None) continue;
-      wanted.set(key, { generator: p.generator, period: p.period, method: p.baseline, days: p.baselineDays });
+    const wanted = [];
+    for (const key of this.openBooks()) {
+      if (key.period >= period) continue; // still running or in the future
+      const book = bookFromStruct(key.generator, await market.bookOf(key.generator, key.period));
+      if (book.state !== BookState.Open) continue;
+      if (await oracle.isMeasured(key.period, book.generatorIndex)) continue;
+      if (Number((await oracle.exceptionOf(key.period, key.generator)).state) !== MeasurementState.None) continue;
+      wanted.push(book);
     }
-    const max = Math.min(this.cfg.maxMeasurementsPerReport ?? 100, 300);
-    const todo = [...wanted.values()].sort((a, b) => a.period - b.period).slice(0, max);
+    const max = Math.min(this.cfg.maxMeasurementsPerReport ?? 300, 600);
+    const todo = wanted.sort((a, b) => a.period - b.period).slice(0, max);
     if (todo.length === 0) return { measurements: [], readings: [] };
 
-    // Meter keys from the registry; the baseline each position agreed on.
+    // Each generator's own meter (one key per generator, from the registry) and its own baseline.
     const generatorOf = new Map<string, string>();
-    const nodeOf = new Map<string, number>();
-    for (const t of todo) {
-      const [node, meterKey] = await registry.generatorOf(t.generator);
-      nodeOf.set(t.generator.toLowerCase(), Number(node));
-      if (meterKey !== ZeroAddress) generatorOf.set(meterKey, t.generator);
+    const deliveries = [];
+    for (const book of todo) {
+      const [, meterKey, capacityW] = await registry.generatorOf(book.generator);
+      if (meterKey !== ZeroAddress) generatorOf.set(meterKey, book.generator);
+      deliveries.push({
+        generator: book.generator,
+        period: book.period,
+        baseline: this.baselineSpec(book.baseline, book.baselineDays, book.nominatedWh, Number(capacityW)),
+      });
     }
-    const deliveries = todo.map((t) => ({
-      generator: t.generator,
-      period: t.period,
-      baseline: this.baselineSpec(t.method, t.days, nodeOf.get(t.generator.toLowerCase()) ?? 0, t.period),
-    }));
     const periods = [...new Set(deliveries.flatMap((d) => readingPeriods(d.baseline, d.period, periodSeconds)))];
     const readings = await this.cfg.meters.read({ meters: [...generatorOf.keys()], periods });
     validateReadings(readings, {
@@ -374,12 +364,13 @@ export class CentreAgent {
     });
     const measured = measureDeliveries({ readings, generatorOf, periodSeconds, deliveries });
     for (const m of measured) {
-      if (m.quality !== "OK")
+      if (m.quality !== "OK" || m.notes.length > 0)
         this.log(`measurement of ${m.generator} in period ${m.period}: ${m.quality} — ${m.notes.join("; ")}`);
     }
     return {
-      measurements: measured.map((m) => ({
+      measurements: measured.map((m, i) => ({
         generator: m.generator,
+        generatorIndex: todo[i].generatorIndex,
         period: m.period,
         baseline: BASELINE_METHOD_CODE[m.method],
         baselineDays: m.baselineDays,
@@ -392,18 +383,18 @@ export class CentreAgent {
     };
   }
 
-  private baselineSpec(method: number, days: number, node: number, period: number): BaselineSpec {
+  private baselineSpec(method: number, days: number, nominatedWh: bigint, capacityW: number): BaselineSpec {
     if (method === BaselineMethod.RollingAverage) {
       return { method: "RollingAverage", days, holidays: this.cfg.holidays };
     }
     if (method === BaselineMethod.MeterBefore) return { method: "MeterBefore" };
-    const mw = this.state.data.schedules[period]?.[node];
-    const scheduleWh = new Map<number, bigint>();
-    if (mw !== undefined) scheduleWh.set(period, meanPowerMwToWh(mw, this.periodSeconds as number));
-    return { method: "Nominated", scheduleWh };
+    const fraction = this.cfg.nominationTolerance ?? 0.2;
+    const capacityWh = (BigInt(capacityW) * BigInt(this.periodSeconds as number)) / 3600n;
+    const toleranceWh = (capacityWh * BigInt(Math.round(fraction * 10_000))) / 10_000n;
+    return { method: "Nominated", nominatedWh, toleranceWh };
   }
 
-  /** Reports period P (unless it is on chain) and pushes the settlement of `ready` positions. */
+  /** Reports period P (unless it is on chain) and pushes the settlement of an earlier report's books. */
   private async report(
     period: number,
     now: number,
@@ -411,8 +402,7 @@ export class CentreAgent {
     hash: string,
     measurements: MeasurementData[],
     readings: MeterReading[],
-    ready: readonly ReadyPosition[],
-    settled: string[],
+    settled: BookKey[],
   ): Promise<boolean> {
     const { oracle, market } = this.cfg.contracts;
     if (await oracle.hasReport(period)) return false;
@@ -437,7 +427,10 @@ export class CentreAgent {
     );
     const relayer = this.cfg.relayer ?? this.cfg.centre;
     const budget = this.cfg.settlementGasBudget ?? 5_000_000;
-    const structs = ready.slice(0, this.cfg.settlementBatch ?? 100).map((p) => positionStruct(p.position));
+    // The earliest earlier report whose books are settleable now rides along.
+    const push = await this.nextSettleable();
+    const pushPeriod = push?.period ?? 0;
+    const pushList = push?.list ?? [];
     const result = await this.send(
       relayer,
       async () => {
@@ -445,29 +438,35 @@ export class CentreAgent {
         // starve the settlements, so the limit is the report's estimate plus the settlement budget.
         const reportOnly = await market
           .connect(relayer)
-          .reportAndSettle.estimateGas(report, deadline, signatures, [], 0);
-        const gasLimit = reportOnly + BigInt(budget) + SETTLEMENT_RESERVE_GAS + BigInt(structs.length) * 4_000n;
+          .reportAndSettle.estimateGas(report, deadline, signatures, 0, [], 0);
+        const gasLimit =
+          reportOnly +
+          (pushList.length > 0 ? BigInt(budget) + SETTLEMENT_RESERVE_GAS + BigInt(pushList.length) * 4_000n : 0n);
         return market
           .connect(relayer)
-          .reportAndSettle.populateTransaction(report, deadline, signatures, structs, budget, { gasLimit });
+          .reportAndSettle.populateTransaction(report, deadline, signatures, pushPeriod, pushList, budget, {
+            gasLimit,
+          });
       },
       { label: `report period ${period}`, isDone: () => oracle.hasReport(period), retry: this.retry() },
     );
     if (result.status === "already-done") return false;
     failpoint("centre:after-report");
+    if (measurements.length > 0) this.state.data.reports[period] = measurements.map((m) => toJsonObject(m));
+    this.state.save();
     settled.push(...this.settledIn(result.receipt));
     this.log(
       `period ${period}: reported ${report.violations.length} violation(s), ${report.prices.length} price(s), ` +
-        `${measurements.length} measurement(s); settled ${settled.length} position(s) in the same transaction ` +
+        `${measurements.length} measurement(s); settled ${settled.length} book(s) in the same transaction ` +
         `(${result.receipt?.gasUsed} gas)`,
     );
     return true;
   }
 
-  /** Positions a receipt settled (its Settled events). */
-  private settledIn(receipt: TransactionReceipt | undefined): string[] {
+  /** Books a receipt settled (its Settled events). */
+  private settledIn(receipt: TransactionReceipt | undefined): BookKey[] {
     const { market } = this.cfg.contracts;
-    const out: string[] = [];
+    const out: BookKey[] = [];
     for (const log of receipt?.logs ?? []) {
       const parsed = (() => {
         try {
@@ -476,66 +475,105 @@ export class CentreAgent {
           return null;
         }
       })();
-      if (parsed?.name === "Settled") out.push(parsed.args.positionHash as string);
+      if (parsed?.name === "Settled")
+        out.push({ generator: parsed.args.generator as string, period: Number(parsed.args.period) });
     }
     return out;
   }
 
-  /** Open positions whose settlement the market would accept now (final, usable measurement). */
-  private async readyPositions(): Promise<ReadyPosition[]> {
-    const out = [];
-    for (const p of this.openPositions()) {
-      const [ready] = await this.cfg.contracts.market.previewSettlement(positionStruct(p.position));
-      if (ready) out.push(p);
+  /** The stored reports, oldest first, with their measurement lists in contract form. */
+  private storedReports(): { period: number; list: MeasurementData[] }[] {
+    return Object.entries(this.state.data.reports)
+      .map(([period, list]) => ({ period: Number(period), list: list.map((m) => fromJsonObject<MeasurementData>(m)) }))
+      .sort((a, b) => a.period - b.period);
+  }
+
+  /** The oldest stored report with a book the market would settle now. */
+  private async nextSettleable(): Promise<{ period: number; list: MeasurementData[] } | undefined> {
+    for (const r of this.storedReports()) {
+      if (!this.hasOpenBook(r.list)) continue;
+      const [settled] = await this.cfg.contracts.market.settleReport.staticCall(r.period, r.list);
+      if (settled > 0n) return r;
     }
-    return out;
+    return undefined;
+  }
+
+  private hasOpenBook(list: readonly MeasurementData[]): boolean {
+    return list.some((m) => this.state.data.books[bookKeyId(m)] !== undefined);
   }
 
   /**
-   * settleMany in bounded batches. A batch sent again after a lost answer is harmless: positions
+   * settleReport for every stored report with books the market would settle now; forgets a report
+   * once none of its books is open. A batch sent again after a lost answer is harmless: books
    * already settled are skipped by the market, never paid twice.
    */
-  private async settleFinal(ready: readonly ReadyPosition[]): Promise<string[]> {
+  private async settleFinal(): Promise<BookKey[]> {
     const { market } = this.cfg.contracts;
-    const batch = this.cfg.settlementBatch ?? 100;
-    const settled: string[] = [];
-    for (let i = 0; i < ready.length; i += batch) {
-      const chunk = ready.slice(i, i + batch);
-      const structs = chunk.map((p) => positionStruct(p.position));
-      // A generous limit: settleMany stops early instead of failing, so an estimate would settle one.
-      const gasLimit = 100_000n + SETTLEMENT_RESERVE_GAS + BigInt(structs.length) * SETTLEMENT_GAS_PER_POSITION;
+    const settled: BookKey[] = [];
+    for (const r of this.storedReports()) {
+      if (!this.hasOpenBook(r.list)) {
+        delete this.state.data.reports[r.period];
+        continue;
+      }
+      const [ready] = await market.settleReport.staticCall(r.period, r.list);
+      if (ready === 0n) continue;
+      // A generous limit: settleReport stops early instead of failing, so an estimate would settle one.
+      const gasLimit = 150_000n + SETTLEMENT_RESERVE_GAS + BigInt(r.list.length) * SETTLEMENT_GAS_PER_BOOK;
       const result = await this.send(
         this.cfg.centre,
-        () => market.connect(this.cfg.centre).settleMany.populateTransaction(structs, { gasLimit }),
-        { label: `settle ${chunk.length} position(s)`, retry: this.retry() },
+        () => market.connect(this.cfg.centre).settleReport.populateTransaction(r.period, r.list, { gasLimit }),
+        { label: `settle report ${r.period}'s books`, retry: this.retry() },
       );
-      settled.push(...this.settledIn(result.receipt));
+      const done = this.settledIn(result.receipt);
+      for (const k of done) delete this.state.data.books[bookKeyId(k)];
+      settled.push(...done);
     }
     if (settled.length > 0)
-      this.log(`settled ${settled.length} position(s): ${settled.map((h) => h.slice(0, 10)).join(", ")}`);
+      this.log(
+        `settled ${settled.length} book(s): ${settled.map((k) => `${k.generator.slice(0, 10)}@${k.period}`).join(", ")}`,
+      );
     return settled;
   }
 
-  /** Unwinds positions whose measurement was never final and usable within the grace time. */
-  private async unwindExpired(now: number): Promise<string[]> {
+  /** The proof of a book's reported measurement: from a stored report, else from the oracle's events. */
+  private async proofFor(key: BookKey) {
+    for (const r of this.storedReports()) {
+      const p = measurementProof(r.period, r.list, key.generator, key.period);
+      if (p) return p;
+    }
+    return findMeasurementProof(this.cfg.contracts.oracle, key.generator, key.period, this.cfg.deployBlock);
+  }
+
+  /**
+   * Unwinds books whose measurement is not final and usable once the market allows it: after the
+   * grace time and after the dispute window of any measurement reported for it (finding GS-18).
+   */
+  private async unwindExpired(now: number): Promise<BookKey[]> {
     const { market } = this.cfg.contracts;
     const terms = await market.terms();
-    const out: string[] = [];
-    for (const { hash, position } of this.openPositions()) {
-      const unwindableAt =
-        (position.period + 1) * (this.periodSeconds as number) + Number(terms.settlementGraceSeconds);
-      if (now < unwindableAt) continue;
-      const struct = positionStruct(position);
-      const [ready] = await market.previewSettlement(struct);
+    const out: BookKey[] = [];
+    for (const key of this.openBooks()) {
+      const graceEnd = (key.period + 1) * (this.periodSeconds as number) + Number(terms.settlementGraceSeconds);
+      if (now < graceEnd) continue;
+      const proof = await this.proofFor(key);
+      const at = Number(await market.unwindableAt(key.generator, key.period, proof));
+      if (at === 0 || now < at) continue;
+      const [ready] = await market.previewSettlement(key.generator, key.period, proof);
       if (ready) continue;
-      await this.send(this.cfg.centre, () => market.connect(this.cfg.centre).unwind.populateTransaction(struct), {
-        label: `unwind ${hash.slice(0, 10)}`,
-        isDone: async () => !(await market.isOpen(struct)),
-        retry: this.retry(),
-      });
-      out.push(hash);
+      await this.send(
+        this.cfg.centre,
+        () => market.connect(this.cfg.centre).unwind.populateTransaction(key.generator, key.period, proof),
+        {
+          label: `unwind ${key.generator.slice(0, 10)}@${key.period}`,
+          isDone: async () => Number((await market.bookOf(key.generator, key.period)).state) !== BookState.Open,
+          retry: this.retry(),
+        },
+      );
+      delete this.state.data.books[bookKeyId(key)];
+      out.push(key);
       this.log(
-        `unwound position ${hash.slice(0, 10)} (period ${position.period}): never measured within the grace time`,
+        `unwound the book of ${key.generator} in period ${key.period}: no final usable measurement ` +
+          `(${proof.proof.length > 0 ? "reported unusable" : "none reported"}) by the end of the grace time`,
       );
     }
     return out;
@@ -600,36 +638,54 @@ export class CentreAgent {
     )
       return { posted, dropped };
     const domain = (this.domains as { market: TypedDataDomain }).market;
+    // Each offer's identity is deterministic (its nonce): one already on the board is not posted again.
+    const signed = [];
     for (const offer of offers) {
-      const signature = await signOffer(this.cfg.centre, domain, offerStruct(offer));
       const offerHash = await market.hashOffer(offerStruct(offer));
-      try {
-        const r = await this.send(
-          this.cfg.centre,
-          () => market.connect(this.cfg.centre).post.populateTransaction(offerStruct(offer), signature),
-          {
-            label: `post offer of node ${offer.node}`,
-            isDone: () => isOfferPosted(market, offerHash, this.cfg.deployBlock, this.cfg.maxBlockRange),
-            retry: this.retry(),
+      const signature = await signOffer(this.cfg.centre, domain, offerStruct(offer));
+      const onBoard = await isOfferPosted(market, offerHash, this.cfg.deployBlock, this.cfg.maxBlockRange);
+      signed.push({ offer, offerHash, signature, onBoard });
+    }
+    const toPost = signed.filter((x) => !x.onBoard);
+    for (const x of signed.filter((y) => y.onBoard)) posted.push({ offerHash: x.offerHash, offer: x.offer });
+    if (toPost.length === 0) return { posted, dropped };
+    try {
+      const r = await this.send(
+        this.cfg.centre,
+        () =>
+          market.connect(this.cfg.centre).postMany.populateTransaction(
+            toPost.map((x) => offerStruct(x.offer)),
+            toPost.map((x) => x.signature),
+            { gasLimit: 100_000n + BigInt(toPost.length) * POST_GAS_PER_OFFER },
+          ),
+        {
+          label: `post ${toPost.length} offer(s) for period ${deliveryPeriod}`,
+          isDone: async () => {
+            for (const x of toPost)
+              if (!(await isOfferPosted(market, x.offerHash, this.cfg.deployBlock, this.cfg.maxBlockRange)))
+                return false;
+            return true;
           },
-        );
-        posted.push({ offerHash, offer });
-        failpoint("centre:after-post");
-        if (r.status === "mined") {
+          retry: this.retry(),
+        },
+      );
+      failpoint("centre:after-post");
+      for (const x of toPost) {
+        posted.push({ offerHash: x.offerHash, offer: x.offer });
+        if (r.status === "mined")
           this.log(
-            `period ${period}: posted offer ${offerHash.slice(0, 10)} for period ${deliveryPeriod}: ` +
-              `${offer.direction === 0 ? "raise" : "lower"} ${Number(offer.amountWh) / 1000} kWh at node ${offer.node} ` +
-              `for ${(Number(offer.usd) / 1e8).toFixed(8)} USD, fills until ${new Date(closesAt * 1000).toISOString()}`,
+            `period ${period}: posted offer ${x.offerHash.slice(0, 10)} for period ${deliveryPeriod}: ` +
+              `${x.offer.direction === 0 ? "raise" : "lower"} ${Number(x.offer.amountWh) / 1000} kWh at node ${x.offer.node} ` +
+              `for ${(Number(x.offer.usd) / 1e8).toFixed(8)} USD, fills until ${new Date(closesAt * 1000).toISOString()}`,
           );
-        }
-      } catch (e) {
-        // One offer's failure does not stop the others (finding GS-07) — unless the node is gone,
-        // which fails the step (the loop reports the outage and retries).
-        if (isTransient(e)) throw e;
-        const why = describeChainError(e);
-        dropped.push(`node ${offer.node}: ${why}`);
-        this.log(`period ${period}: offer for node ${offer.node} not posted — ${why}`);
       }
+    } catch (e) {
+      // The batch is all or nothing: a refusal drops this period's offers (named), not the step —
+      // unless the node is gone, which fails the step (the loop reports the outage and retries).
+      if (isTransient(e)) throw e;
+      const why = describeChainError(e);
+      for (const x of toPost) dropped.push(`node ${x.offer.node}: ${why}`);
+      this.log(`period ${period}: offers for period ${deliveryPeriod} not posted — ${why}`);
     }
     return { posted, dropped };
   }
@@ -673,9 +729,4 @@ export class CentreAgent {
     this.log(`deposited ${Number(missing) / 1e8} USD into the market's vault`);
     return true;
   }
-}
-
-/** Positions of `fills` by hash (helper for callers that track fills themselves). */
-export function positionsByHash(fills: readonly FillRecord[]): Map<string, PositionData> {
-  return new Map(fills.map((f) => [f.positionHash, f.position]));
 }

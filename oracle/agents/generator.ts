@@ -1,8 +1,11 @@
 /**
  * A generator's wallet as an agent: read the bulletin board, decide each offer for its node by its
- * policy (remaining capacity per period and direction, read from chain state — finding GS-06),
- * fill with its kWh commitment from the market's vault, confirm the fill on chain (finding GS-08),
- * and log every decision, fill, payment and penalty — once, when it happens.
+ * policy (its book in the period — remaining capacity, direction, centre — read from chain state:
+ * finding GS-06), fill with its kWh commitment from the market's vault and its own nomination (its
+ * planned output, the baseline it will be measured against), confirm the fill on chain (finding
+ * GS-08), and log every decision, fill, payment and penalty — once, when it happens. A fill takes
+ * what is left of an offer when a rival took part of it first (finding GS-16): the log says how
+ * much it got.
  *
  * An offer counts as decided only after its outcome is on chain: a fill whose answer was lost, or
  * a node that rolled back, is looked at again at the next poll (sendGuarded re-checks the chain
@@ -12,20 +15,24 @@ import type { Signer, TransactionRequest } from "ethers";
 import { DEFAULT_MAX_BLOCK_RANGE, readFillsOf, readOffersFor, readOutcomesOf } from "../chain/board";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
-import { Asset, Direction, OfferStatus, Quality } from "../chain/enums";
+import { Asset, BaselineMethod, BookState, Direction, OfferStatus, Quality } from "../chain/enums";
 import { decodeRevert, describeChainError } from "../chain/errors";
 import {
+  bookFromStruct,
+  bookKeyId,
+  fillFromEvent,
   fromJsonObject,
   offerStruct,
-  positionFromStruct,
   toJsonObject,
+  type BookKey,
+  type FillData,
   type OfferData,
-  type PositionData,
   type SettlementData,
 } from "../chain/market-data";
+import { meanPowerMwToWh } from "./metering/units";
 import type { RetryOptions } from "../chain/retry";
 import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
-import { checkPolicy, decide, staticRejection, type GeneratorPolicy } from "./policy";
+import { checkPolicy, decide, plannedMW, staticRejection, type GeneratorPolicy } from "./policy";
 import { failpoint } from "./failpoints";
 import { checkAnchor, StateFile, type AnchoredState } from "./state";
 
@@ -42,8 +49,8 @@ export interface GeneratorAgentConfig {
 
 export interface FillOutcome {
   readonly offerHash: string;
-  readonly positionHash: string;
-  readonly position: PositionData;
+  /** The fill as the Filled event carries it (what it took, the USD escrowed, the book after it). */
+  readonly fill: FillData;
 }
 
 export interface GeneratorPoll {
@@ -51,8 +58,9 @@ export interface GeneratorPoll {
   readonly rejected: { offerHash: string; reason: string }[];
   /** Offers a rival filled (or that closed) before this generator's fill landed. */
   readonly missed: { offerHash: string; reason: string }[];
-  readonly settled: { positionHash: string; settlement: SettlementData; position: PositionData }[];
-  readonly unwound: string[];
+  /** My books settled: whose (mine), which period, the settlement. */
+  readonly settled: { generator: string; period: number; settlement: SettlementData }[];
+  readonly unwound: BookKey[];
   /** Every transaction this poll mined, with its gas. */
   readonly transactions: TxRecord[];
 }
@@ -62,8 +70,8 @@ interface GeneratorState extends AnchoredState {
   /** Offers for my node not decided yet (JSON form) and the decided ones (hash → outcome). */
   pending: Record<string, { offer: Record<string, unknown>; signature: string }>;
   decided: Record<string, string>;
-  /** My open positions (JSON form). */
-  positions: Record<string, Record<string, unknown>>;
+  /** My open books, by period: what I committed (Wh, as a decimal string). */
+  books: Record<string, string>;
 }
 
 export class GeneratorAgent {
@@ -77,12 +85,11 @@ export class GeneratorAgent {
   constructor(private readonly cfg: GeneratorAgentConfig) {
     checkPolicy(cfg.policy);
     this.log = cfg.log ?? (() => undefined);
-    this.state = new StateFile<GeneratorState>(cfg.statePath, () => ({
-      lastBlock: cfg.deployBlock - 1,
-      pending: {},
-      decided: {},
-      positions: {},
-    }));
+    this.state = new StateFile<GeneratorState>(
+      cfg.statePath,
+      () => ({ lastBlock: cfg.deployBlock - 1, pending: {}, decided: {}, books: {} }),
+      2,
+    );
   }
 
   get address(): string {
@@ -123,12 +130,12 @@ export class GeneratorAgent {
       }
       const [status, filledWh] = await market.offerStatus(offerStruct(offer));
       const closesAt = Math.min(offer.deadline, offer.period * periodSeconds - Number(terms.gateClosureSeconds) - 1);
-      const [increaseWh, decreaseWh] = await market.committedOf(this.address, offer.period);
+      const book = bookFromStruct(this.address, await market.bookOf(this.address, offer.period));
       const decision = decide(
         this.cfg.policy,
         offer,
         { open: Number(status) === OfferStatus.Open, filledWh, closesAt },
-        { increaseWh, decreaseWh },
+        book,
         now,
       );
       if (!decision.fill) {
@@ -144,19 +151,35 @@ export class GeneratorAgent {
       );
       try {
         if (!(await this.ensureKwh(decision.amountWh))) continue;
-        const fill = await this.fill(offerHash, offer, signature, decision.amountWh);
-        this.settle(offerHash, `filled: position ${fill.positionHash}`);
-        s.positions[fill.positionHash] = toJsonObject(fill.position);
-        out.filled.push(fill);
+        // The nomination is fixed by my first fill of the period: later fills repeat the book's.
+        const nominatedWh =
+          offer.baseline !== BaselineMethod.Nominated
+            ? 0n
+            : book.state === BookState.Open
+              ? book.nominatedWh
+              : meanPowerMwToWh(plannedMW(this.cfg.policy, offer.period), periodSeconds);
+        const outcome = await this.fill(offerHash, offer, signature, decision.amountWh, nominatedWh);
+        const { fill } = outcome;
+        this.settle(offerHash, `filled: ${fill.amountWh} Wh`);
+        s.books[offer.period] = fill.bookCommittedWh.toString();
+        out.filled.push(outcome);
+        const short =
+          fill.amountWh < decision.amountWh
+            ? ` (asked for ${Number(decision.amountWh) / 1000} kWh: a rival took part of the offer first)`
+            : "";
         this.log(
           `filled offer ${offerHash.slice(0, 10)}: commit to ${offer.direction === Direction.Increase ? "raise" : "lower"} ` +
-            `output by ${Number(fill.position.amountWh) / 1000} kWh in period ${offer.period} for ` +
-            `${Number(fill.position.usd) / 1e8} USD (position ${fill.positionHash.slice(0, 10)})`,
+            `output by ${Number(fill.amountWh) / 1000} kWh in period ${offer.period} for ` +
+            `${Number(fill.usd) / 1e8} USD${short}; my commitment in the period: ` +
+            `${Number(fill.bookCommittedWh) / 1000} kWh against a nominated ${Number(nominatedWh) / 1000} kWh`,
         );
       } catch (e) {
         const revert = decodeRevert(e);
-        if (revert && ["OfferNotOpen", "Overfill"].includes(revert.errorName)) {
-          const reason = `a rival filled it first (${revert.errorName})`;
+        if (revert && ["OfferNotOpen", "FillBelowMinimum"].includes(revert.errorName)) {
+          const reason =
+            revert.errorName === "OfferNotOpen"
+              ? `no longer open when my fill landed: rivals took it (${revert.errorName})`
+              : `what rivals left is below the offer's minimum fill (${revert.errorName})`;
           this.settle(offerHash, `missed: ${reason}`);
           out.missed.push({ offerHash, reason });
           this.log(`offer ${offerHash.slice(0, 10)}: not filled — ${reason}`);
@@ -187,7 +210,7 @@ export class GeneratorAgent {
     this.state.data.decided[offerHash] = outcome;
   }
 
-  /** New offers for my node, and the fate of my positions (payments and penalties logged once). */
+  /** New offers for my node, and the fate of my books (payments and penalties logged once). */
   private async readLogs(out: GeneratorPoll): Promise<void> {
     const s = this.state.data;
     const { market } = this.cfg.contracts;
@@ -201,31 +224,29 @@ export class GeneratorAgent {
       s.pending[p.offerHash] = { offer: toJsonObject(p.offer), signature: p.signature };
     }
     for (const f of await readFillsOf(market, this.address, from, range, latest)) {
-      s.positions[f.positionHash] = toJsonObject(f.position);
+      s.books[f.fill.period] = f.fill.bookCommittedWh.toString();
     }
-    const { settlements, unwinds } = await readOutcomesOf(market, Object.keys(s.positions), from, latest, range);
+    const { settlements, unwinds } = await readOutcomesOf(market, [this.address], from, latest, range);
     for (const x of settlements) {
-      const json = s.positions[x.positionHash];
-      if (!json) continue;
-      const position = fromJsonObject<PositionData>(json);
-      delete s.positions[x.positionHash];
-      out.settled.push({ positionHash: x.positionHash, settlement: x.settlement, position });
+      if (s.books[x.period] === undefined) continue;
+      delete s.books[x.period];
+      out.settled.push({ generator: this.address, period: x.period, settlement: x.settlement });
       const st = x.settlement;
-      const kwhBack = position.amountWh - st.paidWh - st.penaltyWh;
+      const kwhBack = st.committedWh - st.paidWh - st.penaltyWh;
       this.log(
-        `paid for position ${x.positionHash.slice(0, 10)} (period ${position.period}): delivered ` +
-          `${Number(st.deliveredWh) / 1000} of ${Number(position.amountWh) / 1000} kWh, received ` +
-          `${Number(st.usdToGenerator) / 1e8} USD; commitment: ${Number(st.paidWh) / 1000} kWh sold, ` +
-          `${Number(st.penaltyWh) / 1000} kWh penalty, ${Number(kwhBack) / 1000} kWh returned` +
+        `paid for my commitment in period ${x.period}: delivered ${Number(st.deliveredWh) / 1000} of ` +
+          `${Number(st.committedWh) / 1000} kWh, received ${Number(st.usdToGenerator) / 1e8} USD; commitment: ` +
+          `${Number(st.paidWh) / 1000} kWh sold, ${Number(st.penaltyWh) / 1000} kWh penalty, ` +
+          `${Number(kwhBack) / 1000} kWh returned` +
           (st.quality === Quality.Estimated ? " (measurement ESTIMATED)" : ""),
       );
     }
     for (const u of unwinds) {
-      if (!s.positions[u.positionHash]) continue;
-      delete s.positions[u.positionHash];
-      out.unwound.push(u.positionHash);
+      if (s.books[u.period] === undefined) continue;
+      delete s.books[u.period];
+      out.unwound.push({ generator: this.address, period: u.period });
       this.log(
-        `position ${u.positionHash.slice(0, 10)} unwound: never measured, ${Number(u.kwhWh) / 1000} kWh returned`,
+        `my commitment in period ${u.period} unwound: no final usable measurement, ${Number(u.kwhWh) / 1000} kWh returned`,
       );
     }
     s.lastBlock = latest;
@@ -271,19 +292,28 @@ export class GeneratorAgent {
   }
 
   /** Fills once; if the answer is lost, finds my Filled event for the offer instead of filling again. */
-  private async fill(offerHash: string, offer: OfferData, signature: string, amountWh: bigint): Promise<FillOutcome> {
+  private async fill(
+    offerHash: string,
+    offer: OfferData,
+    signature: string,
+    amountWh: bigint,
+    nominatedWh: bigint,
+  ): Promise<FillOutcome> {
     const { market } = this.cfg.contracts;
     const mine = async (): Promise<FillOutcome | undefined> => {
-      const logs = await market.queryFilter(
-        market.filters.Filled(undefined, offerHash, this.address),
-        this.cfg.deployBlock,
-      );
+      const logs = await market.queryFilter(market.filters.Filled(offerHash, this.address), this.cfg.deployBlock);
       const log = logs[logs.length - 1];
-      return log && { offerHash, positionHash: log.args.positionHash, position: positionFromStruct(log.args.position) };
+      return (
+        log && {
+          offerHash,
+          fill: fillFromEvent(log.args.offerHash, log.args.generator, log.args.period, log.args.details),
+        }
+      );
     };
     await this.send(
       this.cfg.wallet,
-      () => market.connect(this.cfg.wallet).fill.populateTransaction(offerStruct(offer), signature, amountWh),
+      () =>
+        market.connect(this.cfg.wallet).fill.populateTransaction(offerStruct(offer), signature, amountWh, nominatedWh),
       {
         label: `fill ${offerHash.slice(0, 10)}`,
         isDone: async () => (await mine()) !== undefined,

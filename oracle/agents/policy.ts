@@ -1,10 +1,11 @@
 /**
  * A generator's policy: which offers on the bulletin board it fills, and how much — decided from
- * the offer, the generator's own costs and what it has already committed in the offer's delivery
- * period (read from chain state, so the decision survives restarts; finding GS-06). Pure: every
- * decision carries its reason, in words and units an operator reads.
+ * the offer, the generator's own costs and its book in the offer's delivery period (what it has
+ * already committed, in which direction, to which centre — read from chain state, so the decision
+ * survives restarts; finding GS-06). Pure: every decision carries its reason, in words and units
+ * an operator reads.
  */
-import { Direction } from "../chain/enums";
+import { BookState, Direction } from "../chain/enums";
 import type { OfferData } from "../chain/market-data";
 
 export interface GeneratorPolicy {
@@ -17,6 +18,11 @@ export interface GeneratorPolicy {
   readonly marginUsdPerKwh: number;
   /** Largest adjustment it commits in one delivery period, in one direction, kWh. */
   readonly capacityKwh: number;
+  /**
+   * Its planned output without any trade, MW (mean over the period): what it nominates as its
+   * baseline when it first commits in a period (a number, or one per delivery period).
+   */
+  readonly plannedMW: number | ((period: number) => number);
 }
 
 /** Throws a RangeError naming the field when the policy cannot be meant (finding: cost −1 accepted anything). */
@@ -33,13 +39,26 @@ export function checkPolicy(p: GeneratorPolicy): GeneratorPolicy {
     p.marginUsdPerKwh,
   );
   need(Number.isFinite(p.capacityKwh) && p.capacityKwh > 0, "capacity", "a number of kWh > 0", p.capacityKwh);
+  if (typeof p.plannedMW === "number")
+    need(Number.isFinite(p.plannedMW) && p.plannedMW >= 0, "planned output", "a number of MW ≥ 0", p.plannedMW);
   return p;
 }
 
-/** What the generator has committed in one delivery period (from `market.committedOf`), Wh. */
-export interface Commitments {
-  readonly increaseWh: bigint;
-  readonly decreaseWh: bigint;
+/** The generator's planned output in `period`, MW. */
+export function plannedMW(p: GeneratorPolicy, period: number): number {
+  const mw = typeof p.plannedMW === "number" ? p.plannedMW : p.plannedMW(period);
+  if (!Number.isFinite(mw) || mw < 0)
+    throw new RangeError(`planned output for period ${period} must be ≥ 0 MW, got ${mw}`);
+  return mw;
+}
+
+/** The generator's book in the offer's delivery period (from `market.bookOf`). */
+export interface BookView {
+  /** BookState ordinal (None: nothing committed in the period yet). */
+  readonly state: number;
+  readonly direction: number;
+  readonly committedWh: bigint;
+  readonly centre: string;
 }
 
 export interface OfferState {
@@ -78,7 +97,7 @@ export function decide(
   policy: GeneratorPolicy,
   offer: OfferData,
   state: OfferState,
-  committed: Commitments,
+  book: BookView,
   nowSeconds: number,
 ): Decision {
   const no = (reason: string): Decision => ({ fill: false, amountWh: 0n, reason });
@@ -87,14 +106,17 @@ export function decide(
   if (!state.open) return no("no longer open (filled, cancelled or closed)");
   if (nowSeconds > state.closesAt) return no(`closed at ${new Date(state.closesAt * 1000).toISOString()}`);
   const increase = offer.direction === Direction.Increase;
-  const opposite = increase ? committed.decreaseWh : committed.increaseWh;
-  if (opposite > 0n) {
+  const open = book.state === BookState.Open;
+  if (open && book.direction !== offer.direction) {
     return no(
-      `I already committed to ${increase ? "lower" : "raise"} output by ${fmtKwh(opposite)} in period ${offer.period}`,
+      `I already committed to ${increase ? "lower" : "raise"} output by ${fmtKwh(book.committedWh)} in period ${offer.period}`,
     );
   }
+  if (open && book.centre.toLowerCase() !== offer.centre.toLowerCase()) {
+    return no(`I already committed to centre ${book.centre} in period ${offer.period} (one centre per period)`);
+  }
   const capacityWh = BigInt(Math.floor(policy.capacityKwh * 1000));
-  const used = increase ? committed.increaseWh : committed.decreaseWh;
+  const used = open ? book.committedWh : 0n;
   const room = capacityWh - used;
   if (room <= 0n) return no(`my capacity of ${policy.capacityKwh} kWh in period ${offer.period} is committed`);
   const left = offer.amountWh - state.filledWh;
@@ -110,6 +132,10 @@ export function decide(
   let amountWh = left;
   if (offer.maxFillWh < amountWh) amountWh = offer.maxFillWh;
   if (room < amountWh) amountWh = room;
+  const minimum = offer.minFillWh < left ? offer.minFillWh : left;
+  if (amountWh < minimum) {
+    return no(`room for ${fmtKwh(amountWh)} only, below the offer's minimum fill of ${fmtKwh(minimum)}`);
+  }
   return {
     fill: true,
     amountWh,

@@ -2,9 +2,9 @@
  * One period driver for everything that runs the whole market on a development chain — the demo,
  * the cycle benchmark, the day simulation and tests: the centre agent's step, the generator
  * agents' polls, the chain clock moved to the next period, the generators' delivery (each by its
- * own behaviour: fully, partly, not at all, or with its meter offline) recorded by simulated
- * meters, and the load flow of the delivery period as it really ran — with what was delivered,
- * not what was promised (finding GS-10).
+ * own behaviour: fully, partly, not at all, or with its meter offline) on top of its own planned
+ * output, recorded by its own simulated meter, and the load flow of the delivery period as it
+ * really ran — with what was delivered, not what was promised (finding GS-10).
  *
  * Selected explicitly: live agents read real meters (files, HTTP, signed readings).
  */
@@ -18,15 +18,22 @@ import { applyForecasts, type Forecasts } from "../market/period";
 import { readMarketEvents } from "../chain/board";
 import { advanceDevChain, chainNow, type RawRpc } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
-import { Direction } from "../chain/enums";
-import type { PositionData } from "../chain/market-data";
+import { BookState, Direction } from "../chain/enums";
+import { bookFromStruct, type BookKey } from "../chain/market-data";
 import type { TxRecord } from "../chain/tx";
 import type { CentreAgent, CentreStep } from "./centre";
 import type { GeneratorAgent, GeneratorPoll } from "./generator";
 import { meanPowerMwToWh, signReading, type MeterReading, type MeterSource, type ReadingQuery } from "./metering";
 
+/** A generator's commitment in one delivery period, as its behaviour sees it. */
+export interface Commitment {
+  readonly period: number;
+  readonly direction: number;
+  readonly committedWh: bigint;
+}
+
 /** What a simulated generator actually does with a commitment: the fraction delivered, or its meter is offline. */
-export type Behaviour = (position: PositionData) => number | "meter-offline";
+export type Behaviour = (commitment: Commitment) => number | "meter-offline";
 
 export const fullDelivery: Behaviour = () => 1;
 
@@ -37,6 +44,8 @@ export interface SimulatedGenerator {
   /** The grid node (bus number) of its unit. */
   readonly node: number;
   readonly behaviour: Behaviour;
+  /** Its planned output in a period without any trade, MW: what it nominates and produces untraded. */
+  readonly plannedMW: (period: number) => number;
 }
 
 /** Meters that record what the simulation says each unit produced; readable once a period has ended. */
@@ -52,17 +61,17 @@ export class SimulatedMeters implements MeterSource {
 
   /** Records `meter`'s energy for `period` (Wh), read at `timestamp` (the period's end or later). */
   async record(meter: Wallet, generator: string, period: number, energyWh: bigint, timestamp: number): Promise<void> {
-    const reading: MeterReading = {
+    const unsigned: MeterReading = {
       meter: meter.address,
       period,
       energyWh,
       quality: "OK",
       timestamp,
       origin: `simulated meter ${meter.address.slice(0, 10)} period ${period}`,
-      signature: this.signingDomain
-        ? await signReading(meter, this.signingDomain, generator, { period, energyWh })
-        : undefined,
     };
+    const reading: MeterReading = this.signingDomain
+      ? { ...unsigned, signature: await signReading(meter, this.signingDomain, generator, unsigned) }
+      : unsigned;
     this.readings.set(`${meter.address.toLowerCase()}:${period}`, reading);
   }
 
@@ -81,6 +90,8 @@ export class SimulatedMeters implements MeterSource {
 
 export interface SimulationConfig {
   readonly provider: Provider & RawRpc;
+  /** The market, to read each generator's book in the delivery period. */
+  readonly centreContracts: GridSwapContracts;
   readonly periodSeconds: number;
   readonly case: PowerCase;
   readonly forecasts?: (deliveryPeriod: number) => Forecasts;
@@ -98,15 +109,16 @@ export interface SimulatedPeriod {
   readonly centre: CentreStep;
   /** What the centre settled and unwound near the period's end. */
   readonly lateSettlement: {
-    readonly settled: string[];
-    readonly unwound: string[];
+    readonly settled: BookKey[];
+    readonly unwound: BookKey[];
     readonly transactions: TxRecord[];
   };
   readonly generators: { readonly address: string; readonly poll: GeneratorPoll }[];
-  /** Per generator: its scheduled and actual output in the delivery period, MW, and the commitment it had. */
+  /** Per generator: its planned and actual output in the delivery period, MW, and the commitment it had. */
   readonly delivery: {
     readonly address: string;
     readonly node: number;
+    /** Its own planned output (what it nominated), MW. */
     readonly scheduledMW: number;
     readonly committedMW: number;
     readonly actualMW: number;
@@ -118,8 +130,6 @@ export interface SimulatedPeriod {
 
 export class MarketSimulation {
   private readonly offset: number;
-  /** Positions filled so far, by hash (a generator's fill of each delivery period). */
-  private readonly positions = new Map<string, PositionData>();
 
   constructor(private readonly cfg: SimulationConfig) {
     this.offset = cfg.offsetSeconds ?? 5;
@@ -134,11 +144,10 @@ export class MarketSimulation {
     return next;
   }
 
-  /** Records every generator's scheduled output for `period` as its meter reading (no commitment). */
+  /** Records every generator's planned output for `period` as its meter reading (no commitment). */
   async recordSchedule(period: number): Promise<void> {
-    const schedule = applyForecasts(this.cfg.case, this.cfg.forecasts?.(period) ?? {});
     for (const g of this.cfg.generators) {
-      const mw = this.scheduledMW(schedule, g.node);
+      const mw = g.plannedMW(period);
       await this.cfg.meters.record(
         g.meter,
         g.agent.address,
@@ -157,11 +166,7 @@ export class MarketSimulation {
   async runPeriod(): Promise<SimulatedPeriod> {
     const centre = await this.cfg.centre.step();
     const generators = [];
-    for (const g of this.cfg.generators) {
-      const poll = await g.agent.poll();
-      for (const f of poll.filled) this.positions.set(f.positionHash, f.position);
-      generators.push({ address: g.agent.address, poll });
-    }
+    for (const g of this.cfg.generators) generators.push({ address: g.agent.address, poll: await g.agent.poll() });
     const deliveryPeriod = centre.deliveryPeriod;
     // Near the period's end the centre settles what became final during it.
     await advanceDevChain(this.cfg.provider, deliveryPeriod * this.cfg.periodSeconds - this.offset);
@@ -175,42 +180,49 @@ export class MarketSimulation {
     }
     await advanceDevChain(this.cfg.provider, deliveryPeriod * this.cfg.periodSeconds + this.offset);
 
-    // Delivery: scheduled output plus the part of the committed move each unit's behaviour delivers.
+    // Delivery: each generator's planned output plus the part of its commitment its behaviour
+    // delivers; the unit at its node runs at the schedule plus every generator's delivered move.
     const schedule = applyForecasts(this.cfg.case, this.cfg.forecasts?.(deliveryPeriod) ?? {});
     const hours = this.cfg.periodSeconds / 3600;
     const gen = schedule.gen.map((row) => [...row]);
     const delivery = [];
+    const toMW = (wh: bigint): number => Number(wh) / 1e6 / hours;
     for (const g of this.cfg.generators) {
-      const scheduledMW = this.scheduledMW(schedule, g.node);
+      const plannedMW = g.plannedMW(deliveryPeriod);
+      const book = bookFromStruct(
+        g.agent.address,
+        await this.cfg.centreContracts.market.bookOf(g.agent.address, deliveryPeriod),
+      );
       // Energies in whole Wh, as the meters and the chain count them: full delivery is exact.
       let committedWh = 0n;
       let deliveredWh = 0n;
       let meterOffline = false;
-      for (const p of this.positions.values()) {
-        if (p.period !== deliveryPeriod || p.generator.toLowerCase() !== g.agent.address.toLowerCase()) continue;
-        const signed = p.direction === Direction.Increase ? p.amountWh : -p.amountWh;
-        const fraction = g.behaviour(p);
-        committedWh += signed;
+      if (book.state !== BookState.None) {
+        committedWh = book.direction === Direction.Increase ? book.committedWh : -book.committedWh;
+        const fraction = g.behaviour({
+          period: deliveryPeriod,
+          direction: book.direction,
+          committedWh: book.committedWh,
+        });
         if (fraction === "meter-offline") meterOffline = true;
-        else deliveredWh += BigInt(Math.round(Number(signed) * fraction));
+        else deliveredWh = BigInt(Math.round(Number(committedWh) * fraction));
       }
-      const toMW = (wh: bigint): number => Number(wh) / 1e6 / hours;
-      const actualMW = scheduledMW + toMW(deliveredWh);
+      const actualMW = plannedMW + toMW(deliveredWh);
       const row = this.unitRow(schedule, g.node);
-      if (row >= 0) gen[row][GEN.PG] = actualMW;
+      if (row >= 0) gen[row][GEN.PG] += toMW(deliveredWh);
       if (!meterOffline) {
         await this.cfg.meters.record(
           g.meter,
           g.agent.address,
           deliveryPeriod,
-          meanPowerMwToWh(scheduledMW, this.cfg.periodSeconds) + deliveredWh,
+          meanPowerMwToWh(plannedMW, this.cfg.periodSeconds) + deliveredWh,
           (deliveryPeriod + 1) * this.cfg.periodSeconds,
         );
       }
       delivery.push({
         address: g.agent.address,
         node: g.node,
-        scheduledMW,
+        scheduledMW: plannedMW,
         committedMW: toMW(committedWh),
         actualMW,
         meterOffline,
@@ -230,35 +242,35 @@ export class MarketSimulation {
   }
 
   private unitRow(c: PowerCase, node: number): number {
-    const unit = c.operation?.units.find((u) => c.gen[u.gen - 1][GEN.GEN_BUS] === node);
-    return unit ? unit.gen - 1 : c.gen.findIndex((g) => g[GEN.GEN_BUS] === node && g[GEN.GEN_STATUS] > 0);
+    return unitRowAt(c, node);
   }
+}
 
-  private scheduledMW(c: PowerCase, node: number): number {
-    const row = this.unitRow(c, node);
-    return row >= 0 ? c.gen[row][GEN.PG] : 0;
-  }
+/** The case row (0-based) of the unit at `node`: its redispatch unit, else its first in-service generator; −1 if none. */
+export function unitRowAt(c: PowerCase, node: number): number {
+  const unit = c.operation?.units.find((u) => c.gen[u.gen - 1][GEN.GEN_BUS] === node);
+  return unit ? unit.gen - 1 : c.gen.findIndex((g) => g[GEN.GEN_BUS] === node && g[GEN.GEN_STATUS] > 0);
 }
 
 /**
  * For devnets (`agent:centre --simulate-meters`): meters that read, for every generator with a
- * position, the output the centre scheduled for it plus the share of its committed moves that
+ * book, its own nomination (the output it planned) plus the share of its commitment that
  * `fractionAt(node)` says it delivered (default: all). Unsigned; readable once a period has ended.
  */
 export class CommittedDeliveryMeters implements MeterSource {
   readonly description: string;
   private lastBlock: number;
-  private readonly positions: PositionData[] = [];
+  private readonly books = new Map<string, BookKey>();
 
   constructor(
     private readonly contracts: GridSwapContracts,
     deployBlock: number,
     private readonly periodSeconds: number,
-    private readonly scheduledMW: (period: number, node: number) => number | undefined,
     private readonly fractionAt: (node: number) => number = () => 1,
   ) {
     this.lastBlock = deployBlock - 1;
-    this.description = "simulated meters (--simulate-meters: the schedule plus the committed moves delivered)";
+    this.description =
+      "simulated meters (--simulate-meters: each generator's nomination plus its commitment delivered)";
   }
 
   async read(query: ReadingQuery = {}): Promise<MeterReading[]> {
@@ -266,36 +278,34 @@ export class CommittedDeliveryMeters implements MeterSource {
     const latest = await provider.getBlockNumber();
     if (latest > this.lastBlock) {
       const events = await readMarketEvents(this.contracts.market, this.lastBlock + 1, latest);
-      for (const f of events.fills) this.positions.push(f.position);
+      for (const { fill } of events.fills) {
+        this.books.set(`${fill.generator.toLowerCase()}:${fill.period}`, {
+          generator: fill.generator,
+          period: fill.period,
+        });
+      }
       this.lastBlock = events.toBlock;
     }
     const now = await chainNow(provider);
     const wanted = query.meters ? new Set(query.meters.map((m) => m.toLowerCase())) : undefined;
-    const generators = [...new Set(this.positions.map((p) => p.generator))];
+    const periods = query.periods ? new Set(query.periods) : undefined;
     const out: MeterReading[] = [];
-    for (const generator of generators) {
-      const [nodeRaw, meter] = await this.contracts.registry.generatorOf(generator);
-      const node = Number(nodeRaw);
+    for (const key of this.books.values()) {
+      const end = (key.period + 1) * this.periodSeconds;
+      if (end > now || (periods && !periods.has(key.period))) continue;
+      const [nodeRaw, meter] = await this.contracts.registry.generatorOf(key.generator);
       if (wanted && !wanted.has(meter.toLowerCase())) continue;
-      for (const period of query.periods ?? []) {
-        const end = (period + 1) * this.periodSeconds;
-        const mw = this.scheduledMW(period, node);
-        if (end > now || mw === undefined) continue;
-        let delivered = 0n;
-        for (const p of this.positions) {
-          if (p.generator !== generator || p.period !== period) continue;
-          const signed = p.direction === Direction.Increase ? p.amountWh : -p.amountWh;
-          delivered += BigInt(Math.round(Number(signed) * this.fractionAt(node)));
-        }
-        out.push({
-          meter,
-          period,
-          energyWh: meanPowerMwToWh(mw, this.periodSeconds) + delivered,
-          quality: "OK",
-          timestamp: end,
-          origin: `simulated meter of node ${node}, period ${period}`,
-        });
-      }
+      const book = bookFromStruct(key.generator, await this.contracts.market.bookOf(key.generator, key.period));
+      const signed = book.direction === Direction.Increase ? book.committedWh : -book.committedWh;
+      const delivered = BigInt(Math.round(Number(signed) * this.fractionAt(Number(nodeRaw))));
+      out.push({
+        meter,
+        period: key.period,
+        energyWh: book.nominatedWh + delivered,
+        quality: "OK",
+        timestamp: end,
+        origin: `simulated meter of ${key.generator.slice(0, 10)} at node ${nodeRaw}, period ${key.period}`,
+      });
     }
     return out;
   }

@@ -11,7 +11,7 @@
 import { keccak256, parseEther, toUtf8Bytes, Wallet, type Provider, type Signer } from "ethers";
 import { GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
-import type { Forecasts, PeriodResult } from "../market/period";
+import { applyForecasts, type Forecasts, type PeriodResult } from "../market/period";
 import type { RawRpc } from "../chain/clock";
 import { deployGridSwap, seedGridSwap, type GridSwapContracts, type GridSwapParams } from "../chain/deploy";
 import { readDomain } from "../chain/typed-data";
@@ -19,7 +19,14 @@ import { kwhToWh, usdToUnits } from "../chain/units";
 import { CentreAgent, type PlannedOffer } from "./centre";
 import { GeneratorAgent } from "./generator";
 import type { GeneratorPolicy } from "./policy";
-import { fullDelivery, MarketSimulation, SimulatedMeters, type Behaviour, type SimulatedGenerator } from "./simulation";
+import {
+  fullDelivery,
+  MarketSimulation,
+  SimulatedMeters,
+  unitRowAt,
+  type Behaviour,
+  type SimulatedGenerator,
+} from "./simulation";
 
 export interface GeneratorSpec {
   /** Grid node (bus number) of its unit. */
@@ -31,6 +38,14 @@ export interface GeneratorSpec {
   readonly capacityKwh?: number;
   /** Commitment capacity issued, kWh (default 500), all deposited into the vault. */
   readonly kwh?: number;
+  /**
+   * Its planned output without trades, MW (a number or one per period): what it nominates and
+   * produces untraded. Default: the schedule of the case's unit at its node (after the period's
+   * forecasts) for the first generator at a node, 0.05 MW for any other one there.
+   */
+  readonly plannedMW?: number | ((period: number) => number);
+  /** Registered output capacity, MW (default: the unit's PMAX for the first at a node, else 0.5 MW). */
+  readonly capacityMW?: number;
 }
 
 export interface WorldOptions {
@@ -146,6 +161,7 @@ export async function deployMarket(
         signer: accounts.generators[i].wallet,
         node: g.node,
         meterKey: accounts.generators[i].meter.address,
+        capacityW: Math.round((g.capacityMW ?? 0.5) * 1e6),
         issueWh: wh,
         depositWh: wh,
       };
@@ -169,7 +185,29 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     const unit = o.case.operation?.units.some((u) => o.case.gen[u.gen - 1][GEN.GEN_BUS] === g.node);
     if (!unit) throw new Error(`generator at node ${g.node}: the case has no redispatch unit there`);
   }
-  const { contracts, deployBlock, accounts } = await deployMarket({ ...o, periodSeconds });
+  // Each generator's own planned output and capacity: the case's unit at its node for the first one there.
+  const firstAt = new Map<number, number>();
+  o.generators.forEach((g, i) => firstAt.set(g.node, firstAt.get(g.node) ?? i));
+  const planned = o.generators.map((g, i) => {
+    if (typeof g.plannedMW === "number") return () => g.plannedMW as number;
+    if (g.plannedMW) return g.plannedMW;
+    if (firstAt.get(g.node) !== i) return () => 0.05;
+    return (period: number): number => {
+      const c = applyForecasts(o.case, o.forecasts?.(period) ?? {});
+      const row = unitRowAt(c, g.node);
+      return row >= 0 ? c.gen[row][GEN.PG] : 0;
+    };
+  });
+  const generatorSpecs = o.generators.map((g, i) => {
+    const row = unitRowAt(o.case, g.node);
+    const pmax = row >= 0 && firstAt.get(g.node) === i ? o.case.gen[row][GEN.PMAX] : 0.5;
+    return { ...g, capacityMW: g.capacityMW ?? pmax };
+  });
+  const { contracts, deployBlock, accounts } = await deployMarket({
+    ...o,
+    generators: generatorSpecs,
+    periodSeconds,
+  });
   const generatorWallets = accounts.generators;
   const oracleDomain = await readDomain(contracts.oracle);
   const meters = new SimulatedMeters(o.provider, o.signedReadings ? oracleDomain : undefined);
@@ -194,6 +232,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       costUsdPerKwh: g.costUsdPerKwh ?? 0.01,
       marginUsdPerKwh: g.marginUsdPerKwh ?? 0.002,
       capacityKwh: g.capacityKwh ?? 50,
+      plannedMW: planned[i],
     };
     const agent = new GeneratorAgent({
       contracts: connect(contracts, o.provider),
@@ -209,10 +248,12 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       meter: generatorWallets[i].meter,
       node: g.node,
       behaviour: g.behaviour ?? fullDelivery,
+      plannedMW: planned[i],
     };
   });
   const simulation = new MarketSimulation({
     provider: o.provider,
+    centreContracts: connect(contracts, o.provider),
     periodSeconds,
     case: o.case,
     forecasts: o.forecasts,

@@ -55,21 +55,20 @@ export interface MarketEvents {
 }
 
 /**
- * Wh filled from fills: the sum of their positions' amounts. An offer's filled amount is read from
- * its Filled events, not from the market's storage (a whole fill marks the offer's nonce used and
- * leaves the partial-fill counter at 0): the event log is the record of every fill, whatever the
- * contract keeps.
+ * Wh filled from fills: the sum of their amounts. An offer's filled amount is read from its Filled
+ * events, not from the market's storage (a whole fill spends the offer's nonce bit and leaves the
+ * partial-fill counter at 0): the event log is the record of every fill, whatever the contract keeps.
  */
-export function filledWh(fills: Iterable<{ readonly position: { readonly amountWh: bigint } } | undefined>): bigint {
+export function filledWh(fills: Iterable<{ readonly amountWh: bigint } | undefined>): bigint {
   let sum = 0n;
-  for (const f of fills) sum += f?.position.amountWh ?? 0n;
+  for (const f of fills) sum += f?.amountWh ?? 0n;
   return sum;
 }
 
 /** Wh filled of each offer (by offer hash) from Filled records. */
 export function filledWhByOffer(fills: readonly FillRecord[]): Map<string, bigint> {
   const out = new Map<string, bigint>();
-  for (const f of fills) out.set(f.position.offerHash, (out.get(f.position.offerHash) ?? 0n) + f.position.amountWh);
+  for (const { fill } of fills) out.set(fill.offerHash, (out.get(fill.offerHash) ?? 0n) + fill.amountWh);
   return out;
 }
 
@@ -141,7 +140,8 @@ export async function readFillsOf(
   const to = toBlock ?? (await provider.getBlockNumber());
   const out: FillRecord[] = [];
   for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
-    for (const log of await market.queryFilter(market.filters.Filled(undefined, generator), a, b)) out.push(fillRecord(log));
+    for (const log of await market.queryFilter(market.filters.Filled(undefined, generator), a, b))
+      out.push(fillRecord(log));
   }
   return out;
 }

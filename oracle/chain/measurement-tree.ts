@@ -11,7 +11,8 @@ import { IGridOracle__factory } from "../../typechain-types";
 import type { IGridOracle } from "../../typechain-types";
 
 const coder = AbiCoder.defaultAbiCoder();
-const MEASUREMENT_PARAM = IGridOracle__factory.createInterface().getFunction("measurementsRoot").inputs[0].arrayChildren!;
+const MEASUREMENT_PARAM =
+  IGridOracle__factory.createInterface().getFunction("measurementsRoot").inputs[0].arrayChildren!;
 
 /** The leaf of one measurement: keccak256(abi.encode(m)). */
 export function measurementLeaf(m: IGridOracle.MeasurementStruct): string {

@@ -31,12 +31,9 @@ describe("GS-06: a generator commits no more than its capacity per period, in on
     const run = await w.simulation.runPeriod();
     const poll = run.generators[0].poll;
     // 2.178 kWh fills the first offer; the 0.822 kWh left of its capacity fills part of the second.
-    expect(poll.filled.map((f) => f.position.amountWh)).to.deep.equal([2178n, 822n]);
-    const [increaseWh, decreaseWh] = await w.contracts.market.committedOf(
-      w.generators[0].wallet.address,
-      run.deliveryPeriod,
-    );
-    expect([increaseWh, decreaseWh], "exactly its 3 kWh capacity, one direction").to.deep.equal([0n, 3000n]);
+    expect(poll.filled.map((f) => f.fill.amountWh)).to.deep.equal([2178n, 822n]);
+    const book = await w.contracts.market.bookOf(w.generators[0].wallet.address, run.deliveryPeriod);
+    expect([book.direction, book.committedWh], "exactly its 3 kWh capacity, one direction").to.deep.equal([1n, 3000n]);
     // The raise is refused: it has committed to lower output in that period (v1 filled all three).
     expect(poll.rejected.map((r) => r.reason)).to.deep.equal([
       `I already committed to lower output by 3.000 kWh in period ${run.deliveryPeriod}`,

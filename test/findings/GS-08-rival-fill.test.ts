@@ -24,9 +24,9 @@ describe("GS-08: only the generator that holds a fill says it filled", () => {
     const polls = [a, b];
     const winnerPoll = polls[w.generators.findIndex((g) => g.wallet.address === winner)];
     const loserPoll = polls[w.generators.findIndex((g) => g.wallet.address !== winner)];
-    expect(winnerPoll.filled.map((f) => f.positionHash)).to.deep.equal([fills[0].args.positionHash]);
+    expect(winnerPoll.filled.map((f) => f.fill.amountWh)).to.deep.equal([fills[0].args.details.amountWh]);
     expect(loserPoll.filled).to.deep.equal([]);
     const loser = loserPoll.missed.length > 0 ? loserPoll.missed[0].reason : loserPoll.rejected[0]?.reason;
-    expect(loser).to.match(/a rival filled it first|no longer open/);
+    expect(loser).to.match(/rivals took it|no longer open/);
   });
 });

@@ -30,7 +30,7 @@ describe("GS-10: settlement and the grid follow measured delivery, not the promi
     expect(m?.deliveredWh).to.equal(0n);
     expect(m?.quality).to.equal(Quality.Ok);
     const settledIn = await w.simulation.runPeriod();
-    const paid = settledIn.generators[0].poll.settled.find((s) => s.positionHash === fill.positionHash);
+    const paid = settledIn.generators[0].poll.settled.find((s) => s.period === fill.fill.period);
     expect(paid?.settlement.deliveredWh).to.equal(0n);
     expect(paid?.settlement.usdToGenerator).to.equal(0n);
     expect(paid?.settlement.penaltyWh).to.equal(1089n); // half of the 2,178 Wh shortfall

@@ -56,10 +56,20 @@ describe("agents on one market", function () {
     expect(settled).to.have.length(2);
     const terms = await market.terms();
     for (const s of settled) {
-      const measured = runs[2].centre.measurements.find((m) => m.generator === s.position.generator);
+      // Each generator is measured against its own nomination (its planned output): the credit is
+      // the measured delivery, settled on its whole commitment by the rule.
+      const measured = runs[2].centre.measurements.find((m) => m.generator === s.generator);
+      expect(s.settlement.creditedWh).to.equal(measured?.deliveredWh);
       const rule = settlement(
-        { ...s.position, increase: s.position.direction === 0 },
-        measured?.deliveredWh ?? 0n,
+        {
+          committedWh: s.settlement.committedWh,
+          usd: s.settlement.usdToGenerator + s.settlement.usdToCentre,
+          increase:
+            runs[0].centre.posted.find(
+              (p) => p.offer.node === (s.generator === w.generators[0].wallet.address ? 2 : 27),
+            )!.offer.direction === 0,
+        },
+        s.settlement.creditedWh,
         terms,
       );
       expect(s.settlement.deliveredWh).to.equal(rule.deliveredWh);
@@ -68,9 +78,9 @@ describe("agents on one market", function () {
       expect(s.settlement.usdToGenerator).to.equal(rule.usdToGenerator);
       expect(s.settlement.usdToCentre).to.equal(rule.usdToCentre);
     }
-    const sixty = settled.find((s) => s.position.generator === w.generators[1].wallet.address);
+    const sixty = settled.find((s) => s.generator === w.generators[1].wallet.address);
     expect(sixty?.settlement.deliveredWh).to.equal(1307n); // 60 % of 2,178 Wh
-    // Solvency: the market holds exactly the free balances and the escrows of open positions.
+    // Solvency: the market holds exactly the free balances (every book is closed).
     const accounts = [w.accounts.centre.address, ...w.generators.map((g) => g.wallet.address)];
     let freeUsd = 0n;
     let freeKwh = 0n;

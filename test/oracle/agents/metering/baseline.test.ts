@@ -258,7 +258,9 @@ describe("baseline: Nominated", () => {
     // Without a reading before, the nomination stands, with a note.
     const unchecked = measure(series([[MON_15, 1_200_000n]]), history(0n));
     expect(unchecked).to.deep.include({ baselineWh: 0n, quality: "OK" });
-    expect(unchecked.notes).to.deep.equal([`nomination 0 Wh not checked: no reading for period ${MON_15 - 1} (before)`]);
+    expect(unchecked.notes).to.deep.equal([
+      `nomination 0 Wh not checked: no reading for period ${MON_15 - 1} (before)`,
+    ]);
   });
 });
 

@@ -73,7 +73,7 @@ describe("signed meter readings", () => {
     expect(e.code).to.equal("FOREIGN_SIGNATURE");
     expect(e.signer).to.equal(otherKey.address);
     expect(e.message).to.equal(
-      `readings.csv:2: meter ${meterKey.address}, period ${P}: the signature over 1250000 Wh for generator ` +
+      `readings.csv:2: meter ${meterKey.address}, period ${P}: the signature over 1250000 Wh (OK, read at 1705314600) for generator ` +
         `${ethers.getAddress(GENERATOR)} recovers ${otherKey.address}, not the meter key`,
     );
 
@@ -126,12 +126,19 @@ describe("signed meter readings", () => {
     const domain = await readEip712Domain(ethers.provider, address);
     expect(domain).to.deep.equal({
       name: "GridSwap Oracle",
-      version: "2",
+      version: "3",
       chainId: 31337n,
       verifyingContract: address,
     });
     // The contract's own digest of a meter reading agrees with ethers under the domain read.
-    const message = { generator: GENERATOR, period: 7, actualWh: 1234 };
+    const message = {
+      meter: meterKey.address,
+      generator: GENERATOR,
+      period: 7,
+      actualWh: 1234,
+      quality: 2,
+      readAt: 99,
+    };
     expect(await oracle.meterReadingDigest(message)).to.equal(
       TypedDataEncoder.hash(domain, { MeterReading: METER_READING_TYPES.MeterReading }, message),
     );
@@ -206,7 +213,7 @@ describe("readings hash", () => {
     ];
     expect(readingsHash(example)).to.equal("0xec0c19fab3173d9164a5a8b57d2bb4e82606c98da1a91ab71508246e05ae11af");
     expect(ethers.id(METER_READING_TYPE)).to.equal(
-      "0xa5cec3b794653679b7315a2913d6e15685a7fb33de7ca125e4f285574085a161",
+      "0x8c28711c1f51b0cf2aeb91279f1838bc354ca74957cfdeadb3f12317d51eb3f0",
     );
   });
 

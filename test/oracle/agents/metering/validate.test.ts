@@ -135,7 +135,7 @@ describe("validating a reading set", () => {
     expect(malformed.code).to.equal("BAD_SIGNATURE");
 
     // Signed by a key the registry does not bind to generator 27.
-    const byStranger = { ...(await signed(stranger, GEN27)), meter: meter27.address };
+    const byStranger = await signed(stranger, GEN27, { meter: meter27.address });
     const foreign = problem(byStranger);
     expect([foreign.code, foreign.signer]).to.deep.equal(["FOREIGN_SIGNATURE", stranger.address]);
     // Meter 30's valid signature for its own generator, replayed as meter 27's reading.
