@@ -254,7 +254,9 @@ async function pipeline(w: World, n: number, firstPeriod: bigint, rounds: number
     await time.increaseTo((d - 1n) * PERIOD + 60n);
     for (const g of w.generators.slice(0, n)) await postAndFill(w, g, d, w.lastReport);
     await time.increaseTo((d + 1n) * PERIOD + 10n);
-    const measurements = await Promise.all(w.generators.slice(0, n).map(async (g) => delivered(w, await g.getAddress(), d)));
+    const measurements = await Promise.all(
+      w.generators.slice(0, n).map(async (g) => delivered(w, await g.getAddress(), d)),
+    );
     const r = paperReport(d + 1n, measurements);
     const sent = await gasOf(
       w.c.market
@@ -281,7 +283,9 @@ async function separate(w: World, n: number, d: bigint): Promise<{ report: numbe
   await time.increaseTo((d - 1n) * PERIOD + 60n);
   for (const g of w.generators.slice(0, n)) await postAndFill(w, g, d, w.lastReport);
   await time.increaseTo((d + 1n) * PERIOD + 10n);
-  const measurements = await Promise.all(w.generators.slice(0, n).map(async (g) => delivered(w, await g.getAddress(), d)));
+  const measurements = await Promise.all(
+    w.generators.slice(0, n).map(async (g) => delivered(w, await g.getAddress(), d)),
+  );
   const reportGas = await report(w, paperReport(d + 1n, measurements));
   await time.increaseTo((d + 2n) * PERIOD + 10n);
   const settled = await gasOf(w.c.market.connect(w.relayer).settleReport(d + 1n, measurements));
@@ -303,9 +307,7 @@ async function atScale(w: World, n: number, d: bigint): Promise<{ perTrade: numb
   const books: BookKey[] = [];
   for (let i = 0; i < n; ++i) {
     const g = w.generators[i];
-    const ff = await gasOf(w.c.market.connect(g).fill(offers[i], signaturesOf[i], offers[i].amountWh, NOMINATED_WH));
-    fill += ff.gas;
-    if (i === 7) (w as unknown as { fillTx: string }).fillTx = ff.tx.hash;
+    fill += (await gasOf(w.c.market.connect(g).fill(offers[i], signaturesOf[i], offers[i].amountWh, NOMINATED_WH))).gas;
     books.push({ generator: await g.getAddress(), period: d });
   }
   await time.increaseTo((d + 1n) * PERIOD + 10n);
@@ -313,17 +315,6 @@ async function atScale(w: World, n: number, d: bigint): Promise<{ perTrade: numb
   const reportGas = await report(w, paperReport(d + 1n, measurements));
   await time.increaseTo((d + 2n) * PERIOD + 10n);
   const settled = await gasOf(w.c.market.connect(w.relayer).settleReport(d + 1n, measurements));
-  if (process.env.GAS_PROFILE) {
-    const fillTx = await w.c.market.connect(w.generators[0]).fill.populateTransaction(offers[0], signaturesOf[0], 1n, 0n);
-    for (const [label, hash] of Object.entries({ post: post.tx.hash, settle: settled.tx.hash, report: w.lastTx!, fill: (w as unknown as { fillTx: string }).fillTx })) {
-      const trace = (await ethers.provider.send("debug_traceTransaction", [hash, { disableStack: true, disableMemory: true, disableStorage: true }])) as { gas: number; structLogs: { op: string; gasCost: number; depth: number }[] };
-      const by = new Map<string, number>();
-      for (const l of trace.structLogs) by.set(l.op, (by.get(l.op) ?? 0) + l.gasCost);
-      const top = [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, 16);
-      console.error(label, trace.gas, top.map(([k, v]) => `${k}:${v}`).join(" "));
-    }
-    void fillTx;
-  }
   const settledEvents = (await settled.tx.wait())!.logs.filter(
     (l) => w.c.market.interface.parseLog(l)?.name === "Settled",
   );

@@ -163,8 +163,6 @@ async function main(line: CommandLine): Promise<number> {
         ? walletsFromList("ORACLE_KEYS", rpc.provider)
         : [await roleWallet("ORACLE", rpc.provider)];
       let meters: MeterSource;
-      // The simulated meters ask the agent (built next) what it scheduled.
-      const ref: { agent?: CentreAgent } = {};
       const metersPath = stringOption(line, "meters");
       const metersUrl = stringOption(line, "meters-url");
       if (metersPath) meters = new FileMeterSource({ path: metersPath, periodSeconds: file.periodSeconds });
@@ -174,7 +172,6 @@ async function main(line: CommandLine): Promise<number> {
           contracts,
           file.deployBlock,
           file.periodSeconds,
-          (period, node) => ref.agent?.scheduledMW(period, node),
           (node) => fractions.get(node) ?? 1,
         );
       }
@@ -197,7 +194,6 @@ async function main(line: CommandLine): Promise<number> {
           join(".gridswap", `centre-${rpc.chainId}-${file.addresses.market}-${centre.address}.json`),
         log,
       });
-      ref.agent = agent;
       await agent.prepare();
       log(
         `centre ${centre.address} on chain ${rpc.chainId} (${rpc.url}), market ${file.addresses.market}, ` +

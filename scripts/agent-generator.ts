@@ -2,13 +2,14 @@
  * A generator's wallet as a standalone process, on any JSON-RPC endpoint:
  *
  *   RPC_URL=http://127.0.0.1:8545 GENERATOR_KEY=0x… \
- *     npm run agent:generator -- --node 27 --cost 0.01 [--margin 0.002] --capacity 50
+ *     npm run agent:generator -- --node 27 --cost 0.01 [--margin 0.002] --capacity 50 --planned-mw 0.3
  *
  * Each poll reads the bulletin board from the last block read, decides every offer for its node by
  * its policy (the offer pays at least cost + margin USD/kWh; it fits the capacity left in its
- * delivery period; no opposite commitment in that period), fills with its kWh commitment from
- * the market's vault (depositing from the wallet when short), confirms the fill on chain, and
- * logs every decision, payment and penalty once.
+ * delivery period; no opposite commitment or other centre in that period), fills with its kWh
+ * commitment from the market's vault (depositing from the wallet when short) and its nomination —
+ * its planned output, the baseline its meter is measured against — confirms the fill on chain,
+ * and logs every decision, payment and penalty once.
  *
  * Environment: RPC_URL; GENERATOR_KEY (or GENERATOR_KEYSTORE + GENERATOR_PASSWORD).
  */
@@ -23,13 +24,18 @@ import { numberOption, runCommand, stringOption, UsageError, type CommandLine, t
 export const GENERATOR_COMMAND: CommandSpec = {
   name: "agent:generator",
   usage:
-    "usage: npm run agent:generator -- --node <bus> --cost <USD/kWh> [--margin <USD/kWh>] --capacity <kWh> " +
+    "usage: npm run agent:generator -- --node <bus> --cost <USD/kWh> [--margin <USD/kWh>] --capacity <kWh> --planned-mw <MW> " +
     "[--deployment <file>] [--state <file>] [--once | --interval-seconds <s>] [--verbose] [--json]",
   options: {
     node: { type: "string", value: "BUS", help: "required: the grid node the wallet is registered at" },
     cost: { type: "string", value: "USD/kWh", help: "required: the unit's cost of moving its output" },
     margin: { type: "string", value: "USD/kWh", help: "fill only offers paying at least cost + margin (default 0)" },
     capacity: { type: "string", value: "kWh", help: "required: the most it commits per delivery period" },
+    "planned-mw": {
+      type: "string",
+      value: "MW",
+      help: "required: its planned output without trades, nominated as its baseline (≤ its registered capacity)",
+    },
     ...agentOptions({
       state: ".gridswap/generator-<chain>-<market>-<wallet>.json",
       step: "poll",
@@ -44,7 +50,7 @@ function required(line: CommandLine, name: string): void {
 }
 
 async function main(line: CommandLine): Promise<number> {
-  for (const flag of ["node", "cost", "capacity"]) required(line, flag);
+  for (const flag of ["node", "cost", "capacity", "planned-mw"]) required(line, flag);
   const node = numberOption(line, "node", {
     integer: true,
     min: 1,
@@ -53,6 +59,7 @@ async function main(line: CommandLine): Promise<number> {
   const costUsdPerKwh = numberOption(line, "cost", { min: 0, what: "a number of USD/kWh ≥ 0" }) as number;
   const marginUsdPerKwh = numberOption(line, "margin", { min: 0, what: "a number of USD/kWh ≥ 0" }, 0) as number;
   const capacityKwh = numberOption(line, "capacity", { positive: true, what: "a number of kWh > 0" }) as number;
+  const plannedMW = numberOption(line, "planned-mw", { min: 0, what: "a number of MW ≥ 0" }) as number;
   const once = line.values.once === true;
   if (once && line.values["interval-seconds"] !== undefined) {
     throw new UsageError("--once and --interval-seconds exclude each other");
@@ -66,7 +73,8 @@ async function main(line: CommandLine): Promise<number> {
     async () => {
       const { rpc, file, contracts } = await connectAgent(deployment, log);
       const wallet = await roleWallet("GENERATOR", rpc.provider);
-      const registered = Number(await contracts.registry.nodeOf(wallet.address));
+      const [registeredNode, , capacityW] = await contracts.registry.generatorOf(wallet.address);
+      const registered = Number(registeredNode);
       if (registered === 0) {
         throw new ConfigurationError(
           `${wallet.address} is not a registered generator (ask the registrar: gridswap:register)`,
@@ -75,16 +83,22 @@ async function main(line: CommandLine): Promise<number> {
       if (registered !== node) {
         throw new ConfigurationError(`--node ${node}, but ${wallet.address} is registered at node ${registered}`);
       }
+      if (plannedMW * 1e6 > Number(capacityW)) {
+        throw new ConfigurationError(
+          `--planned-mw ${plannedMW} is above ${wallet.address}'s registered capacity of ${Number(capacityW) / 1e6} MW`,
+        );
+      }
       const policy: GeneratorPolicy = checkPolicy({
         address: wallet.address,
         node,
         costUsdPerKwh,
         marginUsdPerKwh,
         capacityKwh,
+        plannedMW,
       });
       log(
         `generator ${wallet.address} at node ${node} on chain ${rpc.chainId} (${rpc.url}): fills offers paying ≥ ` +
-          `${costUsdPerKwh + marginUsdPerKwh} USD/kWh, up to ${capacityKwh} kWh per period`,
+          `${costUsdPerKwh + marginUsdPerKwh} USD/kWh, up to ${capacityKwh} kWh per period, nominating ${plannedMW} MW`,
       );
       return new GeneratorAgent({
         contracts,
@@ -102,11 +116,15 @@ async function main(line: CommandLine): Promise<number> {
       if (json) {
         process.stdout.write(
           `${JSON.stringify({
-            filled: poll.filled.map((f) => f.offerHash),
+            filled: poll.filled.map((f) => ({
+              offerHash: f.offerHash,
+              period: f.fill.period,
+              wh: String(f.fill.amountWh),
+            })),
             rejected: poll.rejected,
             missed: poll.missed,
-            settled: poll.settled.map((s) => s.positionHash),
-            unwound: poll.unwound,
+            settled: poll.settled.map((s) => s.period),
+            unwound: poll.unwound.map((u) => u.period),
           })}\n`,
         );
       } else if (line.values.verbose) log("poll done");

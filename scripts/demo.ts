@@ -25,7 +25,7 @@ import { runPowerFlow } from "../oracle/grid/pf/runpf";
 import type { PeriodResult } from "../oracle/market/period";
 import type { Offer } from "../oracle/market/prices";
 import { Direction, OfferStatus, Quality } from "../oracle/chain/enums";
-import type { PositionData, SettlementData } from "../oracle/chain/market-data";
+import type { FillData, SettlementData } from "../oracle/chain/market-data";
 import { advanceDevChain } from "../oracle/chain/clock";
 import type { Behaviour, SimulatedPeriod } from "../oracle/agents/simulation";
 import { buildWorld, type World } from "../oracle/agents/world";
@@ -51,7 +51,7 @@ export interface DemoSummary {
   /** Lines over their limit in the study of the first delivery period, and in the grid as it ran. */
   readonly violationsBefore: number;
   readonly violationsAfter: number;
-  /** The node-27 position's settlement (undefined when it was not filled or not settled). */
+  /** The node-27 generator's settlement (undefined when it did not fill or was not settled). */
   readonly settlement?: { readonly deliveredKwh: number; readonly usdToGenerator: number; readonly penaltyKwh: number };
   readonly unwound: boolean;
   /** Changes over the demo of the node-27 generator's and the centre's vault balances (USD, kWh). */
@@ -147,7 +147,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   await sim.recordSchedule(first);
   const gas: Record<string, number> = {};
   const runs: SimulatedPeriod[] = [];
-  let filled: { position: PositionData; hash: string } | undefined;
+  let filled: FillData | undefined;
   let decision = { filled: false, reason: "no offer for node 27" };
   let settlement: SettlementData | undefined;
   let unwound = false;
@@ -160,7 +160,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       explainDecisions(log, world, run);
       const poll = run.generators[1].poll;
       if (poll.filled[0]) {
-        filled = { position: poll.filled[0].position, hash: poll.filled[0].positionHash };
+        filled = poll.filled[0].fill;
         decision = { filled: true, reason: "filled" };
       } else if (poll.rejected[0]) {
         decision = { filled: false, reason: poll.rejected[0].reason };
@@ -178,21 +178,24 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       log(`  tx ${t.label}: ${t.hash.slice(0, 18)}… (${t.gasUsed} gas)`);
     }
     for (const g of run.generators) {
-      for (const x of g.poll.settled) if (x.positionHash === filled?.hash) settlement = x.settlement;
+      for (const x of g.poll.settled)
+        if (filled && x.generator === filled.generator && x.period === filled.period) settlement = x.settlement;
     }
   }
   if (scenario === "missing" && filled) {
     // Never measured: after the grace time anyone may unwind; the centre's next pass does.
-    const at = (filled.position.period + 1) * periodSeconds + Number(terms.settlementGraceSeconds) + 1;
+    // The report that found the meter silent was made one period after delivery: its window ends later.
+    const at =
+      (filled.period + 2) * periodSeconds + Number(terms.settlementGraceSeconds) + Number(terms.disputeWindowSeconds);
     await advanceDevChain(hre.ethers.provider as never, at);
     const { unwound: gone } = await world.centre.settle();
-    unwound = gone.includes(filled.hash);
+    unwound = gone.some((k) => k.generator === filled?.generator && k.period === filled?.period);
     log(
       `\n-- ${Number(terms.settlementGraceSeconds) / 86400} days later: the node-27 meter never reported, so the ` +
-        `position was never measured; it ${unwound ? "is unwound: the centre's USD and the generator's commitment return" : "is still open"}.`,
+        `commitment was never measured; it ${unwound ? "is unwound: the centre's USD and the generator's commitment return" : "is still open"}.`,
     );
   }
-  if (settlement && filled) explainSettlement(log, filled.position, settlement);
+  if (settlement && filled) explainSettlement(log, settlement);
 
   const after = await balances();
   const round = (x: number): number => Math.round(x * 1e8) / 1e8;
@@ -254,19 +257,19 @@ function explainPeriod(log: (l: string) => void, world: World, run: SimulatedPer
   for (const m of step.measurements) {
     const node = world.generators.find((g) => g.wallet.address.toLowerCase() === m.generator.toLowerCase())?.node;
     log(
-      `  measured node ${node} in period ${m.period}: baseline ${kwh(m.baselineWh)} kWh (its nominated schedule), actual ` +
+      `  measured node ${node} in period ${m.period}: baseline ${kwh(m.baselineWh)} kWh (its own nomination), actual ` +
         `${kwh(m.actualWh)} kWh, delivered ${kwh(m.deliveredWh)} kWh (+ = output raised), quality ` +
         `${Object.keys(Quality)[m.quality]}; final one dispute window after this report.`,
     );
   }
   const settledHere = step.settled.length + run.lateSettlement.settled.length;
-  if (settledHere > 0) log(`  ${settledHere} position(s) settled.`);
+  if (settledHere > 0) log(`  ${settledHere} commitment(s) settled.`);
   for (const g of run.generators) {
     const node = world.generators.find((x) => x.wallet.address === g.address)?.node;
     for (const x of g.poll.settled) {
       log(
         `  node ${node} paid: ${usd(x.settlement.usdToGenerator)} USD for ${kwh(x.settlement.deliveredWh)} of ` +
-          `${kwh(x.position.amountWh)} kWh delivered; penalty ${kwh(x.settlement.penaltyWh)} kWh`,
+          `${kwh(x.settlement.committedWh)} kWh delivered; penalty ${kwh(x.settlement.penaltyWh)} kWh`,
       );
     }
   }
@@ -290,8 +293,8 @@ function explainDecisions(log: (l: string) => void, world: World, run: Simulated
     for (const f of g.poll.filled) {
       log(
         `  generator at node ${node} decodes ${f.offerHash.slice(0, 10)}, decides with its own wallet and fills it in one ` +
-          `transaction: escrows ${kwh(f.position.amountWh)} kWh-adjustment against ${usd(f.position.usd)} USD of the ` +
-          `centre's (position ${f.positionHash.slice(0, 10)})`,
+          `transaction: escrows ${kwh(f.fill.amountWh)} kWh-adjustment against ${usd(f.fill.usd)} USD of the ` +
+          `centre's, nominating ${kwh(f.fill.nominatedWh)} kWh (its planned output) as the baseline it is measured against`,
       );
     }
   }
@@ -384,12 +387,12 @@ function explainDelivery(log: (l: string) => void, world: World, run: SimulatedP
   );
 }
 
-function explainSettlement(log: (l: string) => void, position: PositionData, s: SettlementData): void {
-  const returned = position.amountWh - s.paidWh - s.penaltyWh;
+function explainSettlement(log: (l: string) => void, s: SettlementData): void {
+  const returned = s.committedWh - s.paidWh - s.penaltyWh;
   log(
-    `\nSettlement of the node-27 position (graduated rule, on chain): delivered ${kwh(s.deliveredWh)} of ${kwh(position.amountWh)} kWh → ` +
-      `${usd(s.usdToGenerator)} USD of ${usd(position.usd)} to the generator, ${usd(s.usdToCentre)} USD back to the centre; ` +
-      `of the ${kwh(position.amountWh)} kWh-adjustment committed, ${kwh(s.paidWh)} go to the centre as bought, ${kwh(s.penaltyWh)} as the ` +
+    `\nSettlement of the node-27 commitment (graduated rule, on chain): delivered ${kwh(s.deliveredWh)} of ${kwh(s.committedWh)} kWh → ` +
+      `${usd(s.usdToGenerator)} USD of ${usd(s.usdToGenerator + s.usdToCentre)} to the generator, ${usd(s.usdToCentre)} USD back to the centre; ` +
+      `of the ${kwh(s.committedWh)} kWh-adjustment committed, ${kwh(s.paidWh)} go to the centre as bought, ${kwh(s.penaltyWh)} as the ` +
       `non-delivery penalty, ${kwh(returned)} back to the generator${s.quality === Quality.Estimated ? " (measurement ESTIMATED)" : ""}.`,
   );
 }

@@ -194,16 +194,21 @@ interface RegisterArgs {
   generator?: string;
   node?: string;
   meter?: string;
+  capacityKw?: string;
   case?: string;
 }
 
 gridswapTask<RegisterArgs>(
   "register",
-  "Registers a generator's wallet at a grid node with its meter's key (registrar)",
+  "Registers a generator's wallet at a grid node with its meter's key and output capacity (registrar)",
   [
     { name: "generator", description: "The generator's wallet address" },
     { name: "node", description: "Grid node: a bus number of the case the deployment recorded" },
-    { name: "meter", description: "Address of the key its revenue meter signs readings with" },
+    { name: "meter", description: "Address of the key its revenue meter signs readings with (one generator per key)" },
+    {
+      name: "capacityKw",
+      description: "Its registered output capacity, kW (bounds the baseline it may nominate; up to 4,294,967 kW)",
+    },
     {
       name: "case",
       description: `The case whose buses --node must be one of (default: the deployment's, else ${DEFAULT_CASE})`,
@@ -213,6 +218,7 @@ gridswapTask<RegisterArgs>(
     const generator = parseAddress(hre, args.generator, "--generator");
     const node = parseInteger(args.node, "--node", "a bus number", 1, UINT32_MAX);
     const meter = parseAddress(hre, args.meter, "--meter");
+    const capacityW = parseUnitsExact(args.capacityKw ?? "", "--capacity-kw", "kW", 3, 4_294_967_295n);
     const c = await connectDeployment(hre);
     // The registry knows no grid: the node must be a bus of the case the centre studies.
     const { grid, how } = await gridFor(hre, c.file, args.case);
@@ -223,9 +229,14 @@ gridswapTask<RegisterArgs>(
     }
     const current = await c.contracts.registry.nodeOf(generator);
     if (current !== 0n) fail(`--generator ${generator} is already registered at node ${current}`);
+    const owner = await c.contracts.registry.generatorOfMeter(meter);
+    if (owner !== hre.ethers.ZeroAddress) fail(`--meter ${meter} is already the meter key of generator ${owner}`);
     const signer = await roleSigner(hre, c, "registrar", c.roles?.registrar);
-    const tx = await sent(c.contracts.registry.connect(signer).register(generator, node, meter));
-    console.log(`registered generator ${generator} at node ${node}, meter key ${meter} (tx ${tx.hash}, ${tx.gas} gas)`);
+    const tx = await sent(c.contracts.registry.connect(signer).register(generator, node, meter, capacityW));
+    console.log(
+      `registered generator ${generator} at node ${node}, meter key ${meter}, capacity ${fmtKwh(capacityW)} kW ` +
+        `(tx ${tx.hash}, ${tx.gas} gas)`,
+    );
   },
 );
 

@@ -16,7 +16,8 @@ export {
 } from "../oracle/chain/board";
 export { checkSeparateRoles, deployGridSwap, deploymentAddresses } from "../oracle/chain/deploy";
 export { deploymentPath, openDeployment, writeDeployment } from "../oracle/chain/deployments";
-export { Asset, Direction, enumName, OfferStatus, Quality } from "../oracle/chain/enums";
+export { Asset, BaselineMethod, BookState, Direction, enumName, OfferStatus, Quality } from "../oracle/chain/enums";
 export { ConfigurationError, describeChainError } from "../oracle/chain/errors";
-export { offerFromStruct, offerStruct, positionStruct, toJsonObject } from "../oracle/chain/market-data";
+export { bookKeyId, offerFromStruct, offerStruct, toJsonObject } from "../oracle/chain/market-data";
+export { findMeasurementProof } from "../oracle/chain/measurement-proofs";
 export { loadWallet, roleWallet, walletsFromList } from "../oracle/chain/wallet";

@@ -159,7 +159,6 @@ gridswapTask<PeriodArgs>(
     const { CommittedDeliveryMeters } = await chain(hre);
     const centreAddress = await centre.getAddress();
     const { chainId } = await hre.ethers.provider.getNetwork();
-    const ref: { agent?: InstanceType<typeof CentreAgent> } = {};
     const meters = args.meters
       ? new FileMeterSource({ path: args.meters, periodSeconds: c.file.periodSeconds })
       : args.metersUrl
@@ -168,7 +167,6 @@ gridswapTask<PeriodArgs>(
             c.contracts,
             c.file.deployBlock,
             c.file.periodSeconds,
-            (period, node) => ref.agent?.scheduledMW(period, node),
             (node) => fractions.get(node) ?? 1,
           );
     const agent = new CentreAgent({
@@ -184,7 +182,6 @@ gridswapTask<PeriodArgs>(
       statePath: args.state ?? join(".gridswap", `centre-${chainId}-${c.file.addresses.market}-${centreAddress}.json`),
       log: (line) => console.log(`  ${line}`),
     });
-    ref.agent = agent;
     const step = await agent.step();
     const p = c.file.periodSeconds;
     console.log(
@@ -203,8 +200,9 @@ gridswapTask<PeriodArgs>(
     for (const m of step.measurements) {
       console.log(`  measured ${m.generator} in period ${m.period}: delivered ${fmtKwh(m.deliveredWh)} kWh`);
     }
-    console.log(`  settled: ${step.settled.length === 0 ? "none" : step.settled.join(", ")}`);
-    if (step.unwound.length > 0) console.log(`  unwound: ${step.unwound.join(", ")}`);
+    const fmtBook = (k: { generator: string; period: number }): string => `${k.generator}@${k.period}`;
+    console.log(`  settled: ${step.settled.length === 0 ? "none" : step.settled.map(fmtBook).join(", ")}`);
+    if (step.unwound.length > 0) console.log(`  unwound: ${step.unwound.map(fmtBook).join(", ")}`);
     if (step.posted.length === 0) console.log("  posted: none");
     for (const o of step.posted) {
       console.log(
@@ -288,6 +286,7 @@ gridswapTask<OffersArgs>(
 interface FillArgs extends WalletArgs {
   offer?: string;
   kwh?: string;
+  plannedKwh?: string;
 }
 
 gridswapTask<FillArgs>(
@@ -296,6 +295,12 @@ gridswapTask<FillArgs>(
   [
     { name: "offer", description: "The offer's hash (gridswap:offers)" },
     { name: "kwh", description: "kWh to fill (default: what is left, up to the offer's largest fill)" },
+    {
+      name: "plannedKwh",
+      description:
+        "Your planned output in the delivery period without the trade, kWh: the baseline you are measured against " +
+        "(required for a Nominated offer on your first fill of a period; later fills repeat it)",
+    },
     ...WALLET_OPTIONS,
   ],
   async (args, hre) => {
@@ -304,6 +309,10 @@ gridswapTask<FillArgs>(
     if (!/^0x[0-9a-fA-F]{64}$/.test(offerHash))
       fail(`--offer: '${offerHash}' is not an offer hash (0x + 64 hex digits)`);
     const requestedWh = args.kwh === undefined ? undefined : parseUnitsExact(args.kwh, "--kwh", "kWh", 3, MAX_KWH_WH);
+    const plannedWh =
+      args.plannedKwh === undefined
+        ? undefined
+        : parseUnitsExact(args.plannedKwh, "--planned-kwh", "kWh", 3, 2n ** 63n - 1n, true);
     const c = await connectDeployment(hre);
     const { market, registry, kwh } = c.contracts;
     const { blockRanges, DEFAULT_MAX_BLOCK_RANGE, filledWh: sumFilled } = await chain(hre);
@@ -311,14 +320,14 @@ gridswapTask<FillArgs>(
     const { OfferStatus, Asset, enumName } = await chain(hre);
     const latest = await hre.ethers.provider.getBlockNumber();
     let posted: { offer: ReturnType<typeof offerFromStruct>; signature: string } | undefined;
-    const fills: { position: { amountWh: bigint } }[] = [];
+    const fills: { amountWh: bigint }[] = [];
     for (const [a, b] of blockRanges(c.file.deployBlock, latest, DEFAULT_MAX_BLOCK_RANGE)) {
       const logs = await market.queryFilter(market.filters.OfferPosted(offerHash), a, b);
       if (logs.length > 0 && !posted) {
         posted = { offer: offerFromStruct(logs[0].args.offer), signature: logs[0].args.signature };
       }
-      for (const f of await market.queryFilter(market.filters.Filled(undefined, offerHash), a, b)) {
-        fills.push({ position: { amountWh: f.args.position.amountWh } });
+      for (const f of await market.queryFilter(market.filters.Filled(offerHash), a, b)) {
+        fills.push({ amountWh: f.args.details.amountWh });
       }
     }
     if (!posted) fail(`--offer ${offerHash}: no such offer was posted on this market (see gridswap:offers)`);
@@ -333,7 +342,8 @@ gridswapTask<FillArgs>(
     if (offer.generator !== hre.ethers.ZeroAddress && offer.generator.toLowerCase() !== address.toLowerCase()) {
       fail(`offer ${offerHash} is reserved for ${offer.generator}, not ${address}`);
     }
-    const node = Number(await registry.nodeOf(address));
+    const [nodeRaw, , capacityW] = await registry.generatorOf(address);
+    const node = Number(nodeRaw);
     if (node !== offer.node) {
       fail(
         `wallet ${address} is ${node === 0 ? "not a registered generator" : `registered at node ${node}`}; the offer is for node ${offer.node}`,
@@ -352,6 +362,34 @@ gridswapTask<FillArgs>(
     const amountWh = requestedWh ?? largest;
     if (amountWh > largest)
       fail(`--kwh ${fmtKwh(amountWh)}: at most ${fmtKwh(largest)} kWh can be filled (${fmtKwh(left)} left)`);
+    const minimum = offer.minFillWh < left ? offer.minFillWh : left;
+    if (amountWh < minimum) fail(`--kwh ${fmtKwh(amountWh)}: the offer's smallest fill is ${fmtKwh(minimum)} kWh`);
+    // The nomination: the book's when this wallet already committed in the period, else --planned-kwh.
+    const { BaselineMethod, BookState } = await chain(hre);
+    const book = await market.bookOf(address, offer.period);
+    let nominatedWh = 0n;
+    if (offer.baseline === BaselineMethod.Nominated) {
+      if (Number(book.state) === BookState.Open) {
+        nominatedWh = book.nominatedWh;
+        if (plannedWh !== undefined && plannedWh !== nominatedWh)
+          fail(
+            `--planned-kwh ${fmtKwh(plannedWh)}: your commitment in period ${offer.period} already nominates ${fmtKwh(nominatedWh)} kWh`,
+          );
+      } else {
+        if (plannedWh === undefined)
+          fail(
+            `--planned-kwh is required: your planned output in period ${offer.period} without the trade, the baseline you are measured against`,
+          );
+        const maxWh = (capacityW * BigInt(c.file.periodSeconds)) / 3600n;
+        if (plannedWh > maxWh)
+          fail(
+            `--planned-kwh ${fmtKwh(plannedWh)}: above your registered capacity over a period (${fmtKwh(maxWh)} kWh)`,
+          );
+        nominatedWh = plannedWh;
+      }
+    } else if (plannedWh !== undefined) {
+      fail(`--planned-kwh: the offer's baseline is measured from your meter's history, not nominated`);
+    }
     const marketAddress = await market.getAddress();
     const [, freeWh] = await market.balancesOf(address);
     if (freeWh < amountWh) {
@@ -367,7 +405,7 @@ gridswapTask<FillArgs>(
       await sent(market.connect(wallet).deposit(Asset.Kwh, missing));
       console.log(`deposited ${fmtKwh(missing)} kWh of commitment into the vault`);
     }
-    const tx = await (await market.connect(wallet).fill(offerStruct(offer), signature, amountWh)).wait();
+    const tx = await (await market.connect(wallet).fill(offerStruct(offer), signature, amountWh, nominatedWh)).wait();
     if (!tx) fail("the fill transaction was dropped (no receipt)");
     const filled = tx.logs
       .map((l) => {
@@ -378,11 +416,13 @@ gridswapTask<FillArgs>(
         }
       })
       .find((l) => l?.name === "Filled");
-    const positionHash = filled?.args.positionHash as string | undefined;
-    const usd = (filled?.args.position.usd as bigint | undefined) ?? 0n;
+    const details = filled?.args.details as { amountWh: bigint; usd: bigint; bookCommittedWh: bigint } | undefined;
+    const takenWh = details?.amountWh ?? amountWh;
     console.log(
-      `filled ${fmtKwh(amountWh)} kWh of offer ${offerHash} from ${address}: commits to ${offer.direction === 0 ? "raise" : "lower"} ` +
-        `output in period ${offer.period} for ${fmtUsd(usd)} USD on full delivery; position ${positionHash} (tx ${tx.hash}, ${tx.gasUsed} gas)`,
+      `filled ${fmtKwh(takenWh)} kWh of offer ${offerHash} from ${address}: commits to ${offer.direction === 0 ? "raise" : "lower"} ` +
+        `output in period ${offer.period} for ${fmtUsd(details?.usd ?? 0n)} USD on full delivery; ` +
+        `commitment in the period ${fmtKwh(details?.bookCommittedWh ?? takenWh)} kWh against a nominated ` +
+        `${fmtKwh(nominatedWh)} kWh (tx ${tx.hash}, ${tx.gasUsed} gas)`,
     );
   },
 );

@@ -1,6 +1,6 @@
 /**
  * Read-only tasks: gridswap:balances (wallets and free vault balances of the roles and generators)
- * and gridswap:history (positions with their settlements and unwinds, decoded).
+ * and gridswap:history (each generator's commitment per period with its settlement or unwind, decoded).
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import {
@@ -82,7 +82,7 @@ gridswapTask<BalancesArgs>(
     );
     const m = await market.getAddress();
     console.log(
-      `market ${m} holds ${fmtUsd(await usd.balanceOf(m))} USD and ${fmtKwh(await kwh.balanceOf(m))} kWh (free balances + escrow of open positions)`,
+      `market ${m} holds ${fmtUsd(await usd.balanceOf(m))} USD and ${fmtKwh(await kwh.balanceOf(m))} kWh (free balances + escrow of open commitments)`,
     );
   },
 );
@@ -94,36 +94,73 @@ interface HistoryArgs {
 
 gridswapTask<HistoryArgs>(
   "history",
-  "Positions (fills) with their settlement or unwind, decoded: delivered, paid, penalty, USD to each side",
+  "Each generator's commitment per delivery period (its fills) with its settlement or unwind, decoded",
   [
-    { name: "generator", description: "Only this generator's positions" },
-    { name: "json", description: "One JSON object per position (Wh and 1e-8 USD as strings)", flag: true },
+    { name: "generator", description: "Only this generator's commitments" },
+    { name: "json", description: "One JSON object per commitment (Wh and 1e-8 USD as strings)", flag: true },
   ],
   async (args, hre) => {
     const only = args.generator === undefined ? undefined : parseAddress(hre, args.generator, "--generator");
     const c = await connectDeployment(hre);
-    const { readMarketEvents } = await chain(hre);
-    const { positionStruct, toJsonObject } = await chain(hre);
+    const { readMarketEvents, bookKeyId, findMeasurementProof, toJsonObject } = await chain(hre);
     const { Direction, Quality, enumName } = await chain(hre);
     const events = await readMarketEvents(c.contracts.market, c.file.deployBlock);
-    const settled = new Map(events.settlements.map((s) => [s.positionHash, s]));
-    const unwound = new Map(events.unwinds.map((u) => [u.positionHash, u]));
+    const settled = new Map(events.settlements.map((s) => [bookKeyId(s), s]));
+    const unwound = new Map(events.unwinds.map((u) => [bookKeyId(u), u]));
+    // A generator's fills of one period make one commitment (its book), settled as a whole.
+    const books = new Map<
+      string,
+      {
+        generator: string;
+        period: number;
+        direction: number;
+        fills: number;
+        committedWh: bigint;
+        usd: bigint;
+        nominatedWh: bigint;
+      }
+    >();
+    for (const { fill } of events.fills) {
+      if (only && fill.generator.toLowerCase() !== only.toLowerCase()) continue;
+      const key = bookKeyId(fill);
+      const b = books.get(key) ?? {
+        generator: fill.generator,
+        period: fill.period,
+        direction: fill.direction,
+        fills: 0,
+        committedWh: 0n,
+        usd: 0n,
+        nominatedWh: fill.nominatedWh,
+      };
+      b.fills++;
+      b.committedWh += fill.amountWh;
+      b.usd += fill.usd;
+      books.set(key, b);
+    }
     const rows: string[][] = [];
-    for (const f of events.fills) {
-      const p = f.position;
-      if (only && p.generator.toLowerCase() !== only.toLowerCase()) continue;
-      const s = settled.get(f.positionHash)?.settlement;
-      const u = unwound.get(f.positionHash);
+    for (const [key, b] of books) {
+      const s = settled.get(key)?.settlement;
+      const u = unwound.get(key);
       let state = "open";
       if (s) state = "settled";
       else if (u) state = "unwound";
-      else if ((await c.contracts.market.previewSettlement(positionStruct(p)))[0]) state = "open (settleable)";
+      else {
+        const proof = await findMeasurementProof(c.contracts.oracle, b.generator, b.period, c.file.deployBlock);
+        if ((await c.contracts.market.previewSettlement(b.generator, b.period, proof))[0]) state = "open (settleable)";
+      }
       if (args.json) {
         console.log(
           JSON.stringify({
-            positionHash: f.positionHash,
+            generator: b.generator,
+            period: b.period,
             state,
-            position: toJsonObject(p),
+            commitment: toJsonObject({
+              direction: b.direction,
+              fills: b.fills,
+              committedWh: b.committedWh,
+              usd: b.usd,
+              nominatedWh: b.nominatedWh,
+            }),
             settlement: s ? toJsonObject(s) : undefined,
             unwound: u ? { usd: u.usd.toString(), kwhWh: u.kwhWh.toString() } : undefined,
           }),
@@ -131,12 +168,13 @@ gridswapTask<HistoryArgs>(
         continue;
       }
       rows.push([
-        f.positionHash,
-        p.generator,
-        String(p.period),
-        enumName(Direction, p.direction, "Direction"),
-        fmtKwh(p.amountWh),
-        fmtUsd(p.usd),
+        b.generator,
+        String(b.period),
+        enumName(Direction, b.direction, "Direction"),
+        String(b.fills),
+        fmtKwh(b.committedWh),
+        fmtUsd(b.usd),
+        fmtKwh(b.nominatedWh),
         state,
         s ? fmtKwh(s.deliveredWh) : "",
         s ? fmtKwh(s.paidWh) : "",
@@ -148,17 +186,18 @@ gridswapTask<HistoryArgs>(
     }
     if (args.json) return;
     if (rows.length === 0) {
-      console.log("no positions yet (no offer has been filled)");
+      console.log("no commitments yet (no offer has been filled)");
       return;
     }
     printTable(
       [
-        "position",
         "generator",
         "period",
         "direction",
+        "fills",
         "kWh",
         "USD",
+        "nominated kWh",
         "state",
         "delivered",
         "paid kWh",
@@ -168,7 +207,18 @@ gridswapTask<HistoryArgs>(
         "quality",
       ],
       rows,
-      new Set(["period", "kWh", "USD", "delivered", "paid kWh", "penalty kWh", "USD to gen", "USD to centre"]),
+      new Set([
+        "period",
+        "fills",
+        "kWh",
+        "USD",
+        "nominated kWh",
+        "delivered",
+        "paid kWh",
+        "penalty kWh",
+        "USD to gen",
+        "USD to centre",
+      ]),
     );
   },
 );

@@ -46,7 +46,7 @@ import {
   type OfferData,
 } from "../chain/market-data";
 import { findMeasurementProof } from "../chain/measurement-proofs";
-import { measurementProof, noProof } from "../chain/measurement-tree";
+import { measurementProof } from "../chain/measurement-tree";
 import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
 import { readDomain, signOffer, signReport } from "../chain/typed-data";
 import type { RetryOptions } from "../chain/retry";

@@ -29,7 +29,7 @@ import { SeededRandom } from "../market/random";
 import { buildDayScenario, ScenarioError, type DayScenario, type PeriodScenario } from "../market/scenario";
 import { readMarketEvents } from "../chain/board";
 import { advanceDevChain, chainNow, type RawRpc } from "../chain/clock";
-import type { PositionData } from "../chain/market-data";
+import { bookKeyId } from "../chain/market-data";
 import type { GeneratorSpec, World } from "./world";
 import type { Behaviour } from "./simulation";
 
@@ -615,8 +615,8 @@ async function runOnChain(
     Math.min(Math.max(first + chainPeriod - p0, first - 1), first + config.periods + MAX_TAIL_PERIODS);
   const behaviourOf =
     (plan: GeneratorPlan): Behaviour =>
-    (position: PositionData) =>
-      plan.fraction(dayIndex(position.period));
+    (commitment) =>
+      plan.fraction(dayIndex(commitment.period));
   const specs: GeneratorSpec[] = units.map((u, i) => ({
     node: u.node,
     behaviour: behaviourOf(plans[i]),
@@ -676,9 +676,9 @@ async function runOnChain(
       throw new Error(`expected delivery period ${p0 + n}, ran ${step.deliveryPeriod}`);
     const fills: { kwh: number; usd: number }[] = [];
     step.generators.forEach((g, i) => {
-      for (const f of g.poll.filled) {
-        if (f.position.period !== step.deliveryPeriod) continue;
-        fills.push({ kwh: Number(f.position.amountWh) / 1000, usd: Number(f.position.usd) / 1e8 });
+      for (const { fill } of g.poll.filled) {
+        if (fill.period !== step.deliveryPeriod) continue;
+        fills.push({ kwh: Number(fill.amountWh) / 1000, usd: Number(fill.usd) / 1e8 });
       }
       fillsOf[i] += g.poll.filled.length;
       rejectedOf[i] += g.poll.rejected.length;
@@ -749,12 +749,14 @@ async function runOnChain(
   };
 }
 
-/** The day's positions (delivery periods p0 … last) still open on chain. */
+/** The day's books (delivery periods p0 … last) still open on chain. */
 async function openDayPositions(world: World, p0: number, last: number): Promise<number> {
   const events = await readMarketEvents(world.contracts.market, world.deployBlock);
-  const closed = new Set([...events.settlements, ...events.unwinds].map((e) => e.positionHash));
-  return events.fills.filter((f) => f.position.period >= p0 && f.position.period <= last && !closed.has(f.positionHash))
-    .length;
+  const closed = new Set([...events.settlements, ...events.unwinds].map((e) => bookKeyId(e)));
+  const books = new Set(
+    events.fills.filter(({ fill }) => fill.period >= p0 && fill.period <= last).map(({ fill }) => bookKeyId(fill)),
+  );
+  return [...books].filter((k) => !closed.has(k)).length;
 }
 
 interface Balances {
@@ -791,9 +793,18 @@ async function accountOfDay(
   before: Balances,
 ): Promise<Omit<ChainOutcome, "gasTotal" | "gasSetup" | "gasByFunction" | "tailPeriods" | "where">> {
   const events = await readMarketEvents(world.contracts.market, world.deployBlock);
-  const fills = events.fills.filter((f) => f.position.period >= p0 && f.position.period <= last);
-  const settledBy = new Map(events.settlements.map((s) => [s.positionHash, s.settlement]));
-  const unwound = new Set(events.unwinds.map((u) => u.positionHash));
+  const fills = events.fills.filter(({ fill }) => fill.period >= p0 && fill.period <= last);
+  const settledBy = new Map(events.settlements.map((s) => [bookKeyId(s), s.settlement]));
+  const unwound = new Set(events.unwinds.map((u) => bookKeyId(u)));
+  // A generator's fills of one period make one book, settled (or unwound) as a whole.
+  const books = new Map<string, { generator: string; period: number; committedWh: bigint; usd: bigint }>();
+  for (const { fill } of fills) {
+    const key = bookKeyId(fill);
+    const book = books.get(key) ?? { generator: fill.generator, period: fill.period, committedWh: 0n, usd: 0n };
+    book.committedWh += fill.amountWh;
+    book.usd += fill.usd;
+    books.set(key, book);
+  }
   let usdPaidUnits = 0n;
   let toCentreWh = 0n;
   let penaltyWh = 0n;
@@ -811,18 +822,18 @@ async function accountOfDay(
     kwhPenalty: 0,
   }));
   const perPeriod = new Map<number, { usd: number; kwh: number; settled: number; open: number }>();
-  for (const f of fills) {
-    const k = first + f.position.period - p0;
+  for (const [key, book] of books) {
+    const k = first + book.period - p0;
     const row = perPeriod.get(k) ?? { usd: 0, kwh: 0, settled: 0, open: 0 };
     perPeriod.set(k, row);
-    const s = settledBy.get(f.positionHash);
-    const g = perGenerator.find((x) => x.address.toLowerCase() === f.position.generator.toLowerCase());
+    const s = settledBy.get(key);
+    const g = perGenerator.find((x) => x.address.toLowerCase() === book.generator.toLowerCase());
     if (s) {
       usdPaidUnits += s.usdToGenerator;
       toCentreWh += s.paidWh + s.penaltyWh;
       penaltyWh += s.penaltyWh;
-      deliveredWh += s.deliveredWh < f.position.amountWh ? s.deliveredWh : f.position.amountWh;
-      committedWh += f.position.amountWh;
+      deliveredWh += s.deliveredWh;
+      committedWh += book.committedWh;
       row.usd += Number(s.usdToGenerator) / 1e8;
       row.kwh += Number(s.paidWh + s.penaltyWh) / 1000;
       row.settled++;
@@ -831,9 +842,9 @@ async function accountOfDay(
         g.kwhSold += Number(s.paidWh) / 1000;
         g.kwhPenalty += Number(s.penaltyWh) / 1000;
       }
-    } else if (!unwound.has(f.positionHash)) {
-      openEscrowUsd += f.position.usd;
-      openEscrowWh += f.position.amountWh;
+    } else if (!unwound.has(key)) {
+      openEscrowUsd += book.usd;
+      openEscrowWh += book.committedWh;
       row.open++;
       openPositions++;
     }

@@ -19,7 +19,6 @@ import { Asset, BaselineMethod, BookState, Direction, OfferStatus, Quality } fro
 import { decodeRevert, describeChainError } from "../chain/errors";
 import {
   bookFromStruct,
-  bookKeyId,
   fillFromEvent,
   fromJsonObject,
   offerStruct,

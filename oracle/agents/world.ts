@@ -161,7 +161,7 @@ export async function deployMarket(
         signer: accounts.generators[i].wallet,
         node: g.node,
         meterKey: accounts.generators[i].meter.address,
-        capacityW: Math.round((g.capacityMW ?? 0.5) * 1e6),
+        capacityW: Math.round((g.capacityMW ?? 1) * 1e6),
         issueWh: wh,
         depositWh: wh,
       };

@@ -62,7 +62,7 @@ describe("docs/integrating.md cast sequence, as written, on Anvil", function () 
       expect(r.output).to.match(/free in the vault: 100000 Wh; the offer: 2178 Wh/);
       expect(r.output).to.match(/position 0x[0-9a-f]{64}\n/);
       // The generator agent that follows finds the offer filled, and later logs its wallet's payment.
-      expect(r.output).to.match(/agent:generator: paid for position 0x[0-9a-f]{8}/);
+      expect(r.output).to.match(/agent:generator: paid for my commitment in period \d+/);
       // Settled: delivered 2178 Wh, paid 2178 Wh, no penalty, 0.03266741 USD to the generator, quality Ok.
       expect(r.output).to.match(/\(2178, 2178, 0, 3266741 \[3\.266e6\], 0, 0\)/);
       // balancesOf: the payment in free USD; of the 100 kWh, the commitment went to the centre, the rest

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEV_KEYS, deployTo, startAnvil, startHardhatNode, type LocalNode } from "../../scripts/devnet";
 import { attachContracts } from "../../oracle/chain/deployments";
-import { positionFromStruct } from "../../oracle/chain/market-data";
+import { fillFromEvent } from "../../oracle/chain/market-data";
 import { settlement } from "../../oracle/chain/units";
 import { AgentProcess, nextPeriod, provider, waitFor } from "./agent-process";
 
@@ -100,6 +100,8 @@ for (const nodeKind of ["hardhat node", "anvil"] as const) {
               "0.002",
               "--capacity",
               "50",
+              "--planned-mw",
+              "0.64",
               "--state",
               join(dir, "gen.json"),
               ...common,
@@ -117,10 +119,11 @@ for (const nodeKind of ["hardhat node", "anvil"] as const) {
             120_000,
             logs,
           );
-          const position = positionFromStruct(fill.args.position);
+          const position = fillFromEvent(fill.args.offerHash, fill.args.generator, fill.args.period, fill.args.details);
           expect(position.period).to.equal(p0 + 1);
           // Readings: P0 at the steady output (the baseline), P1 lowered by 60 % of the commitment.
           const delivered = (position.amountWh * 6n) / 10n;
+          const index = (await c.registry.generatorOf(g.wallet.address))[3];
           const at = (period: number): number => (period + 1) * file.periodSeconds;
           readings.push({
             meter: g.meter.address,
@@ -141,24 +144,19 @@ for (const nodeKind of ["hardhat node", "anvil"] as const) {
           await nextPeriod(p, file.periodSeconds);
           await waitFor("report of P1", () => c.oracle.hasReport(p0 + 1), 60_000, logs);
           await nextPeriod(p, file.periodSeconds);
-          await waitFor(
-            "the measurement of P1",
-            async () => (await c.oracle.measurementOf(p0 + 1, g.wallet.address))[0].state !== 0n,
-            60_000,
-            logs,
-          );
+          await waitFor("the measurement of P1", async () => c.oracle.isMeasured(p0 + 1, index), 60_000, logs);
           const [usdBefore] = await c.market.balancesOf(g.wallet.address);
           const [centreUsdBefore, centreKwhBefore] = await c.market.balancesOf(market.accounts.centre.address);
           const fromBlock = (await p.getBlockNumber()) + 1;
           await nextPeriod(p, file.periodSeconds);
           const settled = await waitFor(
             "the settlement",
-            async () => (await c.market.queryFilter(c.market.filters.Settled(fill.args.positionHash)))[0],
+            async () => (await c.market.queryFilter(c.market.filters.Settled(g.wallet.address, p0 + 1)))[0],
             60_000,
             logs,
           );
           const rule = settlement(
-            { ...position, increase: position.direction === 0 },
+            { committedWh: position.amountWh, usd: position.usd, increase: position.direction === 0 },
             -delivered,
             await c.market.terms(),
           );
@@ -175,7 +173,7 @@ for (const nodeKind of ["hardhat node", "anvil"] as const) {
           // next period's fills, which the agents keep trading meanwhile.
           const toBlock = await p.getBlockNumber();
           const newFills = await c.market.queryFilter(c.market.filters.Filled(), fromBlock, toBlock);
-          const escrowedUsd = newFills.reduce((sum, f) => sum + f.args.position.usd, 0n);
+          const escrowedUsd = newFills.reduce((sum, f) => sum + f.args.details.usd, 0n);
           const [usdAfter] = await c.market.balancesOf(g.wallet.address, { blockTag: toBlock });
           expect(usdAfter - usdBefore).to.equal(rule.usdToGenerator);
           const [centreUsdAfter, centreKwhAfter] = await c.market.balancesOf(market.accounts.centre.address, {
@@ -185,7 +183,7 @@ for (const nodeKind of ["hardhat node", "anvil"] as const) {
           expect(centreKwhAfter - centreKwhBefore).to.equal(rule.kwhToCentre);
           await waitFor(
             "the generator's payment log",
-            async () => /paid for position 0x[0-9a-f]{8} .* received/.test(generator.output),
+            async () => /paid for my commitment in period \d+: .* received/.test(generator.output),
             30_000,
             logs,
           );

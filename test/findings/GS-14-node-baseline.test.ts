@@ -19,24 +19,25 @@ import { testWorld, start } from "../oracle/agents/world-fixture";
 describe("GS-14: a generator's baseline is its own", () => {
   it("two wallets at node 27: the one that changed nothing is paid nothing; the one that delivered is paid in full", async () => {
     let trade = true;
-    // Two halves of node 27's offer, one reserved for each wallet.
-    let w: Awaited<ReturnType<typeof testWorld>>;
+    // Two halves of node 27's offer, one reserved for each wallet (addresses known once the world is built).
+    const wallets: string[] = [];
     const halves = (offers: readonly PlannedOffer[]): PlannedOffer[] => {
       const o = offers.find((x) => x.node === 27);
       if (!o) return [];
       const half = { ...o, kwh: o.kwh / 2, usd: o.usd / 2 };
       return [
-        { ...half, part: 0, reservedFor: w.generators[0].wallet.address },
-        { ...half, part: 1, reservedFor: w.generators[1].wallet.address },
+        { ...half, part: 0, reservedFor: wallets[0] },
+        { ...half, part: 1, reservedFor: wallets[1] },
       ];
     };
-    w = await testWorld(
+    const w = await testWorld(
       [
         { node: 27 }, // the unit at node 27: plans its schedule, delivers in full
         { node: 27, plannedMW: 0.02, behaviour: () => 0 }, // a small second wallet that changes nothing
       ],
       { offersFor: (study) => (trade ? ((trade = false), halves(study.offers)) : []) },
     );
+    wallets.push(...w.generators.map((g) => g.wallet.address));
     await start(w);
     const traded = await w.simulation.runPeriod();
     const [a, b] = traded.generators.map((g) => g.poll.filled[0]?.fill);

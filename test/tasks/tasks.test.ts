@@ -98,19 +98,24 @@ describe("gridswap:* tasks", function () {
 
     await runError(
       "gridswap:register",
-      { generator: generator.address, node: "999", meter },
+      { generator: generator.address, node: "999", meter, capacityKw: "1000" },
       /--node 999: seed34 \(cases\/seed34\.json, the deployment's case\) has no bus 999; its buses: 1–34$/,
     );
     await runError(
       "gridswap:register",
-      { generator: generator.address, node: "27", meter, case: "cases/wscc9.json" },
+      { generator: generator.address, node: "27", meter, capacityKw: "1000", case: "cases/wscc9.json" },
       /--node 27: wscc9 \(cases\/wscc9\.json, --case\) has no bus 27; its buses: 1–9$/,
     );
-    await run("gridswap:register", { generator: generator.address, node: "27", meter });
-    expect(await registry.generatorOf(generator.address)).to.deep.equal([27n, meter]);
     await runError(
       "gridswap:register",
       { generator: generator.address, node: "27", meter },
+      /--capacity-kw is required: an amount in kW/,
+    );
+    await run("gridswap:register", { generator: generator.address, node: "27", meter, capacityKw: "1000" });
+    expect(await registry.generatorOf(generator.address)).to.deep.equal([27n, meter, 1_000_000n, 1n]);
+    await runError(
+      "gridswap:register",
+      { generator: generator.address, node: "27", meter, capacityKw: "1000" },
       /already registered at node 27/,
     );
     await run("gridswap:issue", { generator: generator.address, kwh: "100" });
@@ -147,9 +152,19 @@ describe("gridswap:* tasks", function () {
       { offer: offerHash, accountIndex: "9", kwh: "3" },
       /--kwh 3\.000: at most 2\.178 kWh/,
     );
-    const filled = await run("gridswap:fill", { offer: offerHash, accountIndex: "9" });
+    await runError(
+      "gridswap:fill",
+      { offer: offerHash, accountIndex: "9" },
+      /--planned-kwh is required: your planned output in period \d+ without the trade/,
+    );
+    await runError(
+      "gridswap:fill",
+      { offer: offerHash, accountIndex: "9", plannedKwh: "600" },
+      /--planned-kwh 600\.000: above your registered capacity over a period \(500\.000 kWh\)/,
+    );
+    const filled = await run("gridswap:fill", { offer: offerHash, accountIndex: "9", plannedKwh: "300" });
     expect(filled).to.match(
-      /filled 2\.178 kWh of offer .* for 0\.03266741 USD on full delivery; position 0x[0-9a-f]{64}/,
+      /filled 2\.178 kWh of offer .* for 0\.03266741 USD on full delivery; commitment in the period 2\.178 kWh against a nominated 300\.000 kWh/,
     );
     await runError("gridswap:fill", { offer: offerHash, accountIndex: "9" }, /is (Filled|NonceUsed), not open/);
     // The board shows the whole fill: filled kWh from the offer's Filled events (the market keeps no count of a whole fill).
@@ -165,14 +180,15 @@ describe("gridswap:* tasks", function () {
       /measured 0x[0-9a-fA-F]{40} in period \d+: delivered -2\.178 kWh/,
     );
     await run("gridswap:advance", { offsetSeconds: "120" }); // one dispute window after the report
-    expect(await run("gridswap:period", { simulateMeters: true, state })).to.match(/settled: 0x[0-9a-f]{64}/);
+    expect(await run("gridswap:period", { simulateMeters: true, state })).to.match(/settled: 0x[0-9a-fA-F]{40}@\d+/);
 
     const history = await run("gridswap:history", { json: true });
-    const positions = history.split("\n").map((l) => JSON.parse(l));
-    expect(positions).to.have.length(1);
-    expect(positions[0].state).to.equal("settled");
-    expect(positions[0].settlement.usdToGenerator).to.equal("3266741");
-    expect(positions[0].settlement.deliveredWh).to.equal("2178");
+    const books = history.split("\n").map((l) => JSON.parse(l));
+    expect(books).to.have.length(1);
+    expect(books[0].state).to.equal("settled");
+    expect(books[0].commitment.nominatedWh).to.equal("300000");
+    expect(books[0].settlement.usdToGenerator).to.equal("3266741");
+    expect(books[0].settlement.deliveredWh).to.equal("2178");
     expect(await market.balancesOf(generator.address)).to.deep.equal([3_266_741n, 60_000n - 2_178n]);
     const balances = await run("gridswap:balances", { address: generator.address });
     expect(balances).to.match(/0\.03266741\s+57\.822/);
@@ -273,7 +289,7 @@ describe("gridswap:* tasks", function () {
         "an unknown flag",
         ["gridswap:register", "--genrator", "0x12"],
         {},
-        /^gridswap:register: unknown option '--genrator' \(options: --case --generator --meter --node\)/,
+        /^gridswap:register: unknown option '--genrator' \(options: --capacity-kw --case --generator --meter --node\)/,
       ],
       [
         "a huge amount",

@@ -84,7 +84,10 @@ describe("command-line tools through tools/run.js", function () {
   });
 
   for (const [script, flags] of [
-    ["scripts/agent-generator.ts", ["--node", "--cost", "--margin", "--capacity", "--deployment", "--once", "--json"]],
+    [
+      "scripts/agent-generator.ts",
+      ["--node", "--cost", "--margin", "--capacity", "--planned-mw", "--deployment", "--once", "--json"],
+    ],
     ["scripts/agent-centre.ts", ["--meters", "--meters-url", "--simulate-meters", "--delivery", "--case", "--once"]],
   ] as const) {
     it(`${script} --help: the usage and one line per flag, exit 0`, function () {
@@ -112,19 +115,19 @@ describe("command-line tools through tools/run.js", function () {
     [
       "agent:generator: a negative cost",
       "scripts/agent-generator.ts",
-      ["--node", "27", "--cost", "-1", "--capacity", "5"],
+      ["--node", "27", "--cost", "-1", "--capacity", "5", "--planned-mw", "0.3"],
       /^agent:generator: --cost must be a number of USD\/kWh ≥ 0, got '-1'/,
     ],
     [
       "agent:generator: a non-numeric margin",
       "scripts/agent-generator.ts",
-      ["--node", "27", "--cost", "0.01", "--margin", "abc", "--capacity", "5"],
+      ["--node", "27", "--cost", "0.01", "--margin", "abc", "--capacity", "5", "--planned-mw", "0.3"],
       /^agent:generator: --margin must be a number of USD\/kWh ≥ 0, got 'abc'/,
     ],
     [
       "agent:generator: a zero capacity",
       "scripts/agent-generator.ts",
-      ["--node", "27", "--cost", "0.01", "--capacity", "0"],
+      ["--node", "27", "--cost", "0.01", "--capacity", "0", "--planned-mw", "0.3"],
       /^agent:generator: --capacity must be a number of kWh > 0, got '0'/,
     ],
     [

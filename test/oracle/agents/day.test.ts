@@ -133,23 +133,23 @@ describe("a day on the market (oracle/agents/day.ts)", function () {
       const [usd, wh] = await c.market.balancesOf(address);
       return [usd + (await c.usd.balanceOf(address)), wh + (await c.kwh.balanceOf(address))];
     };
-    // The Settled events of the day's positions, read here.
+    // The Settled events of the day's books, read here.
     const fills = (await c.market.queryFilter(c.market.filters.Filled(), chain.deployBlock)).filter(
-      (f) =>
-        Number(f.args.position.period) >= chain.firstPeriod && Number(f.args.position.period) < chain.firstPeriod + 4,
+      (f) => Number(f.args.period) >= chain.firstPeriod && Number(f.args.period) < chain.firstPeriod + 4,
     );
     const settled = new Map(
       (await c.market.queryFilter(c.market.filters.Settled(), chain.deployBlock)).map((e) => [
-        e.args.positionHash,
+        `${e.args.generator}:${e.args.period}`,
         e.args.settlement,
       ]),
     );
     expect(fills.length).to.equal(day.summary.trades);
+    const books = new Set(fills.map((f) => `${f.args.generator}:${f.args.period}`));
     let paid = 0n;
     let toCentre = 0n;
-    for (const f of fills) {
-      const s = settled.get(f.args.positionHash);
-      expect(s, "every position of the day settled").to.not.equal(undefined);
+    for (const book of books) {
+      const s = settled.get(book);
+      expect(s, "every book of the day settled").to.not.equal(undefined);
       paid += s!.usdToGenerator;
       toCentre += s!.paidWh + s!.penaltyWh;
     }

@@ -15,7 +15,7 @@ function expected(s: DemoSummary, fraction: number) {
   const amountWh = BigInt(Math.round(s.offer.kwh * 1000));
   const usd = BigInt(Math.round(s.offer.usd * 1e8));
   return settlement(
-    { amountWh, usd, committedBeforeWh: 0n, increase: false },
+    { committedWh: amountWh, usd, increase: false },
     -BigInt(Math.round(Number(amountWh) * fraction)),
     TERMS,
   );
