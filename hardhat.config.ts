@@ -144,6 +144,10 @@ const config: HardhatUserConfig = {
   },
   networks: {
     ...(interval !== undefined && { hardhat: { mining: { auto: true, interval } } }),
+    // `hardhat coverage` deploys instrumented, unoptimised contracts: the oracle's deployment then
+    // needs more than Osaka's 16,777,216-gas cap per transaction (EIP-7825), so coverage runs on
+    // Prague, which has no cap. Coverage measures which lines run, not gas (bench:gas does that).
+    ...(ENTRY === "coverage" && { hardhat: { hardfork: "prague" } }),
     // Any EVM JSON-RPC endpoint: RPC_URL and PRIVATE_KEY, checked above.
     devnet: { url: devnet.url, accounts: devnet.accounts },
   },

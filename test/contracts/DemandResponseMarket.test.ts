@@ -39,6 +39,7 @@ import {
   USD,
   type Fixture,
 } from "./fixtures";
+import { skipUnderCoverage } from "./helpers";
 
 async function balances(f: Fixture, who: { address: string }) {
   const [usd, kwh] = await f.market.balancesOf(who.address);
@@ -99,7 +100,8 @@ describe("DemandResponseMarket", () => {
       expect(await f.market.hasRole(role, f.stranger.address)).to.equal(true);
     });
 
-    it("is deployable on every EVM chain: runtime code under EIP-170's 24,576 bytes", async () => {
+    it("is deployable on every EVM chain: runtime code under EIP-170's 24,576 bytes", async function () {
+      skipUnderCoverage(this, "size");
       const f = await loadFixture(deployMarket);
       const code = await ethers.provider.getCode(await f.market.getAddress());
       expect((code.length - 2) / 2).to.be.lessThan(24_576);

@@ -2,6 +2,7 @@
  * Test helpers shared by the contract tests: ERC-2612 permits (domain read from the token with
  * ERC-5267) and revert-with-custom-error shorthands. Not a test file itself.
  */
+import hre from "hardhat";
 import { Signature, type Signer } from "ethers";
 import { readDomain, type Eip712Contract } from "../../oracle/chain/typed-data";
 
@@ -42,4 +43,14 @@ export async function signPermit(
     }),
   );
   return { v: sig.v, r: sig.r, s: sig.s, deadline, value };
+}
+
+/**
+ * Skips the running test under `hardhat coverage`, saying so: the code there is instrumented and
+ * unoptimised, so its size and gas are not the deployed code's.
+ */
+export function skipUnderCoverage(test: Mocha.Context, what: string): void {
+  if ((hre as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING !== true) return;
+  console.log(`      (skipped under coverage: ${what} of instrumented code)`);
+  test.skip();
 }

@@ -6,7 +6,7 @@
  * reportAndSettle stop before running out of gas and say how far they got.
  */
 import { expect } from "chai";
-import hre, { ethers } from "hardhat";
+import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import {
   FAR,
@@ -19,6 +19,7 @@ import {
   reportSignatures,
   submitReport,
 } from "../contracts/fixtures";
+import { skipUnderCoverage } from "../contracts/helpers";
 
 describe("GS-11: bounded batches", () => {
   it("a report with more measurements than allowed is refused with TooManyItems", async () => {
@@ -37,12 +38,8 @@ describe("GS-11: bounded batches", () => {
   });
 
   it("the largest report the bounds allow fits one transaction (EIP-7825: 2^24 gas)", async function () {
-    // Under solidity-coverage the code is instrumented (gas is not the deployed code's) and the
-    // tracer runs out of memory on a 15M-gas transaction: the figure means nothing there.
-    if ((hre as unknown as { __SOLIDITY_COVERAGE_RUNNING?: boolean }).__SOLIDITY_COVERAGE_RUNNING) {
-      console.log("      (skipped under coverage: instrumented gas)");
-      this.skip();
-    }
+    // Under solidity-coverage the tracer also runs out of memory on a 15M-gas transaction.
+    skipUnderCoverage(this, "gas");
     const f = await loadFixture(deployMarket);
     const n = async (name: "MAX_MEASUREMENTS" | "MAX_VIOLATIONS" | "MAX_PRICES") => Number(await f.oracle[name]());
     const report = {
