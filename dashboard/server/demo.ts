@@ -8,16 +8,16 @@
  * loop advances one period every `tickSeconds` of wall time, in two phases:
  *
  *   deliver(D): the centre settles near the end of the period before D; the chain moves into D;
- *               every unit delivers its schedule plus what it committed for D (read from the
- *               chain's Filled events, whoever filled — agent or person); the meters record it
- *               and D's load flow is solved with the outputs as they ran;
+ *               every unit delivers its planned output (the case's schedule at its node: what it
+ *               nominates) plus its book for D (market.bookOf, whoever filled — agent or person);
+ *               the meters record it and D's load flow is solved with the outputs as they ran;
  *   open():     the centre's step in D (report D with measurements and pushed settlements,
  *               study D+1, post its offers); the agents poll and fill.
  *
  * Between ticks the chain stands inside period D with D+1's offers open, which is the window in
  * which a person fills from the dashboard. (MarketSimulation.runPeriod does both phases in one
  * call, crossing the gate before anyone could act; its delivery only counts fills its own
- * agents made. The steps here are the same, in two halves, with positions from the chain.)
+ * agents made. The steps here are the same, in two halves, with books from the chain.)
  *
  * Every tick rewrites periods.json and summary.json in the results directory (records in
  * dashboard/shared/types.ts), which the server then serves like any published results.
@@ -31,15 +31,15 @@ import type { PowerCase } from "../../oracle/grid/case/types";
 import { checkLimits } from "../../oracle/grid/limits/checks";
 import { runPowerFlow } from "../../oracle/grid/pf/runpf";
 import { applyForecasts } from "../../oracle/market/period";
-import { readFillsOf } from "../../oracle/chain/board";
 import { advanceDevChain, chainNow, type RawRpc } from "../../oracle/chain/clock";
 import { deploymentAddresses, seedGridSwap } from "../../oracle/chain/deploy";
 import { writeDeployment, type DeploymentFile } from "../../oracle/chain/deployments";
-import { Direction } from "../../oracle/chain/enums";
-import type { PositionData } from "../../oracle/chain/market-data";
-import { kwhToWh } from "../../oracle/chain/units";
+import { BookState, Direction } from "../../oracle/chain/enums";
+import { bookFromStruct } from "../../oracle/chain/market-data";
+import { formatUnits, KWH_DECIMALS, kwhToWh } from "../../oracle/chain/units";
 import type { CentreStep } from "../../oracle/agents/centre";
 import { meanPowerMwToWh } from "../../oracle/agents/metering";
+import { unitRowAt } from "../../oracle/agents/simulation";
 import { buildWorld, worldWallet, type World } from "../../oracle/agents/world";
 import type { DemoInfo, DemoStatus, PeriodRecord } from "../shared/types";
 import { loadFlowRecord, studyRecord, violationsRecord } from "./records";
@@ -66,14 +66,14 @@ interface Unit {
   readonly address: string;
   readonly node: number;
   readonly meter: Wallet;
+  /** Its planned output in a period without a trade, MW: what it nominates and produces untraded. */
+  readonly plannedMW: (period: number) => number;
 }
 
 export class DemoMarket {
   readonly deploymentPath: string;
   private readonly records = new Map<number, PeriodRecord>();
   private last?: CentreStep;
-  private fillsReadTo: number;
-  private readonly fills = new Map<string, PositionData>();
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private state: { paused: boolean; ticks: number; nextTickAt?: number; error?: string } = { paused: false, ticks: 0 };
@@ -88,7 +88,6 @@ export class DemoMarket {
     readonly deployment: DeploymentFile,
   ) {
     this.deploymentPath = join(o.resultsDir, "deployment.json");
-    this.fillsReadTo = world.deployBlock - 1;
     writeDeployment(deployment, this.deploymentPath);
   }
 
@@ -115,7 +114,11 @@ export class DemoMarket {
       log: (line) => log(`centre: ${line}`),
       generatorLog: (address, line) => log(`generator ${address.slice(0, 8)}: ${line}`),
     });
-    // The person's generator: registered with its meter key, capacity issued, part of it in the vault.
+    // The person's generator: the unit at its node, registered with its meter key and the unit's
+    // output capacity (bounding its nominations), kWh capacity issued and part of it in the vault.
+    const schedule = applyForecasts(powerCase, {});
+    const personRow = unitRowAt(powerCase, personNode);
+    const personPlannedMW = schedule.gen[personRow][GEN.PG];
     const person = worldWallet(seed, "dashboard-generator", o.provider);
     const personMeter = worldWallet(seed, "dashboard-meter", o.provider);
     await (await o.funder.sendTransaction({ to: person.address, value: parseEther("10") })).wait();
@@ -125,6 +128,7 @@ export class DemoMarket {
           signer: person,
           node: personNode,
           meterKey: personMeter.address,
+          capacityW: Math.round(powerCase.gen[personRow][GEN.PMAX] * 1e6),
           issueWh: kwhToWh(500),
           depositWh: kwhToWh(100),
         },
@@ -140,8 +144,13 @@ export class DemoMarket {
       addresses: await deploymentAddresses(world.contracts),
     };
     const units: Unit[] = [
-      ...world.generators.map((g) => ({ address: g.wallet.address, node: g.node, meter: g.meter })),
-      { address: person.address, node: personNode, meter: personMeter },
+      ...world.generators.map((g) => ({
+        address: g.wallet.address,
+        node: g.node,
+        meter: g.meter,
+        plannedMW: g.plannedMW,
+      })),
+      { address: person.address, node: personNode, meter: personMeter, plannedMW: () => personPlannedMW },
     ];
     const info: DemoInfo = {
       generators: [
@@ -150,6 +159,7 @@ export class DemoMarket {
           address: person.address,
           node: personNode,
           privateKey: person.privateKey,
+          plannedKwh: formatUnits(meanPowerMwToWh(personPlannedMW, world.periodSeconds), KWH_DECIMALS),
         },
       ],
       agents: world.generators.map((g) => ({ address: g.wallet.address, node: g.node })),
@@ -274,28 +284,30 @@ export class DemoMarket {
     await this.advanceTo(D * T - this.offset);
     await this.world.centre.settle();
     await this.advanceTo(D * T + this.offset);
-    await this.readFills();
 
     const schedule = applyForecasts(this.powerCase, {});
     const gen = schedule.gen.map((row) => [...row]);
     const hours = T / 3600;
     const delivery = [];
     for (const u of this.units) {
-      const row = this.unitRow(schedule, u.node);
-      const scheduledMW = row >= 0 ? schedule.gen[row][GEN.PG] : 0;
-      let committedWh = 0n;
-      for (const p of this.fills.values()) {
-        if (p.period !== D || p.generator.toLowerCase() !== u.address.toLowerCase()) continue;
-        committedWh += p.direction === Direction.Increase ? p.amountWh : -p.amountWh;
-      }
-      // Every unit delivers what it committed (whole Wh, as meters and the chain count).
-      const actualMW = scheduledMW + Number(committedWh) / 1e6 / hours;
+      const row = unitRowAt(schedule, u.node);
+      const plannedMW = u.plannedMW(D);
+      // Its book for D, whoever filled it; every unit delivers what it committed (whole Wh, as
+      // meters and the chain count).
+      const book = bookFromStruct(u.address, await this.world.contracts.market.bookOf(u.address, D));
+      const committedWh =
+        book.state === BookState.None
+          ? 0n
+          : book.direction === Direction.Increase
+            ? book.committedWh
+            : -book.committedWh;
+      const actualMW = plannedMW + Number(committedWh) / 1e6 / hours;
       if (row >= 0) gen[row][GEN.PG] = actualMW;
-      await this.world.meters.record(u.meter, u.address, D, meanPowerMwToWh(scheduledMW, T) + committedWh, (D + 1) * T);
+      await this.world.meters.record(u.meter, u.address, D, meanPowerMwToWh(plannedMW, T) + committedWh, (D + 1) * T);
       delivery.push({
         address: u.address,
         node: u.node,
-        scheduledMW,
+        scheduledMW: plannedMW,
         committedMW: Number(committedWh) / 1e6 / hours,
         actualMW,
       });
@@ -308,23 +320,6 @@ export class DemoMarket {
       actual: { loadFlow: loadFlowRecord(loadFlow), violations: violationsRecord(checkLimits(ran, loadFlow)) },
       delivery,
     });
-  }
-
-  /** Every Filled event of the demo's units since the last read (positions by hash). */
-  private async readFills(): Promise<void> {
-    const latest = await this.o.provider.getBlockNumber();
-    if (latest <= this.fillsReadTo) return;
-    for (const u of this.units) {
-      for (const f of await readFillsOf(this.world.contracts.market, u.address, this.fillsReadTo + 1)) {
-        this.fills.set(f.positionHash, f.position);
-      }
-    }
-    this.fillsReadTo = latest;
-  }
-
-  private unitRow(c: PowerCase, node: number): number {
-    const unit = c.operation?.units.find((u) => c.gen[u.gen - 1][GEN.GEN_BUS] === node);
-    return unit ? unit.gen - 1 : -1;
   }
 
   private base(period: number): PeriodRecord {

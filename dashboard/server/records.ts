@@ -133,7 +133,14 @@ export function studyRecord(schedule: PowerCase, study: PeriodResult, madeInPeri
         adjustedMW: a.adjustedMW,
       })),
     },
-    prices: study.prices.map((p) => ({ bus: p.bus, energy: p.energy, congestion: p.congestion, total: p.total })),
+    // The grid core prices energy and congestion; the marginal-loss part is what the total holds besides them.
+    prices: study.prices.map((p) => ({
+      bus: p.bus,
+      energy: p.energy,
+      loss: p.total - p.energy - p.congestion,
+      congestion: p.congestion,
+      total: p.total,
+    })),
     offers: study.offers.map((o) => ({
       genRow: o.genRow,
       node: o.node,

@@ -39,6 +39,11 @@ export interface DemoInfo {
     readonly address: string;
     readonly node: number;
     readonly privateKey: string;
+    /**
+     * Its unit's planned output per period (the case's schedule at its node), kWh as an exact
+     * decimal: what it nominates as its baseline, and what its meter reads without a trade.
+     */
+    readonly plannedKwh: string;
   }[];
   /** Generators run by agents (they fill offers at their nodes by their policy). */
   readonly agents: readonly { readonly address: string; readonly node: number }[];
@@ -180,10 +185,14 @@ export interface StudyRecord {
       readonly adjustedMW: number;
     }[];
   };
-  /** Nodal prices, USD/MWh: energy + congestion = total. */
+  /**
+   * Nodal prices, USD/MWh: energy + loss + congestion = total (loss absent where the results
+   * publish only the energy part and the total: the congestion then holds the rest).
+   */
   readonly prices: readonly {
     readonly bus: number;
     readonly energy: number;
+    readonly loss?: number;
     readonly congestion: number;
     readonly total: number;
   }[];

@@ -8,8 +8,20 @@ import { kwh, usd } from "./format";
 
 const EXPLAIN: Record<string, (args: readonly unknown[]) => string> = {
   OfferNotOpen: () => "This offer is no longer open: it was filled, cancelled or its fill window has closed.",
-  Overfill: (a) => `The offer has only ${kwh(BigInt(a[3] as bigint) - BigInt(a[1] as bigint))} left to fill.`,
-  FillTooLarge: (a) => `One fill may take at most ${kwh(a[1] as bigint)} of this offer.`,
+  FillBelowMinimum: (a) =>
+    `This fill would take ${kwh(a[0] as bigint)}, less than the offer's minimum fill of ${kwh(a[1] as bigint)}: ask for more.`,
+  PaymentRoundsToZero: (a) => `A fill of ${kwh(a[1] as bigint)} is too small to be paid anything: ask for more.`,
+  InvalidNomination: (a) =>
+    BigInt(a[1] as bigint) === 0n
+      ? "This offer is not measured against a nomination: send none (0)."
+      : `Your nomination must be between 0 and ${kwh(a[1] as bigint)} (your registered capacity over one period).`,
+  NominationConflict: (a) =>
+    `Your book for period ${a[1]} holds the nomination ${kwh(a[2] as bigint)}, fixed by its first fill: fill with the same one.`,
+  DirectionConflict: (a) =>
+    `You already committed to ${Number(a[2]) === 0 ? "raise" : "lower"} output in period ${a[1]}: one direction per period.`,
+  CentreConflict: (a) => `You already committed to another centre (${a[2]}) in period ${a[1]}: one centre per period.`,
+  BaselineConflict: (a) =>
+    `Your book for period ${a[1]} is measured against another baseline: one baseline per period.`,
   NotOfferGenerator: () => "This offer is reserved for another generator.",
   GeneratorNotAtNode: (a) =>
     Number(a[2]) === 0

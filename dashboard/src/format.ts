@@ -18,10 +18,33 @@ const trim = (text: string, minDecimals: number): string => {
 export const usd = (units: bigint): string => `${trim(formatUnits(units, 8), 2)} USD`;
 /** Wh (bigint) → "12.999 kWh" (exact). */
 export const kwh = (wh: bigint): string => `${trim(formatUnits(wh, 3), 3)} kWh`;
+/** A range of Wh → "0.650–13.000 kWh". */
+export const kwhRange = (fromWh: bigint, toWh: bigint): string => `${trim(formatUnits(fromWh, 3), 3)}–${kwh(toWh)}`;
 /** Signed Wh → "+2.178 kWh" / "−2.178 kWh". */
 export const kwhSigned = (wh: bigint): string => (wh > 0n ? `+${kwh(wh)}` : wh < 0n ? `−${kwh(-wh)}` : kwh(0n));
 /** USD/MWh · 1e8 (on-chain price) → "652.76 USD/MWh". */
 export const usdPerMWhUnits = (units: bigint): string => usdPerMWh(Number(units) / 1e8);
+/** A nodal price and its parts, USD/MWh (loss undefined: not published, part of the rest). */
+export interface PriceParts {
+  readonly total: number;
+  readonly energy: number;
+  readonly loss?: number;
+  readonly congestion: number;
+}
+/**
+ * A reported price (USD/MWh · 1e8: the total and its loss and congestion parts) in USD/MWh, with
+ * its energy part (the reference bus's λ) = total − loss − congestion, exact before conversion.
+ */
+export const reportedPriceParts = (p: {
+  readonly usdPerMWh: bigint;
+  readonly lossUsdPerMWh: bigint;
+  readonly congestionUsdPerMWh: bigint;
+}): PriceParts => ({
+  total: Number(p.usdPerMWh) / 1e8,
+  energy: Number(p.usdPerMWh - p.lossUsdPerMWh - p.congestionUsdPerMWh) / 1e8,
+  loss: Number(p.lossUsdPerMWh) / 1e8,
+  congestion: Number(p.congestionUsdPerMWh) / 1e8,
+});
 /** W (bigint) → "−0.7643 MW". */
 export const mwFromW = (w: bigint): string => mw(Number(w) / 1e6);
 
@@ -34,6 +57,11 @@ export const mvar = (x: number, digits = 4): string => `${num(x, digits)} MVAr`;
 export const pu = (x: number, digits = 4): string => `${num(x, digits)} p.u.`;
 export const degrees = (x: number, digits = 3): string => `${num(x, digits)}°`;
 export const usdPerMWh = (x: number, digits = 2): string => `${num(x, digits)} USD/MWh`;
+/** "652.76 USD/MWh = energy 100.00 + loss −0.12 + congestion 552.88" (no loss term when not published). */
+export const priceBreakdown = (p: PriceParts): string =>
+  `${usdPerMWh(p.total)} = energy ${num(p.energy, 2)}` +
+  (p.loss !== undefined ? ` + loss ${num(p.loss, 2)}` : "") +
+  ` + congestion ${num(p.congestion, 2)}`;
 export const usdPerKwh = (x: number, digits = 6): string => `${num(x, digits)} USD/kWh`;
 export const usdNumber = (x: number, digits = 8): string => `${num(x, digits)} USD`;
 export const kwhNumber = (x: number, digits = 3): string => `${num(x, digits)} kWh`;

@@ -1,21 +1,31 @@
 /**
  * A generator's wallet: connect (a browser wallet, or a local key on a devnet), see the offers this
  * generator may fill with its policy's verdict (oracle/agents/policy.ts `decide`, the agents' own
- * rule), fill one (deposit kWh into the vault first when needed; sign and send), and see its
- * commitments, deliveries, payments and balances, and withdraw.
+ * rule, against its book in the offer's period read from chain state), fill one with its nomination
+ * (its planned output in the period: the baseline a Nominated offer is measured against; deposit
+ * kWh into the vault first when needed; sign and send), and see its books — the commitment of each
+ * delivery period, the fills that made it, its measurement and settlement — and its balances, and
+ * withdraw.
  */
 import { ZeroAddress } from "ethers";
-import { Asset, Direction, OfferStatus, Quality, enumName } from "../../oracle/chain/enums";
-import { offerStruct } from "../../oracle/chain/market-data";
-import { KWH_DECIMALS, MAX_KWH_WH, MAX_USD_UNITS, parseDecimalUnits, USD_DECIMALS } from "../../oracle/chain/units";
+import { Asset, BaselineMethod, BookState, Direction, OfferStatus, Quality, enumName } from "../../oracle/chain/enums";
+import { bookFromStruct, fillFromEvent, offerStruct, type BookData } from "../../oracle/chain/market-data";
+import {
+  formatUnits,
+  KWH_DECIMALS,
+  MAX_KWH_WH,
+  MAX_USD_UNITS,
+  parseDecimalUnits,
+  USD_DECIMALS,
+} from "../../oracle/chain/units";
 import { decide, type GeneratorPolicy } from "../../oracle/agents/policy";
-import type { BoardOffer, ChainFeed, PositionView } from "./chain";
-import { measurementKey } from "./chain";
+import type { BoardOffer, BookView, ChainFeed } from "./chain";
 import { chainName } from "../shared/chains";
 import { fill, h, notice, table } from "./dom";
 import { explain } from "./errors";
-import { kwh, kwhSigned, periodLabel, short, usd, usdPerKwh } from "./format";
-import { positionStateOf } from "./market-view";
+import { kwh, kwhSigned, mw, periodLabel, short, usd, usdPerKwh } from "./format";
+import { baselineName, directionWord, fillSizes, fillsCloseAt } from "./market-state";
+import { bookColumns, stateCell } from "./market-view";
 import {
   DEVNET_CHAIN_IDS,
   connectInjected,
@@ -25,12 +35,17 @@ import {
   type ConnectedWallet,
 } from "./wallet";
 
+/** A nomination is an int64 of Wh on chain. */
+const MAX_NOMINATION_WH = 2n ** 63n - 1n;
+
 interface Balances {
   vaultUsd: bigint;
   vaultWh: bigint;
   walletUsd: bigint;
   walletWh: bigint;
   node: number;
+  /** Registered output capacity, W: bounds a nomination (capacity × one period). */
+  capacityW: number;
 }
 
 const POLICY_KEY = "gridswap.policy.";
@@ -40,10 +55,11 @@ export class GeneratorView {
   private balances?: Balances;
   private busy = false;
   private readonly els: Record<
-    "connect" | "status" | "message" | "policy" | "offers" | "positions" | "balances" | "withdraw",
+    "connect" | "status" | "message" | "policy" | "offers" | "books" | "balances" | "withdraw",
     HTMLElement
   >;
-  private policyValues = { cost: 0.01, margin: 0.002, capacity: 50 };
+  /** The policy's figures; `planned` is the planned output per period, kWh as typed ("" = not set). */
+  private policyValues = { cost: 0.01, margin: 0.002, capacity: 50, planned: "" };
   /** What the tables show: re-rendered only when it changes (inputs keep what a person typed). */
   private renderedKey = "";
 
@@ -57,7 +73,7 @@ export class GeneratorView {
       message: h("div", { id: "generator-message" }),
       policy: h("div", { id: "policy" }),
       offers: h("div", { id: "my-offers" }),
-      positions: h("div", { id: "my-positions" }),
+      books: h("div", { id: "my-books" }),
       balances: h("div", { id: "my-balances" }),
       withdraw: h("div", { id: "withdraw" }),
     };
@@ -73,8 +89,8 @@ export class GeneratorView {
       this.els.policy,
       h("h3", {}, "Offers you may fill"),
       this.els.offers,
-      h("h3", {}, "Your commitments, deliveries and payments"),
-      this.els.positions,
+      h("h3", {}, "Your commitments (one book per delivery period), deliveries and payments"),
+      this.els.books,
       h("h3", {}, "Deposit and withdraw"),
       this.els.withdraw,
     );
@@ -159,6 +175,9 @@ export class GeneratorView {
         void this.refresh();
       });
       w.injected?.on?.("accountsChanged", () => this.say("info", "Your wallet switched accounts: connect again."));
+      // The demo knows its unit's schedule: the planned output its generator nominates by default.
+      const demo = this.feed.config.demo?.generators.find((g) => g.address.toLowerCase() === w.address.toLowerCase());
+      this.policyValues = { ...this.policyValues, planned: demo?.plannedKwh ?? "" };
       const saved = localStorage.getItem(POLICY_KEY + w.address.toLowerCase());
       if (saved) this.policyValues = { ...this.policyValues, ...(JSON.parse(saved) as typeof this.policyValues) };
       this.renderedKey = "";
@@ -213,7 +232,7 @@ export class GeneratorView {
     const w = this.wallet;
     if (!w) {
       fill(this.els.status, h("p", {}, "Connect a wallet to act as a generator."));
-      for (const k of ["policy", "offers", "positions", "balances", "withdraw"] as const) fill(this.els[k]);
+      for (const k of ["policy", "offers", "books", "balances", "withdraw"] as const) fill(this.els[k]);
       return;
     }
     if (!this.chainOk()) {
@@ -245,13 +264,20 @@ export class GeneratorView {
       return;
     }
     const { market, registry, usd: usdToken, kwh: kwhToken } = this.feed.contracts;
-    const [vault, node, walletUsd, walletWh] = await Promise.all([
+    const [vault, registered, walletUsd, walletWh] = await Promise.all([
       market.balancesOf(w.address),
-      registry.nodeOf(w.address),
+      registry.generatorOf(w.address),
       usdToken.balanceOf(w.address),
       kwhToken.balanceOf(w.address),
     ]);
-    this.balances = { vaultUsd: vault[0], vaultWh: vault[1], walletUsd, walletWh, node: Number(node) };
+    this.balances = {
+      vaultUsd: vault[0],
+      vaultWh: vault[1],
+      walletUsd,
+      walletWh,
+      node: Number(registered[0]),
+      capacityW: Number(registered[2]),
+    };
     const key = JSON.stringify(
       [
         w.address,
@@ -260,8 +286,7 @@ export class GeneratorView {
         this.policyValues,
         this.feed.currentPeriod,
         [...this.feed.offers.values()].map((o) => [o.offerHash, o.status, o.filledWh]),
-        [...this.feed.positions.values()].map((p) => [p.positionHash, !!p.settlement, !!p.unwound]),
-        [...this.feed.measurements.entries()].map(([k, m]) => [k, m.state]),
+        this.myBooks().map((b) => [b.id, b.committedWh, b.fills.length, this.feed.stateOf(b).text]),
       ],
       (_k, v) => (typeof v === "bigint" ? v.toString() : v),
     );
@@ -274,7 +299,9 @@ export class GeneratorView {
         { id: "wallet-address" },
         `Connected (${w.source}): `,
         h("code", {}, w.address),
-        this.balances.node > 0 ? ` — registered generator at node ${this.balances.node}` : "",
+        this.balances.node > 0
+          ? ` — registered generator at node ${this.balances.node}, capacity ${mw(this.balances.capacityW / 1e6, 3)}`
+          : "",
       ),
       this.balances.node === 0
         ? notice(
@@ -285,7 +312,7 @@ export class GeneratorView {
     );
     this.renderBalances();
     await this.renderOffers();
-    this.renderPositions();
+    this.renderBooks();
   }
 
   private renderBalances(): void {
@@ -307,50 +334,95 @@ export class GeneratorView {
     );
   }
 
+  /** The planned output typed in the policy, Wh (undefined when not set or not a number of kWh). */
+  private plannedWh(): bigint | undefined {
+    try {
+      return this.policyValues.planned.trim() === ""
+        ? undefined
+        : parseDecimalUnits(this.policyValues.planned, "kWh", KWH_DECIMALS, MAX_NOMINATION_WH, true);
+    } catch {
+      return undefined;
+    }
+  }
+
   private policy(): GeneratorPolicy {
     const w = this.wallet as ConnectedWallet;
+    const hours = this.feed.periodSeconds / 3600;
     return {
       address: w.address,
       node: (this.balances as Balances).node,
       costUsdPerKwh: this.policyValues.cost,
       marginUsdPerKwh: this.policyValues.margin,
       capacityKwh: this.policyValues.capacity,
+      // Mean power over a period, MW (what the agents' policy holds); each fill sends the nomination typed on its row.
+      plannedMW: Number(this.plannedWh() ?? 0n) / 1e6 / hours,
     };
   }
 
   private renderPolicy(): void {
-    const input = (id: string, label: string, value: number, unit: string): HTMLElement =>
-      h("label", {}, `${label} `, h("input", { id, type: "number", min: 0, step: "any", value, size: 8 }), ` ${unit}`);
+    const input = (id: string, label: string, value: number | string, unit: string, attrs = {}): HTMLElement =>
+      h(
+        "label",
+        {},
+        `${label} `,
+        h("input", { id, type: "number", min: 0, step: "any", value, size: 8, ...attrs }),
+        ` ${unit}`,
+      );
     const form = h(
       "form",
       {
         class: "inline",
         onSubmit: (e: Event) => {
           e.preventDefault();
-          const read = (id: string): number => Number((form.querySelector(`#${id}`) as HTMLInputElement).value);
-          const next = { cost: read("policy-cost"), margin: read("policy-margin"), capacity: read("policy-capacity") };
+          const text = (id: string): string => (form.querySelector(`#${id}`) as HTMLInputElement).value;
+          const read = (id: string): number => Number(text(id));
+          const next = {
+            cost: read("policy-cost"),
+            margin: read("policy-margin"),
+            capacity: read("policy-capacity"),
+            planned: text("policy-planned").trim(),
+          };
           if (![next.cost, next.margin].every((x) => Number.isFinite(x) && x >= 0) || !(next.capacity > 0)) {
             this.say("error", "Cost and margin must be numbers of USD/kWh ≥ 0, capacity a number of kWh > 0.");
             return;
+          }
+          if (next.planned !== "") {
+            try {
+              parseDecimalUnits(next.planned, "kWh", KWH_DECIMALS, MAX_NOMINATION_WH, true);
+            } catch (err) {
+              this.say("error", `Planned output: ${(err as Error).message}.`);
+              return;
+            }
           }
           this.policyValues = next;
           localStorage.setItem(
             POLICY_KEY + (this.wallet as ConnectedWallet).address.toLowerCase(),
             JSON.stringify(next),
           );
-          this.say("ok", "Policy applied to the verdicts below.");
+          this.say("ok", "Policy applied to the verdicts and nominations below.");
+          this.renderedKey = "";
           void this.refresh();
         },
       },
       input("policy-cost", "Cost", this.policyValues.cost, "USD/kWh"),
       input("policy-margin", "Margin", this.policyValues.margin, "USD/kWh"),
       input("policy-capacity", "Capacity", this.policyValues.capacity, "kWh per period and direction"),
+      input("policy-planned", "Planned output", this.policyValues.planned, "kWh per period", {
+        step: 0.001,
+        placeholder: "your schedule",
+      }),
       h("button", { type: "submit" }, "Apply"),
     );
     fill(
       this.els.policy,
       form,
-      h("p", { class: "hint" }, "The verdicts below use the same rule as GridSwap's generator agents."),
+      h(
+        "p",
+        { class: "hint" },
+        "The verdicts below use the same rule as GridSwap's generator agents. Your planned output — what " +
+          "your unit would produce in a period without any trade — is the nomination a Nominated offer " +
+          "measures your delivery against (bounded by your metered history); each fill sends the nomination on its row.",
+      ),
     );
   }
 
@@ -367,24 +439,35 @@ export class GeneratorView {
       .sort((a, b) => a.offer.period - b.offer.period);
   }
 
-  private async renderOffers(): Promise<void> {
+  /** My book in `period`, from chain state (market.bookOf: the agents read it the same way, finding GS-06). */
+  private async bookOn(period: number): Promise<BookData> {
     const w = this.wallet as ConnectedWallet;
+    return bookFromStruct(w.address, await this.feed.contracts.market.bookOf(w.address, period));
+  }
+
+  private async renderOffers(): Promise<void> {
     const T = this.feed.periodSeconds;
+    const terms = this.feed.terms ?? { periodSeconds: T, gateClosureSeconds: 0 };
     const offers = this.myOffers();
     const now = this.feed.chainTime;
+    const books = new Map<number, BookData>();
     const rows = [];
     for (const o of offers) {
-      const [increaseWh, decreaseWh] = await this.feed.contracts.market.committedOf(w.address, o.offer.period);
-      const closesAt = Math.min(o.offer.deadline, o.offer.period * T - o.terms.gateClosureSeconds - 1);
+      let book = books.get(o.offer.period);
+      if (!book) {
+        book = await this.bookOn(o.offer.period);
+        books.set(o.offer.period, book);
+      }
       const decision = decide(
         this.policy(),
         o.offer,
-        { open: o.status === OfferStatus.Open, filledWh: o.filledWh, closesAt },
-        { increaseWh, decreaseWh },
+        { open: o.status === OfferStatus.Open, filledWh: o.filledWh, closesAt: fillsCloseAt(o.offer, terms) },
+        book,
         now,
       );
-      rows.push({ o, decision, left: o.offer.amountWh - o.filledWh });
+      rows.push({ o, book, decision, left: o.offer.amountWh - o.filledWh });
     }
+    const planned = this.plannedWh();
     fill(
       this.els.offers,
       table(
@@ -396,12 +479,14 @@ export class GeneratorView {
             cell: (r) => (r.o.offer.direction === Direction.Increase ? "raise output" : "lower output"),
           },
           { head: "Left", cell: (r) => kwh(r.left), num: true },
+          { head: "Fill sizes", cell: (r) => fillSizes(r.o.offer), num: true },
           { head: "Payment (whole offer)", cell: (r) => usd(r.o.offer.usd), num: true },
           {
             head: "Price",
             cell: (r) => usdPerKwh(Number(r.o.offer.usd) / 1e8 / (Number(r.o.offer.amountWh) / 1000)),
             num: true,
           },
+          { head: "Baseline", cell: (r) => baselineName(r.o.offer.baseline, r.o.offer.baselineDays) },
           {
             head: "Your policy says",
             cell: (r) =>
@@ -413,32 +498,54 @@ export class GeneratorView {
               ),
           },
           {
-            head: "Fill",
+            head: "Fill (kWh) with your nomination (kWh)",
             cell: (r) => {
               const amount = h("input", {
                 type: "number",
                 class: "fill-amount",
                 min: 0.001,
                 step: 0.001,
-                value: (
-                  Number(
-                    r.decision.fill ? r.decision.amountWh : r.left < r.o.offer.maxFillWh ? r.left : r.o.offer.maxFillWh,
-                  ) / 1000
-                ).toFixed(3),
+                value: formatUnits(
+                  r.decision.fill ? r.decision.amountWh : r.left < r.o.offer.maxFillWh ? r.left : r.o.offer.maxFillWh,
+                  KWH_DECIMALS,
+                ),
                 "aria-label": "kWh to fill",
                 size: 8,
               });
+              const nominated = r.o.offer.baseline === BaselineMethod.Nominated;
+              const booked = r.book.state === BookState.Open;
+              const nomination = nominated
+                ? h("input", {
+                    type: "number",
+                    class: "fill-nomination",
+                    min: 0,
+                    step: 0.001,
+                    value: booked
+                      ? formatUnits(r.book.nominatedWh, KWH_DECIMALS)
+                      : planned !== undefined
+                        ? formatUnits(planned, KWH_DECIMALS)
+                        : "",
+                    placeholder: "planned output",
+                    readonly: booked,
+                    title: booked
+                      ? "Fixed by your first fill of this period: the market refuses another nomination."
+                      : "Your planned output in the period (what you would produce without this trade), kWh.",
+                    "aria-label": "Your nomination, kWh",
+                    size: 9,
+                  })
+                : undefined;
               return h(
                 "span",
                 { class: "fill" },
                 amount,
                 " kWh ",
+                nomination ? h("span", {}, "against ", nomination, " kWh ") : "(no nomination) ",
                 h(
                   "button",
                   {
                     class: "fill-button",
                     "data-offer": r.o.offerHash,
-                    onClick: () => void this.fillOffer(r.o, amount.value),
+                    onClick: () => void this.fillOffer(r.o, amount.value, nomination?.value),
                   },
                   "Fill",
                 ),
@@ -456,19 +563,64 @@ export class GeneratorView {
     );
   }
 
+  /**
+   * The nomination typed for a fill of `o`, Wh, checked against what the market accepts: 0 for an
+   * offer that is not Nominated; else 0..capacity × one period, and the book's own once the period
+   * has one. Undefined after saying what is wrong.
+   */
+  private async typedNomination(o: BoardOffer, text: string | undefined): Promise<bigint | undefined> {
+    if (o.offer.baseline !== BaselineMethod.Nominated) return 0n;
+    let wh: bigint;
+    try {
+      wh = parseDecimalUnits(text ?? "", "kWh", KWH_DECIMALS, MAX_NOMINATION_WH, true);
+    } catch (e) {
+      this.say(
+        "error",
+        `Enter your nomination — your planned output in ${periodLabel(o.offer.period, this.feed.periodSeconds)}, kWh: ${(e as Error).message}.`,
+      );
+      return undefined;
+    }
+    const capacityW = (this.balances as Balances).capacityW;
+    const maxWh = (BigInt(capacityW) * BigInt(this.feed.periodSeconds)) / 3600n;
+    if (wh > maxWh) {
+      this.say(
+        "error",
+        `Your nomination of ${kwh(wh)} is more than your registered capacity can produce in one period ` +
+          `(${mw(capacityW / 1e6, 3)} for ${this.feed.periodSeconds / 60} min: ${kwh(maxWh)}).`,
+      );
+      return undefined;
+    }
+    const book = await this.bookOn(o.offer.period);
+    if (book.state === BookState.Open && book.nominatedWh !== wh) {
+      this.say(
+        "error",
+        `Your book for period ${o.offer.period} holds the nomination ${kwh(book.nominatedWh)}, fixed by its first fill: ` +
+          `fill with the same nomination.`,
+      );
+      return undefined;
+    }
+    return wh;
+  }
+
   /** Deposit what is missing (approve + deposit), then fill: each a transaction the wallet signs. */
-  private async fillOffer(o: BoardOffer, amountText: string): Promise<void> {
+  private async fillOffer(o: BoardOffer, amountText: string, nominationText: string | undefined): Promise<void> {
     const w = this.walletToSend();
     if (!w) return;
-    const amountWh = this.typedAmount(amountText, "kwh", "fill");
-    if (amountWh === undefined) return;
+    const requestedWh = this.typedAmount(amountText, "kwh", "fill");
+    if (requestedWh === undefined) return;
     this.busy = true;
     try {
+      const nominatedWh = await this.typedNomination(o, nominationText);
+      if (nominatedWh === undefined) return;
       const { market, kwh: kwhToken } = this.feed.contracts;
+      // The market takes min(requested, largest fill, what is left): escrow that much kWh.
+      const [, filledBefore] = await market.offerStatus(offerStruct(o.offer));
+      const left = o.offer.amountWh - filledBefore;
+      const takes = [requestedWh, o.offer.maxFillWh, left].reduce((a, b) => (b < a ? b : a));
       const marketAddress = await market.getAddress();
       const [, freeWh] = await market.balancesOf(w.address);
-      if (freeWh < amountWh) {
-        const missing = amountWh - freeWh;
+      if (freeWh < takes) {
+        const missing = takes - freeWh;
         this.say(
           "info",
           `Depositing ${kwh(missing)} of commitment capacity into the vault: approve, then deposit (sign both)…`,
@@ -476,14 +628,36 @@ export class GeneratorView {
         await (await kwhToken.connect(w.signer).approve(marketAddress, missing)).wait();
         await (await market.connect(w.signer).deposit(Asset.Kwh, missing)).wait();
       }
-      this.say("info", `Filling ${kwh(amountWh)} of offer ${short(o.offerHash)}: sign the transaction in your wallet…`);
-      const tx = await market.connect(w.signer).fill(offerStruct(o.offer), o.signature, amountWh);
+      this.say(
+        "info",
+        `Filling ${kwh(requestedWh)} of offer ${short(o.offerHash)}` +
+          (o.offer.baseline === BaselineMethod.Nominated ? ` against your nomination of ${kwh(nominatedWh)}` : "") +
+          ": sign the transaction in your wallet…",
+      );
+      const tx = await market.connect(w.signer).fill(offerStruct(o.offer), o.signature, requestedWh, nominatedWh);
       this.say("info", `Sent ${short(tx.hash)}; waiting for it to be mined…`);
       const receipt = await tx.wait();
+      const filled = receipt?.logs
+        .map((log) => {
+          try {
+            return market.interface.parseLog(log);
+          } catch {
+            return null;
+          }
+        })
+        .find((l) => l?.name === "Filled");
+      const got = filled
+        ? fillFromEvent(filled.args.offerHash, filled.args.generator, filled.args.period, filled.args.details)
+        : undefined;
+      const took = got?.amountWh ?? takes;
       this.say(
         "ok",
-        `Filled: you committed to ${o.offer.direction === Direction.Increase ? "raise" : "lower"} output by ${kwh(amountWh)} ` +
-          `in ${periodLabel(o.offer.period, this.feed.periodSeconds)} (transaction ${short(receipt?.hash ?? tx.hash)}).`,
+        `Filled: you committed to ${directionWord(o.offer.direction)} output by ${kwh(took)} for ${usd(got?.usd ?? 0n)} ` +
+          `in ${periodLabel(o.offer.period, this.feed.periodSeconds)}` +
+          (took < requestedWh ? ` (you asked for ${kwh(requestedWh)}: that is what was left)` : "") +
+          (got ? `; your book for the period: ${kwh(got.bookCommittedWh)}` : "") +
+          (o.offer.baseline === BaselineMethod.Nominated ? ` against your nomination of ${kwh(nominatedWh)}` : "") +
+          ` (transaction ${short(receipt?.hash ?? tx.hash)}).`,
       );
       await this.feed.poll();
     } catch (e) {
@@ -493,54 +667,51 @@ export class GeneratorView {
     }
   }
 
-  private myPositions(): PositionView[] {
+  private myBooks(): BookView[] {
     const me = (this.wallet as ConnectedWallet).address.toLowerCase();
-    return [...this.feed.positions.values()]
-      .filter((p) => p.position.generator.toLowerCase() === me)
-      .sort((a, b) => b.position.period - a.position.period);
+    return [...this.feed.books.values()]
+      .filter((b) => b.generator.toLowerCase() === me)
+      .sort((a, b) => b.period - a.period);
   }
 
-  private renderPositions(): void {
-    const T = this.feed.periodSeconds;
+  private renderBooks(): void {
     fill(
-      this.els.positions,
+      this.els.books,
       table(
         [
-          { head: "Position", cell: (p) => h("code", { title: p.positionHash }, short(p.positionHash)) },
-          { head: "Delivery", cell: (p) => periodLabel(p.position.period, T) },
-          { head: "Direction", cell: (p) => (p.position.direction === Direction.Increase ? "raise" : "lower") },
-          { head: "Committed", cell: (p) => kwh(p.position.amountWh), num: true },
-          { head: "USD escrowed", cell: (p) => usd(p.position.usd), num: true },
+          ...bookColumns(this.feed),
           {
             head: "Measured delivery",
-            cell: (p) => {
-              const m = this.feed.measurements.get(measurementKey(p.position.period, p.position.generator));
+            cell: (b) => {
+              const m = this.feed.measurementOf(b.generator, b.period);
               return m
-                ? `${kwhSigned(m.deliveredWh)} (${enumName(Quality, m.quality).toUpperCase()}, ${m.state})`
+                ? `${kwhSigned(m.deliveredWh)}: ${kwh(m.actualWh)} metered, baseline ${kwh(m.baselineWh)} ` +
+                    `(${enumName(Quality, m.quality).toUpperCase()}, ${m.state})`
                 : "not reported yet";
             },
-            num: true,
           },
-          { head: "Paid to you", cell: (p) => (p.settlement ? usd(p.settlement.usdToGenerator) : "—"), num: true },
           {
-            head: "Commitment",
-            cell: (p) =>
-              p.settlement
-                ? `${kwh(p.settlement.paidWh)} sold, ${kwh(p.settlement.penaltyWh)} penalty, ${kwh(p.position.amountWh - p.settlement.paidWh - p.settlement.penaltyWh)} back`
-                : p.unwound
-                  ? `${kwh(p.unwound.kwhWh)} back`
-                  : "escrowed",
+            head: "Your commitment",
+            cell: (b) => {
+              const s = b.settlement;
+              if (s) {
+                const back = s.committedWh - s.paidWh - s.penaltyWh;
+                return `${kwh(s.paidWh)} sold, ${kwh(s.penaltyWh)} penalty, ${kwh(back)} back`;
+              }
+              return b.unwound ? `${kwh(b.unwound.kwhWh)} back` : "in escrow";
+            },
           },
-          { head: "State", cell: (p) => positionStateOf(this.feed, p).text },
+          { head: "State", cell: (b) => stateCell(this.feed, b) },
         ],
-        this.myPositions(),
+        this.myBooks(),
         {
           empty: "No commitment yet.",
-          label: "Your positions",
-          rowAttrs: (p) => ({
-            "data-position": p.positionHash,
-            "data-settled": p.settlement ? "yes" : "no",
-            "data-state": positionStateOf(this.feed, p).key,
+          label: "Your books",
+          rowAttrs: (b) => ({
+            "data-book": b.id,
+            "data-period": b.period,
+            "data-settled": b.settlement ? "yes" : "no",
+            "data-state": this.feed.stateOf(b).key,
           }),
         },
       ),

@@ -15,7 +15,20 @@ import { fetchPeriod, fetchPeriods } from "./api";
 import type { ChainFeed } from "./chain";
 import { chart } from "./charts";
 import { fill, h, notice, table } from "./dom";
-import { degrees, mw, mvar, mwFromW, mwPerMw, percent, periodLabel, pu, usdPerMWh, usdPerMWhUnits } from "./format";
+import {
+  degrees,
+  mw,
+  mvar,
+  mwFromW,
+  mwPerMw,
+  percent,
+  periodLabel,
+  priceBreakdown,
+  pu,
+  reportedPriceParts,
+  usdPerMWh,
+  type PriceParts,
+} from "./format";
 
 type Mode = "actual" | "study";
 
@@ -464,26 +477,27 @@ export class GridView {
   }
 
   private async renderPrices(s: Shown): Promise<void> {
-    let values: { bus: string; kind: string; price: number }[] = [];
-    if (s.record?.study) {
-      values = s.record.study.prices.flatMap((p) => [
-        { bus: String(p.bus), kind: "energy", price: p.energy },
-        { bus: String(p.bus), kind: "congestion", price: p.congestion },
-      ]);
-    } else if (s.chainPeriod !== undefined) {
-      values = (this.feed?.reports.get(s.chainPeriod)?.prices ?? []).map((p) => ({
-        bus: String(p.node),
-        kind: "total (reported)",
-        price: Number(p.usdPerMWh) / 1e8,
-      }));
-    }
+    // Each bus's price as its stacked parts: energy (the reference bus's λ), marginal loss, congestion.
+    const parts: { bus: number; parts: PriceParts }[] = s.record?.study
+      ? s.record.study.prices.map((p) => ({ bus: p.bus, parts: p }))
+      : s.chainPeriod !== undefined
+        ? (this.feed?.reports.get(s.chainPeriod)?.prices ?? []).map((p) => ({
+            bus: p.node,
+            parts: reportedPriceParts(p),
+          }))
+        : [];
+    const values = parts.flatMap(({ bus, parts: p }) => [
+      { bus: String(bus), kind: "energy", order: 0, price: p.energy, total: p.total },
+      ...(p.loss !== undefined ? [{ bus: String(bus), kind: "loss", order: 1, price: p.loss, total: p.total }] : []),
+      { bus: String(bus), kind: "congestion", order: 2, price: p.congestion, total: p.total },
+    ]);
     if (values.length === 0) {
       fill(this.els.prices, h("p", { class: "empty" }, "No nodal prices for this period."));
       return;
     }
     await chart(this.els.prices, {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      description: "Nodal prices by bus, USD/MWh",
+      description: "Nodal prices by bus, USD/MWh: energy + loss + congestion",
       width: "container",
       height: 180,
       data: { values },
@@ -491,7 +505,14 @@ export class GridView {
       encoding: {
         x: { field: "bus", type: "ordinal", sort: null, title: "Bus" },
         y: { field: "price", type: "quantitative", title: "Price (USD/MWh)", stack: "zero" },
-        color: { field: "kind", type: "nominal", title: "Component" },
+        color: {
+          field: "kind",
+          type: "nominal",
+          title: "Component",
+          scale: { domain: ["energy", "loss", "congestion"] },
+        },
+        // Energy at the base, then loss, then congestion.
+        order: { field: "order", type: "quantitative" },
       },
     });
   }
@@ -555,12 +576,9 @@ export class GridView {
         dt("Band", `${pu(bus.vmin, 3)} to ${pu(bus.vmax, 3)}`),
         dt("Demand", `${mw(bus.pdMW)}, ${mvar(bus.qdMVAr)}`),
         price
-          ? dt(
-              "Nodal price",
-              `${usdPerMWh(price.total)} = energy ${usdPerMWh(price.energy)} + congestion ${usdPerMWh(price.congestion)}`,
-            )
+          ? dt("Nodal price", priceBreakdown(price))
           : chainPrice
-            ? dt("Nodal price (reported)", usdPerMWhUnits(chainPrice.usdPerMWh))
+            ? dt("Nodal price (reported)", priceBreakdown(reportedPriceParts(chainPrice)))
             : dt("Nodal price", "not published"),
         ...gens.map((g) =>
           dt(

@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   setupTabs();
   let config = await loadConfig();
   const topology: Topology | undefined = await fetchTopology().catch(() => undefined);
-  const provider = readProvider(config);
+  const provider = readProvider(config, document.baseURI);
   const feed = new ChainFeed(config, provider, attach(config, provider));
   const grid = new GridView(
     document.getElementById("view-grid") as HTMLElement,

@@ -1,15 +1,18 @@
 /**
- * The market: the bulletin board of signed offers with their state, the fills (positions), the
- * oracle's measurements, the settlements and payments, the lines over their limit and the nodal
- * prices per report — all from chain events, updated on every poll.
+ * The market: the bulletin board of signed offers with their state; the books — each generator's
+ * commitment in a delivery period, the fills that made it, its nomination and its state from
+ * filling to settled or unwound; the oracle's measurements; the settlements, payments and unwinds;
+ * the lines over their limit and the nodal prices (with their energy, loss and congestion parts)
+ * per report — all from chain events, updated on every poll.
  */
 import type { VisualizationSpec } from "vega-embed";
 import { NESTED_SCHEME, nestedLineLayers } from "../../oracle/agents/nested-lines";
 import { filledWh } from "../../oracle/chain/board";
 import { BaselineMethod, Direction, Quality, enumName } from "../../oracle/chain/enums";
+import type { SettlementData } from "../../oracle/chain/market-data";
 import type { Topology } from "../shared/types";
-import type { ChainFeed, PositionView } from "./chain";
-import { measurementKey, offerState } from "./chain";
+import type { BookView, ChainFeed } from "./chain";
+import { offerState } from "./chain";
 import { chart } from "./charts";
 import { fill, h, table } from "./dom";
 import {
@@ -19,17 +22,18 @@ import {
   localTime,
   mwFromW,
   periodLabel,
+  priceBreakdown,
+  reportedPriceParts,
   short,
   usd,
   usdPerKwh,
-  usdPerMWhUnits,
 } from "./format";
-import { positionState } from "./offers";
+import { baselineName, directionWord, fillSizes, fillsCloseAt } from "./market-state";
 
 export class MarketView {
   private filter = "all";
   private readonly els: Record<
-    "summary" | "board" | "fills" | "measurements" | "settlements" | "reports" | "prices",
+    "summary" | "board" | "books" | "measurements" | "settlements" | "reports" | "prices",
     HTMLElement
   >;
   private pricesKey = "";
@@ -43,7 +47,7 @@ export class MarketView {
     this.els = {
       summary: h("div", { class: "cards" }),
       board: h("div", { id: "board" }),
-      fills: h("div", { id: "fills" }),
+      books: h("div", { id: "books" }),
       measurements: h("div", { id: "measurements" }),
       settlements: h("div", { id: "settlements" }),
       reports: h("div", { id: "reports" }),
@@ -70,15 +74,21 @@ export class MarketView {
       h("h3", {}, "Bulletin board"),
       h("label", {}, "Show ", filter),
       this.els.board,
-      h("h3", {}, "Fills (positions)"),
-      this.els.fills,
+      h("h3", {}, "Commitments: one book per generator and delivery period"),
+      h(
+        "p",
+        { class: "hint" },
+        "A generator's fills of one period add up into one book — one direction, one centre, its own " +
+          "nomination as baseline — settled as a whole on its measurement.",
+      ),
+      this.els.books,
       h("h3", {}, "Measurements"),
       this.els.measurements,
-      h("h3", {}, "Settlements and payments"),
+      h("h3", {}, "Settlements, payments and unwinds"),
       this.els.settlements,
       h("h3", {}, "Nodal prices per report"),
       this.els.prices,
-      h("h3", {}, "Reports: lines over their limit"),
+      h("h3", {}, "Reports: lines over their limit and nodal prices"),
       this.els.reports,
     );
     feed.onUpdate(() => this.render());
@@ -88,10 +98,11 @@ export class MarketView {
     const f = this.feed;
     const T = f.periodSeconds;
     const offers = [...f.offers.values()].sort((a, b) => b.blockNumber - a.blockNumber);
-    const states = new Map(offers.map((o) => [o.offerHash, offerState(o, f.positions)]));
-    const positions = [...f.positions.values()].sort((a, b) => b.blockNumber - a.blockNumber);
-    const settled = positions.filter((p) => p.settlement);
-    const paid = settled.reduce((s, p) => s + (p.settlement?.usdToGenerator ?? 0n), 0n);
+    const states = new Map(offers.map((o) => [o.offerHash, offerState(o, f.books)]));
+    const books = [...f.books.values()].sort((a, b) => b.period - a.period || a.generator.localeCompare(b.generator));
+    const settled = books.filter((b) => b.settlement);
+    const unwound = books.filter((b) => b.unwound);
+    const paid = settled.reduce((s, b) => s + (b.settlement?.usdToGenerator ?? 0n), 0n);
 
     fill(
       this.els.summary,
@@ -105,7 +116,10 @@ export class MarketView {
           ).length,
         ),
       ),
-      card("Positions", `${positions.length} (${settled.length} settled)`),
+      card(
+        "Books",
+        `${books.length} (${books.length - settled.length - unwound.length} open, ${settled.length} settled, ${unwound.length} unwound)`,
+      ),
       card("Paid to generators", usd(paid)),
     );
 
@@ -132,12 +146,12 @@ export class MarketView {
             head: "Direction",
             cell: (o) => (o.offer.direction === Direction.Increase ? "raise output" : "lower output"),
           },
-          { head: "Amount", cell: (o) => kwh(o.offer.amountWh), num: true },
           {
-            head: "Filled",
-            cell: (o) => kwh(filledWh(o.fills.map((hsh) => f.positions.get(hsh)))),
+            head: "Filled of amount",
+            cell: (o) => `${kwh(filledWh(o.fills.map((x) => x.fill)))} of ${kwh(o.offer.amountWh)}`,
             num: true,
           },
+          { head: "Fill sizes", cell: (o) => fillSizes(o.offer), num: true },
           { head: "Payment", cell: (o) => usd(o.offer.usd), num: true },
           {
             head: "Price",
@@ -147,12 +161,13 @@ export class MarketView {
           { head: "Delivery", cell: (o) => periodLabel(o.offer.period, T) },
           {
             head: "Fills until",
-            cell: (o) => localTime(Math.min(o.offer.deadline, o.offer.period * T - o.terms.gateClosureSeconds - 1)),
+            cell: (o) => (f.terms ? localTime(fillsCloseAt(o.offer, f.terms)) : localTime(o.offer.deadline)),
           },
+          { head: "Baseline", cell: (o) => baselineName(o.offer.baseline, o.offer.baselineDays) },
           { head: "Justified by", cell: (o) => `report of period ${o.offer.justification}` },
           {
             head: "For",
-            cell: (o) => (BigInt(o.offer.generator) === 0n ? "any generator at the node" : short(o.offer.generator)),
+            cell: (o) => (BigInt(o.offer.generator) === 0n ? "anyone at the node" : short(o.offer.generator)),
           },
         ],
         shown,
@@ -165,26 +180,18 @@ export class MarketView {
     );
 
     fill(
-      this.els.fills,
+      this.els.books,
       table(
         [
-          { head: "Position", cell: (p) => h("code", { title: p.positionHash }, short(p.positionHash)) },
-          { head: "Offer", cell: (p) => h("code", { title: p.position.offerHash }, short(p.position.offerHash)) },
-          {
-            head: "Generator",
-            cell: (p) => h("code", { title: p.position.generator }, short(p.position.generator, 4)),
-          },
-          { head: "Delivery", cell: (p) => periodLabel(p.position.period, T) },
-          { head: "Direction", cell: (p) => (p.position.direction === Direction.Increase ? "raise" : "lower") },
-          { head: "Committed", cell: (p) => kwh(p.position.amountWh), num: true },
-          { head: "USD escrowed", cell: (p) => usd(p.position.usd), num: true },
-          { head: "State", cell: (p) => positionStateOf(f, p).text },
+          { head: "Generator", cell: (b) => h("code", { title: b.generator }, short(b.generator, 4)) },
+          ...bookColumns(f),
+          { head: "State", cell: (b) => stateCell(f, b) },
         ],
-        positions,
+        books,
         {
           empty: "No fill yet.",
-          label: "Fills",
-          rowAttrs: (p) => ({ "data-position": p.positionHash, "data-state": positionStateOf(f, p).key }),
+          label: "Books",
+          rowAttrs: (b) => ({ "data-book": b.id, "data-state": f.stateOf(b).key }),
         },
       ),
     );
@@ -197,11 +204,14 @@ export class MarketView {
       table(
         [
           { head: "Delivery", cell: (m) => periodLabel(m.period, T) },
-          { head: "Generator", cell: (m) => h("code", { title: m.generator }, short(m.generator, 4)) },
+          {
+            head: "Generator (registry index)",
+            cell: (m) =>
+              h("span", {}, h("code", { title: m.generator }, short(m.generator, 4)), ` (#${m.generatorIndex})`),
+          },
           {
             head: "Baseline",
-            cell: (m) =>
-              `${kwh(m.baselineWh)} (${enumName(BaselineMethod, m.baseline)}${m.baselineDays ? `, ${m.baselineDays} days` : ""})`,
+            cell: (m) => `${kwh(m.baselineWh)} (${baselineName(m.baseline, m.baselineDays)})`,
             num: true,
           },
           { head: "Actual", cell: (m) => kwh(m.actualWh), num: true },
@@ -221,22 +231,26 @@ export class MarketView {
       this.els.settlements,
       table(
         [
-          { head: "Position", cell: (p) => h("code", { title: p.positionHash }, short(p.positionHash)) },
+          { head: "Generator", cell: (b) => h("code", { title: b.generator }, short(b.generator, 4)) },
+          { head: "Delivery", cell: (b) => periodLabel(b.period, T) },
+          { head: "Outcome", cell: (b) => (b.settlement ? "settled" : "unwound") },
+          ...outcomeColumns(),
           {
-            head: "Generator",
-            cell: (p) => h("code", { title: p.position.generator }, short(p.position.generator, 4)),
+            head: "Back to the centre",
+            cell: (b) => usd(b.settlement?.usdToCentre ?? b.unwound?.usd ?? 0n),
+            num: true,
           },
-          { head: "Delivery", cell: (p) => periodLabel(p.position.period, T) },
-          { head: "Committed", cell: (p) => kwh(p.position.amountWh), num: true },
-          { head: "Delivered", cell: (p) => kwh(p.settlement?.deliveredWh ?? 0n), num: true },
-          { head: "Paid for", cell: (p) => kwh(p.settlement?.paidWh ?? 0n), num: true },
-          { head: "Penalty", cell: (p) => kwh(p.settlement?.penaltyWh ?? 0n), num: true },
-          { head: "To the generator", cell: (p) => usd(p.settlement?.usdToGenerator ?? 0n), num: true },
-          { head: "Back to the centre", cell: (p) => usd(p.settlement?.usdToCentre ?? 0n), num: true },
-          { head: "Quality", cell: (p) => enumName(Quality, p.settlement?.quality ?? 0).toUpperCase() },
+          {
+            head: "Quality",
+            cell: (b) => (b.settlement ? enumName(Quality, b.settlement.quality).toUpperCase() : "—"),
+          },
         ],
-        settled,
-        { empty: "No settlement yet.", label: "Settlements", rowAttrs: (p) => ({ "data-settled": p.positionHash }) },
+        books.filter((b) => b.settlement || b.unwound),
+        {
+          empty: "No settlement yet.",
+          label: "Settlements",
+          rowAttrs: (b) => (b.settlement ? { "data-settled": b.id } : { "data-unwound": b.id }),
+        },
       ),
     );
 
@@ -256,8 +270,17 @@ export class MarketView {
                     .join("; "),
           },
           {
-            head: "Nodal prices",
-            cell: (r) => r.prices.map((p) => `node ${p.node}: ${usdPerMWhUnits(p.usdPerMWh)}`).join("; "),
+            head: "Nodal prices (USD/MWh = energy + loss + congestion)",
+            cell: (r) =>
+              h(
+                "ul",
+                { class: "plain" },
+                [...r.prices]
+                  .sort((a, b) => a.node - b.node)
+                  .map((p) =>
+                    h("li", { "data-node": p.node }, `node ${p.node}: ${priceBreakdown(reportedPriceParts(p))}`),
+                  ),
+              ),
           },
         ],
         reports,
@@ -270,12 +293,18 @@ export class MarketView {
   private async renderPrices(): Promise<void> {
     const T = this.feed.periodSeconds;
     const values = [...this.feed.reports.values()].flatMap((r) =>
-      r.prices.map((p) => ({
-        time: r.period * T * 1000,
-        period: r.period,
-        node: `node ${p.node}`,
-        price: Number(p.usdPerMWh) / 1e8,
-      })),
+      r.prices.map((p) => {
+        const parts = reportedPriceParts(p);
+        return {
+          time: r.period * T * 1000,
+          period: r.period,
+          node: `node ${p.node}`,
+          price: parts.total,
+          energy: parts.energy,
+          loss: parts.loss,
+          congestion: parts.congestion,
+        };
+      }),
     );
     const key = JSON.stringify(values);
     if (key === this.pricesKey) return;
@@ -288,7 +317,9 @@ export class MarketView {
     const nodes = [...new Set(values.map((v) => v.node))].sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
     await chart(this.els.prices, {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-      description: "Nodal prices reported per period, USD/MWh (nodes with equal prices drawn nested)",
+      description:
+        "Nodal prices reported per period, USD/MWh, with their energy, loss and congestion parts in the tooltip " +
+        "(nodes with equal prices drawn nested)",
       width: "container",
       height: 200,
       data: { values },
@@ -311,12 +342,70 @@ function card(title: string, value: string): HTMLElement {
   );
 }
 
-/** A position's state on the pages: with its measurement and the chain's clock (offers.ts). */
-export function positionStateOf(f: ChainFeed, p: PositionView): ReturnType<typeof positionState> {
-  return positionState(p, {
-    measurement: f.measurements.get(measurementKey(p.position.period, p.position.generator)),
-    chainTime: f.chainTime,
-    periodSeconds: f.periodSeconds,
-    disputeWindowSeconds: f.offers.get(p.position.offerHash)?.terms.disputeWindowSeconds,
-  });
+/** The columns a book shows on both pages: its period, direction, amounts, baseline and fills. */
+export function bookColumns(
+  f: ChainFeed,
+): { head: string; cell: (b: BookView) => HTMLElement | string; num?: boolean }[] {
+  return [
+    { head: "Delivery", cell: (b) => periodLabel(b.period, f.periodSeconds) },
+    { head: "Direction", cell: (b) => directionWord(b.direction) },
+    { head: "Committed", cell: (b) => kwh(b.committedWh), num: true },
+    { head: "USD escrowed", cell: (b) => usd(b.usd), num: true },
+    { head: "Baseline (nomination)", cell: (b) => baselineCell(b) },
+    {
+      head: "Fills (offer: kWh, USD)",
+      cell: (b) =>
+        h(
+          "ul",
+          { class: "plain fills" },
+          b.fills.map((x) =>
+            h(
+              "li",
+              { "data-offer": x.fill.offerHash },
+              h("code", { title: x.fill.offerHash }, short(x.fill.offerHash)),
+              `: ${kwh(x.fill.amountWh)}, ${usd(x.fill.usd)}`,
+            ),
+          ),
+        ),
+    },
+  ];
+}
+
+/** What a settled or unwound book came to: delivery credited, paid, penalty, kWh back, USD. */
+export function outcomeColumns(): { head: string; cell: (b: BookView) => string; num?: boolean }[] {
+  const settled =
+    (show: (s: SettlementData) => string) =>
+    (b: BookView): string =>
+      b.settlement ? show(b.settlement) : "—";
+  return [
+    { head: "Committed", cell: (b) => kwh(b.committedWh), num: true },
+    { head: "Credited delivery", cell: settled((s) => kwhSigned(s.creditedWh)), num: true },
+    { head: "Delivered", cell: settled((s) => kwh(s.deliveredWh)), num: true },
+    { head: "Paid for", cell: settled((s) => kwh(s.paidWh)), num: true },
+    { head: "Penalty", cell: settled((s) => kwh(s.penaltyWh)), num: true },
+    {
+      head: "kWh back to the generator",
+      cell: (b) =>
+        b.settlement
+          ? kwh(b.settlement.committedWh - b.settlement.paidWh - b.settlement.penaltyWh)
+          : b.unwound
+            ? kwh(b.unwound.kwhWh)
+            : "—",
+      num: true,
+    },
+    { head: "Paid to the generator", cell: (b) => usd(b.settlement?.usdToGenerator ?? 0n), num: true },
+  ];
+}
+
+/** "Nominated: 190.000 kWh", "MeterBefore", or what the first fill's offer said before bookOf is read. */
+function baselineCell(b: BookView): string {
+  if (!b.recorded) return b.nominatedWh !== 0n ? `nominated ${kwh(b.nominatedWh)}` : "…";
+  const name = baselineName(b.recorded.baseline, b.recorded.baselineDays);
+  return b.recorded.baseline === BaselineMethod.Nominated ? `${name}: ${kwh(b.nominatedWh)}` : name;
+}
+
+/** A book's state, styled by its key. */
+export function stateCell(f: ChainFeed, b: BookView): HTMLElement {
+  const s = f.stateOf(b);
+  return h("span", { class: `book-state ${s.key.replace(" ", "-")}` }, s.text);
 }

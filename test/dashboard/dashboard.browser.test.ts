@@ -2,10 +2,11 @@
  * The dashboard in a real browser (Playwright driving the system's Chromium) against
  * `npm run dashboard -- --demo`, as a new user would start it: the page loads cleanly, the grid
  * shows seed34 with the paper's Table I lines over their limit, the centre's offer reaches the
- * board within one poll, a generator fills it from the page through an injected EIP-1193 wallet,
- * and its settlement and payment appear after the reports that measure and settle it. Then the
- * bad inputs: a wallet on the wrong chain, a rejected signature, an unreachable node and a
- * deployment file of another chain — each a plain-language error on the page.
+ * board within one poll, a generator fills it from the page through an injected EIP-1193 wallet
+ * with its nomination, and its book follows it from filling to settled, with the payment, after the
+ * reports that measure and settle it. Then the bad inputs: a wallet on the wrong chain, a rejected
+ * signature, an unreachable node and a deployment file of another chain — each a plain-language
+ * error on the page.
  *
  * The demo's clock is driven from the test (a long --tick-seconds, then /api/demo/step), so
  * nothing depends on timing. Screenshots of each view go to test-results/dashboard/.
@@ -232,7 +233,8 @@ describe("dashboard in the browser (--demo)", function () {
     await expect(page.locator(`#board tr[data-offer="${offerHash}"]`)).toBeVisible({ timeout: ONE_POLL_MS });
     await expect(page.locator(`#board tr[data-offer="${offerHash}"]`)).toHaveAttribute("data-state", "open");
 
-    // The generator connects its (injected) wallet and fills the offer at the policy's amount.
+    // The generator connects its (injected) wallet and fills the offer at the policy's amount, with
+    // its nomination — its unit's planned output in the period — prefilled from the demo's schedule.
     await page.getByRole("tab", { name: "Generator" }).click();
     await page.locator("#connect-injected").click();
     await expect(page.locator("#wallet-address")).toContainText(wallet.address);
@@ -240,64 +242,89 @@ describe("dashboard in the browser (--demo)", function () {
     const row = page.locator(`#my-offers tr[data-offer="${offerHash}"]`);
     await expect(row).toBeVisible({ timeout: ONE_POLL_MS });
     await expect(row.locator(".verdict")).toContainText("FILL");
+    await expect(row.locator(".fill-nomination")).toHaveValue(person.plannedKwh);
     await row.locator(".fill-button").click();
     await expect(page.locator("#generator-message .notice.ok")).toContainText("Filled", { timeout: 60_000 });
+    await expect(page.locator("#generator-message .notice.ok")).toContainText(
+      `against your nomination of ${person.plannedKwh} kWh`,
+    );
     chaiExpect(wallet.sent.length).to.be.greaterThan(0);
-    const fills = await market.queryFilter(market.filters.Filled(undefined, offerHash, wallet.address));
+    const fills = await market.queryFilter(market.filters.Filled(offerHash, wallet.address));
     chaiExpect(fills, "the Filled event of the page's fill").to.have.length(1);
-    await expect(page.locator(`#my-positions tr[data-position="${fills[0].args.positionHash}"]`)).toBeVisible({
-      timeout: ONE_POLL_MS,
-    });
+    const fill = fills[0].args.details;
+    const deliveryPeriod = Number(fills[0].args.period);
+    chaiExpect(deliveryPeriod).to.equal(status.deliveryPeriod);
+    chaiExpect(Number(fill.nominatedWh) / 1000, "the nomination sent").to.equal(Number(person.plannedKwh));
+    const book = await market.bookOf(wallet.address, deliveryPeriod);
+    chaiExpect(book.nominatedWh).to.equal(fill.nominatedWh);
+    chaiExpect(book.committedWh).to.equal(fill.amountWh);
+    const bookId = `${wallet.address.toLowerCase()}:${deliveryPeriod}`;
+    const bookRow = page.locator(`#my-books tr[data-book="${bookId}"]`);
+    await expect(bookRow).toBeVisible({ timeout: ONE_POLL_MS });
+    // Filled before the gate: the book is still filling, and says what it holds.
+    await expect(bookRow).toHaveAttribute("data-state", "filling");
+    await expect(bookRow).toContainText(`Nominated: ${person.plannedKwh} kWh`);
+    await expect(bookRow.locator(`li[data-offer="${offerHash}"]`)).toContainText(
+      `${(Number(fill.amountWh) / 1000).toFixed(3)} kWh`,
+    );
     await page.screenshot({ path: artifactPath("generator-filled.png"), fullPage: true });
     chaiExpect(problems.console, "console errors").to.deep.equal([]);
     chaiExpect(problems.failed, "failed requests").to.deep.equal([]);
 
     // Delivery, the report measuring it, and the report after its dispute window settles it.
     const vaultBefore = (await market.balancesOf(wallet.address))[0];
-    const positionHash = fills[0].args.positionHash;
-    const positionRow = page.locator(`#my-positions tr[data-position="${positionHash}"]`);
     const oracle = IGridOracle__factory.connect(config.deployment.addresses.oracle, rpc);
+    const settledLogs = () => market.queryFilter(market.filters.Settled(wallet.address, deliveryPeriod));
     let settled = false;
+    let sawMeasured = false;
     for (let i = 0; i < 4 && !settled; i++) {
       await step(demo);
-      settled = (await market.queryFilter(market.filters.Settled(positionHash))).length > 0;
-      const measured = await oracle.queryFilter(
-        oracle.filters.MeasurementReported(fills[0].args.position.period, wallet.address),
-      );
-      // Reported but not final yet (a report can also come late enough to settle at once): the position
-      // says so — it used to stay "open (awaiting measurement)". Every state: test/dashboard/pages.test.ts.
+      settled = (await settledLogs()).length > 0;
+      const measured = await oracle.queryFilter(oracle.filters.MeasurementReported(deliveryPeriod, wallet.address));
+      // Reported but not final yet (a report can also come late enough to settle at once): the book
+      // says so, with when it becomes final. Every state: test/dashboard/pages.test.ts.
       if (!settled && measured.length > 0) {
-        await expect(positionRow).toHaveAttribute("data-state", "measured", { timeout: ONE_POLL_MS });
-        await expect(positionRow).toContainText("measured: ");
+        await expect(bookRow).toHaveAttribute("data-state", "measured", { timeout: ONE_POLL_MS });
+        await expect(bookRow).toContainText("measured: ");
+        await expect(bookRow).toContainText("final at ");
+        sawMeasured = true;
+      } else if (!settled && i === 0) {
+        await expect(bookRow).toHaveAttribute("data-state", /awaiting (delivery|measurement)/, {
+          timeout: ONE_POLL_MS,
+        });
       }
     }
-    chaiExpect(settled, "the position settled within four periods").to.equal(true);
+    chaiExpect(settled, "the book settled within four periods").to.equal(true);
+    chaiExpect(sawMeasured, "the book was seen measured, waiting for its dispute window").to.equal(true);
     // The delivery period as it ran: the person's unit moved by what it committed, and with the
     // node-27 agent's move too (the study's redispatch) no line is over its limit any more.
-    const deliveryPeriod = Number(fills[0].args.position.period);
     const ran = await getJson<PeriodRecord>(`${demo.url}api/periods/${deliveryPeriod}`);
     const hours = config.deployment.periodSeconds / 3600;
     const personDelivery = ran.delivery?.find((d) => d.node === person.node);
-    chaiExpect(personDelivery?.committedMW).to.be.closeTo(Number(fills[0].args.position.amountWh) / 1e6 / hours, 1e-12);
+    chaiExpect(personDelivery?.committedMW).to.be.closeTo(Number(fill.amountWh) / 1e6 / hours, 1e-12);
     chaiExpect(ran.study?.violations.lines.map((l) => `${l.from}-${l.to}`)).to.deep.equal(["11-14", "14-17", "24-27"]);
     chaiExpect(ran.actual?.violations.lines, "lines over their limit as it ran").to.deep.equal([]);
-    const [settledLog] = await market.queryFilter(market.filters.Settled(positionHash));
-    const paid = settledLog.args.settlement.usdToGenerator;
-    chaiExpect(paid).to.equal(fills[0].args.position.usd, "full delivery is paid in full");
-    await expect(page.locator(`#my-positions tr[data-position="${positionHash}"]`)).toHaveAttribute(
-      "data-settled",
-      "yes",
-      {
-        timeout: ONE_POLL_MS,
-      },
-    );
+    const [settledLog] = await settledLogs();
+    const s = settledLog.args.settlement;
+    chaiExpect(s.committedWh).to.equal(fill.amountWh);
+    chaiExpect(s.creditedWh, "delivered as committed, against its own nomination").to.equal(fill.amountWh);
+    const paid = s.usdToGenerator;
+    chaiExpect(paid).to.equal(fill.usd, "full delivery is paid in full");
+    await expect(bookRow).toHaveAttribute("data-settled", "yes", { timeout: ONE_POLL_MS });
+    await expect(bookRow).toHaveAttribute("data-state", "settled");
+    await expect(bookRow).toContainText(`credited +${(Number(fill.amountWh) / 1000).toFixed(3)} kWh`);
     const vaultAfter = (await market.balancesOf(wallet.address))[0];
     chaiExpect(vaultAfter - vaultBefore).to.equal(paid);
     const usdText = `${Number(vaultAfter) / 1e8}`;
     await expect(page.locator("#my-balances tr[data-balance=vault]")).toContainText(usdText, { timeout: ONE_POLL_MS });
     await page.screenshot({ path: artifactPath("generator-settled.png"), fullPage: true });
     await page.getByRole("tab", { name: "Market" }).click();
-    await expect(page.locator(`#settlements tr[data-settled="${positionHash}"]`)).toBeVisible({ timeout: ONE_POLL_MS });
+    await expect(page.locator(`#settlements tr[data-settled="${bookId}"]`)).toBeVisible({ timeout: ONE_POLL_MS });
+    await expect(page.locator(`#books tr[data-book="${bookId}"]`)).toHaveAttribute("data-state", "settled");
+    // Reported prices in their parts: energy + loss + congestion.
+    await expect(page.locator("#reports li[data-node]").first()).toContainText(
+      /USD\/MWh = energy .+ \+ loss .+ \+ congestion /,
+    );
     await page.screenshot({ path: artifactPath("market-settled.png"), fullPage: true });
     chaiExpect(problems.console, "console errors").to.deep.equal([]);
     chaiExpect(problems.failed, "failed requests").to.deep.equal([]);

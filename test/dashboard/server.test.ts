@@ -299,8 +299,11 @@ describe("dashboard server", function () {
         const row = sens.lines.findIndex((l) => l.branchRow === line.branchRow);
         sens.matrix[row].forEach((x, j) => expect(x).to.be.closeTo(study.sensitivities.matrix[k][j], 1e-12));
       });
-      // Nodal prices add up: energy + congestion = total, USD/MWh.
-      for (const p of r.prices) expect(p.energy + p.congestion).to.be.closeTo(p.total, 1e-9);
+      // Nodal prices add up: energy + loss + congestion = total, USD/MWh, every part published.
+      for (const p of r.prices) {
+        expect(p.loss, `bus ${p.bus}'s loss part`).to.be.a("number");
+        expect(p.energy + (p.loss ?? NaN) + p.congestion).to.be.closeTo(p.total, 1e-9);
+      }
       // The record survives JSON (what periods.json holds).
       expect(JSON.parse(JSON.stringify(r))).to.deep.equal(r);
     });
