@@ -132,7 +132,9 @@ const MARKET_OPTIMIZER_RUNS = 200;
 
 const config: HardhatUserConfig = {
   solidity: {
-    compilers: [{ version: SOLC_VERSION, settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 10_000 } } }],
+    compilers: [
+      { version: SOLC_VERSION, settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 10_000 } } },
+    ],
     overrides: {
       // The market is the largest contract: optimised for size enough to stay under EIP-170's
       // 24,576-byte limit on every EVM chain (at 10,000 runs it would be ~27.4 kB).

@@ -61,6 +61,8 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     ///      earlier period (unsettled after a horizon) goes to `_overflow` instead, and the ring
     ///      entry remembers it (`overflowPeriod`) so the period's later fills find it: at most one
     ///      period per ring entry is fillable at a time (fills reach at most `horizon` periods ahead).
+    // Exactly two slots as laid out (solhint's packing heuristic does not count enum widths).
+    // solhint-disable-next-line gas-struct-packing
     struct StoredBook {
         // slot 0: 4 + 1 + 1 + 1 + 1 + 8 + 12 + 4 = 32 bytes
         uint32 period;
@@ -359,7 +361,8 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         // capacityW < 2^64 and the period < 2^32 s: the product fits in uint256.
         uint256 maxWh = (uint256(capacityW) * _periodSeconds) / 3600;
         if (maxWh > uint64(type(int64).max)) maxWh = uint64(type(int64).max);
-        if (nominatedWh < 0 || uint256(uint64(nominatedWh)) > maxWh) revert InvalidNomination(nominatedWh, uint64(maxWh));
+        if (nominatedWh < 0 || uint256(uint64(nominatedWh)) > maxWh)
+            revert InvalidNomination(nominatedWh, uint64(maxWh));
     }
 
     /// @dev Where an offer stands: Closed (deadline, gate or horizon), EpochCancelled, NonceUsed
@@ -461,7 +464,8 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         if (book.centre != offer.centre) revert CentreConflict(msg.sender, period, book.centre);
         if (book.baseline != offer.baseline || book.baselineDays != offer.baselineDays)
             revert BaselineConflict(msg.sender, period, book.baseline, book.baselineDays);
-        if (book.nominatedWh != nominatedWh) revert NominationConflict(msg.sender, period, book.nominatedWh, nominatedWh);
+        if (book.nominatedWh != nominatedWh)
+            revert NominationConflict(msg.sender, period, book.nominatedWh, nominatedWh);
         committedWh = book.committedWh + takenWh;
         book.committedWh = committedWh;
         uint256 usdHeld = uint256(book.usd) + payment;
@@ -587,7 +591,8 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         if (readiness == Readiness.NoBook) revert NoOpenBook(generator, period);
         if (readiness == Readiness.NotFinal) revert MeasurementNotFinal(period, generator, record.state);
         if (readiness == Readiness.Unusable) revert MeasurementUnusable(period, generator, record.quality);
-        if (readiness == Readiness.WrongIndex) revert GeneratorIndexMismatch(record.generatorIndex, book.generatorIndex);
+        if (readiness == Readiness.WrongIndex)
+            revert GeneratorIndexMismatch(record.generatorIndex, book.generatorIndex);
         revert BaselineMismatch(record.baseline, record.baselineDays, book.baseline, book.baselineDays);
     }
 
@@ -670,7 +675,8 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
             IGridOracle.Record memory record;
             bool isFinal;
             if (next < exceptionAt.length && exceptionAt[next] == processed) {
-                record = exceptions[next++];
+                record = exceptions[next];
+                ++next;
                 isFinal = record.state == IGridOracle.MeasurementState.Corrected;
             } else {
                 record = IGridOracle.Record({

@@ -300,7 +300,10 @@ contract GridOracle is IGridOracle, EIP712 {
         uint256[] memory at = new uint256[](n);
         for (uint256 i = 0; i < n; ++i) {
             Measurement calldata m = measurements[i];
-            if (_exceptions[m.period][m.generator].state != MeasurementState.None) at[found++] = i;
+            if (_exceptions[m.period][m.generator].state != MeasurementState.None) {
+                at[found] = i;
+                ++found;
+            }
         }
         exceptionAt = new uint256[](found);
         exceptions = new Record[](found);

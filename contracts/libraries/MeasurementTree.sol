@@ -19,6 +19,7 @@ library MeasurementTree {
         // A Measurement is nine static words, laid out in calldata exactly as abi.encode lays them
         // out: hash them from scratch memory past the free pointer, which is left where it is (no
         // allocation per leaf).
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let scratch := mload(0x40)
             calldatacopy(scratch, m, 288)
