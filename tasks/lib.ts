@@ -10,6 +10,7 @@ export { CommittedDeliveryMeters } from "../oracle/agents/simulation";
 export {
   blockRanges,
   DEFAULT_MAX_BLOCK_RANGE,
+  eventsIn,
   filledWh,
   filledWhByOffer,
   readMarketEvents,

@@ -407,15 +407,7 @@ gridswapTask<FillArgs>(
     }
     const tx = await (await market.connect(wallet).fill(offerStruct(offer), signature, amountWh, nominatedWh)).wait();
     if (!tx) fail("the fill transaction was dropped (no receipt)");
-    const filled = tx.logs
-      .map((l) => {
-        try {
-          return market.interface.parseLog(l);
-        } catch {
-          return null;
-        }
-      })
-      .find((l) => l?.name === "Filled");
+    const [filled] = (await chain(hre)).eventsIn(market, tx, "Filled");
     const details = filled?.args.details as { amountWh: bigint; usd: bigint; bookCommittedWh: bigint } | undefined;
     const takenWh = details?.amountWh ?? amountWh;
     console.log(

@@ -10,6 +10,7 @@
 import { ZeroAddress } from "ethers";
 import { Asset, BaselineMethod, BookState, Direction, OfferStatus, Quality, enumName } from "../../oracle/chain/enums";
 import { bookFromStruct, fillFromEvent, offerStruct, type BookData } from "../../oracle/chain/market-data";
+import { eventsIn } from "../../oracle/chain/board";
 import {
   formatUnits,
   KWH_DECIMALS,
@@ -18,7 +19,7 @@ import {
   parseDecimalUnits,
   USD_DECIMALS,
 } from "../../oracle/chain/units";
-import { decide, type GeneratorPolicy } from "../../oracle/agents/policy";
+import { decide, type PriceTerms } from "../../oracle/agents/policy";
 import type { BoardOffer, BookView, ChainFeed } from "./chain";
 import { chainName } from "../shared/chains";
 import { fill, h, notice, table } from "./dom";
@@ -345,17 +346,15 @@ export class GeneratorView {
     }
   }
 
-  private policy(): GeneratorPolicy {
+  /** The price terms typed on the page (each fill sends the nomination typed on its row). */
+  private policy(): PriceTerms {
     const w = this.wallet as ConnectedWallet;
-    const hours = this.feed.periodSeconds / 3600;
     return {
       address: w.address,
       node: (this.balances as Balances).node,
       costUsdPerKwh: this.policyValues.cost,
       marginUsdPerKwh: this.policyValues.margin,
       capacityKwh: this.policyValues.capacity,
-      // Mean power over a period, MW (what the agents' policy holds); each fill sends the nomination typed on its row.
-      plannedMW: Number(this.plannedWh() ?? 0n) / 1e6 / hours,
     };
   }
 
@@ -637,15 +636,7 @@ export class GeneratorView {
       const tx = await market.connect(w.signer).fill(offerStruct(o.offer), o.signature, requestedWh, nominatedWh);
       this.say("info", `Sent ${short(tx.hash)}; waiting for it to be mined…`);
       const receipt = await tx.wait();
-      const filled = receipt?.logs
-        .map((log) => {
-          try {
-            return market.interface.parseLog(log);
-          } catch {
-            return null;
-          }
-        })
-        .find((l) => l?.name === "Filled");
+      const [filled] = eventsIn(market, receipt, "Filled");
       const got = filled
         ? fillFromEvent(filled.args.offerHash, filled.args.generator, filled.args.period, filled.args.details)
         : undefined;

@@ -29,7 +29,7 @@ import {
 import type { PowerCase } from "../grid/case/types";
 import { runPeriod, type Forecasts, type PeriodResult } from "../market/period";
 import type { Offer } from "../market/prices";
-import { readMarketEvents, isOfferPosted, DEFAULT_MAX_BLOCK_RANGE } from "../chain/board";
+import { readMarketEvents, isOfferPosted, DEFAULT_MAX_BLOCK_RANGE, eventsIn } from "../chain/board";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
 import { caseTextHash, inputHash, toOfferData, toReport } from "../chain/encode";
@@ -465,20 +465,10 @@ export class CentreAgent {
 
   /** Books a receipt settled (its Settled events). */
   private settledIn(receipt: TransactionReceipt | undefined): BookKey[] {
-    const { market } = this.cfg.contracts;
-    const out: BookKey[] = [];
-    for (const log of receipt?.logs ?? []) {
-      const parsed = (() => {
-        try {
-          return market.interface.parseLog(log);
-        } catch {
-          return null;
-        }
-      })();
-      if (parsed?.name === "Settled")
-        out.push({ generator: parsed.args.generator as string, period: Number(parsed.args.period) });
-    }
-    return out;
+    return eventsIn(this.cfg.contracts.market, receipt, "Settled").map((e) => ({
+      generator: e.args.generator as string,
+      period: Number(e.args.period),
+    }));
   }
 
   /** The stored reports, oldest first, with their measurement lists in contract form. */

@@ -25,6 +25,9 @@ export interface GeneratorPolicy {
   readonly plannedMW: number | ((period: number) => number);
 }
 
+/** What `decide` weighs: the price terms, without the planned output (a nomination, not a price). */
+export type PriceTerms = Omit<GeneratorPolicy, "plannedMW">;
+
 /** Throws a RangeError naming the field when the policy cannot be meant (finding: cost −1 accepted anything). */
 export function checkPolicy(p: GeneratorPolicy): GeneratorPolicy {
   const need = (ok: boolean, field: string, rule: string, value: unknown): void => {
@@ -84,7 +87,7 @@ const fmtKwh = (wh: bigint): string => `${(Number(wh) / 1000).toFixed(3)} kWh`;
  * The part of the decision that needs no chain state (who the offer is for, where, until when):
  * a reason to reject, or undefined when the offer needs a closer look.
  */
-export function staticRejection(policy: GeneratorPolicy, offer: OfferData, nowSeconds: number): string | undefined {
+export function staticRejection(policy: PriceTerms, offer: OfferData, nowSeconds: number): string | undefined {
   if (nowSeconds > offer.deadline) return `closed at ${new Date(offer.deadline * 1000).toISOString()}`;
   if (offer.generator !== ZERO && offer.generator.toLowerCase() !== policy.address.toLowerCase()) {
     return `reserved for ${offer.generator}`;
@@ -94,7 +97,7 @@ export function staticRejection(policy: GeneratorPolicy, offer: OfferData, nowSe
 }
 
 export function decide(
-  policy: GeneratorPolicy,
+  policy: PriceTerms,
   offer: OfferData,
   state: OfferState,
   book: BookView,

@@ -4,7 +4,7 @@
  * oracle's reports. Read in block ranges no larger than a node allows (`maxBlockRange`),
  * from a given block on — agents keep the last block they read and continue from there.
  */
-import type { Provider } from "ethers";
+import type { Interface, Log, LogDescription, Provider } from "ethers";
 import type { DemandResponseMarket, GridOracle } from "../../typechain-types";
 import {
   fillFromEvent,
@@ -52,6 +52,25 @@ export interface MarketEvents {
   readonly unwinds: UnwindRecord[];
   /** The last block read (inclusive). */
   readonly toBlock: number;
+}
+
+/**
+ * The events named `name` that `contract` emitted in a transaction's receipt, parsed. Logs of other
+ * contracts (tokens, the oracle) are skipped by address, not by trying to parse them.
+ */
+export function eventsIn(
+  contract: { readonly interface: Interface; readonly target: unknown },
+  receipt: { readonly logs: readonly Log[] } | null | undefined,
+  name: string,
+): LogDescription[] {
+  const address = String(contract.target).toLowerCase();
+  const out: LogDescription[] = [];
+  for (const log of receipt?.logs ?? []) {
+    if (log.address.toLowerCase() !== address) continue;
+    const parsed = contract.interface.parseLog(log);
+    if (parsed?.name === name) out.push(parsed);
+  }
+  return out;
 }
 
 /**
