@@ -20,6 +20,8 @@ describe("GS-07: an offer that rounds to nothing is dropped with its reason; the
       priceUsdPerMWh: 15,
       usd: 0.0075,
       bidUsdPerMWh: 15,
+      nodalUsdPerMWh: 15,
+      pricingRule: "nodal" as const,
       periodStart: 0,
       periodEnd: 1800,
     };
