@@ -18,8 +18,8 @@ import { join } from "node:path";
 import { GridError, loadCase, type OperationData, type PowerCase } from "../oracle";
 import { PRICING_RULES } from "../oracle/grid/case/operation";
 import { applyForecasts, runPeriod, type Forecasts, type PeriodResult } from "../oracle/market/period";
-import { exportRedispatchOpf } from "../oracle/market/opf-export";
-import { deriveOperation, ScenarioError } from "../oracle/market/scenario";
+import { exportRedispatchOpf, problemOperation } from "../oracle/market/opf-export";
+import { ScenarioError } from "../oracle/market/scenario";
 import type { LimitReport } from "../oracle/grid/limits/checks";
 import {
   choiceOption,
@@ -226,7 +226,7 @@ function operationFor(
   c: PowerCase,
   forecasts: Forecasts,
   line: CommandLine,
-): { operation?: OperationData } & OperationSource {
+): { operation: OperationData } & OperationSource {
   const derive = line.values["derive-operation"] === true;
   const congestedLines = numberOption(line, "congested-lines", { integer: true, positive: true });
   const limitFraction = numberOption(line, "limit-fraction", { positive: true, max: 1 });
@@ -238,25 +238,18 @@ function operationFor(
   }
   const rule = stringOption(line, "pricing-rule");
   const pricingRule = rule === undefined ? undefined : choiceOption(line, "pricing-rule", PRICING_RULES, "nodal");
-  const notes: string[] = [];
-  let operation = c.operation;
-  if (derive) {
-    if (c.operation) notes.push("the case's own operation data replaced (--derive-operation)");
-    const schedule = applyForecasts(c, forecasts);
-    operation = deriveOperation(
-      c,
-      schedule,
-      { congestedLines, limitFraction, marketUnits },
-      notes,
-      "the period's schedule",
-    );
-  }
-  if (operation && pricingRule) operation = { ...operation, pricingRule };
-  if (!operation) {
+  if (!derive && !c.operation) {
     throw new GridError(
       `${c.name}: no operation data: a period needs line limits and redispatch units ("operation" in a JSON case), or --derive-operation`,
     );
   }
+  const notes: string[] = [];
+  let operation = problemOperation(
+    c,
+    { forecasts, deriveOperation: derive ? { congestedLines, limitFraction, marketUnits } : undefined },
+    notes,
+  );
+  if (pricingRule) operation = { ...operation, pricingRule };
   return { operation, derived: derive, notes };
 }
 
@@ -291,7 +284,7 @@ async function main(line: CommandLine): Promise<number> {
     const c = loadCase(line.positionals[0]);
     const source = operationFor(c, forecasts, line);
     const result = await runPeriod(c, forecasts, { sensitivity, operation: source.operation });
-    if (exportDir !== undefined && source.operation) {
+    if (exportDir !== undefined) {
       const schedule = applyForecasts({ ...c, operation: source.operation }, forecasts);
       const opf = exportRedispatchOpf(schedule, source.operation, result);
       const written = writeFiles(exportDir, opf.files);

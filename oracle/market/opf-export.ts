@@ -21,21 +21,30 @@
  * GridSwap's own answer goes beside it as JSON: every market unit's move, the binding lines and
  * their shadow prices, and every bus's price with its energy, loss and congestion components.
  */
+import { createHash } from "node:crypto";
 import { BRANCH, BUS, BUS_TYPE_PQ, GEN } from "../grid/case/columns";
 import type { OperationData } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
+import { CaseDataError } from "../grid/errors";
 import { LIMIT_TOLERANCE } from "../grid/limits/checks";
 import { marketModel, type MarketModel } from "./model";
-import type { PeriodResult } from "./period";
+import { applyForecasts, runPeriod, type Forecasts, type PeriodOptions, type PeriodResult } from "./period";
 import { unitRanges } from "./redispatch";
+import { deriveOperation, type DeriveOperationOptions } from "./scenario";
 
 /** Name of the user constraint set and of the functions that evaluate it. */
 export const MEAN_FLOW_CONSTRAINT = "gs_mean_flow";
 export const MEAN_FLOW_FUNCTION = "gridswap_mean_flow";
 export const MEAN_FLOW_HESSIAN = "gridswap_mean_flow_hess";
 
-/** The MATPOWER options the problem is meant to be solved with (runopf's mpoption arguments). */
+/**
+ * The MATPOWER options the problem is meant to be solved with (runopf's mpoption arguments).
+ * MATPOWER 8.1's default MP-Core sizes the list of user-defined nonlinear constraint sets by their
+ * rows (cell(nnle + nnli, 1) in dm_converter_mpc2_legacy) and fails on a set of more than one row;
+ * its legacy core (opf_setup) builds them right, so the problem is solved there.
+ */
 export const OPF_OPTIONS: readonly (readonly [string, string | number])[] = [
+  ["exp.use_legacy_core", 1],
   ["opf.ac.solver", "MIPS"],
   ["opf.flow_lim", "S"],
   ["opf.ignore_angle_lim", 1],
@@ -99,6 +108,8 @@ export interface OpfAnswer {
   readonly masterEnergyPrice: number;
   /** Every market unit, moved or not. */
   readonly moves: OpfMove[];
+  /** The master unit(s): what they make up (losses included). */
+  readonly master: OpfMove[];
   /** Lines with a nonzero shadow price. */
   readonly binding: OpfBinding[];
   /** One per exported bus, in file order. */
@@ -113,6 +124,79 @@ export interface OpfExport {
   /** File name → text, to write into one directory. */
   readonly files: Readonly<Record<string, string>>;
   readonly answer: OpfAnswer;
+  /** The problem's numbers as written (bus, gen, branch, gencost, mean-flow limits). */
+  readonly data: OpfData;
+}
+
+export interface OpfData {
+  readonly baseMVA: number;
+  readonly bus: readonly (readonly number[])[];
+  readonly gen: readonly (readonly number[])[];
+  readonly branch: readonly (readonly number[])[];
+  readonly gencost: readonly (readonly number[])[];
+  /** [F T R X B TAP SHIFT LIMIT] per limited line (internal bus indices, MW). */
+  readonly meanFlowLimits: readonly (readonly number[])[];
+  /** The case's 1-based row of each exported gen, branch and limited line. */
+  readonly genRows: readonly number[];
+  readonly branchRows: readonly number[];
+  readonly limitedBranchRows: readonly number[];
+}
+
+/**
+ * A fingerprint of what makes the exported problem this problem — per bus its type, demand and
+ * voltage band, per unit its output and bounds, the cost rows and the mean-flow limits, to 10
+ * significant digits — so a reference made from it can tell it was made for the same problem
+ * (SHA-256, hex: the reference carries no case data).
+ */
+export function problemKey(data: OpfData): string {
+  const round = (rows: readonly (readonly number[])[], columns?: readonly number[]): string[] =>
+    rows.map((r) => (columns ?? r.map((_, i) => i)).map((c) => Number(r[c].toPrecision(10))).join(" "));
+  const key = {
+    baseMVA: data.baseMVA,
+    bus: round(data.bus, [BUS.BUS_TYPE, BUS.PD, BUS.QD, BUS.VMIN, BUS.VMAX]),
+    gen: round(data.gen, [GEN.PG, GEN.PMIN, GEN.PMAX, GEN.QMIN, GEN.QMAX]),
+    gencost: round(data.gencost),
+    meanFlowLimits: round(data.meanFlowLimits),
+  };
+  return createHash("sha256").update(JSON.stringify(key)).digest("hex");
+}
+
+/** A period to export: its forecasts, and operation data derived (as a simulated day does) or the case's own. */
+export interface PeriodProblem {
+  readonly forecasts?: Forecasts;
+  readonly deriveOperation?: DeriveOperationOptions;
+}
+
+/**
+ * The operation data of `problem` on case `c`: derived from the period's schedule (the case with
+ * its forecasts) as a simulated day derives them, with what was done said in `notes`, or the
+ * case's own. A CaseDataError when there are none.
+ */
+export function problemOperation(c: PowerCase, problem: PeriodProblem, notes: string[] = []): OperationData {
+  if (problem.deriveOperation) {
+    if (c.operation) notes.push("the case's own operation data replaced (derived instead)");
+    const schedule = applyForecasts(c, problem.forecasts ?? {});
+    return deriveOperation(c, schedule, problem.deriveOperation, notes, "the period's schedule");
+  }
+  if (!c.operation) {
+    throw new CaseDataError(
+      `${c.name}: no operation data: a period needs line limits and redispatch units ("operation" in a JSON case), or derived ones`,
+    );
+  }
+  return c.operation;
+}
+
+/** Runs the period of `problem` and exports it: the operation data used, the period and the export. */
+export async function exportPeriodOpf(
+  c: PowerCase,
+  problem: PeriodProblem,
+  options: PeriodOptions & OpfExportOptions = {},
+): Promise<{ operation: OperationData; result: PeriodResult; opf: OpfExport }> {
+  const operation = options.operation ?? problemOperation(c, problem);
+  const forecasts = problem.forecasts ?? {};
+  const result = await runPeriod(c, forecasts, { ...options, operation });
+  const opf = exportRedispatchOpf(applyForecasts({ ...c, operation }, forecasts), operation, result, options);
+  return { operation, result, opf };
 }
 
 export interface OpfExportOptions {
@@ -256,6 +340,14 @@ export function exportRedispatchOpf(
       deltaMW: delta,
     };
   });
+  const master: OpfMove[] = Array.from(market.master, (k) => ({
+    gen: index.gens.row[k] + 1,
+    exportRow: k + 1,
+    bus: index.buses.id[index.gens.bus[k]],
+    scheduledMW: point.pg[k],
+    adjustedMW: rd.point.pg[k],
+    deltaMW: rd.point.pg[k] - point.pg[k],
+  }));
   const binding: OpfBinding[] = rd.bindingLines.map((b) => ({
     branch: b.branchRow,
     exportRow: b.branch + 1,
@@ -287,6 +379,7 @@ export function exportRedispatchOpf(
     objective: rd.costPerHour + market.masterEnergyPrice * masterScheduled,
     masterEnergyPrice: market.masterEnergyPrice,
     moves,
+    master,
     binding,
     lmp,
     differences,
@@ -316,6 +409,17 @@ export function exportRedispatchOpf(
       [`${name}.gridswap.json`]: `${JSON.stringify(answer, null, 1)}\n`,
     },
     answer,
+    data: {
+      baseMVA: schedule.baseMVA,
+      bus,
+      gen,
+      branch,
+      gencost,
+      meanFlowLimits: lines,
+      genRows: genRows.map((r) => r + 1),
+      branchRows: branchRows.map((r) => r + 1),
+      limitedBranchRows: limited.map((l) => branchRows[l] + 1),
+    },
   };
 }
 
@@ -500,3 +604,95 @@ const MEAN_FLOW_HESSIAN_SOURCE = `function d2h = ${MEAN_FLOW_HESSIAN}(x, lam, ba
 %${MEAN_FLOW_HESSIAN.toUpperCase()}  Hessian of GridSwap's mean-flow limits (see ${MEAN_FLOW_FUNCTION}).
 d2h = ${MEAN_FLOW_FUNCTION}(x, baseMVA, lines, lam);
 `;
+
+/** MATPOWER's solution of an exported problem, by the case's gen rows, branch rows and bus numbers. */
+export interface OpfReference {
+  readonly matpower: string;
+  readonly success: boolean;
+  readonly iterations: number;
+  /** USD/h. */
+  readonly objective: number;
+  /** Every exported unit: its schedule and MATPOWER's output, MW. */
+  readonly units: {
+    readonly gen: number;
+    readonly bus: number;
+    readonly scheduledMW: number;
+    readonly outputMW: number;
+  }[];
+  /** Every limited line: its limit (MW) and the multipliers of its two sides, USD/MWh. */
+  readonly limits: {
+    readonly branch: number;
+    readonly from: number;
+    readonly to: number;
+    readonly limitMW: number;
+    readonly muFromTo: number;
+    readonly muToFrom: number;
+  }[];
+  /** LAM_P per bus, USD/MWh. */
+  readonly lmp: { readonly bus: number; readonly price: number }[];
+}
+
+/** GridSwap's answer against MATPOWER's: the largest deviations, and the binding sets. */
+export interface OpfComparison {
+  /** Largest |GridSwap's move − MATPOWER's| over every unit (market units, master, fixed), MW. */
+  readonly moveMW: number;
+  readonly moveGen: number;
+  /** Branch rows with a shadow price: GridSwap's and MATPOWER's (multiplier above 1e-3 USD/MWh). */
+  readonly bindingGridSwap: number[];
+  readonly bindingMatpower: number[];
+  /** Largest |μ − μ_MATPOWER| / μ_MATPOWER over the lines binding in both. */
+  readonly muRelative: number;
+  /** Largest |LMP − LAM_P| (USD/MWh) and the largest relative one, with their buses. */
+  readonly lmpUsdPerMWh: number;
+  readonly lmpBus: number;
+  readonly lmpRelative: number;
+  /** Buses whose LMP is off by more than both 0.5 % and 0.05 USD/MWh. */
+  readonly lmpOutside: number[];
+}
+
+/** A multiplier above this (USD/MWh) marks a binding limit in MATPOWER's solution. */
+export const MATPOWER_BINDING_MU = 1e-3;
+
+export function compareOpf(answer: OpfAnswer, reference: OpfReference): OpfComparison {
+  const ours = new Map<number, number>();
+  for (const m of [...answer.moves, ...answer.master]) ours.set(m.gen, m.deltaMW);
+  let moveMW = 0;
+  let moveGen = 0;
+  for (const u of reference.units) {
+    const d = Math.abs((ours.get(u.gen) ?? 0) - (u.outputMW - u.scheduledMW));
+    if (d > moveMW) [moveMW, moveGen] = [d, u.gen];
+  }
+  const bindingMatpower = reference.limits
+    .filter((l) => Math.max(l.muFromTo, l.muToFrom) > MATPOWER_BINDING_MU)
+    .map((l) => l.branch);
+  let muRelative = 0;
+  for (const b of answer.binding) {
+    const l = reference.limits.find((x) => x.branch === b.branch);
+    if (!l || !bindingMatpower.includes(b.branch)) continue;
+    const mu = b.side > 0 ? l.muFromTo : l.muToFrom;
+    muRelative = Math.max(muRelative, Math.abs(b.mu - mu) / mu);
+  }
+  const price = new Map(answer.lmp.map((p) => [p.bus, p.price]));
+  let lmpUsdPerMWh = 0;
+  let lmpBus = 0;
+  let lmpRelative = 0;
+  const lmpOutside: number[] = [];
+  for (const { bus, price: lamP } of reference.lmp) {
+    const d = Math.abs((price.get(bus) ?? Number.NaN) - lamP);
+    const relative = d / Math.max(Math.abs(lamP), 1e-9);
+    if (!(d <= lmpUsdPerMWh)) [lmpUsdPerMWh, lmpBus] = [d, bus];
+    lmpRelative = Math.max(lmpRelative, relative);
+    if (!(d <= 0.05 || relative <= 0.005)) lmpOutside.push(bus);
+  }
+  return {
+    moveMW,
+    moveGen,
+    bindingGridSwap: answer.binding.map((b) => b.branch).sort((a, b) => a - b),
+    bindingMatpower: bindingMatpower.sort((a, b) => a - b),
+    muRelative,
+    lmpUsdPerMWh,
+    lmpBus,
+    lmpRelative,
+    lmpOutside,
+  };
+}
