@@ -299,8 +299,12 @@ describe("dashboard server", function () {
         const row = sens.lines.findIndex((l) => l.branchRow === line.branchRow);
         sens.matrix[row].forEach((x, j) => expect(x).to.be.closeTo(study.sensitivities.matrix[k][j], 1e-12));
       });
-      // Nodal prices add up: energy + congestion = total, USD/MWh.
-      for (const p of r.prices) expect(p.energy + p.congestion).to.be.closeTo(p.total, 1e-9);
+      // Nodal prices add up: energy + loss + congestion = total, USD/MWh (the record does not
+      // carry the loss component yet: it is the study's).
+      r.prices.forEach((p, i) => {
+        expect(p.total).to.equal(study.prices[i].total);
+        expect(p.energy + study.prices[i].loss + p.congestion).to.be.closeTo(p.total, 1e-9);
+      });
       // The record survives JSON (what periods.json holds).
       expect(JSON.parse(JSON.stringify(r))).to.deep.equal(r);
     });

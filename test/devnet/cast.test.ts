@@ -53,13 +53,13 @@ describe("docs/integrating.md cast sequence, as written, on Anvil", function () 
       const r = await runBlock(script, dir, { RPC_URL: node.url, PATH: `${BIN}:${process.env.PATH}` });
       expect(r.code, r.output).to.equal(0);
       expect(r.output).to.match(
-        /offer 0x[0-9a-f]{64} status 0: \(0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC, 0x0{40}, 27, 1, 2178, 3266741,/,
+        /offer 0x[0-9a-f]{64} status 0: \(0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC, 0x0{40}, 27, 1, 1953, 2929409,/,
       );
       expect(r.output).to.match(/position 0x[0-9a-f]{64}\n/);
-      // Settled: delivered 2178 Wh, paid 2178 Wh, no penalty, 0.03266741 USD to the generator, quality Ok.
-      expect(r.output).to.match(/\(2178, 2178, 0, 3266741 \[3\.266e6\], 0, 0\)/);
+      // Settled: delivered 1953 Wh, paid 1953 Wh, no penalty, 0.02929409 USD to the generator, quality Ok.
+      expect(r.output).to.match(/\(1953, 1953, 0, 2929409 \[2\.929e6\], 0, 0\)/);
       // balancesOf: the payment in free USD; the commitment went to the centre.
-      expect(r.output).to.match(/\n3266741 \[3\.266e6\]\n0\n/);
+      expect(r.output).to.match(/\n2929409 \[2\.929e6\]\n0\n/);
     } finally {
       await node.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -121,7 +121,7 @@ describe("gridswap:* tasks", function () {
     const line = offers.split("\n").find((l) => /\s27\s/.test(l) && /Decrease/.test(l));
     expect(line, offers).to.not.equal(undefined);
     const offerHash = (line as string).split(/\s+/)[0];
-    expect(line).to.match(/Open\s+Decrease\s+2\.178\s+0\.03266741\s+0\.01499\d\s+27/);
+    expect(line).to.match(/Open\s+Decrease\s+1\.953\s+0\.02929409\s+0\.01499\d\s+27/);
 
     await runError(
       "gridswap:fill",
@@ -135,7 +135,7 @@ describe("gridswap:* tasks", function () {
     );
     const filled = await run("gridswap:fill", { offer: offerHash, accountIndex: "9" });
     expect(filled).to.match(
-      /filled 2\.178 kWh of offer .* for 0\.03266741 USD on full delivery; position 0x[0-9a-f]{64}/,
+      /filled 1\.953 kWh of offer .* for 0\.02929409 USD on full delivery; position 0x[0-9a-f]{64}/,
     );
     await runError("gridswap:fill", { offer: offerHash, accountIndex: "9" }, /is (Filled|NonceUsed), not open/);
 
@@ -150,11 +150,11 @@ describe("gridswap:* tasks", function () {
     const positions = history.split("\n").map((l) => JSON.parse(l));
     expect(positions).to.have.length(1);
     expect(positions[0].state).to.equal("settled");
-    expect(positions[0].settlement.usdToGenerator).to.equal("3266741");
-    expect(positions[0].settlement.deliveredWh).to.equal("2178");
+    expect(positions[0].settlement.usdToGenerator).to.equal("2929409");
+    expect(positions[0].settlement.deliveredWh).to.equal("1953");
     expect(await market.balancesOf(generator.address)).to.deep.equal([3_266_741n, 60_000n - 2_178n]);
     const balances = await run("gridswap:balances", { address: generator.address });
-    expect(balances).to.match(/0\.03266741\s+57\.822/);
+    expect(balances).to.match(/0\.02929409\s+58\.047/);
 
     // A new wallet with no gas is refused before any transaction, with the task that funds it.
     process.env.UNFUNDED_KEY = Wallet.createRandom().privateKey;
