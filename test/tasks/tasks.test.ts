@@ -116,12 +116,12 @@ describe("gridswap:* tasks", function () {
     await run("gridswap:advance");
     const step = await run("gridswap:period", { simulateMeters: true, state });
     expect(step).to.match(/report: submitted/);
-    expect(step).to.match(/posted 0x[0-9a-f]{64}: node 27, lower 2\.178 kWh/);
+    expect(step).to.match(/posted 0x[0-9a-f]{64}: node 27, lower 1\.953 kWh/);
     const offers = await run("gridswap:offers", { open: true });
     const line = offers.split("\n").find((l) => /\s27\s/.test(l) && /Decrease/.test(l));
     expect(line, offers).to.not.equal(undefined);
     const offerHash = (line as string).split(/\s+/)[0];
-    expect(line).to.match(/Open\s+Decrease\s+1\.953\s+0\.02929409\s+0\.01499\d\s+27/);
+    expect(line).to.match(/Open\s+Decrease\s+1\.953\s+0\.02929409\s+0\.015000\s+27/);
 
     await runError(
       "gridswap:fill",
@@ -131,7 +131,7 @@ describe("gridswap:* tasks", function () {
     await runError(
       "gridswap:fill",
       { offer: offerHash, accountIndex: "9", kwh: "3" },
-      /--kwh 3\.000: at most 2\.178 kWh/,
+      /--kwh 3\.000: at most 1\.953 kWh/,
     );
     const filled = await run("gridswap:fill", { offer: offerHash, accountIndex: "9" });
     expect(filled).to.match(
@@ -141,7 +141,7 @@ describe("gridswap:* tasks", function () {
 
     await run("gridswap:advance", { periods: "2" }); // past the delivery period
     expect(await run("gridswap:period", { simulateMeters: true, state })).to.match(
-      /measured 0x[0-9a-fA-F]{40} in period \d+: delivered -2\.178 kWh/,
+      /measured 0x[0-9a-fA-F]{40} in period \d+: delivered -1\.953 kWh/,
     );
     await run("gridswap:advance", { offsetSeconds: "120" }); // one dispute window after the report
     expect(await run("gridswap:period", { simulateMeters: true, state })).to.match(/settled: 0x[0-9a-f]{64}/);
@@ -152,7 +152,7 @@ describe("gridswap:* tasks", function () {
     expect(positions[0].state).to.equal("settled");
     expect(positions[0].settlement.usdToGenerator).to.equal("2929409");
     expect(positions[0].settlement.deliveredWh).to.equal("1953");
-    expect(await market.balancesOf(generator.address)).to.deep.equal([3_266_741n, 60_000n - 2_178n]);
+    expect(await market.balancesOf(generator.address)).to.deep.equal([2_929_409n, 60_000n - 1_953n]);
     const balances = await run("gridswap:balances", { address: generator.address });
     expect(balances).to.match(/0\.02929409\s+58\.047/);
 
