@@ -11,12 +11,21 @@
  * in the same run, interleaved with the periods — the median of one NR load flow of the same case
  * as `runPowerFlow` runs it (`pfMedianMs`, network model from the per-topology cache, as in the
  * period) and from scratch (`pfColdMedianMs`). Goal: a period within 3 × one load flow.
+ *
+ * MATPOWER beside it: for seed34 and case118 (its operation data derived as a simulated day derives
+ * them, ../shared present), the period's redispatch is exported as `period --export-opf` does and,
+ * where Octave and MATPOWER are found (tools/matpower), solved by MATPOWER's runopf `runs` times in
+ * one Octave session right after GridSwap's runs: `runopfMedianMs` (runopf alone: no Octave start-up,
+ * no loadcase) and `runopfOverPeriod`. Otherwise the line says why MATPOWER was not timed.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadCase, runPowerFlow, type PowerCase } from "../oracle";
 import { defaultOperation } from "../oracle/market/defaults";
+import { exportPeriodOpf, problemOperation } from "../oracle/market/opf-export";
 import { runPeriod } from "../oracle/market/period";
+import { matpowerMissing, runMatpowerOpf } from "../tools/matpower/octave";
 
 const ROOT = resolve(__dirname, "..");
 const MATPOWER_CASES = resolve(ROOT, "../shared/matpower/cases");
@@ -36,7 +45,23 @@ const median = (xs: number[]): number => {
 };
 const round = (x: number): number => Math.round(x * 100) / 100;
 
-async function measure(label: string, c: PowerCase, runs: number): Promise<void> {
+/** MATPOWER's runopf on the period's exported redispatch: its median over `runs`, ms, or why not. */
+async function runopfMedian(c: PowerCase, runs: number): Promise<{ runopfMedianMs?: number; runopf?: string }> {
+  const missing = matpowerMissing();
+  if (missing) return { runopf: `not timed: ${missing}` };
+  const dir = mkdtempSync(join(tmpdir(), "gridswap-bench-opf-"));
+  try {
+    const { opf } = await exportPeriodOpf(c, { forecasts: { periodStart: 0 } });
+    for (const [name, text] of Object.entries(opf.files)) writeFileSync(join(dir, name), text);
+    const mp = runMatpowerOpf(join(dir, `${opf.name}.m`), runs);
+    if (!mp.success) return { runopf: "runopf did not converge" };
+    return { runopfMedianMs: round(median(mp.seconds) * 1000), runopf: `MATPOWER ${mp.matpower}, MIPS` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(label: string, c: PowerCase, runs: number, withMatpower = false): Promise<void> {
   const first = await runPeriod(c, { periodStart: 0 }); // warm-up: JIT and the HiGHS runtime
   runPowerFlow(c);
   runPowerFlow(c, { reuseModel: false });
@@ -55,6 +80,7 @@ async function measure(label: string, c: PowerCase, runs: number): Promise<void>
     pfColdTimes.push(performance.now() - t);
   }
   const rd = first.redispatch;
+  const mp = withMatpower ? await runopfMedian(c, runs) : {};
   console.log(
     JSON.stringify({
       case: label,
@@ -71,13 +97,23 @@ async function measure(label: string, c: PowerCase, runs: number): Promise<void>
       pfMedianMs: round(median(pfTimes)),
       pfColdMedianMs: round(median(pfColdTimes)),
       periodOverPf: round(median(times) / median(pfTimes)),
+      ...mp,
+      ...(mp.runopfMedianMs !== undefined ? { runopfOverPeriod: round(mp.runopfMedianMs / median(times)) } : {}),
     }),
   );
 }
 
 async function main(): Promise<void> {
   const runs = parseRuns(process.argv.slice(2));
-  await measure("seed34", loadCase(join(ROOT, "cases/seed34.json")), runs);
+  await measure("seed34", loadCase(join(ROOT, "cases/seed34.json")), runs, true);
+  const case118 = join(MATPOWER_CASES, "case118.m");
+  if (existsSync(case118)) {
+    const c = loadCase(case118);
+    const operation = problemOperation(c, { deriveOperation: {} });
+    await measure("case118 (operation derived: 5 lines at 90 %)", { ...c, operation }, runs, true);
+  } else {
+    console.log(`bench:period: ${case118} not found; case118 skipped`);
+  }
   const pegase = join(MATPOWER_CASES, "case2869pegase.m");
   if (!existsSync(pegase)) {
     console.log(`bench:period: ${pegase} not found; case2869pegase skipped`);

@@ -29,11 +29,21 @@ export {
   type LimitReport,
   type LineViolation,
 } from "./grid/limits/checks";
-export type { OperationData, RedispatchUnit } from "./grid/case/operation";
-export { DEFAULT_LIMIT_VIOLATION_PRICE } from "./grid/case/operation";
+export type { OperationData, PricingRule, RedispatchUnit } from "./grid/case/operation";
+export { DEFAULT_LIMIT_VIOLATION_PRICE, PRICING_RULES } from "./grid/case/operation";
 export { marketModel, type MarketModel, type MarketUnit } from "./market/model";
 export { redispatch, type Redispatch, type RedispatchOptions } from "./market/redispatch";
-export { nodalPrices, priceOffers, type NodalPrices, type Offer } from "./market/prices";
+export { nodalPrices, periodCosts, priceOffers, type NodalPrices, type Offer, type PeriodCosts } from "./market/prices";
+export {
+  compareOpf,
+  exportPeriodOpf,
+  exportRedispatchOpf,
+  problemOperation,
+  type OpfAnswer,
+  type OpfExport,
+  type OpfReference,
+  type PeriodProblem,
+} from "./market/opf-export";
 export { LpSolveError } from "./market/lp";
 export { defaultOperation } from "./market/defaults";
 export {

@@ -12,7 +12,10 @@
  *
  * --paper: also applies the paper's own remedy to the grid (all lines within limits), compares it
  * with GridSwap's least-cost remedy under the case's bids, and trades the paper's own offer —
- * 2.3 kWh of decrease at node 27 for exactly 0.25266763 USD — instead of the computed one.
+ * 2.3 kWh of decrease at node 27 for exactly 0.25266763 USD — instead of the computed one. The
+ * paper's trade and its remedy disagree (2.3 kWh in 30 minutes is 0.0046 MW, the remedy lowers
+ * node 27 by 0.0026 MW): the demo trades the 2.3 kWh, says so, and checks the line limits of the
+ * grid as it runs with what is delivered.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,6 +25,7 @@ import type { PowerCase } from "../oracle/grid/case/types";
 import { checkLimits, meanActiveFlow } from "../oracle/grid/limits/checks";
 import { loadCase } from "../oracle/grid/case/load";
 import { runPowerFlow } from "../oracle/grid/pf/runpf";
+import type { BranchResult } from "../oracle/grid/pf/results";
 import type { PeriodResult } from "../oracle/market/period";
 import type { Offer } from "../oracle/market/prices";
 import { Direction, OfferStatus, Quality } from "../oracle/chain/enums";
@@ -51,6 +55,8 @@ export interface DemoSummary {
   /** Lines over their limit in the study of the first delivery period, and in the grid as it ran. */
   readonly violationsBefore: number;
   readonly violationsAfter: number;
+  /** The grid as it ran in that period: its most loaded line (mean flow, MW) and that line's limit. */
+  readonly worstLineAfter: { readonly line: string; readonly mw: number; readonly limitMW: number };
   /** The node-27 generator's settlement (undefined when it did not fill or was not settled). */
   readonly settlement?: { readonly deliveredKwh: number; readonly usdToGenerator: number; readonly penaltyKwh: number };
   readonly unwound: boolean;
@@ -220,6 +226,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     offer: { kwh: offer27 ? kwh(offer27.amountWh) : 0, usd: offer27 ? usd(offer27.usd) : 0 },
     violationsBefore: (runs[0].centre.study as PeriodResult).violations.lines.filter((v) => v.kind === "active").length,
     violationsAfter: runs[0].actual.limits.lines.length,
+    worstLineAfter: worstLine(c, runs[0].actual.loadFlow.branches),
     settlement: settlement && {
       deliveredKwh: kwh(settlement.deliveredWh),
       usdToGenerator: usd(settlement.usdToGenerator),
@@ -328,11 +335,17 @@ function explainStudy(log: (l: string) => void, c: PowerCase, r: PeriodResult, p
       `  Binding line ${b.from}-${b.to}: ${f4(b.flow)} MW at its ${f4(b.limit)} MW limit; shadow price μ = ${b.shadowPrice.toFixed(2)} USD/MWh.`,
     );
   }
-  log(`  Nodal prices LMP = λ + Σ μ·S (USD/MWh): λ = ${rd.energyPrice.toFixed(2)} (the master unit's energy price);`);
+  log(
+    `  Nodal prices LMP = λ·(1 − ∂L/∂P) + Σ μ·S (USD/MWh): λ = ${rd.energyPrice.toFixed(2)} (the master unit's energy price, ` +
+      `at its node), less its marginal losses, plus congestion;`,
+  );
   for (const node of [2, 27, 34]) {
     const p = r.prices.find((x) => x.bus === node);
-    if (p)
-      log(`    node ${node}: ${p.total.toFixed(2)} = ${p.energy.toFixed(2)} + congestion ${p.congestion.toFixed(2)}`);
+    if (p) {
+      log(
+        `    node ${node}: ${p.total.toFixed(2)} = energy ${p.energy.toFixed(2)} + loss ${p.loss.toFixed(2)} + congestion ${p.congestion.toFixed(2)}`,
+      );
+    }
   }
   for (const o of r.offers) {
     log(
@@ -360,7 +373,19 @@ function explainStudy(log: (l: string) => void, c: PowerCase, r: PeriodResult, p
           `${((lp && lp.deltaMW > 0 ? "+" : "") + f4(lp?.deltaMW ?? 0)).padStart(9)} ${price.toFixed(2).padStart(12)}`,
       );
     }
-    log(`    The centre trades the paper's own offer at node 27: ${PAPER_TRADE.kwh} kWh for ${PAPER_TRADE.usd} USD.`);
+    const hours = r.period.minutes / 60;
+    const tradeMW = PAPER_TRADE.kwh / 1000 / hours;
+    log(
+      `    The paper's trade and its remedy do not agree: the trade (Figure 5) is ${PAPER_TRADE.kwh} kWh of decrease at ` +
+        `node 27, ${f4(tradeMW)} MW over the ${r.period.minutes}-minute period, while the remedy lowers node 27 by ` +
+        `${f4(-PAPER_REMEDY[27])} MW (${(-PAPER_REMEDY[27] * 1000 * hours).toFixed(1)} kWh).`,
+    );
+    log(
+      `    The demo trades the paper's trade as printed: ${PAPER_TRADE.kwh} kWh (−${f4(tradeMW)} MW) at node 27 for ` +
+        `${PAPER_TRADE.usd} USD, beside GridSwap's node-2 offer (+${f4(PAPER_REMEDY[2])} MW, as in the remedy); the remedy's ` +
+        `node-34 leg is not traded (GridSwap leaves the PV array alone). The delivery below checks every line limit ` +
+        `with what is delivered.`,
+    );
   }
 }
 
@@ -376,15 +401,21 @@ function explainDelivery(log: (l: string) => void, world: World, run: SimulatedP
         `ran at ${f4(d.actualMW)} MW (${what}).`,
     );
   }
-  const flows = run.actual.loadFlow.branches.map(meanActiveFlow);
-  let worst = 0;
-  flows.forEach((p, l) => (worst = Math.abs(p) > Math.abs(flows[worst]) ? l : worst));
-  const b = c.branch[worst];
+  const worst = worstLine(c, run.actual.loadFlow.branches);
   log(
     `  The grid as it ran (load flow with what was delivered, not what was promised): ` +
       `${run.actual.limits.lines.length === 0 ? "no line over its limit" : `${run.actual.limits.lines.length} line(s) over their limit`}; ` +
-      `largest line ${b[0]}-${b[1]} at ${f4(flows[worst])} MW.`,
+      `largest line ${worst.line} at ${f4(worst.mw)} MW (limit ${worst.limitMW} MW).`,
   );
+}
+
+/** The line with the largest |mean flow| of a load flow of case `c`, and its active limit (MW). */
+function worstLine(c: PowerCase, branches: readonly BranchResult[]): { line: string; mw: number; limitMW: number } {
+  const flows = branches.map(meanActiveFlow);
+  let worst = 0;
+  flows.forEach((p, l) => (worst = Math.abs(p) > Math.abs(flows[worst]) ? l : worst));
+  const b = c.branch[worst];
+  return { line: `${b[0]}-${b[1]}`, mw: flows[worst], limitMW: c.operation?.branchActiveLimitMW[worst] ?? 0 };
 }
 
 function explainSettlement(log: (l: string) => void, s: SettlementData): void {
@@ -402,18 +433,16 @@ function paperRemedy(c: PowerCase): { ok: boolean; worst: { line: string; mw: nu
   const gen = c.gen.map((row) => [...row]);
   const op = c.operation;
   let cost = 0;
-  let net = 0;
   for (const [node, delta] of Object.entries(PAPER_REMEDY)) {
     const unit = op?.units.find((u) => c.gen[u.gen - 1][GEN.GEN_BUS] === Number(node));
     if (!unit) continue;
     gen[unit.gen - 1][GEN.PG] += delta;
     cost += delta > 0 ? delta * unit.upPrice : -delta * unit.downPrice;
-    net += delta;
   }
-  // The master unit makes up the balance at its energy price (as the LP counts it).
-  cost -= net * (op?.masterEnergyPrice ?? 0);
   const x = { ...c, gen };
   const r = runPowerFlow(x);
+  // The master unit makes up the balance, losses included, at its energy price (as the LP counts it).
+  cost += (r.gens[0].pg - runPowerFlow(c).gens[0].pg) * (op?.masterEnergyPrice ?? 0);
   const report = checkLimits(x, r);
   let worst = { line: "", mw: 0 };
   r.branches.forEach((b) => {

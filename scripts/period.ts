@@ -1,19 +1,32 @@
 /**
  * One market period of the power quality centre:
- *   npm run --silent period -- <case.json> [--json] [--forecast BUS=MW ...] [--demand-scale X]
- *                              [--start UNIX_SECONDS] [--sensitivity ac|dc]
+ *   npm run --silent period -- <case> [--json] [--forecast BUS=MW ...] [--demand-scale X]
+ *                              [--start UNIX_SECONDS] [--sensitivity ac|dc] [--pricing-rule nodal|pay-as-bid]
+ *                              [--derive-operation [--congested-lines K] [--limit-fraction F] [--market-units N]]
+ *                              [--export-opf DIR]
  * Prints the load flow, the violations (the paper's Table I), the sensitivity matrix, the
- * least-cost redispatch and its post-redispatch load flow, nodal prices and the offers.
+ * least-cost redispatch and its post-redispatch load flow, nodal prices (energy, loss and
+ * congestion) and the offers, with the period's cost at bids and at nodal prices.
+ * <case>: a JSON case with operation data, or any case (MATPOWER .m too) with --derive-operation:
+ * operation data derived from the period's own schedule as a simulated day derives them.
+ * --export-opf DIR writes the redispatch as a MATPOWER AC OPF with GridSwap's answer beside it
+ * (docs/period.md says how to re-solve it).
  * Exit status: 0 done; 1 bad input, no convergence or limits that cannot be met (one stderr line).
  */
-import { GridError, loadCase } from "../oracle";
-import { runPeriod, type Forecasts, type PeriodResult } from "../oracle/market/period";
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { GridError, loadCase, type OperationData, type PowerCase } from "../oracle";
+import { PRICING_RULES } from "../oracle/grid/case/operation";
+import { applyForecasts, runPeriod, type Forecasts, type PeriodResult } from "../oracle/market/period";
+import { exportRedispatchOpf, problemOperation } from "../oracle/market/opf-export";
+import { ScenarioError } from "../oracle/market/scenario";
 import type { LimitReport } from "../oracle/grid/limits/checks";
 import {
   choiceOption,
   numberOption,
   parseNumber,
   runCommand,
+  stringOption,
   stringOptions,
   UsageError,
   type CommandLine,
@@ -23,7 +36,9 @@ import {
 export const PERIOD_COMMAND: CommandSpec = {
   name: "period",
   usage:
-    "usage: npm run --silent period -- <case.json> [--json] [--forecast BUS=MW ...] [--demand-scale X] [--start UNIX_SECONDS] [--sensitivity ac|dc]",
+    "usage: npm run --silent period -- <case> [--json] [--forecast BUS=MW ...] [--demand-scale X] [--start UNIX_SECONDS] " +
+    "[--sensitivity ac|dc] [--pricing-rule nodal|pay-as-bid] " +
+    "[--derive-operation [--congested-lines K] [--limit-fraction F] [--market-units N]] [--export-opf DIR]",
   options: {
     json: { type: "boolean", help: "print the period's study as one JSON object" },
     forecast: {
@@ -35,6 +50,24 @@ export const PERIOD_COMMAND: CommandSpec = {
     "demand-scale": { type: "string", value: "X", help: "every bus's demand times X (default 1)" },
     start: { type: "string", value: "UNIX_SECONDS", help: "the period's start (default: the period under way now)" },
     sensitivity: { type: "string", value: "ac|dc", help: "flow sensitivities from the AC Jacobian (default) or DC" },
+    "pricing-rule": {
+      type: "string",
+      value: "nodal|pay-as-bid",
+      help: "pay each offer its node's price (nodal, never below the bid) or its bid (default: the case's)",
+    },
+    "derive-operation": { type: "boolean", help: "derive operation data (limits, market units, bids) for any case" },
+    "congested-lines": { type: "string", value: "K", help: "with --derive-operation: lines set near their limit" },
+    "limit-fraction": {
+      type: "string",
+      value: "F",
+      help: "with --derive-operation: their limit, a fraction of the flow",
+    },
+    "market-units": { type: "string", value: "N", help: "with --derive-operation: units that bid into the redispatch" },
+    "export-opf": {
+      type: "string",
+      value: "DIR",
+      help: "write the redispatch as a MATPOWER AC OPF and GridSwap's answer",
+    },
   },
   positionals: { min: 1, max: 1, name: "case file", help: "a case with operation data (cases/seed34.json)" },
 };
@@ -67,8 +100,14 @@ function periodInputs(line: CommandLine): { forecasts: Forecasts; sensitivity: "
   };
 }
 
+/** How the operation data came about: the case's own or derived, and what the derivation did. */
+export interface OperationSource {
+  readonly derived: boolean;
+  readonly notes: readonly string[];
+}
+
 /** The period without bulky per-bus load-flow tables: what the chain side and operators read. */
-export function periodSummary(r: PeriodResult): object {
+export function periodSummary(r: PeriodResult, source: OperationSource = { derived: false, notes: [] }): object {
   const flowSummary = (f: PeriodResult["loadFlow"]): object => ({
     converged: f.converged,
     iterations: f.iterations,
@@ -86,12 +125,14 @@ export function periodSummary(r: PeriodResult): object {
   const rd = r.redispatch;
   return {
     period: r.period,
+    operation: { derived: source.derived, pricingRule: r.costs.pricingRule, notes: source.notes },
     loadFlow: flowSummary(r.loadFlow),
     violations: limitSummary(r.violations),
     sensitivities: r.sensitivities,
     redispatch: {
       status: rd.status,
       rounds: rd.rounds,
+      converged: rd.converged,
       adjustments: rd.adjustments.map((a) => ({
         genRow: a.unit.genRow,
         node: a.unit.busId,
@@ -110,15 +151,21 @@ export function periodSummary(r: PeriodResult): object {
     },
     prices: r.prices,
     offers: r.offers,
+    costs: r.costs,
   };
 }
 
 const f = (x: number, digits = 4, width = 10): string => x.toFixed(digits).padStart(width);
 
-export function formatPeriod(caseName: string, r: PeriodResult): string {
+export function formatPeriod(
+  caseName: string,
+  r: PeriodResult,
+  source: OperationSource = { derived: false, notes: [] },
+): string {
   const out: string[] = [];
   const iso = (s: number): string => new Date(s * 1000).toISOString().replace(".000Z", "Z");
   out.push(`${caseName}: period ${iso(r.period.start)} – ${iso(r.period.end)} (${r.period.minutes} min)`);
+  for (const note of source.notes) out.push(note);
   out.push(`load flow: converged in ${r.loadFlow.iterations} iterations, losses ${r.loadFlow.losses.p.toFixed(4)} MW`);
   out.push("", "Out-of-limit lines (mean active flow, signed from → to)", "    line     P (MW)  limit (MW)  deviation");
   const active = r.violations.lines.filter((v) => v.kind === "active");
@@ -144,7 +191,8 @@ export function formatPeriod(caseName: string, r: PeriodResult): string {
     );
   }
   const rd = r.redispatch;
-  out.push("", `Redispatch: ${rd.status} in ${rd.rounds} round(s), cost ${rd.costPerHour.toFixed(2)} USD/h`);
+  const rest = rd.converged ? "" : " (not at rest: units held near a flat optimum; feasible, near-optimal)";
+  out.push("", `Redispatch: ${rd.status} in ${rd.rounds} round(s)${rest}, cost ${rd.costPerHour.toFixed(2)} USD/h`);
   for (const a of rd.adjustments) {
     out.push(
       `    gen ${a.unit.genRow} at bus ${a.unit.busId}: ${a.scheduledMW.toFixed(4)} → ${a.adjustedMW.toFixed(4)} MW (${a.deltaMW > 0 ? "+" : ""}${a.deltaMW.toFixed(4)})`,
@@ -157,33 +205,113 @@ export function formatPeriod(caseName: string, r: PeriodResult): string {
   );
   for (const b of rd.bindingLines) {
     out.push(
-      `    binding ${b.from}-${b.to}: ${b.flow.toFixed(4)} MW at limit ${b.limit}, shadow price ${b.shadowPrice.toFixed(2)} USD/MWh`,
+      `    binding ${b.from}-${b.to}: ${b.flow.toFixed(4)} MW at limit ${Number(b.limit.toFixed(6))}, shadow price ${b.shadowPrice.toFixed(2)} USD/MWh`,
     );
   }
-  out.push("", `Nodal prices (USD/MWh): energy ${rd.energyPrice.toFixed(2)}; buses with congestion:`);
-  // Half a cent per MWh: below that, congestion components are AC loss effects, not congestion.
-  const congested = r.prices.filter((p) => Math.abs(p.congestion) >= 0.005);
-  if (congested.length === 0) out.push("    none");
-  for (const p of congested.slice(0, 40))
-    out.push(`    bus ${String(p.bus).padStart(5)} ${f(p.congestion, 2)} → ${f(p.total, 2)}`);
-  if (congested.length > 40) out.push(`    … ${congested.length - 40} more (see --json)`);
-  out.push("", "Offers");
+  out.push(
+    "",
+    `Nodal prices (USD/MWh) = energy + loss + congestion; energy λ = ${rd.energyPrice.toFixed(2)} at the reference bus`,
+    "      bus      loss  congestion       total",
+  );
+  // Half a cent per MWh: below that a component is round-off.
+  const shown = r.prices.filter((p) => Math.abs(p.loss) >= 0.005 || Math.abs(p.congestion) >= 0.005);
+  if (shown.length === 0) out.push("    every bus at λ");
+  for (const p of shown.slice(0, 40)) {
+    out.push(`    ${String(p.bus).padStart(5)} ${f(p.loss, 2)} ${f(p.congestion, 2, 11)} ${f(p.total, 2, 11)}`);
+  }
+  if (shown.length > 40) out.push(`    … ${shown.length - 40} more (see --json)`);
+  out.push("", `Offers (pricing rule: ${r.costs.pricingRule})`);
   if (r.offers.length === 0) out.push("    none");
   for (const o of r.offers) {
     out.push(
       `    gen ${o.genRow} at bus ${o.node}: ${o.direction} ${o.kwh.toFixed(3)} kWh (${o.mw.toFixed(4)} MW) at ${o.priceUsdPerMWh.toFixed(2)} USD/MWh = ${o.usd.toFixed(6)} USD`,
     );
   }
+  const c = r.costs;
+  out.push(
+    `the period's adjustments: ${c.atNodalPricesUsd.toFixed(6)} USD at nodal prices, ${c.atBidsUsd.toFixed(6)} USD at the units' bids; ` +
+      `the offers pay ${c.offersUsd.toFixed(6)} USD; the redispatch itself (bids and the master's energy) ${c.redispatchUsd.toFixed(6)} USD`,
+  );
   return out.join("\n");
+}
+
+/**
+ * The operation data the period runs with: the case's own, or with --derive-operation derived from
+ * the period's schedule as a simulated day derives them; --pricing-rule overrides the rule.
+ */
+function operationFor(
+  c: PowerCase,
+  forecasts: Forecasts,
+  line: CommandLine,
+): { operation: OperationData } & OperationSource {
+  const derive = line.values["derive-operation"] === true;
+  const congestedLines = numberOption(line, "congested-lines", { integer: true, positive: true });
+  const limitFraction = numberOption(line, "limit-fraction", { positive: true, max: 1 });
+  const marketUnits = numberOption(line, "market-units", { integer: true, positive: true });
+  if (!derive) {
+    for (const flag of ["congested-lines", "limit-fraction", "market-units"]) {
+      if (line.values[flag] !== undefined) throw new UsageError(`--${flag} needs --derive-operation`);
+    }
+  }
+  const rule = stringOption(line, "pricing-rule");
+  const pricingRule = rule === undefined ? undefined : choiceOption(line, "pricing-rule", PRICING_RULES, "nodal");
+  if (!derive && !c.operation) {
+    throw new GridError(
+      `${c.name}: no operation data: a period needs line limits and redispatch units ("operation" in a JSON case), or --derive-operation`,
+    );
+  }
+  const notes: string[] = [];
+  let operation = problemOperation(
+    c,
+    { forecasts, deriveOperation: derive ? { congestedLines, limitFraction, marketUnits } : undefined },
+    notes,
+  );
+  if (pricingRule) operation = { ...operation, pricingRule };
+  return { operation, derived: derive, notes };
+}
+
+/** Writes every file into `dir` (created if need be), each whole or not at all (temp file, then rename). */
+function writeFiles(dir: string, files: Readonly<Record<string, string>>): string[] {
+  try {
+    if (!statSync(dir).isDirectory()) throw new GridError(`--export-opf: ${dir} is not a directory`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    mkdirSync(dir, { recursive: true });
+  }
+  return Object.entries(files).map(([name, text]) => {
+    const path = join(dir, name);
+    const temp = `${path}.${process.pid}.tmp`;
+    try {
+      writeFileSync(temp, text);
+      renameSync(temp, path);
+    } catch (e) {
+      rmSync(temp, { force: true });
+      throw new GridError(`--export-opf: cannot write ${path}: ${(e as Error).message}`);
+    }
+    return path;
+  });
 }
 
 async function main(line: CommandLine): Promise<number> {
   const { forecasts, sensitivity } = periodInputs(line);
   const json = line.values.json === true;
+  const exportDir = stringOption(line, "export-opf");
+  if (exportDir === "") throw new UsageError("--export-opf needs a directory");
   try {
     const c = loadCase(line.positionals[0]);
-    const result = await runPeriod(c, forecasts, { sensitivity });
-    process.stdout.write(`${json ? JSON.stringify(periodSummary(result)) : formatPeriod(c.name, result)}\n`);
+    const source = operationFor(c, forecasts, line);
+    const result = await runPeriod(c, forecasts, { sensitivity, operation: source.operation });
+    if (exportDir !== undefined) {
+      const schedule = applyForecasts({ ...c, operation: source.operation }, forecasts);
+      const opf = exportRedispatchOpf(schedule, source.operation, result);
+      const written = writeFiles(exportDir, opf.files);
+      process.stderr.write(
+        `period: the redispatch as a MATPOWER AC OPF: ${written[0]} (with its constraint functions); GridSwap's answer: ` +
+          `${written[written.length - 1]}${opf.answer.differences.length > 0 ? ` — not exactly GridSwap's problem: ${opf.answer.differences.join("; ")}` : ""}\n`,
+      );
+    }
+    const text = json ? JSON.stringify(periodSummary(result, source)) : formatPeriod(c.name, result, source);
+    process.stdout.write(`${text}\n`);
     if (result.redispatch.status === "infeasible") {
       const u = result.redispatch.unmet[0];
       process.stderr.write(`period: limits cannot be met: ${u.description} (by ${u.excessMW.toFixed(4)} MW)\n`);
@@ -191,7 +319,7 @@ async function main(line: CommandLine): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof GridError || e instanceof RangeError) {
+    if (e instanceof GridError || e instanceof RangeError || e instanceof ScenarioError) {
       process.stderr.write(`period: ${e.message.split("\n")[0]}\n`);
       return 1;
     }

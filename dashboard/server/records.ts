@@ -133,11 +133,11 @@ export function studyRecord(schedule: PowerCase, study: PeriodResult, madeInPeri
         adjustedMW: a.adjustedMW,
       })),
     },
-    // The grid core prices energy and congestion; the marginal-loss part is what the total holds besides them.
+    // USD/MWh, total = energy + loss (marginal losses) + congestion, as the study priced them.
     prices: study.prices.map((p) => ({
       bus: p.bus,
       energy: p.energy,
-      loss: p.total - p.energy - p.congestion,
+      loss: p.loss,
       congestion: p.congestion,
       total: p.total,
     })),

@@ -91,7 +91,7 @@ export function toReport(r: ReportInputs): IGridOracle.ReportStruct {
       .map((p) => ({
         node: p.bus,
         usdPerMWh: usdPerMWhToUnits(p.total),
-        lossUsdPerMWh: usdPerMWhToUnits((p as { loss?: number }).loss ?? 0),
+        lossUsdPerMWh: usdPerMWhToUnits(p.loss),
         congestionUsdPerMWh: usdPerMWhToUnits(p.congestion),
       })),
     measurements: (r.measurements ?? []).map((m) => ({ ...m })),

@@ -72,7 +72,12 @@ export function solveLpWith(highs: Highs, lp: LinearProgram): LpSolution {
   });
   try {
     model.options.set("output_flag", false);
-    const { modelStatus } = model.run();
+    let modelStatus: number;
+    try {
+      ({ modelStatus } = model.run());
+    } catch (e) {
+      throw new LpSolveError(`HiGHS failed: ${(e as Error).message}`);
+    }
     if (modelStatus !== highs.constants.modelStatus.optimal) {
       const name = Object.entries(highs.constants.modelStatus).find(([, code]) => code === modelStatus)?.[0];
       throw new LpSolveError(name ?? `status ${modelStatus}`);

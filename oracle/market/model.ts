@@ -5,7 +5,13 @@
  * numbers are kept beside them only to describe results to people.
  */
 import { GEN } from "../grid/case/columns";
-import { DEFAULT_LIMIT_VIOLATION_PRICE, type OperationData, type UnitKind } from "../grid/case/operation";
+import {
+  DEFAULT_LIMIT_VIOLATION_PRICE,
+  PRICING_RULES,
+  type OperationData,
+  type PricingRule,
+  type UnitKind,
+} from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
 import { CaseDataError } from "../grid/errors";
 import { gridLimits, type GridLimits } from "../grid/limits/checks";
@@ -43,6 +49,8 @@ export interface MarketModel {
   readonly periodMinutes: number;
   /** Penalty price of a limit left exceeded, USD/MWh per MW (above every bid). */
   readonly limitViolationPrice: number;
+  /** How offers are priced: at nodal prices or at each unit's bid. */
+  readonly pricingRule: PricingRule;
   readonly limits: GridLimits;
 }
 
@@ -87,6 +95,12 @@ export function marketModel(network: NetworkModel, c: PowerCase, operation: Oper
       );
     }
   }
+  const pricingRule = operation.pricingRule ?? "nodal";
+  if (!PRICING_RULES.includes(pricingRule)) {
+    throw new CaseDataError(
+      `operation.pricingRule must be ${PRICING_RULES.map((r) => `"${r}"`).join(" or ")}, got ${JSON.stringify(pricingRule)}`,
+    );
+  }
   const limits = gridLimits(network, c, operation);
   return {
     network,
@@ -97,6 +111,7 @@ export function marketModel(network: NetworkModel, c: PowerCase, operation: Oper
     masterEnergyPrice: operation.masterEnergyPrice,
     periodMinutes: operation.periodMinutes,
     limitViolationPrice,
+    pricingRule,
     limits,
   };
 }

@@ -18,7 +18,7 @@ import { toResult, type PowerFlowResult } from "../grid/pf/results";
 import { solvePowerFlow, type WarmStart } from "../grid/pf/runpf";
 import { flowSensitivities } from "../grid/sensitivity";
 import { marketModel } from "./model";
-import { lmpAt, nodalPrices, priceOffers, type Offer } from "./prices";
+import { lmpAt, nodalPrices, periodCosts, priceOffers, type Offer, type PeriodCosts } from "./prices";
 import { redispatch, type Redispatch, type RedispatchOptions } from "./redispatch";
 
 export interface Forecasts {
@@ -51,12 +51,19 @@ export interface SensitivityTable {
   readonly method: "ac" | "dc";
 }
 
-/** Nodal price at a bus, USD/MWh: energy + congestion = total. */
+/**
+ * Nodal price at a bus, USD/MWh: energy + loss + congestion = total. `energy` is λ, the price at
+ * the reference bus (the same everywhere); `loss` = −λ·lossFactor; `congestion` = Σ μ·S.
+ */
 export interface NodalPrice {
+  /** Bus number (the case's). */
   readonly bus: number;
   readonly energy: number;
+  readonly loss: number;
   readonly congestion: number;
   readonly total: number;
+  /** Marginal loss factor ∂L/∂P at the bus, MW/MW (0 at the reference bus). */
+  readonly lossFactor: number;
 }
 
 export interface PeriodResult {
@@ -67,7 +74,10 @@ export interface PeriodResult {
   readonly redispatch: Redispatch;
   /** One per energised bus, in internal (file) order. */
   readonly prices: NodalPrice[];
+  /** The adjustments as offers, priced by the operation's pricing rule. */
   readonly offers: Offer[];
+  /** What the adjustments cost at the units' bids and at nodal prices, and under the chosen rule. */
+  readonly costs: PeriodCosts;
 }
 
 export interface PeriodOptions extends RedispatchOptions {
@@ -100,7 +110,8 @@ export async function runPeriod(
   const point = solvePowerFlow(network, injectionsOf(network, schedule), options.powerFlow, options.start);
   const violations = checkGridLimits(point, market.limits);
   const rd = await redispatch(point, market, options);
-  const offers = priceOffers(rd.adjustments, nodalPrices(rd), { start, minutes });
+  const prices = nodalPrices(rd);
+  const offers = priceOffers(rd.adjustments, prices, { start, minutes }, market.pricingRule);
 
   // The table of the violated lines, with the sensitivities the first LP priced with.
   const violated = [...new Set(violations.lines.filter((v) => v.kind === "active").map((v) => v.branch))];
@@ -131,6 +142,7 @@ export async function runPeriod(
     redispatch: rd,
     prices: nodalPriceList(rd),
     offers,
+    costs: periodCosts(rd, prices, minutes, market.pricingRule),
   };
 }
 
@@ -140,8 +152,10 @@ export function nodalPriceList(rd: Redispatch): NodalPrice[] {
   return Array.from(rd.point.model.index.buses.id, (bus, i) => ({
     bus,
     energy: prices.energy,
+    loss: prices.loss[i],
     congestion: prices.congestion[i],
     total: lmpAt(prices, i),
+    lossFactor: prices.lossFactors[i],
   }));
 }
 

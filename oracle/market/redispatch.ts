@@ -1,23 +1,28 @@
 /**
  * Least-cost redispatch: the generator adjustments that bring every line's active flow within
- * its limit at least cost, as a linear program on flow sensitivities at the AC operating point,
- * iterated with full AC load flows until the AC solution itself is inside all line limits.
+ * its limit at least cost — the AC optimal power flow of the period with every unit but the
+ * market's fixed, voltages held as the load flow holds them — solved as a sequence of linear
+ * programs on the sensitivities at the current AC operating point (sequential linear
+ * programming), each followed by a full AC load flow, until the adjustments stop moving.
  *
  * LP per round (MW, USD/h; δ_k = u_k − d_k is unit k's adjustment from its schedule):
  *   min  Σ_k (up_k·u_k + down_k·d_k) + c_m·Δm
- *   s.t. Σ_k (u_k − d_k) + Δm = 0                                   (balance; dual λ)
+ *   s.t. Σ_k (1 − LF_k)·(δ_k − δ_k⁰) + (Δm − Δm⁰) = 0               (balance; dual λ)
  *        −F_ℓ ≤ f_ℓ + Σ_k S_ℓk·(δ_k − δ_k⁰) ≤ F_ℓ   for monitored ℓ   (dual μ_ℓ)
  *        P_m,min ≤ m + Δm − Δm⁰ ≤ P_m,max                          (master unit limits)
  *        0 ≤ u_k ≤ min(ramp_k, Pmax_k − Pg_k),  0 ≤ d_k ≤ min(ramp_k, Pg_k − Pmin_k)
  * where f, m, δ⁰, Δm⁰ are the flows, master output and adjustments of the current AC solution,
- * S the sensitivities there, c_m the master's energy price. F_ℓ is the line's active limit and,
- * where it has an MVA rating, the active flow that the rating leaves beside the present reactive
- * flow. A line the AC load flow still finds over its limit has its LP target tightened by the
- * excess in the next round, so the rounds converge on the AC limit, not the linear one. Every line
- * and master row has elastic slack at the market's limit-violation price (an ISO's constraint
- * penalty price, above every bid), so an impossible case still solves, reports exactly which limits
- * cannot be met, and prices each such limit at that published penalty — never at an arbitrary
- * solver constant that would turn into absurd nodal prices.
+ * S the flow sensitivities and LF the marginal loss factors there (the master makes up one MW
+ * more at unit k with 1 − LF_k MW: losses priced, as an AC OPF prices them), c_m the master's
+ * energy price. F_ℓ is the line's active limit and, where it has an MVA rating, the active flow
+ * that the rating leaves beside the present reactive flow. Every round linearises at the AC
+ * solution of the previous one, so at the fixed point the AC flows sit on their limits exactly
+ * and the LP's optimality conditions are those of the AC problem: the moves, λ and μ are the AC
+ * OPF's (docs/period.md compares them with MATPOWER's runopf). Every line and master row has
+ * elastic slack at the market's limit-violation price (an ISO's constraint penalty price, above
+ * every bid), so an impossible case still solves, reports exactly which limits cannot be met, and
+ * prices each such limit at that published penalty — never at an arbitrary solver constant that
+ * would turn into absurd nodal prices.
  *
  * Each round re-solves the same network model in place: only the units' outputs change, Ybus and
  * the LU analysis are reused, and Newton starts from the previous round's voltages.
@@ -32,12 +37,21 @@ import { loadHighs, solveLpWith, type LinearProgram, type LpSolution } from "./l
 import type { MarketModel, MarketUnit } from "./model";
 
 export interface RedispatchOptions {
-  /** Largest number of LP + AC load-flow rounds. */
+  /** Largest number of LP + AC load-flow rounds (default 20; most periods take 1 to 6). */
   readonly maxRounds?: number;
   /** Lines are monitored in the LP once their flow reaches this fraction of their limit. */
   readonly monitorThreshold?: number;
-  /** The LP aims this fraction inside each limit, so linearisation error does not leave the AC flow just over it. */
+  /**
+   * The LP aims this fraction inside each limit (default 0: on it). The rounds converge on the AC
+   * limit, so this is a safety margin an operator may want, not a numerical device.
+   */
   readonly margin?: number;
+  /**
+   * The rounds stop once no adjustment moved by more than this from the previous round, per unit
+   * of the case's base (default 1e-7 p.u.: 0.1 W on a 1 MVA base, 10 W on 100 MVA) and the AC
+   * flow is within every limit.
+   */
+  readonly convergence?: number;
   /** Sensitivities from the AC Jacobian (default) or the DC PTDF. */
   readonly sensitivity?: SensitivityMethod;
   readonly powerFlow?: PowerFlowOptions;
@@ -81,6 +95,12 @@ export interface UnmetLimit {
 export interface Redispatch {
   readonly status: "not-needed" | "solved" | "infeasible";
   readonly rounds: number;
+  /**
+   * The rounds ended with the adjustments at rest: the moves, λ and μ are the AC optimum's. False
+   * when they ran out or stopped along a nearly flat optimum, holding units still searched for:
+   * then feasible and near-optimal, and a held unit's nodal value may miss its bid by a little.
+   */
+  readonly converged: boolean;
   readonly adjustments: Adjustment[];
   /** LP objective at the optimum, USD per hour: bids plus master energy, plus the limit-violation penalty of any unmet limit. */
   readonly costPerHour: number;
@@ -90,13 +110,23 @@ export interface Redispatch {
   readonly violations: LimitReport;
   readonly bindingLines: BindingLine[];
   readonly unmet: UnmetLimit[];
-  /** Balance dual λ, USD/MWh: the energy component of every nodal price. */
+  /** Balance dual λ, USD/MWh: the price of energy at the reference bus, the energy component of every nodal price. */
   readonly energyPrice: number;
+  /**
+   * Marginal loss factor ∂L/∂P_i of every internal bus at the last LP's operating point (0 at the
+   * reference bus; all 0 with DC sensitivities): LMP_i's loss component is −λ·LF_i.
+   */
+  readonly lossFactors: Float64Array;
   /** Sensitivities of the lines with a shadow price, and the shadow prices (same order). */
   readonly congestion: { readonly sensitivities: FlowSensitivities; readonly shadowPrices: Float64Array };
   /** The sensitivities of the first round, at the schedule's operating point (every monitored line). */
   readonly firstRoundSensitivities: FlowSensitivities;
 }
+
+/** Rounds at the end of the budget that hold the units still searched for where they are. */
+const SETTLE_ROUNDS = 4;
+/** USD/MWh: a unit's excess value below this is a basic LP column's round-off, not a reason to move. */
+const ZERO_EXCESS = 1e-6;
 
 /** Adjustments smaller than this (MW, i.e. 1 mW) are solver round-off, not trades. */
 const ADJUSTMENT_TOLERANCE = 1e-9;
@@ -109,40 +139,43 @@ export async function redispatch(
   if (schedule.model !== market.network)
     throw new RangeError("the operating point and the market model differ in network");
   if (schedule.algorithm === "dc") throw new RangeError("redispatch needs an AC operating point");
-  const maxRounds = options.maxRounds ?? 8;
+  const maxRounds = options.maxRounds ?? 20;
   const threshold = options.monitorThreshold ?? 0.9;
-  const margin = options.margin ?? 1e-4;
+  const margin = options.margin ?? 0;
   const method = options.sensitivity ?? "ac";
   const highs = await loadHighs();
   const index = market.network.index;
+  const convergedMW = (options.convergence ?? 1e-7) * index.baseMVA;
 
-  const units = market.units.map((u): UnitBounds => {
-    const pg = schedule.injections.pg[u.unit];
-    const pmax = u.kind === "renewable" ? pg : u.pmax;
-    return {
-      unit: u,
-      scheduled: pg,
-      upMax: Math.max(0, Math.min(u.rampMW, pmax - pg)),
-      downMax: Math.max(0, Math.min(u.rampMW, pg - u.pmin)),
-    };
-  });
+  const units = unitRanges(schedule, market);
   const masterOutput = (p: OperatingPoint): number => market.master.reduce((s, k) => s + p.pg[k], 0);
   const masterScheduled = masterOutput(schedule);
 
   let current = schedule;
-  let delta = new Float64Array(units.length);
+  let delta: Float64Array = new Float64Array(units.length);
   const monitored = new Uint8Array(index.branches.count);
-  // Per-line tightening learnt from AC load flows that ended over a limit the LP thought it met.
-  const correction = new Float64Array(index.branches.count);
   const scheduleOverLimit = lineExcess(checkGridLimits(schedule, market.limits));
   let limits = effectiveLimits(market.limits, current.flows);
   let over = scheduleOverLimit;
   let last: LastRound | undefined;
   let firstRoundSensitivities: FlowSensitivities | undefined;
   let rounds = 0;
-  // Round 1 always runs: even without congestion its LP prices the period. Later rounds only
-  // while the AC flow of the previous round's redispatch still violates a line limit.
-  while (rounds === 0 || (rounds < maxRounds && over.size > 0)) {
+  let converged = false;
+  // A unit whose LP decision reverses from round to round has its optimum inside its range, where
+  // the marginal losses and sensitivities, which move with its own output, make it exactly
+  // marginal — no LP vertex is there. Such a unit gets a step bound around its last output (a
+  // trust region): the secant of its excess value over the last step says where the optimum is
+  // (the secant method), halving the bracket when the secant says nothing. Every LP stays an LP:
+  // HiGHS's simplex, exact duals.
+  const step = new Float64Array(units.length).fill(Infinity);
+  let previousChange = new Float64Array(units.length);
+  let previousExcess = new Float64Array(units.length);
+  const noise = 10 * convergedMW;
+  const costs: number[] = [];
+  // Round 1 always runs: even without congestion its LP prices the period. Then rounds go on,
+  // each linearised at the AC solution of the one before, until the adjustments stop moving (or,
+  // along a nearly flat optimum, the cost stops falling) with every limit met.
+  for (;;) {
     limits = effectiveLimits(market.limits, current.flows);
     for (let l = 0; l < monitored.length; l++) {
       if (Math.abs(meanFlow(current.flows, l)) >= threshold * limits[l]) monitored[l] = 1;
@@ -154,24 +187,76 @@ export async function redispatch(
     firstRoundSensitivities ??= sens;
     const masterNow = masterOutput(current);
     // Never below 0: a negative target would cross the row's bounds and make the LP infeasible.
-    const bounds = rows.map((l) => Math.max(0, limits[l] * (1 - margin) - correction[l]));
-    const lp = buildLp(units, delta, rows, bounds, sens, current.flows, market, masterNow, masterNow - masterScheduled);
-    const solution = solveLpWith(highs, lp);
+    const bounds = rows.map((l) => Math.max(0, limits[l] * (1 - margin)));
+    const solve = (): LpSolution =>
+      solveLpWith(
+        highs,
+        buildLp(units, delta, step, rows, bounds, sens, current.flows, market, masterNow, masterNow - masterScheduled),
+      );
+    const adjustmentsOf = (x: LpSolution): Float64Array =>
+      Float64Array.from(units, (_, k) => x.x[2 * k] - x.x[2 * k + 1]);
+    let solution = solve();
+    let next = adjustmentsOf(solution);
+    const value = nodalValues(units, rows, sens, solution);
+    const excess = Float64Array.from(units, (u, k) => excessValue(u, delta[k], value[k], convergedMW));
+    // Units in a trust region, and units that just reversed their move (they enter one): the
+    // Newton step f/h from here, h the secant of f over the last step, bounded by the bracket.
+    let restep = false;
+    const settling = rounds > maxRounds - SETTLE_ROUNDS;
+    next.forEach((d, k) => {
+      if (settling) {
+        // The last rounds hold the units of the search where they are and bring the rest onto
+        // the AC limits: where the search has not converged (units coupled along a nearly flat
+        // optimum), the answer is feasible and near-optimal.
+        if (Number.isFinite(step[k]) && step[k] > 0 && Math.abs(excess[k]) > ZERO_EXCESS) {
+          step[k] = 0;
+          restep = true;
+        }
+        return;
+      }
+      const last = previousChange[k];
+      const change = d - delta[k];
+      const reversal = Math.abs(change) > noise && Math.abs(last) > noise && Math.sign(change) !== Math.sign(last);
+      if (!reversal && !Number.isFinite(step[k])) return;
+      // Excess 0: a unit at the edge of its region has found its optimum; one inside it is held
+      // by a line limit and has no optimum of its own to find.
+      if (Math.abs(excess[k]) <= ZERO_EXCESS) {
+        if (Number.isFinite(step[k]) && Math.abs(Math.abs(change) - step[k]) <= convergedMW / 100) {
+          step[k] = convergedMW / 100;
+          restep = true;
+        }
+        return;
+      }
+      const secant = Math.abs(last) > 0 ? (previousExcess[k] - excess[k]) / last : 0;
+      const bracket = reversal ? Math.abs(last) : step[k];
+      const newton = secant > 0 ? Math.abs(excess[k]) / secant : bracket / 2;
+      step[k] = Math.max(convergedMW / 100, Math.min(newton, bracket));
+      restep = true;
+    });
+    if (restep) {
+      solution = solve();
+      next = adjustmentsOf(solution);
+    }
     const unmet = unmetLimits(solution.x, units.length, rows, market);
     last = { solution, rows, sens, unmet };
-    delta = Float64Array.from(units, (_, k) => solution.x[2 * k] - solution.x[2 * k + 1]);
+    const moved = next.reduce((m, d, k) => Math.max(m, Math.abs(d - delta[k])), 0);
+    previousChange = Float64Array.from(next, (d, k) => d - delta[k]);
+    previousExcess = excess;
+    delta = next;
     const pg = Float64Array.from(schedule.injections.pg);
     units.forEach((u, k) => (pg[u.unit.unit] = u.scheduled + delta[k]));
     current = solvePowerFlow(market.network, withUnitOutputs(schedule.injections, pg), options.powerFlow, current);
     over = lineExcess(checkGridLimits(current, market.limits));
-    // Lines the LP already left over their target (elastic slack) gain nothing from a tighter
-    // one: tightening would only inflate their reported excess round after round.
-    const slacked = new Set(unmet.filter((u) => u.kind === "line").map((u) => u.index));
-    for (const [l, excess] of over) {
-      if (slacked.has(l)) continue;
-      correction[l] += excess + margin * limits[l];
-    }
-    if (scheduleOverLimit.size === 0 && rounds === 1) break;
+    // Adjustments that did not move give the same AC point and the same LP again: done, whether
+    // or not every limit is met (a limit the LP left to its slack stays unmet).
+    converged = moved <= convergedMW && !step.some((r) => r === 0);
+    if (moved <= convergedMW || rounds >= maxRounds) break;
+    // Along a nearly flat optimum the outputs may wander while the cost stays: done then too.
+    costs.push(solution.objective);
+    const recent = costs.slice(-3);
+    const flat =
+      recent.length === 3 && Math.max(...recent) - Math.min(...recent) <= 1e-9 * Math.max(1, Math.abs(recent[2]));
+    if (flat && over.size === 0) break;
   }
   const final = last as LastRound;
 
@@ -220,6 +305,7 @@ export async function redispatch(
   return {
     status,
     rounds,
+    converged,
     adjustments,
     costPerHour: final.solution.objective,
     point: current,
@@ -228,11 +314,13 @@ export async function redispatch(
     bindingLines,
     unmet,
     energyPrice: final.solution.rowDual[0],
+    lossFactors: final.sens.lossFactors,
     congestion: {
       sensitivities: {
         branches: Int32Array.from(binding, ({ l }) => l),
         matrix: binding.map(({ i }) => final.sens.matrix[i]),
         method: final.sens.method,
+        lossFactors: final.sens.lossFactors,
       },
       shadowPrices: Float64Array.from(bindingLines, (b) => b.shadowPrice),
     },
@@ -248,11 +336,40 @@ interface LastRound {
   readonly unmet: UnmetLimit[];
 }
 
-interface UnitBounds {
+/**
+ * The excess value of raising unit k from its adjustment δ, USD/MWh, at its nodal value v: v − up
+ * above its schedule, v + down below it, and at the schedule whichever bid v lies beyond (0
+ * between them). Positive: the unit's optimum lies above δ.
+ */
+function excessValue(u: UnitRange, delta: number, v: number, tolerance: number): number {
+  const { upPrice, downPrice } = u.unit;
+  if (delta > tolerance) return v - upPrice;
+  if (delta < -tolerance) return v + downPrice;
+  return v > upPrice ? v - upPrice : v < -downPrice ? v + downPrice : 0;
+}
+
+/** A market unit's room to move from its schedule within one period, MW. */
+export interface UnitRange {
   readonly unit: MarketUnit;
+  /** Scheduled output, MW. */
   readonly scheduled: number;
+  /** Largest increase and decrease: the ramp, within [Pmin, Pmax] (renewables: up to the forecast). */
   readonly upMax: number;
   readonly downMax: number;
+}
+
+/** Every market unit's range around its output at `schedule` (the LP's column bounds). */
+export function unitRanges(schedule: OperatingPoint, market: MarketModel): UnitRange[] {
+  return market.units.map((u): UnitRange => {
+    const pg = schedule.injections.pg[u.unit];
+    const pmax = u.kind === "renewable" ? pg : u.pmax;
+    return {
+      unit: u,
+      scheduled: pg,
+      upMax: Math.max(0, Math.min(u.rampMW, pmax - pg)),
+      downMax: Math.max(0, Math.min(u.rampMW, pg - u.pmin)),
+    };
+  });
 }
 
 /**
@@ -260,8 +377,9 @@ interface UnitBounds {
  * and per master bound. Rows: balance, one per monitored line, master limits.
  */
 function buildLp(
-  units: readonly UnitBounds[],
+  units: readonly UnitRange[],
   delta: Float64Array,
+  step: Float64Array,
   rows: readonly number[],
   bounds: readonly number[],
   sens: FlowSensitivities,
@@ -274,10 +392,13 @@ function buildLp(
   const colCost: number[] = [];
   const colLower: number[] = [];
   const colUpper: number[] = [];
-  units.forEach((u) => {
+  units.forEach((u, k) => {
     colCost.push(u.unit.upPrice, u.unit.downPrice);
-    colLower.push(0, 0);
-    colUpper.push(u.upMax, u.downMax);
+    // δ within [δ⁰ − step, δ⁰ + step] ∩ [−downMax, upMax], as bounds on u and d (δ = u − d).
+    const lo = Math.max(-u.downMax, delta[k] - step[k]);
+    const hi = Math.min(u.upMax, delta[k] + step[k]);
+    colLower.push(Math.max(0, lo), Math.max(0, -hi));
+    colUpper.push(Math.max(0, hi), Math.max(0, -lo));
   });
   const masterCol = 2 * nU;
   colCost.push(market.masterEnergyPrice);
@@ -293,16 +414,22 @@ function buildLp(
   const lpRows: [number, number][][] = [];
   const rowLower: number[] = [];
   const rowUpper: number[] = [];
-  // Balance: Σ (u − d) + Δm = 0, lossless around the current point.
+  // Balance around the current point: Σ (1 − LF_k)·(δ_k − δ_k⁰) + (Δm − Δm⁰) = 0, with the
+  // marginal loss factors there (one more MW at unit k spares the master 1 − LF_k MW).
+  let balance = deltaMaster;
   lpRows.push([
-    ...units.flatMap((_, k): [number, number][] => [
-      [2 * k, 1],
-      [2 * k + 1, -1],
-    ]),
+    ...units.flatMap((u, k): [number, number][] => {
+      const share = 1 - sens.lossFactors[u.unit.bus];
+      balance += share * delta[k];
+      return [
+        [2 * k, share],
+        [2 * k + 1, -share],
+      ];
+    }),
     [masterCol, 1],
   ]);
-  rowLower.push(0);
-  rowUpper.push(0);
+  rowLower.push(balance);
+  rowUpper.push(balance);
   rows.forEach((l, i) => {
     const s = sens.matrix[i];
     let shift = meanFlow(flows, l);
@@ -331,6 +458,24 @@ function buildLp(
   rowLower.push(market.masterPmin - masterNow + deltaMaster);
   rowUpper.push(market.masterPmax - masterNow + deltaMaster);
   return { colCost, colLower, colUpper, rowLower, rowUpper, rows: lpRows };
+}
+
+/**
+ * Each unit's nodal value at the LP's duals, USD/MWh: what one more MW of its output is worth,
+ * λ·(1 − LF) + Σ μ·S — the row duals times its column, as buildLp built it.
+ */
+function nodalValues(
+  units: readonly UnitRange[],
+  rows: readonly number[],
+  sens: FlowSensitivities,
+  solution: LpSolution,
+): Float64Array {
+  return Float64Array.from(units, (u) => {
+    const bus = u.unit.bus;
+    let v = solution.rowDual[0] * (1 - sens.lossFactors[bus]);
+    rows.forEach((_, i) => (v += solution.rowDual[1 + i] * sens.matrix[i][bus]));
+    return v;
+  });
 }
 
 function lineName(market: MarketModel, l: number): string {

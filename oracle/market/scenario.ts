@@ -316,7 +316,13 @@ export function buildDayScenario(input: PowerCase, o: DayScenarioOptions): DaySc
     derived = true;
     const day = periods.slice(first, first + perDay);
     const peak = day.reduce((best, p) => (p.netLoadMW > best.netLoadMW ? p : best), day[0]);
-    operation = deriveOperation(c, peak, o, notes);
+    operation = deriveOperation(
+      c,
+      applyScenario(c, peak),
+      o,
+      notes,
+      `the peak net load, ${peak.date} ${peak.localTime} (${fmt(peak.netLoadMW)} MW)`,
+    );
   }
   const wanted =
     o.marketUnits ??
@@ -388,8 +394,31 @@ function followerSchedule(c: PowerCase, followers: readonly number[]) {
   };
 }
 
-/** defaultOperation at the peak period, and the market units by relief of the limited lines. */
-function deriveOperation(c: PowerCase, peak: PeriodScenario, o: DayScenarioOptions, notes: string[]): OperationData {
+export interface DeriveOperationOptions {
+  /** How many of the most loaded lines get a limit (default 5). */
+  readonly congestedLines?: number;
+  /** Their limit as a fraction of their flow at the schedule (default 0.9). */
+  readonly limitFraction?: number;
+  /** Keep exactly this many market units (the best placed, one per node; an error when there are fewer) … */
+  readonly marketUnits?: number;
+  /** … or, without `marketUnits`, at most this many. Default: every redispatchable unit. */
+  readonly maxMarketUnits?: number;
+}
+
+/**
+ * Operation data for a case without any, as a simulated day derives it: `defaultOperation` at the
+ * load flow of `schedule` (the case `c` with a period's demand and outputs — the day uses its peak
+ * period), the `congestedLines` most loaded lines limited to `limitFraction` of their flow there;
+ * with `marketUnits` or `maxMarketUnits`, only the units most able to relieve those lines (largest
+ * |AC sensitivity|, one per node) stay redispatchable. `where` says which schedule, for `notes`.
+ */
+export function deriveOperation(
+  c: PowerCase,
+  schedule: PowerCase,
+  o: DeriveOperationOptions,
+  notes: string[],
+  where: string,
+): OperationData {
   const congestedLines = o.congestedLines ?? 5;
   const limitFraction = o.limitFraction ?? 0.9;
   if (!Number.isInteger(congestedLines) || congestedLines < 1) {
@@ -399,16 +428,14 @@ function deriveOperation(c: PowerCase, peak: PeriodScenario, o: DayScenarioOptio
     throw new ScenarioError(`the limit fraction must be within (0, 1], got ${limitFraction}`);
   }
   const network = NetworkModel.of(c);
-  const schedule = applyScenario(c, peak);
   const point = solvePowerFlow(network, injectionsOf(network, schedule));
   const flow = toResult(point, c.name);
   const all = defaultOperation(c, flow, { congestedLines, limitFraction });
   const limited = all.branchActiveLimitMW.flatMap((x, l) => (x > 0 ? [l] : []));
   notes.push(
-    `operation data derived (defaultOperation) at the peak net load, ${peak.date} ${peak.localTime} ` +
-      `(${fmt(peak.netLoadMW)} MW): the ${limited.length} most loaded line(s) limited to ${limitFraction * 100} % ` +
-      `of their flow there (rows ${limited.map((l) => l + 1).join(", ")}); every other unit but the master redispatchable ` +
-      `at its gencost marginal price + 5 USD/MWh up, 5 USD/MWh down, ramp 20 % of Pmax per period`,
+    `operation data derived (defaultOperation) at ${where}: the ${limited.length} most loaded line(s) limited to ` +
+      `${limitFraction * 100} % of their flow there (rows ${limited.map((l) => l + 1).join(", ")}); every other unit ` +
+      `but the master redispatchable at its gencost marginal price + 5 USD/MWh up, 5 USD/MWh down, ramp 20 % of Pmax per period`,
   );
   if ((o.marketUnits === undefined && o.maxMarketUnits === undefined) || all.units.length === 0) return all;
   if (o.marketUnits !== undefined && (!Number.isInteger(o.marketUnits) || o.marketUnits < 1)) {

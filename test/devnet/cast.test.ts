@@ -56,20 +56,20 @@ describe("docs/integrating.md cast sequence, as written, on Anvil", function () 
       const r = await runBlock(script, dir, { RPC_URL: node.url, PATH });
       expect(r.code, r.output).to.equal(0);
       expect(r.output).to.match(
-        /offer 0x[0-9a-f]{64} status 0: \(0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC, 0x0{40}, 27, 1, 2178, 3266741,/,
+        /offer 0x[0-9a-f]{64} status 0: \(0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC, 0x0{40}, 27, 1, 1953, 2929409,/,
       );
       // The recipe's 100 kWh are in the vault: nothing to approve or deposit.
-      expect(r.output).to.match(/free in the vault: 100000 Wh; the offer: 2178 Wh/);
+      expect(r.output).to.match(/free in the vault: 100000 Wh; the offer: 1953 Wh/);
       expect(r.output).to.match(/position 0x[0-9a-f]{64}\n/);
       // The generator agent that follows finds the offer filled, and later logs its wallet's payment.
       expect(r.output).to.match(/agent:generator: paid for my commitment in period \d+/);
-      // Settled: delivered 2178 Wh, paid 2178 Wh, no penalty, 0.03266741 USD to the generator, quality Ok.
-      expect(r.output).to.match(/\(2178, 2178, 0, 3266741 \[3\.266e6\], 0, 0\)/);
+      // Settled: delivered 1953 Wh, paid 1953 Wh, no penalty, 0.02929409 USD to the generator, quality Ok.
+      expect(r.output).to.match(/\(1953, 1953, 0, 2929409 \[2\.929e6\], 0, 0\)/);
       // balancesOf: the payment in free USD; of the 100 kWh, the commitment went to the centre, the rest
       // is free — less one more commitment if the recipe's last generator step filled the next offer.
-      const balances = /\n3266741 \[3\.266e6\]\n(\d+)(?: \[[^\]]*\])?\n/.exec(r.output);
+      const balances = /\n2929409 \[2\.929e6\]\n(\d+)(?: \[[^\]]*\])?\n/.exec(r.output);
       expect(balances, r.output.slice(-1500)).to.not.equal(null);
-      expect([100_000 - 2178, 100_000 - 2 * 2178]).to.include(Number(balances![1]));
+      expect([100_000 - 1953, 100_000 - 2 * 1953]).to.include(Number(balances![1]));
     } finally {
       await node.stop();
       rmSync(dir, { recursive: true, force: true });

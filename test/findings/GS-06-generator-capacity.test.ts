@@ -13,7 +13,7 @@ import { testWorld, start } from "../oracle/agents/world-fixture";
 
 describe("GS-06: a generator commits no more than its capacity per period, in one direction", () => {
   it("fills the first offer, refuses the one beyond its capacity and the opposite direction — also after a restart", async () => {
-    // Three offers to node 27 for the same delivery period: 2.178 kWh down, 2.178 kWh down, 1 kWh up.
+    // Three offers to node 27 for the same delivery period: 1.953 kWh down, 1.953 kWh down, 1 kWh up.
     const plan = (offers: readonly Offer[]): PlannedOffer[] => {
       const o = offers.find((x) => x.node === 27);
       if (!o) return [];
@@ -30,8 +30,8 @@ describe("GS-06: a generator commits no more than its capacity per period, in on
     await start(w);
     const run = await w.simulation.runPeriod();
     const poll = run.generators[0].poll;
-    // 2.178 kWh fills the first offer; the 0.822 kWh left of its capacity fills part of the second.
-    expect(poll.filled.map((f) => f.fill.amountWh)).to.deep.equal([2178n, 822n]);
+    // 1.953 kWh fills the first offer; the 1.047 kWh left of its capacity fills part of the second.
+    expect(poll.filled.map((f) => f.fill.amountWh)).to.deep.equal([1953n, 1047n]);
     const book = await w.contracts.market.bookOf(w.generators[0].wallet.address, run.deliveryPeriod);
     expect([book.direction, book.committedWh], "exactly its 3 kWh capacity, one direction").to.deep.equal([1n, 3000n]);
     // The raise is refused: it has committed to lower output in that period (v1 filled all three).

@@ -20,6 +20,8 @@ describe("GS-07: an offer that rounds to nothing is dropped with its reason; the
       priceUsdPerMWh: 15,
       usd: 0.0075,
       bidUsdPerMWh: 15,
+      nodalUsdPerMWh: 15,
+      pricingRule: "nodal" as const,
       periodStart: 0,
       periodEnd: 1800,
     };
@@ -50,7 +52,7 @@ describe("GS-07: an offer that rounds to nothing is dropped with its reason; the
     await start(w);
     const run = await w.simulation.runPeriod();
     expect(run.centre.dropped).to.deep.equal(["gen 3 at node 27: 0.0004 kWh rounds to 0 Wh"]);
-    expect(run.centre.posted.map((p) => p.offer.amountWh)).to.deep.equal([2178n]);
+    expect(run.centre.posted.map((p) => p.offer.amountWh)).to.deep.equal([1953n]);
     expect(w.logs.centre.some((l) => /dropped — 0\.0004 kWh rounds to 0 Wh/.test(l))).to.equal(true);
     expect(run.generators[0].poll.filled).to.have.length(1);
   });

@@ -19,7 +19,7 @@ describe("GS-10: settlement and the grid follow measured delivery, not the promi
     const traded = await w.simulation.runPeriod();
     const fill = traded.generators[0].poll.filled[0];
     expect(fill, "the node-27 generator committed").to.not.equal(undefined);
-    // The grid as it ran: the schedule, not the promised −2.178 kWh, so 24-27 is over 0.75 MW again.
+    // The grid as it ran: the schedule, not the promised −1.953 kWh, so 24-27 is over 0.75 MW again.
     const d = traded.delivery[0];
     expect(d.actualMW).to.equal(d.scheduledMW);
     expect(traded.actual.limits.lines.map((v) => `${v.from}-${v.to}`)).to.include("24-27");
@@ -33,6 +33,6 @@ describe("GS-10: settlement and the grid follow measured delivery, not the promi
     const paid = settledIn.generators[0].poll.settled.find((s) => s.period === fill.fill.period);
     expect(paid?.settlement.deliveredWh).to.equal(0n);
     expect(paid?.settlement.usdToGenerator).to.equal(0n);
-    expect(paid?.settlement.penaltyWh).to.equal(1089n); // half of the 2,178 Wh shortfall
+    expect(paid?.settlement.penaltyWh).to.equal(976n); // half of the 1,953 Wh shortfall
   });
 });

@@ -135,12 +135,12 @@ describe("gridswap:* tasks", function () {
     await run("gridswap:advance");
     const step = await run("gridswap:period", { simulateMeters: true, state });
     expect(step).to.match(/report: submitted/);
-    expect(step).to.match(/posted 0x[0-9a-f]{64}: node 27, lower 2\.178 kWh/);
+    expect(step).to.match(/posted 0x[0-9a-f]{64}: node 27, lower 1\.953 kWh/);
     const offers = await run("gridswap:offers", { open: true });
     const line = offers.split("\n").find((l) => /\s27\s/.test(l) && /Decrease/.test(l));
     expect(line, offers).to.not.equal(undefined);
     const offerHash = (line as string).split(/\s+/)[0];
-    expect(line).to.match(/Open\s+Decrease\s+2\.178\s+0\.03266741\s+0\.01499\d\s+27/);
+    expect(line).to.match(/Open\s+Decrease\s+1\.953\s+0\.02929409\s+0\.015000\s+27/);
 
     await runError(
       "gridswap:fill",
@@ -150,7 +150,7 @@ describe("gridswap:* tasks", function () {
     await runError(
       "gridswap:fill",
       { offer: offerHash, accountIndex: "9", kwh: "3" },
-      /--kwh 3\.000: at most 2\.178 kWh/,
+      /--kwh 3\.000: at most 1\.953 kWh/,
     );
     await runError(
       "gridswap:fill",
@@ -164,20 +164,20 @@ describe("gridswap:* tasks", function () {
     );
     const filled = await run("gridswap:fill", { offer: offerHash, accountIndex: "9", plannedKwh: "300" });
     expect(filled).to.match(
-      /filled 2\.178 kWh of offer .* for 0\.03266741 USD on full delivery; commitment in the period 2\.178 kWh against a nominated 300\.000 kWh/,
+      /filled 1\.953 kWh of offer .* for 0\.02929409 USD on full delivery; commitment in the period 1\.953 kWh against a nominated 300\.000 kWh/,
     );
     await runError("gridswap:fill", { offer: offerHash, accountIndex: "9" }, /is (Filled|NonceUsed), not open/);
     // The board shows the whole fill: filled kWh from the offer's Filled events (the market keeps no count of a whole fill).
     const board = (await run("gridswap:offers", { json: true })).split("\n").map((l) => JSON.parse(l));
     const mine = board.find((o) => o.offerHash === offerHash);
     expect(mine.status).to.match(/^(Filled|NonceUsed)$/);
-    expect(mine.filledWh).to.equal("2178");
+    expect(mine.filledWh).to.equal("1953");
     const table = (await run("gridswap:offers")).split("\n").find((l) => l.startsWith(offerHash));
     expect(table).to.match(/\s2\.178$/);
 
     await run("gridswap:advance", { periods: "2" }); // past the delivery period
     expect(await run("gridswap:period", { simulateMeters: true, state })).to.match(
-      /measured 0x[0-9a-fA-F]{40} in period \d+: delivered -2\.178 kWh/,
+      /measured 0x[0-9a-fA-F]{40} in period \d+: delivered -1\.953 kWh/,
     );
     await run("gridswap:advance", { offsetSeconds: "120" }); // one dispute window after the report
     expect(await run("gridswap:period", { simulateMeters: true, state })).to.match(/settled: 0x[0-9a-fA-F]{40}@\d+/);
@@ -187,11 +187,11 @@ describe("gridswap:* tasks", function () {
     expect(books).to.have.length(1);
     expect(books[0].state).to.equal("settled");
     expect(books[0].commitment.nominatedWh).to.equal("300000");
-    expect(books[0].settlement.usdToGenerator).to.equal("3266741");
-    expect(books[0].settlement.deliveredWh).to.equal("2178");
-    expect(await market.balancesOf(generator.address)).to.deep.equal([3_266_741n, 60_000n - 2_178n]);
+    expect(books[0].settlement.usdToGenerator).to.equal("2929409");
+    expect(books[0].settlement.deliveredWh).to.equal("1953");
+    expect(await market.balancesOf(generator.address)).to.deep.equal([2_929_409n, 60_000n - 1_953n]);
     const balances = await run("gridswap:balances", { address: generator.address });
-    expect(balances).to.match(/0\.03266741\s+57\.822/);
+    expect(balances).to.match(/0\.02929409\s+58\.047/);
 
     // A new wallet with no gas is refused before any transaction, with the task that funds it.
     process.env.UNFUNDED_KEY = Wallet.createRandom().privateKey;

@@ -12,6 +12,13 @@ import type { PowerCase } from "./types";
 
 export type UnitKind = "dispatchable" | "renewable";
 
+/**
+ * How the centre pays for adjustments: "nodal" — every adjustment at its nodal price (LMP, pay as
+ * cleared); "pay-as-bid" — each unit at its own bid (as most local flexibility markets do).
+ */
+export type PricingRule = "nodal" | "pay-as-bid";
+export const PRICING_RULES: readonly PricingRule[] = ["nodal", "pay-as-bid"];
+
 export interface RedispatchUnit {
   /** 1-based row of the unit in the case's gen matrix. */
   readonly gen: number;
@@ -54,6 +61,8 @@ export interface OperationData {
    * Default: DEFAULT_LIMIT_VIOLATION_PRICE.
    */
   readonly limitViolationPrice?: number;
+  /** How offers are priced (default "nodal"). */
+  readonly pricingRule?: PricingRule;
 }
 
 /**
@@ -144,6 +153,10 @@ export function parseOperation(value: unknown, c: PowerCase, file: string): Oper
     o.limitViolationPrice === undefined
       ? undefined
       : num(o, "limitViolationPrice", "", positive, "a positive number (USD/MWh)");
+  const pricingRule = o.pricingRule;
+  if (pricingRule !== undefined && !PRICING_RULES.includes(pricingRule as PricingRule)) {
+    fail(`pricingRule must be ${PRICING_RULES.map((r) => `"${r}"`).join(" or ")}, got ${JSON.stringify(pricingRule)}`);
+  }
   return {
     periodMinutes,
     branchActiveLimitMW,
@@ -151,5 +164,6 @@ export function parseOperation(value: unknown, c: PowerCase, file: string): Oper
     masterEnergyPrice,
     units,
     ...(limitViolationPrice === undefined ? {} : { limitViolationPrice }),
+    ...(pricingRule === undefined ? {} : { pricingRule: pricingRule as PricingRule }),
   };
 }

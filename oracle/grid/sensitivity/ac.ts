@@ -11,6 +11,13 @@
  * One LU of the Jacobian (the network model's symbolic analysis, refactorised at the point), one
  * transposed solve per monitored branch; flows and injections are both per unit on the same base,
  * so the ratio is already MW per MW.
+ *
+ * Marginal losses, from the same factorisation and one more transposed solve: the reference
+ * bus(es) make up every injection change, so with L = Σ_i P_i (all buses, reference included) the
+ * total losses and P_ref(x) the reference buses' active injection,
+ *   ∂L/∂P_b = 1 + ∂P_ref/∂P_b = 1 + y[angle of b]   with   Jᵀ·y = ∇ₓP_ref.
+ * ∂L/∂P_b is the marginal loss factor of bus b: one more MW injected there saves the reference
+ * (1 − ∂L/∂P_b) MW. It is what MATPOWER's AC OPF prices into LAM_P at bus b.
  */
 import { multiplyComplex } from "../network/admittance";
 import type { OperatingPoint } from "../pf/point";
@@ -24,6 +31,11 @@ export interface FlowSensitivities {
    */
   readonly matrix: readonly Float64Array[];
   readonly method: "ac" | "dc";
+  /**
+   * ∂(total active losses)/∂(injection at internal bus i), MW/MW, with the reference bus(es)
+   * absorbing the change: 0 at reference buses; all 0 for "dc" (the DC network is lossless).
+   */
+  readonly lossFactors: Float64Array;
 }
 
 /** Checks internal branch indices and returns them as an Int32Array. */
@@ -99,5 +111,24 @@ export function acFlowSensitivities(point: OperatingPoint, branches: ArrayLike<n
     for (let i = 0; i < nb; i++) if (angle[i] >= 0) out[i] = sol[angle[i]];
     return out;
   });
-  return { branches: rows, matrix, method: "ac" };
+
+  // ∇ₓP_ref: P_r = Σ_k |V_r||V_k|(G_rk cos θ_rk + B_rk sin θ_rk), θ_r and |V_r| held.
+  for (const r of types.ref) {
+    for (let p = ybus.rowPtr[r]; p < ybus.rowPtr[r + 1]; p++) {
+      const k = ybus.col[p];
+      if (k === r) continue;
+      const g = ybus.re[p];
+      const b = ybus.im[p];
+      const theta = va[r] - va[k];
+      const cos = Math.cos(theta);
+      const sin = Math.sin(theta);
+      if (angle[k] >= 0) grad[angle[k]] += vm[r] * vm[k] * (g * sin - b * cos);
+      if (magnitude[k] >= 0) grad[magnitude[k]] += vm[r] * (g * cos + b * sin);
+    }
+  }
+  lu.solveTransposed(grad, sol);
+  grad.fill(0);
+  const lossFactors = new Float64Array(nb);
+  for (let i = 0; i < nb; i++) if (angle[i] >= 0) lossFactors[i] = 1 + sol[angle[i]];
+  return { branches: rows, matrix, method: "ac", lossFactors };
 }

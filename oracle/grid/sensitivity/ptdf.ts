@@ -33,5 +33,5 @@ export function dcFlowSensitivities(model: NetworkModel, branches: ArrayLike<num
     for (let i = 0; i < nb; i++) if (dc.unknown[i] >= 0) out[i] = sol[dc.unknown[i]];
     return out;
   });
-  return { branches: rows, matrix, method: "dc" };
+  return { branches: rows, matrix, method: "dc", lossFactors: new Float64Array(nb) };
 }

@@ -79,7 +79,7 @@ describe("agents on one market", function () {
       expect(s.settlement.usdToCentre).to.equal(rule.usdToCentre);
     }
     const sixty = settled.find((s) => s.generator === w.generators[1].wallet.address);
-    expect(sixty?.settlement.deliveredWh).to.equal(1307n); // 60 % of 2,178 Wh
+    expect(sixty?.settlement.deliveredWh).to.equal(1172n); // 60 % of 1,953 Wh
     // Solvency: the market holds exactly the free balances (every book is closed).
     const accounts = [w.accounts.centre.address, ...w.generators.map((g) => g.wallet.address)];
     let freeUsd = 0n;

@@ -26,6 +26,7 @@ import {
 import type { OperatingPoint } from "../../../oracle/grid/pf/point";
 import { sixBusCase } from "../fixtures";
 import { casePath, HAVE_MATPOWER, SKIP_REASON } from "../helpers";
+import { join } from "node:path";
 
 /**
  * The tests speak case rows (the user's view): this adapter maps 0-based branch rows to the
@@ -267,6 +268,79 @@ describe("AC line-flow sensitivities against finite differences of AC load flows
         expect(row.every(Number.isFinite)).to.equal(true);
         expect(row[ref]).to.equal(0);
       }
+    });
+  });
+});
+
+/** Output of the units at reference buses, MW (what balances every injection change). */
+function referenceOutput(c: PowerCase, options: PowerFlowOptions): number {
+  const r = runPowerFlow(c, options);
+  const ref = new Set(c.bus.filter((b) => b[BUS.BUS_TYPE] === BUS_TYPE_REF).map((b) => b[BUS.BUS_I]));
+  return r.gens.reduce((sum, g, k) => (ref.has(g.bus) && c.gen[k][GEN.GEN_STATUS] > 0 ? sum + g.pg : sum), 0);
+}
+
+/**
+ * Marginal loss factors ∂L/∂P_b against central differences of full AC load flows: one more MW at
+ * bus b saves the reference (1 − ∂L/∂P_b) MW. Returns the worst absolute error (MW/MW).
+ */
+function compareLossFactors(
+  c: PowerCase,
+  options: PowerFlowOptions,
+  injections: readonly Injection[],
+  stepMW = STEP_MW,
+): number {
+  const point = runPowerFlow(c, options).point;
+  const factors = acInternal(point, []).lossFactors;
+  let worst = 0;
+  for (const injection of injections) {
+    const i = point.model.index.busIndexOfRow[injection.busRow];
+    if (i < 0) continue;
+    const plus = referenceOutput(injection.apply(c, stepMW), options);
+    const minus = referenceOutput(injection.apply(c, -stepMW), options);
+    const expected = 1 + (plus - minus) / (2 * stepMW);
+    const error = Math.abs(factors[i] - expected);
+    worst = Math.max(worst, error);
+    expect(error, `${injection.label}: ∂L/∂P = ${factors[i]}, FD = ${expected}`).to.be.below(1e-6);
+  }
+  return worst;
+}
+
+describe("AC marginal loss factors against finite differences of AC load flows", () => {
+  it("six-bus case: every bus, zero at the reference bus, some clearly nonzero", () => {
+    const c = sixBusCase();
+    const worst = compareLossFactors(c, AC_TIGHT, everyBus(c));
+    const factors = acInternal(runPowerFlow(c, AC_TIGHT).point, []).lossFactors;
+    const ref = c.bus.findIndex((b) => b[BUS.BUS_TYPE] === BUS_TYPE_REF);
+    expect(factors[ref]).to.equal(0);
+    expect(Array.from(factors).some((f) => Math.abs(f) > 1e-3)).to.equal(true);
+    console.log(`      worst |∂L/∂P − FD| ${worst.toExponential(1)} MW/MW`);
+  });
+
+  it("seed34 (1 MVA base, kW losses): every bus", () => {
+    const c = loadCase(join(__dirname, "../../../cases/seed34.json"));
+    // A 1 MVA base: steps of 1 kW, and a mismatch floor near 1e-12 p.u.
+    const worst = compareLossFactors(c, { tolerance: 1e-11 }, everyBus(c), 1e-3);
+    console.log(`      worst |∂L/∂P − FD| ${worst.toExponential(1)} MW/MW`);
+  });
+
+  it("DC sensitivities carry no loss factors (a lossless network)", () => {
+    const c = sixBusCase();
+    const dc = dcInternal(NetworkModel.of(c), [0]);
+    expect(Array.from(dc.lossFactors)).to.deep.equal(new Array(c.bus.length).fill(0));
+  });
+
+  describe("MATPOWER cases", () => {
+    before(function () {
+      if (!HAVE_MATPOWER) {
+        console.log(`      ${SKIP_REASON}`);
+        this.skip();
+      }
+    });
+
+    it("case118: every bus (units at PV buses, loads at PQ buses)", () => {
+      const c = loadCase(casePath("case118"));
+      const worst = compareLossFactors(c, AC_TIGHT, everyBus(c));
+      console.log(`      worst |∂L/∂P − FD| ${worst.toExponential(1)} MW/MW`);
     });
   });
 });

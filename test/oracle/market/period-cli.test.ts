@@ -5,17 +5,17 @@
  * with the problem named on stderr. Variants of seed34 are written to a temp dir.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { expect } from "chai";
-import { loadCase, runPeriod } from "../../../oracle";
+import { loadCase, runPeriod, runPowerFlow } from "../../../oracle";
 
 const ROOT = resolve(__dirname, "../../..");
 const SEED34 = "cases/seed34.json";
 /** 2026-01-01T00:00:00Z: pins the period so nothing depends on the clock. */
 const START = 1_767_225_600;
-const USAGE_LINE = /^usage: npm run --silent period -- <case\.json> \[--json\]/;
+const USAGE_LINE = /^usage: npm run --silent period -- <case> \[--json\]/;
 
 function period(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/period.ts", ...args], {
@@ -65,13 +65,24 @@ describe("period command line", function () {
     const out = JSON.parse(r.stdout);
     expect(Object.keys(out)).to.deep.equal([
       "period",
+      "operation",
       "loadFlow",
       "violations",
       "sensitivities",
       "redispatch",
       "prices",
       "offers",
+      "costs",
     ]);
+    expect(out.operation).to.deep.equal({ derived: false, pricingRule: "nodal", notes: [] });
+    expect(out.redispatch.converged).to.equal(true);
+    // Every price with its components.
+    for (const p of out.prices) {
+      expect(Object.keys(p)).to.deep.equal(["bus", "energy", "loss", "congestion", "total", "lossFactor"]);
+      expect(p.total).to.be.closeTo(p.energy + p.loss + p.congestion, 1e-9);
+    }
+    expect(out.costs.pricingRule).to.equal("nodal");
+    expect(out.costs.offersUsd).to.equal(out.costs.atNodalPricesUsd);
     expect(out.period).to.deep.equal({ start: START, end: START + 1800, minutes: 30 });
     expect(out.loadFlow.converged).to.equal(true);
 
@@ -129,6 +140,13 @@ describe("period command line", function () {
     expect(out).to.match(/\nafter redispatch: load flow in \d+ iterations, no violation\n/);
     expect(out).to.match(/\n {4}binding 24-27: /);
     expect(out).to.match(/\n {4}gen 3 at bus 27: decrease \d+\.\d{3} kWh \(0\.00\d\d MW\) at 15\.00 USD\/MWh = /);
+    expect(out).to.match(
+      /\nNodal prices \(USD\/MWh\) = energy \+ loss \+ congestion; energy λ = 100\.00 at the reference bus\n/,
+    );
+    expect(out).to.match(/\n {4} {3}27 +-?\d+\.\d\d +-\d+\.\d\d +-15\.00\n/);
+    expect(out).to.match(
+      /\nthe period's adjustments: \d+\.\d{6} USD at nodal prices, \d+\.\d{6} USD at the units' bids; /,
+    );
     expect(out).to.not.match(/UNMET|VIOLATED/);
   });
 
@@ -185,6 +203,17 @@ describe("period command line", function () {
       [[SEED34, "--start", "1.5"], /^period: --start must be Unix seconds, got '1\.5'$/],
       [[SEED34, "--start"], /^period: --start needs a value$/],
       [[SEED34, "--json", "--frobnicate"], /^period: unknown option '--frobnicate'$/],
+      [[SEED34, "--pricing-rule", "bid"], /^period: --pricing-rule must be nodal or pay-as-bid, got 'bid'$/],
+      [[SEED34, "--congested-lines", "3"], /^period: --congested-lines needs --derive-operation$/],
+      [
+        [SEED34, "--derive-operation", "--limit-fraction", "1.5"],
+        /^period: --limit-fraction must be a number > 0 ≤ 1, got '1\.5'$/,
+      ],
+      [
+        [SEED34, "--derive-operation", "--market-units", "0"],
+        /^period: --market-units must be an integer > 0, got '0'$/,
+      ],
+      [[SEED34, "--export-opf", ""], /^period: --export-opf needs a directory$/],
       [["--json"], /^period: no case file given$/],
       [[SEED34, SEED34], /^period: more than one case file given/],
     ] as const) {
@@ -217,7 +246,12 @@ describe("period command line", function () {
       [[badLimits], /^period: .*bad-limits\.json: operation: branchActiveLimitMW has 2 entries for 35 branch rows$/],
       [[master], /^period: operation\.units: gen 1 is the master \(slack\) unit/],
       [[bare], /^period: seed34: no operation data: a period needs line limits and redispatch units/],
-      [["cases/wscc9.json"], /^period: wscc9: no operation data/],
+      [["cases/wscc9.json"], /^period: wscc9: no operation data: .*, or --derive-operation$/],
+      [
+        ["cases/wscc9.json", "--derive-operation", "--market-units", "5"],
+        /^period: wscc9 has 2 node\(s\) with a redispatchable unit/,
+      ],
+      [[SEED34, "--export-opf", SEED34], /^period: --export-opf: cases\/seed34\.json is not a directory$/],
     ] as const) {
       const r = period(...args, "--start", "0");
       const label = args.join(" ");
@@ -249,5 +283,93 @@ describe("period command line", function () {
     expect(out.redispatch.unmet.map((u: { row: number }) => u.row)).to.deep.equal([15, 16, 24]);
     expect(out.offers).to.deep.equal([]);
     expect(stderrLines(json.stderr)).to.have.length(1);
+  });
+
+  it("--pricing-rule pay-as-bid: the same redispatch, every offer at its unit's bid, both costs printed", () => {
+    const nodal = JSON.parse(period(SEED34, "--json", "--start", "0").stdout);
+    const r = period(SEED34, "--json", "--start", "0", "--pricing-rule", "pay-as-bid");
+    expect(r.status, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.operation.pricingRule).to.equal("pay-as-bid");
+    expect(out.redispatch.adjustments).to.deep.equal(nodal.redispatch.adjustments);
+    for (const o of out.offers) expect(o.priceUsdPerMWh).to.equal(o.bidUsdPerMWh);
+    expect(out.costs).to.deep.equal({ ...nodal.costs, pricingRule: "pay-as-bid", offersUsd: nodal.costs.atBidsUsd });
+  });
+
+  it("--derive-operation: any case gets operation data as a simulated day derives them, said in words", () => {
+    const r = period("cases/wscc9.json", "--json", "--start", "0", "--derive-operation", "--congested-lines", "2");
+    expect(r.status, r.stderr).to.equal(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.operation.derived).to.equal(true);
+    expect(out.operation.notes[0]).to.match(
+      /^operation data derived \(defaultOperation\) at the period's schedule: the 2 most loaded line\(s\) limited to 90 % of their flow there \(rows 7, 8\)/,
+    );
+    expect(out.violations.lines.map((v: Line) => v.branchRow)).to.deep.equal([7, 8]);
+    expect(out.redispatch.status).to.equal("solved");
+    const text = period("cases/wscc9.json", "--start", "0", "--derive-operation", "--congested-lines", "2");
+    expect(text.stdout).to.match(
+      /^wscc9: period .*\noperation data derived \(defaultOperation\) at the period's schedule/,
+    );
+  });
+
+  it("--export-opf DIR: the redispatch as a MATPOWER case with its constraint functions, and GridSwap's answer", async () => {
+    const out = join(dir, "opf", "seed34");
+    const r = period(SEED34, "--start", String(START), "--export-opf", out);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(stderrLines(r.stderr)).to.have.length(1);
+    expect(r.stderr).to.match(
+      /^period: the redispatch as a MATPOWER AC OPF: .*seed34_opf\.m \(with its constraint functions\); GridSwap's answer: .*seed34_opf\.gridswap\.json\n$/,
+    );
+    expect(readdirSync(out).sort()).to.deep.equal([
+      "gridswap_mean_flow.m",
+      "gridswap_mean_flow_hess.m",
+      "seed34_opf.gridswap.json",
+      "seed34_opf.m",
+    ]);
+    const text = readFileSync(join(out, "seed34_opf.m"), "utf8");
+    expect(text).to.match(/^function mpc = seed34_opf\n/);
+    expect(text).to.match(/\n% {3}opf\.flow_lim = 'S'\n/);
+    expect(text).to.match(
+      /\nmpc\.user_constraints\.nli = \{\n\t\{'gs_mean_flow', 70, 'gridswap_mean_flow', 'gridswap_mean_flow_hess', \{'Va', 'Vm'\}, \{mpc\.baseMVA, mpc\.gridswap_mean_flow\}\}\n\};\n$/,
+    );
+    // GridSwap's answer: every market unit's move, the binding line and one price per bus.
+    const answer = JSON.parse(readFileSync(join(out, "seed34_opf.gridswap.json"), "utf8"));
+    const local = await runPeriod(loadCase(join(ROOT, SEED34)), { periodStart: START });
+    expect(answer).to.include({
+      format: "gridswap-opf-answer/1",
+      case: "seed34",
+      name: "seed34_opf",
+      status: "solved",
+    });
+    expect(answer.moves.map((m: { gen: number; bus: number }) => [m.gen, m.bus])).to.deep.equal([
+      [2, 2],
+      [3, 27],
+      [4, 34],
+    ]);
+    expect(answer.moves[1].deltaMW).to.equal(local.redispatch.adjustments[1].deltaMW);
+    expect(answer.binding).to.deep.equal([
+      {
+        branch: 24,
+        exportRow: 24,
+        from: 24,
+        to: 27,
+        limitMW: 0.75,
+        flowMW: local.redispatch.bindingLines[0].flow,
+        mu: local.redispatch.bindingLines[0].shadowPrice,
+        side: -1,
+      },
+    ]);
+    expect(answer.lmp).to.have.length(34);
+    expect(answer.lmp[26]).to.deep.include({ bus: 27, price: local.prices[26].total, loss: local.prices[26].loss });
+    expect(answer.differences).to.deep.equal([]);
+    // The exported case is a case: GridSwap's own parser reads it (cells, Inf and all), and its load
+    // flow is the period's schedule (the market units at their schedule, voltages held as before).
+    const exported = loadCase(join(out, "seed34_opf.m"));
+    const flow = runPowerFlow(exported);
+    local.loadFlow.buses.forEach((b, i) => {
+      expect(flow.buses[i].vm, `bus ${b.id}`).to.be.closeTo(b.vm, 1e-9);
+      expect(flow.buses[i].va, `bus ${b.id}`).to.be.closeTo(b.va, 1e-7);
+    });
+    expect(existsSync(join(out, "seed34_opf.m.tmp"))).to.equal(false);
   });
 });

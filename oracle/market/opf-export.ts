@@ -1,0 +1,698 @@
+/**
+ * A period's redispatch as a MATPOWER AC optimal power flow, so that anyone with MATPOWER can
+ * re-solve GridSwap's problem and check its moves, shadow prices and nodal prices.
+ *
+ * The exported problem is GridSwap's, stated in MATPOWER's terms:
+ *   - market units: piecewise-linear cost through (schedule, 0) — the down bid below it, the up
+ *     bid above it — within their ramp and [Pmin, Pmax] (renewables: up to their forecast); the
+ *     master unit(s) at the master's energy price within their own limits; every other unit fixed
+ *     at its schedule (PMIN = PMAX = PG, no cost);
+ *   - voltages as the load flow holds them: |V| fixed at PV and reference buses (VMIN = VMAX = the
+ *     set-point), free at PQ buses (VMIN 0, VMAX Inf); units' reactive output fixed at PQ buses
+ *     (QMIN = QMAX = QG: the load flow's P-Q injections), free at PV and reference buses;
+ *   - the operation data's line limits on the loss-neutral mean flow (Pf − Pt)/2, as user-defined
+ *     nonlinear constraints (MATPOWER 8's `mpc.user_constraints.nli`, functions written beside the
+ *     case). MATPOWER's own `opf.flow_lim = 'P'` limits the flow entering each end, which exceeds
+ *     the mean by half the line's losses; RATE_A keeps the MVA ratings, under the default
+ *     `opf.flow_lim = 'S'`, as GridSwap's limit check reads them; angle-difference limits off.
+ * Only what the load flow solves is exported: in-service units and branches of energised islands,
+ * in file order with the case's bus numbers (then MATPOWER's internal bus order is the file's).
+ *
+ * GridSwap's own answer goes beside it as JSON: every market unit's move, the binding lines and
+ * their shadow prices, and every bus's price with its energy, loss and congestion components.
+ */
+import { createHash } from "node:crypto";
+import { BRANCH, BUS, BUS_TYPE_PQ, GEN } from "../grid/case/columns";
+import type { OperationData } from "../grid/case/operation";
+import type { PowerCase } from "../grid/case/types";
+import { CaseDataError } from "../grid/errors";
+import { LIMIT_TOLERANCE } from "../grid/limits/checks";
+import { marketModel, type MarketModel } from "./model";
+import { applyForecasts, runPeriod, type Forecasts, type PeriodOptions, type PeriodResult } from "./period";
+import { unitRanges } from "./redispatch";
+import { deriveOperation, type DeriveOperationOptions } from "./scenario";
+
+/** Name of the user constraint set and of the functions that evaluate it. */
+export const MEAN_FLOW_CONSTRAINT = "gs_mean_flow";
+export const MEAN_FLOW_FUNCTION = "gridswap_mean_flow";
+export const MEAN_FLOW_HESSIAN = "gridswap_mean_flow_hess";
+
+/**
+ * The MATPOWER options the problem is meant to be solved with (runopf's mpoption arguments).
+ * MATPOWER 8.1's default MP-Core sizes the list of user-defined nonlinear constraint sets by their
+ * rows (cell(nnle + nnli, 1) in dm_converter_mpc2_legacy) and fails on a set of more than one row;
+ * its legacy core (opf_setup) builds them right, so the problem is solved there.
+ */
+export const OPF_OPTIONS: readonly (readonly [string, string | number])[] = [
+  ["exp.use_legacy_core", 1],
+  ["opf.ac.solver", "MIPS"],
+  ["opf.flow_lim", "S"],
+  ["opf.ignore_angle_lim", 1],
+  ["mips.gradtol", 1e-10],
+  ["mips.comptol", 1e-10],
+  ["mips.costtol", 1e-12],
+  ["mips.feastol", 1e-10],
+  ["mips.max_it", 300],
+];
+
+export interface OpfMove {
+  /** 1-based gen row of the case, and of the exported file (the same unless rows were left out). */
+  readonly gen: number;
+  readonly exportRow: number;
+  readonly bus: number;
+  readonly scheduledMW: number;
+  readonly adjustedMW: number;
+  readonly deltaMW: number;
+}
+
+export interface OpfBinding {
+  /** 1-based branch row of the case and of the exported file, and its end buses. */
+  readonly branch: number;
+  readonly exportRow: number;
+  readonly from: number;
+  readonly to: number;
+  readonly limitMW: number;
+  /** Mean flow after redispatch, MW, signed from → to. */
+  readonly flowMW: number;
+  /** Value of one more MW of limit, USD/MWh (≥ 0; MATPOWER's multiplier of the binding side). */
+  readonly mu: number;
+  /** The side that binds: the flow from → to (+1) or to → from (−1). */
+  readonly side: 1 | -1;
+}
+
+export interface OpfBusPrice {
+  /** Bus number (the case's). */
+  readonly bus: number;
+  /** USD/MWh: price = energy + loss + congestion (MATPOWER's LAM_P). */
+  readonly price: number;
+  readonly energy: number;
+  readonly loss: number;
+  readonly congestion: number;
+  /** Marginal loss factor ∂L/∂P, MW/MW. */
+  readonly lossFactor: number;
+}
+
+/** GridSwap's answer to the exported problem (written as `<name>.gridswap.json`). */
+export interface OpfAnswer {
+  readonly format: "gridswap-opf-answer/1";
+  readonly case: string;
+  /** The MATPOWER case function (file `<name>.m`). */
+  readonly name: string;
+  readonly baseMVA: number;
+  readonly period: PeriodResult["period"];
+  readonly status: PeriodResult["redispatch"]["status"];
+  readonly rounds: number;
+  /** Cost as MATPOWER counts it, USD/h: the market units' PWL costs plus the master's energy. */
+  readonly objective: number;
+  /** The master unit's energy price, USD/MWh (λ when the master is within its limits). */
+  readonly masterEnergyPrice: number;
+  /** Every market unit, moved or not. */
+  readonly moves: OpfMove[];
+  /** The master unit(s): what they make up (losses included). */
+  readonly master: OpfMove[];
+  /** Lines with a nonzero shadow price. */
+  readonly binding: OpfBinding[];
+  /** One per exported bus, in file order. */
+  readonly lmp: OpfBusPrice[];
+  /** Where MATPOWER's problem is not exactly GridSwap's (empty: the same problem). */
+  readonly differences: string[];
+}
+
+export interface OpfExport {
+  /** The case function's name: the file is `<name>.m`. */
+  readonly name: string;
+  /** File name → text, to write into one directory. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly answer: OpfAnswer;
+  /** The problem's numbers as written (bus, gen, branch, gencost, mean-flow limits). */
+  readonly data: OpfData;
+}
+
+export interface OpfData {
+  readonly baseMVA: number;
+  readonly bus: readonly (readonly number[])[];
+  readonly gen: readonly (readonly number[])[];
+  readonly branch: readonly (readonly number[])[];
+  readonly gencost: readonly (readonly number[])[];
+  /** [F T R X B TAP SHIFT LIMIT] per limited line (internal bus indices, MW). */
+  readonly meanFlowLimits: readonly (readonly number[])[];
+  /** The case's 1-based row of each exported gen, branch and limited line. */
+  readonly genRows: readonly number[];
+  readonly branchRows: readonly number[];
+  readonly limitedBranchRows: readonly number[];
+}
+
+/**
+ * A fingerprint of what makes the exported problem this problem — per bus its type, demand and
+ * voltage band, per unit its output and bounds, the cost rows and the mean-flow limits, to 10
+ * significant digits — so a reference made from it can tell it was made for the same problem
+ * (SHA-256, hex: the reference carries no case data).
+ */
+export function problemKey(data: OpfData): string {
+  const round = (rows: readonly (readonly number[])[], columns?: readonly number[]): string[] =>
+    rows.map((r) => (columns ?? r.map((_, i) => i)).map((c) => Number(r[c].toPrecision(10))).join(" "));
+  const key = {
+    baseMVA: data.baseMVA,
+    bus: round(data.bus, [BUS.BUS_TYPE, BUS.PD, BUS.QD, BUS.VMIN, BUS.VMAX]),
+    gen: round(data.gen, [GEN.PG, GEN.PMIN, GEN.PMAX, GEN.QMIN, GEN.QMAX]),
+    gencost: round(data.gencost),
+    meanFlowLimits: round(data.meanFlowLimits),
+  };
+  return createHash("sha256").update(JSON.stringify(key)).digest("hex");
+}
+
+/** A period to export: its forecasts, and operation data derived (as a simulated day does) or the case's own. */
+export interface PeriodProblem {
+  readonly forecasts?: Forecasts;
+  readonly deriveOperation?: DeriveOperationOptions;
+}
+
+/**
+ * The operation data of `problem` on case `c`: derived from the period's schedule (the case with
+ * its forecasts) as a simulated day derives them, with what was done said in `notes`, or the
+ * case's own. A CaseDataError when there are none.
+ */
+export function problemOperation(c: PowerCase, problem: PeriodProblem, notes: string[] = []): OperationData {
+  if (problem.deriveOperation) {
+    if (c.operation) notes.push("the case's own operation data replaced (derived instead)");
+    const schedule = applyForecasts(c, problem.forecasts ?? {});
+    return deriveOperation(c, schedule, problem.deriveOperation, notes, "the period's schedule");
+  }
+  if (!c.operation) {
+    throw new CaseDataError(
+      `${c.name}: no operation data: a period needs line limits and redispatch units ("operation" in a JSON case), or derived ones`,
+    );
+  }
+  return c.operation;
+}
+
+/** Runs the period of `problem` and exports it: the operation data used, the period and the export. */
+export async function exportPeriodOpf(
+  c: PowerCase,
+  problem: PeriodProblem,
+  options: PeriodOptions & OpfExportOptions = {},
+): Promise<{ operation: OperationData; result: PeriodResult; opf: OpfExport }> {
+  const operation = options.operation ?? problemOperation(c, problem);
+  const forecasts = problem.forecasts ?? {};
+  const result = await runPeriod(c, forecasts, { ...options, operation });
+  const opf = exportRedispatchOpf(applyForecasts({ ...c, operation }, forecasts), operation, result, options);
+  return { operation, result, opf };
+}
+
+export interface OpfExportOptions {
+  /** The case function's name (default: the case name + "_opf", made a MATLAB identifier). */
+  readonly name?: string;
+  /** The LP's margin the period was run with (default 0): the exported limits are F·(1 − margin). */
+  readonly margin?: number;
+}
+
+/**
+ * The redispatch problem of `result` (a period of `schedule`, the case with its forecasts applied,
+ * under `operation`) as a MATPOWER case with its constraint functions, and GridSwap's answer.
+ */
+export function exportRedispatchOpf(
+  schedule: PowerCase,
+  operation: OperationData,
+  result: PeriodResult,
+  options: OpfExportOptions = {},
+): OpfExport {
+  const point = result.loadFlow.point;
+  const network = point.model;
+  const { index } = network;
+  const market = marketModel(network, schedule, operation);
+  const rd = result.redispatch;
+  const name = options.name ?? matlabName(`${schedule.name}_opf`);
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) {
+    throw new RangeError(`the MATPOWER case name must be a MATLAB identifier (letters, digits, _), got '${name}'`);
+  }
+  const margin = options.margin ?? 0;
+  const differences: string[] = [];
+
+  // Buses: every energised bus, in file order (= internal order), with the load flow's types.
+  const busRows = Array.from(index.buses.row);
+  const bus = busRows.map((row, i) => {
+    const b = [...schedule.bus[row].slice(0, 13)];
+    const type = point.types.type[i];
+    b[BUS.BUS_TYPE] = type;
+    b[BUS.VM] = point.vm[i];
+    b[BUS.VA] = (point.va[i] * 180) / Math.PI;
+    const held = type !== BUS_TYPE_PQ;
+    b[BUS.VMAX] = held ? point.vm[i] : Infinity;
+    b[BUS.VMIN] = held ? point.vm[i] : 0;
+    return b;
+  });
+
+  // Units: market units around their schedule, master units free, every other unit fixed.
+  const ranges = new Map(unitRanges(point, market).map((r) => [r.unit.unit, r]));
+  const isMaster = new Set(market.master);
+  const genRows = Array.from(index.gens.row);
+  const costWidth = 4 + 2 * 3;
+  const gencost: number[][] = [];
+  const gen = genRows.map((row, k) => {
+    const g = [...schedule.gen[row].slice(0, 10)];
+    const pg = point.pg[k];
+    const atPq = point.types.type[index.gens.bus[k]] === BUS_TYPE_PQ;
+    g[GEN.PG] = pg;
+    g[GEN.QG] = point.qg[k];
+    g[GEN.QMAX] = atPq ? point.qg[k] : Infinity;
+    g[GEN.QMIN] = atPq ? point.qg[k] : -Infinity;
+    g[GEN.VG] = point.vm[index.gens.bus[k]];
+    g[GEN.GEN_STATUS] = 1;
+    const range = ranges.get(k);
+    let cost = [2, 0, 0, 2, 0, 0];
+    if (isMaster.has(k)) {
+      cost = [2, 0, 0, 2, market.masterEnergyPrice, 0];
+    } else if (range && range.upMax + range.downMax > 0) {
+      const { upPrice, downPrice } = range.unit;
+      const points: number[] = [];
+      if (range.downMax > 0) points.push(pg - range.downMax, downPrice * range.downMax);
+      points.push(pg, 0);
+      if (range.upMax > 0) points.push(pg + range.upMax, upPrice * range.upMax);
+      cost = [1, 0, 0, points.length / 2, ...points];
+      g[GEN.PMAX] = pg + range.upMax;
+      g[GEN.PMIN] = pg - range.downMax;
+    } else {
+      g[GEN.PMAX] = pg;
+      g[GEN.PMIN] = pg;
+    }
+    gencost.push([...cost, ...new Array<number>(costWidth - cost.length).fill(0)]);
+    return g;
+  });
+
+  // Branches: in service, MVA ratings in RATE_A, angle limits off.
+  const branchRows = Array.from(index.branches.row);
+  const branch = branchRows.map((row) => {
+    const b = [...schedule.branch[row].slice(0, 13)];
+    while (b.length < 13) b.push(0);
+    b[BRANCH.BR_STATUS] = 1;
+    b[BRANCH.ANGMIN] = -360;
+    b[BRANCH.ANGMAX] = 360;
+    return b;
+  });
+
+  // Mean-flow limits: [F T R X B TAP SHIFT LIMIT] with internal (1-based) bus indices.
+  const limited: number[] = [];
+  for (let l = 0; l < index.branches.count; l++) if (Number.isFinite(market.limits.activeMW[l])) limited.push(l);
+  const lines = limited.map((l) => {
+    const b = branch[l];
+    return [
+      index.branches.from[l] + 1,
+      index.branches.to[l] + 1,
+      b[BRANCH.BR_R],
+      b[BRANCH.BR_X],
+      b[BRANCH.BR_B],
+      b[BRANCH.TAP],
+      b[BRANCH.SHIFT],
+      market.limits.activeMW[l] * (1 - margin),
+    ];
+  });
+
+  // What the MATPOWER problem cannot express exactly.
+  if (rd.status === "infeasible") {
+    differences.push(
+      `GridSwap could not meet every limit (${rd.unmet.map((u) => u.description).join("; ")}): it prices the excess at ` +
+        `the limit-violation price, MATPOWER's problem has hard limits and no solution`,
+    );
+  }
+  for (const b of rd.bindingLines) {
+    if (market.limits.activeMW[b.branch] > b.limit + LIMIT_TOLERANCE) {
+      differences.push(
+        `line ${b.from}-${b.to} binds on its MVA rating, which GridSwap turns into an active limit beside the present ` +
+          `reactive flow; MATPOWER limits |S| itself (same limit, slightly different shadow price)`,
+      );
+    }
+  }
+  if (point.reactiveLimited.length > 0) {
+    differences.push(
+      "units held at a reactive limit in the load flow are exported as PQ injections (their buses as PQ)",
+    );
+  }
+
+  const moves: OpfMove[] = unitRanges(point, market).map((r) => {
+    const a = rd.adjustments.find((x) => x.unit.unit === r.unit.unit);
+    const delta = a?.deltaMW ?? 0;
+    return {
+      gen: r.unit.genRow,
+      exportRow: r.unit.unit + 1,
+      bus: r.unit.busId,
+      scheduledMW: r.scheduled,
+      adjustedMW: r.scheduled + delta,
+      deltaMW: delta,
+    };
+  });
+  const master: OpfMove[] = Array.from(market.master, (k) => ({
+    gen: index.gens.row[k] + 1,
+    exportRow: k + 1,
+    bus: index.buses.id[index.gens.bus[k]],
+    scheduledMW: point.pg[k],
+    adjustedMW: rd.point.pg[k],
+    deltaMW: rd.point.pg[k] - point.pg[k],
+  }));
+  const binding: OpfBinding[] = rd.bindingLines.map((b) => ({
+    branch: b.branchRow,
+    exportRow: b.branch + 1,
+    from: b.from,
+    to: b.to,
+    limitMW: b.limit * (1 - margin),
+    flowMW: b.flow,
+    mu: Math.abs(b.shadowPrice),
+    // HiGHS: ∂cost/∂(bound) — the lower bound (flow to → from at −F) has μ > 0, the upper μ < 0.
+    side: b.shadowPrice < 0 ? 1 : -1,
+  }));
+  const lmp: OpfBusPrice[] = result.prices.map((p) => ({
+    bus: p.bus,
+    price: p.total,
+    energy: p.energy,
+    loss: p.loss,
+    congestion: p.congestion,
+    lossFactor: p.lossFactor,
+  }));
+  const masterScheduled = market.master.reduce((s, k) => s + point.pg[k], 0);
+  const answer: OpfAnswer = {
+    format: "gridswap-opf-answer/1",
+    case: schedule.name,
+    name,
+    baseMVA: schedule.baseMVA,
+    period: result.period,
+    status: rd.status,
+    rounds: rd.rounds,
+    objective: rd.costPerHour + market.masterEnergyPrice * masterScheduled,
+    masterEnergyPrice: market.masterEnergyPrice,
+    moves,
+    master,
+    binding,
+    lmp,
+    differences,
+  };
+
+  const caseText = caseFile({
+    name,
+    schedule,
+    result,
+    market,
+    margin,
+    bus,
+    gen,
+    branch,
+    gencost,
+    lines,
+    limitedRows: limited.map((l) => branchRows[l] + 1),
+    genRows,
+    differences,
+  });
+  return {
+    name,
+    files: {
+      [`${name}.m`]: caseText,
+      [`${MEAN_FLOW_FUNCTION}.m`]: MEAN_FLOW_SOURCE,
+      [`${MEAN_FLOW_HESSIAN}.m`]: MEAN_FLOW_HESSIAN_SOURCE,
+      [`${name}.gridswap.json`]: `${JSON.stringify(answer, null, 1)}\n`,
+    },
+    answer,
+    data: {
+      baseMVA: schedule.baseMVA,
+      bus,
+      gen,
+      branch,
+      gencost,
+      meanFlowLimits: lines,
+      genRows: genRows.map((r) => r + 1),
+      branchRows: branchRows.map((r) => r + 1),
+      limitedBranchRows: limited.map((l) => branchRows[l] + 1),
+    },
+  };
+}
+
+/** `name` as a MATLAB identifier: other characters become _, a leading non-letter gets "c". */
+export function matlabName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9_]/g, "_");
+  return (/^[A-Za-z]/.test(cleaned) ? cleaned : `c${cleaned}`).slice(0, 63);
+}
+
+/** A MATLAB number: shortest round-trip decimal, Inf, -Inf. */
+function num(x: number): string {
+  if (x === Infinity) return "Inf";
+  if (x === -Infinity) return "-Inf";
+  if (Number.isNaN(x)) throw new RangeError("cannot export NaN");
+  return Object.is(x, -0) ? "0" : String(x);
+}
+
+function matrix(rows: readonly (readonly number[])[], comments?: readonly string[]): string {
+  return rows.map((r, i) => `\t${r.map(num).join("\t")};${comments ? `\t% ${comments[i]}` : ""}`).join("\n");
+}
+
+interface CaseParts {
+  readonly name: string;
+  readonly schedule: PowerCase;
+  readonly result: PeriodResult;
+  readonly market: MarketModel;
+  readonly margin: number;
+  readonly bus: number[][];
+  readonly gen: number[][];
+  readonly branch: number[][];
+  readonly gencost: number[][];
+  readonly lines: number[][];
+  readonly limitedRows: number[];
+  readonly genRows: number[];
+  readonly differences: readonly string[];
+}
+
+function caseFile(p: CaseParts): string {
+  const iso = (s: number): string => new Date(s * 1000).toISOString().replace(".000Z", "Z");
+  const { market, result } = p;
+  const rd = result.redispatch;
+  const options = OPF_OPTIONS.map(([k, v]) => `'${k}', ${typeof v === "string" ? `'${v}'` : num(v)}`).join(", ");
+  const units = market.units.map((u) => `gen ${u.genRow} (bus ${u.busId})`).join(", ");
+  const genComments = p.genRows.map((row, k) => {
+    const u = market.units.find((x) => x.unit === k);
+    const role = market.master.includes(k)
+      ? "master unit"
+      : u
+        ? `market unit, up ${u.upPrice} / down ${u.downPrice} USD/MWh`
+        : "fixed";
+    return `case gen row ${row + 1}: ${role}`;
+  });
+  const lineComments = p.lines.map((_, i) => {
+    const l = p.limitedRows[i];
+    const b = p.schedule.branch[l - 1];
+    return `branch row ${l}: ${b[BRANCH.F_BUS]}-${b[BRANCH.T_BUS]}`;
+  });
+  const limitNote =
+    p.margin > 0
+      ? `the operation data's limits less GridSwap's margin of ${p.margin} (the limits its LP aims at)`
+      : "the operation data's limits";
+  const header = [
+    `function mpc = ${p.name}`,
+    `%${p.name.toUpperCase()}  GridSwap's redispatch of ${p.schedule.name}, period ${iso(result.period.start)} - ${iso(result.period.end)}, as an AC OPF.`,
+    `%   Written by \`npm run period -- <case> --export-opf DIR\`. GridSwap's own answer: ${p.name}.gridswap.json.`,
+    `%   GridSwap: ${rd.status} in ${rd.rounds} round(s), ${rd.adjustments.length} move(s), ${rd.bindingLines.length} binding line(s).`,
+    "%",
+    "%   The problem (GridSwap's, in MATPOWER's terms):",
+    `%   - market units ${units || "(none)"}: piecewise-linear cost through (schedule, 0), the down bid below`,
+    "%     and the up bid above it, within the ramp and [Pmin, Pmax] (PMIN, PMAX); the master unit at its",
+    `%     energy price (${market.masterEnergyPrice} USD/MWh) within its own limits; every other unit fixed (PMIN = PMAX = PG).`,
+    "%   - |V| held at PV and reference buses (VMIN = VMAX = set-point), free at PQ buses (0 to Inf);",
+    "%     reactive output fixed for units at PQ buses (QMIN = QMAX = QG), free elsewhere.",
+    `%   - line limits on the mean active flow (Pf - Pt)/2 in MW, ${limitNote}: the user`,
+    `%     constraints '${MEAN_FLOW_CONSTRAINT}' (${MEAN_FLOW_FUNCTION}.m and ${MEAN_FLOW_HESSIAN}.m beside this file, MATPOWER 8).`,
+    "%     MATPOWER's opf.flow_lim = 'P' limits the flow entering each end, which exceeds the mean by half",
+    "%     the line's losses, so RATE_A keeps the MVA ratings only:",
+    "%   opf.flow_lim = 'S'",
+    ...(p.differences.length > 0
+      ? ["%", "%   Not exactly GridSwap's problem:", ...p.differences.map((d) => `%   - ${d}`)]
+      : []),
+    "%",
+    "%   Re-solve (Octave or MATLAB, MATPOWER 8 on the path, this directory current or added):",
+    "%     define_constants;",
+    `%     mpopt = mpoption(${options}, 'verbose', 0, 'out.all', 0);`,
+    `%     r = runopf('${p.name}', mpopt);`,
+    "%     moves = r.gen(:, PG) - loadcase('" + p.name + "').gen(:, PG);   % MW",
+    `%     mu = r.nli.mu.${MEAN_FLOW_CONSTRAINT};   % USD/MWh: [from -> to side; to -> from side] per limited line`,
+    "%     lmp = r.bus(:, LAM_P);                   % USD/MWh",
+    "",
+  ];
+  return [
+    ...header,
+    "%% MATPOWER Case Format : Version 2",
+    "mpc.version = '2';",
+    "",
+    "%%-----  Power Flow Data  -----%%",
+    "%% system MVA base",
+    `mpc.baseMVA = ${num(p.schedule.baseMVA)};`,
+    "",
+    "%% bus data (the schedule: forecasts applied; Vm, Va of its load flow)",
+    "%\tbus_i\ttype\tPd\tQd\tGs\tBs\tarea\tVm\tVa\tbaseKV\tzone\tVmax\tVmin",
+    "mpc.bus = [",
+    matrix(p.bus),
+    "];",
+    "",
+    "%% generator data",
+    "%\tbus\tPg\tQg\tQmax\tQmin\tVg\tmBase\tstatus\tPmax\tPmin",
+    "mpc.gen = [",
+    matrix(p.gen, genComments),
+    "];",
+    "",
+    "%% branch data",
+    "%\tfbus\ttbus\tr\tx\tb\trateA\trateB\trateC\tratio\tangle\tstatus\tangmin\tangmax",
+    "mpc.branch = [",
+    matrix(p.branch),
+    "];",
+    "",
+    "%%-----  OPF Data  -----%%",
+    "%% generator cost data",
+    "%\t1\tstartup\tshutdown\tn\tx1\ty1\t...\txn\tyn",
+    "%\t2\tstartup\tshutdown\tn\tc(n-1)\t...\tc0",
+    "mpc.gencost = [",
+    matrix(p.gencost),
+    "];",
+    "",
+    "%% mean-flow limits: F T (internal bus indices: rows of mpc.bus) R X B TAP SHIFT LIMIT (MW)",
+    "mpc.gridswap_mean_flow = [",
+    matrix(p.lines, lineComments),
+    "];",
+    "mpc.user_constraints.nli = {",
+    `\t{'${MEAN_FLOW_CONSTRAINT}', ${2 * p.lines.length}, '${MEAN_FLOW_FUNCTION}', '${MEAN_FLOW_HESSIAN}', {'Va', 'Vm'}, {mpc.baseMVA, mpc.gridswap_mean_flow}}`,
+    "};",
+    "",
+  ].join("\n");
+}
+
+/**
+ * MATLAB source of the mean-flow constraints: m = baseMVA·Re(Sf − St)/2 (MW) per limited line,
+ * h = [m − LIMIT; −m − LIMIT] ≤ 0, from MATPOWER's own makeYbus, dSbr_dV and d2Sbr_dV2.
+ */
+const MEAN_FLOW_SOURCE = `function [h, dh] = ${MEAN_FLOW_FUNCTION}(x, baseMVA, lines, lam)
+%${MEAN_FLOW_FUNCTION.toUpperCase()}  GridSwap's line limits on the mean active flow, for MATPOWER's AC OPF.
+%   [H, DH] = ${MEAN_FLOW_FUNCTION.toUpperCase()}(X, BASEMVA, LINES) with X = {Va, Vm} and one row of LINES per
+%   limited branch, [F T R X B TAP SHIFT LIMIT] (F, T: internal bus indices; LIMIT in MW):
+%   H = [m - LIMIT; -m - LIMIT] <= 0 with m = (Pf - Pt)/2 in MW, the loss-neutral mean flow, and
+%   DH its Jacobian with respect to [Va; Vm].
+%   D2H = ${MEAN_FLOW_FUNCTION.toUpperCase()}(X, BASEMVA, LINES, LAM): the Hessian of LAM' * H.
+%   Written by GridSwap (npm run period -- --export-opf); uses MATPOWER's makeYbus, dSbr_dV, d2Sbr_dV2.
+[F_BUS, T_BUS, BR_R, BR_X, BR_B, RATE_A, RATE_B, RATE_C, TAP, SHIFT, BR_STATUS] = idx_brch;
+[Va, Vm] = deal(x{:});
+V = Vm .* exp(1j * Va);
+nb = length(V);
+n = size(lines, 1);
+bus = zeros(nb, 13);
+bus(:, 1) = (1:nb)';
+branch = zeros(n, 13);
+branch(:, [F_BUS T_BUS BR_R BR_X BR_B TAP SHIFT]) = lines(:, 1:7);
+branch(:, BR_STATUS) = 1;
+[Ybus, Yf, Yt] = makeYbus(baseMVA, bus, branch);
+if nargin < 4
+  Sf = V(branch(:, F_BUS)) .* conj(Yf * V);
+  St = V(branch(:, T_BUS)) .* conj(Yt * V);
+  m = baseMVA * real(Sf - St) / 2;
+  h = [m - lines(:, 8); -m - lines(:, 8)];
+  if nargout > 1
+    [dSf_dVa, dSf_dVm, dSt_dVa, dSt_dVm] = dSbr_dV(branch, Yf, Yt, V);
+    dm = baseMVA * real([dSf_dVa - dSt_dVa, dSf_dVm - dSt_dVm]) / 2;
+    dh = [dm; -dm];
+  end
+else
+  mu = baseMVA * (lam(1:n) - lam(n+1:2*n)) / 2;
+  Cf = sparse(1:n, branch(:, F_BUS), 1, n, nb);
+  Ct = sparse(1:n, branch(:, T_BUS), 1, n, nb);
+  [Gf11, Gf12, Gf21, Gf22] = d2Sbr_dV2(Cf, Yf, V, mu);
+  [Gt11, Gt12, Gt21, Gt22] = d2Sbr_dV2(Ct, Yt, V, -mu);
+  h = real([Gf11 + Gt11, Gf12 + Gt12; Gf21 + Gt21, Gf22 + Gt22]);
+end
+`;
+
+const MEAN_FLOW_HESSIAN_SOURCE = `function d2h = ${MEAN_FLOW_HESSIAN}(x, lam, baseMVA, lines)
+%${MEAN_FLOW_HESSIAN.toUpperCase()}  Hessian of GridSwap's mean-flow limits (see ${MEAN_FLOW_FUNCTION}).
+d2h = ${MEAN_FLOW_FUNCTION}(x, baseMVA, lines, lam);
+`;
+
+/** MATPOWER's solution of an exported problem, by the case's gen rows, branch rows and bus numbers. */
+export interface OpfReference {
+  readonly matpower: string;
+  readonly success: boolean;
+  readonly iterations: number;
+  /** USD/h. */
+  readonly objective: number;
+  /** Every exported unit: its schedule and MATPOWER's output, MW. */
+  readonly units: {
+    readonly gen: number;
+    readonly bus: number;
+    readonly scheduledMW: number;
+    readonly outputMW: number;
+  }[];
+  /** Every limited line: its limit (MW) and the multipliers of its two sides, USD/MWh. */
+  readonly limits: {
+    readonly branch: number;
+    readonly from: number;
+    readonly to: number;
+    readonly limitMW: number;
+    readonly muFromTo: number;
+    readonly muToFrom: number;
+  }[];
+  /** LAM_P per bus, USD/MWh. */
+  readonly lmp: { readonly bus: number; readonly price: number }[];
+}
+
+/** GridSwap's answer against MATPOWER's: the largest deviations, and the binding sets. */
+export interface OpfComparison {
+  /** Largest |GridSwap's move − MATPOWER's| over every unit (market units, master, fixed), MW. */
+  readonly moveMW: number;
+  readonly moveGen: number;
+  /** Branch rows with a shadow price: GridSwap's and MATPOWER's (multiplier above 1e-3 USD/MWh). */
+  readonly bindingGridSwap: number[];
+  readonly bindingMatpower: number[];
+  /** Largest |μ − μ_MATPOWER| / μ_MATPOWER over the lines binding in both. */
+  readonly muRelative: number;
+  /** Largest |LMP − LAM_P| (USD/MWh) and the largest relative one, with their buses. */
+  readonly lmpUsdPerMWh: number;
+  readonly lmpBus: number;
+  readonly lmpRelative: number;
+  /** Buses whose LMP is off by more than both 0.5 % and 0.05 USD/MWh. */
+  readonly lmpOutside: number[];
+}
+
+/** A multiplier above this (USD/MWh) marks a binding limit in MATPOWER's solution. */
+export const MATPOWER_BINDING_MU = 1e-3;
+
+export function compareOpf(answer: OpfAnswer, reference: OpfReference): OpfComparison {
+  const ours = new Map<number, number>();
+  for (const m of [...answer.moves, ...answer.master]) ours.set(m.gen, m.deltaMW);
+  let moveMW = 0;
+  let moveGen = 0;
+  for (const u of reference.units) {
+    const d = Math.abs((ours.get(u.gen) ?? 0) - (u.outputMW - u.scheduledMW));
+    if (d > moveMW) [moveMW, moveGen] = [d, u.gen];
+  }
+  const bindingMatpower = reference.limits
+    .filter((l) => Math.max(l.muFromTo, l.muToFrom) > MATPOWER_BINDING_MU)
+    .map((l) => l.branch);
+  let muRelative = 0;
+  for (const b of answer.binding) {
+    const l = reference.limits.find((x) => x.branch === b.branch);
+    if (!l || !bindingMatpower.includes(b.branch)) continue;
+    const mu = b.side > 0 ? l.muFromTo : l.muToFrom;
+    muRelative = Math.max(muRelative, Math.abs(b.mu - mu) / mu);
+  }
+  const price = new Map(answer.lmp.map((p) => [p.bus, p.price]));
+  let lmpUsdPerMWh = 0;
+  let lmpBus = 0;
+  let lmpRelative = 0;
+  const lmpOutside: number[] = [];
+  for (const { bus, price: lamP } of reference.lmp) {
+    const d = Math.abs((price.get(bus) ?? Number.NaN) - lamP);
+    const relative = d / Math.max(Math.abs(lamP), 1e-9);
+    if (!(d <= lmpUsdPerMWh)) [lmpUsdPerMWh, lmpBus] = [d, bus];
+    lmpRelative = Math.max(lmpRelative, relative);
+    if (!(d <= 0.05 || relative <= 0.005)) lmpOutside.push(bus);
+  }
+  return {
+    moveMW,
+    moveGen,
+    bindingGridSwap: answer.binding.map((b) => b.branch).sort((a, b) => a - b),
+    bindingMatpower: bindingMatpower.sort((a, b) => a - b),
+    muRelative,
+    lmpUsdPerMWh,
+    lmpBus,
+    lmpRelative,
+    lmpOutside,
+  };
+}
