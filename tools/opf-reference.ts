@@ -48,7 +48,7 @@ export const PROBLEMS: readonly ReferenceProblem[] = [
   },
   {
     name: "case118",
-    case: "../shared/matpower/cases/case118.m",
+    case: "cases/matpower/case118.m",
     deriveOperation: { congestedLines: 5 },
     description:
       "MATPOWER's case118 with operation data derived as a simulated day derives them: its 5 most loaded lines " +

@@ -33,6 +33,6 @@ describe("GS-10: settlement and the grid follow measured delivery, not the promi
     const paid = settledIn.generators[0].poll.settled.find((s) => s.period === fill.fill.period);
     expect(paid?.settlement.deliveredWh).to.equal(0n);
     expect(paid?.settlement.usdToGenerator).to.equal(0n);
-    expect(paid?.settlement.penaltyWh).to.equal(976n); // half of the 1,953 Wh shortfall
+    expect(paid?.settlement.penaltyWh).to.equal(977n); // half of the 1,953 Wh shortfall, rounded up
   });
 });

@@ -41,8 +41,8 @@ describe("GS-14: a generator's baseline is its own", () => {
     await start(w);
     const traded = await w.simulation.runPeriod();
     const [a, b] = traded.generators.map((g) => g.poll.filled[0]?.fill);
-    expect(a?.amountWh, "the unit filled its half").to.equal(1089n);
-    expect(b?.amountWh, "the second wallet filled its half").to.equal(1089n);
+    expect(a?.amountWh, "the unit filled its half").to.equal(976n);
+    expect(b?.amountWh, "the second wallet filled its half").to.equal(976n);
     // Each book holds its own nomination: the unit's schedule, and 0.02 MW × 0.5 h = 10 kWh.
     const T = w.periodSeconds;
     expect(b?.nominatedWh).to.equal(meanPowerMwToWh(0.02, T));
@@ -58,14 +58,14 @@ describe("GS-14: a generator's baseline is its own", () => {
       meanPowerMwToWh(0.02, T),
       0n,
     ]);
-    expect([ma?.baselineWh, ma?.deliveredWh]).to.deep.equal([a?.nominatedWh, -1089n]);
+    expect([ma?.baselineWh, ma?.deliveredWh]).to.deep.equal([a?.nominatedWh, -976n]);
     const settledIn = await w.simulation.runPeriod();
     const [pa, pb] = settledIn.generators.map((g) => g.poll.settled.find((s) => s.period === traded.deliveryPeriod));
-    expect([pa?.settlement.paidWh, pa?.settlement.penaltyWh], "the unit: paid in full").to.deep.equal([1089n, 0n]);
+    expect([pa?.settlement.paidWh, pa?.settlement.penaltyWh], "the unit: paid in full").to.deep.equal([976n, 0n]);
     expect(pa?.settlement.usdToGenerator).to.be.greaterThan(0n);
     expect(
       [pb?.settlement.paidWh, pb?.settlement.usdToGenerator, pb?.settlement.penaltyWh],
       "the wallet that changed nothing: paid nothing, half its commitment forfeited",
-    ).to.deep.equal([0n, 0n, 545n]);
+    ).to.deep.equal([0n, 0n, 488n]); // ⌈976 / 2⌉
   });
 });

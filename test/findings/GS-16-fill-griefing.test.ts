@@ -67,8 +67,12 @@ describe("GS-16: fills cannot be griefed", () => {
     });
     const poll = await agent.poll();
     expect(poll.filled.map((f) => f.fill.amountWh)).to.deep.equal([offer.amountWh - offer.minFillWh]);
+    const kwh = (wh: bigint): string => (Number(wh) / 1000).toString().replace(".", "\\.");
     expect(lines.join("\n")).to.match(
-      /commit to lower output by 2\.07 kWh .*\(asked for 2\.178 kWh: a rival took part of the offer first\)/,
+      new RegExp(
+        `commit to lower output by ${kwh(offer.amountWh - offer.minFillWh)} kWh .*` +
+          `\\(asked for ${kwh(offer.amountWh)} kWh: a rival took part of the offer first\\)`,
+      ),
     );
   });
 });

@@ -81,8 +81,8 @@ describe("npm run demo (in-process network)", function () {
 
   it("nondelivery: nothing paid, half the commitment forfeited, the other half returned", async () => {
     const s = await run("nondelivery");
-    expect(s.settlement).to.deep.equal({ deliveredKwh: 0, usdToGenerator: 0, penaltyKwh: 0.976 });
-    expect(s.changes.generatorKwh).to.equal(-0.976);
+    expect(s.settlement).to.deep.equal({ deliveredKwh: 0, usdToGenerator: 0, penaltyKwh: 0.977 });
+    expect(s.changes.generatorKwh).to.equal(-0.977);
   });
 
   it("missing: no reading, so no measurement; after the grace time the position unwinds", async () => {
