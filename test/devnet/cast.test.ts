@@ -60,11 +60,15 @@ describe("docs/integrating.md cast sequence, as written, on Anvil", function () 
       );
       // The recipe's 100 kWh are in the vault: nothing to approve or deposit.
       expect(r.output).to.match(/free in the vault: 100000 Wh; the offer: 1953 Wh/);
-      expect(r.output).to.match(/position 0x[0-9a-f]{64}\n/);
+      // bookOf: (period, Open, Decrease, Nominated, 0 days, 1953 Wh, the USD, index, centre, nominated 300 kWh).
+      expect(r.output).to.match(
+        /\(\d+(?: \[[^\]]*\])?, 1, 1, 0, 0, 1953, 2929409 \[2\.929e6\], \d+, 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC, 300000 \[3e5\]\)/,
+      );
       // The generator agent that follows finds the offer filled, and later logs its wallet's payment.
       expect(r.output).to.match(/agent:generator: paid for my commitment in period \d+/);
-      // Settled: delivered 1953 Wh, paid 1953 Wh, no penalty, 0.02929409 USD to the generator, quality Ok.
-      expect(r.output).to.match(/\(1953, 1953, 0, 2929409 \[2\.929e6\], 0, 0\)/);
+      // Settled: committed 1953 Wh, credited −1953 Wh (output lowered), delivered and paid 1953 Wh, no
+      // penalty, 0.02929409 USD to the generator, none back to the centre, quality Ok.
+      expect(r.output).to.match(/\(1953, -1953, 1953, 1953, 0, 2929409 \[2\.929e6\], 0, 0\)/);
       // balancesOf: the payment in free USD; of the 100 kWh, the commitment went to the centre, the rest
       // is free — less one more commitment if the recipe's last generator step filled the next offer.
       const balances = /\n2929409 \[2\.929e6\]\n(\d+)(?: \[[^\]]*\])?\n/.exec(r.output);

@@ -40,7 +40,8 @@ async function checkSettled(node: LocalNode, dir: string, output: string): Promi
   expect(output).to.match(/agent:generator: filled offer 0x[0-9a-f]{8}/);
   expect(output).to.match(/agent:generator: paid for my commitment in period \d+/);
   expect(output).to.match(
-    /0x[0-9a-f]{64}\s+0xebb0775c8157A4C1264b3B50729CB3872997f68b\s+\d+\s+Decrease\s+[\d.]+\s+[\d.]+\s+settled/,
+    // gridswap:history: generator, period, direction, fills, kWh, USD, nominated kWh, state, …
+    /0xebb0775c8157A4C1264b3B50729CB3872997f68b\s+\d+\s+Decrease\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+settled/,
   );
 }
 

@@ -99,6 +99,8 @@ describe("agents under faults (Anvil, a fault-injecting proxy, kill -9)", functi
             "0.01",
             "--capacity",
             "50",
+            "--planned-mw",
+            "0.05",
             "--state",
             join(dir, `gen-${index}-${agents.length}.json`),
             ...common,
