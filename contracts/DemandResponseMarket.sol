@@ -526,7 +526,6 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         Ready,
         NoBook,
         NotFinal,
-        Unusable,
         WrongIndex,
         Mismatch
     }
@@ -556,8 +555,6 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     ) private view returns (Readiness) {
         if (book.state != BookState.Open) return Readiness.NoBook;
         if (!isFinal) return Readiness.NotFinal;
-        if (record.quality == IGridOracle.Quality.Missing || record.quality == IGridOracle.Quality.Bad)
-            return Readiness.Unusable;
         if (record.generatorIndex != book.generatorIndex) return Readiness.WrongIndex;
         if (record.baseline != book.baseline || record.baselineDays != book.baselineDays) return Readiness.Mismatch;
         return Readiness.Ready;
@@ -590,7 +587,6 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
     ) private view {
         if (readiness == Readiness.NoBook) revert NoOpenBook(generator, period);
         if (readiness == Readiness.NotFinal) revert MeasurementNotFinal(period, generator, record.state);
-        if (readiness == Readiness.Unusable) revert MeasurementUnusable(period, generator, record.quality);
         if (readiness == Readiness.WrongIndex)
             revert GeneratorIndexMismatch(record.generatorIndex, book.generatorIndex);
         revert BaselineMismatch(record.baseline, record.baselineDays, book.baseline, book.baselineDays);
@@ -601,13 +597,18 @@ contract DemandResponseMarket is IDemandResponseMarket, GridSwapVault, AccessCon
         IGridOracle.Record memory record
     ) private view returns (Settlement memory s) {
         bool increase = book.direction == Direction.Increase;
-        int256 credited = GridSwapMath.creditedDelivery(
-            book.baseline == IGridOracle.BaselineMethod.Nominated,
-            book.nominatedWh,
-            record.actualWh,
-            record.deliveredWh,
-            increase
-        );
+        // A measurement still Missing or Bad when it is final counts as no delivery: the penalty
+        // applies, so withholding or spoiling meter data never beats delivering (a generator's
+        // own signed readings correct it inside the dispute window).
+        int256 credited = (record.quality == IGridOracle.Quality.Missing || record.quality == IGridOracle.Quality.Bad)
+            ? int256(0)
+            : GridSwapMath.creditedDelivery(
+                book.baseline == IGridOracle.BaselineMethod.Nominated,
+                book.nominatedWh,
+                record.actualWh,
+                record.deliveredWh,
+                increase
+            );
         uint64 committedWh = book.committedWh;
         uint128 usdHeld = book.usd;
         GridSwapMath.Outcome memory o = GridSwapMath.settle(

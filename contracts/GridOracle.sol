@@ -152,6 +152,8 @@ contract GridOracle is IGridOracle, EIP712 {
                 Record memory was = _proven(m.period, m.generator, reported);
                 if (was.generatorIndex != m.generatorIndex || !_unusable(was.quality))
                     revert NotCorrectable(m.period, m.generator, MeasurementState.Reported, was.quality);
+                uint256 finalAt = uint256(was.recordedAt) + disputeWindow;
+                if (block.timestamp >= finalAt) revert MeasurementFinal(m.period, m.generator, finalAt);
             } else {
                 // Never reported: the index must be the generator's, and now it has a measurement.
                 (, , , uint32 index) = registry.generatorOf(m.generator);

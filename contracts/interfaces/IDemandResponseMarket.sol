@@ -32,7 +32,7 @@ import {IGridSwapVault} from "./IGridSwapVault.sol";
 ///            first fill of the period and cannot change. The oracle measures each generator by
 ///            its own meter; against a Nominated baseline the credited delivery never uses a
 ///            baseline more favourable to the generator than its nomination.
-///         4. Once the oracle's measurement of the generator in the period is final and usable,
+///         4. Once the oracle's measurement of the generator in the period is final,
 ///            anyone settles the book on the WHOLE commitment, whatever fills made it: `settle`
 ///            with the measurement and its Merkle proof, `settleReport` with a report's whole
 ///            measurement list (every book it measured), or pushed by `reportAndSettle`.
@@ -42,12 +42,14 @@ import {IGridSwapVault} from "./IGridSwapVault.sol";
 ///               generator ← ⌊usd · paid / committedWh⌋ USD, and its commitment less the centre's part
 ///               centre    ← the rest of the USD, paid Wh (the purchased leg) and the penalty
 ///                           ⌈(committedWh − paid) · penaltyBps / 10⁴⌉ Wh (rounded against the defaulter)
-///            Over-delivery above the commitment is not paid (cap 100 %).
-///         5. A book whose measurement is not final and usable unwinds — both escrows return —
-///            only once `settlementGrace` has passed after its period AND the dispute window of
-///            any measurement reported or corrected for it has closed: nothing unwinds while a
+///            Over-delivery above the commitment is not paid (cap 100 %). A final measurement
+///            of quality Missing or Bad credits no delivery (the penalty applies).
+///         5. A book with no final measurement unwinds — both escrows return — only once
+///            `settlementGrace` has passed after its period AND the dispute window of any
+///            measurement reported or corrected for it has closed: nothing unwinds while a
 ///            measurement can still become final (when one was reported, the unwinder must show
-///            it, with its proof).
+///            it, with its proof). Only an oracle that never measured the book (or left a dispute
+///            uncorrected) lets it unwind.
 ///         An unfilled offer holds nothing: the centre's USD stays in its free balance until a
 ///         fill, so an expired offer needs no refund. Cancel one nonce, up to 256 at once (a
 ///         nonce bitmap word, as Permit2), or every offer signed so far (bump the epoch).
@@ -263,8 +265,6 @@ interface IDemandResponseMarket is IGridSwapVault {
     error NoOpenBook(address generator, uint32 period);
     /// @notice The measurement of `generator` in `period` is not final (`state`).
     error MeasurementNotFinal(uint32 period, address generator, IGridOracle.MeasurementState state);
-    /// @notice The measurement of `generator` in `period` has quality `quality`: not usable.
-    error MeasurementUnusable(uint32 period, address generator, IGridOracle.Quality quality);
     /// @notice The measurement was made under registry index `measured`, the book's generator had `booked`.
     error GeneratorIndexMismatch(uint32 measured, uint32 booked);
     /// @notice A measurement of `generator` in `period` was reported: show it (with its proof) to unwind.
@@ -281,7 +281,7 @@ interface IDemandResponseMarket is IGridSwapVault {
     /// @notice The book of `generator` in `period` can be unwound only from `unwindableAt` (Unix s):
     ///         the grace time, or the dispute window of its measurement, has not passed.
     error NotUnwindableYet(address generator, uint32 period, uint256 unwindableAt);
-    /// @notice The book of `generator` in `period` has a final usable measurement: settle it instead.
+    /// @notice The book of `generator` in `period` has a final measurement: settle it instead.
     error DeliveryMeasured(address generator, uint32 period);
     /// @notice A list has `length` items; at most `max` are accepted in one call.
     error TooManyItems(uint256 length, uint256 max);
@@ -359,9 +359,9 @@ interface IDemandResponseMarket is IGridSwapVault {
         uint256 settlementGasBudget
     ) external returns (uint256 settled, uint256 processed);
 
-    /// @notice Returns both escrows of the book of `generator` in `period` when its measurement is
-    ///         not final and usable, from unwindableAt on. When a measurement was reported, `p`
-    ///         must show it (it is then unusable). Anyone may call.
+    /// @notice Returns both escrows of the book of `generator` in `period` when it has no final
+    ///         measurement (never measured, or disputed and not corrected), from unwindableAt on.
+    ///         When a measurement was reported, `p` must show it. Anyone may call.
     function unwind(address generator, uint32 period, IGridOracle.MeasurementProof calldata p) external;
 
     /// @notice The market's terms.

@@ -38,9 +38,11 @@ pragma solidity 0.8.28;
 ///         `verifyReport` checks any published copy of a report against the stored hash.
 interface IGridOracle {
     /// @notice OpenADR 3 DATA_QUALITY of a measurement.
-    /// @dev Ok and Estimated are usable for settlement (Estimated is flagged in the settlement);
-    ///      Missing (not measured) and Bad (reading rejected) are not: the positions wait for a
-    ///      correction and unwind after the market's grace time.
+    /// @dev Ok and Estimated settle by the measured delivery (Estimated is flagged in the
+    ///      settlement). Missing (no reading) and Bad (reading rejected) wait for a correction or a
+    ///      dispute inside the dispute window; still so when final, they settle as no delivery
+    ///      (the non-delivery penalty applies): a generator that did not deliver is never better
+    ///      off than one that did, whatever happens to its meter data.
     enum Quality {
         Ok,
         Missing,
@@ -315,6 +317,9 @@ interface IGridOracle {
     error ZeroPeriodSeconds();
     /// @notice The measurement is `state` with quality `quality`: a correction is not allowed.
     error NotCorrectable(uint32 period, address generator, MeasurementState state, Quality quality);
+    /// @notice The reported measurement of `generator` in `period` became final at `finalAt` (Unix s):
+    ///         a Missing or Bad one then counts as no delivery and is no longer corrected.
+    error MeasurementFinal(uint32 period, address generator, uint256 finalAt);
 
     /// @notice Accepts `report`, authorised by `threshold` EIP-712 signatures of current signers
     ///         over Report(period, reportHash, configEpoch, deadline); anyone may relay. Stores the
@@ -325,7 +330,7 @@ interface IGridOracle {
     function submitReport(Report calldata report, uint64 deadline, bytes[] calldata signatures) external;
 
     /// @notice Replaces the measurement of (m.generator, m.period) — Disputed, of quality Missing or
-    ///         Bad (`reported` proves it when it is the report's), or never reported for an ended
+    ///         Bad (`reported` proves it when it is the report's, inside its dispute window), or never reported for an ended
     ///         period (m.generatorIndex must then be the registry's) — by k-of-n signatures over
     ///         Correction(generator, period, measurementHash, readingsHash, configEpoch, deadline),
     ///         measurementHash = keccak256(abi.encode(m)). The corrected measurement is final at once.

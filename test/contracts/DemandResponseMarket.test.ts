@@ -759,7 +759,7 @@ describe("DemandResponseMarket", () => {
       expect([s.paidWh, s.usdToGenerator]).to.deep.equal([PAPER_WH, PAPER_USD]);
     });
 
-    it("Missing and Bad measurements are unusable; a mismatched baseline too", async () => {
+    it("a final Missing or Bad measurement settles as no delivery (penalty taken); a mismatched baseline is refused", async () => {
       const f = await loadFixture(deployMarket);
       const p = f.period + 1n;
       await fillOffer(f, paperOffer(f), f.gen27);
@@ -776,20 +776,28 @@ describe("DemandResponseMarket", () => {
           measurement(f.gen27b.address, p, -2300n, { baseline: BaselineMethod.RollingAverage, baselineDays: 5 }),
         ]),
       );
-      await time.increase(1800n);
+      // Inside the dispute window a Missing or Bad measurement waits for a correction.
       await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, p))))
-        .to.be.revertedWithCustomError(f.market, "MeasurementUnusable")
-        .withArgs(p, f.gen27.address, Quality.Missing);
-      await expect(f.market.settle(...(await settleArgs(f, f.gen34.address, p))))
-        .to.be.revertedWithCustomError(f.market, "MeasurementUnusable")
-        .withArgs(p, f.gen34.address, Quality.Bad);
+        .to.be.revertedWithCustomError(f.market, "MeasurementNotFinal")
+        .withArgs(p, f.gen27.address, MeasurementState.Reported);
+      await time.increase(1800n);
+      // Final: no delivery credited — even the Bad one's 2,300 Wh — so nothing paid and the penalty taken.
+      const { penaltyBps } = await f.market.terms();
+      const penalty = (PAPER_WH * penaltyBps + 9_999n) / 10_000n;
+      for (const [g, quality] of [
+        [f.gen27, Quality.Missing],
+        [f.gen34, Quality.Bad],
+      ] as const) {
+        await expect(f.market.settle(...(await settleArgs(f, g.address, p))))
+          .to.emit(f.market, "Settled")
+          .withArgs(g.address, p, f.centre.address, [PAPER_WH, 0n, 0n, 0n, penalty, 0n, PAPER_USD, quality]);
+      }
       await expect(f.market.settle(...(await settleArgs(f, f.gen2.address, p))))
         .to.be.revertedWithCustomError(f.market, "BaselineMismatch")
         .withArgs(2, 0, 0, 0);
       await expect(f.market.settle(...(await settleArgs(f, f.gen27b.address, p))))
         .to.be.revertedWithCustomError(f.market, "BaselineMismatch")
         .withArgs(1, 5, 1, 4);
-      expect((await f.market.previewSettlement(...(await settleArgs(f, f.gen27.address, p))))[0]).to.equal(false);
       await expect(f.market.settle(...(await settleArgs(f, f.stranger.address, p))))
         .to.be.revertedWithCustomError(f.market, "NoOpenBook")
         .withArgs(f.stranger.address, p);
@@ -808,15 +816,15 @@ describe("DemandResponseMarket", () => {
         measurement(f.gen2.address, a.period, -10n), // no book
       ];
       await submitReport(f, paperReport(f.period + 2n, list));
-      // Inside the dispute window nothing settles; after it, the Ok one.
+      // Inside the dispute window nothing settles; after it, the Ok one and the Missing one (as no delivery).
       expect(await f.market.settleReport.staticCall(f.period + 2n, list)).to.deep.equal([0n, 3n]);
       await time.increase(1800n);
-      expect(await f.market.settleReport.staticCall(f.period + 2n, list)).to.deep.equal([1n, 3n]);
+      expect(await f.market.settleReport.staticCall(f.period + 2n, list)).to.deep.equal([2n, 3n]);
       const tx = f.market.settleReport(f.period + 2n, list);
       await expect(tx)
         .to.emit(f.market, "Settled")
         .withArgs(f.gen27.address, a.period, f.centre.address, [PAPER_WH, -2300n, 2300n, 2300n, 0n, PAPER_USD, 0n, 0n]);
-      expect((await (await tx).wait())!.logs.length).to.equal(1);
+      expect((await (await tx).wait())!.logs.length).to.equal(2);
       // Again: nothing left to settle.
       expect(await f.market.settleReport.staticCall(f.period + 2n, list)).to.deep.equal([0n, 3n]);
     });
@@ -966,10 +974,14 @@ describe("DemandResponseMarket", () => {
       await expect(f.market.unwind(f.gen27.address, p.period, noProof(f.gen27.address, p.period)))
         .to.be.revertedWithCustomError(f.market, "MeasurementNotShown")
         .withArgs(f.gen27.address, p.period);
-      await expect(f.market.unwind(...(await settleArgs(f, f.gen27.address, p.period)))).to.emit(f.market, "Unwound");
+      // Shown, it is final (Bad): the book settles as no delivery instead of unwinding.
+      await expect(f.market.unwind(...(await settleArgs(f, f.gen27.address, p.period))))
+        .to.be.revertedWithCustomError(f.market, "DeliveryMeasured")
+        .withArgs(f.gen27.address, p.period);
+      await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, p.period)))).to.emit(f.market, "Settled");
     });
 
-    it("a book with a final usable measurement must be settled (DeliveryMeasured); a Missing one unwinds", async () => {
+    it("a book with a final measurement must be settled (DeliveryMeasured) — a Missing one too", async () => {
       const f = await loadFixture(deployMarket);
       const a = await fillOffer(f, paperOffer(f), f.gen27);
       const b = await fillOffer(f, paperOffer(f, { node: 34 }), f.gen34);
@@ -985,8 +997,11 @@ describe("DemandResponseMarket", () => {
       await expect(f.market.unwind(...(await settleArgs(f, f.gen27.address, a.period))))
         .to.be.revertedWithCustomError(f.market, "DeliveryMeasured")
         .withArgs(f.gen27.address, a.period);
-      await expect(f.market.unwind(...(await settleArgs(f, f.gen34.address, b.period)))).to.emit(f.market, "Unwound");
+      await expect(f.market.unwind(...(await settleArgs(f, f.gen34.address, b.period))))
+        .to.be.revertedWithCustomError(f.market, "DeliveryMeasured")
+        .withArgs(f.gen34.address, b.period);
       await expect(f.market.settle(...(await settleArgs(f, f.gen27.address, a.period)))).to.emit(f.market, "Settled");
+      await expect(f.market.settle(...(await settleArgs(f, f.gen34.address, b.period)))).to.emit(f.market, "Settled");
     });
 
     it("GS-18: never while a measurement reported late is still inside its dispute window", async () => {

@@ -689,6 +689,19 @@ describe("GridOracle", () => {
       expect(await f.oracle.isMeasured(f.period - 3n, indexOf(f.gen34.address))).to.equal(true);
     });
 
+    it("a reported Missing or Bad measurement is corrected only inside its dispute window (MeasurementFinal)", async () => {
+      const f = await loadFixture(deployMarket);
+      await reported(f, Quality.Missing);
+      const recordedAt = BigInt(await time.latest());
+      const fixed = measurement(f.gen27.address, f.period - 1n, -2300n);
+      const sigs = await signCorrection([f.o1, f.o2], f.oracleDomain, fixed, ethers.ZeroHash, 1n, FAR);
+      const proof = await proofFor(f, f.gen27.address, f.period - 1n);
+      await time.setNextBlockTimestamp(recordedAt + 1800n);
+      await expect(f.oracle.correctMeasurement(fixed, ethers.ZeroHash, FAR, sigs, proof))
+        .to.be.revertedWithCustomError(f.oracle, "MeasurementFinal")
+        .withArgs(f.period - 1n, f.gen27.address, recordedAt + 1800n);
+    });
+
     it("a correction needs the quorum of the current epoch", async () => {
       const f = await loadFixture(deployMarket);
       await reported(f, Quality.Missing);

@@ -516,7 +516,13 @@ class Correct extends Cmd {
     const fixed = measurement(ethers.getAddress(g), BigInt(p), this.delivered);
     const sigs = await signCorrection([r.f.o1, r.f.o3], r.f.oracleDomain, fixed, ethers.ZeroHash, 1n, FAR);
     const proof = shown(m, ethers.getAddress(g), BigInt(p));
-    await send(m, () => r.f.oracle.correctMeasurement(fixed, ethers.ZeroHash, FAR, sigs, proof), null);
+    // A reported Missing or Bad measurement is corrected only inside its dispute window.
+    const final = x.state === MeasurementState.Reported && m.next >= x.at + WINDOW;
+    const fail = final
+      ? { on: r.f.oracle, error: "MeasurementFinal", args: [BigInt(p), ethers.getAddress(g), x.at + WINDOW] }
+      : null;
+    await send(m, () => r.f.oracle.correctMeasurement(fixed, ethers.ZeroHash, FAR, sigs, proof), fail);
+    if (fail) return;
     Object.assign(x, {
       delivered: this.delivered,
       actual: BigInt(fixed.actualWh),
@@ -551,13 +557,10 @@ function predict(m: Model, r: Real, book: BookM) {
     state === MeasurementState.Corrected || (state === MeasurementState.Reported && m.next >= rec!.at + WINDOW);
   if (!final)
     return { error: { on: r.f.market, error: "MeasurementNotFinal", args: [book.period, g, state] }, record: rec };
-  if (rec!.quality === Quality.Missing || rec!.quality === Quality.Bad)
-    return {
-      error: { on: r.f.market, error: "MeasurementUnusable", args: [book.period, g, rec!.quality] },
-      record: rec,
-    };
   const increase = book.direction === Direction.Increase;
-  const credited = creditedDelivery(true, book.nominated, rec!.actual, rec!.delivered, increase);
+  // Final and still Missing or Bad: no delivery credited (the penalty applies).
+  const unusable = rec!.quality === Quality.Missing || rec!.quality === Quality.Bad;
+  const credited = unusable ? 0n : creditedDelivery(true, book.nominated, rec!.actual, rec!.delivered, increase);
   return {
     amounts: settlement({ committedWh: book.committed, usd: book.usd, increase }, credited, TERMS),
     record: rec,
