@@ -1,27 +1,27 @@
 /**
- * The power quality centre and its oracle as a standalone process, on any JSON-RPC endpoint:
+ * The power quality centre as a standalone process, on any JSON-RPC endpoint. It holds no oracle
+ * key: it proposes each report to the oracle operators (agent:oracle, docs/oracle.md), which check
+ * and sign it, and relays it once k of them have.
  *
- *   RPC_URL=http://127.0.0.1:8545 CENTRE_KEY=0x… ORACLE_KEYS=0x…,0x… \
- *     npm run agent:centre -- --meters readings/ [--deployment deployments/localhost.json]
+ *   RPC_URL=http://127.0.0.1:8545 CENTRE_KEY=0x… npm run agent:centre -- \
+ *     --oracle http://127.0.0.1:8601 --oracle http://127.0.0.1:8602 --oracle http://127.0.0.1:8603
  *
- * Each step (CentreAgent.step) runs the period that contains the chain's current time: measure
- * ended periods from the meter readings, study the next period, report with k oracle signatures
- * (settling what is final in the same transaction), settle and unwind the rest, fund and post the
- * next period's signed offers. Steps are idempotent: the loop steps every interval, and a restart
- * resumes from chain state and the agent's state file.
+ * Each step (CentreAgent.step) runs the period that contains the chain's current time: study the
+ * next period, propose the report (the measurements k operators agree on, the study with its
+ * inputs) after the reading grace time, relay it (settling what is final in the same
+ * transaction), settle and unwind the rest, fund and post the next period's signed offers. Steps
+ * are idempotent: the loop steps every interval, and a restart resumes from chain state and the
+ * agent's state file.
  *
- * Environment: RPC_URL; CENTRE_KEY (or CENTRE_KEYSTORE + CENTRE_PASSWORD); ORACLE_KEYS
- * (comma-separated, at least the oracle's threshold of them) or ORACLE_KEY (or ORACLE_KEYSTORE +
- * ORACLE_PASSWORD).
+ * Environment: RPC_URL; CENTRE_KEY (or CENTRE_KEYSTORE + CENTRE_PASSWORD).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadCase } from "../oracle";
 import { CentreAgent, type CentreStep } from "../oracle/agents/centre";
-import { FileMeterSource, HttpMeterSource, type MeterSource } from "../oracle/agents/metering";
-import { CommittedDeliveryMeters } from "../oracle/agents/simulation";
+import { HttpOperatorClient } from "../oracle/agents/oracle/http";
 import { ConfigurationError } from "../oracle/chain/errors";
-import { roleWallet, walletsFromList } from "../oracle/chain/wallet";
+import { roleWallet } from "../oracle/chain/wallet";
 import { agentOptions, connectAgent, DEFAULT_DEPLOYMENT, logger, runAgentLoop } from "./agent-common";
 import {
   choiceOption,
@@ -42,25 +42,20 @@ const DEFAULT_CASE = join(ROOT, "cases", "seed34.json");
 export const CENTRE_COMMAND: CommandSpec = {
   name: "agent:centre",
   usage:
-    "usage: npm run agent:centre -- (--meters <dir|file> | --meters-url <url> | --simulate-meters [--delivery NODE=FRACTION ...]) " +
-    "[--deployment <file>] [--case <case.json>] [--forecast BUS=MW ...] [--baseline nominated|rolling|meter-before] " +
-    "[--baseline-days N] [--signed-readings] [--state <file>] [--once | --interval-seconds <s>] [--verbose] [--json]",
+    "usage: npm run agent:centre -- --oracle <url> [--oracle <url> ...] [--deployment <file>] [--case <case.json>] " +
+    "[--forecast BUS=MW ...] [--baseline nominated|rolling|meter-before] [--baseline-days N] " +
+    "[--reading-grace-seconds S] [--state <file>] [--once | --interval-seconds <s>] [--verbose] [--json]",
   options: {
-    meters: {
-      type: "string",
-      value: "DIR|FILE",
-      help: "meter readings from CSV/JSON files (formats: docs/metering.md); one meter source is required",
-    },
-    "meters-url": { type: "string", value: "URL", help: "meter readings from an HTTP endpoint (docs/metering.md)" },
-    "simulate-meters": {
-      type: "boolean",
-      help: "devnets only: meters that read each unit's schedule plus what it committed",
-    },
-    delivery: {
+    oracle: {
       type: "string",
       multiple: true,
-      value: "NODE=FRACTION",
-      help: "with --simulate-meters: the fraction of its commitments a node's unit delivers (default 1; repeatable)",
+      value: "URL",
+      help: "an oracle operator's endpoint (agent:oracle --listen); one per operator, at least the oracle's threshold",
+    },
+    "reading-grace-seconds": {
+      type: "string",
+      value: "S",
+      help: "seconds after a period's end that meter readings may take to arrive: the report waits for them (default a tenth of a period, at most 120)",
     },
     case: {
       type: "string",
@@ -79,7 +74,6 @@ export const CENTRE_COMMAND: CommandSpec = {
       help: "the baseline the offers name: nominated (the schedule; default), rolling or meter-before",
     },
     "baseline-days": { type: "string", value: "N", help: "days of a rolling baseline, 1–10 (default 5)" },
-    "signed-readings": { type: "boolean", help: "accept only meter readings signed by each meter's registered key" },
     ...agentOptions({
       state: ".gridswap/centre-<chain>-<market>-<centre>.json",
       step: "step",
@@ -106,33 +100,21 @@ export function stepSummary(step: CentreStep): Record<string, unknown> {
   };
 }
 
-/** `--delivery 27=0.6` (repeatable): the fraction of its commitments each node's unit delivers. */
-function deliveryFractions(line: CommandLine): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const v of stringOptions(line, "delivery")) {
-    const m = /^(\d+)=(.+)$/.exec(v);
-    const fraction = m ? Number(m[2]) : Number.NaN;
-    if (!m || !Number.isFinite(fraction) || fraction < 0) {
-      throw new UsageError(`--delivery must be NODE=FRACTION with FRACTION ≥ 0 (0.6 = 60 %), got '${v}'`);
-    }
-    out.set(Number(m[1]), fraction);
-  }
-  return out;
-}
-
 async function main(line: CommandLine): Promise<number> {
-  const sources = ["meters", "meters-url", "simulate-meters"].filter((k) => line.values[k] !== undefined);
-  if (sources.length === 0) {
+  const urls = stringOptions(line, "oracle");
+  if (urls.length === 0) {
     throw new UsageError(
-      "no meter source: give --meters <dir|file> (CSV/JSON readings), --meters-url <url> (an HTTP endpoint) " +
-        "or, on a devnet only, --simulate-meters (see docs/metering.md)",
+      "no oracle operator: give --oracle <url> once per operator (agent:oracle --listen; docs/oracle.md) — " +
+        "the centre holds no oracle key",
     );
   }
-  if (sources.length > 1)
-    throw new UsageError(`give one meter source, not ${sources.map((s) => `--${s}`).join(" and ")}`);
-  if (line.values.delivery !== undefined && !line.values["simulate-meters"]) {
-    throw new UsageError("--delivery only applies with --simulate-meters");
-  }
+  const operators = urls.map((url) => {
+    try {
+      return new HttpOperatorClient(url);
+    } catch (e) {
+      throw new UsageError(`--oracle ${(e as Error).message}`);
+    }
+  });
   const once = line.values.once === true;
   if (once && line.values["interval-seconds"] !== undefined) {
     throw new UsageError("--once and --interval-seconds exclude each other");
@@ -141,7 +123,7 @@ async function main(line: CommandLine): Promise<number> {
   const method = choiceOption(line, "baseline", ["nominated", "rolling", "meter-before"] as const, "nominated");
   const days = numberOption(line, "baseline-days", { integer: true, min: 1, max: 10 }, 5) as number;
   const forecasts = parseForecastOptions(line);
-  const fractions = deliveryFractions(line);
+  const grace = numberOption(line, "reading-grace-seconds", { integer: true, min: 0 });
   const casePath = stringOption(line, "case") ?? DEFAULT_CASE;
   let caseText: string;
   try {
@@ -159,32 +141,15 @@ async function main(line: CommandLine): Promise<number> {
     async () => {
       const { rpc, file, contracts } = await connectAgent(deployment, log);
       const centre = await roleWallet("CENTRE", rpc.provider);
-      const oracleSigners = process.env.ORACLE_KEYS
-        ? walletsFromList("ORACLE_KEYS", rpc.provider)
-        : [await roleWallet("ORACLE", rpc.provider)];
-      let meters: MeterSource;
-      const metersPath = stringOption(line, "meters");
-      const metersUrl = stringOption(line, "meters-url");
-      if (metersPath) meters = new FileMeterSource({ path: metersPath, periodSeconds: file.periodSeconds });
-      else if (metersUrl) meters = new HttpMeterSource({ url: metersUrl, periodSeconds: file.periodSeconds });
-      else {
-        meters = new CommittedDeliveryMeters(
-          contracts,
-          file.deployBlock,
-          file.periodSeconds,
-          (node) => fractions.get(node) ?? 1,
-        );
-      }
       const agent = new CentreAgent({
         contracts,
         deployBlock: file.deployBlock,
         centre,
-        oracleSigners,
+        operators,
         case: c,
         caseText,
         forecasts: () => ({ generation: forecasts }),
-        meters,
-        requireSignedReadings: line.values["signed-readings"] === true,
+        readingGraceSeconds: grace,
         baseline: {
           method: method === "rolling" ? "RollingAverage" : method === "meter-before" ? "MeterBefore" : "Nominated",
           days,
@@ -197,7 +162,7 @@ async function main(line: CommandLine): Promise<number> {
       await agent.prepare();
       log(
         `centre ${centre.address} on chain ${rpc.chainId} (${rpc.url}), market ${file.addresses.market}, ` +
-          `${file.periodSeconds}-s periods, meters: ${meters.description}`,
+          `${file.periodSeconds}-s periods, operators: ${operators.map((o) => o.name).join(", ")}`,
       );
       return agent;
     },

@@ -7,6 +7,7 @@ export { loadCase } from "../oracle";
 export { CentreAgent } from "../oracle/agents/centre";
 export { FileMeterSource, HttpMeterSource } from "../oracle/agents/metering";
 export { CommittedDeliveryMeters } from "../oracle/agents/simulation";
+export { OracleOperator } from "../oracle/agents/oracle/operator";
 export {
   blockRanges,
   DEFAULT_MAX_BLOCK_RANGE,

@@ -89,7 +89,7 @@ interface PeriodArgs {
 
 gridswapTask<PeriodArgs>(
   "period",
-  "One step of the centre (as agent:centre does): measure, study the next period, report, settle, post offers",
+  "One step of the centre (as agent:centre does) with the oracle operators whose keys it holds in process: study, report, settle, post offers",
   [
     {
       name: "case",
@@ -169,15 +169,40 @@ gridswapTask<PeriodArgs>(
             c.file.periodSeconds,
             (node) => fractions.get(node) ?? 1,
           );
+    // The oracle operators, in this process: one per oracle key the task holds, each checking the
+    // centre's proposal from the meter data as agent:oracle would (a devnet convenience; on a real
+    // chain every operator is its own agent:oracle process).
+    const { OracleOperator } = await chain(hre);
+    const { chainId: cid } = await hre.ethers.provider.getNetwork();
+    if (args.simulateMeters && cid !== 31337n && cid !== 1337n)
+      fail(`--simulate-meters on chain ${cid}: simulated (unsigned) meters are for devnets only`);
+    const operators = [];
+    for (const signer of signers) {
+      const address = await signer.getAddress();
+      const operator = new OracleOperator({
+        contracts: c.contracts,
+        deployBlock: c.file.deployBlock,
+        signer,
+        case: powerCase,
+        caseText,
+        meters,
+        requireSignedReadings: !args.simulateMeters,
+        readingGraceSeconds: 0,
+        statePath: join(".gridswap", `oracle-${cid}-${c.file.addresses.market}-${address}.json`),
+        log: (line) => console.log(`  operator ${address.slice(0, 10)}: ${line}`),
+      });
+      await operator.prepare();
+      operators.push(operator);
+    }
     const agent = new CentreAgent({
       contracts: c.contracts,
       deployBlock: c.file.deployBlock,
       centre,
-      oracleSigners: signers,
+      operators,
       case: powerCase,
       caseText,
       forecasts: () => ({ generation }),
-      meters,
+      readingGraceSeconds: 0,
       baseline: { method, days },
       statePath: args.state ?? join(".gridswap", `centre-${chainId}-${c.file.addresses.market}-${centreAddress}.json`),
       log: (line) => console.log(`  ${line}`),

@@ -1,68 +1,43 @@
 /**
- * The power quality centre and its oracle, once per period P (the paper's centre, on v3):
+ * The power quality centre, once per period P (the paper's centre, on v3). It holds no oracle key
+ * (docs/oracle.md): it proposes, k of n independent oracle operators check and sign.
  *
- *   1. read the chain's new logs (offers, fills, settlements) from the last block read;
- *   2. measure: the deliveries of ended periods with open books (a generator's commitment in a
- *      period), each from the generator's own meter against its own baseline — the nomination its
- *      book holds, bounded by its metered history, or a baseline from its meter's history (a
- *      meter-data problem means no report this step, never a wrong one);
- *   3. study the next delivery period P+1: load flow, limits, redispatch, prices, offers;
- *   4. report period P with k oracle signatures — the study's violations and prices and the
- *      measurements — and, in the same transaction, settle the books an earlier report measured
- *      whose measurements are final (up to a gas budget); settle the rest report by report; unwind
- *      what never will be measured;
- *   5. make sure its free USD in the market's vault covers the offers, then sign and post them
- *      for delivery in P+1 in one transaction (fills close before P+1 starts).
+ *   1. read the chain's new logs (fills, settlements, unwinds, the oracle's measurements);
+ *   2. study the next delivery period P+1: load flow, limits, redispatch, prices, offers;
+ *   3. after the reading grace time, propose report P to the operators — the measurements that at
+ *      least k of them observed alike from their own meter data, and the study with the inputs it
+ *      was made from — collect k signatures and relay it; in the same transaction settle the books
+ *      an earlier report measured whose measurements are final (up to a gas budget); settle the
+ *      rest report by report; unwind what was never measured;
+ *   4. make sure its free USD in the market's vault covers the offers, then sign and post them for
+ *      delivery in P+1 in one transaction — once report P carries the study they come from.
  *
- * Every intent has a deterministic identity — the report is its period, an offer's nonce comes
- * from its delivery period and unit — and every send re-reads chain state first (sendGuarded),
- * so a restart, a lost answer or a second process with the same keys never acts twice.
+ * A meter problem never stops a step: a measurement the operators cannot agree on is left for a
+ * later report or a correction, and the study and the offers go on. Every intent has a
+ * deterministic identity — the report is its period, an offer's nonce comes from its delivery
+ * period and unit — and every send re-reads chain state first (sendGuarded), so a restart, a lost
+ * answer or a second process with the same key never acts twice.
  */
-import {
-  ZeroAddress,
-  ZeroHash,
-  type Signer,
-  type TransactionReceipt,
-  type TransactionRequest,
-  type TypedDataDomain,
-} from "ethers";
+import type { Signer, TransactionReceipt, TransactionRequest, TypedDataDomain } from "ethers";
 import type { PowerCase } from "../grid/case/types";
 import { runPeriod, type Forecasts, type PeriodResult } from "../market/period";
 import type { Offer } from "../market/prices";
-import { readMarketEvents, isOfferPosted, DEFAULT_MAX_BLOCK_RANGE, eventsIn } from "../chain/board";
+import { isOfferPosted, eventsIn, DEFAULT_MAX_BLOCK_RANGE, blockRanges } from "../chain/board";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
 import { caseTextHash, inputHash, toOfferData, toReport } from "../chain/encode";
-import { Asset, BaselineMethod, BookState, MeasurementState } from "../chain/enums";
+import { Asset, BaselineMethod, BookState } from "../chain/enums";
 import { ConfigurationError, describeChainError, isTransient } from "../chain/errors";
-import {
-  bookFromStruct,
-  bookKeyId,
-  offerStruct,
-  toJsonObject,
-  fromJsonObject,
-  type BookKey,
-  type MeasurementData,
-  type OfferData,
-} from "../chain/market-data";
-import { findMeasurementProof } from "../chain/measurement-proofs";
-import { measurementProof } from "../chain/measurement-tree";
+import { bookKeyId, offerStruct, type BookKey, type MeasurementData, type OfferData } from "../chain/market-data";
+import { readReportMeasurements } from "../chain/measurement-proofs";
+import { measurementProof, noProof } from "../chain/measurement-tree";
 import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
-import { readDomain, signOffer, signReport } from "../chain/typed-data";
+import { readDomain, signOffer } from "../chain/typed-data";
 import type { RetryOptions } from "../chain/retry";
-import {
-  BASELINE_METHOD_CODE,
-  QUALITY_CODE,
-  MeterDataError,
-  measureDeliveries,
-  readingPeriods,
-  readingsHash,
-  validateReadings,
-  type BaselineSpec,
-  type MeterSource,
-  type MeterReading,
-} from "./metering";
+import { OpenBookIndex, type BookIndexState } from "./books";
 import { failpoint } from "./failpoints";
+import { collectReport, MAX_MEASUREMENTS_PER_REPORT } from "./oracle/proposer";
+import type { OperatorClient, ReportData, StudyInputs } from "./oracle/protocol";
 import { checkAnchor, StateFile, type AnchoredState } from "./state";
 
 /** The market's SETTLEMENT_GAS_RESERVE, and a book settlement's gas with margin (measured ~32,000–45,000). */
@@ -74,8 +49,10 @@ const POST_GAS_PER_OFFER = 60_000n;
 /** An offer to post: a priced adjustment, optionally reserved for one wallet and numbered as a part. */
 export type PlannedOffer = Offer & { readonly reservedFor?: string; readonly part?: number };
 
-/** A report's measurement list as the state file keeps it (bigints as strings). */
-type StoredMeasurements = Record<string, unknown>[];
+/** The reading grace time when none is configured: a tenth of a period, at most two minutes. */
+export function defaultReadingGrace(periodSeconds: number): number {
+  return Math.min(120, Math.floor(periodSeconds / 10));
+}
 
 export interface CentreAgentConfig {
   readonly contracts: GridSwapContracts;
@@ -83,8 +60,8 @@ export interface CentreAgentConfig {
   readonly deployBlock: number;
   /** The centre's wallet (CENTRE_ROLE): signs offers, pays for fills from its vault balance. */
   readonly centre: Signer;
-  /** Oracle signers whose keys this process holds (at least the oracle's threshold of them). */
-  readonly oracleSigners: readonly Signer[];
+  /** The oracle operators it proposes reports to (in process or agent:oracle over HTTP). */
+  readonly operators: readonly OperatorClient[];
   /** Who sends the report transactions (default: the centre's wallet). */
   readonly relayer?: Signer;
   readonly case: PowerCase;
@@ -97,19 +74,13 @@ export interface CentreAgentConfig {
    * paper's; a benchmark splits one adjustment into parts, each reserved for one generator.
    */
   readonly offersFor?: (study: PeriodResult) => readonly PlannedOffer[];
-  /** Where meter readings come from (files, HTTP, signed, simulated). */
-  readonly meters: MeterSource;
-  /** Require every reading to carry its meter key's EIP-712 signature. */
-  readonly requireSignedReadings?: boolean;
   /** The baseline method offers name (default Nominated: each generator's own nomination). */
   readonly baseline?: { readonly method: "Nominated" | "RollingAverage" | "MeterBefore"; readonly days?: number };
-  readonly holidays?: readonly string[];
   /**
-   * How far a nomination may stray from the generator's metered output of the period before, as a
-   * fraction of its registered capacity over a period (default 0.2): a Nominated baseline is kept
-   * within that band (docs/metering.md, "Nominations").
+   * Seconds after a period's end that meter readings may take to arrive: the centre proposes the
+   * report after it (default defaultReadingGrace: a tenth of a period, at most 120 s).
    */
-  readonly nominationTolerance?: number;
+  readonly readingGraceSeconds?: number;
   /** Measurements per report at most (the rest go in later reports; default 300, contract max 600). */
   readonly maxMeasurementsPerReport?: number;
   /** Gas the report transaction may spend on pushed settlements (default 5,000,000). */
@@ -117,8 +88,10 @@ export interface CentreAgentConfig {
   /** Seconds before the gate closes after which the centre no longer posts (default: a tenth of a period). */
   readonly minFillWindowSeconds?: number;
   readonly maxBlockRange?: number;
-  /** Agent state file (last block read, open positions, schedules); in memory when omitted. */
+  /** Agent state file (last block read, open books, which report measured them); in memory when omitted. */
   readonly statePath?: string;
+  /** Changes each report before it is proposed: a dishonest centre, for the demo and tests only. */
+  readonly tamper?: (report: ReportData) => ReportData;
   readonly retry?: RetryOptions;
   readonly log?: (line: string) => void;
 }
@@ -127,8 +100,12 @@ export interface CentreStep {
   /** The period the step ran in, and the delivery period it studied and posted for. */
   readonly period: number;
   readonly deliveryPeriod: number;
+  /** Whether this step landed the period's report (false: on chain already, waiting, or refused). */
   readonly reported: boolean;
+  /** The measurements of the report this step landed. */
   readonly measurements: MeasurementData[];
+  /** What the operators said when they refused this step's proposal. */
+  readonly refusals: { readonly operator: string; readonly reasons: readonly string[] }[];
   /** Books settled by this step (pushed in the report or report by report), unwound, and offers posted. */
   readonly settled: BookKey[];
   readonly unwound: BookKey[];
@@ -141,15 +118,11 @@ export interface CentreStep {
   readonly transactions: TxRecord[];
 }
 
-interface CentreState extends AnchoredState {
-  lastBlock: number;
-  /** Open books (a generator's commitment in a period), by bookKeyId. */
-  books: Record<string, BookKey>;
-  /**
-   * The measurement lists of the reports this centre made, by report period, while a book they
-   * measured may still be open: settleReport takes a report's whole list, and proofs come from it.
-   */
-  reports: Record<string, StoredMeasurements>;
+interface CentreState extends AnchoredState, BookIndexState {
+  /** The last block whose oracle logs were read. */
+  lastOracleBlock: number;
+  /** Which report measured an open book, by bookKeyId (from the oracle's MeasurementReported events). */
+  measuredIn: Record<string, number>;
 }
 
 export class CentreAgent {
@@ -157,22 +130,26 @@ export class CentreAgent {
   /** Transactions mined since the current step or poll began. */
   private txs: TxRecord[] = [];
   private readonly state: StateFile<CentreState>;
-  private domains?: { market: TypedDataDomain; oracle: TypedDataDomain };
+  private readonly index: OpenBookIndex;
+  private domains?: { market: TypedDataDomain };
   private periodSeconds?: number;
+  /** Report measurement lists read from events, by report period. */
+  private readonly lists = new Map<number, MeasurementData[]>();
 
   constructor(private readonly cfg: CentreAgentConfig) {
     this.log = cfg.log ?? (() => undefined);
     this.state = new StateFile<CentreState>(
       cfg.statePath,
-      () => ({ lastBlock: cfg.deployBlock - 1, books: {}, reports: {} }),
-      2,
+      () => ({ lastBlock: cfg.deployBlock - 1, lastOracleBlock: cfg.deployBlock - 1, books: {}, measuredIn: {} }),
+      3,
     );
+    this.index = new OpenBookIndex(cfg.contracts.market, this.state.data, cfg.maxBlockRange);
     const minutes = cfg.case.operation?.periodMinutes;
     if (minutes === undefined) throw new ConfigurationError(`${cfg.case.name}: the case has no operation data`);
-    if (cfg.oracleSigners.length === 0) throw new ConfigurationError("the centre agent needs at least one oracle key");
+    if (cfg.operators.length === 0) throw new ConfigurationError("the centre agent needs the oracle operators to propose to");
   }
 
-  /** Checks the configuration against the chain once: period length, roles, oracle keys. */
+  /** Checks the configuration against the chain once: period length, role, operators. */
   async prepare(): Promise<void> {
     if (this.periodSeconds !== undefined) return;
     const { oracle, market } = this.cfg.contracts;
@@ -187,18 +164,11 @@ export class CentreAgent {
     if (!(await market.hasRole(await market.CENTRE_ROLE(), centre))) {
       throw new ConfigurationError(`${centre} does not hold CENTRE_ROLE in the market at ${await market.getAddress()}`);
     }
-    const threshold = Number(await oracle.threshold());
-    let signers = 0;
-    for (const s of this.cfg.oracleSigners) if (await oracle.isSigner(await s.getAddress())) signers++;
-    if (signers < threshold) {
-      throw new ConfigurationError(
-        `the oracle needs ${threshold} signature(s) per report; this process holds ${signers} oracle key(s)`,
-      );
+    if (await oracle.isSigner(centre)) {
+      this.log(`warning: the centre's key ${centre} is also an oracle signer: one party should not hold both`);
     }
-    const provider = market.runner?.provider;
-    if (!provider) throw new Error("the market contract has no provider");
-    await checkAnchor(this.state, provider, await market.getAddress(), this.cfg.deployBlock);
-    this.domains = { market: await readDomain(market), oracle: await readDomain(oracle) };
+    await checkAnchor(this.state, this.provider(), await market.getAddress(), this.cfg.deployBlock);
+    this.domains = { market: await readDomain(market) };
     this.periodSeconds = periodSeconds;
   }
 
@@ -213,42 +183,38 @@ export class CentreAgent {
     const problems: string[] = [];
     await this.readLogs();
 
-    // 2. Measurements of ended periods (none may be wrong: a meter-data problem stops the report).
-    let measurements: MeasurementData[] = [];
-    let usedReadings: MeterReading[] = [];
-    let measureFailed = false;
-    try {
-      ({ measurements, readings: usedReadings } = await this.measure(period, now));
-    } catch (e) {
-      if (!(e instanceof MeterDataError)) throw e;
-      measureFailed = true;
-      problems.push(`meter data: ${e.message}`);
-      this.log(`period ${period}: no report this step — meter data: ${e.message}`);
-    }
-
-    // 3. The study of the next delivery period.
+    // 2. The study of the next delivery period, and what its input hash commits to.
     const forecasts = { ...(this.cfg.forecasts?.(deliveryPeriod) ?? {}), periodStart: deliveryPeriod * periodSeconds };
     const study = await runPeriod(this.cfg.case, forecasts);
+    const inputs: StudyInputs = { case: caseTextHash(this.cfg.caseText), forecasts };
 
-    // 4. Report P (with pushed settlement), then the settlements report by report and the unwinds.
-    let reported = false;
+    // 3. Report P (with pushed settlement) once the readings had their grace time.
     const settled: BookKey[] = [];
-    if (!measureFailed) {
-      const hash = inputHash({ case: caseTextHash(this.cfg.caseText), forecasts });
-      reported = await this.report(period, now, study, hash, measurements, usedReadings, settled);
+    const refusals: CentreStep["refusals"] = [];
+    let measurements: MeasurementData[] = [];
+    let reported = false;
+    const grace = this.cfg.readingGraceSeconds ?? defaultReadingGrace(periodSeconds);
+    if (now < period * periodSeconds + grace) {
+      problems.push(`report ${period} waits for the reading grace time (${grace} s after the period began)`);
+    } else {
+      const r = await this.report(period, now, study, inputs, settled, refusals, problems);
+      reported = r.reported;
+      measurements = r.measurements;
     }
+    await this.readLogs();
     // Looked at again after the report: time has passed, and measurements may have become final.
     settled.push(...(await this.settleFinal()));
     const unwound = await this.unwindExpired(now);
 
-    // 5. Offers for P+1.
-    const { posted, dropped } = await this.post(period, deliveryPeriod, now, study, problems);
+    // 4. Offers for P+1, justified by report P carrying this very study.
+    const { posted, dropped } = await this.post(period, deliveryPeriod, now, study, inputs, problems);
     this.state.save();
     return {
       period,
       deliveryPeriod,
       reported,
       measurements,
+      refusals,
       settled,
       unwound,
       posted,
@@ -297,134 +263,88 @@ export class CentreAgent {
     return { ...this.cfg.retry, log: this.log };
   }
 
-  /** Reads new market logs and keeps the index of open books. */
+  /** Reads new market logs (the open books) and the oracle's MeasurementReported events (who measured them). */
   private async readLogs(): Promise<void> {
+    await this.index.refresh();
     const s = this.state.data;
+    const { oracle } = this.cfg.contracts;
     const latest = await this.provider().getBlockNumber();
-    if (latest <= s.lastBlock) return;
-    const events = await readMarketEvents(
-      this.cfg.contracts.market,
-      s.lastBlock + 1,
-      latest,
-      this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE,
-    );
-    for (const { fill } of events.fills) {
-      const key = { generator: fill.generator, period: fill.period };
-      s.books[bookKeyId(key)] = key;
+    if (latest > s.lastOracleBlock) {
+      for (const [a, b] of blockRanges(s.lastOracleBlock + 1, latest, this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE)) {
+        for (const l of await oracle.queryFilter(oracle.filters.MeasurementReported(), a, b)) {
+          const key = { generator: l.args.generator, period: Number(l.args.period) };
+          if (this.index.has(key)) s.measuredIn[bookKeyId(key)] = Number(l.args.reportPeriod);
+        }
+      }
+      s.lastOracleBlock = latest;
     }
-    for (const x of [...events.settlements, ...events.unwinds]) delete s.books[bookKeyId(x)];
-    s.lastBlock = events.toBlock;
+    for (const id of Object.keys(s.measuredIn)) if (s.books[id] === undefined) delete s.measuredIn[id];
   }
 
-  private openBooks(): BookKey[] {
-    return Object.values(this.state.data.books);
+  /** A report's measurement list, from its events (the leaves of its tree, in order). */
+  private async listOf(reportPeriod: number): Promise<MeasurementData[]> {
+    let list = this.lists.get(reportPeriod);
+    if (!list) {
+      const raw = await readReportMeasurements(this.cfg.contracts.oracle, reportPeriod, this.cfg.deployBlock);
+      list = raw.map((m) => ({
+        generator: String(m.generator),
+        generatorIndex: Number(m.generatorIndex),
+        period: Number(m.period),
+        baseline: Number(m.baseline),
+        baselineDays: Number(m.baselineDays),
+        baselineWh: BigInt(m.baselineWh),
+        actualWh: BigInt(m.actualWh),
+        deliveredWh: BigInt(m.deliveredWh),
+        quality: Number(m.quality),
+      }));
+      this.lists.set(reportPeriod, list);
+      if (this.lists.size > 64) this.lists.delete(this.lists.keys().next().value as number);
+    }
+    return list;
   }
 
-  /** Measurements of ended delivery periods that have open books and no measurement yet. */
-  private async measure(
-    period: number,
-    now: number,
-  ): Promise<{ measurements: MeasurementData[]; readings: MeterReading[] }> {
-    const { oracle, market, registry } = this.cfg.contracts;
-    const periodSeconds = this.periodSeconds as number;
-    const wanted = [];
-    for (const key of this.openBooks()) {
-      if (key.period >= period) continue; // still running or in the future
-      const book = bookFromStruct(key.generator, await market.bookOf(key.generator, key.period));
-      if (book.state !== BookState.Open) continue;
-      if (await oracle.isMeasured(key.period, book.generatorIndex)) continue;
-      if (Number((await oracle.exceptionOf(key.period, key.generator)).state) !== MeasurementState.None) continue;
-      wanted.push(book);
-    }
-    const max = Math.min(this.cfg.maxMeasurementsPerReport ?? 300, 600);
-    const todo = wanted.sort((a, b) => a.period - b.period).slice(0, max);
-    if (todo.length === 0) return { measurements: [], readings: [] };
-
-    // Each generator's own meter (one key per generator, from the registry) and its own baseline.
-    const generatorOf = new Map<string, string>();
-    const deliveries = [];
-    for (const book of todo) {
-      const [, meterKey, capacityW] = await registry.generatorOf(book.generator);
-      if (meterKey !== ZeroAddress) generatorOf.set(meterKey, book.generator);
-      deliveries.push({
-        generator: book.generator,
-        period: book.period,
-        baseline: this.baselineSpec(book.baseline, book.baselineDays, book.nominatedWh, Number(capacityW)),
-      });
-    }
-    const periods = [...new Set(deliveries.flatMap((d) => readingPeriods(d.baseline, d.period, periodSeconds)))];
-    const readings = await this.cfg.meters.read({ meters: [...generatorOf.keys()], periods });
-    validateReadings(readings, {
-      generatorOf,
-      now,
-      periodSeconds,
-      signatures: this.cfg.requireSignedReadings
-        ? { domain: (this.domains as { oracle: TypedDataDomain }).oracle, required: true }
-        : undefined,
-    });
-    const measured = measureDeliveries({ readings, generatorOf, periodSeconds, deliveries });
-    for (const m of measured) {
-      if (m.quality !== "OK" || m.notes.length > 0)
-        this.log(`measurement of ${m.generator} in period ${m.period}: ${m.quality} — ${m.notes.join("; ")}`);
-    }
-    return {
-      measurements: measured.map((m, i) => ({
-        generator: m.generator,
-        generatorIndex: todo[i].generatorIndex,
-        period: m.period,
-        baseline: BASELINE_METHOD_CODE[m.method],
-        baselineDays: m.baselineDays,
-        baselineWh: m.baselineWh,
-        actualWh: m.actualWh,
-        deliveredWh: m.deliveredWh,
-        quality: QUALITY_CODE[m.quality],
-      })),
-      readings,
-    };
+  /** Report periods that measured an open book, oldest first. */
+  private reportPeriodsWithOpenBooks(): number[] {
+    return [...new Set(Object.values(this.state.data.measuredIn))].sort((a, b) => a - b);
   }
 
-  private baselineSpec(method: number, days: number, nominatedWh: bigint, capacityW: number): BaselineSpec {
-    if (method === BaselineMethod.RollingAverage) {
-      return { method: "RollingAverage", days, holidays: this.cfg.holidays };
-    }
-    if (method === BaselineMethod.MeterBefore) return { method: "MeterBefore" };
-    const fraction = this.cfg.nominationTolerance ?? 0.2;
-    const capacityWh = (BigInt(capacityW) * BigInt(this.periodSeconds as number)) / 3600n;
-    const toleranceWh = (capacityWh * BigInt(Math.round(fraction * 10_000))) / 10_000n;
-    return { method: "Nominated", nominatedWh, toleranceWh };
-  }
-
-  /** Reports period P (unless it is on chain) and pushes the settlement of an earlier report's books. */
+  /** Proposes report P to the operators and relays it with k signatures; pushes an earlier report's settlement. */
   private async report(
     period: number,
     now: number,
     study: PeriodResult,
-    hash: string,
-    measurements: MeasurementData[],
-    readings: MeterReading[],
+    inputs: StudyInputs,
     settled: BookKey[],
-  ): Promise<boolean> {
+    refusals: CentreStep["refusals"],
+    problems: string[],
+  ): Promise<{ reported: boolean; measurements: MeasurementData[] }> {
     const { oracle, market } = this.cfg.contracts;
-    if (await oracle.hasReport(period)) return false;
-    const report = toReport({
-      period,
-      inputHash: hash,
-      readingsHash: readings.length > 0 ? readingsHash(readings) : ZeroHash,
-      result: study,
-      measurements,
+    if (await oracle.hasReport(period)) return { reported: false, measurements: [] };
+    const studyPart = toReport({ period, inputHash: inputHash(inputs), result: study });
+    const outcome = await collectReport({
+      operators: this.cfg.operators,
+      threshold: Number(await oracle.threshold()),
+      reportPeriod: period,
+      configEpoch: Number(await oracle.configEpoch()),
+      deadline: now + (this.periodSeconds as number),
+      study: { report: studyPart as unknown as ReportData, inputs },
+      proposer: `centre ${await this.cfg.centre.getAddress()}`,
+      maxMeasurements: Math.min(this.cfg.maxMeasurementsPerReport ?? 300, MAX_MEASUREMENTS_PER_REPORT),
+      tamper: this.cfg.tamper,
+      log: this.log,
     });
-    const deadline = now + (this.periodSeconds as number);
-    const configEpoch = await oracle.configEpoch();
-    const threshold = Number(await oracle.threshold());
-    const keys = [];
-    for (const s of this.cfg.oracleSigners) if (await oracle.isSigner(await s.getAddress())) keys.push(s);
-    const signatures = await signReport(
-      keys.slice(0, threshold),
-      (this.domains as { oracle: TypedDataDomain }).oracle,
-      report,
-      configEpoch,
-      deadline,
-    );
+    refusals.push(...outcome.refusals);
+    for (const r of outcome.refusals) this.log(`period ${period}: operator ${r.operator} refused: ${r.reasons.join("; ")}`);
+    for (const u of outcome.unreachable) this.log(`period ${period}: operator ${u.operator} did not answer: ${u.problem}`);
+    for (const l of outcome.leftOut) this.log(`period ${period}: left for a later report: ${l}`);
+    if (!outcome.signed) {
+      const text = `report ${period}: too few operators signed (${outcome.refusals.length} refused, ${outcome.unreachable.length} unreachable)`;
+      problems.push(text);
+      this.log(`period ${period}: ${text}`);
+      return { reported: false, measurements: [] };
+    }
+    const { proposal, signatures } = outcome.signed;
+    const report = proposal.report;
     const relayer = this.cfg.relayer ?? this.cfg.centre;
     const budget = this.cfg.settlementGasBudget ?? 5_000_000;
     // The earliest earlier report whose books are settleable now rides along.
@@ -438,7 +358,7 @@ export class CentreAgent {
         // starve the settlements, so the limit is the report's estimate plus the settlement budget.
         const reportOnly = await market
           .connect(relayer)
-          .reportAndSettle.estimateGas(report, deadline, signatures, 0, [], 0);
+          .reportAndSettle.estimateGas(report, proposal.deadline, signatures, 0, [], 0);
         // The estimate is exact for the state it ran on; the block the report lands in may differ
         // (measured: 36 gas more on a day's report), so it gets a margin.
         const gasLimit =
@@ -447,23 +367,22 @@ export class CentreAgent {
           (pushList.length > 0 ? BigInt(budget) + SETTLEMENT_RESERVE_GAS + BigInt(pushList.length) * 4_000n : 0n);
         return market
           .connect(relayer)
-          .reportAndSettle.populateTransaction(report, deadline, signatures, pushPeriod, pushList, budget, {
+          .reportAndSettle.populateTransaction(report, proposal.deadline, signatures, pushPeriod, pushList, budget, {
             gasLimit,
           });
       },
       { label: `report period ${period}`, isDone: () => oracle.hasReport(period), retry: this.retry() },
     );
-    if (result.status === "already-done") return false;
+    if (result.status === "already-done") return { reported: false, measurements: [] };
     failpoint("centre:after-report");
-    if (measurements.length > 0) this.state.data.reports[period] = measurements.map((m) => toJsonObject(m));
-    this.state.save();
     settled.push(...this.settledIn(result.receipt));
+    for (const k of settled) this.index.close(k);
     this.log(
       `period ${period}: reported ${report.violations.length} violation(s), ${report.prices.length} price(s), ` +
-        `${measurements.length} measurement(s); settled ${settled.length} book(s) in the same transaction ` +
-        `(${result.receipt?.gasUsed} gas)`,
+        `${report.measurements.length} measurement(s) with ${signatures.length} operator signatures; settled ` +
+        `${settled.length} book(s) in the same transaction (${result.receipt?.gasUsed} gas)`,
     );
-    return true;
+    return { reported: true, measurements: [...report.measurements] };
   }
 
   /** Books a receipt settled (its Settled events). */
@@ -474,53 +393,40 @@ export class CentreAgent {
     }));
   }
 
-  /** The stored reports, oldest first, with their measurement lists in contract form. */
-  private storedReports(): { period: number; list: MeasurementData[] }[] {
-    return Object.entries(this.state.data.reports)
-      .map(([period, list]) => ({ period: Number(period), list: list.map((m) => fromJsonObject<MeasurementData>(m)) }))
-      .sort((a, b) => a.period - b.period);
-  }
-
-  /** The oldest stored report with a book the market would settle now. */
+  /** The oldest report with a book the market would settle now. */
   private async nextSettleable(): Promise<{ period: number; list: MeasurementData[] } | undefined> {
-    for (const r of this.storedReports()) {
-      if (!this.hasOpenBook(r.list)) continue;
-      const [settled] = await this.cfg.contracts.market.settleReport.staticCall(r.period, r.list);
-      if (settled > 0n) return r;
+    for (const period of this.reportPeriodsWithOpenBooks()) {
+      const list = await this.listOf(period);
+      const [settled] = await this.cfg.contracts.market.settleReport.staticCall(period, list);
+      if (settled > 0n) return { period, list };
     }
     return undefined;
   }
 
-  private hasOpenBook(list: readonly MeasurementData[]): boolean {
-    return list.some((m) => this.state.data.books[bookKeyId(m)] !== undefined);
-  }
-
   /**
-   * settleReport for every stored report with books the market would settle now; forgets a report
-   * once none of its books is open. A batch sent again after a lost answer is harmless: books
-   * already settled are skipped by the market, never paid twice.
+   * settleReport for every report with open books the market would settle now. A batch sent again
+   * after a lost answer is harmless: books already settled are skipped by the market, never paid twice.
    */
   private async settleFinal(): Promise<BookKey[]> {
     const { market } = this.cfg.contracts;
     const settled: BookKey[] = [];
-    for (const r of this.storedReports()) {
-      if (!this.hasOpenBook(r.list)) {
-        delete this.state.data.reports[r.period];
-        continue;
-      }
-      const [ready] = await market.settleReport.staticCall(r.period, r.list);
+    for (const period of this.reportPeriodsWithOpenBooks()) {
+      const list = await this.listOf(period);
+      const [ready] = await market.settleReport.staticCall(period, list);
       if (ready === 0n) continue;
       // A generous limit: settleReport stops early instead of failing, so an estimate would settle one.
-      const gasLimit = 150_000n + SETTLEMENT_RESERVE_GAS + BigInt(r.list.length) * SETTLEMENT_GAS_PER_BOOK;
+      const gasLimit = 150_000n + SETTLEMENT_RESERVE_GAS + BigInt(list.length) * SETTLEMENT_GAS_PER_BOOK;
       const result = await this.send(
         this.cfg.centre,
-        () => market.connect(this.cfg.centre).settleReport.populateTransaction(r.period, r.list, { gasLimit }),
-        { label: `settle report ${r.period}'s books`, retry: this.retry() },
+        () => market.connect(this.cfg.centre).settleReport.populateTransaction(period, list, { gasLimit }),
+        { label: `settle report ${period}'s books`, retry: this.retry() },
       );
       const done = this.settledIn(result.receipt);
-      for (const k of done) delete this.state.data.books[bookKeyId(k)];
+      for (const k of done) this.index.close(k);
       settled.push(...done);
     }
+    for (const id of Object.keys(this.state.data.measuredIn))
+      if (this.state.data.books[id] === undefined) delete this.state.data.measuredIn[id];
     if (settled.length > 0)
       this.log(
         `settled ${settled.length} book(s): ${settled.map((k) => `${k.generator.slice(0, 10)}@${k.period}`).join(", ")}`,
@@ -528,24 +434,24 @@ export class CentreAgent {
     return settled;
   }
 
-  /** The proof of a book's reported measurement: from a stored report, else from the oracle's events. */
+  /** The proof of a book's reported measurement (from its report's events), or an empty one. */
   private async proofFor(key: BookKey) {
-    for (const r of this.storedReports()) {
-      const p = measurementProof(r.period, r.list, key.generator, key.period);
-      if (p) return p;
-    }
-    return findMeasurementProof(this.cfg.contracts.oracle, key.generator, key.period, this.cfg.deployBlock);
+    const reportPeriod = this.state.data.measuredIn[bookKeyId(key)];
+    if (reportPeriod === undefined) return noProof(key.generator, key.period);
+    const list = await this.listOf(reportPeriod);
+    return measurementProof(reportPeriod, list, key.generator, key.period) ?? noProof(key.generator, key.period);
   }
 
   /**
-   * Unwinds books whose measurement is not final and usable once the market allows it: after the
-   * grace time and after the dispute window of any measurement reported for it (finding GS-18).
+   * Unwinds books that have no final measurement once the market allows it: after the grace time
+   * and after the dispute window of any measurement reported for it (finding GS-18). With the
+   * operators measuring every ended book, that is a book the oracle never measured.
    */
   private async unwindExpired(now: number): Promise<BookKey[]> {
     const { market } = this.cfg.contracts;
     const terms = await market.terms();
     const out: BookKey[] = [];
-    for (const key of this.openBooks()) {
+    for (const key of this.index.list()) {
       const graceEnd = (key.period + 1) * (this.periodSeconds as number) + Number(terms.settlementGraceSeconds);
       if (now < graceEnd) continue;
       const proof = await this.proofFor(key);
@@ -553,7 +459,7 @@ export class CentreAgent {
       if (at === 0 || now < at) continue;
       const [ready] = await market.previewSettlement(key.generator, key.period, proof);
       if (ready) continue;
-      await this.send(
+      const result = await this.send(
         this.cfg.centre,
         () => market.connect(this.cfg.centre).unwind.populateTransaction(key.generator, key.period, proof),
         {
@@ -562,11 +468,13 @@ export class CentreAgent {
           retry: this.retry(),
         },
       );
-      delete this.state.data.books[bookKeyId(key)];
+      this.index.close(key);
+      // Only what this call unwound is reported as unwound (an earlier settlement is not).
+      if (eventsIn(market, result.receipt, "Unwound").length === 0) continue;
       out.push(key);
       this.log(
-        `unwound the book of ${key.generator} in period ${key.period}: no final usable measurement ` +
-          `(${proof.proof.length > 0 ? "reported unusable" : "none reported"}) by the end of the grace time`,
+        `unwound the book of ${key.generator} in period ${key.period}: no final measurement by the end of the grace time ` +
+          `(${proof.proof.length > 0 || proof.measurement.generator !== key.generator ? "reported, disputed and not corrected" : "none reported"})`,
       );
     }
     return out;
@@ -578,6 +486,7 @@ export class CentreAgent {
     deliveryPeriod: number,
     now: number,
     study: PeriodResult,
+    inputs: StudyInputs,
     problems: string[],
   ): Promise<{ posted: { offerHash: string; offer: OfferData }[]; dropped: string[] }> {
     const { market, oracle } = this.cfg.contracts;
@@ -588,6 +497,16 @@ export class CentreAgent {
     if (wanted.length === 0) return { posted, dropped };
     if (!(await oracle.hasReport(period))) {
       problems.push(`no report for period ${period} yet: offers wait for it (their justification)`);
+      return { posted, dropped };
+    }
+    // The offers rest on the study the operators checked: report P must carry this study's inputs
+    // (a stand-in operator's report carries no study, and then this period has no offers).
+    const submitted = await oracle.queryFilter(oracle.filters.ReportSubmitted(period), this.cfg.deployBlock);
+    const landedInputs = submitted[0]?.args.inputHash;
+    if (landedInputs !== inputHash(inputs)) {
+      const text = `report ${period} on chain does not carry this study (input hash ${String(landedInputs).slice(0, 10)}): no offers for period ${deliveryPeriod}`;
+      problems.push(text);
+      this.log(`period ${period}: ${text}`);
       return { posted, dropped };
     }
     const terms = await market.terms();
@@ -603,7 +522,7 @@ export class CentreAgent {
     const centre = await this.cfg.centre.getAddress();
     const epoch = Number(await market.epochOf(centre));
     const method = this.cfg.baseline?.method ?? "Nominated";
-    const baseline = BASELINE_METHOD_CODE[method];
+    const baseline = BaselineMethod[method];
     const baselineDays = method === "RollingAverage" ? (this.cfg.baseline?.days ?? 5) : 0;
     const offers: OfferData[] = [];
     for (const o of wanted) {

@@ -10,12 +10,15 @@
  * An offer counts as decided only after its outcome is on chain: a fill whose answer was lost, or
  * a node that rolled back, is looked at again at the next poll (sendGuarded re-checks the chain
  * before every send, so it is never filled twice).
+ *
+ * With its own meter's signed readings (`meter`), it disputes a reported measurement of one of its
+ * books that differs from them, inside the dispute window: the oracle operators then correct it.
  */
 import type { Signer, TransactionRequest } from "ethers";
 import { DEFAULT_MAX_BLOCK_RANGE, readFillsOf, readOffersFor, readOutcomesOf } from "../chain/board";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
-import { Asset, BaselineMethod, BookState, Direction, OfferStatus, Quality } from "../chain/enums";
+import { Asset, BaselineMethod, BookState, Direction, MeasurementState, OfferStatus, Quality } from "../chain/enums";
 import { decodeRevert, describeChainError } from "../chain/errors";
 import {
   bookFromStruct,
@@ -29,6 +32,8 @@ import {
   type SettlementData,
 } from "../chain/market-data";
 import { meanPowerMwToWh } from "./metering/units";
+import { readingMessage, type MeterSource } from "./metering";
+import { findMeasurementProof } from "../chain/measurement-proofs";
 import type { RetryOptions } from "../chain/retry";
 import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
 import { checkPolicy, decide, plannedMW, staticRejection, type GeneratorPolicy } from "./policy";
@@ -40,6 +45,8 @@ export interface GeneratorAgentConfig {
   readonly deployBlock: number;
   readonly wallet: Signer;
   readonly policy: GeneratorPolicy;
+  /** Its own meter's signed readings: a reported measurement that differs from them is disputed. */
+  readonly meter?: MeterSource;
   readonly statePath?: string;
   readonly maxBlockRange?: number;
   readonly retry?: RetryOptions;
@@ -60,6 +67,8 @@ export interface GeneratorPoll {
   /** My books settled: whose (mine), which period, the settlement. */
   readonly settled: { generator: string; period: number; settlement: SettlementData }[];
   readonly unwound: BookKey[];
+  /** My books whose reported measurement I disputed with my meter's signed reading. */
+  readonly disputed: BookKey[];
   /** Every transaction this poll mined, with its gas. */
   readonly transactions: TxRecord[];
 }
@@ -71,6 +80,8 @@ interface GeneratorState extends AnchoredState {
   decided: Record<string, string>;
   /** My open books, by period: what I committed (Wh, as a decimal string). */
   books: Record<string, string>;
+  /** Periods whose measurement I disputed (once each). */
+  disputed?: Record<string, true>;
 }
 
 export class GeneratorAgent {
@@ -104,6 +115,7 @@ export class GeneratorAgent {
       missed: [],
       settled: [],
       unwound: [],
+      disputed: [],
       transactions: this.txs,
     };
     const { market } = this.cfg.contracts;
@@ -188,8 +200,59 @@ export class GeneratorAgent {
         }
       }
     }
+    if (this.cfg.meter) await this.disputeWrongMeasurements(now, out);
     this.state.save();
     return out;
+  }
+
+  /**
+   * For each open book of an ended period with a reported measurement still inside its dispute
+   * window: when my meter's signed OK reading of the period says another energy, dispute it.
+   */
+  private async disputeWrongMeasurements(now: number, out: GeneratorPoll): Promise<void> {
+    const { oracle } = this.cfg.contracts;
+    const s = this.state.data;
+    s.disputed ??= {};
+    const window = Number(await oracle.disputeWindow());
+    const meterKey = await this.cfg.contracts.registry.meterKeyOf(this.address);
+    for (const periodText of Object.keys(s.books)) {
+      const period = Number(periodText);
+      if (s.disputed[period]) continue;
+      const proof = await findMeasurementProof(oracle, this.address, period, this.cfg.deployBlock);
+      if (proof.proof.length === 0 && proof.measurement.generator !== this.address) continue;
+      const [record] = await oracle.measurementOf(period, this.address, proof);
+      if (Number(record.state) !== MeasurementState.Reported) continue;
+      if (![Quality.Ok, Quality.Estimated].includes(Number(record.quality) as 0 | 2)) continue;
+      if (now >= Number(record.recordedAt) + window) continue;
+      let batch;
+      try {
+        batch = await (this.cfg.meter as MeterSource).read({ meters: [meterKey], periods: [period] });
+      } catch (e) {
+        this.log(`cannot read my meter for period ${period}: ${(e as Error).message}`);
+        continue;
+      }
+      const reading = batch.readings.find(
+        (r) => r.meter.toLowerCase() === meterKey.toLowerCase() && r.period === period && r.quality === "OK" && r.signature,
+      );
+      if (!reading || reading.energyWh === BigInt(record.actualWh)) continue;
+      const message = readingMessage(this.address, reading);
+      await this.send(
+        this.cfg.wallet,
+        () => oracle.connect(this.cfg.wallet).dispute.populateTransaction(message, reading.signature as string, proof),
+        {
+          label: `dispute my measurement in period ${period}`,
+          isDone: async () =>
+            Number((await oracle.exceptionOf(period, this.address)).state) !== MeasurementState.None,
+          retry: { ...this.cfg.retry, log: this.log },
+        },
+      );
+      s.disputed[period] = true;
+      out.disputed.push({ generator: this.address, period });
+      this.log(
+        `disputed my measurement in period ${period}: reported ${record.actualWh} Wh, my meter's signed reading ` +
+          `says ${reading.energyWh} Wh`,
+      );
+    }
   }
 
   /** sendGuarded, recording what was mined. */
@@ -245,7 +308,7 @@ export class GeneratorAgent {
       delete s.books[u.period];
       out.unwound.push({ generator: this.address, period: u.period });
       this.log(
-        `my commitment in period ${u.period} unwound: no final usable measurement, ${Number(u.kwhWh) / 1000} kWh returned`,
+        `my commitment in period ${u.period} unwound: never measured, ${Number(u.kwhWh) / 1000} kWh returned`,
       );
     }
     s.lastBlock = latest;

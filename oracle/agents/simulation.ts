@@ -22,6 +22,7 @@ import { BookState, Direction } from "../chain/enums";
 import { bookFromStruct, type BookKey } from "../chain/market-data";
 import type { TxRecord } from "../chain/tx";
 import type { CentreAgent, CentreStep } from "./centre";
+import type { DutiesTick, OperatorDuties } from "./oracle/duties";
 import type { GeneratorAgent, GeneratorPoll } from "./generator";
 import { meanPowerMwToWh, signReading, type MeterReading, type MeterSource, type ReadingQuery } from "./metering";
 
@@ -96,6 +97,8 @@ export interface SimulationConfig {
   readonly case: PowerCase;
   readonly forecasts?: (deliveryPeriod: number) => Forecasts;
   readonly centre: CentreAgent;
+  /** The oracle operators' own duties (stand in for a missing report, correct), ticked twice a period. */
+  readonly operators?: readonly OperatorDuties[];
   readonly generators: readonly SimulatedGenerator[];
   readonly meters: SimulatedMeters;
   /** Seconds into each period at which the centre and the generators act (default 5). */
@@ -107,6 +110,8 @@ export interface SimulatedPeriod {
   readonly period: number;
   readonly deliveryPeriod: number;
   readonly centre: CentreStep;
+  /** What the operators did on their own, after the centre's step and near the period's end. */
+  readonly operators: readonly DutiesTick[];
   /** What the centre settled and unwound near the period's end. */
   readonly lateSettlement: {
     readonly settled: BookKey[];
@@ -165,11 +170,15 @@ export class MarketSimulation {
    */
   async runPeriod(): Promise<SimulatedPeriod> {
     const centre = await this.cfg.centre.step();
+    const operators: DutiesTick[] = [];
+    for (const d of this.cfg.operators ?? []) operators.push(await d.tick());
     const generators = [];
     for (const g of this.cfg.generators) generators.push({ address: g.agent.address, poll: await g.agent.poll() });
     const deliveryPeriod = centre.deliveryPeriod;
-    // Near the period's end the centre settles what became final during it.
+    // Near the period's end the operators stand in for a report that never came and correct what
+    // late readings allow, and the centre settles what became final during the period.
     await advanceDevChain(this.cfg.provider, deliveryPeriod * this.cfg.periodSeconds - this.offset);
+    for (const d of this.cfg.operators ?? []) operators.push(await d.tick());
     const late = await this.cfg.centre.settle();
     if (late.settled.length + late.unwound.length > 0) {
       // The generators see their payments in the period they were made.
@@ -234,6 +243,7 @@ export class MarketSimulation {
       period: centre.period,
       deliveryPeriod,
       centre,
+      operators,
       lateSettlement: late,
       generators,
       delivery,
@@ -320,6 +330,7 @@ function mergePolls(a: GeneratorPoll, b: GeneratorPoll | undefined): GeneratorPo
     missed: [...a.missed, ...b.missed],
     settled: [...a.settled, ...b.settled],
     unwound: [...a.unwound, ...b.unwound],
+    disputed: [...a.disputed, ...b.disputed],
     transactions: [...a.transactions, ...b.transactions],
   };
 }

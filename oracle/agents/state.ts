@@ -3,7 +3,17 @@
  * in memory and, when a path is given, in a JSON file written atomically (temp file + rename) so
  * a restart resumes from there instead of reading every log from the deployment block again.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import type { Provider } from "ethers";
 import { ConfigurationError } from "../chain/errors";
@@ -28,16 +38,29 @@ export class StateFile<T extends object> {
     return this.path;
   }
 
-  /** Replaces the state and writes it (atomically) when the agent has a state file. */
-  save(value: T = this.value): void {
+  /**
+   * Replaces the state and writes it (atomically) when the agent has a state file. `durable`
+   * syncs the file to disk before it replaces the old one: for what must survive a crash of the
+   * machine, not only of the process (an operator's record of what it signed).
+   */
+  save(value: T = this.value, options: { durable?: boolean } = {}): void {
     this.value = value;
     if (!this.path) return;
     mkdirSync(dirname(this.path), { recursive: true });
     const text = JSON.stringify({ version: this.version, state: value }, (_k, v) =>
       typeof v === "bigint" ? { $bigint: v.toString() } : v,
     );
-    writeFileSync(`${this.path}.tmp`, `${text}\n`);
-    renameSync(`${this.path}.tmp`, this.path);
+    const tmp = `${this.path}.tmp`;
+    if (options.durable) {
+      const fd = openSync(tmp, "w");
+      try {
+        writeSync(fd, `${text}\n`);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } else writeFileSync(tmp, `${text}\n`);
+    renameSync(tmp, this.path);
   }
 
   private load(): T {

@@ -2,8 +2,9 @@
  * A whole GridSwap market on a development chain, built in one call — the composable factory the
  * demo, the cycle benchmark, the day simulation and the agents' tests share: deploy with every
  * role on its own account, register the generators at their nodes with meter keys, issue their
- * kWh capacity and fund the centre (oracle/chain/deploy.ts), then wire the centre agent, one
- * generator agent per unit and simulated meters into a MarketSimulation.
+ * kWh capacity and fund the centre (oracle/chain/deploy.ts), then wire the centre agent, the
+ * oracle operators (one per oracle key, each with its own view of the meters), one generator agent
+ * per unit and simulated meters into a MarketSimulation.
  *
  * Accounts are deterministic wallets derived from `seed` (so runs are repeatable) and funded with
  * gas by `funder`.
@@ -17,6 +18,10 @@ import { deployGridSwap, seedGridSwap, type GridSwapContracts, type GridSwapPara
 import { readDomain } from "../chain/typed-data";
 import { kwhToWh, usdToUnits } from "../chain/units";
 import { CentreAgent, type PlannedOffer } from "./centre";
+import type { MeterSource } from "./metering";
+import { OperatorDuties } from "./oracle/duties";
+import { OracleOperator } from "./oracle/operator";
+import type { ReportData } from "./oracle/protocol";
 import { GeneratorAgent } from "./generator";
 import type { GeneratorPolicy } from "./policy";
 import {
@@ -64,7 +69,19 @@ export interface WorldOptions {
   readonly oracle?: { readonly signers: number; readonly threshold: number };
   /** Market and oracle parameters (the period length comes from the case). */
   readonly params?: Partial<GridSwapParams>;
+  /**
+   * Whether meters sign their readings and operators require it (default true). false is the
+   * insecure devnet mode: whoever writes the meter data decides the measurements.
+   */
   readonly signedReadings?: boolean;
+  /** The meter data operator `i` reads (default: the simulated meters, the same for all). */
+  readonly operatorMeters?: (index: number, meters: SimulatedMeters) => MeterSource;
+  /** Reading grace time, s (default 0: simulated meters record at the period's end, before the step). */
+  readonly readingGraceSeconds?: number;
+  /** Operators stand in for a missing report this long after the grace, per rank, s (default a tenth of a period). */
+  readonly standInAfterSeconds?: number;
+  /** Changes each report the centre proposes: a dishonest centre (demo and tests). */
+  readonly tamper?: (report: ReportData) => ReportData;
   /** Seed of the deterministic wallets (default "gridswap"). */
   readonly seed?: string;
   readonly log?: (line: string) => void;
@@ -77,6 +94,9 @@ export interface World {
   readonly periodSeconds: number;
   readonly accounts: MarketAccounts;
   readonly centre: CentreAgent;
+  /** The oracle operators, one per oracle key, and what each does on its own (stand in, correct). */
+  readonly operators: readonly OracleOperator[];
+  readonly duties: readonly OperatorDuties[];
   readonly generators: readonly (SimulatedGenerator & { readonly wallet: Wallet; readonly policy: GeneratorPolicy })[];
   readonly meters: SimulatedMeters;
   readonly simulation: MarketSimulation;
@@ -210,18 +230,47 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
   });
   const generatorWallets = accounts.generators;
   const oracleDomain = await readDomain(contracts.oracle);
-  const meters = new SimulatedMeters(o.provider, o.signedReadings ? oracleDomain : undefined);
+  const signed = o.signedReadings ?? true;
+  const meters = new SimulatedMeters(o.provider, signed ? oracleDomain : undefined);
+  const readingGraceSeconds = o.readingGraceSeconds ?? 0;
+  const operators = accounts.oracleSigners.map(
+    (signer) =>
+      new OracleOperator({
+        contracts: connect(contracts, o.provider),
+        deployBlock,
+        signer,
+        case: o.case,
+        caseText: o.caseText,
+        meters: o.operatorMeters ? o.operatorMeters(accounts.oracleSigners.indexOf(signer), meters) : meters,
+        requireSignedReadings: signed,
+        readingGraceSeconds,
+        log: o.log ? (line) => o.log?.(`operator ${signer.address.slice(0, 10)}: ${line}`) : undefined,
+      }),
+  );
+  const duties = operators.map(
+    (operator, i) =>
+      new OperatorDuties({
+        contracts: connect(contracts, o.provider),
+        deployBlock,
+        operator,
+        peers: operators.filter((x) => x !== operator),
+        relayer: accounts.oracleSigners[i],
+        readingGraceSeconds,
+        standInAfterSeconds: o.standInAfterSeconds,
+        log: o.log ? (line) => o.log?.(`operator ${accounts.oracleSigners[i].address.slice(0, 10)}: ${line}`) : undefined,
+      }),
+  );
   const centre = new CentreAgent({
     contracts: connect(contracts, o.provider),
     deployBlock,
     centre: accounts.centre,
-    oracleSigners: accounts.oracleSigners,
+    operators,
     case: o.case,
     caseText: o.caseText,
     forecasts: o.forecasts,
     offersFor: o.offersFor,
-    meters,
-    requireSignedReadings: o.signedReadings,
+    readingGraceSeconds,
+    tamper: o.tamper,
     log: o.log,
   });
   const generators = o.generators.map((g, i) => {
@@ -258,10 +307,11 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     case: o.case,
     forecasts: o.forecasts,
     centre,
+    operators: duties,
     generators,
     meters,
   });
-  return { contracts, deployBlock, periodSeconds, accounts, centre, generators, meters, simulation };
+  return { contracts, deployBlock, periodSeconds, accounts, centre, operators, duties, generators, meters, simulation };
 }
 
 /** The contracts attached to a read-only provider (agents connect their own signers per call). */
