@@ -5,7 +5,8 @@
  *   2. measure: the deliveries of ended periods with open books (a generator's commitment in a
  *      period), each from the generator's own meter against its own baseline — the nomination its
  *      book holds, bounded by its metered history, or a baseline from its meter's history (a
- *      meter-data problem means no report this step, never a wrong one);
+ *      bad reading makes only its own measurement BAD; an unreadable meter source means no report
+ *      this step, never a wrong one);
  *   3. study the next delivery period P+1: load flow, limits, redispatch, prices, offers;
  *   4. report period P with k oracle signatures — the study's violations and prices and the
  *      measurements — and, in the same transaction, settle the books an earlier report measured
@@ -54,10 +55,11 @@ import {
   BASELINE_METHOD_CODE,
   QUALITY_CODE,
   MeterDataError,
+  capacityWhPerPeriod,
   measureDeliveries,
   readingPeriods,
   readingsHash,
-  validateReadings,
+  screenReadings,
   type BaselineSpec,
   type MeterSource,
   type MeterReading,
@@ -213,7 +215,7 @@ export class CentreAgent {
     const problems: string[] = [];
     await this.readLogs();
 
-    // 2. Measurements of ended periods (none may be wrong: a meter-data problem stops the report).
+    // 2. Measurements of ended periods (none may be wrong: an unreadable meter source stops the report).
     let measurements: MeasurementData[] = [];
     let usedReadings: MeterReading[] = [];
     let measureFailed = false;
@@ -342,10 +344,12 @@ export class CentreAgent {
 
     // Each generator's own meter (one key per generator, from the registry) and its own baseline.
     const generatorOf = new Map<string, string>();
+    const capacityWh = new Map<string, bigint>();
     const deliveries = [];
     for (const book of todo) {
       const [, meterKey, capacityW] = await registry.generatorOf(book.generator);
       if (meterKey !== ZeroAddress) generatorOf.set(meterKey, book.generator);
+      capacityWh.set(book.generator.toLowerCase(), capacityWhPerPeriod(capacityW, periodSeconds));
       deliveries.push({
         generator: book.generator,
         period: book.period,
@@ -353,16 +357,20 @@ export class CentreAgent {
       });
     }
     const periods = [...new Set(deliveries.flatMap((d) => readingPeriods(d.baseline, d.period, periodSeconds)))];
-    const readings = await this.cfg.meters.read({ meters: [...generatorOf.keys()], periods });
-    validateReadings(readings, {
+    // A bad reading makes its own meter-period BAD; only an unreadable source throws (no report this step).
+    const batch = await this.cfg.meters.read({ meters: [...generatorOf.keys()], periods });
+    const screened = screenReadings(batch, {
       generatorOf,
+      capacityWhOf: (generator) => capacityWh.get(generator.toLowerCase()),
       now,
       periodSeconds,
       signatures: this.cfg.requireSignedReadings
         ? { domain: (this.domains as { oracle: TypedDataDomain }).oracle, required: true }
         : undefined,
     });
-    const measured = measureDeliveries({ readings, generatorOf, periodSeconds, deliveries });
+    for (const { origin, reason } of screened.ignored) this.log(`meter data ignored: ${origin}: ${reason}`);
+    const readings = screened.usable;
+    const measured = measureDeliveries({ readings, bad: screened.bad, generatorOf, periodSeconds, deliveries });
     for (const m of measured) {
       if (m.quality !== "OK" || m.notes.length > 0)
         this.log(`measurement of ${m.generator} in period ${m.period}: ${m.quality} — ${m.notes.join("; ")}`);
@@ -389,7 +397,7 @@ export class CentreAgent {
     }
     if (method === BaselineMethod.MeterBefore) return { method: "MeterBefore" };
     const fraction = this.cfg.nominationTolerance ?? 0.2;
-    const capacityWh = (BigInt(capacityW) * BigInt(this.periodSeconds as number)) / 3600n;
+    const capacityWh = capacityWhPerPeriod(capacityW, this.periodSeconds as number);
     const toleranceWh = (capacityWh * BigInt(Math.round(fraction * 10_000))) / 10_000n;
     return { method: "Nominated", nominatedWh, toleranceWh };
   }

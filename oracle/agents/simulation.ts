@@ -23,7 +23,14 @@ import { bookFromStruct, type BookKey } from "../chain/market-data";
 import type { TxRecord } from "../chain/tx";
 import type { CentreAgent, CentreStep } from "./centre";
 import type { GeneratorAgent, GeneratorPoll } from "./generator";
-import { meanPowerMwToWh, signReading, type MeterReading, type MeterSource, type ReadingQuery } from "./metering";
+import {
+  meanPowerMwToWh,
+  signReading,
+  type MeterReading,
+  type MeterSource,
+  type ReadingBatch,
+  type ReadingQuery,
+} from "./metering";
 
 /** A generator's commitment in one delivery period, as its behaviour sees it. */
 export interface Commitment {
@@ -75,16 +82,17 @@ export class SimulatedMeters implements MeterSource {
     this.readings.set(`${meter.address.toLowerCase()}:${period}`, reading);
   }
 
-  async read(query: ReadingQuery = {}): Promise<MeterReading[]> {
+  async read(query: ReadingQuery = {}): Promise<ReadingBatch> {
     const now = await chainNow(this.provider);
     const meters = query.meters ? new Set(query.meters.map((m) => m.toLowerCase())) : undefined;
     const periods = query.periods ? new Set(query.periods) : undefined;
-    return [...this.readings.values()].filter(
+    const readings = [...this.readings.values()].filter(
       (r) =>
         r.timestamp <= now &&
         (meters === undefined || meters.has(r.meter.toLowerCase())) &&
         (periods === undefined || periods.has(r.period)),
     );
+    return { readings, rejected: [] };
   }
 }
 
@@ -273,7 +281,7 @@ export class CommittedDeliveryMeters implements MeterSource {
       "simulated meters (--simulate-meters: each generator's nomination plus its commitment delivered)";
   }
 
-  async read(query: ReadingQuery = {}): Promise<MeterReading[]> {
+  async read(query: ReadingQuery = {}): Promise<ReadingBatch> {
     const provider = this.contracts.market.runner!.provider!;
     const latest = await provider.getBlockNumber();
     if (latest > this.lastBlock) {
@@ -307,7 +315,7 @@ export class CommittedDeliveryMeters implements MeterSource {
         origin: `simulated meter of ${key.generator.slice(0, 10)} at node ${nodeRaw}, period ${key.period}`,
       });
     }
-    return out;
+    return { readings: out, rejected: [] };
   }
 }
 

@@ -5,7 +5,7 @@
  */
 export * from "./types";
 export * from "./errors";
-export { meanPowerMwToWh, periodsPerDay, divRound, SECONDS_PER_DAY } from "./units";
+export { meanPowerMwToWh, capacityWhPerPeriod, periodsPerDay, divRound, SECONDS_PER_DAY } from "./units";
 export { FileMeterSource, parseReadingsText, type FileMeterSourceOptions } from "./file-source";
 export { HttpMeterSource, type HttpMeterSourceOptions } from "./http-source";
 export { RECORD_FIELDS } from "./records";
@@ -22,7 +22,14 @@ export {
   type MeterReadingMessage,
   type TypedDataSigner,
 } from "./signed";
-export { readingProblems, validateReadings, checksummedMeterMap, type ReadingSetContext } from "./validate";
+export {
+  PLAUSIBILITY_MARGIN_PERCENT,
+  checksummedMeterMap,
+  screenReadings,
+  type IgnoredRecord,
+  type ScreenContext,
+  type ScreenedReadings,
+} from "./screen";
 export {
   DEFAULT_ROLLING_DAYS,
   MAX_ROLLING_DAYS,
