@@ -1,7 +1,7 @@
 /**
  * Meter readings in, baselines and delivered energy out (docs/metering.md). The baseline
- * arithmetic (baseline.ts), the types and the unit conversion are pure TypeScript; the sources,
- * the validation and the signatures use ethers for addresses, EIP-712 and keccak256.
+ * arithmetic (baseline.ts, distinct.ts), the types and the unit conversion are pure TypeScript;
+ * the sources, the screening and the signatures use ethers for addresses, EIP-712 and keccak256.
  */
 export * from "./types";
 export * from "./errors";
