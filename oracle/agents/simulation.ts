@@ -24,7 +24,14 @@ import type { TxRecord } from "../chain/tx";
 import type { CentreAgent, CentreStep } from "./centre";
 import type { DutiesTick, OperatorDuties } from "./oracle/duties";
 import type { GeneratorAgent, GeneratorPoll } from "./generator";
-import { meanPowerMwToWh, signReading, type MeterReading, type MeterSource, type ReadingQuery } from "./metering";
+import {
+  meanPowerMwToWh,
+  signReading,
+  type MeterReading,
+  type MeterSource,
+  type ReadingBatch,
+  type ReadingQuery,
+} from "./metering";
 
 /** A generator's commitment in one delivery period, as its behaviour sees it. */
 export interface Commitment {
@@ -76,16 +83,17 @@ export class SimulatedMeters implements MeterSource {
     this.readings.set(`${meter.address.toLowerCase()}:${period}`, reading);
   }
 
-  async read(query: ReadingQuery = {}): Promise<MeterReading[]> {
+  async read(query: ReadingQuery = {}): Promise<ReadingBatch> {
     const now = await chainNow(this.provider);
     const meters = query.meters ? new Set(query.meters.map((m) => m.toLowerCase())) : undefined;
     const periods = query.periods ? new Set(query.periods) : undefined;
-    return [...this.readings.values()].filter(
+    const readings = [...this.readings.values()].filter(
       (r) =>
         r.timestamp <= now &&
         (meters === undefined || meters.has(r.meter.toLowerCase())) &&
         (periods === undefined || periods.has(r.period)),
     );
+    return { readings, rejected: [] };
   }
 }
 
@@ -283,7 +291,7 @@ export class CommittedDeliveryMeters implements MeterSource {
       "simulated meters (--simulate-meters: each generator's nomination plus its commitment delivered)";
   }
 
-  async read(query: ReadingQuery = {}): Promise<MeterReading[]> {
+  async read(query: ReadingQuery = {}): Promise<ReadingBatch> {
     const provider = this.contracts.market.runner!.provider!;
     const latest = await provider.getBlockNumber();
     if (latest > this.lastBlock) {
@@ -317,7 +325,7 @@ export class CommittedDeliveryMeters implements MeterSource {
         origin: `simulated meter of ${key.generator.slice(0, 10)} at node ${nodeRaw}, period ${key.period}`,
       });
     }
-    return out;
+    return { readings: out, rejected: [] };
   }
 }
 

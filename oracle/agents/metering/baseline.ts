@@ -16,11 +16,14 @@
  * reading at all count as MISSING, and a rolling average over fewer than N days counts as
  * ESTIMATED. When the actual or the baseline is absent nothing is measured: all three energies
  * are 0 (so the on-chain identity delivered = actual − baseline still holds).
+ *
+ * Bad meter-periods (screenReadings: data that cannot be used): a delivery whose own period is bad
+ * is BAD with nothing measured, its notes the reasons; a bad baseline reading counts as absent.
  */
-import { AmbiguousMeterError, DuplicateReadingError } from "./errors";
-import type { MeasuredQuality, Measurement, MeterReading, ReadingQuality } from "./types";
+import { differentReadingsReason, distinctReadings } from "./distinct";
+import type { BadMeterPeriod, Measurement, MeterReading, ReadingQuality } from "./types";
 import { worstQuality } from "./types";
-import { divRound, periodsPerDay, PERIOD_MAX, SECONDS_PER_DAY } from "./units";
+import { divRound, fitsInt64, periodsPerDay, PERIOD_MAX, SECONDS_PER_DAY } from "./units";
 
 export const DEFAULT_ROLLING_DAYS = 5;
 export const MAX_ROLLING_DAYS = 10;
@@ -185,19 +188,39 @@ function qualityNotes(
   return readings.flatMap((r, i) => (r.quality === "OK" ? [] : [`${what} for period ${periods[i]} is ${r.quality}`]));
 }
 
-/** Measures one generator's delivery in `period` from its meter's readings. */
+/**
+ * Measures one generator's delivery in `period` from its meter's readings. `bad`: the periods whose
+ * data cannot be used (period → reasons): the delivery's own period bad → BAD, nothing measured;
+ * a bad baseline period → that reading counts as absent.
+ */
 export function measureDelivery(input: {
   readonly generator: string;
   readonly period: number;
   readonly periodSeconds: number;
   readonly readings: ReadingSeries;
+  readonly bad?: ReadonlyMap<number, readonly string[]>;
   readonly baseline: BaselineSpec;
 }): Measurement {
-  const { generator, period, periodSeconds, readings, baseline: spec } = input;
+  const { generator, period, periodSeconds, baseline: spec } = input;
+  const bad = input.bad ?? new Map<number, readonly string[]>();
+  const ownReasons = bad.get(period);
+  if (ownReasons !== undefined) {
+    return nothingMeasured(input, "BAD", [...ownReasons]);
+  }
+  const badBaseline = baselinePeriods(spec, period, periodSeconds).filter((p) => bad.has(p));
+  let readings = input.readings;
+  if (badBaseline.length > 0) {
+    const usable = new Map(readings);
+    for (const p of badBaseline) usable.delete(p);
+    readings = usable;
+  }
   const baseline = baselineOf(spec, period, periodSeconds, readings);
   const actual = readings.get(period);
   const notes = [
     ...(actual === undefined ? [`no reading for period ${period}`] : qualityNotes([period], [actual], "reading")),
+    ...badBaseline.map(
+      (p) => `baseline reading for period ${p} is bad, counted as absent: ${(bad.get(p) ?? []).join("; ")}`,
+    ),
     ...baseline.notes,
   ];
   const actualQuality: ReadingQuality = actual?.quality ?? "MISSING";
@@ -205,6 +228,12 @@ export function measureDelivery(input: {
   // Nothing is measured unless both sides are known: then every energy is 0.
   const [actualWh, baselineWh] =
     actual !== undefined && baseline.wh !== undefined ? [actual.energyWh, baseline.wh] : [0n, 0n];
+  const deliveredWh = actualWh - baselineWh;
+  // The chain holds int64s: a value beyond them cannot be reported (and is no real delivery).
+  if (![actualWh, baselineWh, deliveredWh].every(fitsInt64)) {
+    const note = `delivered ${deliveredWh} Wh (${actualWh} − ${baselineWh}) does not fit an int64`;
+    return nothingMeasured(input, "BAD", [note, ...notes]);
+  }
   return {
     generator,
     period,
@@ -212,9 +241,30 @@ export function measureDelivery(input: {
     baselineDays: baseline.days,
     baselineWh,
     actualWh,
-    deliveredWh: actualWh - baselineWh,
+    deliveredWh,
     quality,
     baselinePeriods: baseline.periods,
+    notes,
+  };
+}
+
+/** A measurement with nothing measured: every energy 0, no baseline periods. */
+function nothingMeasured(
+  input: { readonly generator: string; readonly period: number; readonly baseline: BaselineSpec },
+  quality: ReadingQuality,
+  notes: string[],
+): Measurement {
+  const spec = input.baseline;
+  return {
+    generator: input.generator,
+    period: input.period,
+    method: spec.method,
+    baselineDays: spec.method === "RollingAverage" ? rollingDays(spec) : 0,
+    baselineWh: 0n,
+    actualWh: 0n,
+    deliveredWh: 0n,
+    quality,
+    baselinePeriods: [],
     notes,
   };
 }
@@ -227,14 +277,17 @@ export interface DeliveryToMeasure {
 }
 
 /**
- * Measures deliveries from a reading set (validated first with validateReadings): each
- * generator's readings are those of the meter bound to it in `generatorOf` (meter → generator;
- * addresses compared case-insensitively). Readings of meters not in the map are not used.
- * Throws AmbiguousMeterError when a generator has two meters and DuplicateReadingError when a
- * meter has two readings of one period.
+ * Measures deliveries from screened readings (screenReadings): each generator's readings are
+ * those of the meter bound to it in `generatorOf` (meter → generator, addresses compared
+ * case-insensitively; the registry binds one meter to a generator — a map with two is a
+ * RangeError); readings of meters not in the map are not used. `bad` (screenReadings' map of bad
+ * meter-periods) makes a delivery in a bad period BAD and a bad baseline reading absent. Readings
+ * that were not screened are made one per (meter, period) here too: identical copies count once,
+ * different ones make their meter-period bad.
  */
 export function measureDeliveries(input: {
   readonly readings: readonly MeterReading[];
+  readonly bad?: ReadonlyMap<string, BadMeterPeriod>;
   readonly generatorOf: ReadonlyMap<string, string>;
   readonly periodSeconds: number;
   readonly deliveries: readonly DeliveryToMeasure[];
@@ -243,22 +296,31 @@ export function measureDeliveries(input: {
   for (const [meter, generator] of input.generatorOf) {
     const [m, g] = [meter.toLowerCase(), generator.toLowerCase()];
     const other = meterOf.get(g);
-    if (other !== undefined && other !== m) throw new AmbiguousMeterError(generator, [other, m]);
+    if (other !== undefined && other !== m) {
+      throw new RangeError(`meter map: generator ${generator} has two meters (${other}, ${m}); the registry binds one`);
+    }
     meterOf.set(g, m);
   }
-  const series = new Map<string, Map<number, { energyWh: bigint; quality: MeasuredQuality; origin: string }>>();
-  for (const r of input.readings) {
-    const meter = r.meter.toLowerCase();
-    const byPeriod = series.get(meter) ?? new Map();
-    const previous = byPeriod.get(r.period);
-    if (previous !== undefined) throw new DuplicateReadingError(r.meter, r.period, [previous.origin, r.origin]);
-    byPeriod.set(r.period, { energyWh: r.energyWh, quality: r.quality, origin: r.origin });
-    series.set(meter, byPeriod);
+  const series = new Map<string, Map<number, MeterReading>>(); // by meter, lower case
+  const bad = new Map<string, Map<number, readonly string[]>>(); // by meter, lower case
+  const markBad = (meter: string, period: number, reasons: readonly string[]): void => {
+    const byPeriod = bad.get(meter.toLowerCase()) ?? new Map<number, readonly string[]>();
+    byPeriod.set(period, [...(byPeriod.get(period) ?? []), ...reasons]);
+    bad.set(meter.toLowerCase(), byPeriod);
+  };
+  for (const b of input.bad?.values() ?? []) markBad(b.meter, b.period, b.reasons);
+  for (const [, readings] of distinctReadings(input.readings)) {
+    const { meter, period } = readings[0];
+    if (readings.length > 1) markBad(meter, period, [differentReadingsReason(readings)]);
+    const byPeriod = series.get(meter.toLowerCase()) ?? new Map<number, MeterReading>();
+    byPeriod.set(period, readings[0]);
+    series.set(meter.toLowerCase(), byPeriod);
   }
   return input.deliveries.map((d) => {
     const meter = meterOf.get(d.generator.toLowerCase());
     const readings = (meter === undefined ? undefined : series.get(meter)) ?? new Map();
-    const measurement = measureDelivery({ ...d, periodSeconds: input.periodSeconds, readings });
+    const badPeriods = (meter === undefined ? undefined : bad.get(meter)) ?? new Map();
+    const measurement = measureDelivery({ ...d, periodSeconds: input.periodSeconds, readings, bad: badPeriods });
     return meter === undefined
       ? { ...measurement, notes: [`generator ${d.generator} has no meter bound`, ...measurement.notes] }
       : measurement;

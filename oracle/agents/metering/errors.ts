@@ -1,7 +1,9 @@
 /**
- * Errors of the metering layer. Every problem with meter data is a MeterDataError with a `code`
- * the caller can switch on and a message that names where the data came from (`file:line`, the
- * URL, the meter and period), so the centre makes no report rather than a wrong one.
+ * Errors of the metering layer: a MeterDataError with a `code` the caller can switch on and a
+ * message that names where the data came from (`file:line`, the URL, the meter and period).
+ * Sources throw only MeterSourceUnavailableError; a malformed record is a RejectedRecord and a
+ * reading that fails a check makes its own meter-period bad (screenReadings), so these errors
+ * never stop the measurement of other meters.
  *
  * Messages of source failures that a retry may cure (unreachable endpoint, timeout, HTTP 5xx/429)
  * carry the words oracle/chain/retry.ts treats as transient ("unreachable", "timeout", "ECONNREFUSED",
@@ -10,10 +12,6 @@
 export type MeterErrorCode =
   | "MALFORMED_READING"
   | "SOURCE_UNAVAILABLE"
-  | "UNKNOWN_METER"
-  | "AMBIGUOUS_METER"
-  | "FUTURE_PERIOD"
-  | "EARLY_READING"
   | "DUPLICATE_READING"
   | "MISSING_SIGNATURE"
   | "BAD_SIGNATURE"
@@ -51,66 +49,7 @@ export class MeterSourceUnavailableError extends MeterDataError {
   }
 }
 
-/** A reading by a meter key that is not in the meter → generator map (not bound in the registry). */
-export class UnknownMeterError extends MeterDataError {
-  constructor(
-    readonly meter: string,
-    readonly period: number,
-    origin: string,
-  ) {
-    super("UNKNOWN_METER", `${origin}: meter ${meter} (period ${period}) is not bound to any generator`, origin);
-  }
-}
-
-/** Two meter keys bound to one generator: its delivery would be measured twice. */
-export class AmbiguousMeterError extends MeterDataError {
-  constructor(
-    readonly generator: string,
-    readonly meters: readonly string[],
-  ) {
-    super("AMBIGUOUS_METER", `generator ${generator} has more than one meter: ${meters.join(", ")}`);
-  }
-}
-
-/** A reading for a period that has not ended at the chain's time. */
-export class FuturePeriodError extends MeterDataError {
-  constructor(
-    readonly meter: string,
-    readonly period: number,
-    /** Chain time, Unix s. */
-    readonly now: number,
-    /** End of the period, Unix s. */
-    readonly periodEnd: number,
-    origin: string,
-  ) {
-    super(
-      "FUTURE_PERIOD",
-      `${origin}: meter ${meter}: period ${period} has not ended at chain time ${now} (it ends at ${periodEnd})`,
-      origin,
-    );
-  }
-}
-
-/** A reading taken (by its own timestamp) before its period ended: a partial reading. */
-export class EarlyReadingError extends MeterDataError {
-  constructor(
-    readonly meter: string,
-    readonly period: number,
-    /** The reading's timestamp, Unix s. */
-    readonly timestamp: number,
-    /** End of the period, Unix s. */
-    readonly periodEnd: number,
-    origin: string,
-  ) {
-    super(
-      "EARLY_READING",
-      `${origin}: meter ${meter}: reading for period ${period} was taken at ${timestamp}, before the period ended at ${periodEnd}`,
-      origin,
-    );
-  }
-}
-
-/** More than one reading of one (meter, period), in one source or across sources. */
+/** More than one reading of one (meter, period) in a set that must hold one (readingsHash). */
 export class DuplicateReadingError extends MeterDataError {
   constructor(
     readonly meter: string,
@@ -134,7 +73,8 @@ export class ReadingSignatureError extends MeterDataError {
     readonly meter: string,
     readonly period: number,
     origin: string,
-    detail: string,
+    /** The problem in words, without origin, meter and period: "the reading is not signed". */
+    readonly detail: string,
     /** For a foreign signature: the key that did sign. */
     readonly signer?: string,
   ) {

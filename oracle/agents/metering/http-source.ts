@@ -1,8 +1,9 @@
 /**
  * Meter readings from an HTTP endpoint (a head-end system, a data hub, the simulated meters).
  * One read() = one POST, no retries here: the agent's retry layer decides (withRetry in
- * oracle/chain/retry.ts treats this module's unreachable/timeout/HTTP 5xx/429 errors as transient
- * and malformed answers as final).
+ * oracle/chain/retry.ts treats this module's unreachable/timeout/HTTP 5xx/429 errors as transient).
+ * Only an endpoint that gives no usable answer throws (MeterSourceUnavailableError); a malformed
+ * record is a RejectedRecord, and an answer that is not {"readings": [ … ]} is one.
  *
  *   request   POST <url>   Content-Type: application/json   Accept: application/json
  *             {"meters": ["0x…", …], "periods": [123, …]}     (a member is omitted: "all")
@@ -10,8 +11,8 @@
  *             answer may hold more than was asked: only the readings asked for are kept.
  */
 import { MeterSourceUnavailableError } from "./errors";
-import { matches, parseJsonOrFail, queryFilter, readingsFromJson } from "./records";
-import type { MeterReading, MeterSource, ReadingQuery } from "./types";
+import { filterBatch, queryFilter, readingsFromJsonText } from "./records";
+import type { MeterSource, ReadingBatch, ReadingQuery } from "./types";
 import { checkPeriodSeconds } from "./units";
 
 export interface HttpMeterSourceOptions {
@@ -52,7 +53,7 @@ export class HttpMeterSource implements MeterSource {
     this.description = `meter readings from ${this.url}`;
   }
 
-  async read(query?: ReadingQuery): Promise<MeterReading[]> {
+  async read(query?: ReadingQuery): Promise<ReadingBatch> {
     const filter = queryFilter(query);
     const body = JSON.stringify({
       ...(filter.meters ? { meters: [...filter.meters] } : {}),
@@ -78,12 +79,13 @@ export class HttpMeterSource implements MeterSource {
         `HTTP ${response.status} ${response.statusText}${text ? `: ${quote(text)}` : ""}`.trim(),
       );
     }
-    const root = parseJsonOrFail(text, (line) => `${url} (answer line ${line})`);
-    return readingsFromJson(
-      root,
+    const batch = readingsFromJsonText(
+      text,
       (line, index) => (index === undefined ? `${url} (answer line ${line})` : `${url} readings[${index}]`),
       this.periodSeconds,
-    ).filter((r) => matches(filter, r));
+      "answer",
+    );
+    return filterBatch(filter, batch);
   }
 }
 

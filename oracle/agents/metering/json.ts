@@ -3,10 +3,18 @@
  * the line each value starts on (so a bad record is reported as file:line — Node's JSON.parse
  * names a position for some syntax errors and none for others) and the exact text of numbers
  * (so "0.1" MW and 9007199254740993 Wh are converted from their digits, not from a double).
- * Duplicate keys are an error rather than "last one wins". Strings are decoded by JSON.parse.
+ * A repeated key is not "last one wins": the object keeps the first value and names the first
+ * repeated key (`duplicateKey`), so the reader can refuse that one object — one record — rather
+ * than the whole text. Strings are decoded by JSON.parse.
  */
 export type JsonNode =
-  | { readonly kind: "object"; readonly line: number; readonly entries: ReadonlyMap<string, JsonNode> }
+  | {
+      readonly kind: "object";
+      readonly line: number;
+      readonly entries: ReadonlyMap<string, JsonNode>;
+      /** The first key given twice, and the line of its second occurrence. */
+      readonly duplicateKey?: { readonly key: string; readonly line: number };
+    }
   | { readonly kind: "array"; readonly line: number; readonly items: readonly JsonNode[] }
   | { readonly kind: "string"; readonly line: number; readonly value: string }
   | { readonly kind: "number"; readonly line: number; readonly text: string }
@@ -44,7 +52,9 @@ export function parseJson(text: string, firstLine = 1): JsonNode {
     for (let i = 0; i < ws.length; i++) if (ws.charCodeAt(i) === 10) line++;
     pos += ws.length;
   };
-  const describe = (): string => (pos >= text.length ? "end of input" : `"${text.slice(pos, pos + 12)}"`);
+  // The text found, on one line (a message names its line already).
+  const describe = (): string =>
+    pos >= text.length ? "end of input" : `"${text.slice(pos, pos + 12).replace(/\s+/g, " ")}"`;
   const expect = (char: string, what: string): void => {
     skipWhitespace();
     if (text[pos] !== char) fail(`expected ${what}, found ${describe()}`);
@@ -71,19 +81,22 @@ export function parseJson(text: string, firstLine = 1): JsonNode {
     if (c === "{") {
       pos++;
       const entries = new Map<string, JsonNode>();
+      let duplicateKey: { key: string; line: number } | undefined;
+      const object = (): JsonNode => ({ kind: "object", line: start, entries, ...(duplicateKey && { duplicateKey }) });
       skipWhitespace();
       if (text[pos] === "}") {
         pos++;
-        return { kind: "object", line: start, entries };
+        return object();
       }
       for (;;) {
         skipWhitespace();
         if (text[pos] !== '"') fail(`expected a "key", found ${describe()}`);
         const keyLine = line;
         const key = readString();
-        if (entries.has(key)) throw new JsonSyntaxError(keyLine, `duplicate key "${key}"`);
         expect(":", `":" after "${key}"`);
-        entries.set(key, value(depth + 1));
+        const item = value(depth + 1);
+        if (!entries.has(key)) entries.set(key, item);
+        else duplicateKey ??= { key, line: keyLine };
         skipWhitespace();
         if (text[pos] === ",") {
           pos++;
@@ -91,7 +104,7 @@ export function parseJson(text: string, firstLine = 1): JsonNode {
         }
         if (text[pos] === "}") {
           pos++;
-          return { kind: "object", line: start, entries };
+          return object();
         }
         fail(`expected "," or "}" after the value of "${key}", found ${describe()}`);
       }

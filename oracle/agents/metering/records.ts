@@ -9,11 +9,15 @@
  *   quality    OK | ESTIMATED | BAD | MISSING (a MISSING record carries no value and yields no reading)
  *   timestamp  when the meter took the reading: Unix s, or ISO 8601 with a zone ("2024-01-15T10:30:00Z")
  *   signature  optional EIP-712 MeterReading signature, 0x + 130 hex digits (65 bytes)
+ *
+ * A record that cannot be read is a RejectedRecord, not a throw: it names the meter and period
+ * the record gives, read leniently, so the meter-period it spoils can be marked bad while every
+ * other record is still read (docs/metering.md, "Isolation").
  */
 import { getAddress } from "ethers";
 import { MeterFormatError } from "./errors";
 import { JsonSyntaxError, parseJson, type JsonNode } from "./json";
-import type { MeasuredQuality, MeterReading, ReadingQuery } from "./types";
+import type { MeasuredQuality, MeterReading, ReadingBatch, ReadingQuery, RejectedRecord } from "./types";
 import { READING_QUALITIES } from "./types";
 import { fitsInt64, meanPowerMwToWh, PERIOD_MAX } from "./units";
 
@@ -181,6 +185,71 @@ export function meterAddress(reading: Pick<MeterReading, "meter" | "origin">): s
   return meter;
 }
 
+/**
+ * The meter and period a record names, read leniently — a field written as a string or number,
+ * in quotes or not, an address in any case (even with a wrong EIP-55 checksum: the same 20
+ * bytes) — so that a record malformed elsewhere can still be attributed. A field that is not
+ * a valid address or period is left out.
+ */
+export function namedMeterPeriod(fields: ReadonlyMap<string, RawField>): { meter?: string; period?: number } {
+  const text = (name: RecordField): string | undefined => {
+    const f = fields.get(name);
+    if (f === undefined || !(f.kind === "text" || f.kind === "string" || f.kind === "number")) return undefined;
+    const t = f.text.trim();
+    return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).trim() : t;
+  };
+  const meterText = text("meter");
+  const periodText = text("period");
+  const meter = meterText !== undefined && ADDRESS.test(meterText) ? getAddress(meterText.toLowerCase()) : undefined;
+  const period = periodText !== undefined && /^\d+$/.test(periodText) ? Number(periodText) : undefined;
+  return {
+    ...(meter === undefined ? {} : { meter }),
+    ...(period !== undefined && period <= PERIOD_MAX ? { period } : {}),
+  };
+}
+
+/** Said of a problem on the last line of a file when that line has no newline yet. */
+export const UNFINISHED = " (the last line has no newline yet: it may be half-written)";
+
+/** A source's findings while it reads: the readings, and the records it could not read. */
+export class BatchBuilder implements ReadingBatch {
+  readonly readings: MeterReading[] = [];
+  readonly rejected: RejectedRecord[] = [];
+
+  constructor(private readonly periodSeconds: number) {}
+
+  /**
+   * Parses one record: a reading, nothing (a MISSING record), or a RejectedRecord naming the
+   * meter and period it gives. `unfinished`: the record is the last line of a file that has no
+   * newline yet — a writer may be writing it — so a problem is not attributed to a meter.
+   */
+  record(fields: ReadonlyMap<string, RawField>, origin: string, unfinished = false): void {
+    try {
+      const reading = parseRecord(fields, origin, this.periodSeconds);
+      if (reading) this.readings.push(reading);
+    } catch (e) {
+      if (!(e instanceof MeterFormatError)) throw e;
+      this.rejectRecord(fields, origin, e.problem, unfinished);
+    }
+  }
+
+  /** A record refused as a whole, naming the meter and period it gives unless it may be half-written. */
+  rejectRecord(fields: ReadonlyMap<string, RawField>, origin: string, problem: string, unfinished = false): void {
+    if (unfinished) this.reject(origin, `${problem}${UNFINISHED}`);
+    else this.reject(origin, problem, namedMeterPeriod(fields));
+  }
+
+  reject(origin: string, problem: string, named: { meter?: string; period?: number } = {}): void {
+    this.rejected.push({ origin, problem, ...named });
+  }
+
+  /** Another batch's findings, added to this one. */
+  add(batch: ReadingBatch): void {
+    this.readings.push(...batch.readings);
+    this.rejected.push(...batch.rejected);
+  }
+}
+
 /** A query with its addresses normalised for lookups; undefined members match everything. */
 export interface QueryFilter {
   readonly meters?: ReadonlySet<string>;
@@ -203,60 +272,71 @@ export function queryFilter(query: ReadingQuery | undefined): QueryFilter {
   };
 }
 
-export function matches(filter: QueryFilter, reading: MeterReading): boolean {
+/**
+ * Whether a reading, or a rejected record, is one the query asks for. A rejected record that does
+ * not name its meter (or period) is kept: it may be one asked for.
+ */
+export function matches(filter: QueryFilter, item: { readonly meter?: string; readonly period?: number }): boolean {
   return (
-    (filter.meters === undefined || filter.meters.has(reading.meter)) &&
-    (filter.periods === undefined || filter.periods.has(reading.period))
+    (filter.meters === undefined || item.meter === undefined || filter.meters.has(item.meter)) &&
+    (filter.periods === undefined || item.period === undefined || filter.periods.has(item.period))
   );
 }
 
-/** Parses JSON text, turning a syntax error into a MeterFormatError at `originOf(line)`. */
-export function parseJsonOrFail(text: string, originOf: (line: number) => string): JsonNode {
-  try {
-    return parseJson(text);
-  } catch (e) {
-    if (e instanceof JsonSyntaxError) throw new MeterFormatError(originOf(e.line), `invalid JSON: ${e.problem}`);
-    throw e;
-  }
+/** The part of a batch the query asks for. */
+export function filterBatch(filter: QueryFilter, batch: ReadingBatch): ReadingBatch {
+  return {
+    readings: batch.readings.filter((r) => matches(filter, r)),
+    rejected: batch.rejected.filter((r) => matches(filter, r)),
+  };
 }
 
 /**
- * The readings of a {"readings": [ … ]} document (a file or an HTTP answer); `originOf` names a
- * record from its line (files) or index (HTTP) — it receives the line and the index.
+ * The readings of a {"readings": [ … ]} document (a file or an HTTP answer). `originOf` names a
+ * place from its line (and a record from its index, for HTTP); `whole` says what a problem with the
+ * document itself skips ("file", "answer"): it is one RejectedRecord, and no reading of it is used.
  */
-export function readingsFromJson(
-  root: JsonNode,
+export function readingsFromJsonText(
+  text: string,
   originOf: (line: number, index?: number) => string,
   periodSeconds: number,
-): MeterReading[] {
-  if (root.kind !== "object") {
-    throw new MeterFormatError(originOf(root.line), `expected {"readings": [ … ]}, got a JSON ${root.kind}`);
+  whole: "file" | "answer",
+): ReadingBatch {
+  const batch = new BatchBuilder(periodSeconds);
+  const skip = (line: number, problem: string): ReadingBatch => {
+    batch.reject(originOf(line), `${problem} (the whole ${whole} is skipped)`);
+    return batch;
+  };
+  let root: JsonNode;
+  try {
+    root = parseJson(text);
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) return skip(e.line, `invalid JSON: ${e.problem}`);
+    throw e;
   }
+  if (root.kind !== "object") return skip(root.line, `expected {"readings": [ … ]}, got a JSON ${root.kind}`);
+  if (root.duplicateKey) return skip(root.duplicateKey.line, `invalid JSON: duplicate key "${root.duplicateKey.key}"`);
   for (const [key, value] of root.entries) {
-    if (key !== "readings")
-      throw new MeterFormatError(originOf(value.line), `unknown key "${key}" (expected "readings")`);
+    if (key !== "readings") return skip(value.line, `unknown key "${key}" (expected "readings")`);
   }
   const list = root.entries.get("readings");
-  if (list === undefined) throw new MeterFormatError(originOf(root.line), 'no "readings" array');
-  if (list.kind !== "array") {
-    throw new MeterFormatError(originOf(list.line), `"readings" must be an array, got a JSON ${list.kind}`);
-  }
-  const readings: MeterReading[] = [];
-  list.items.forEach((item, index) => {
-    const origin = originOf(item.line, index);
-    if (item.kind !== "object")
-      throw new MeterFormatError(origin, `expected a reading object, got a JSON ${item.kind}`);
-    const reading = parseRecord(recordFields(item), origin, periodSeconds);
-    if (reading) readings.push(reading);
-  });
-  return readings;
+  if (list === undefined) return skip(root.line, 'no "readings" array');
+  if (list.kind !== "array") return skip(list.line, `"readings" must be an array, got a JSON ${list.kind}`);
+  list.items.forEach((item, index) => jsonRecord(batch, item, originOf(item.line, index)));
+  return batch;
 }
 
-export function recordFields(node: Extract<JsonNode, { kind: "object" }>): Map<string, RawField> {
+/** One JSON value that should be a record object (an element of "readings", a JSON line). */
+export function jsonRecord(batch: BatchBuilder, node: JsonNode, origin: string, unfinished = false): void {
+  if (node.kind !== "object") return batch.reject(origin, `expected a reading object, got a JSON ${node.kind}`);
   const fields = new Map<string, RawField>();
   for (const [key, value] of node.entries) {
     const text = value.kind === "number" ? value.text : value.kind === "string" ? value.value : value.kind;
     fields.set(key, { kind: value.kind, text });
   }
-  return fields;
+  if (node.duplicateKey) {
+    const { key, line } = node.duplicateKey;
+    return batch.rejectRecord(fields, origin, `invalid JSON: duplicate key "${key}" (line ${line})`, unfinished);
+  }
+  batch.record(fields, origin, unfinished);
 }

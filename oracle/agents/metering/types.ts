@@ -50,15 +50,59 @@ export interface ReadingQuery {
   readonly periods?: readonly number[];
 }
 
+/**
+ * A record a source could not read as a reading: a malformed line, object or field, or a whole
+ * file or answer. A source reports it rather than throwing, so one bad record never hides the
+ * others (docs/metering.md, "Isolation").
+ */
+export interface RejectedRecord {
+  /** Where: "readings/2024-01-15.csv:12", "http://host/readings readings[3]", or a whole file or answer. */
+  readonly origin: string;
+  /** What is wrong, in words. */
+  readonly problem: string;
+  /** The meter the record names (EIP-55 checksummed), when it names a valid address, even if other fields are bad. */
+  readonly meter?: string;
+  /** The period the record names, when it names a valid one, even if other fields are bad. */
+  readonly period?: number;
+}
+
+/** What one read of a source found: the readings it could read, and the records it could not. */
+export interface ReadingBatch {
+  readonly readings: MeterReading[];
+  readonly rejected: RejectedRecord[];
+}
+
 export interface MeterSource {
   readonly description: string;
   /**
-   * The readings available now for these meters and periods; missing ones are simply absent.
-   * Malformed data throws a MeterFormatError naming file:line or the URL; a source that cannot
-   * be read throws a MeterSourceUnavailableError. Sources return what they find: duplicates and
-   * unknown meters are for validateReadings to reject.
+   * The readings available now for these meters and periods (missing ones are simply absent),
+   * and the records that could not be read. Throws MeterSourceUnavailableError only when the
+   * source cannot be read at all (missing folder, HTTP 5xx/timeout/unreachable); a malformed
+   * record or file is a RejectedRecord, never a throw. Sources return what they find: duplicates,
+   * unknown meters and signatures are for screenReadings.
    */
-  read(query?: ReadingQuery): Promise<MeterReading[]>;
+  read(query?: ReadingQuery): Promise<ReadingBatch>;
+}
+
+/** The batches of several sources (or several reads) as one. */
+export function mergeBatches(batches: readonly ReadingBatch[]): ReadingBatch {
+  return { readings: batches.flatMap((b) => b.readings), rejected: batches.flatMap((b) => b.rejected) };
+}
+
+/**
+ * A (meter, period) whose data cannot be used: its measurement is BAD, for these reasons
+ * (docs/metering.md, "Isolation"). Keyed by meterPeriodKey.
+ */
+export interface BadMeterPeriod {
+  /** EIP-55 checksummed. */
+  readonly meter: string;
+  readonly period: number;
+  readonly reasons: readonly string[];
+}
+
+/** The key of a (meter, period) in maps of bad meter-periods: `${meter.toLowerCase()}:${period}`. */
+export function meterPeriodKey(meter: string, period: number): string {
+  return `${meter.toLowerCase()}:${period}`;
 }
 
 /** How the baseline is found (the on-chain enum BaselineMethod, same names and order). */

@@ -34,6 +34,15 @@ export function divRound(dividend: bigint, divisor: bigint): bigint {
   return dividend < 0n ? -magnitude : magnitude;
 }
 
+/**
+ * A unit's registered capacity (W, as the registry holds it) over one period, Wh, rounded down:
+ * the most it can produce in a period.
+ */
+export function capacityWhPerPeriod(capacityW: bigint | number, periodSeconds: number): bigint {
+  checkPeriodSeconds(periodSeconds);
+  return (BigInt(capacityW) * BigInt(periodSeconds)) / 3600n;
+}
+
 export function fitsInt64(value: bigint): boolean {
   return value >= INT64_MIN && value <= INT64_MAX;
 }

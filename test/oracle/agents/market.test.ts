@@ -1,8 +1,8 @@
 /**
  * The agents on one in-process market (seed34, every role on its own key): a trade cycle settled
  * exactly by the graduated rule with the vault staying solvent, the centre's checks before it acts,
- * restarts and second processes that never act twice, and meter-data problems that stop a report
- * instead of falsifying one.
+ * restarts and second processes that never act twice, an unreadable meter source that stops a
+ * report instead of falsifying one, and conflicting readings that make only their own measurement BAD.
  */
 import { expect } from "chai";
 import { join } from "node:path";
@@ -10,7 +10,8 @@ import { ZeroHash } from "ethers";
 import { ethers } from "hardhat";
 import { CentreAgent } from "../../../oracle/agents/centre";
 import { GeneratorAgent } from "../../../oracle/agents/generator";
-import type { MeterReading, MeterSource } from "../../../oracle/agents/metering";
+import { MeterSourceUnavailableError, type MeterSource } from "../../../oracle/agents/metering";
+import { Quality } from "../../../oracle/chain/enums";
 import { ConfigurationError } from "../../../oracle/chain/errors";
 import { settlement } from "../../../oracle/chain/units";
 import { testWorld, start, type TestWorld } from "./world-fixture";
@@ -165,35 +166,45 @@ describe("agents on one market", function () {
     expect(await ethers.provider.getBlockNumber(), "no transaction").to.equal(blockBefore);
   });
 
-  it("meter data it cannot trust stops the report (no wrong settlement); good data later reports the late period", async () => {
-    let bad = false;
+  it("an unreadable meter source stops the report (no wrong settlement); conflicting readings make only that measurement BAD", async () => {
+    let mode: "unreachable" | "conflicting" = "unreachable";
     let trade = true;
     const w = await testWorld([{ node: 27 }], {
       offersFor: (study) => (trade ? ((trade = false), study.offers.filter((o) => o.node === 27)) : []),
     });
-    // Duplicated readings (two sources answering for one meter and period) while `bad`.
+    // While `unreachable` the endpoint is down; then two sources answer with different readings of one period.
     const meters: MeterSource = {
-      description: "meters with a duplicate",
+      description: "meters that fail, then disagree",
       read: async (q) => {
-        const readings: MeterReading[] = await w.meters.read(q);
-        return bad ? [...readings, { ...readings[0], origin: "second source" }] : readings;
+        if (mode === "unreachable")
+          throw new MeterSourceUnavailableError("http://meters", "unreachable (ECONNREFUSED)");
+        const batch = await w.meters.read(q);
+        const last = batch.readings[batch.readings.length - 1];
+        const other = { ...last, energyWh: last.energyWh + 1n, origin: "second source" };
+        return { readings: [...batch.readings, { ...last, origin: "copy" }, other], rejected: [] };
       },
     };
-    const centre = centreLike(w, { meters });
+    const log: string[] = [];
+    const centre = centreLike(w, { meters, log: (line) => log.push(line) });
     await start(w);
     const traded = await w.simulation.runPeriod(); // report, offer, fill; delivery recorded
     expect(traded.generators[0].poll.filled).to.have.length(1);
     await w.simulation.startPeriod(); // the delivery period has ended: it can be measured
-    bad = true;
     const refused = await centre.step();
     expect(refused.reported).to.equal(false);
-    expect(refused.problems.join(" ")).to.match(
-      /^meter data: meter 0x[0-9a-fA-F]{40}, period \d+: read more than once/,
-    );
+    expect(refused.problems[0]).to.equal("meter data: http://meters: unreachable (ECONNREFUSED)");
     expect(await w.contracts.oracle.hasReport(refused.period)).to.equal(false);
-    bad = false;
-    const recovered = await centre.step();
-    expect(recovered.reported).to.equal(true);
-    expect(await w.contracts.oracle.reportHashOf(recovered.period)).to.not.equal(ZeroHash);
+    mode = "conflicting";
+    const reported = await centre.step();
+    expect(reported.reported).to.equal(true);
+    expect(await w.contracts.oracle.reportHashOf(reported.period)).to.not.equal(ZeroHash);
+    const delivery = traded.deliveryPeriod;
+    const [measured] = reported.measurements.filter((m) => m.period === delivery);
+    expect([measured.quality, measured.actualWh, measured.deliveredWh]).to.deep.equal([Quality.Bad, 0n, 0n]);
+    expect(log.join("\n")).to.match(
+      new RegExp(
+        `measurement of ${measured.generator} in period ${delivery}: BAD — two different readings: .* \\(second source\\)`,
+      ),
+    );
   });
 });

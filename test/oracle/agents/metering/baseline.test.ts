@@ -12,9 +12,8 @@ import {
   workingDaysBefore,
   type BaselineSpec,
 } from "../../../../oracle/agents/metering/baseline";
-import { AmbiguousMeterError, DuplicateReadingError } from "../../../../oracle/agents/metering/errors";
-import type { MeasuredQuality, MeterReading } from "../../../../oracle/agents/metering/types";
-import { meanPowerMwToWh } from "../../../../oracle/agents/metering/units";
+import type { BadMeterPeriod, MeasuredQuality, MeterReading } from "../../../../oracle/agents/metering/types";
+import { INT64_MAX, INT64_MIN, meanPowerMwToWh } from "../../../../oracle/agents/metering/units";
 
 const T = 1800;
 const MON_15 = 947_396; // 2024-01-15 10:00 UTC
@@ -350,17 +349,119 @@ describe("baseline: a reading set → measurements", () => {
     expect(out[2].notes[0]).to.equal("generator 0x0000000000000000000000000000000000000c03 has no meter bound");
   });
 
-  it("refuses two readings of one meter and period, and two meters for one generator", () => {
-    const twice = [reading(METER_A, MON_15, 1n, "a.csv:2"), reading(METER_A, MON_15, 2n, "b.csv:7")];
-    const deliveries = [{ generator: GEN_A, period: MON_15, baseline: { method: "MeterBefore" } as const }];
-    expect(() => measureDeliveries({ readings: twice, generatorOf, periodSeconds: T, deliveries })).to.throw(
-      DuplicateReadingError,
-      /read more than once \(a\.csv:2, b\.csv:7\)/,
-    );
+  const bad = (meter: string, period: number, ...reasons: string[]): Map<string, BadMeterPeriod> =>
+    new Map([[`${meter.toLowerCase()}:${period}`, { meter, period, reasons }]]);
+  const before = { method: "MeterBefore" } as const;
+
+  it("measures a delivery in a bad meter-period BAD with nothing measured, its reasons as notes; others as usual", () => {
+    const readings = [
+      reading(METER_A, MON_15 - 1, 1_000_000n),
+      reading(METER_B, MON_15 - 1, 400_000n),
+      reading(METER_B, MON_15, 300_000n),
+    ];
+    const out = measureDeliveries({
+      readings,
+      bad: bad(METER_A, MON_15, "unsigned (a.csv:3)", "early: read at 1, before the period ended at 2 (a.csv:3)"),
+      generatorOf,
+      periodSeconds: T,
+      deliveries: [
+        { generator: GEN_A, period: MON_15, baseline: before },
+        { generator: GEN_B, period: MON_15, baseline: before },
+        { generator: GEN_A, period: MON_15, baseline: ROLLING },
+      ],
+    });
+    expect(out[0]).to.deep.equal({
+      generator: GEN_A,
+      period: MON_15,
+      method: "MeterBefore",
+      baselineDays: 0,
+      baselineWh: 0n,
+      actualWh: 0n,
+      deliveredWh: 0n,
+      quality: "BAD",
+      baselinePeriods: [],
+      notes: ["unsigned (a.csv:3)", "early: read at 1, before the period ended at 2 (a.csv:3)"],
+    });
+    expect(out[1]).to.deep.include({ quality: "OK", deliveredWh: -100_000n, notes: [] });
+    expect(out[2]).to.deep.include({ quality: "BAD", method: "RollingAverage", baselineDays: 5, deliveredWh: 0n });
+  });
+
+  it("counts a bad baseline reading as absent, with a note", () => {
+    const measureWith = (baseline: BaselineSpec, badPeriod: number, extra: MeterReading[] = []) =>
+      measureDeliveries({
+        readings: [reading(METER_A, MON_15 - 1, 1_000_000n), reading(METER_A, MON_15, 1_100_000n), ...extra],
+        bad: bad(METER_A, badPeriod, "malformed: quality is missing (a.csv:7)"),
+        generatorOf,
+        periodSeconds: T,
+        deliveries: [{ generator: GEN_A, period: MON_15, baseline }],
+      })[0];
+    const note = `baseline reading for period ${MON_15 - 1} is bad, counted as absent: malformed: quality is missing (a.csv:7)`;
+    // MeterBefore: no reading before → MISSING.
+    expect(measureWith(before, MON_15 - 1)).to.deep.include({ quality: "MISSING", deliveredWh: 0n });
+    expect(measureWith(before, MON_15 - 1).notes).to.include(note);
+    // Nominated: the nomination stands unchecked, as without a reading before.
+    const nominated = measureWith({ method: "Nominated", nominatedWh: 0n, toleranceWh: 10n }, MON_15 - 1);
+    expect(nominated).to.deep.include({ quality: "OK", baselineWh: 0n, deliveredWh: 1_100_000n });
+    expect(nominated.notes).to.deep.equal([
+      note,
+      `nomination 0 Wh not checked: no reading for period ${MON_15 - 1} (before)`,
+    ]);
+    // RollingAverage: one bad day of five → the mean of four, ESTIMATED.
+    const week = WEEK.map(([p, wh]) => reading(METER_A, p, wh));
+    const rolling = measureWith(ROLLING, THU_11, week);
+    expect(rolling).to.deep.include({ quality: "ESTIMATED", baselineWh: 1_125_000n, deliveredWh: -25_000n });
+    expect(rolling.notes[0]).to.match(new RegExp(`^baseline reading for period ${THU_11} is bad, counted as absent`));
+    // A bad period outside the baseline changes nothing.
+    expect(measureWith(before, MON_15 - 7)).to.deep.include({ quality: "OK", deliveredWh: 100_000n, notes: [] });
+  });
+
+  it("takes identical copies of a reading once, and makes different readings of one meter-period BAD (no throw)", () => {
+    const deliveries = [
+      { generator: GEN_A, period: MON_15, baseline: before },
+      { generator: GEN_B, period: MON_15, baseline: before },
+    ];
+    const readings = [
+      reading(METER_A, MON_15 - 1, 1_000_000n, "a.csv:2"),
+      reading(METER_A, MON_15, 1_100_000n, "a.csv:3"),
+      reading(METER_A, MON_15, 1_100_000n, "http://hub readings[0]"), // the same reading again
+      reading(METER_B, MON_15 - 1, 1n, "b.csv:2"),
+      reading(METER_B, MON_15, 2n, "b.csv:3"),
+      reading(METER_B, MON_15, 3n, "http://hub readings[1]"), // a different one
+    ];
+    const [a, b] = measureDeliveries({ readings, generatorOf, periodSeconds: T, deliveries });
+    expect(a).to.deep.include({ quality: "OK", deliveredWh: 100_000n });
+    expect(b).to.deep.include({ quality: "BAD", deliveredWh: 0n, actualWh: 0n });
+    expect(b.notes).to.deep.equal([
+      `two different readings: 2 Wh, OK, read at ${(MON_15 + 1) * T}, unsigned (b.csv:3) and ` +
+        `3 Wh, OK, read at ${(MON_15 + 1) * T}, unsigned (http://hub readings[1])`,
+    ]);
+  });
+
+  it("measures BAD, with nothing measured, a delivery that does not fit the chain's int64", () => {
+    const deliveries = [{ generator: GEN_A, period: MON_15, baseline: before }];
+    for (const [beforeWh, actualWh] of [
+      [1n, INT64_MIN],
+      [-1n, INT64_MAX],
+    ]) {
+      const [m] = measureDeliveries({
+        readings: [reading(METER_A, MON_15 - 1, beforeWh), reading(METER_A, MON_15, actualWh)],
+        generatorOf,
+        periodSeconds: T,
+        deliveries,
+      });
+      expect(m).to.deep.include({ quality: "BAD", actualWh: 0n, baselineWh: 0n, deliveredWh: 0n });
+      expect(m.notes[0]).to.equal(
+        `delivered ${actualWh - beforeWh} Wh (${actualWh} − ${beforeWh}) does not fit an int64`,
+      );
+    }
+  });
+
+  it("refuses a meter map that binds two meters to one generator (the registry binds one)", () => {
     const ambiguous = new Map([...generatorOf, ["0x00000000000000000000000000000000000000cc", GEN_A]]);
+    const deliveries = [{ generator: GEN_A, period: MON_15, baseline: before }];
     expect(() => measureDeliveries({ readings: [], generatorOf: ambiguous, periodSeconds: T, deliveries })).to.throw(
-      AmbiguousMeterError,
-      /has more than one meter/,
+      RangeError,
+      /meter map: generator 0x0000000000000000000000000000000000000A01 has two meters/,
     );
   });
 

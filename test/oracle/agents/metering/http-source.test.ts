@@ -1,13 +1,14 @@
 /**
  * The HTTP source against a small node:http server on 127.0.0.1 (started and stopped here): the
- * request it sends, the answers it accepts, and a clear error naming the URL for an unreachable,
- * slow, failing or nonsensical endpoint — transient or not as the agents' retry layer sees it.
+ * request it sends, the answers it accepts, a RejectedRecord for each malformed record (or a
+ * nonsensical answer as a whole), and a clear error naming the URL for an unreachable, slow or
+ * failing endpoint — transient or not as the agents' retry layer sees it.
  */
 import { expect } from "chai";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isTransient, withRetry } from "../../../../oracle/chain/retry";
-import { MeterFormatError, MeterSourceUnavailableError } from "../../../../oracle/agents/metering/errors";
+import { MeterSourceUnavailableError } from "../../../../oracle/agents/metering/errors";
 import { HttpMeterSource } from "../../../../oracle/agents/metering/http-source";
 
 const T = 1800;
@@ -76,7 +77,8 @@ describe("HTTP meter source", () => {
     });
     const source = new HttpMeterSource({ url, periodSeconds: T, headers: { authorization: "Bearer test-token" } });
     expect(source.description).to.equal(`meter readings from ${url}`);
-    const readings = await source.read({ meters: [METER_A, METER_B.toLowerCase()], periods: [P] });
+    const { readings, rejected } = await source.read({ meters: [METER_A, METER_B.toLowerCase()], periods: [P] });
+    expect(rejected).to.deep.equal([]);
     expect(readings).to.deep.equal([
       { meter: METER_A, period: P, energyWh: 1000n, quality: "OK", timestamp: END, origin: `${url} readings[0]` },
       { meter: METER_B, period: P, energyWh: -100_000n, quality: "OK", timestamp: END, origin: `${url} readings[1]` },
@@ -92,24 +94,48 @@ describe("HTTP meter source", () => {
     expect(JSON.parse(requests[1].body)).to.deep.equal({}); // no filter: everything the endpoint has
   });
 
-  it("validates records like the file source, naming the URL and the record", async () => {
-    handler = json(200, { readings: [record(METER_A, P), record(METER_A, P + 1, { quality: "GREAT" })] });
-    const e = await rejection(new HttpMeterSource({ url, periodSeconds: T }).read());
-    expect(e).to.be.instanceOf(MeterFormatError);
-    expect(e.message).to.equal(`${url} readings[1]: quality "GREAT" is not one of OK, MISSING, ESTIMATED, BAD`);
-    expect(isTransient(e)).to.equal(false);
+  it("rejects a malformed record like the file source, naming the URL and the record, and keeps the others", async () => {
+    handler = json(200, {
+      readings: [
+        record(METER_A, P + 1, { quality: "GREAT" }),
+        record(METER_A, P),
+        record(METER_B, P + 1, { energyWh: 1.5 }), // not asked for: dropped, like its readings
+        { meter: "nobody", period: "soon" }, // names neither: kept, it may be one asked for
+      ],
+    });
+    const batch = await new HttpMeterSource({ url, periodSeconds: T }).read({ meters: [METER_A], periods: [P, P + 1] });
+    expect(batch.readings.map((r) => r.origin)).to.deep.equal([`${url} readings[1]`]);
+    expect(batch.rejected).to.deep.equal([
+      {
+        origin: `${url} readings[0]`,
+        problem: 'quality "GREAT" is not one of OK, MISSING, ESTIMATED, BAD',
+        meter: METER_A,
+        period: P + 1,
+      },
+      {
+        origin: `${url} readings[3]`,
+        problem: 'meter "nobody" is not an address (0x + 40 hex digits; mixed case must be a valid EIP-55 checksum)',
+      },
+    ]);
   });
 
-  it("refuses an answer that is not JSON, or not {readings: […]}", async () => {
+  it("rejects an answer that is not JSON, or not {readings: […]}, as a whole, without throwing", async () => {
     handler = json(200, "<html><body>Service portal</body></html>");
-    const notJson = await rejection(new HttpMeterSource({ url, periodSeconds: T }).read());
-    expect(notJson).to.be.instanceOf(MeterFormatError);
-    expect(notJson.message).to.equal(`${url} (answer line 1): invalid JSON: expected a value, found "<html><body>"`);
-    expect(isTransient(notJson)).to.equal(false);
+    expect(await new HttpMeterSource({ url, periodSeconds: T }).read()).to.deep.equal({
+      readings: [],
+      rejected: [
+        {
+          origin: `${url} (answer line 1)`,
+          problem: 'invalid JSON: expected a value, found "<html><body>" (the whole answer is skipped)',
+        },
+      ],
+    });
 
     handler = json(200, [record(METER_A, P)]);
-    const shape = await rejection(new HttpMeterSource({ url, periodSeconds: T }).read());
-    expect(shape.message).to.equal(`${url} (answer line 1): expected {"readings": [ … ]}, got a JSON array`);
+    const shape = await new HttpMeterSource({ url, periodSeconds: T }).read();
+    expect(shape.rejected.map((r) => `${r.origin}: ${r.problem}`)).to.deep.equal([
+      `${url} (answer line 1): expected {"readings": [ … ]}, got a JSON array (the whole answer is skipped)`,
+    ]);
   });
 
   it("reports an HTTP error status with the start of the answer; 5xx/429 are transient for the retry layer", async () => {
@@ -134,8 +160,8 @@ describe("HTTP meter source", () => {
     };
     const source = new HttpMeterSource({ url, periodSeconds: T });
     const log: string[] = [];
-    const readings = await withRetry("read meters", () => source.read(), { baseDelayMs: 1, log: (l) => log.push(l) });
-    expect(readings).to.have.length(1);
+    const batch = await withRetry("read meters", () => source.read(), { baseDelayMs: 1, log: (l) => log.push(l) });
+    expect(batch.readings).to.have.length(1);
     expect(calls).to.equal(2);
     expect(log[0]).to.match(/read meters: attempt 1 failed \(.*HTTP 503/);
   });

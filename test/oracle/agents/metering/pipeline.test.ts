@@ -1,7 +1,7 @@
 /**
  * The metering chain as the centre will run it: the GridOracle's EIP-712 domain read from the
  * contract; generator 27's meter writes signed CSV files, generator 30's meter answers over HTTP;
- * the readings each baseline needs are read from both sources, validated with signatures
+ * the readings each baseline needs are read from both sources, screened with signatures
  * required, turned into measurements and committed to with the readings hash.
  */
 import { expect } from "chai";
@@ -16,13 +16,13 @@ import {
   FileMeterSource,
   HttpMeterSource,
   measureDeliveries,
+  mergeBatches,
   readEip712Domain,
   readingPeriods,
   readingsHash,
+  screenReadings,
   signReading,
-  validateReadings,
   type BaselineSpec,
-  type MeterReading,
   type MeterSource,
 } from "../../../../oracle/agents/metering";
 
@@ -34,7 +34,7 @@ const meter30 = new Wallet(keccak256(toUtf8Bytes("gridswap test meter 30")));
 const GEN27 = "0x000000000000000000000000000000000000a027";
 const GEN30 = "0x000000000000000000000000000000000000A030";
 
-describe("metering pipeline: sources → validation → measurements → readings hash", () => {
+describe("metering pipeline: sources → screening → measurements → readings hash", () => {
   let dir: string;
   let server: Server;
   let domain: TypedDataDomain;
@@ -130,14 +130,17 @@ describe("metering pipeline: sources → validation → measurements → reading
     ];
     const periods = [...new Set(deliveries.flatMap((d) => readingPeriods(d.baseline, d.period, T)))];
     const query = { meters: [...generatorOf.keys()], periods };
-    const readings: MeterReading[] = (await Promise.all(sources.map((s) => s.read(query)))).flat();
-    validateReadings(readings, {
+    const batch = mergeBatches(await Promise.all(sources.map((s) => s.read(query))));
+    const screened = screenReadings(batch, {
       generatorOf,
+      capacityWhOf: () => 2_000_000n,
       now: (P + 1) * T + 60,
       periodSeconds: T,
       signatures: { domain, required: true },
     });
-    return { readings, measurements: measureDeliveries({ readings, generatorOf, periodSeconds: T, deliveries }) };
+    const readings = screened.usable;
+    const measurements = measureDeliveries({ readings, bad: screened.bad, generatorOf, periodSeconds: T, deliveries });
+    return { readings, screened, measurements };
   }
 
   it("measures both generators from signed readings of two sources and commits to the set", async () => {
@@ -174,7 +177,7 @@ describe("metering pipeline: sources → validation → measurements → reading
     expect([full.baselineWh, full.deliveredWh, full.quality]).to.deep.equal([1_100_000n, -300_000n, "OK"]);
   });
 
-  it("makes no measurement from a tampered file: the signature no longer matches", async () => {
+  it("measures a tampered reading BAD, naming why, and the other generator as usual", async () => {
     const file = join(dir, `day-${Math.floor(P / 48)}.csv`);
     const signature = await signReading(meter27, domain, GEN27, {
       meter: meter27.address,
@@ -187,10 +190,15 @@ describe("metering pipeline: sources → validation → measurements → reading
       file,
       `meter,period,powerMw,quality,timestamp,signature\n${meter27.address},${P},1.2,OK,${(P + 1) * T},${signature}\n`,
     );
-    let error: Error | undefined;
-    await measure().catch((e: Error) => (error = e));
-    expect(error?.message).to.match(
-      new RegExp(`${file}:2: meter ${meter27.address}, period ${P}: the signature over 600000 Wh .* not the meter key`),
+    const { readings, screened, measurements } = await measure();
+    expect(readings).to.have.length(7); // all but the tampered one
+    expect([...screened.bad.keys()]).to.deep.equal([`${meter27.address.toLowerCase()}:${P}`]);
+    const [m27, m30] = measurements;
+    expect([m27.quality, m27.actualWh, m27.deliveredWh]).to.deep.equal(["BAD", 0n, 0n]);
+    expect(m27.notes).to.have.length(1);
+    expect(m27.notes[0]).to.match(
+      new RegExp(`^foreign signature: the signature over 600000 Wh .* not the meter key \\(${file}:2\\)$`),
     );
+    expect([m30.quality, m30.deliveredWh]).to.deep.equal(["OK", 250_000n]);
   });
 });
