@@ -45,7 +45,11 @@ export const ORACLE_COMMAND: CommandSpec = {
     "[--stand-in-after-seconds S] [--no-stand-in] [--insecure-unsigned-readings] [--state <file>] " +
     "[--once | --interval-seconds <s>] [--verbose]",
   options: {
-    meters: { type: "string", value: "DIR|FILE", help: "this operator's meter readings: CSV/JSON files (docs/metering.md)" },
+    meters: {
+      type: "string",
+      value: "DIR|FILE",
+      help: "this operator's meter readings: CSV/JSON files (docs/metering.md)",
+    },
     "meters-url": { type: "string", value: "URL", help: "this operator's meter readings: an HTTP meter data service" },
     "simulate-meters": {
       type: "boolean",
@@ -124,12 +128,15 @@ async function main(line: CommandLine): Promise<number> {
       "no meter source: give --meters <dir|file>, --meters-url <url> (a meter data service) or, on a devnet only, " +
         "--simulate-meters --insecure-unsigned-readings (docs/metering.md)",
     );
-  if (sources.length > 1) throw new UsageError(`give one meter source, not ${sources.map((s) => `--${s}`).join(" and ")}`);
+  if (sources.length > 1)
+    throw new UsageError(`give one meter source, not ${sources.map((s) => `--${s}`).join(" and ")}`);
   if (line.values.delivery !== undefined && !line.values["simulate-meters"])
     throw new UsageError("--delivery only applies with --simulate-meters");
   const insecure = line.values["insecure-unsigned-readings"] === true;
   if (line.values["simulate-meters"] && !insecure)
-    throw new UsageError("--simulate-meters reads unsigned simulated meters: add --insecure-unsigned-readings (devnets only)");
+    throw new UsageError(
+      "--simulate-meters reads unsigned simulated meters: add --insecure-unsigned-readings (devnets only)",
+    );
   const once = line.values.once === true;
   if (once && line.values["interval-seconds"] !== undefined)
     throw new UsageError("--once and --interval-seconds exclude each other");
@@ -175,7 +182,12 @@ async function main(line: CommandLine): Promise<number> {
         if (metersPath) meters = new FileMeterSource({ path: metersPath, periodSeconds: file.periodSeconds });
         else if (metersUrl) meters = new HttpMeterSource({ url: metersUrl, periodSeconds: file.periodSeconds });
         else
-          meters = new CommittedDeliveryMeters(contracts, file.deployBlock, file.periodSeconds, (node) => fractions.get(node) ?? 1);
+          meters = new CommittedDeliveryMeters(
+            contracts,
+            file.deployBlock,
+            file.periodSeconds,
+            (node) => fractions.get(node) ?? 1,
+          );
         const operator = new OracleOperator({
           contracts,
           deployBlock: file.deployBlock,

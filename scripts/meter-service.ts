@@ -19,7 +19,15 @@ import { ConfigurationError } from "../oracle/chain/errors";
 import { readDomain } from "../oracle/chain/typed-data";
 import { walletsFromList } from "../oracle/chain/wallet";
 import { connectAgent, DEFAULT_DEPLOYMENT, logger } from "./agent-common";
-import { numberOption, runCommand, stringOption, stringOptions, UsageError, type CommandLine, type CommandSpec } from "./cli";
+import {
+  numberOption,
+  runCommand,
+  stringOption,
+  stringOptions,
+  UsageError,
+  type CommandLine,
+  type CommandSpec,
+} from "./cli";
 
 export const METERS_COMMAND: CommandSpec = {
   name: "meters",
@@ -56,10 +64,16 @@ async function main(line: CommandLine): Promise<number> {
   if (!hp) throw new UsageError(`--listen must be HOST:PORT, got '${raw}'`);
   const log = logger("meters");
   const { rpc, file, contracts } = await connectAgent(stringOption(line, "deployment") ?? DEFAULT_DEPLOYMENT, log);
-  if (!process.env.METER_KEYS) throw new ConfigurationError("METER_KEYS is not set: the meters' private keys, comma-separated");
+  if (!process.env.METER_KEYS)
+    throw new ConfigurationError("METER_KEYS is not set: the meters' private keys, comma-separated");
   const keys = new Map(walletsFromList("METER_KEYS", rpc.provider).map((w) => [w.address.toLowerCase(), w]));
   const domain = await readDomain(contracts.oracle);
-  const meters = new CommittedDeliveryMeters(contracts, file.deployBlock, file.periodSeconds, (n) => fractions.get(n) ?? 1);
+  const meters = new CommittedDeliveryMeters(
+    contracts,
+    file.deployBlock,
+    file.periodSeconds,
+    (n) => fractions.get(n) ?? 1,
+  );
   const serialise = (x: unknown): string => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 
   const server = createServer((req, res) => {

@@ -146,7 +146,8 @@ export class CentreAgent {
     this.index = new OpenBookIndex(cfg.contracts.market, this.state.data, cfg.maxBlockRange);
     const minutes = cfg.case.operation?.periodMinutes;
     if (minutes === undefined) throw new ConfigurationError(`${cfg.case.name}: the case has no operation data`);
-    if (cfg.operators.length === 0) throw new ConfigurationError("the centre agent needs the oracle operators to propose to");
+    if (cfg.operators.length === 0)
+      throw new ConfigurationError("the centre agent needs the oracle operators to propose to");
   }
 
   /** Checks the configuration against the chain once: period length, role, operators. */
@@ -270,7 +271,11 @@ export class CentreAgent {
     const { oracle } = this.cfg.contracts;
     const latest = await this.provider().getBlockNumber();
     if (latest > s.lastOracleBlock) {
-      for (const [a, b] of blockRanges(s.lastOracleBlock + 1, latest, this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE)) {
+      for (const [a, b] of blockRanges(
+        s.lastOracleBlock + 1,
+        latest,
+        this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE,
+      )) {
         for (const l of await oracle.queryFilter(oracle.filters.MeasurementReported(), a, b)) {
           const key = { generator: l.args.generator, period: Number(l.args.period) };
           if (this.index.has(key)) s.measuredIn[bookKeyId(key)] = Number(l.args.reportPeriod);
@@ -334,8 +339,10 @@ export class CentreAgent {
       log: this.log,
     });
     refusals.push(...outcome.refusals);
-    for (const r of outcome.refusals) this.log(`period ${period}: operator ${r.operator} refused: ${r.reasons.join("; ")}`);
-    for (const u of outcome.unreachable) this.log(`period ${period}: operator ${u.operator} did not answer: ${u.problem}`);
+    for (const r of outcome.refusals)
+      this.log(`period ${period}: operator ${r.operator} refused: ${r.reasons.join("; ")}`);
+    for (const u of outcome.unreachable)
+      this.log(`period ${period}: operator ${u.operator} did not answer: ${u.problem}`);
     for (const l of outcome.leftOut) this.log(`period ${period}: left for a later report: ${l}`);
     if (!outcome.signed) {
       const text = `report ${period}: too few operators signed (${outcome.refusals.length} refused, ${outcome.unreachable.length} unreachable)`;

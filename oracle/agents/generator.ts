@@ -232,7 +232,8 @@ export class GeneratorAgent {
         continue;
       }
       const reading = batch.readings.find(
-        (r) => r.meter.toLowerCase() === meterKey.toLowerCase() && r.period === period && r.quality === "OK" && r.signature,
+        (r) =>
+          r.meter.toLowerCase() === meterKey.toLowerCase() && r.period === period && r.quality === "OK" && r.signature,
       );
       if (!reading || reading.energyWh === BigInt(record.actualWh)) continue;
       const message = readingMessage(this.address, reading);
@@ -241,8 +242,7 @@ export class GeneratorAgent {
         () => oracle.connect(this.cfg.wallet).dispute.populateTransaction(message, reading.signature as string, proof),
         {
           label: `dispute my measurement in period ${period}`,
-          isDone: async () =>
-            Number((await oracle.exceptionOf(period, this.address)).state) !== MeasurementState.None,
+          isDone: async () => Number((await oracle.exceptionOf(period, this.address)).state) !== MeasurementState.None,
           retry: { ...this.cfg.retry, log: this.log },
         },
       );
@@ -307,9 +307,7 @@ export class GeneratorAgent {
       if (s.books[u.period] === undefined) continue;
       delete s.books[u.period];
       out.unwound.push({ generator: this.address, period: u.period });
-      this.log(
-        `my commitment in period ${u.period} unwound: never measured, ${Number(u.kwhWh) / 1000} kWh returned`,
-      );
+      this.log(`my commitment in period ${u.period} unwound: never measured, ${Number(u.kwhWh) / 1000} kWh returned`);
     }
     s.lastBlock = latest;
   }

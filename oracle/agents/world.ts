@@ -257,7 +257,9 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
         relayer: accounts.oracleSigners[i],
         readingGraceSeconds,
         standInAfterSeconds: o.standInAfterSeconds,
-        log: o.log ? (line) => o.log?.(`operator ${accounts.oracleSigners[i].address.slice(0, 10)}: ${line}`) : undefined,
+        log: o.log
+          ? (line) => o.log?.(`operator ${accounts.oracleSigners[i].address.slice(0, 10)}: ${line}`)
+          : undefined,
       }),
   );
   const centre = new CentreAgent({

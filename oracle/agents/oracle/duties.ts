@@ -78,7 +78,12 @@ export class OperatorDuties {
     return { period, reported, corrected, transactions };
   }
 
-  private async standIn(period: number, now: number, periodSeconds: number, txs: TxRecord[]): Promise<number | undefined> {
+  private async standIn(
+    period: number,
+    now: number,
+    periodSeconds: number,
+    txs: TxRecord[],
+  ): Promise<number | undefined> {
     const { oracle } = this.cfg.contracts;
     const { address } = await this.cfg.operator.prepare();
     this.log(`period ${period}: no report yet; standing in as proposer`);
@@ -139,7 +144,10 @@ export class OperatorDuties {
       }
     }
     // Disputed (recent disputes; a corrected one is skipped below).
-    const from = Math.max(this.cfg.deployBlock, (await this.cfg.contracts.oracle.runner!.provider!.getBlockNumber()) - 5_000);
+    const from = Math.max(
+      this.cfg.deployBlock,
+      (await this.cfg.contracts.oracle.runner!.provider!.getBlockNumber()) - 5_000,
+    );
     for (const l of await oracle.queryFilter(oracle.filters.MeasurementDisputed(), from)) {
       const key = { generator: l.args.generator, period: Number(l.args.period) };
       candidates.set(bookKeyId(key), key);
@@ -191,7 +199,9 @@ export class OperatorDuties {
       }),
     );
     if (signatures.length < threshold) {
-      this.log(`correction of ${bookName(key)}: ${signatures.length} of ${threshold} signatures (${refusals.join(" | ")})`);
+      this.log(
+        `correction of ${bookName(key)}: ${signatures.length} of ${threshold} signatures (${refusals.join(" | ")})`,
+      );
       return false;
     }
     const isMeasuredReport = await findMeasurementProof(oracle, key.generator, key.period, this.cfg.deployBlock);
@@ -204,7 +214,13 @@ export class OperatorDuties {
       () =>
         oracle
           .connect(relayer)
-          .correctMeasurement.populateTransaction(own.measurement, proposal.readingsHash, proposal.deadline, signatures, proof),
+          .correctMeasurement.populateTransaction(
+            own.measurement,
+            proposal.readingsHash,
+            proposal.deadline,
+            signatures,
+            proof,
+          ),
       {
         label: `correct ${bookName(key)}`,
         isDone: async () => {
@@ -231,4 +247,3 @@ export class OperatorDuties {
     return block.timestamp;
   }
 }
-

@@ -5,6 +5,8 @@
  *   POST /v1/observe           {reportPeriod}          → ObservationResponse
  *   POST /v1/sign-report       ReportProposal          → SignResponse (200 signed, 409 refused)
  *   POST /v1/sign-correction   CorrectionProposal      → SignResponse (200 signed, 409 refused)
+ *   GET  /v1/reports/<period>                           → the report it signed for the period, as
+ *                                                         proposed, with the study's inputs (404: none)
  *   GET  /v1/health                                     → {operator, ok}
  *
  * Why this and not attestations on chain: a signature already authenticates its content and its
@@ -33,7 +35,7 @@ const MAX_BODY = 1 << 20;
 
 /** Serves `operator` on host:port (port 0: any free port); resolves with the URL once listening. */
 export async function serveOperator(
-  operator: OperatorClient,
+  operator: OperatorClient & { signedProposal?(period: number): ReportProposal | undefined },
   options: { host?: string; port?: number; log?: (line: string) => void } = {},
 ): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const log = options.log ?? (() => undefined);
@@ -56,9 +58,20 @@ export async function serveOperator(
   };
 }
 
-async function handle(operator: OperatorClient, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  operator: OperatorClient & { signedProposal?(period: number): ReportProposal | undefined },
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const path = (req.url ?? "").split("?")[0];
   if (req.method === "GET" && path === "/v1/health") return reply(res, 200, { operator: operator.name, ok: true });
+  const report = /^\/v1\/reports\/(\d{1,10})$/.exec(path);
+  if (req.method === "GET" && report) {
+    const proposal = operator.signedProposal?.(Number(report[1]));
+    return proposal
+      ? reply(res, 200, proposal)
+      : reply(res, 404, { error: `no report signed for period ${report[1]}` });
+  }
   if (req.method !== "POST") return reply(res, 405, { error: `${req.method} ${path}: use POST` });
   let body: unknown;
   try {
@@ -66,7 +79,8 @@ async function handle(operator: OperatorClient, req: IncomingMessage, res: Serve
   } catch (e) {
     return reply(res, 400, { error: `the request body is not JSON: ${(e as Error).message}` });
   }
-  if (typeof body !== "object" || body === null) return reply(res, 400, { error: "the request body must be an object" });
+  if (typeof body !== "object" || body === null)
+    return reply(res, 400, { error: "the request body must be an object" });
   try {
     switch (path) {
       case "/v1/observe":

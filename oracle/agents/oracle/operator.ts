@@ -100,7 +100,9 @@ export class OracleOperator implements OperatorClient {
     const { oracle, market } = this.cfg.contracts;
     const address = await this.cfg.signer.getAddress();
     if (!(await oracle.isSigner(address))) {
-      throw new ConfigurationError(`${address} is not one of the oracle's signers (ORACLE_KEY is not an operator's key)`);
+      throw new ConfigurationError(
+        `${address} is not one of the oracle's signers (ORACLE_KEY is not an operator's key)`,
+      );
     }
     const periodSeconds = Number(await oracle.periodSeconds());
     const caseSeconds = (this.cfg.case.operation?.periodMinutes ?? 0) * 60;
@@ -201,7 +203,9 @@ export class OracleOperator implements OperatorClient {
       };
       const earlier = this.state.data.corrections[id];
       if (earlier && earlier.content !== content && earlier.deadline >= now)
-        return refusal([`I signed another correction of ${bookName(m)} (valid until ${earlier.deadline}); I never sign two`]);
+        return refusal([
+          `I signed another correction of ${bookName(m)} (valid until ${earlier.deadline}); I never sign two`,
+        ]);
       const problems = await this.checkCorrection(proposal, now);
       if (problems.length > 0) return refusal(problems);
       const [signature] = await signCorrection(
@@ -217,6 +221,16 @@ export class OracleOperator implements OperatorClient {
       this.log(`signed the correction of ${bookName(m)} from ${proposal.proposer}: ${describe(m)}`);
       return { signer: address, signature };
     });
+  }
+
+  /**
+   * The report it signed for `period` as it was proposed — the study's inputs (what the report's
+   * input hash commits to) included: served at GET /v1/reports/<period>, so anyone can check a
+   * landed report's study against its inputs.
+   */
+  signedProposal(period: number): ReportProposal | undefined {
+    const signed = this.state.data.reports[period];
+    return signed?.proposal ? fromWire<ReportProposal>(signed.proposal) : undefined;
   }
 
   /**
@@ -288,10 +302,14 @@ export class OracleOperator implements OperatorClient {
       }
       digests.push(own.readingDigest);
       if (toWire(own.measurement) !== toWire(m))
-        problems.push(`${bookName(m)}: proposed ${describe(m)}, I measure ${describe(own.measurement)}${notes(own.notes)}`);
+        problems.push(
+          `${bookName(m)}: proposed ${describe(m)}, I measure ${describe(own.measurement)}${notes(own.notes)}`,
+        );
     }
     if (problems.length === 0 && readingsHashOf(digests) !== r.readingsHash)
-      problems.push(`readings hash ${r.readingsHash.slice(0, 10)} is not that of my readings (${readingsHashOf(digests).slice(0, 10)})`);
+      problems.push(
+        `readings hash ${r.readingsHash.slice(0, 10)} is not that of my readings (${readingsHashOf(digests).slice(0, 10)})`,
+      );
     return problems;
   }
 
@@ -306,7 +324,8 @@ export class OracleOperator implements OperatorClient {
     if (p.inputs.case !== ownCase)
       return [`the study was made on case ${p.inputs.case.slice(0, 10)}, mine is ${ownCase.slice(0, 10)}`];
     const hash = inputHash(p.inputs);
-    if (hash !== r.inputHash) return [`input hash ${r.inputHash.slice(0, 10)} is not that of the inputs (${hash.slice(0, 10)})`];
+    if (hash !== r.inputHash)
+      return [`input hash ${r.inputHash.slice(0, 10)} is not that of the inputs (${hash.slice(0, 10)})`];
     let expected = this.studies.get(hash);
     if (!expected) {
       const study = await runPeriod(this.cfg.case, p.inputs.forecasts);
@@ -340,9 +359,13 @@ export class OracleOperator implements OperatorClient {
     const own = observed.measured.get(bookKeyId(m));
     if (!own) return [`${bookName(m)}: I have no reading yet`];
     if (own.measurement.quality === Quality.Missing || own.measurement.quality === Quality.Bad)
-      return [`${bookName(m)}: my readings give no usable measurement (${describe(own.measurement)}${notes(own.notes)})`];
-    if (toWire(own.measurement) !== toWire(m)) return [`${bookName(m)}: proposed ${describe(m)}, I measure ${describe(own.measurement)}`];
-    if (readingsHashOf([own.readingDigest]) !== p.readingsHash) return [`${bookName(m)}: the readings hash is not that of my reading`];
+      return [
+        `${bookName(m)}: my readings give no usable measurement (${describe(own.measurement)}${notes(own.notes)})`,
+      ];
+    if (toWire(own.measurement) !== toWire(m))
+      return [`${bookName(m)}: proposed ${describe(m)}, I measure ${describe(own.measurement)}`];
+    if (readingsHashOf([own.readingDigest]) !== p.readingsHash)
+      return [`${bookName(m)}: the readings hash is not that of my reading`];
     return [];
   }
 
@@ -350,7 +373,10 @@ export class OracleOperator implements OperatorClient {
    * Whether the oracle would take a correction of this book's measurement now, and the signed
    * reading a dispute brought (read from the dispute's transaction), if any.
    */
-  async correctable(key: BookKey, now: number): Promise<{ ok: true; extra: MeterReading[] } | { ok: false; why: string }> {
+  async correctable(
+    key: BookKey,
+    now: number,
+  ): Promise<{ ok: true; extra: MeterReading[] } | { ok: false; why: string }> {
     const { oracle, market } = this.cfg.contracts;
     const { periodSeconds } = this.ready as { periodSeconds: number };
     if ((key.period + 1) * periodSeconds > now) return { ok: false, why: "its period has not ended" };
@@ -361,7 +387,9 @@ export class OracleOperator implements OperatorClient {
     if (state === MeasurementState.Disputed) return { ok: true, extra: await this.disputedReading(key) };
     if (state === MeasurementState.Corrected) {
       const q = Number(exception.quality);
-      return q === Quality.Missing || q === Quality.Bad ? { ok: true, extra: [] } : { ok: false, why: "corrected already" };
+      return q === Quality.Missing || q === Quality.Bad
+        ? { ok: true, extra: [] }
+        : { ok: false, why: "corrected already" };
     }
     if (!(await oracle.isMeasured(key.period, book.generatorIndex))) return { ok: true, extra: [] };
     const proof = await findMeasurementProof(oracle, key.generator, key.period, this.cfg.deployBlock);
@@ -376,7 +404,10 @@ export class OracleOperator implements OperatorClient {
   /** The meter reading a generator's dispute showed, from the dispute transaction's calldata. */
   private async disputedReading(key: BookKey): Promise<MeterReading[]> {
     const { oracle } = this.cfg.contracts;
-    const logs = await oracle.queryFilter(oracle.filters.MeasurementDisputed(key.period, key.generator), this.cfg.deployBlock);
+    const logs = await oracle.queryFilter(
+      oracle.filters.MeasurementDisputed(key.period, key.generator),
+      this.cfg.deployBlock,
+    );
     const out: MeterReading[] = [];
     for (const l of logs) {
       const tx = await l.getTransaction();
@@ -421,7 +452,8 @@ export class OracleOperator implements OperatorClient {
 }
 
 function checkedPeriod(period: unknown): number {
-  if (!Number.isSafeInteger(period) || (period as number) < 0) throw new RangeError(`reportPeriod ${period} is not a period`);
+  if (!Number.isSafeInteger(period) || (period as number) < 0)
+    throw new RangeError(`reportPeriod ${period} is not a period`);
   return period as number;
 }
 

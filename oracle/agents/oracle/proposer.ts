@@ -36,7 +36,10 @@ export interface ReportRequest {
   readonly configEpoch: number;
   readonly deadline: number;
   /** The study part (violations, prices, input hash) and what its input hash commits to; none: a report without a study. */
-  readonly study?: { readonly report: Pick<ReportData, "inputHash" | "violations" | "prices">; readonly inputs: StudyInputs };
+  readonly study?: {
+    readonly report: Pick<ReportData, "inputHash" | "violations" | "prices">;
+    readonly inputs: StudyInputs;
+  };
   readonly proposer: string;
   /** At most this many measurements (default and most: the contract's 600); the oldest go first. */
   readonly maxMeasurements?: number;
@@ -102,7 +105,12 @@ export async function collectReport(r: ReportRequest): Promise<ReportOutcome> {
     log(`period ${r.reportPeriod}: an operator signed another report earlier; completing that one`);
     const second = await askToSign(asked, earlier, unreachable);
     if (second.signatures.length >= r.threshold) {
-      return { signed: { proposal: earlier, signatures: second.signatures }, refusals: first.refusals, unreachable, leftOut };
+      return {
+        signed: { proposal: earlier, signatures: second.signatures },
+        refusals: first.refusals,
+        unreachable,
+        leftOut,
+      };
     }
   }
   if (signers.length < r.threshold && kept.length === 0 && observed.length < r.threshold) {
