@@ -30,7 +30,6 @@ import type { PeriodResult } from "../oracle/market/period";
 import type { Offer } from "../oracle/market/prices";
 import { Direction, OfferStatus, Quality } from "../oracle/chain/enums";
 import type { FillData, SettlementData } from "../oracle/chain/market-data";
-import { advanceDevChain } from "../oracle/chain/clock";
 import type { Behaviour, SimulatedPeriod } from "../oracle/agents/simulation";
 import { buildWorld, type World } from "../oracle/agents/world";
 import { choiceOption, runCommand, type CommandSpec } from "./cli";
@@ -186,19 +185,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     for (const g of run.generators) {
       for (const x of g.poll.settled)
         if (filled && x.generator === filled.generator && x.period === filled.period) settlement = x.settlement;
+      for (const x of g.poll.unwound) if (filled && x.generator === filled.generator && x.period === filled.period) unwound = true;
     }
   }
   if (scenario === "missing" && filled) {
-    // Never measured: after the grace time anyone may unwind; the centre's next pass does.
-    // The report that found the meter silent was made one period after delivery: its window ends later.
-    const at =
-      (filled.period + 2) * periodSeconds + Number(terms.settlementGraceSeconds) + Number(terms.disputeWindowSeconds);
-    await advanceDevChain(hre.ethers.provider as never, at);
-    const { unwound: gone } = await world.centre.settle();
-    unwound = gone.some((k) => k.generator === filled?.generator && k.period === filled?.period);
     log(
-      `\n-- ${Number(terms.settlementGraceSeconds) / 86400} days later: the node-27 meter never reported, so the ` +
-        `commitment was never measured; it ${unwound ? "is unwound: the centre's USD and the generator's commitment return" : "is still open"}.`,
+      `\n-- The node-27 meter never reported: the operators measured it MISSING after the reading grace time, ` +
+        `and no signed reading came inside the dispute window to correct it — so it ${settlement ? "settled" : "settles"} ` +
+        `as no delivery (withholding meter data never beats delivering).`,
     );
   }
   if (settlement && filled) explainSettlement(log, settlement);

@@ -290,6 +290,8 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       deployBlock,
       wallet,
       policy,
+      // Its own meter's signed readings, to dispute a measurement that differs from them.
+      meter: signed ? meters : undefined,
       log: o.generatorLog ? (line) => o.generatorLog?.(wallet.address, line) : undefined,
     });
     return {

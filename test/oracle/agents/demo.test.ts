@@ -85,11 +85,11 @@ describe("npm run demo (in-process network)", function () {
     expect(s.changes.generatorKwh).to.equal(-0.977);
   });
 
-  it("missing: no reading, so no measurement; after the grace time the position unwinds", async () => {
+  it("missing: no reading, measured MISSING, nothing corrects it: settled as no delivery (the penalty taken)", async () => {
     const s = await run("missing");
-    expect(s.settlement).to.equal(undefined);
-    expect(s.unwound).to.equal(true);
+    expect(s.settlement).to.deep.equal({ deliveredKwh: 0, usdToGenerator: 0, penaltyKwh: 0.977 });
+    expect(s.unwound).to.equal(false);
     expect(s.changes.generatorUsd).to.equal(0);
-    expect(s.changes.generatorKwh).to.equal(0);
+    expect(s.changes.generatorKwh).to.equal(-0.977);
   });
 });
