@@ -1,11 +1,12 @@
 /**
  * The paper, end to end, on Hardhat's in-process network — explained as it runs:
- *   npm run demo [-- --paper] [-- --scenario accept|reject|nondelivery|partial|missing|all]
+ *   npm run demo [-- --paper] [-- --scenario accept|reject|nondelivery|partial|missing|dishonest-centre|all]
  *
- * One market on GridSwap v2 with every role on its own key (admin, centre, 2-of-3 oracle signers,
- * registrar, issuer, treasury) and three generators on seed34 (node 2, node 27 — the paper's —
- * and the PV array at node 34). Period P: the centre studies period P+1 (Table I's congestion),
- * reports P with k-of-n signatures and posts signed offers; the generators decide with their own
+ * One market on GridSwap v3 with every role on its own key (admin, centre, three oracle operators
+ * signing 2-of-3, registrar, issuer, treasury) and three generators on seed34 (node 2, node 27 —
+ * the paper's — and the PV array at node 34). Period P: the centre studies period P+1 (Table I's
+ * congestion), proposes report P to the operators, who check it and sign, and posts signed offers;
+ * the generators decide with their own
  * wallets and fill. P+1: they deliver (or not); the grid as it ran is solved with what was
  * delivered. P+2: the meters are read and the measurement reported. P+3: it is final after the
  * dispute window and settles by the graduated rule.
@@ -34,8 +35,15 @@ import type { Behaviour, SimulatedPeriod } from "../oracle/agents/simulation";
 import { buildWorld, type World } from "../oracle/agents/world";
 import { choiceOption, runCommand, type CommandSpec } from "./cli";
 
-export type Scenario = "accept" | "reject" | "nondelivery" | "partial" | "missing";
-export const SCENARIOS: readonly Scenario[] = ["accept", "reject", "nondelivery", "partial", "missing"];
+export type Scenario = "accept" | "reject" | "nondelivery" | "partial" | "missing" | "dishonest-centre";
+export const SCENARIOS: readonly Scenario[] = [
+  "accept",
+  "reject",
+  "nondelivery",
+  "partial",
+  "missing",
+  "dishonest-centre",
+];
 
 export interface DemoOptions {
   readonly paper?: boolean;
@@ -107,6 +115,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     // The demo trades one delivery period, as the paper does; in operation the centre posts every period.
     offersFor: (study) => (studies++ > 0 ? [] : paper ? withPaperTrade(study) : study.offers),
     centreUsd: 100,
+    // "dishonest-centre": the centre proposes every delivery as nothing delivered (0 Wh moved), to keep its USD.
+    tamper:
+      scenario === "dishonest-centre"
+        ? (report) => ({
+            ...report,
+            measurements: report.measurements.map((m) => ({ ...m, actualWh: m.baselineWh, deliveredWh: 0n })),
+          })
+        : undefined,
   });
   const gen27 = world.generators[1];
   const { market } = world.contracts;
@@ -156,10 +172,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   let decision = { filled: false, reason: "no offer for node 27" };
   let settlement: SettlementData | undefined;
   let unwound = false;
-  for (let k = 0; k < 4; k++) {
+  // The dishonest centre's report is refused and a stand-in's lands near the period's end: its
+  // measurements are final one dispute window later, one period after the others.
+  const periods = scenario === "dishonest-centre" ? 5 : 4;
+  for (let k = 0; k < periods; k++) {
     const run = await sim.runPeriod();
     runs.push(run);
     explainPeriod(log, world, run, k);
+    explainOracle(log, run);
     if (k === 0) {
       explainStudy(log, c, run.centre.study as PeriodResult, paper);
       explainDecisions(log, world, run);
@@ -185,7 +205,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     for (const g of run.generators) {
       for (const x of g.poll.settled)
         if (filled && x.generator === filled.generator && x.period === filled.period) settlement = x.settlement;
-      for (const x of g.poll.unwound) if (filled && x.generator === filled.generator && x.period === filled.period) unwound = true;
+      for (const x of g.poll.unwound)
+        if (filled && x.generator === filled.generator && x.period === filled.period) unwound = true;
     }
   }
   if (scenario === "missing" && filled) {
@@ -250,11 +271,15 @@ function explainPeriod(log: (l: string) => void, world: World, run: SimulatedPer
     `the traded period runs: the centre reports period ${run.period} (its study of the next one)`,
     `the meters of period ${run.period - 1} are read and measured`,
     `the measurement is final after the dispute window: settlement`,
+    `the stand-in's measurements are final: settlement`,
   ][k];
   log(`\n-- Period ${run.period} (${clockWindow(run.period, ps)}; period = Unix time / ${ps} s): ${what}.`);
   const step = run.centre;
   if (step.reported)
-    log(`  report ${step.period} on chain, signed by 2 of the 3 oracle signers and relayed by the centre.`);
+    log(
+      `  the centre proposed report ${step.period}; each of the 3 oracle operators recomputed it from its own meter ` +
+        `data and the published study inputs and signed (2 of 3 needed); the centre relayed it.`,
+    );
   for (const m of step.measurements) {
     const node = world.generators.find((g) => g.wallet.address.toLowerCase() === m.generator.toLowerCase())?.node;
     log(
@@ -446,6 +471,26 @@ function paperRemedy(c: PowerCase): { ok: boolean; worst: { line: string; mw: nu
   return { ok: report.ok, worst, costPerHour: cost };
 }
 
+/** What the oracle operators did in a period, when it is more than signing the centre's report. */
+function explainOracle(log: (l: string) => void, run: SimulatedPeriod): void {
+  if (run.centre.refusals.length > 0) {
+    log(
+      `  The centre proposed report ${run.period}; the oracle operators recomputed it from their own meter data ` +
+        `and refused to sign — no report of the centre's lands:`,
+    );
+    for (const r of run.centre.refusals) log(`    operator ${short(r.operator)}: ${r.reasons.join("; ")}`);
+  }
+  for (const t of run.operators) {
+    if (t.reported !== undefined)
+      log(
+        `  No report for period ${t.reported} had landed, so an oracle operator stood in as proposer: the other ` +
+          `operators checked its report (the measurements, no study) and it landed with their signatures.`,
+      );
+    for (const k of t.corrected)
+      log(`  The operators corrected the measurement of ${short(k.generator)} in period ${k.period} (a late reading).`);
+  }
+}
+
 /** --paper: the computed offers, with node 27's replaced by the paper's own trade. */
 function withPaperTrade(study: PeriodResult): Offer[] {
   return study.offers.map((o) =>
@@ -489,7 +534,7 @@ export const DEMO_COMMAND: CommandSpec = {
       value: `${SCENARIOS.join("|")}|all`,
       help:
         "accept (default); reject an under-priced offer; nondelivery penalised; partial 60 % delivered, paid pro rata; " +
-        "missing meter reading; or all",
+        "missing meter reading; dishonest-centre proposes a false measurement the operators refuse; or all",
     },
   },
 };

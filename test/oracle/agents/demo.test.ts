@@ -1,5 +1,5 @@
 /**
- * `npm run demo` on Hardhat's in-process network: the paper's cycle on GridSwap v2 in each
+ * `npm run demo` on Hardhat's in-process network: the paper's cycle on GridSwap v3 in each
  * scenario, with the settlement checked against the graduated rule computed independently
  * (oracle/chain/units.ts mirrors GridSwapMath; test/contracts/GridSwapMath.test.ts proves they agree).
  */
@@ -91,5 +91,17 @@ describe("npm run demo (in-process network)", function () {
     expect(s.unwound).to.equal(false);
     expect(s.changes.generatorUsd).to.equal(0);
     expect(s.changes.generatorKwh).to.equal(-0.977);
+  });
+
+  it("dishonest-centre: the operators refuse its 0 Wh, saying why; a stand-in lands the truth; paid in full", async () => {
+    const lines: string[] = [];
+    const s = await runDemo({ scenario: "dishonest-centre", log: (l) => lines.push(l) });
+    const text = lines.join("\n");
+    expect(text).to.match(/refused to sign — no report of the centre's lands/);
+    expect(
+      text.match(/proposed actual \d+ Wh, baseline \d+ Wh, delivered 0 Wh, OK, I measure actual \d+ Wh/g)?.length,
+    ).to.be.at.least(2);
+    expect(text).to.match(/an oracle operator stood in as proposer/);
+    expect(s.settlement).to.deep.equal({ deliveredKwh: 1.953, usdToGenerator: 0.02929409, penaltyKwh: 0 });
   });
 });
