@@ -19,7 +19,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadCase } from "../oracle";
 import { CentreAgent, type CentreStep } from "../oracle/agents/centre";
-import { HttpOperatorClient } from "../oracle/agents/oracle/http";
+import { HttpOperatorClient, waitForOperators } from "../oracle/agents/oracle/http";
 import { ConfigurationError } from "../oracle/chain/errors";
 import { roleWallet } from "../oracle/chain/wallet";
 import { agentOptions, connectAgent, DEFAULT_DEPLOYMENT, logger, runAgentLoop } from "./agent-common";
@@ -89,6 +89,7 @@ export function stepSummary(step: CentreStep): Record<string, unknown> {
     period: step.period,
     deliveryPeriod: step.deliveryPeriod,
     reported: step.reported,
+    refusals: step.refusals.length,
     violations: step.study?.violations.lines.filter((v) => v.kind === "active").length ?? 0,
     measurements: step.measurements.length,
     settled: step.settled,
@@ -160,6 +161,8 @@ async function main(line: CommandLine): Promise<number> {
         log,
       });
       await agent.prepare();
+      // Operators started beside the centre may still be coming up: wait for a quorum to answer.
+      await waitForOperators(operators, Number(await contracts.oracle.threshold()), 180_000, log);
       log(
         `centre ${centre.address} on chain ${rpc.chainId} (${rpc.url}), market ${file.addresses.market}, ` +
           `${file.periodSeconds}-s periods, operators: ${operators.map((o) => o.name).join(", ")}`,

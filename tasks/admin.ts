@@ -35,6 +35,8 @@ const UINT32_MAX = 2 ** 32 - 1;
 
 /** Dev account index of each role by default (Anvil has 10 accounts, Hardhat 20; 0 deploys). */
 export const DEFAULT_ROLE_INDEX = { admin: 1, centre: 2, oracle: 3, registrar: 4, issuer: 5, treasury: 6 } as const;
+/** The oracle's default signers: three operators, accounts 3, 7 and 8 (2 of 3 sign a report). */
+export const DEFAULT_ORACLE_ACCOUNTS = "3,7,8";
 
 interface DeployArgs {
   admin?: string;
@@ -72,7 +74,10 @@ gridswapTask<DeployArgs>(
   [
     { name: "admin", description: "Admin of market, registry and tokens: address or account index (default 1)" },
     { name: "centre", description: "The power quality centre (CENTRE_ROLE): address or account index (default 2)" },
-    { name: "oracle", description: "Oracle signers, comma-separated addresses or account indices (default 3)" },
+    {
+      name: "oracle",
+      description: `Oracle signers, one per operator: comma-separated addresses or account indices (default ${DEFAULT_ORACLE_ACCOUNTS})`,
+    },
     { name: "threshold", description: "Oracle signatures needed per report, n/2 < k ≤ n (default: a majority)" },
     { name: "registrar", description: "Registers generators: address or account index (default 4)" },
     { name: "issuer", description: "Issues kWh capacity: address or account index (default 5)" },
@@ -110,7 +115,7 @@ gridswapTask<DeployArgs>(
       );
     }
     const deployer = signers[0];
-    const oracleList = (args.oracle ?? String(DEFAULT_ROLE_INDEX.oracle)).split(",").map((s) => s.trim());
+    const oracleList = (args.oracle ?? DEFAULT_ORACLE_ACCOUNTS).split(",").map((s) => s.trim());
     const oracleSigners: string[] = [];
     for (const o of oracleList) oracleSigners.push(await holder(hre, o, "--oracle", DEFAULT_ROLE_INDEX.oracle));
     const n = oracleSigners.length;

@@ -144,6 +144,16 @@ export class HttpOperatorClient implements OperatorClient {
     this.name = url.replace(/\/+$/, "");
   }
 
+  /** Whether the operator answers its health check now. */
+  async healthy(): Promise<boolean> {
+    try {
+      const r = await fetch(`${this.name}/v1/health`, { signal: AbortSignal.timeout(Math.min(this.timeoutMs, 5_000)) });
+      return r.ok;
+    } catch {
+      return false;
+    }
+  }
+
   observe(request: ObservationRequest): Promise<ObservationResponse> {
     return this.post("/v1/observe", request, [200]);
   }
@@ -184,5 +194,31 @@ export class HttpOperatorClient implements OperatorClient {
       throw new Error(`operator ${this.name} answered HTTP ${response.status}: ${detail}`);
     }
     return fromWire<T>(text);
+  }
+}
+
+/**
+ * Waits until at least `needed` of the operators answer (processes started together come up in any
+ * order); throws naming the silent ones after `timeoutMs`.
+ */
+export async function waitForOperators(
+  operators: readonly HttpOperatorClient[],
+  needed: number,
+  timeoutMs: number,
+  log: (line: string) => void = () => undefined,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let said = false;
+  for (;;) {
+    const up = await Promise.all(operators.map((o) => o.healthy()));
+    if (up.filter(Boolean).length >= needed) return;
+    const silent = operators.filter((_, i) => !up[i]).map((o) => o.name);
+    if (Date.now() >= until)
+      throw new Error(
+        `only ${up.filter(Boolean).length} of ${needed} oracle operators answer: ${silent.join(", ")} do not`,
+      );
+    if (!said) log(`waiting for the oracle operators (${needed} needed) — not answering yet: ${silent.join(", ")}`);
+    said = true;
+    await new Promise((r) => setTimeout(r, 1_000));
   }
 }
