@@ -19,6 +19,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadCase } from "../oracle";
 import { CentreAgent, type CentreStep } from "../oracle/agents/centre";
+import { fault } from "../oracle/agents/failpoints";
 import { HttpOperatorClient, waitForOperators } from "../oracle/agents/oracle/http";
 import { ConfigurationError } from "../oracle/chain/errors";
 import { roleWallet } from "../oracle/chain/wallet";
@@ -151,6 +152,13 @@ async function main(line: CommandLine): Promise<number> {
         caseText,
         forecasts: () => ({ generation: forecasts }),
         readingGraceSeconds: grace,
+        // Fault tests only (GRIDSWAP_FAULT): a dishonest centre that proposes every delivery as nothing moved.
+        tamper: fault("centre:zero-delivery")
+          ? (report) => ({
+              ...report,
+              measurements: report.measurements.map((m) => ({ ...m, actualWh: m.baselineWh, deliveredWh: 0n })),
+            })
+          : undefined,
         baseline: {
           method: method === "rolling" ? "RollingAverage" : method === "meter-before" ? "MeterBefore" : "Nominated",
           days,
@@ -161,6 +169,7 @@ async function main(line: CommandLine): Promise<number> {
         log,
       });
       await agent.prepare();
+      if (fault("centre:zero-delivery")) log("FAULT TEST: this centre proposes every delivery as nothing moved");
       // Operators started beside the centre may still be coming up: wait for a quorum to answer.
       await waitForOperators(operators, Number(await contracts.oracle.threshold()), 180_000, log);
       log(

@@ -13,3 +13,12 @@ export function failpoint(name: string): void {
   hits++;
   if (hits === Number(nth ?? 1)) process.kill(process.pid, "SIGKILL");
 }
+
+/**
+ * A misbehaviour a fault test asks a process to act out, GRIDSWAP_FAULT=<name> — for instance
+ * "centre:zero-delivery", a dishonest centre that proposes every delivery as nothing moved. Unset
+ * in normal operation; a process that acts one out says so at start.
+ */
+export function fault(name: string): boolean {
+  return process.env.GRIDSWAP_FAULT === name;
+}

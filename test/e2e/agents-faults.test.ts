@@ -21,7 +21,7 @@ import { DEV_KEYS, deployTo, startAnvil, type LocalNode } from "../../scripts/de
 import { attachContracts, type DeploymentFile } from "../../oracle/chain/deployments";
 import type { GridSwapContracts } from "../../oracle/chain/deploy";
 import type { DeployedMarket } from "../../oracle/agents/world";
-import { AgentProcess, nextPeriod, provider, waitFor } from "./agent-process";
+import { AgentProcess, nextPeriod, provider, startOperators, waitFor } from "./agent-process";
 import { RpcProxy } from "./rpc-proxy";
 import type { JsonRpcProvider } from "ethers";
 
@@ -33,6 +33,8 @@ interface Scene {
   readonly p: JsonRpcProvider;
   readonly c: GridSwapContracts;
   readonly agents: AgentProcess[];
+  /** The oracle's operators (processes of their own, left alone by the faults). */
+  readonly operators: AgentProcess[];
   readonly proxies: RpcProxy[];
   centre(options?: { env?: Record<string, string>; proxy?: RpcProxy; state?: string; verbose?: boolean }): AgentProcess;
   generator(index: number, options?: { env?: Record<string, string>; proxy?: RpcProxy }): AgentProcess;
@@ -44,12 +46,13 @@ describe("agents under faults (Anvil, a fault-injecting proxy, kill -9)", functi
   let node: LocalNode;
   let scene: Scene | undefined;
   before(async () => {
+    AgentProcess.build();
     node = await startAnvil();
   });
   after(async () => node?.stop());
   afterEach(async () => {
     if (!scene) return;
-    for (const a of scene.agents) await a.stop();
+    for (const a of [...scene.agents, ...scene.operators]) await a.stop();
     for (const x of scene.proxies) await x.stop();
     rmSync(scene.dir, { recursive: true, force: true });
     scene = undefined;
@@ -65,11 +68,18 @@ describe("agents under faults (Anvil, a fault-injecting proxy, kill -9)", functi
     const p = provider(node.url, BigInt(file.chainId));
     const agents: AgentProcess[] = [];
     const proxies: RpcProxy[] = [];
-    const keys = {
-      CENTRE_KEY: market.accounts.centre.privateKey,
-      ORACLE_KEYS: market.accounts.oracleSigners.map((s) => s.privateKey).join(","),
-    };
+    const keys = { CENTRE_KEY: market.accounts.centre.privateKey };
     const common = ["--deployment", path, "--interval-seconds", "1"];
+    // The oracle's three operators, straight to the node (the faults here are the centre's and the generators').
+    const operators = await startOperators({
+      rpcUrl: node.url,
+      deployment: path,
+      keys: market.accounts.oracleSigners.map((w) => w.privateKey),
+      dir,
+      meters: () => ["--simulate-meters", "--insecure-unsigned-readings"],
+    });
+    const oracleArgs = [...operators.urls.flatMap((u) => ["--oracle", u]), "--reading-grace-seconds", "0"];
+    const operatorProcesses = operators.processes as AgentProcess[];
     const s: Scene = {
       dir,
       path,
@@ -78,12 +88,13 @@ describe("agents under faults (Anvil, a fault-injecting proxy, kill -9)", functi
       p,
       c: attachContracts(file.addresses, p),
       agents,
+      operators: operatorProcesses,
       proxies,
       centre: (o = {}) => {
         const a = AgentProcess.start(
           "agent-centre",
           [
-            "--simulate-meters",
+            ...oracleArgs,
             "--state",
             o.state ?? join(dir, `centre-${agents.length}.json`),
             ...(o.verbose ? ["--verbose"] : []),

@@ -1,6 +1,7 @@
 /**
- * End to end on `hardhat node` and on Anvil, with the agents as processes: the centre reads meter
- * readings from files and from an HTTP endpoint (a small server on 127.0.0.1 started here), the
+ * End to end on `hardhat node` and on Anvil, with the agents as processes: the oracle's three
+ * operators read meter readings from files and from an HTTP endpoint (a small server on 127.0.0.1
+ * started here) and sign the centre's reports, the
  * generator at node 27 delivers 60 % of its commitment, and the settlement event and both parties'
  * vault balances match the graduated rule exactly (computed independently with the TypeScript
  * mirror of GridSwapMath). Baseline: MeterBefore (the reading of the period before delivery).
@@ -15,7 +16,7 @@ import { DEV_KEYS, deployTo, startAnvil, startHardhatNode, type LocalNode } from
 import { attachContracts } from "../../oracle/chain/deployments";
 import { fillFromEvent } from "../../oracle/chain/market-data";
 import { settlement } from "../../oracle/chain/units";
-import { AgentProcess, nextPeriod, provider, waitFor } from "./agent-process";
+import { AgentProcess, nextPeriod, provider, startOperators, waitFor } from "./agent-process";
 
 /** Energy the node-27 unit produces in a period without a trade, Wh (any steady value works). */
 const STEADY_WH = 320_000n;
@@ -32,6 +33,7 @@ for (const nodeKind of ["hardhat node", "anvil"] as const) {
   describe(`agents end to end with metered delivery (${nodeKind})`, function () {
     let node: LocalNode;
     before(async function () {
+      AgentProcess.build();
       node = await (nodeKind === "anvil" ? startAnvil() : startHardhatNode());
     });
     after(async () => node?.stop());
@@ -80,13 +82,30 @@ for (const nodeKind of ["hardhat node", "anvil"] as const) {
           const env = {
             RPC_URL: node.url,
             CENTRE_KEY: market.accounts.centre.privateKey,
-            ORACLE_KEYS: market.accounts.oracleSigners.map((s) => s.privateKey).join(","),
             GENERATOR_KEY: g.wallet.privateKey,
           };
           const common = ["--deployment", path, "--interval-seconds", "1"];
+          // The oracle's three operators read the (unsigned, devnet) meter data themselves.
+          const operators = await startOperators({
+            rpcUrl: node.url,
+            deployment: path,
+            keys: market.accounts.oracleSigners.map((s) => s.privateKey),
+            dir,
+            meters: () => [...metersArg, "--insecure-unsigned-readings"],
+          });
+          agents.push(...(operators.processes as AgentProcess[]));
           const centre = AgentProcess.start(
             "agent-centre",
-            [...metersArg, "--baseline", "meter-before", "--state", join(dir, "centre.json"), ...common],
+            [
+              ...operators.urls.flatMap((u) => ["--oracle", u]),
+              "--reading-grace-seconds",
+              "0",
+              "--baseline",
+              "meter-before",
+              "--state",
+              join(dir, "centre.json"),
+              ...common,
+            ],
             env,
           );
           const generator = AgentProcess.start(

@@ -23,6 +23,7 @@ import { bookFromStruct, bookKeyId, type BookKey, type MeasurementData } from ".
 import { findMeasurementProof } from "../../chain/measurement-proofs";
 import { readDomain, reportHash, measurementHash, signCorrection, signReport } from "../../chain/typed-data";
 import { OpenBookIndex, type BookIndexState } from "../books";
+import { failpoint } from "../failpoints";
 import { checkAnchor, StateFile, type AnchoredState } from "../state";
 import type { MeterReading } from "../metering";
 import { Observer, type ObserverConfig } from "./observe";
@@ -154,10 +155,13 @@ export class OracleOperator implements OperatorClient {
         );
         return signed ? { signer: address, refused, signed } : { signer: address, refused };
       };
-      const problems = await this.checkReport(proposal);
       const period = proposal.report.period;
       const content = reportHash(proposal.report);
       const earlier = this.state.data.reports[period];
+      // The very report it signed (a proposer asking again, after a lost answer or a restart): the same signature.
+      if (earlier && earlier.content === content && earlier.deadline === proposal.deadline)
+        return { signer: address, signature: earlier.signature };
+      const problems = await this.checkReport(proposal);
       const now = await this.now();
       if (earlier && earlier.content !== content && earlier.deadline >= now) {
         return refusal(
@@ -170,8 +174,6 @@ export class OracleOperator implements OperatorClient {
         );
       }
       if (problems.length > 0) return refusal(problems);
-      if (earlier && earlier.content === content && earlier.deadline === proposal.deadline)
-        return { signer: address, signature: earlier.signature };
       const [signature] = await signReport(
         [this.cfg.signer],
         (this.ready as { domain: TypedDataDomain }).domain,
@@ -182,6 +184,7 @@ export class OracleOperator implements OperatorClient {
       this.state.data.reports[period] = { content, deadline: proposal.deadline, proposal: toWire(proposal), signature };
       this.prune(now);
       this.state.save(undefined, { durable: true });
+      failpoint("operator:after-sign");
       this.log(
         `signed the report for period ${period} from ${proposal.proposer}: ${proposal.report.measurements.length} ` +
           `measurement(s), ${proposal.report.violations.length} violation(s), ${proposal.report.prices.length} price(s)`,
