@@ -35,7 +35,9 @@ describe("GS-19: a centre without oracle keys cannot land a false measurement", 
     expect(measuredIn.centre.refusals.length).to.be.at.least(2);
     for (const r of measuredIn.centre.refusals) {
       expect(r.reasons.join(" ")).to.match(
-        new RegExp(`${fill!.generator.slice(0, 10)}@${fill!.period}: proposed actual \\d+ Wh, .* I measure actual \\d+ Wh`),
+        new RegExp(
+          `${fill!.generator.slice(0, 10)}@${fill!.period}: proposed actual \\d+ Wh, .* I measure actual \\d+ Wh`,
+        ),
       );
     }
     // A stand-in operator landed the period's report with the true measurement.

@@ -34,7 +34,10 @@ describe("GS-21: a late reading is corrected inside the dispute window and the d
     await start(w);
     const traded = await w.simulation.runPeriod();
     const fills = traded.generators.map((g) => g.poll.filled[0]?.fill);
-    expect(fills.every((f) => f !== undefined), "both generators filled").to.equal(true);
+    expect(
+      fills.every((f) => f !== undefined),
+      "both generators filled",
+    ).to.equal(true);
     latePeriod = traded.deliveryPeriod;
     // The report that measures the delivery comes 5 s into the next period; the reading 60 s after it.
     lateFrom = (latePeriod + 1) * w.periodSeconds + 5 + 60;

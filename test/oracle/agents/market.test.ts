@@ -6,7 +6,6 @@
  */
 import { expect } from "chai";
 import { join } from "node:path";
-import { ZeroHash } from "ethers";
 import { ethers } from "hardhat";
 import { CentreAgent } from "../../../oracle/agents/centre";
 import { GeneratorAgent } from "../../../oracle/agents/generator";
