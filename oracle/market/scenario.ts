@@ -26,6 +26,7 @@
  *     those lines (largest |AC sensitivity|, one per node) stay redispatchable: the market's
  *     participants.
  */
+import { InputError } from "../errors";
 import { BUS, BUS_TYPE_NONE, GEN } from "../grid/case/columns";
 import type { OperationData } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
@@ -51,12 +52,7 @@ import type { SeededRandom } from "./random";
 import { cloudCover, meanClearSkyGhi, pvAvailability } from "./solar";
 
 /** Input a day cannot be simulated with (no redispatchable unit, islands, no demand …). */
-export class ScenarioError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ScenarioError";
-  }
-}
+export class ScenarioError extends InputError {}
 
 export interface DayScenarioOptions {
   readonly date: CivilDate;

@@ -174,20 +174,22 @@ export function parseJsonCase(text: string, file = "<case>"): PowerCase {
  */
 export function validateCase(c: PowerCase, file = "<case>"): PowerCase {
   const where = (m: string, r: number, col?: number): string =>
-    `${file}: ${m} row ${r + 1}${col === undefined ? "" : `, column ${col + 1}`}`;
-  if (!Number.isFinite(c.baseMVA) || c.baseMVA <= 0)
-    throw new CaseDataError(`${file}: baseMVA must be positive, got ${c.baseMVA}`);
+    `${m} row ${r + 1}${col === undefined ? "" : `, column ${col + 1}`}`;
+  const fail = (problem: string): never => {
+    throw new CaseDataError(problem, file);
+  };
+  if (!Number.isFinite(c.baseMVA) || c.baseMVA <= 0) fail(`baseMVA must be positive, got ${c.baseMVA}`);
   // Plain loops: this runs on every load, over every cell of the largest cases.
   for (const { field, minColumns } of MATRICES) {
     const m = c[field];
-    if (field !== "gen" && m.length === 0) throw new CaseDataError(`${file}: the ${field} matrix is empty`);
+    if (field !== "gen" && m.length === 0) fail(`the ${field} matrix is empty`);
     for (let r = 0; r < m.length; r++) {
       const row = m[r];
       if (row.length < minColumns) {
-        throw new CaseDataError(`${where(field, r)}: has ${row.length} columns, at least ${minColumns} required`);
+        fail(`${where(field, r)}: has ${row.length} columns, at least ${minColumns} required`);
       }
       for (let col = 0; col < row.length; col++) {
-        if (Number.isNaN(row[col])) throw new CaseDataError(`${where(field, r, col)}: value is NaN`);
+        if (Number.isNaN(row[col])) fail(`${where(field, r, col)}: value is NaN`);
       }
     }
   }
@@ -196,7 +198,7 @@ export function validateCase(c: PowerCase, file = "<case>"): PowerCase {
     for (let r = 0; r < rows.length; r++) {
       for (const col of cols) {
         const x = rows[r][col];
-        if (!Number.isFinite(x)) throw new CaseDataError(`${where(m, r, col)}: must be a finite number, got ${x}`);
+        if (!Number.isFinite(x)) fail(`${where(m, r, col)}: must be a finite number, got ${x}`);
       }
     }
   };
@@ -218,42 +220,36 @@ export function validateCase(c: PowerCase, file = "<case>"): PowerCase {
     const row = c.bus[r];
     const id = row[BUS.BUS_I];
     if (!Number.isInteger(id) || id <= 0)
-      throw new CaseDataError(`${where("bus", r, BUS.BUS_I)}: bus number ${id} is not a positive integer`);
+      fail(`${where("bus", r, BUS.BUS_I)}: bus number ${id} is not a positive integer`);
     const first = busRowById.get(id);
     if (first !== undefined)
-      throw new CaseDataError(
-        `${where("bus", r, BUS.BUS_I)}: bus number ${id} is repeated (first at row ${first + 1})`,
-      );
+      fail(`${where("bus", r, BUS.BUS_I)}: bus number ${id} is repeated (first at row ${first + 1})`);
     busRowById.set(id, r);
     const type = row[BUS.BUS_TYPE];
     if (!Number.isInteger(type) || type < BUS_TYPE_PQ || type > BUS_TYPE_NONE) {
-      throw new CaseDataError(
-        `${where("bus", r, BUS.BUS_TYPE)}: bus type ${type} is not 1 (PQ), 2 (PV), 3 (ref) or 4 (isolated)`,
-      );
+      fail(`${where("bus", r, BUS.BUS_TYPE)}: bus type ${type} is not 1 (PQ), 2 (PV), 3 (ref) or 4 (isolated)`);
     }
   }
   for (let r = 0; r < c.gen.length; r++) {
     const row = c.gen[r];
     if (!busRowById.has(row[GEN.GEN_BUS]))
-      throw new CaseDataError(`${where("gen", r, GEN.GEN_BUS)}: generator at unknown bus ${row[GEN.GEN_BUS]}`);
+      fail(`${where("gen", r, GEN.GEN_BUS)}: generator at unknown bus ${row[GEN.GEN_BUS]}`);
   }
   for (let r = 0; r < c.branch.length; r++) {
     const row = c.branch[r];
     for (const col of [BRANCH.F_BUS, BRANCH.T_BUS]) {
       if (!busRowById.has(row[col])) {
-        throw new CaseDataError(
-          `${where("branch", r, col)}: branch ${col === BRANCH.F_BUS ? "from" : "to"} unknown bus ${row[col]}`,
-        );
+        fail(`${where("branch", r, col)}: branch ${col === BRANCH.F_BUS ? "from" : "to"} unknown bus ${row[col]}`);
       }
     }
     if (row[BRANCH.BR_STATUS] !== 0 && row[BRANCH.BR_R] === 0 && row[BRANCH.BR_X] === 0) {
-      throw new CaseDataError(
+      fail(
         `${where("branch", r)}: branch ${row[BRANCH.F_BUS]}-${row[BRANCH.T_BUS]} has zero impedance (r = x = 0); merge its buses or give it a small reactance`,
       );
     }
   }
   if (c.busNames !== undefined && c.busNames.length !== c.bus.length) {
-    throw new CaseDataError(`${file}: bus_name has ${c.busNames.length} entries for ${c.bus.length} buses`);
+    fail(`bus_name has ${c.busNames.length} entries for ${c.bus.length} buses`);
   }
   return c;
 }
