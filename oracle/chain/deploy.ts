@@ -23,6 +23,7 @@ import {
   type UsdToken,
 } from "../../typechain-types";
 import { Asset } from "./enums";
+import { DEFAULT_PERIOD_SECONDS } from "../grid/case/operation";
 import { ConfigurationError } from "./errors";
 
 export interface GridSwapContracts {
@@ -69,7 +70,7 @@ export interface GridSwapParams {
   readonly penaltyBps: number;
 }
 
-export const DEFAULT_PERIOD_SECONDS = 1800;
+export { DEFAULT_PERIOD_SECONDS } from "../grid/case/operation";
 
 /** Production defaults: 30-minute periods, a one-period dispute window, no gate margin, 7-day grace. */
 export function defaultParams(periodSeconds: number = DEFAULT_PERIOD_SECONDS): GridSwapParams {

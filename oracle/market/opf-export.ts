@@ -28,7 +28,7 @@ import type { OperationData } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
 import { CaseDataError } from "../grid/errors";
 import { LIMIT_TOLERANCE } from "../grid/limits/checks";
-import { marketModel, type MarketModel } from "./model";
+import { marketModel } from "./model";
 import { applyForecasts, runPeriod, type Forecasts, type PeriodOptions, type PeriodResult } from "./period";
 import {
   caseFile,

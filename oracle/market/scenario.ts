@@ -28,7 +28,7 @@
  */
 import { InputError } from "../errors";
 import { BUS, BUS_TYPE_NONE, GEN } from "../grid/case/columns";
-import type { OperationData } from "../grid/case/operation";
+import { DEFAULT_PERIOD_MINUTES, type OperationData } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
 import { masterUnits } from "../grid/model/bustypes";
 import { NetworkModel } from "../grid/model/network";
@@ -157,7 +157,7 @@ export function buildDayScenario(input: PowerCase, o: DayScenarioOptions): DaySc
   const before = o.before ?? 0;
   const after = o.after ?? 0;
   const given = input.operation;
-  const periodMinutes = given?.periodMinutes ?? 30;
+  const periodMinutes = given?.periodMinutes ?? DEFAULT_PERIOD_MINUTES;
   const perDay = 1440 / periodMinutes;
   if (!Number.isInteger(perDay)) throw new ScenarioError(`periods of ${periodMinutes} min do not divide a day`);
   const notes: string[] = [];
