@@ -523,56 +523,58 @@ export class Interpreter {
   private matrixLiteral(): MatrixValue {
     const name = this.literalTarget;
     this.literalTarget = undefined;
-    const open = this.expectOp("[");
-    this.inMatrix++;
     const rows: MatrixValue[][] = [[]];
     /** First token of each row, to report a bad row at its own line. */
     const rowStarts: Token[] = [];
-    for (;;) {
-      const t = this.tok;
-      if (this.isOp("]")) {
-        this.pos++;
-        break;
-      }
-      if (t.kind === "eof") this.fail(`unterminated matrix opened at line ${open.line}`);
-      if (t.kind === "nl" || this.isOp(";")) {
-        this.pos++;
+    this.bracketed("]", "matrix", {
+      rowEnd: () => {
         if (rows[rows.length - 1].length > 0) rows.push([]);
-        continue;
-      }
-      if (this.isOp(",")) {
-        this.pos++;
-        continue;
-      }
-      if (rows[rows.length - 1].length === 0) rowStarts.push(t);
-      const v = this.expression();
-      if (v.kind !== "matrix")
-        this.fail(`non-numeric cell ${v.kind === "string" ? `'${v.value}'` : `(a ${v.kind})`} in a matrix`, t);
-      rows[rows.length - 1].push(v);
-    }
-    this.inMatrix--;
+      },
+      element: (t) => {
+        if (rows[rows.length - 1].length === 0) rowStarts.push(t);
+        const v = this.expression();
+        if (v.kind !== "matrix")
+          this.fail(`non-numeric cell ${v.kind === "string" ? `'${v.value}'` : `(a ${v.kind})`} in a matrix`, t);
+        rows[rows.length - 1].push(v);
+      },
+    });
     if (rows[rows.length - 1].length === 0) rows.pop();
     return concatenate(rows, name ?? "matrix", (k, message) => this.fail(message, rowStarts[k]));
   }
 
   private cellLiteral(): CellValue {
-    const open = this.expectOp("{");
-    this.inMatrix++;
     const items: Value[] = [];
+    this.bracketed("}", "cell array", { rowEnd: () => undefined, element: () => items.push(this.expression()) });
+    return { kind: "cell", items };
+  }
+
+  /**
+   * Parses the elements of `[ ]` or `{ }` from the opening bracket to `close`: `element` at the
+   * first token of each, `rowEnd` at each `;` or newline; commas separate.
+   */
+  private bracketed(
+    close: "]" | "}",
+    what: string,
+    on: { readonly rowEnd: () => void; readonly element: (first: Token) => void },
+  ): void {
+    const open = this.expectOp(close === "]" ? "[" : "{");
+    this.inMatrix++;
     for (;;) {
       const t = this.tok;
-      if (this.isOp("}")) {
+      if (this.isOp(close)) {
         this.pos++;
         break;
       }
-      if (t.kind === "eof") this.fail(`unterminated cell array opened at line ${open.line}`);
-      if (t.kind === "nl" || this.isOp(";") || this.isOp(",")) {
+      if (t.kind === "eof") this.fail(`unterminated ${what} opened at line ${open.line}`);
+      if (t.kind === "nl" || this.isOp(";")) {
         this.pos++;
-        continue;
+        on.rowEnd();
+      } else if (this.isOp(",")) {
+        this.pos++;
+      } else {
+        on.element(t);
       }
-      items.push(this.expression());
     }
     this.inMatrix--;
-    return { kind: "cell", items };
   }
 }
