@@ -173,7 +173,7 @@ describe("gridswap:* tasks", function () {
     expect(mine.status).to.match(/^(Filled|NonceUsed)$/);
     expect(mine.filledWh).to.equal("1953");
     const table = (await run("gridswap:offers")).split("\n").find((l) => l.startsWith(offerHash));
-    expect(table).to.match(/\s2\.178$/);
+    expect(table).to.match(/\s1\.953$/);
 
     await run("gridswap:advance", { periods: "2" }); // past the delivery period
     expect(await run("gridswap:period", { simulateMeters: true, state })).to.match(
