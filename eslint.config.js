@@ -25,18 +25,13 @@ const TYPECHAIN = {
   paths: ["typechain-types"],
   message: "typechain types belong in oracle/chain.",
 };
-const MARKET = {
-  paths: ["oracle/market"],
-  message: "oracle/grid is below oracle/market: the grid core does not import the market.",
-};
-const CHAIN = {
-  paths: ["oracle/chain"],
-  message: "oracle/chain sits on top of the grid and market core, not below it.",
-};
-const AGENTS = {
-  paths: ["oracle/agents"],
-  message: "oracle/agents is the top layer: nothing in oracle/grid, oracle/market or oracle/chain imports it.",
-};
+const layer = (path, message) => ({ paths: [path], message });
+const MARKET = layer("oracle/market", "oracle/grid is below oracle/market: the grid core does not import the market.");
+const CHAIN = layer("oracle/chain", "oracle/chain sits on top of the grid and market core, not below it.");
+const AGENTS = layer(
+  "oracle/agents",
+  "oracle/agents is the top layer: nothing in oracle/grid, oracle/market or oracle/chain imports it.",
+);
 const PROGRAMS = {
   paths: ["scripts", "tasks", "test", "bench", "tools", "dashboard"],
   message:

@@ -35,19 +35,11 @@ export function elementwise(
   if (a.kind !== "matrix" || b.kind !== "matrix") return fail("arithmetic on a non-numeric value");
   if (b.rows * b.cols === 1) {
     const y = b.data[0];
-    return matrix(
-      a.rows,
-      a.cols,
-      a.data.map((x) => f(x, y)),
-    );
+    return map(a, (x) => f(x, y), fail);
   }
   if (a.rows * a.cols === 1) {
     const x = a.data[0];
-    return matrix(
-      b.rows,
-      b.cols,
-      b.data.map((y) => f(x, y)),
-    );
+    return map(b, (y) => f(x, y), fail);
   }
   if (a.rows !== b.rows || a.cols !== b.cols) {
     fail(`operands of '${op}' have sizes ${a.rows}x${a.cols} and ${b.rows}x${b.cols}`);
