@@ -2,35 +2,50 @@
 const js = require("@eslint/js");
 const tseslint = require("typescript-eslint");
 
+const layers = require("./tools/eslint-layers");
+
 /**
- * The architecture, enforced: oracle/grid (case → operating point → limits → sensitivities) and
- * oracle/market (redispatch → prices → period) are pure TypeScript. They never import a chain
- * library, Hardhat, typechain or the layers built on top of them (oracle/chain, oracle/agents);
- * oracle/grid does not import oracle/market either.
+ * The architecture, enforced (docs/architecture.md): imports only point up the layers
+ * oracle/grid → oracle/market → oracle/chain → oracle/agents. oracle/grid and oracle/market are
+ * pure TypeScript (no ethers, Hardhat or typechain); oracle/chain does not import the agents;
+ * nothing in oracle/ imports the programs and tests built on it; the browser dashboard reads
+ * the chain and what its server publishes, and computes no grid, market or agent policy itself.
+ * tools/eslint-layers.js checks every kind of import: static, `export … from`, `import()`,
+ * `require()`; test/tools/lint-boundary.test.ts shows each forbidden edge failing.
  */
-const CHAIN_LIBRARIES = [
-  {
-    group: ["ethers", "ethers/*"],
-    message: "oracle/grid and oracle/market are pure TypeScript: ethers belongs in oracle/chain.",
-  },
-  {
-    group: ["hardhat", "hardhat/*", "@nomicfoundation/*"],
-    message: "oracle/grid and oracle/market never import Hardhat.",
-  },
-  { group: ["**/typechain-types", "**/typechain-types/*"], message: "typechain types belong in oracle/chain." },
-  {
-    group: ["**/chain", "**/chain/*", "**/chain/**"],
-    message: "oracle/chain sits on top of the grid and market core, not below it.",
-  },
-  {
-    group: ["**/agents", "**/agents/*", "**/agents/**"],
-    message: "oracle/agents sits on top of the grid and market core, not below it.",
-  },
-];
-const MARKET_LAYER = {
-  group: ["**/market", "**/market/*", "**/market/**"],
-  message: "oracle/grid is below oracle/market: the grid core does not import the market.",
+const ETHERS = {
+  packages: ["ethers", "@ethersproject/*"],
+  message: "oracle/grid and oracle/market are pure TypeScript: ethers belongs in oracle/chain.",
 };
+const HARDHAT = {
+  packages: ["hardhat", "@nomicfoundation/*", "@typechain/*"],
+  message: "Hardhat is a development tool: only tasks/, scripts/, test/ and bench/ load it.",
+};
+const TYPECHAIN = {
+  paths: ["typechain-types"],
+  message: "typechain types belong in oracle/chain.",
+};
+const layer = (path, message) => ({ paths: [path], message });
+const MARKET = layer("oracle/market", "oracle/grid is below oracle/market: the grid core does not import the market.");
+const CHAIN = layer("oracle/chain", "oracle/chain sits on top of the grid and market core, not below it.");
+const AGENTS = layer(
+  "oracle/agents",
+  "oracle/agents is the top layer: nothing in oracle/grid, oracle/market or oracle/chain imports it.",
+);
+const PROGRAMS = {
+  paths: ["scripts", "tasks", "test", "bench", "tools", "dashboard"],
+  message:
+    "oracle/ is a library: the command lines, tasks, tests, benchmarks and dashboard import it, never the reverse.",
+};
+/** The browser reads the chain and the server's published results; types describing them are fine. */
+const BROWSER = {
+  paths: ["oracle/grid", "oracle/market", "oracle/agents", "dashboard/server"],
+  allowTypeImports: true,
+  message:
+    "the dashboard shows what the server publishes: it computes no grid, market or agent policy itself (type imports only).",
+};
+const CORE = [ETHERS, HARDHAT, TYPECHAIN, CHAIN, AGENTS, PROGRAMS];
+const boundaries = (forbid, allow) => ({ "layers/boundaries": ["error", allow ? { forbid, allow } : { forbid }] });
 
 module.exports = tseslint.config(
   {
@@ -53,14 +68,17 @@ module.exports = tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
-  {
-    files: ["oracle/grid/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [...CHAIN_LIBRARIES, MARKET_LAYER] }] },
-  },
-  {
-    files: ["oracle/market/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: CHAIN_LIBRARIES }] },
-  },
+  { plugins: { layers } },
+  { files: ["oracle/*.ts"], rules: boundaries(CORE) },
+  { files: ["oracle/grid/**/*.ts"], rules: boundaries([...CORE, MARKET]) },
+  { files: ["oracle/market/**/*.ts"], rules: boundaries(CORE) },
+  { files: ["oracle/chain/**/*.ts"], rules: boundaries([HARDHAT, AGENTS, PROGRAMS]) },
+  { files: ["oracle/agents/**/*.ts"], rules: boundaries([PROGRAMS]) },
+  { files: ["dashboard/src/**/*.ts"], rules: boundaries([HARDHAT, BROWSER]) },
+  // Known debt (#23), exempt module by module until the server publishes these: the generator
+  // view runs the agents' price policy and the market view the agents' nested-line layout.
+  { files: ["dashboard/src/generator-view.ts"], rules: boundaries([HARDHAT, BROWSER], ["oracle/agents/policy"]) },
+  { files: ["dashboard/src/market-view.ts"], rules: boundaries([HARDHAT, BROWSER], ["oracle/agents/nested-lines"]) },
   {
     files: ["**/*.js"],
     languageOptions: {

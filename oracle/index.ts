@@ -35,15 +35,14 @@ export { marketModel, type MarketModel, type MarketUnit } from "./market/model";
 export { redispatch, type Redispatch, type RedispatchOptions } from "./market/redispatch";
 export { nodalPrices, periodCosts, priceOffers, type NodalPrices, type Offer, type PeriodCosts } from "./market/prices";
 export {
-  compareOpf,
   exportPeriodOpf,
   exportRedispatchOpf,
   problemOperation,
   type OpfAnswer,
   type OpfExport,
-  type OpfReference,
   type PeriodProblem,
 } from "./market/opf-export";
+export { compareOpf, type OpfComparison, type OpfReference } from "./market/opf-compare";
 export { LpSolveError } from "./market/lp";
 export { defaultOperation } from "./market/defaults";
 export {

@@ -2,13 +2,17 @@
  * What the standalone agent processes (agent-centre.ts, agent-generator.ts) share: connecting to
  * RPC_URL and the deployment file, timestamped log lines, and the supervised run loop.
  *
- * The loop keeps an agent running through node outages of any length: transport failures are
- * retried with a capped backoff and reported once per change of health ("node unreachable …" /
- * "node reachable again"), other failures once per distinct message. It exits cleanly on SIGINT
- * or SIGTERM (0), and with one line on a configuration error (1). `--once` runs one step and
- * exits 1 on any failure.
+ * The loop keeps an agent running through node outages of any length. What it does with a failure
+ * depends on its kind (oracle/chain/errors.ts `errorKind`, by class):
+ *   transport       retried with a capped backoff, reported once per change of health
+ *                   ("node unreachable …" / "node reachable again");
+ *   configuration,  exit 1 with one line: a setting, a case, a forecast or a meter reading that is
+ *   input           wrong stays wrong, and retrying it would only hide it;
+ *   other           (a revert, a failed computation) reported once per distinct message; the
+ *                   agent carries on with its next step after the usual interval.
+ * It exits cleanly on SIGINT or SIGTERM (0). `--once` runs one step and exits 1 on any failure.
  */
-import { ConfigurationError, describeChainError, isTransient } from "../oracle/chain/errors";
+import { describeChainError, errorKind } from "../oracle/chain/errors";
 import { openDeployment } from "../oracle/chain/deployments";
 import { connectRpc, type RpcConnection } from "../oracle/chain/rpc";
 import { sleep } from "../oracle/chain/retry";
@@ -102,25 +106,25 @@ export async function runAgentLoop<T>(
         if (o.once) return 0;
         await sleep(o.intervalSeconds * 1000, controller.signal);
       } catch (e) {
-        if (e instanceof ConfigurationError) {
-          process.stderr.write(`${o.name}: ${describeChainError(e)}\n`);
-          return 1;
-        }
-        if (o.once) {
-          process.stderr.write(`${o.name}: ${describeChainError(e)}\n`);
-          return 1;
-        }
-        failures++;
+        const kind = errorKind(e);
         const message = describeChainError(e);
-        if (isTransient(e)) {
+        if (o.once || kind === "configuration" || kind === "input") {
+          process.stderr.write(`${o.name}: ${message}\n`);
+          return 1;
+        }
+        if (kind === "transport") {
+          failures++;
           if (healthy) o.log(`node unreachable (${message}); retrying with backoff until it answers`);
           healthy = false;
-        } else if (message !== lastError) {
+          const wait = Math.min(o.maxBackoffSeconds ?? 60, o.intervalSeconds, 2 ** Math.min(failures - 1, 6));
+          await sleep(wait * 1000, controller.signal);
+          continue;
+        }
+        if (message !== lastError) {
           process.stderr.write(`${new Date().toISOString()} ${o.name}: step failed: ${message}\n`);
         }
         lastError = message;
-        const wait = Math.min(o.maxBackoffSeconds ?? 60, o.intervalSeconds, 2 ** Math.min(failures - 1, 6));
-        await sleep(wait * 1000, controller.signal);
+        await sleep(o.intervalSeconds * 1000, controller.signal);
       }
     }
     o.log("stopping on signal");

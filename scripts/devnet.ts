@@ -20,7 +20,7 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { HDNodeWallet, JsonRpcProvider, Network, NonceManager, Wallet } from "ethers";
-import { deploymentAddresses, type GridSwapParams } from "../oracle/chain/deploy";
+import { DEFAULT_PERIOD_SECONDS, deploymentAddresses, type GridSwapParams } from "../oracle/chain/deploy";
 import { writeDeployment, type DeploymentFile } from "../oracle/chain/deployments";
 import { deployMarket, type DeployedMarket, type GeneratorSpec } from "../oracle/agents/world";
 
@@ -271,7 +271,7 @@ export interface DeployToOptions {
   readonly generators?: readonly GeneratorSpec[];
   /** USD minted to the centre and deposited (default 100). */
   readonly usd?: number;
-  /** Period length, s (default 1800). */
+  /** Period length, s (default DEFAULT_PERIOD_SECONDS: 30 minutes). */
   readonly periodSeconds?: number;
   /** Market and oracle parameters beyond the period length. */
   readonly params?: Partial<GridSwapParams>;
@@ -298,7 +298,7 @@ export async function deployTo(url: string, funderKey: string, options: DeployTo
   // No request cache (ethers' default 250 ms one can serve a stale nonce or read).
   const provider = new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1 });
   try {
-    const periodSeconds = options.periodSeconds ?? 1800;
+    const periodSeconds = options.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
     const market = await deployMarket({
       provider,
       funder: new NonceManager(new Wallet(funderKey, provider)),

@@ -15,11 +15,10 @@
  */
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GridError, loadCase, type OperationData, type PowerCase } from "../oracle";
+import { CaseDataError, GridError, InputError, loadCase, type OperationData, type PowerCase } from "../oracle";
 import { PRICING_RULES } from "../oracle/grid/case/operation";
 import { applyForecasts, runPeriod, type Forecasts, type PeriodResult } from "../oracle/market/period";
 import { exportRedispatchOpf, problemOperation } from "../oracle/market/opf-export";
-import { ScenarioError } from "../oracle/market/scenario";
 import type { LimitReport } from "../oracle/grid/limits/checks";
 import {
   choiceOption,
@@ -256,8 +255,9 @@ function operationFor(
   const rule = stringOption(line, "pricing-rule");
   const pricingRule = rule === undefined ? undefined : choiceOption(line, "pricing-rule", PRICING_RULES, "nodal");
   if (!derive && !c.operation) {
-    throw new GridError(
-      `${c.name}: no operation data: a period needs line limits and redispatch units ("operation" in a JSON case), or --derive-operation`,
+    throw new CaseDataError(
+      `no operation data: a period needs line limits and redispatch units ("operation" in a JSON case), or --derive-operation`,
+      c.name,
     );
   }
   const notes: string[] = [];
@@ -273,7 +273,7 @@ function operationFor(
 /** Writes every file into `dir` (created if need be), each whole or not at all (temp file, then rename). */
 function writeFiles(dir: string, files: Readonly<Record<string, string>>): string[] {
   try {
-    if (!statSync(dir).isDirectory()) throw new GridError(`--export-opf: ${dir} is not a directory`);
+    if (!statSync(dir).isDirectory()) throw new Error(`--export-opf: ${dir} is not a directory`);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     mkdirSync(dir, { recursive: true });
@@ -286,7 +286,7 @@ function writeFiles(dir: string, files: Readonly<Record<string, string>>): strin
       renameSync(temp, path);
     } catch (e) {
       rmSync(temp, { force: true });
-      throw new GridError(`--export-opf: cannot write ${path}: ${(e as Error).message}`);
+      throw new Error(`--export-opf: cannot write ${path}: ${(e as Error).message}`, { cause: e });
     }
     return path;
   });
@@ -319,7 +319,7 @@ async function main(line: CommandLine): Promise<number> {
     }
     return 0;
   } catch (e) {
-    if (e instanceof GridError || e instanceof RangeError || e instanceof ScenarioError) {
+    if (e instanceof InputError || e instanceof GridError || e instanceof RangeError) {
       process.stderr.write(`period: ${e.message.split("\n")[0]}\n`);
       return 1;
     }

@@ -5,7 +5,14 @@
  * Exit status: 0 solved; 1 bad input or no convergence, with one line on stderr naming the problem
  * (with --json, a non-converged run also prints {"converged": false, ...} on stdout).
  */
-import { GridError, PowerFlowNotConvergedError, loadCase, runPowerFlow, type PowerFlowResult } from "../oracle";
+import {
+  GridError,
+  InputError,
+  PowerFlowNotConvergedError,
+  loadCase,
+  runPowerFlow,
+  type PowerFlowResult,
+} from "../oracle";
 import type { PowerFlowOptions } from "../oracle";
 import { choiceOption, numberOption, runCommand, type CommandLine, type CommandSpec } from "./cli";
 
@@ -88,7 +95,7 @@ function main(line: CommandLine): number {
       process.stderr.write(`pf: ${e.message}\n`);
       return 1;
     }
-    if (e instanceof GridError || e instanceof RangeError) {
+    if (e instanceof InputError || e instanceof GridError || e instanceof RangeError) {
       process.stderr.write(`pf: ${e.message.split("\n")[0]}\n`);
       return 1;
     }

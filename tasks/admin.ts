@@ -5,6 +5,7 @@
  * keystore) or, on dev nodes, with the node's own account holding the role.
  */
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
+import { DEFAULT_PERIOD_SECONDS } from "../oracle/grid/case/operation";
 import {
   connectDeployment,
   deploymentsRoot,
@@ -82,7 +83,10 @@ gridswapTask<DeployArgs>(
     { name: "registrar", description: "Registers generators: address or account index (default 4)" },
     { name: "issuer", description: "Issues kWh capacity: address or account index (default 5)" },
     { name: "treasury", description: "Mints USD: address or account index (default 6)" },
-    { name: "periodSeconds", description: "Market period, s (default 1800; the centre's case must match)" },
+    {
+      name: "periodSeconds",
+      description: `Market period, s (default ${DEFAULT_PERIOD_SECONDS}; the centre's case must match)`,
+    },
     {
       name: "disputeWindowSeconds",
       description: "A measurement is final this long after its report, s (default: one period)",
@@ -100,7 +104,7 @@ gridswapTask<DeployArgs>(
   async (args, hre) => {
     const periodSeconds =
       args.periodSeconds === undefined
-        ? 1800
+        ? DEFAULT_PERIOD_SECONDS
         : parseInteger(args.periodSeconds, "--period-seconds", "a number of seconds", 1, UINT32_MAX);
     const seconds = (v: string | undefined, flag: string): number | undefined =>
       v === undefined ? undefined : parseInteger(v, flag, "a number of seconds", 0, UINT32_MAX);

@@ -27,6 +27,7 @@ import {
   DEFAULT_CASE,
   deploymentsRoot,
 } from "./common";
+import { periodEnergyWh, unitsToUsd, whToKwh } from "../oracle/chain/units";
 
 /** `34=0.5183,27=0.1` → { "34": 0.5183, "27": 0.1 } (Hardhat lets each option appear once). */
 export function parsePairs(value: string | undefined, flag: string, what: string): Map<number, number> {
@@ -281,14 +282,14 @@ gridswapTask<OffersArgs>(
         );
         continue;
       }
-      const kwh = Number(o.offer.amountWh) / 1000;
+      const kwh = whToKwh(o.offer.amountWh);
       rows.push([
         o.offerHash,
         status,
         enumName(Direction, o.offer.direction, "Direction"),
         fmtKwh(o.offer.amountWh),
         fmtUsd(o.offer.usd),
-        (Number(o.offer.usd) / 1e8 / kwh).toFixed(6),
+        (unitsToUsd(o.offer.usd) / kwh).toFixed(6),
         String(o.offer.node),
         String(o.offer.period),
         isoTime(o.offer.deadline),
@@ -405,7 +406,7 @@ gridswapTask<FillArgs>(
           fail(
             `--planned-kwh is required: your planned output in period ${offer.period} without the trade, the baseline you are measured against`,
           );
-        const maxWh = (capacityW * BigInt(c.file.periodSeconds)) / 3600n;
+        const maxWh = periodEnergyWh(capacityW, c.file.periodSeconds);
         if (plannedWh > maxWh)
           fail(
             `--planned-kwh ${fmtKwh(plannedWh)}: above your registered capacity over a period (${fmtKwh(maxWh)} kWh)`,

@@ -11,14 +11,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import * as prettier from "prettier";
 import { loadCase } from "../oracle";
-import {
-  compareOpf,
-  exportPeriodOpf,
-  OPF_OPTIONS,
-  problemKey,
-  type OpfReference,
-  type PeriodProblem,
-} from "../oracle/market/opf-export";
+import { compareOpf, type OpfReference } from "../oracle/market/opf-compare";
+import { exportPeriodOpf, problemKey, type PeriodProblem } from "../oracle/market/opf-export";
+import { OPF_OPTIONS } from "../oracle/market/opf-matlab";
 import { matpowerMissing, runMatpowerOpf } from "./matpower/octave";
 
 const ROOT = resolve(__dirname, "..");

@@ -14,6 +14,7 @@ import {
   type OfferData,
   type SettlementData,
 } from "./market-data";
+import { ConfigurationError } from "./errors";
 
 export interface PostedOffer {
   readonly offerHash: string;
@@ -109,8 +110,7 @@ export async function readMarketEvents(
   toBlock?: number,
   maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
 ): Promise<MarketEvents> {
-  const provider = market.runner?.provider as Provider | undefined;
-  if (!provider) throw new Error("the market contract has no provider");
+  const provider = providerOf(market);
   const to = toBlock ?? (await provider.getBlockNumber());
   const events: MarketEvents = { offers: [], fills: [], settlements: [], unwinds: [], toBlock: to };
   for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
@@ -137,8 +137,7 @@ export async function isOfferPosted(
   fromBlock: number,
   maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
 ): Promise<boolean> {
-  const provider = market.runner?.provider as Provider | undefined;
-  if (!provider) throw new Error("the market contract has no provider");
+  const provider = providerOf(market);
   const to = await provider.getBlockNumber();
   for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
     if ((await market.queryFilter(market.filters.OfferPosted(offerHash), a, b)).length > 0) return true;
@@ -154,8 +153,7 @@ export async function readFillsOf(
   maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
   toBlock?: number,
 ): Promise<FillRecord[]> {
-  const provider = market.runner?.provider as Provider | undefined;
-  if (!provider) throw new Error("the market contract has no provider");
+  const provider = providerOf(market);
   const to = toBlock ?? (await provider.getBlockNumber());
   const out: FillRecord[] = [];
   for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
@@ -181,6 +179,13 @@ export async function readReportPeriods(
   return out;
 }
 
+/** The provider a contract reads through; a contract connected to none is a setting to fix. */
+function providerOf(contract: DemandResponseMarket): Provider {
+  const provider = contract.runner?.provider as Provider | null | undefined;
+  if (!provider) throw new ConfigurationError("the market contract has no provider");
+  return provider;
+}
+
 /** Word `i` (32 bytes) of ABI-encoded log data, as a bigint. */
 function word(data: string, i: number): bigint {
   return BigInt(`0x${data.slice(2 + 64 * i, 2 + 64 * (i + 1))}`);
@@ -199,8 +204,7 @@ export async function readOffersFor(
   forWhom: { readonly node: number; readonly generator: string },
   maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
 ): Promise<PostedOffer[]> {
-  const provider = market.runner?.provider as Provider | undefined;
-  if (!provider) throw new Error("the market contract has no provider");
+  const provider = providerOf(market);
   const address = await market.getAddress();
   const topic = market.interface.getEvent("OfferPosted").topicHash;
   const me = BigInt(forWhom.generator);

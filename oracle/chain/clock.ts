@@ -4,11 +4,12 @@
  * Anvil) can also be moved forward, which the demo, the simulations and tests use.
  */
 import type { Provider } from "ethers";
+import { TransportError } from "./errors";
 
 /** Timestamp of the latest block, Unix s. */
 export async function chainNow(provider: Provider): Promise<number> {
   const block = await provider.getBlock("latest");
-  if (!block) throw new Error("the node returned no latest block");
+  if (!block) throw new TransportError("the node returned no latest block");
   return block.timestamp;
 }
 

@@ -23,6 +23,8 @@ import {
   type UsdToken,
 } from "../../typechain-types";
 import { Asset } from "./enums";
+import { DEFAULT_PERIOD_SECONDS } from "../grid/case/operation";
+import { ConfigurationError } from "./errors";
 
 export interface GridSwapContracts {
   readonly registry: GeneratorRegistry;
@@ -68,7 +70,7 @@ export interface GridSwapParams {
   readonly penaltyBps: number;
 }
 
-export const DEFAULT_PERIOD_SECONDS = 1800;
+export { DEFAULT_PERIOD_SECONDS } from "../grid/case/operation";
 
 /** Production defaults: 30-minute periods, a one-period dispute window, no gate margin, 7-day grace. */
 export function defaultParams(periodSeconds: number = DEFAULT_PERIOD_SECONDS): GridSwapParams {
@@ -96,17 +98,19 @@ export function checkSeparateRoles(roles: GridSwapRoles): void {
   const seen = new Map<string, string>();
   for (const [role, address] of holders) {
     if (!/^0x[0-9a-fA-F]{40}$/.test(address) || BigInt(address) === 0n)
-      throw new Error(`deployGridSwap: ${role} must be a non-zero address, got '${address}'`);
+      throw new ConfigurationError(`deployGridSwap: ${role} must be a non-zero address, got '${address}'`);
     const key = address.toLowerCase();
     const other = seen.get(key);
     if (other)
-      throw new Error(`deployGridSwap: ${role} and ${other} are the same account ${address}; roles must be separate`);
+      throw new ConfigurationError(
+        `deployGridSwap: ${role} and ${other} are the same account ${address}; roles must be separate`,
+      );
     seen.set(key, role);
   }
   const n = roles.oracleSigners.length;
   const k = roles.oracleThreshold;
   if (!Number.isInteger(k) || n === 0 || 2 * k <= n || k > n)
-    throw new Error(`deployGridSwap: oracle threshold ${k} of ${n} signers must satisfy n/2 < k ≤ n`);
+    throw new ConfigurationError(`deployGridSwap: oracle threshold ${k} of ${n} signers must satisfy n/2 < k ≤ n`);
 }
 
 /**
@@ -202,7 +206,7 @@ export async function seedGridSwap(
   const marketAddress = await c.market.getAddress();
   for (const g of plan.generators ?? []) {
     if (g.depositWh > g.issueWh)
-      throw new Error(`seedGridSwap: deposit ${g.depositWh} Wh exceeds issue ${g.issueWh} Wh`);
+      throw new ConfigurationError(`seedGridSwap: deposit ${g.depositWh} Wh exceeds issue ${g.issueWh} Wh`);
     const address = await g.signer.getAddress();
     await send(c.registry.connect(operators.registrar).register(address, g.node, g.meterKey, g.capacityW));
     if (g.issueWh > 0n) await send(c.kwh.connect(operators.issuer).issue(address, g.issueWh));
@@ -213,7 +217,9 @@ export async function seedGridSwap(
   }
   for (const centre of plan.centres ?? []) {
     if (centre.depositUsd > centre.mintUsd)
-      throw new Error(`seedGridSwap: deposit ${centre.depositUsd} exceeds mint ${centre.mintUsd} (1e-8 USD)`);
+      throw new ConfigurationError(
+        `seedGridSwap: deposit ${centre.depositUsd} exceeds mint ${centre.mintUsd} (1e-8 USD)`,
+      );
     const address = await centre.signer.getAddress();
     if (centre.mintUsd > 0n) await send(c.usd.connect(operators.treasury).mint(address, centre.mintUsd));
     if (centre.depositUsd > 0n) {

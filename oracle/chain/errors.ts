@@ -6,8 +6,15 @@
  *   ├── TransportError       the node could not be reached or answered badly: a retry may cure it
  *   ├── RevertError          the chain answered "no": a decoded custom error (name, args, selector)
  *   └── ConfigurationError   a setting is wrong: RPC_URL, a key, a deployment file, a flag
+ *   InputError (oracle/errors.ts)  bad input: a case, operation data, a forecast, a meter reading
+ *
+ * Code in oracle/ throws these classes, and callers tell failures apart by class (`errorKind`,
+ * `isTransient`). Error text is read in one place only, `errorKind`'s look at an error that is
+ * none of them: a raw error from ethers, a JSON-RPC node or fetch, where it first enters
+ * (`toChainError`, used by the retry layer around every RPC call).
  */
 import { Interface, ZeroHash, id, type ErrorDescription } from "ethers";
+import { InputError } from "../errors";
 import {
   DemandResponseMarket__factory,
   GeneratorRegistry__factory,
@@ -28,7 +35,11 @@ export class TransportError extends ChainError {
   readonly retryable = true;
 }
 
-/** A call or transaction reverted with `errorName(args)` (a GridSwap or OpenZeppelin custom error). */
+/**
+ * A call or transaction reverted with `errorName(args)` (a GridSwap or OpenZeppelin custom error),
+ * or — `decoded` false, `errorName` "" — reverted with no reason any GridSwap ABI knows
+ * (`options.message` then says what reverted).
+ */
 export class RevertError extends ChainError {
   constructor(
     readonly errorName: string,
@@ -36,9 +47,14 @@ export class RevertError extends ChainError {
     /** The 4-byte selector and the raw revert data, when known. */
     readonly selector: string | undefined,
     readonly data: string | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; message?: string },
   ) {
-    super(`reverted: ${formatCall(errorName, args)}`, options);
+    super(options?.message ?? `reverted: ${formatCall(errorName, args)}`, options);
+  }
+
+  /** True when the custom error is known (its name and arguments are decoded). */
+  get decoded(): boolean {
+    return this.errorName !== "";
   }
 }
 
@@ -104,7 +120,7 @@ export function decodeRevertData(data: string): ErrorDescription | undefined {
 
 /** The decoded revert of `error`, or undefined when it is not a revert with known data. */
 export function decodeRevert(error: unknown): RevertError | undefined {
-  if (error instanceof RevertError) return error;
+  if (error instanceof RevertError && error.decoded) return error;
   const e = error as EthersLikeError;
   const data = revertData(error);
   if (e?.revert) return new RevertError(e.revert.name, e.revert.args, data?.slice(0, 10), data, { cause: error });
@@ -153,26 +169,64 @@ const TRANSPORT_CODES = new Set([
 const TRANSPORT_TEXT =
   /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EAI_AGAIN|socket hang up|other side closed|fetch failed|network error|connection (?:refused|reset|closed)|timeout|timed out|unreachable|HTTP (?:429|5\d\d)|status(?: code)? (?:429|5\d\d)|bad gateway|service unavailable|gateway timeout|internal server error)\b/i;
 
+/** What kind of failure an error is; "other" is none of the kinds below (a bug, an unknown answer). */
+export type ErrorKind = "transport" | "revert" | "configuration" | "input" | "other";
+
 /**
- * True for failures a retry may cure: the transport (refused, reset or dropped connections,
- * timeouts, HTTP 5xx and 429), never a revert, a rejected signature or bad input. Looks through
- * `cause` chains.
+ * The kind of `error`, by its class: TransportError, RevertError, ConfigurationError, InputError.
+ * An error of none of these classes (a raw error from ethers, a node or fetch, or one that wraps
+ * another as its `cause`) is judged here, the one place that reads codes and text: a transport
+ * failure (refused, reset or dropped connections, timeouts, HTTP 5xx and 429), a revert (the
+ * chain's answer, whatever digits it contains), else the kind of its `cause`.
  */
-export function isTransient(error: unknown): boolean {
+export function errorKind(error: unknown): ErrorKind {
   const seen = new Set<unknown>();
-  let e = error as (EthersLikeError & { retryable?: boolean }) | undefined;
+  let e = error as EthersLikeError | undefined;
   while (e && typeof e === "object" && !seen.has(e)) {
     seen.add(e);
-    if (e instanceof RevertError || e instanceof ConfigurationError) return false;
-    if (e.retryable === true) return true;
-    if (e.code === "CALL_EXCEPTION" || e.code === "INVALID_ARGUMENT" || e.code === "ACTION_REJECTED") return false;
-    if (e.code !== undefined && TRANSPORT_CODES.has(e.code)) return true;
+    if (e instanceof TransportError) return "transport";
+    if (e instanceof RevertError) return "revert";
+    if (e instanceof ConfigurationError) return "configuration";
+    if (e instanceof InputError) return "input";
+    if (e.code === "CALL_EXCEPTION") return "revert";
+    if (e.code === "INVALID_ARGUMENT" || e.code === "ACTION_REJECTED") return "other";
+    if (e.code !== undefined && TRANSPORT_CODES.has(e.code)) return "transport";
     const text = `${e.shortMessage ?? ""} ${e.message ?? ""}`;
-    if (/revert/i.test(text)) return false; // an answer from the chain, whatever digits it contains
-    if (TRANSPORT_TEXT.test(text)) return true;
+    if (/revert/i.test(text)) return "revert";
+    if (TRANSPORT_TEXT.test(text)) return "transport";
     e = e.cause as typeof e;
   }
-  return false;
+  return "other";
+}
+
+/**
+ * The typed error for `error` where it first enters from ethers, a node or fetch: an error of one
+ * of the classes above as it is; a transport failure as a TransportError and a revert GridSwap's
+ * ABIs decode as a RevertError (each with the original as `cause`); anything else unchanged.
+ */
+export function toChainError(error: unknown): unknown {
+  if (error instanceof ChainError || error instanceof InputError) return error;
+  switch (errorKind(error)) {
+    case "transport":
+      return new TransportError(firstLine(error), { cause: error });
+    case "revert":
+      return decodeRevert(error) ?? error;
+    default:
+      return error;
+  }
+}
+
+/**
+ * True for failures a retry may cure: the transport, never a revert, a rejected signature, bad
+ * input or a bad setting (see `errorKind`).
+ */
+export function isTransient(error: unknown): boolean {
+  return errorKind(error) === "transport";
+}
+
+function firstLine(error: unknown): string {
+  const e = error as EthersLikeError | undefined;
+  return String(e?.shortMessage ?? e?.message ?? error).split("\n")[0];
 }
 
 /** One line saying what went wrong: a decoded revert, a transport failure or the message. */

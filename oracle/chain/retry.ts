@@ -1,10 +1,12 @@
 /**
- * Retries with capped exponential backoff for RPC calls. Only transport failures are retried
- * (see `isTransient`); a revert is an answer, not a failure, and is thrown at once. Callers make
- * writes idempotent by re-reading chain state before re-sending, so a retried send never acts
- * twice. After the last attempt the failure is a TransportError whose `cause` is the original.
+ * Retries with capped exponential backoff for RPC calls: the edge where raw errors from ethers,
+ * the node or fetch become typed (`toChainError`). Only transport failures are retried; a revert
+ * is an answer, not a failure, and is thrown at once as a RevertError when GridSwap's ABIs decode
+ * it. Callers make writes idempotent by re-reading chain state before re-sending, so a retried
+ * send never acts twice. After the last attempt the failure is a TransportError whose `cause` is
+ * the last one.
  */
-import { isTransient, TransportError } from "./errors";
+import { toChainError, TransportError } from "./errors";
 
 export { isTransient } from "./errors";
 
@@ -25,9 +27,10 @@ export async function withRetry<T>(label: string, fn: () => Promise<T>, options:
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
-    } catch (e) {
-      if (!isTransient(e)) throw e;
-      const reason = firstLine(e);
+    } catch (raw) {
+      const e = toChainError(raw);
+      if (!(e instanceof TransportError)) throw e;
+      const reason = e.message.split("\n")[0];
       if (attempt >= attempts || options.signal?.aborted) {
         throw new TransportError(`${label}: still failing after ${attempt} attempts: ${reason}`, { cause: e });
       }
@@ -36,11 +39,6 @@ export async function withRetry<T>(label: string, fn: () => Promise<T>, options:
       await sleep(delay, options.signal);
     }
   }
-}
-
-function firstLine(e: unknown): string {
-  const err = e as { shortMessage?: string; message?: string };
-  return String(err?.shortMessage ?? err?.message ?? e).split("\n")[0];
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

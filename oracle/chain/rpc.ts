@@ -36,10 +36,11 @@ export async function connectRpc(
   try {
     chainId = await withRetry("connect", () => rpcChainId(url), { attempts: 3, baseDelayMs: 300, log });
   } catch (e) {
-    if (e instanceof ConfigurationError) throw e;
+    if (e instanceof ConfigurationError) throw new ConfigurationError(`${setting} ${url}: ${e.message}`, { cause: e });
+    if (!(e instanceof TransportError)) throw e;
     // Unreachable is not a misconfiguration: a supervised agent waits for the node to come back.
-    const reason = (e as Error).message.replace(/^connect: still failing after \d+ attempts: /, "");
-    throw new TransportError(`cannot reach ${setting} ${url}: ${reason}`, { cause: e });
+    const last = e.cause instanceof TransportError ? e.cause : e;
+    throw new TransportError(`cannot reach ${setting} ${url}: ${last.message}`, { cause: e });
   }
   const provider = new JsonRpcProvider(url, Network.from(chainId), {
     staticNetwork: true,
@@ -49,7 +50,11 @@ export async function connectRpc(
   return { url, chainId, provider };
 }
 
-/** eth_chainId over plain HTTP, with a timeout and an error that says what went wrong. */
+/**
+ * eth_chainId over plain HTTP, with a timeout. No answer, a timeout, HTTP 429 or 5xx is a
+ * TransportError (the node may come back); any other answer that is not a chain id is a
+ * ConfigurationError (the URL does not point at a JSON-RPC endpoint).
+ */
 async function rpcChainId(url: string): Promise<bigint> {
   let response: Response;
   try {
@@ -61,11 +66,12 @@ async function rpcChainId(url: string): Promise<bigint> {
     });
   } catch (e) {
     const err = e as Error & { cause?: { code?: string; message?: string } };
-    if (err.name === "TimeoutError") throw new Error("no answer within 10 s (timeout)");
-    // Keep the transport words (ECONNREFUSED …) so the retry layer knows this is worth retrying.
-    throw new Error(err.cause?.code ?? err.cause?.message ?? err.message, { cause: e });
+    if (err.name === "TimeoutError") throw new TransportError("no answer within 10 s (timeout)", { cause: e });
+    throw new TransportError(err.cause?.code ?? err.cause?.message ?? err.message, { cause: e });
   }
-  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
+  const status = `HTTP ${response.status} ${response.statusText}`.trim();
+  if (response.status === 429 || response.status >= 500) throw new TransportError(status);
+  if (!response.ok) throw new ConfigurationError(`the endpoint answered ${status}: not a JSON-RPC endpoint`);
   let body: { result?: unknown; error?: { message?: string } };
   try {
     body = (await response.json()) as typeof body;

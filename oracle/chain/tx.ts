@@ -10,7 +10,7 @@
  * - A mined revert is replayed as a call to decode its custom error (a RevertError).
  */
 import { keccak256, type Provider, type Signer, type TransactionReceipt, type TransactionRequest } from "ethers";
-import { decodeRevert, RevertError, TransportError } from "./errors";
+import { ConfigurationError, decodeRevert, RevertError, TransportError } from "./errors";
 import { sleep, withRetry, type RetryOptions } from "./retry";
 
 export interface SendOptions {
@@ -60,7 +60,7 @@ export async function sendGuarded(
   options: SendOptions,
 ): Promise<SendResult> {
   const provider = signer.provider;
-  if (!provider) throw new Error(`${options.label}: the signer has no provider`);
+  if (!provider) throw new ConfigurationError(`${options.label}: the signer has no provider`);
   const retry = { ...options.retry, log: options.retry?.log };
   // A transaction signed in an earlier attempt whose broadcast may have reached the node.
   let signed: { raw: string; hash: string; request: TransactionRequest } | undefined;
@@ -148,13 +148,18 @@ async function replayRevert(
   request: TransactionRequest,
   receipt: TransactionReceipt,
   label: string,
-): Promise<Error> {
+): Promise<RevertError> {
+  const undecoded = (why: string, cause?: unknown): RevertError =>
+    new RevertError("", [], undefined, undefined, {
+      cause,
+      message: `${label}: transaction ${receipt.hash} reverted${why}`,
+    });
   try {
     await provider.call({ ...request, blockTag: receipt.blockNumber - 1 });
   } catch (e) {
     const revert = decodeRevert(e);
     if (revert) return new RevertError(revert.errorName, revert.args, revert.selector, revert.data, { cause: e });
-    return new Error(`${label}: transaction ${receipt.hash} reverted: ${(e as Error).message.split("\n")[0]}`);
+    return undecoded(`: ${(e as Error).message.split("\n")[0]}`, e);
   }
-  return new Error(`${label}: transaction ${receipt.hash} reverted (replay gave no reason)`);
+  return undecoded(" (replay gave no reason)");
 }

@@ -13,6 +13,7 @@
 import { AbiCoder, keccak256, TypedDataEncoder, type Signer, type TypedDataDomain, type TypedDataField } from "ethers";
 import { IGridOracle__factory } from "../../typechain-types";
 import type { IDemandResponseMarket, IGridOracle } from "../../typechain-types";
+import { ConfigurationError } from "./errors";
 
 export type OfferStruct = IDemandResponseMarket.OfferStruct;
 export type ReportStruct = IGridOracle.ReportStruct;
@@ -96,7 +97,9 @@ export async function readDomain(contract: Eip712Contract): Promise<TypedDataDom
   const [fields, name, version, chainId, verifyingContract, salt, extensions] = await contract.eip712Domain();
   // GridSwap's contracts use name, version, chainId and verifyingContract only (fields 0x0f).
   if (BigInt(fields) !== 0x0fn || extensions.length !== 0)
-    throw new Error(`unexpected EIP-712 domain fields ${fields} (salt ${salt}, extensions ${extensions.length})`);
+    throw new ConfigurationError(
+      `unexpected EIP-712 domain fields ${fields} (salt ${salt}, extensions ${extensions.length})`,
+    );
   return { name, version, chainId, verifyingContract };
 }
 

@@ -38,7 +38,7 @@ export const whToKwh = (wh: bigint): number => Number(wh) / 1e3;
 export const fractionToBps = (fraction: number): bigint => {
   if (!Number.isFinite(fraction) || fraction < 0 || fraction > 1)
     throw new RangeError(`fraction must be within [0, 1], got ${fraction}`);
-  return BigInt(Math.round(fraction * 10_000));
+  return BigInt(Math.round(fraction * Number(BPS)));
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -62,6 +62,14 @@ export function periodOf(unixSeconds: number | bigint, periodSeconds: number | b
 /** First second of `period` (GridSwapMath.periodStart). */
 export function periodStart(period: number | bigint, periodSeconds: number | bigint): bigint {
   return BigInt(period) * positiveSeconds(periodSeconds);
+}
+
+/**
+ * The energy of `powerW` held for one period, Wh, rounded down: W·s / 3600 — the most a generator
+ * of that capacity can nominate for a period (DemandResponseMarket's nomination check).
+ */
+export function periodEnergyWh(powerW: number | bigint, periodSeconds: number | bigint): bigint {
+  return (BigInt(powerW) * positiveSeconds(periodSeconds)) / 3600n;
 }
 
 /** Reads the period length from the oracle contract (anything with periodSeconds()). */

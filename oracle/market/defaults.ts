@@ -5,7 +5,7 @@
  * scenario for studies, tests and benchmarks.
  */
 import { GEN } from "../grid/case/columns";
-import type { OperationData, RedispatchUnit } from "../grid/case/operation";
+import { DEFAULT_PERIOD_MINUTES, type OperationData, type RedispatchUnit } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
 import { meanActiveFlow } from "../grid/limits/checks";
 import { masterUnits } from "../grid/model/bustypes";
@@ -70,7 +70,7 @@ export function defaultOperation(c: PowerCase, flow: PowerFlowResult, options: S
     .slice(0, options.congestedLines ?? 0);
   for (const { l, p } of byLoading) limits[l] = (options.limitFraction ?? 0.9) * p;
   return {
-    periodMinutes: options.periodMinutes ?? 30,
+    periodMinutes: options.periodMinutes ?? DEFAULT_PERIOD_MINUTES,
     branchActiveLimitMW: limits,
     masterEnergyPrice: master < 0 ? 0 : marginalCost(c.gencost?.[master], flow.gens[master].pg),
     units,

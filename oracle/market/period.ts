@@ -10,6 +10,7 @@
 import { BUS, GEN } from "../grid/case/columns";
 import type { OperationData } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
+import { InputError } from "../errors";
 import { CaseDataError } from "../grid/errors";
 import { checkGridLimits, type LimitReport } from "../grid/limits/checks";
 import { NetworkModel } from "../grid/model/network";
@@ -97,7 +98,8 @@ export async function runPeriod(
   const operation = options.operation ?? c.operation;
   if (!operation) {
     throw new CaseDataError(
-      `${c.name}: no operation data: a period needs line limits and redispatch units ("operation" in a JSON case)`,
+      `no operation data: a period needs line limits and redispatch units ("operation" in a JSON case)`,
+      c.name,
     );
   }
   const schedule = applyForecasts({ ...c, operation }, forecasts);
@@ -166,35 +168,35 @@ export function adjustedCase(c: PowerCase, rd: Redispatch): PowerCase {
   return { ...c, gen };
 }
 
-/** The case with forecast unit outputs and scaled demand; every forecast must name one unit. */
+/**
+ * The case with forecast unit outputs and scaled demand; every forecast must name one unit. A
+ * forecast that cannot apply is an InputError naming the forecast.
+ */
 export function applyForecasts(c: PowerCase, forecasts: Forecasts): PowerCase {
+  const bad = (problem: string): never => {
+    throw new InputError(problem);
+  };
   const gen = c.gen.map((g) => [...g]);
   if (forecasts.outputMW !== undefined) {
     const out = forecasts.outputMW;
-    if (out.length !== gen.length)
-      throw new RangeError(`outputMW has ${out.length} entries for ${gen.length} gen rows`);
+    if (out.length !== gen.length) bad(`outputMW has ${out.length} entries for ${gen.length} gen rows`);
     out.forEach((mw, k) => {
-      if (!Number.isFinite(mw))
-        throw new RangeError(`outputMW[${k}] (gen row ${k + 1}) must be a number of MW, got ${mw}`);
+      if (!Number.isFinite(mw)) bad(`outputMW[${k}] (gen row ${k + 1}) must be a number of MW, got ${mw}`);
       gen[k][GEN.PG] = mw;
     });
   }
   for (const [key, mw] of Object.entries(forecasts.generation ?? {})) {
     const bus = Number(key);
-    if (!Number.isFinite(mw) || mw < 0)
-      throw new RangeError(`forecast for bus ${key} must be a number of MW ≥ 0, got ${mw}`);
-    if (!c.bus.some((b) => b[BUS.BUS_I] === bus))
-      throw new CaseDataError(`forecast for bus ${key}: the case has no such bus`);
+    if (!Number.isFinite(mw) || mw < 0) bad(`forecast for bus ${key} must be a number of MW ≥ 0, got ${mw}`);
+    if (!c.bus.some((b) => b[BUS.BUS_I] === bus)) bad(`forecast for bus ${key}: the case has no such bus`);
     const units = gen.map((g, k) => k).filter((k) => gen[k][GEN.GEN_BUS] === bus && gen[k][GEN.GEN_STATUS] > 0);
-    if (units.length !== 1) {
-      throw new CaseDataError(`forecast for bus ${key}: expected one in-service unit there, found ${units.length}`);
-    }
+    if (units.length !== 1) bad(`forecast for bus ${key}: expected one in-service unit there, found ${units.length}`);
     const pmax = gen[units[0]][GEN.PMAX];
-    if (mw > pmax) throw new RangeError(`forecast for bus ${key} (${mw} MW) exceeds the unit's Pmax (${pmax} MW)`);
+    if (mw > pmax) bad(`forecast for bus ${key} (${mw} MW) exceeds the unit's Pmax (${pmax} MW)`);
     gen[units[0]][GEN.PG] = mw;
   }
   const scale = forecasts.demandScale ?? 1;
-  if (!(scale >= 0) || !Number.isFinite(scale)) throw new RangeError(`demandScale must be a number ≥ 0, got ${scale}`);
+  if (!(scale >= 0) || !Number.isFinite(scale)) bad(`demandScale must be a number ≥ 0, got ${scale}`);
   const demand = forecasts.demandMW;
   if (demand !== undefined) {
     for (const [name, values] of [
@@ -202,11 +204,10 @@ export function applyForecasts(c: PowerCase, forecasts: Forecasts): PowerCase {
       ["q", demand.q],
     ] as const) {
       if (values.length !== c.bus.length) {
-        throw new RangeError(`demandMW.${name} has ${values.length} entries for ${c.bus.length} bus rows`);
+        bad(`demandMW.${name} has ${values.length} entries for ${c.bus.length} bus rows`);
       }
       values.forEach((x, i) => {
-        if (!Number.isFinite(x))
-          throw new RangeError(`demandMW.${name}[${i}] (bus row ${i + 1}) must be a number, got ${x}`);
+        if (!Number.isFinite(x)) bad(`demandMW.${name}[${i}] (bus row ${i + 1}) must be a number, got ${x}`);
       });
     }
   }

@@ -11,6 +11,7 @@
  * Every problem with a file is a ProfileFormatError naming the file and line.
  */
 import { readFileSync } from "node:fs";
+import { InputError } from "../errors";
 
 export type DayType = "WT" | "SA" | "FT";
 export const DAY_TYPES: readonly DayType[] = ["WT", "SA", "FT"];
@@ -18,24 +19,19 @@ const DAY_TYPE_NAMES: Record<DayType, string> = { WT: "working days", SA: "Satur
 const QUARTER_HOURS = 96;
 
 /** A profile file that cannot be read as a load profile; the message starts with `file:line:`. */
-export class ProfileFormatError extends Error {
-  constructor(
-    message: string,
-    readonly file: string,
-    readonly line?: number,
-  ) {
-    super(`${file}${line === undefined ? "" : `:${line}`}: ${message}`);
-    this.name = "ProfileFormatError";
+export class ProfileFormatError extends InputError {
+  constructor(problem: string, file: string, line?: number) {
+    super(problem, { source: file, line });
+  }
+
+  /** The profile file (the error's `source`). */
+  get file(): string {
+    return this.source as string;
   }
 }
 
 /** A request the profile cannot answer (e.g. a date whose day type it has no column for). */
-export class ProfileSelectionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ProfileSelectionError";
-  }
-}
+export class ProfileSelectionError extends InputError {}
 
 export interface ProfileColumn {
   /** 1 = January … 12 = December. */

@@ -26,8 +26,9 @@
  *     those lines (largest |AC sensitivity|, one per node) stay redispatchable: the market's
  *     participants.
  */
+import { InputError } from "../errors";
 import { BUS, BUS_TYPE_NONE, GEN } from "../grid/case/columns";
-import type { OperationData } from "../grid/case/operation";
+import { DEFAULT_PERIOD_MINUTES, type OperationData } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
 import { masterUnits } from "../grid/model/bustypes";
 import { NetworkModel } from "../grid/model/network";
@@ -51,12 +52,7 @@ import type { SeededRandom } from "./random";
 import { cloudCover, meanClearSkyGhi, pvAvailability } from "./solar";
 
 /** Input a day cannot be simulated with (no redispatchable unit, islands, no demand …). */
-export class ScenarioError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ScenarioError";
-  }
-}
+export class ScenarioError extends InputError {}
 
 export interface DayScenarioOptions {
   readonly date: CivilDate;
@@ -161,7 +157,7 @@ export function buildDayScenario(input: PowerCase, o: DayScenarioOptions): DaySc
   const before = o.before ?? 0;
   const after = o.after ?? 0;
   const given = input.operation;
-  const periodMinutes = given?.periodMinutes ?? 30;
+  const periodMinutes = given?.periodMinutes ?? DEFAULT_PERIOD_MINUTES;
   const perDay = 1440 / periodMinutes;
   if (!Number.isInteger(perDay)) throw new ScenarioError(`periods of ${periodMinutes} min do not divide a day`);
   const notes: string[] = [];

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { OPF_OPTIONS } from "../../oracle/market/opf-export";
+import { OPF_OPTIONS } from "../../oracle/market/opf-matlab";
 
 export const MATPOWER_ENGINE = resolve(
   process.env.MATPOWER_ENGINE ?? join(__dirname, "../../../shared/matpower/engine"),

@@ -10,6 +10,14 @@ import { CaseFormatError } from "../errors";
 import { GEN } from "./columns";
 import type { PowerCase } from "./types";
 
+/**
+ * GridSwap's market period when none is given, the paper's 30 minutes: a case's `periodMinutes`
+ * and a new deployment's `periodSeconds`. A running market's period is the oracle contract's
+ * immutable `periodSeconds`, which agents read from the chain.
+ */
+export const DEFAULT_PERIOD_MINUTES = 30;
+export const DEFAULT_PERIOD_SECONDS = DEFAULT_PERIOD_MINUTES * 60;
+
 export type UnitKind = "dispatchable" | "renewable";
 
 /**
@@ -91,7 +99,8 @@ export function parseOperation(value: unknown, c: PowerCase, file: string): Oper
   const positive = (x: number): boolean => x > 0;
   const nonNegative = (x: number): boolean => x >= 0;
 
-  const periodMinutes = o.periodMinutes === undefined ? 30 : num(o, "periodMinutes", "", positive, "a positive number");
+  const periodMinutes =
+    o.periodMinutes === undefined ? DEFAULT_PERIOD_MINUTES : num(o, "periodMinutes", "", positive, "a positive number");
   const masterEnergyPrice = num(o, "masterEnergyPrice", "", () => true, "a number (USD/MWh)");
 
   let branchActiveLimitMW: number[];

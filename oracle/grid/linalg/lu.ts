@@ -215,25 +215,7 @@ export class SparseLU {
 
   /** Solves A·x = rhs with the last factorisation. */
   solve(rhs: Float64Array, out: Float64Array = new Float64Array(this.pattern.n)): Float64Array {
-    if (!this.factored) throw new Error("SparseLU.solve called before factor");
-    if (this.fallback) {
-      out.set(this.fallback.solve(rhs));
-      return out;
-    }
-    const { n } = this.pattern;
-    const { perm, lp, li, lx, up, ui, ux, ud } = this;
-    const y = this.solveWork;
-    for (let k = 0; k < n; k++) y[k] = rhs[perm[k]];
-    for (let k = 0; k < n; k++) {
-      const yk = y[k];
-      if (yk !== 0) for (let r = lp[k]; r < lp[k + 1]; r++) y[li[r]] -= lx[r] * yk;
-    }
-    for (let k = n - 1; k >= 0; k--) {
-      const yk = (y[k] /= ud[k]);
-      if (yk !== 0) for (let q = up[k]; q < up[k + 1]; q++) y[ui[q]] -= ux[q] * yk;
-    }
-    for (let k = 0; k < n; k++) out[perm[k]] = y[k];
-    return out;
+    return this.substitute(rhs, out, false);
   }
 
   /**
@@ -242,24 +224,40 @@ export class SparseLU {
    * and Lᵀ (unit upper, rows = the stored columns of L) backward on the permuted vector.
    */
   solveTransposed(rhs: Float64Array, out: Float64Array = new Float64Array(this.pattern.n)): Float64Array {
-    if (!this.factored) throw new Error("SparseLU.solveTransposed called before factor");
+    return this.substitute(rhs, out, true);
+  }
+
+  /** The triangular solves of `solve` (L then U) or `solveTransposed` (Uᵀ then Lᵀ), permuted in and out. */
+  private substitute(rhs: Float64Array, out: Float64Array, transposed: boolean): Float64Array {
+    if (!this.factored) throw new Error(`SparseLU.${transposed ? "solveTransposed" : "solve"} called before factor`);
     if (this.fallback) {
-      out.set(this.fallback.solveTransposed(rhs));
+      out.set(transposed ? this.fallback.solveTransposed(rhs) : this.fallback.solve(rhs));
       return out;
     }
     const { n } = this.pattern;
     const { perm, lp, li, lx, up, ui, ux, ud } = this;
     const y = this.solveWork;
     for (let k = 0; k < n; k++) y[k] = rhs[perm[k]];
-    for (let k = 0; k < n; k++) {
-      let s = y[k];
-      for (let q = up[k]; q < up[k + 1]; q++) s -= ux[q] * y[ui[q]];
-      y[k] = s / ud[k];
-    }
-    for (let k = n - 1; k >= 0; k--) {
-      let s = y[k];
-      for (let r = lp[k]; r < lp[k + 1]; r++) s -= lx[r] * y[li[r]];
-      y[k] = s;
+    if (!transposed) {
+      for (let k = 0; k < n; k++) {
+        const yk = y[k];
+        if (yk !== 0) for (let r = lp[k]; r < lp[k + 1]; r++) y[li[r]] -= lx[r] * yk;
+      }
+      for (let k = n - 1; k >= 0; k--) {
+        const yk = (y[k] /= ud[k]);
+        if (yk !== 0) for (let q = up[k]; q < up[k + 1]; q++) y[ui[q]] -= ux[q] * yk;
+      }
+    } else {
+      for (let k = 0; k < n; k++) {
+        let s = y[k];
+        for (let q = up[k]; q < up[k + 1]; q++) s -= ux[q] * y[ui[q]];
+        y[k] = s / ud[k];
+      }
+      for (let k = n - 1; k >= 0; k--) {
+        let s = y[k];
+        for (let r = lp[k]; r < lp[k + 1]; r++) s -= lx[r] * y[li[r]];
+        y[k] = s;
+      }
     }
     for (let k = 0; k < n; k++) out[perm[k]] = y[k];
     return out;

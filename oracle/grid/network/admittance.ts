@@ -156,6 +156,30 @@ function countingSort(
   return { order, start };
 }
 
+/** V = |V|·e^(jθ) into split vectors (filled in place: the Newton loop reuses them). */
+export function toRectangular(vm: Float64Array, va: Float64Array, vRe: Float64Array, vIm: Float64Array): void {
+  for (let i = 0; i < vm.length; i++) {
+    vRe[i] = vm[i] * Math.cos(va[i]);
+    vIm[i] = vm[i] * Math.sin(va[i]);
+  }
+}
+
+/** The bus voltages of a solved point in rectangular form and the bus currents I = Ybus·V, per unit. */
+export function busVoltagesAndCurrents(
+  ybus: ComplexCsr,
+  vm: Float64Array,
+  va: Float64Array,
+): { vRe: Float64Array; vIm: Float64Array; iRe: Float64Array; iIm: Float64Array } {
+  const n = vm.length;
+  const vRe = new Float64Array(n);
+  const vIm = new Float64Array(n);
+  toRectangular(vm, va, vRe, vIm);
+  const iRe = new Float64Array(n);
+  const iIm = new Float64Array(n);
+  multiplyComplex(ybus, vRe, vIm, iRe, iIm);
+  return { vRe, vIm, iRe, iIm };
+}
+
 /** I = Y·V for complex split vectors. */
 export function multiplyComplex(
   y: ComplexCsr,

@@ -4,6 +4,7 @@
  */
 import { PowerFlowNotConvergedError } from "../errors";
 import { SparseLU } from "../linalg/lu";
+import { toRectangular } from "../network/admittance";
 import { PolarJacobian } from "./jacobian";
 import { indicator, maxMismatch, type AcSolverInput, type AcSolverOutput } from "./solver";
 
@@ -27,10 +28,7 @@ export function solveNewton(input: AcSolverInput): AcSolverOutput {
 
   const layout = { f, angle, magnitude };
   const evaluate = (): number => {
-    for (let i = 0; i < nb; i++) {
-      vRe[i] = vm[i] * Math.cos(va[i]);
-      vIm[i] = vm[i] * Math.sin(va[i]);
-    }
+    toRectangular(vm, va, vRe, vIm);
     return maxMismatch(input, vRe, vIm, iRe, iIm, isRef, isPq, layout);
   };
 

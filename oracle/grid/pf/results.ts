@@ -7,7 +7,7 @@
 import { BRANCH, BUS, BUS_TYPE_PQ, BUS_TYPE_REF, GEN } from "../case/columns";
 import type { BusTypes } from "../model/bustypes";
 import type { NetworkModel } from "../model/network";
-import { multiplyComplex } from "../network/admittance";
+import { busVoltagesAndCurrents } from "../network/admittance";
 import type { BranchFlows, OperatingPoint, PowerFlowAlgorithm } from "./point";
 
 export type { PowerFlowAlgorithm } from "./point";
@@ -212,15 +212,7 @@ export function unitOutputs(
   const qg = Float64Array.from(units.qg);
   const nb = index.buses.count;
   const base = index.baseMVA;
-  const vRe = new Float64Array(nb);
-  const vIm = new Float64Array(nb);
-  for (let i = 0; i < nb; i++) {
-    vRe[i] = vm[i] * Math.cos(va[i]);
-    vIm[i] = vm[i] * Math.sin(va[i]);
-  }
-  const iRe = new Float64Array(nb);
-  const iIm = new Float64Array(nb);
-  multiplyComplex(ybus, vRe, vIm, iRe, iIm);
+  const { vRe, vIm, iRe, iIm } = busVoltagesAndCurrents(ybus, vm, va);
   // Units at voltage-controlled buses, grouped by bus with a counting pass.
   const first = new Int32Array(nb + 1);
   for (let k = 0; k < g.count; k++) if (active[k] && types.type[g.bus[k]] !== BUS_TYPE_PQ) first[g.bus[k] + 1]++;

@@ -19,7 +19,7 @@
  * ∂L/∂P_b is the marginal loss factor of bus b: one more MW injected there saves the reference
  * (1 − ∂L/∂P_b) MW. It is what MATPOWER's AC OPF prices into LAM_P at bus b.
  */
-import { multiplyComplex } from "../network/admittance";
+import { busVoltagesAndCurrents } from "../network/admittance";
 import type { OperatingPoint } from "../pf/point";
 
 export interface FlowSensitivities {
@@ -60,15 +60,7 @@ export function acFlowSensitivities(point: OperatingPoint, branches: ArrayLike<n
   const rows = checkBranches(index.branches.count, branches);
   const nb = index.buses.count;
 
-  const vRe = new Float64Array(nb);
-  const vIm = new Float64Array(nb);
-  for (let i = 0; i < nb; i++) {
-    vRe[i] = vm[i] * Math.cos(va[i]);
-    vIm[i] = vm[i] * Math.sin(va[i]);
-  }
-  const iRe = new Float64Array(nb);
-  const iIm = new Float64Array(nb);
-  multiplyComplex(ybus, vRe, vIm, iRe, iIm);
+  const { vRe, vIm, iRe, iIm } = busVoltagesAndCurrents(ybus, vm, va);
   const { jacobian: jac, lu } = model.newtonSystem(types);
   jac.evaluate(vRe, vIm, vm, iRe, iIm);
   lu.factor(jac.values);

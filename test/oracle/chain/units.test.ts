@@ -3,7 +3,7 @@
  * refused with the problem named — never rounded to something else.
  */
 import { expect } from "chai";
-import { formatUnits, MAX_KWH_WH, parseDecimalUnits } from "../../../oracle/chain/units";
+import { formatUnits, MAX_KWH_WH, parseDecimalUnits, periodEnergyWh } from "../../../oracle/chain/units";
 
 describe("typed amounts (parseDecimalUnits)", () => {
   it("reads decimals exactly, to the token's precision", () => {
@@ -40,4 +40,17 @@ describe("typed amounts (parseDecimalUnits)", () => {
       expect(() => parseDecimalUnits(text, "kWh", 3, MAX_KWH_WH)).to.throw(RangeError, message);
     });
   }
+});
+
+describe("a capacity over a period (periodEnergyWh)", () => {
+  it("is W·s / 3600 in Wh, rounded down as the market's nomination check rounds", () => {
+    expect(periodEnergyWh(600_000n, 1800)).to.equal(300_000n); // 0.6 MW for 30 min: 300 kWh
+    expect(periodEnergyWh(1, 1800)).to.equal(0n); // 0.5 Wh rounds down
+    expect(periodEnergyWh(7n, 3600n)).to.equal(7n);
+    expect(periodEnergyWh(2n ** 64n - 1n, 1800)).to.equal(((2n ** 64n - 1n) * 1800n) / 3600n);
+  });
+
+  it("refuses a period length that is not positive", () => {
+    expect(() => periodEnergyWh(1000, 0)).to.throw(RangeError, /period length must be a positive number of seconds/);
+  });
 });

@@ -1,18 +1,7 @@
 import { expect } from "chai";
 import { SparseLU, type SparsePattern } from "../../../oracle/grid/linalg/lu";
 import { SingularMatrixError } from "../../../oracle/grid/errors";
-
-/** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../helpers";
 
 function toCsc(dense: number[][]): { pattern: SparsePattern; values: Float64Array } {
   const n = dense.length;

@@ -7,19 +7,7 @@ import { expect } from "chai";
 import { buildYbus, loadCase, toInternal } from "../../../oracle";
 import { approximateMinimumDegreeOrder } from "../../../oracle/grid/linalg/ordering";
 import { PolarJacobian } from "../../../oracle/grid/pf/jacobian";
-import { casePath, requireMatpower } from "../helpers";
-
-/** Deterministic pseudo-random numbers (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { casePath, requireMatpower, rng } from "../helpers";
 
 interface Graph {
   n: number;

@@ -38,7 +38,8 @@ import {
   acFlowSensitivities,
   adjustedCase,
 } from "../../../oracle";
-import { CABLES, buildSeed34, fitSeed34, seed34Json, type Seed34Design } from "../../../tools/fit-seed34";
+import { fitSeed34, seed34Json } from "../../../tools/fit-seed34";
+import { CABLES, buildSeed34, type Seed34Design } from "../../../tools/seed34/design";
 
 const SEED34 = resolve(__dirname, "../../../cases/seed34.json");
 const RADIAL = resolve(__dirname, "../../../cases/seed34-radial.json");

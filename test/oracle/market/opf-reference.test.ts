@@ -10,13 +10,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { expect } from "chai";
 import { loadCase } from "../../../oracle";
-import {
-  compareOpf,
-  exportPeriodOpf,
-  problemKey,
-  type OpfReference,
-  type PeriodProblem,
-} from "../../../oracle/market/opf-export";
+import { compareOpf, type OpfReference } from "../../../oracle/market/opf-compare";
+import { exportPeriodOpf, problemKey, type PeriodProblem } from "../../../oracle/market/opf-export";
 
 const ROOT = resolve(__dirname, "../../..");
 const REFERENCES = join(__dirname, "opf-ref");

@@ -23,6 +23,7 @@ import {
   BUS,
   CaseDataError,
   CaseFormatError,
+  InputError,
   GEN,
   PowerFlowNotConvergedError,
   applyForecasts,
@@ -661,19 +662,21 @@ describe("redispatch, nodal prices and offers", function () {
     });
 
     it("rejects forecasts naming an unknown bus, a bus without a unit, negative MW or MW above Pmax", async () => {
-      const cases: [Forecasts["generation"], new (...args: never[]) => Error, RegExp][] = [
-        [{ "99": 0.1 }, CaseDataError, /^forecast for bus 99: the case has no such bus$/],
-        [{ "5": 0.1 }, CaseDataError, /^forecast for bus 5: expected one in-service unit there, found 0$/],
-        [{ "34": -0.1 }, RangeError, /^forecast for bus 34 must be a number of MW ≥ 0, got -0\.1$/],
-        [{ "34": Number.NaN }, RangeError, /^forecast for bus 34 must be a number of MW ≥ 0, got NaN$/],
-        [{ "34": 0.7 }, RangeError, /^forecast for bus 34 \(0\.7 MW\) exceeds the unit's Pmax \(0\.6 MW\)$/],
+      const cases: [Forecasts["generation"], RegExp][] = [
+        [{ "99": 0.1 }, /^forecast for bus 99: the case has no such bus$/],
+        [{ "5": 0.1 }, /^forecast for bus 5: expected one in-service unit there, found 0$/],
+        [{ "34": -0.1 }, /^forecast for bus 34 must be a number of MW ≥ 0, got -0\.1$/],
+        [{ "34": Number.NaN }, /^forecast for bus 34 must be a number of MW ≥ 0, got NaN$/],
+        [{ "34": 0.7 }, /^forecast for bus 34 \(0\.7 MW\) exceeds the unit's Pmax \(0\.6 MW\)$/],
       ];
-      for (const [generation, type, message] of cases) {
+      // Bad input, not a failed computation: an agent stops on it instead of retrying.
+      for (const [generation, message] of cases) {
         const e = await rejection(runPeriod(c, { generation, periodStart: START }));
-        expect(e, JSON.stringify(generation)).to.be.instanceOf(type);
+        expect(e, JSON.stringify(generation)).to.be.instanceOf(InputError);
         expect(e.message).to.match(message);
       }
       const e = await rejection(runPeriod(c, { demandScale: -1, periodStart: START }));
+      expect(e).to.be.instanceOf(InputError);
       expect(e.message).to.match(/^demandScale must be a number ≥ 0, got -1$/);
       const s = await rejection(runPeriod(c, { periodStart: 1.5 }));
       expect(s.message).to.match(/^periodStart must be Unix seconds, got 1\.5$/);
