@@ -27,7 +27,7 @@ import type { OperationData } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
 import { CaseDataError } from "../grid/errors";
 import { LIMIT_TOLERANCE } from "../grid/limits/checks";
-import { marketModel, type MarketModel } from "./model";
+import { marketModel, type MarketModel, type PriceStep } from "./model";
 import { applyForecasts, runPeriod, type Forecasts, type PeriodOptions, type PeriodResult } from "./period";
 import { unitRanges } from "./redispatch";
 import { deriveOperation, type DeriveOperationOptions } from "./scenario";
@@ -246,7 +246,8 @@ export function exportRedispatchOpf(
   const ranges = new Map(unitRanges(point, market).map((r) => [r.unit.unit, r]));
   const isMaster = new Set(market.master);
   const genRows = Array.from(index.gens.row);
-  const costWidth = 4 + 2 * 3;
+  // A piecewise-linear cost of n points needs 4 + 2n columns; the widest unit sets the width.
+  const costWidth = 4 + 2 * Math.max(3, ...[...ranges.values()].map((r) => r.up.length + r.down.length + 1));
   const gencost: number[][] = [];
   const gen = genRows.map((row, k) => {
     const g = [...schedule.gen[row].slice(0, 10)];
@@ -263,11 +264,12 @@ export function exportRedispatchOpf(
     if (isMaster.has(k)) {
       cost = [2, 0, 0, 2, market.masterEnergyPrice, 0];
     } else if (range && range.upMax + range.downMax > 0) {
-      const { upPrice, downPrice } = range.unit;
+      // The unit's bid, or its bid curves, around the schedule: cost 0 at pg, rising both ways.
       const points: number[] = [];
-      if (range.downMax > 0) points.push(pg - range.downMax, downPrice * range.downMax);
+      const down = curvePoints(range.down);
+      for (let i = down.length - 1; i >= 0; i--) points.push(pg - down[i].mw, down[i].cost);
       points.push(pg, 0);
-      if (range.upMax > 0) points.push(pg + range.upMax, upPrice * range.upMax);
+      for (const p of curvePoints(range.up)) points.push(pg + p.mw, p.cost);
       cost = [1, 0, 0, points.length / 2, ...points];
       g[GEN.PMAX] = pg + range.upMax;
       g[GEN.PMIN] = pg - range.downMax;
@@ -424,6 +426,20 @@ export function exportRedispatchOpf(
 }
 
 /** `name` as a MATLAB identifier: other characters become _, a leading non-letter gets "c". */
+/** The breakpoints of a cost curve: after each non-empty step, the MW moved and its cost (USD/h). */
+function curvePoints(steps: readonly PriceStep[]): { mw: number; cost: number }[] {
+  const out: { mw: number; cost: number }[] = [];
+  let mw = 0;
+  let cost = 0;
+  for (const step of steps) {
+    if (step.mw <= 0) continue;
+    mw += step.mw;
+    cost += step.mw * step.price;
+    out.push({ mw, cost });
+  }
+  return out;
+}
+
 export function matlabName(name: string): string {
   const cleaned = name.replace(/[^A-Za-z0-9_]/g, "_");
   return (/^[A-Za-z]/.test(cleaned) ? cleaned : `c${cleaned}`).slice(0, 63);
