@@ -117,9 +117,7 @@ contract BidBook is IBidBook, EIP712 {
         uint256 gate = _bidGateOf(firstPeriod);
         if (block.timestamp >= gate) revert BidGateClosed(firstPeriod, gate);
         uint256 latest = uint256(GridSwapMath.periodOf(block.timestamp, _periodSeconds)) + COMMIT_HORIZON_PERIODS;
-        // latest < 2^32 + 96; the error reports it capped to uint32 (a period beyond is never a bid's).
-        if (firstPeriod > latest)
-            revert BeyondCommitHorizon(firstPeriod, latest > type(uint32).max ? type(uint32).max : uint32(latest));
+        if (firstPeriod > latest) revert BeyondCommitHorizon(firstPeriod, latest);
         if (registry.nodeOf(generator) == 0) revert NotRegistered(generator);
         (address signer, , ) = ECDSA.tryRecover(
             _sealedBidDigest(generator, firstPeriod, lastPeriod, commitment),

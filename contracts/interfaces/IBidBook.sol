@@ -151,7 +151,7 @@ interface IBidBook {
     /// @notice A bid covers firstPeriod..lastPeriod: it needs first ≤ last and at most `maxPeriods` periods.
     error InvalidPeriodRange(uint32 firstPeriod, uint32 lastPeriod, uint256 maxPeriods);
     /// @notice Commitments reach at most COMMIT_HORIZON_PERIODS ahead: `firstPeriod` is beyond `latest`.
-    error BeyondCommitHorizon(uint32 firstPeriod, uint32 latest);
+    error BeyondCommitHorizon(uint32 firstPeriod, uint256 latest);
     /// @notice Commitments for `firstPeriod` closed at `gate` (Unix s).
     error BidGateClosed(uint32 firstPeriod, uint256 gate);
     /// @notice `generator` is not registered.

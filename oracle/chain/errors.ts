@@ -9,6 +9,7 @@
  */
 import { Interface, ZeroHash, id, type ErrorDescription } from "ethers";
 import {
+  BidBook__factory,
   DemandResponseMarket__factory,
   GeneratorRegistry__factory,
   GridOracle__factory,
@@ -58,6 +59,7 @@ function gridSwapInterfaces(): Interface[] {
     GeneratorRegistry__factory,
     UsdToken__factory,
     KwhToken__factory,
+    BidBook__factory,
   ].map((f) => new Interface(f.abi));
   return interfaces;
 }
