@@ -168,8 +168,9 @@ export function attachBidBook(
 
 /**
  * The one connector shared by tasks, agents and the dashboard: reads `path`, checks that the
- * endpoint is the file's chain, that every address holds code and that the oracle answers with
- * the file's period length, and returns the attached contracts.
+ * endpoint is the file's chain, that every address holds code, that a bid book it names is the
+ * market's and that the oracle answers with the file's period length, and returns the attached
+ * contracts (the bid book: attachBidBook(file.addresses, runner)).
  */
 export async function openDeployment(
   path: string,
