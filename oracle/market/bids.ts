@@ -155,7 +155,6 @@ export function checkBid(bid: Bid): void {
 /** The bids covering `period` as the market's costs and capacities (see the file header). */
 export function applyBids(market: MarketModel, bids: readonly Bid[], period: number): BidsApplied {
   if (!Number.isInteger(period) || period < 0) throw new BidDataError(`period must be a period number, got ${period}`);
-  const hours = market.periodMinutes / 60;
   const setAside: SetAsideBid[] = [];
   const byNode = new Map<number, Bid[]>();
   const seen = new Set<string>();
@@ -183,11 +182,11 @@ export function applyBids(market: MarketModel, bids: readonly Bid[], period: num
 
   const bidUnits: BidUnit[] = [];
   const fallback: number[] = [];
-  const units = market.units.map((u): MarketUnit => {
+  for (const u of market.units) {
     const atNode = byNode.get(u.busId);
     if (!atNode) {
       fallback.push(u.genRow);
-      return u;
+      continue;
     }
     const curve = (direction: BidDirection): CurveStep[] => {
       const steps: CurveStep[] = [];
@@ -209,13 +208,26 @@ export function applyBids(market: MarketModel, bids: readonly Bid[], period: num
       }
       return steps.sort(curveOrder);
     };
-    const unit: BidUnit = { genRow: u.genRow, node: u.busId, up: curve("increase"), down: curve("decrease") };
-    bidUnits.push(unit);
-    const mw = (steps: readonly CurveStep[]): PriceStep[] =>
-      steps.map((s) => ({ mw: s.quantityWh / 1e6 / hours, price: s.priceUsdPerMWh }));
-    return { ...u, curves: { up: mw(unit.up), down: mw(unit.down) } };
-  });
-  return { period, market: { ...market, units }, units: bidUnits, fallback, setAside };
+    bidUnits.push({ genRow: u.genRow, node: u.busId, up: curve("increase"), down: curve("decrease") });
+  }
+  return { period, market: withBidCurves(market, bidUnits), units: bidUnits, fallback, setAside };
+}
+
+/**
+ * `market` with the curves of `units` on their market units (each step's MW = Wh / 10⁶ / hours):
+ * what the study priced, rebuilt from a result's `bids.units` (the MATPOWER export does).
+ */
+export function withBidCurves(market: MarketModel, units: readonly BidUnit[]): MarketModel {
+  const hours = market.periodMinutes / 60;
+  const mw = (steps: readonly CurveStep[]): PriceStep[] =>
+    steps.map((s) => ({ mw: s.quantityWh / 1e6 / hours, price: s.priceUsdPerMWh }));
+  return {
+    ...market,
+    units: market.units.map((u): MarketUnit => {
+      const bid = units.find((b) => b.genRow === u.genRow);
+      return bid ? { ...u, curves: { up: mw(bid.up), down: mw(bid.down) } } : u;
+    }),
+  };
 }
 
 /** Cheapest first; ties by generator address, then by the step's place in its bid. */

@@ -27,6 +27,7 @@ import type { OperationData } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
 import { CaseDataError } from "../grid/errors";
 import { LIMIT_TOLERANCE } from "../grid/limits/checks";
+import { withBidCurves } from "./bids";
 import { marketModel, type MarketModel, type PriceStep } from "./model";
 import { applyForecasts, runPeriod, type Forecasts, type PeriodOptions, type PeriodResult } from "./period";
 import { unitRanges } from "./redispatch";
@@ -219,7 +220,9 @@ export function exportRedispatchOpf(
   const point = result.loadFlow.point;
   const network = point.model;
   const { index } = network;
-  const market = marketModel(network, schedule, operation);
+  // A study with bids priced its bid units with their curves: so does the export.
+  const operated = marketModel(network, schedule, operation);
+  const market = result.bids ? withBidCurves(operated, result.bids.units) : operated;
   const rd = result.redispatch;
   const name = options.name ?? matlabName(`${schedule.name}_opf`);
   if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) {

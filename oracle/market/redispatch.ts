@@ -14,7 +14,9 @@
  * where f, m, δ⁰, Δm⁰ are the flows, master output and adjustments of the current AC solution,
  * S the flow sensitivities and LF the marginal loss factors there (the master makes up one MW
  * more at unit k with 1 − LF_k MW: losses priced, as an AC OPF prices them), c_m the master's
- * energy price. F_ℓ is the line's active limit and, where it has an MVA rating, the active flow
+ * energy price (a unit with bid curves — oracle/market/bids.ts — has one u and one d column per
+ * step instead, each at its step's price and bounded by its MW: its cost is the convex curve of
+ * its bids). F_ℓ is the line's active limit and, where it has an MVA rating, the active flow
  * that the rating leaves beside the present reactive flow. Every round linearises at the AC
  * solution of the previous one, so at the fixed point the AC flows sit on their limits exactly
  * and the LP's optimality conditions are those of the AC problem: the moves, λ and μ are the AC

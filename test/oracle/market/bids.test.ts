@@ -22,6 +22,8 @@ import { expect } from "chai";
 import {
   BidDataError,
   checkLimits,
+  exportRedispatchOpf,
+  GEN,
   adjustedCase,
   parseJsonCase,
   runPeriod,
@@ -238,6 +240,23 @@ describe("bids: the study's costs and capacities, and the selection", () => {
     expect(taken(r, GEN27B, "decrease", 0)).to.equal(953);
     const unit = r.bids!.units.find((u) => u.node === 27)!;
     expect(unit.down.map((s) => s.generator)).to.deep.equal([GEN27, GEN27B]);
+  });
+
+  it("the MATPOWER export of a study with bids writes each bid unit's curve as its piecewise-linear cost", () => {
+    const { data } = exportRedispatchOpf(c, c.operation!, three);
+    const row = (genRow: number) => data.gencost[data.genRows.indexOf(genRow)];
+    const pg = (genRow: number) => data.gen[data.genRows.indexOf(genRow)][GEN.PG];
+    // Node 27 lowers: 1,000 Wh at 14 then 10,000 Wh at 18 over half an hour (0.002 and 0.02 MW).
+    const at27 = row(3);
+    const expected27 = [1, 0, 0, 3, pg(3) - 0.022, 0.002 * 14 + 0.02 * 18, pg(3) - 0.002, 0.002 * 14, pg(3), 0];
+    at27
+      .slice(0, expected27.length)
+      .forEach((x, i) => expect(x, `gen 3 gencost[${i}]`).to.be.closeTo(expected27[i], 1e-12));
+    // Node 2 raises: 13,000 Wh at 106 (0.026 MW), nothing down.
+    const expected2 = [1, 0, 0, 2, pg(2), 0, pg(2) + 0.026, 0.026 * 106];
+    row(2)
+      .slice(0, expected2.length)
+      .forEach((x, i) => expect(x, `gen 2 gencost[${i}]`).to.be.closeTo(expected2[i], 1e-12));
   });
 
   it("the order of the bids given does not change the selection (anyone reading the events may list them otherwise)", async () => {
