@@ -7,7 +7,8 @@
  *   npm run gas:snapshot         measures and rewrites bench/gas-snapshot.json (GAS_SNAPSHOT=update)
  *
  * stdout: {"steady":{"post","fill","report","settle","cycle"},"batch":{"offers":10,"perOffer"},
- *          "perTradeAt100", "atScale":{"trades","post","fill","report","settle"}}
+ *          "perTradeAt100", "atScale":{"trades","post","fill","report","settle"},
+ *          "bids":{"commit","reveal","publish"}}
  * Everything else (breakdown, first-time figures, the settlement-in-report cycle) goes to stderr.
  *
  * Figures are receipt.gasUsed: whole transactions, 21,000 intrinsic and calldata included.
@@ -31,14 +32,30 @@
  * whole transactions' gas divided by 100. Measured on the second such period one fill horizon
  * after the first, so each generator's book ring entry is warm (it traded a horizon earlier);
  * the first, cold period is printed on stderr. atScale gives each step's share per trade.
+ *
+ * bids: the sealed-bid book (contracts/BidBook.sol, deployed after everything above is measured,
+ * so the market's figures do not move), default terms. A generator that bids every period: its
+ * commitment for a period (relayed, signature checked) once it has bid for 256 periods — its ring
+ * entry and bitmap word in use, and the period's counter word started by its bid for the period
+ * before; its reveal of a three-step bid (one up, two down); and the centre's publication of a
+ * three-step selection (two steps of that generator, one of another). The generator's first,
+ * cold commitment and a one-step reveal go to stderr.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ethers } from "hardhat";
 import { setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
 import { Wallet, type ContractTransactionResponse, type Signer } from "ethers";
-import { deployGridSwap, defaultParams, seedGridSwap, type GridSwapContracts } from "../oracle/chain/deploy";
-import { BaselineMethod, Direction, Quality } from "../oracle/chain/enums";
+import {
+  deployBidBook,
+  deployGridSwap,
+  defaultParams,
+  seedGridSwap,
+  type GridSwapContracts,
+} from "../oracle/chain/deploy";
+import { bidTermsStruct, bidTimes, readBidBookTerms, sealBid, type SealedBidData } from "../oracle/chain/bids";
+import { BaselineMethod, Direction, PricingRule, Quality } from "../oracle/chain/enums";
+import { usdPerMWhToUnits } from "../oracle/chain/units";
 import { readDomain, signOffer, signReport } from "../oracle/chain/typed-data";
 import { measurementProof } from "../oracle/chain/measurement-tree";
 import { paperReport } from "../test/contracts/fixtures";
@@ -67,11 +84,13 @@ const KWH = (x: string): bigint => ethers.parseUnits(x, 3);
 
 type Steady = Record<"post" | "fill" | "report" | "settle" | "cycle", number>;
 type AtScale = { trades: number } & Record<"post" | "fill" | "report" | "settle", number>;
+type Bids = Record<"commit" | "reveal" | "publish", number>;
 interface Figures {
   steady: Steady;
   batch: { offers: number; perOffer: number };
   perTradeAt100: number;
   atScale: AtScale;
+  bids: Bids;
 }
 
 type Measurement = IGridOracle.MeasurementStruct;
@@ -102,6 +121,7 @@ async function gasOf(
 
 interface World {
   c: GridSwapContracts;
+  deployer: Signer;
   /** Registry index of each generator (by address, lower case). */
   index: Map<string, bigint>;
   centre: Signer;
@@ -164,6 +184,7 @@ async function deploy(): Promise<World> {
   }
   const w: World = {
     c,
+    deployer,
     index,
     centre,
     generators,
@@ -331,6 +352,75 @@ async function atScale(w: World, n: number, d: bigint): Promise<{ perTrade: numb
   };
 }
 
+/** A bid of `generator` at node 27 for `period`: `up` and `down` steps of 10 kWh at rising prices. */
+function benchBid(generator: string, period: bigint, up: number, down: number): SealedBidData {
+  const steps = (n: number, from: number) =>
+    Array.from({ length: n }, (_, i) => ({ quantityWh: KWH("10"), priceUsdPerMWh: usdPerMWhToUnits(from + 2 * i) }));
+  return {
+    generator,
+    firstPeriod: Number(period),
+    lastPeriod: Number(period),
+    bid: { node: 27, up: steps(up, 104), down: steps(down, 12), salt: ethers.id(`bench bid ${generator} ${period}`) },
+  };
+}
+
+/**
+ * The bid book's figures (see the file header): generator 0 bids every period for 256 periods,
+ * then its commitment, reveal and the centre's publication for the next one are measured.
+ */
+async function bidding(w: World): Promise<{ figures: Bids; coldCommit: number; revealOneStep: number }> {
+  const book = await deployBidBook(w.deployer, w.c.market);
+  const terms = await readBidBookTerms(book);
+  const domain = await readDomain(book);
+  const [a, b] = w.generators;
+  const [addressA, addressB] = [await a.getAddress(), await b.getAddress()];
+  const commit = async (who: Signer, sealed: SealedBidData): Promise<number> => {
+    const { commitment, signature } = await sealBid(who, domain, sealed);
+    const { firstPeriod, lastPeriod, generator } = sealed;
+    return (await gasOf(book.connect(w.relayer).commit(generator, firstPeriod, lastPeriod, commitment, signature))).gas;
+  };
+  const now = BigInt(await time.latest()) / PERIOD;
+  // The measured period: 256 periods of bids after the first, not the first of a counter word.
+  let target = now + 3n + 256n;
+  while (target % 8n !== 3n) target++;
+  let coldCommit = 0;
+  for (let p = target - 256n; p < target; p++) {
+    // Commitments reach 96 periods ahead: move the clock along with the warm-up.
+    if (p > BigInt(await time.latest()) / PERIOD + 90n) await time.increaseTo((p - 90n) * PERIOD);
+    const gas = await commit(a, benchBid(addressA, p, 1, 2));
+    if (p === target - 256n) coldCommit = gas;
+  }
+  const sealedA = benchBid(addressA, target, 1, 2);
+  const sealedB = benchBid(addressB, target, 0, 1);
+  const commitGas = await commit(a, sealedA);
+  await commit(b, sealedB);
+  await time.increaseTo(bidTimes(Number(target), terms).bidGate);
+  const reveal = async (s: SealedBidData) =>
+    (await gasOf(book.connect(w.relayer).reveal(s.generator, s.firstPeriod, bidTermsStruct(s.bid)))).gas;
+  const revealGas = await reveal(sealedA);
+  const revealOneStep = await reveal(sealedB);
+  await time.increaseTo(bidTimes(Number(target), terms).revealEnd);
+  const selected = (generator: string, step: number, quantityWh: bigint, usd: number) => ({
+    generator,
+    firstPeriod: target,
+    direction: Direction.Decrease,
+    step,
+    quantityWh,
+    priceUsdPerMWh: usdPerMWhToUnits(usd),
+  });
+  const steps = [
+    selected(addressA, 0, KWH("10"), 18),
+    selected(addressA, 1, KWH("4.2"), 18),
+    selected(addressB, 0, KWH("10"), 18),
+  ].sort((x, y) =>
+    BigInt(x.generator) < BigInt(y.generator) ? -1 : BigInt(x.generator) > BigInt(y.generator) ? 1 : x.step - y.step,
+  );
+  const publish = await gasOf(
+    book.connect(w.centre).publishSelection(target, PricingRule.Nodal, ethers.id("bench study inputs"), steps),
+  );
+  return { figures: { commit: commitGas, reveal: revealGas, publish: publish.gas }, coldCommit, revealOneStep };
+}
+
 function compare(current: Figures, saved: Figures) {
   const regressions: string[] = [];
   const improvements: string[] = [];
@@ -342,6 +432,11 @@ function compare(current: Figures, saved: Figures) {
     ]),
     ["batch.perOffer", current.batch.perOffer, saved.batch?.perOffer],
     ["perTradeAt100", current.perTradeAt100, saved.perTradeAt100],
+    ...Object.entries(current.bids).map(([k, v]): [string, number, number | undefined] => [
+      `bids.${k}`,
+      v,
+      saved.bids?.[k as keyof Bids],
+    ]),
   ];
   for (const [label, now, was] of rows) {
     if (typeof was !== "number") {
@@ -380,9 +475,17 @@ async function main(): Promise<void> {
   const cold = await atScale(w, SCALE, scaleStart);
   const warm = await atScale(w, SCALE, scaleStart + horizon);
   const { perTrade: perTradeAt100, ...scaleSteps } = warm;
+  // Last, so that nothing above sees the bid book's deployment.
+  const bids = await bidding(w);
   // EIP-7825 (Osaka) caps one transaction at 2^24 gas; blocks hold 30M+ (a report must fit one transaction).
   const TX_CAP = 16_777_216;
-  const current: Figures = { steady, batch: { offers: BATCH, perOffer }, perTradeAt100, atScale: scaleSteps };
+  const current: Figures = {
+    steady,
+    batch: { offers: BATCH, perOffer },
+    perTradeAt100,
+    atScale: scaleSteps,
+    bids: bids.figures,
+  };
 
   console.error(
     JSON.stringify(
@@ -392,6 +495,11 @@ async function main(): Promise<void> {
         firstCycle: first,
         pipeline: { reportWith1: one, reportWith10: ten },
         atScaleColdRing: cold,
+        bidBook: {
+          firstCommit: bids.coldCommit,
+          revealOfOneStep: bids.revealOneStep,
+          bid: "commit: one period, relayed; reveal: 1 up + 2 down steps; publish: 3 selected steps",
+        },
         perItem: {
           measurementInReport: perMeasurement,
           settlementInSettleReport: perSettlement,

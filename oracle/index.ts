@@ -31,7 +31,19 @@ export {
 } from "./grid/limits/checks";
 export type { OperationData, PricingRule, RedispatchUnit } from "./grid/case/operation";
 export { DEFAULT_LIMIT_VIOLATION_PRICE, PRICING_RULES } from "./grid/case/operation";
-export { marketModel, type MarketModel, type MarketUnit } from "./market/model";
+export { marketModel, type MarketModel, type MarketUnit, type PriceStep } from "./market/model";
+export {
+  applyBids,
+  BidDataError,
+  checkBid,
+  selectBids,
+  type Bid,
+  type BidSelection,
+  type BidStep,
+  type BidsApplied,
+  type BidUnit,
+  type SelectedBidStep,
+} from "./market/bids";
 export { redispatch, type Redispatch, type RedispatchOptions } from "./market/redispatch";
 export { nodalPrices, periodCosts, priceOffers, type NodalPrices, type Offer, type PeriodCosts } from "./market/prices";
 export {

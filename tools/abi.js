@@ -21,6 +21,7 @@ const CONTRACTS = [
   ["KwhToken", "contracts/tokens/KwhToken.sol"],
   ["GridOracle", "contracts/GridOracle.sol"],
   ["DemandResponseMarket", "contracts/DemandResponseMarket.sol"],
+  ["BidBook", "contracts/BidBook.sol"],
 ];
 
 function artifactAbi(name, source) {

@@ -3,6 +3,7 @@
  *
  *   const c = await deployGridSwap(deployer, roles, params);   // five contracts, roles given at construction
  *   await seedGridSwap(c, { registrar, issuer, treasury }, plan); // generators, kWh, USD, vault deposits
+ *   const bids = await deployBidBook(deployer, c.market);          // the sealed-bid book (optional, no role)
  *
  * Composable like Seaport's fixtures: tests, the gas benchmark, the demo and devnet helpers all
  * call these two. Roles go to SEPARATE accounts (finding GS-01): `deployGridSwap` refuses a
@@ -11,11 +12,13 @@
  */
 import type { Signer } from "ethers";
 import {
+  BidBook__factory,
   DemandResponseMarket__factory,
   GeneratorRegistry__factory,
   GridOracle__factory,
   KwhToken__factory,
   UsdToken__factory,
+  type BidBook,
   type DemandResponseMarket,
   type GeneratorRegistry,
   type GridOracle,
@@ -25,6 +28,7 @@ import {
 import { Asset } from "./enums";
 import { DEFAULT_PERIOD_SECONDS } from "../grid/case/operation";
 import { ConfigurationError } from "./errors";
+import { usdPerMWhToUnits } from "./units";
 
 export interface GridSwapContracts {
   readonly registry: GeneratorRegistry;
@@ -83,6 +87,51 @@ export function defaultParams(periodSeconds: number = DEFAULT_PERIOD_SECONDS): G
     minDeliveredBps: 5_000,
     penaltyBps: 5_000,
   };
+}
+
+/** Deploy-time terms of the bid book (IBidBook.Terms; the period and fill gate are the market's). */
+export interface BidBookParams {
+  /** Length of the reveal window after the bid gate, s. */
+  readonly revealSeconds: number;
+  /** From the end of the reveal window to the market's fill gate: study, selection, offers, fills, s. */
+  readonly studySeconds: number;
+  /** Highest price a bid step may ask, USD/MWh × 1e8. */
+  readonly maxPriceUsdPerMWh: bigint;
+}
+
+/**
+ * Highest bid price by default, USD/MWh: ten times seed34's master energy price and well below the
+ * default limit-violation price (5,000), so a valid bid is always cheaper than an unmet limit.
+ */
+export const DEFAULT_MAX_BID_PRICE_USD_PER_MWH = 1_000;
+
+/**
+ * Default bid book terms: a reveal window of a sixth of a period (5 min of 30) and a study window
+ * of one period, so bids for period D close 35 min before it (5 min before D − 1 starts), are
+ * revealed in the last 5 min of D − 2, and the centre studies D at the start of D − 1, as it does.
+ */
+export function defaultBidParams(periodSeconds: number = DEFAULT_PERIOD_SECONDS): BidBookParams {
+  return {
+    revealSeconds: Math.max(1, Math.floor(periodSeconds / 6)),
+    studySeconds: periodSeconds,
+    maxPriceUsdPerMWh: usdPerMWhToUnits(DEFAULT_MAX_BID_PRICE_USD_PER_MWH),
+  };
+}
+
+/**
+ * Deploys the bid book for `market` from `deployer`: it reads the market's terms (period, fill
+ * gate), registry and CENTRE_ROLE, and holds no role of its own. Waits for the deployment.
+ */
+export async function deployBidBook(
+  deployer: Signer,
+  market: DemandResponseMarket,
+  params: Partial<BidBookParams> = {},
+): Promise<BidBook> {
+  const periodSeconds = Number((await market.terms()).periodSeconds);
+  const p = { ...defaultBidParams(periodSeconds), ...params };
+  const book = await new BidBook__factory(deployer).deploy(market, p);
+  await book.waitForDeployment();
+  return book;
 }
 
 /** Throws unless every role is held by a different, non-zero address. */

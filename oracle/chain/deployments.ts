@@ -7,22 +7,28 @@
  *   { "network", "chainId", "deployedAt" (ISO time), "deployBlock" (first block with GridSwap
  *     logs: read events from here), "periodSeconds", "addresses": { registry, usd, kwh, oracle, market },
  *     "roles"?: who holds which role, "grid"?: the case the market runs on (its bus numbers) }
+ *   addresses may also name "bids", the bid book (contracts/BidBook.sol), when one was deployed.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { isAddress, type Provider, type Signer } from "ethers";
 import {
+  BidBook__factory,
   DemandResponseMarket__factory,
   GeneratorRegistry__factory,
   GridOracle__factory,
   KwhToken__factory,
   UsdToken__factory,
+  type BidBook,
 } from "../../typechain-types";
 import type { GridSwapContracts } from "./deploy";
 import { ConfigurationError } from "./errors";
 
 export const CONTRACT_NAMES = ["registry", "usd", "kwh", "oracle", "market"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
+/** Contracts a deployment may have beside the five: the bid book. */
+export const OPTIONAL_CONTRACT_NAMES = ["bids"] as const;
+export type OptionalContractName = (typeof OPTIONAL_CONTRACT_NAMES)[number];
 
 export interface DeploymentFile {
   readonly network: string;
@@ -32,7 +38,7 @@ export interface DeploymentFile {
   readonly deployBlock: number;
   /** The oracle's period length, s (the contract is the source; this copy is for readers). */
   readonly periodSeconds: number;
-  readonly addresses: Readonly<Record<ContractName, string>>;
+  readonly addresses: Readonly<Record<ContractName, string>> & Readonly<Partial<Record<OptionalContractName, string>>>;
   /** Who holds which role, as the deploy task assigned them (absent in files written by scripts). */
   readonly roles?: DeploymentRoles;
   /** The grid the market runs on, as the deploy task recorded it (absent in files written by scripts). */
@@ -102,6 +108,11 @@ export function readDeploymentFile(path: string): DeploymentFile {
     const a = (f.addresses as Record<string, unknown>)[name];
     if (typeof a !== "string" || !isAddress(a)) fail(`addresses.${name} is not an address: ${JSON.stringify(a)}`);
   }
+  for (const name of OPTIONAL_CONTRACT_NAMES) {
+    const a = (f.addresses as Record<string, unknown>)[name];
+    if (a !== undefined && (typeof a !== "string" || !isAddress(a)))
+      fail(`addresses.${name} is not an address: ${JSON.stringify(a)}`);
+  }
   if (f.roles !== undefined) {
     const r = f.roles as unknown as Record<string, unknown>;
     if (typeof r !== "object" || r === null) fail("roles must be an object");
@@ -147,10 +158,19 @@ export function attachContracts(
   };
 }
 
+/** The deployment's bid book attached to `runner`, or undefined when it has none. */
+export function attachBidBook(
+  addresses: Readonly<Partial<Record<OptionalContractName, string>>>,
+  runner: Provider | Signer,
+): BidBook | undefined {
+  return addresses.bids === undefined ? undefined : BidBook__factory.connect(addresses.bids, runner);
+}
+
 /**
  * The one connector shared by tasks, agents and the dashboard: reads `path`, checks that the
- * endpoint is the file's chain, that every address holds code and that the oracle answers with
- * the file's period length, and returns the attached contracts.
+ * endpoint is the file's chain, that every address holds code, that a bid book it names is the
+ * market's and that the oracle answers with the file's period length, and returns the attached
+ * contracts (the bid book: attachBidBook(file.addresses, runner)).
  */
 export async function openDeployment(
   path: string,
@@ -161,14 +181,20 @@ export async function openDeployment(
   if (BigInt(file.chainId) !== chainId) {
     throw new ConfigurationError(`${path} is for chain ${file.chainId}, but the RPC endpoint is chain ${chainId}`);
   }
-  for (const name of CONTRACT_NAMES) {
-    if ((await provider.getCode(file.addresses[name])) === "0x") {
+  for (const name of [...CONTRACT_NAMES, ...OPTIONAL_CONTRACT_NAMES.filter((n) => file.addresses[n] !== undefined)]) {
+    if ((await provider.getCode(file.addresses[name] as string)) === "0x") {
       throw new ConfigurationError(
         `${path}: no contract at ${name} ${file.addresses[name]} on chain ${chainId} (was the node restarted?)`,
       );
     }
   }
   const contracts = attachContracts(file.addresses, provider);
+  const bids = attachBidBook(file.addresses, provider);
+  if (bids && (await bids.market()).toLowerCase() !== file.addresses.market.toLowerCase()) {
+    throw new ConfigurationError(
+      `${path}: the bid book at ${file.addresses.bids} belongs to market ${await bids.market()}, not ${file.addresses.market}`,
+    );
+  }
   const periodSeconds = Number(await contracts.oracle.periodSeconds());
   if (periodSeconds !== file.periodSeconds) {
     throw new ConfigurationError(

@@ -18,6 +18,10 @@ export const BaselineMethod = { Nominated: 0, RollingAverage: 1, MeterBefore: 2 
 export const MeasurementState = { None: 0, Reported: 1, Disputed: 2, Corrected: 3 } as const;
 /** IGridSwapVault.Asset. */
 export const Asset = { Usd: 0, Kwh: 1 } as const;
+/** IBidBook.BidState: a commitment sealed, revealed, or none. */
+export const BidState = { None: 0, Committed: 1, Revealed: 2 } as const;
+/** IBidBook.PricingRule: how selected bid steps are paid (the operation data's "nodal" / "pay-as-bid"). */
+export const PricingRule = { Nodal: 0, PayAsBid: 1 } as const;
 
 export type DirectionName = keyof typeof Direction;
 export type OfferStatusName = keyof typeof OfferStatus;
@@ -26,6 +30,8 @@ export type QualityName = keyof typeof Quality;
 export type BaselineMethodName = keyof typeof BaselineMethod;
 export type MeasurementStateName = keyof typeof MeasurementState;
 export type AssetName = keyof typeof Asset;
+export type BidStateName = keyof typeof BidState;
+export type PricingRuleName = keyof typeof PricingRule;
 
 /** Every table above under its Solidity canonical name (Contract.Enum). */
 export const SOLIDITY_ENUMS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
@@ -36,6 +42,8 @@ export const SOLIDITY_ENUMS: Readonly<Record<string, Readonly<Record<string, num
   "IGridOracle.BaselineMethod": BaselineMethod,
   "IGridOracle.MeasurementState": MeasurementState,
   "IGridSwapVault.Asset": Asset,
+  "IBidBook.BidState": BidState,
+  "IBidBook.PricingRule": PricingRule,
 };
 
 /** The member name of `value` in `table`; throws a RangeError naming the enum for an unknown value. */

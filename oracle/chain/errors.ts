@@ -16,6 +16,7 @@
 import { Interface, ZeroHash, id, type ErrorDescription } from "ethers";
 import { InputError } from "../errors";
 import {
+  BidBook__factory,
   DemandResponseMarket__factory,
   GeneratorRegistry__factory,
   GridOracle__factory,
@@ -74,6 +75,7 @@ function gridSwapInterfaces(): Interface[] {
     GeneratorRegistry__factory,
     UsdToken__factory,
     KwhToken__factory,
+    BidBook__factory,
   ].map((f) => new Interface(f.abi));
   return interfaces;
 }

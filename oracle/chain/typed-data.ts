@@ -1,24 +1,35 @@
 /**
  * EIP-712 types and signing helpers for everything GridSwap signs: offers (centres), reports,
- * corrections and signer updates (oracle signers), meter readings (meter keys); and the plain
- * hashes the contracts store (report, measurement).
+ * corrections and signer updates (oracle signers), meter readings (meter keys), sealed bids
+ * (generators); and the plain hashes the contracts store (report, measurement, bid commitment,
+ * selection).
  *
  * The domain is never restated here: `readDomain` asks the contract (ERC-5267 `eip712Domain()`),
  * so name, version, chain id and address are exactly what the contract verifies against. The
  * ABI tuples used for keccak256(abi.encode(...)) come from the compiled interfaces, not from
  * hand-written strings. Field order and types mirror the type strings in the contracts
- * (DemandResponseMarket.OFFER_TYPEHASH, GridOracle.*_TYPEHASH); test/contracts/typed-data.test.ts
+ * (DemandResponseMarket.OFFER_TYPEHASH, GridOracle.*_TYPEHASH, BidBook.*_TYPEHASH); test/contracts/typed-data.test.ts
  * checks every digest here against the contract's own.
  */
 import { AbiCoder, keccak256, TypedDataEncoder, type Signer, type TypedDataDomain, type TypedDataField } from "ethers";
-import { IGridOracle__factory } from "../../typechain-types";
-import type { IDemandResponseMarket, IGridOracle } from "../../typechain-types";
+import { IBidBook__factory, IGridOracle__factory } from "../../typechain-types";
+import type { IBidBook, IDemandResponseMarket, IGridOracle } from "../../typechain-types";
 import { ConfigurationError } from "./errors";
 
 export type OfferStruct = IDemandResponseMarket.OfferStruct;
 export type ReportStruct = IGridOracle.ReportStruct;
 export type MeasurementStruct = IGridOracle.MeasurementStruct;
 export type MeterReadingStruct = IGridOracle.MeterReadingStruct;
+export type BidTermsStruct = IBidBook.BidTermsStruct;
+export type SelectedStepStruct = IBidBook.SelectedStepStruct;
+
+/** What a generator signs to commit to a bid: the bid's range and the bid itself (nested). */
+export interface SealedBidValue {
+  readonly generator: string;
+  readonly firstPeriod: bigint | number;
+  readonly lastPeriod: bigint | number;
+  readonly bid: BidTermsStruct;
+}
 
 type Types = Record<string, TypedDataField[]>;
 
@@ -82,6 +93,29 @@ export const METER_READING_TYPES: Types = {
   ],
 };
 
+/**
+ * A generator's sealed bid (BidBook): it signs the whole bid, which its wallet can show; the
+ * contract sees only the hashStruct of `bid` (the commitment) until the reveal.
+ */
+export const SEALED_BID_TYPES: Types = {
+  SealedBid: [
+    { name: "generator", type: "address" },
+    { name: "firstPeriod", type: "uint32" },
+    { name: "lastPeriod", type: "uint32" },
+    { name: "bid", type: "BidTerms" },
+  ],
+  BidTerms: [
+    { name: "node", type: "uint32" },
+    { name: "up", type: "Step[]" },
+    { name: "down", type: "Step[]" },
+    { name: "salt", type: "bytes32" },
+  ],
+  Step: [
+    { name: "quantityWh", type: "uint64" },
+    { name: "priceUsdPerMWh", type: "uint64" },
+  ],
+};
+
 /** The EIP-712 type string of each primary type, e.g. "Offer(address centre,…)". */
 export function typeString(types: Types): string {
   return TypedDataEncoder.from(types).encodeType(Object.keys(types)[0]);
@@ -109,6 +143,8 @@ export async function readDomain(contract: Eip712Contract): Promise<TypedDataDom
 const coder = AbiCoder.defaultAbiCoder();
 const oracleAbi = IGridOracle__factory.createInterface();
 const REPORT_PARAM = oracleAbi.getFunction("verifyReport").inputs[0];
+const SELECTION_PARAMS = IBidBook__factory.createInterface().getFunction("verifySelection").inputs;
+const sealedBidEncoder = TypedDataEncoder.from(SEALED_BID_TYPES);
 const MEASUREMENT_PARAM = oracleAbi.getFunction("correctMeasurement").inputs[0];
 
 /** keccak256(abi.encode(report)): what the oracle stores per period and signers sign over. */
@@ -119,6 +155,24 @@ export function reportHash(report: ReportStruct): string {
 /** keccak256(abi.encode(measurement)): what a correction signs over. */
 export function measurementHash(m: MeasurementStruct): string {
   return keccak256(coder.encode([MEASUREMENT_PARAM], [m]));
+}
+
+/** The commitment to a bid: the EIP-712 hashStruct of its BidTerms (salt included). */
+export function bidCommitment(bid: BidTermsStruct): string {
+  return sealedBidEncoder.hashStruct("BidTerms", bid);
+}
+
+/**
+ * keccak256(abi.encode(period, pricingRule, inputHash, steps)): what the bid book stores for a
+ * published selection (pricingRule as IBidBook.PricingRule's ordinal).
+ */
+export function selectionHash(
+  period: bigint | number,
+  pricingRule: number,
+  inputHash: string,
+  steps: readonly SelectedStepStruct[],
+): string {
+  return keccak256(coder.encode(SELECTION_PARAMS, [period, pricingRule, inputHash, steps]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,4 +301,18 @@ export async function signMeterReading(
   reading: MeterReadingStruct,
 ): Promise<string> {
   return meterKey.signTypedData(domain, METER_READING_TYPES, reading);
+}
+
+/** The digest a generator signs to commit to `sealed.bid` for its periods (bid book domain). */
+export function sealedBidDigest(domain: TypedDataDomain, sealed: SealedBidValue): string {
+  return TypedDataEncoder.hash(domain, SEALED_BID_TYPES, sealed);
+}
+
+/** The generator's signature of its sealed bid (65 bytes, hex). */
+export async function signSealedBid(
+  generator: Signer,
+  domain: TypedDataDomain,
+  sealed: SealedBidValue,
+): Promise<string> {
+  return generator.signTypedData(domain, SEALED_BID_TYPES, sealed);
 }

@@ -2,7 +2,8 @@
  * The one place where the grid core's units meet the contracts' fixed-point units
  * (contracts/interfaces/IGridOracle.sol), and the TypeScript mirror of the on-chain arithmetic
  * (contracts/libraries/GridSwapMath.sol; test/contracts/GridSwapMath.test.ts proves they agree):
- *   MW → W (int), kWh → Wh (int), USD → 1e-8 USD (int), USD/MWh → ×1e8 (int), fractions → bps;
+ *   MW → W (int), kWh → Wh (int), USD → 1e-8 USD (int), USD/MWh ↔ ×1e8 (int), fractions → bps;
+ *   Wh at a price in USD/MWh ×1e8 → 1e-8 USD (rounded down);
  *   Unix seconds → period = ⌊t / periodSeconds⌋, where periodSeconds is READ FROM THE ORACLE
  *   (oracle.periodSeconds()) — there is no period constant on this side.
  * Values are rounded to the nearest unit; payments round down, penalties up.
@@ -33,6 +34,8 @@ export const kwhToWh = (kwh: number): bigint => toInt(kwh, 1e3, "energy (kWh)");
 export const usdToUnits = (usd: number): bigint => toInt(usd, 1e8, "amount (USD)", (v) => Math.floor(v + 1e-6));
 export const usdPerMWhToUnits = (price: number): bigint => toInt(price, 1e8, "price (USD/MWh)");
 export const unitsToUsd = (units: bigint): number => Number(units) / 1e8;
+/** USD/MWh × 1e8 → USD/MWh (exact back through usdPerMWhToUnits for any price a contract holds). */
+export const unitsToUsdPerMWh = (units: bigint): number => Number(units) / 1e8;
 export const whToKwh = (wh: bigint): number => Number(wh) / 1e3;
 /** A fraction (0.5 = 50 %) in basis points, rounded to the nearest. */
 export const fractionToBps = (fraction: number): bigint => {
@@ -164,6 +167,19 @@ export function settlement(
     kwhToCentre,
     kwhToGenerator: committedWh - kwhToCentre,
   };
+}
+
+/**
+ * What energy at prices costs, 1e-8 USD: ⌊Σ wh · usdPerMWh / 10⁶⌋ over `parts` (Wh, USD/MWh × 1e8),
+ * rounded down once, on the exact sum (1 MWh = 10⁶ Wh).
+ */
+export function energyPayment(parts: readonly { readonly wh: bigint; readonly usdPerMWh: bigint }[]): bigint {
+  let sum = 0n;
+  for (const { wh, usdPerMWh } of parts) {
+    if (wh < 0n || usdPerMWh < 0n) throw new RangeError(`energy ${wh} Wh at ${usdPerMWh} must not be negative`);
+    sum += wh * usdPerMWh;
+  }
+  return sum / 1_000_000n;
 }
 
 /** ⌈a / b⌉ for a ≥ 0, b > 0 (GridSwapMath.ceilDiv). */

@@ -34,6 +34,18 @@ export interface MarketUnit {
   /** Output limits, MW. */
   readonly pmin: number;
   readonly pmax: number;
+  /**
+   * Bid curves (oracle/market/bids.ts): when present, the unit's costs and capacities are these
+   * steps — in order of rising price, each offering `mw` at `price` USD/MWh — instead of
+   * upPrice, downPrice and rampMW (Pmin, Pmax and a renewable's forecast still bound it).
+   */
+  readonly curves?: { readonly up: readonly PriceStep[]; readonly down: readonly PriceStep[] };
+}
+
+/** One step of a unit's cost curve: `mw` of adjustment at `price` USD/MWh. */
+export interface PriceStep {
+  readonly mw: number;
+  readonly price: number;
 }
 
 export interface MarketModel {

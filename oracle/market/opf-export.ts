@@ -28,7 +28,8 @@ import type { OperationData } from "../grid/case/operation";
 import type { PowerCase } from "../grid/case/types";
 import { CaseDataError } from "../grid/errors";
 import { LIMIT_TOLERANCE } from "../grid/limits/checks";
-import { marketModel } from "./model";
+import { withBidCurves } from "./bids";
+import { marketModel, type PriceStep } from "./model";
 import { applyForecasts, runPeriod, type Forecasts, type PeriodOptions, type PeriodResult } from "./period";
 import {
   caseFile,
@@ -205,7 +206,9 @@ export function exportRedispatchOpf(
   const point = result.loadFlow.point;
   const network = point.model;
   const { index } = network;
-  const market = marketModel(network, schedule, operation);
+  // A study with bids priced its bid units with their curves: so does the export.
+  const operated = marketModel(network, schedule, operation);
+  const market = result.bids ? withBidCurves(operated, result.bids.units) : operated;
   const rd = result.redispatch;
   const name = options.name ?? matlabName(`${schedule.name}_opf`);
   if (!/^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(name)) {
@@ -232,7 +235,8 @@ export function exportRedispatchOpf(
   const ranges = new Map(unitRanges(point, market).map((r) => [r.unit.unit, r]));
   const isMaster = new Set(market.master);
   const genRows = Array.from(index.gens.row);
-  const costWidth = 4 + 2 * 3;
+  // A piecewise-linear cost of n points needs 4 + 2n columns; the widest unit sets the width.
+  const costWidth = 4 + 2 * Math.max(3, ...[...ranges.values()].map((r) => r.up.length + r.down.length + 1));
   const gencost: number[][] = [];
   const gen = genRows.map((row, k) => {
     const g = [...schedule.gen[row].slice(0, 10)];
@@ -249,11 +253,12 @@ export function exportRedispatchOpf(
     if (isMaster.has(k)) {
       cost = [2, 0, 0, 2, market.masterEnergyPrice, 0];
     } else if (range && range.upMax + range.downMax > 0) {
-      const { upPrice, downPrice } = range.unit;
+      // The unit's bid, or its bid curves, around the schedule: cost 0 at pg, rising both ways.
       const points: number[] = [];
-      if (range.downMax > 0) points.push(pg - range.downMax, downPrice * range.downMax);
+      const down = curvePoints(range.down);
+      for (let i = down.length - 1; i >= 0; i--) points.push(pg - down[i].mw, down[i].cost);
       points.push(pg, 0);
-      if (range.upMax > 0) points.push(pg + range.upMax, upPrice * range.upMax);
+      for (const p of curvePoints(range.up)) points.push(pg + p.mw, p.cost);
       cost = [1, 0, 0, points.length / 2, ...points];
       g[GEN.PMAX] = pg + range.upMax;
       g[GEN.PMIN] = pg - range.downMax;
@@ -407,4 +412,18 @@ export function exportRedispatchOpf(
       limitedBranchRows: limited.map((l) => branchRows[l] + 1),
     },
   };
+}
+
+/** The breakpoints of a cost curve: after each non-empty step, the MW moved and its cost (USD/h). */
+function curvePoints(steps: readonly PriceStep[]): { mw: number; cost: number }[] {
+  const out: { mw: number; cost: number }[] = [];
+  let mw = 0;
+  let cost = 0;
+  for (const step of steps) {
+    if (step.mw <= 0) continue;
+    mw += step.mw;
+    cost += step.mw * step.price;
+    out.push({ mw, cost });
+  }
+  return out;
 }

@@ -18,6 +18,7 @@ import { injectionsOf } from "../grid/pf/point";
 import { toResult, type PowerFlowResult } from "../grid/pf/results";
 import { solvePowerFlow, type WarmStart } from "../grid/pf/runpf";
 import { flowSensitivities } from "../grid/sensitivity";
+import { applyBids, selectBids, type Bid, type BidsApplied, type BidSelection } from "./bids";
 import { marketModel } from "./model";
 import { lmpAt, nodalPrices, periodCosts, priceOffers, type Offer, type PeriodCosts } from "./prices";
 import { redispatch, type Redispatch, type RedispatchOptions } from "./redispatch";
@@ -79,10 +80,18 @@ export interface PeriodResult {
   readonly offers: Offer[];
   /** What the adjustments cost at the units' bids and at nodal prices, and under the chosen rule. */
   readonly costs: PeriodCosts;
+  /** With bids (PeriodOptions.bids): how they priced the units, and the selection among them. */
+  readonly bids?: Omit<BidsApplied, "market"> & { readonly selection: BidSelection };
 }
 
 export interface PeriodOptions extends RedispatchOptions {
   readonly operation?: OperationData;
+  /**
+   * Revealed bids (oracle/market/bids.ts): those covering the delivery period price the units at
+   * their nodes; units nobody bid for keep the operation data's terms. The delivery period is
+   * ⌊periodStart / period length⌋, as the chain numbers periods.
+   */
+  readonly bids?: readonly Bid[];
   /**
    * Voltages to start the schedule's load flow from (e.g. the previous period's operating point
    * in a time series: same network, new injections). Default: the case's Vm and Va.
@@ -108,7 +117,9 @@ export async function runPeriod(
   if (!Number.isInteger(start) || start < 0) throw new RangeError(`periodStart must be Unix seconds, got ${start}`);
 
   const network = NetworkModel.of(schedule);
-  const market = marketModel(network, schedule, operation);
+  const operated = marketModel(network, schedule, operation);
+  const applied = options.bids ? applyBids(operated, options.bids, Math.floor(start / (minutes * 60))) : undefined;
+  const market = applied?.market ?? operated;
   const point = solvePowerFlow(network, injectionsOf(network, schedule), options.powerFlow, options.start);
   const violations = checkGridLimits(point, market.limits);
   const rd = await redispatch(point, market, options);
@@ -145,6 +156,15 @@ export async function runPeriod(
     prices: nodalPriceList(rd),
     offers,
     costs: periodCosts(rd, prices, minutes, market.pricingRule),
+    ...(applied && {
+      bids: {
+        period: applied.period,
+        units: applied.units,
+        fallback: applied.fallback,
+        setAside: applied.setAside,
+        selection: selectBids(applied, offers, market.pricingRule),
+      },
+    }),
   };
 }
 

@@ -14,7 +14,9 @@
  * where f, m, δ⁰, Δm⁰ are the flows, master output and adjustments of the current AC solution,
  * S the flow sensitivities and LF the marginal loss factors there (the master makes up one MW
  * more at unit k with 1 − LF_k MW: losses priced, as an AC OPF prices them), c_m the master's
- * energy price. F_ℓ is the line's active limit and, where it has an MVA rating, the active flow
+ * energy price (a unit with bid curves — oracle/market/bids.ts — has one u and one d column per
+ * step instead, each at its step's price and bounded by its MW: its cost is the convex curve of
+ * its bids). F_ℓ is the line's active limit and, where it has an MVA rating, the active flow
  * that the rating leaves beside the present reactive flow. Every round linearises at the AC
  * solution of the previous one, so at the fixed point the AC flows sit on their limits exactly
  * and the LP's optimality conditions are those of the AC problem: the moves, λ and μ are the AC
@@ -34,7 +36,7 @@ import { meanFlow, toResult, type PowerFlowResult } from "../grid/pf/results";
 import { flowSensitivities, type FlowSensitivities, type SensitivityMethod } from "../grid/sensitivity";
 import { CaseDataError } from "../grid/errors";
 import { loadHighs, solveLpWith, type LinearProgram, type LpSolution } from "./lp";
-import type { MarketModel, MarketUnit } from "./model";
+import type { MarketModel, MarketUnit, PriceStep } from "./model";
 
 export interface RedispatchOptions {
   /** Largest number of LP + AC load-flow rounds (default 20; most periods take 1 to 6). */
@@ -64,7 +66,11 @@ export interface Adjustment {
   readonly adjustedMW: number;
   /** adjusted − scheduled, MW. */
   readonly deltaMW: number;
-  /** The unit's asking price for this direction, USD/MWh. */
+  /**
+   * The unit's asking price for this direction, USD/MWh: its bid, or — a unit with bid curves —
+   * the mean price of the steps its move takes, cheapest first (so |Δ|·bidPrice is what the
+   * steps ask together).
+   */
   readonly bidPrice: number;
 }
 
@@ -148,6 +154,7 @@ export async function redispatch(
   const convergedMW = (options.convergence ?? 1e-7) * index.baseMVA;
 
   const units = unitRanges(schedule, market);
+  const layout = columnLayout(units);
   const masterOutput = (p: OperatingPoint): number => market.master.reduce((s, k) => s + p.pg[k], 0);
   const masterScheduled = masterOutput(schedule);
 
@@ -193,10 +200,8 @@ export async function redispatch(
         highs,
         buildLp(units, delta, step, rows, bounds, sens, current.flows, market, masterNow, masterNow - masterScheduled),
       );
-    const adjustmentsOf = (x: LpSolution): Float64Array =>
-      Float64Array.from(units, (_, k) => x.x[2 * k] - x.x[2 * k + 1]);
     let solution = solve();
-    let next = adjustmentsOf(solution);
+    let next = adjustmentsOf(units, layout, solution.x);
     const value = nodalValues(units, rows, sens, solution);
     const excess = Float64Array.from(units, (u, k) => excessValue(u, delta[k], value[k], convergedMW));
     // Units in a trust region, and units that just reversed their move (they enter one): the
@@ -235,9 +240,9 @@ export async function redispatch(
     });
     if (restep) {
       solution = solve();
-      next = adjustmentsOf(solution);
+      next = adjustmentsOf(units, layout, solution.x);
     }
-    const unmet = unmetLimits(solution.x, units.length, rows, market);
+    const unmet = unmetLimits(solution.x, layout.master, rows, market);
     last = { solution, rows, sens, unmet };
     const moved = next.reduce((m, d, k) => Math.max(m, Math.abs(d - delta[k])), 0);
     previousChange = Float64Array.from(next, (d, k) => d - delta[k]);
@@ -279,7 +284,7 @@ export async function redispatch(
       scheduledMW: u.scheduled,
       adjustedMW: u.scheduled + d,
       deltaMW: d,
-      bidPrice: d > 0 ? u.unit.upPrice : u.unit.downPrice,
+      bidPrice: meanPrice(d > 0 ? u.up : u.down, Math.abs(d)),
     });
   });
 
@@ -339,13 +344,52 @@ interface LastRound {
 /**
  * The excess value of raising unit k from its adjustment δ, USD/MWh, at its nodal value v: v − up
  * above its schedule, v + down below it, and at the schedule whichever bid v lies beyond (0
- * between them). Positive: the unit's optimum lies above δ.
+ * between them). Positive: the unit's optimum lies above δ. With bid curves, `up` and `down` are
+ * the prices of the step δ lies in; between two steps, as at the schedule, whichever of the two
+ * v lies beyond.
  */
 function excessValue(u: UnitRange, delta: number, v: number, tolerance: number): number {
-  const { upPrice, downPrice } = u.unit;
-  if (delta > tolerance) return v - upPrice;
-  if (delta < -tolerance) return v + downPrice;
-  return v > upPrice ? v - upPrice : v < -downPrice ? v + downPrice : 0;
+  if (Math.abs(delta) <= tolerance) {
+    const upPrice = u.up[0].price;
+    const downPrice = u.down[0].price;
+    return v > upPrice ? v - upPrice : v < -downPrice ? v + downPrice : 0;
+  }
+  // Moving on along the curve costs `outer`, moving back saves `inner` (up: v − price; down: v + price).
+  const sign = delta > 0 ? -1 : 1;
+  const steps = delta > 0 ? u.up : u.down;
+  const x = Math.abs(delta);
+  let reached = 0;
+  for (let s = 0; s < steps.length; s++) {
+    reached += steps[s].mw;
+    const inside = x < reached - tolerance || s === steps.length - 1;
+    if (inside) return v + sign * steps[s].price;
+    if (x <= reached + tolerance) {
+      const inner = v + sign * steps[s].price;
+      const outer = v + sign * steps[s + 1].price;
+      // Up: inner ≤ outer; down: outer ≤ inner. The value is beyond one of them, or between.
+      const low = Math.min(inner, outer);
+      const high = Math.max(inner, outer);
+      return low > 0 ? low : high < 0 ? high : 0;
+    }
+  }
+  return v + sign * steps[steps.length - 1].price;
+}
+
+/**
+ * The mean price of the first `mw` of `steps`, taken in order (USD/MWh): the first step's price
+ * exactly while the move stays within it (as a unit without bid curves asks).
+ */
+function meanPrice(steps: readonly PriceStep[], mw: number): number {
+  if (mw <= steps[0].mw || steps.length === 1) return steps[0].price;
+  let left = mw;
+  let cost = 0;
+  for (const step of steps) {
+    const taken = Math.min(step.mw, left);
+    cost += taken * step.price;
+    left -= taken;
+    if (left <= 0) break;
+  }
+  return cost / (mw - Math.max(0, left));
 }
 
 /** A market unit's room to move from its schedule within one period, MW. */
@@ -353,9 +397,18 @@ export interface UnitRange {
   readonly unit: MarketUnit;
   /** Scheduled output, MW. */
   readonly scheduled: number;
-  /** Largest increase and decrease: the ramp, within [Pmin, Pmax] (renewables: up to the forecast). */
+  /**
+   * Largest increase and decrease: the ramp (or the bids' total), within [Pmin, Pmax]
+   * (renewables: up to the forecast).
+   */
   readonly upMax: number;
   readonly downMax: number;
+  /**
+   * The cost curve of each direction within that room, cheapest step first (at least one step;
+   * the sums are upMax and downMax): one step at the unit's price, or its bid steps, cut at the room.
+   */
+  readonly up: readonly PriceStep[];
+  readonly down: readonly PriceStep[];
 }
 
 /** Every market unit's range around its output at `schedule` (the LP's column bounds). */
@@ -363,17 +416,83 @@ export function unitRanges(schedule: OperatingPoint, market: MarketModel): UnitR
   return market.units.map((u): UnitRange => {
     const pg = schedule.injections.pg[u.unit];
     const pmax = u.kind === "renewable" ? pg : u.pmax;
-    return {
-      unit: u,
-      scheduled: pg,
-      upMax: Math.max(0, Math.min(u.rampMW, pmax - pg)),
-      downMax: Math.max(0, Math.min(u.rampMW, pg - u.pmin)),
-    };
+    const upRoom = Math.max(0, pmax - pg);
+    const downRoom = Math.max(0, pg - u.pmin);
+    const up = u.curves
+      ? withinRoom(u.curves.up, upRoom)
+      : [{ mw: Math.max(0, Math.min(u.rampMW, upRoom)), price: u.upPrice }];
+    const down = u.curves
+      ? withinRoom(u.curves.down, downRoom)
+      : [{ mw: Math.max(0, Math.min(u.rampMW, downRoom)), price: u.downPrice }];
+    const total = (steps: readonly PriceStep[]): number => steps.reduce((sum, step) => sum + step.mw, 0);
+    return { unit: u, scheduled: pg, upMax: total(up), downMax: total(down), up, down };
+  });
+}
+
+/** The steps of a curve cut at `room` MW, cheapest first; one empty step when there are none. */
+function withinRoom(steps: readonly PriceStep[], room: number): PriceStep[] {
+  if (steps.length === 0) return [{ mw: 0, price: 0 }];
+  let left = room;
+  return steps.map((step) => {
+    const mw = Math.max(0, Math.min(step.mw, left));
+    left -= mw;
+    return { mw, price: step.price };
   });
 }
 
 /**
- * Columns: u_k, d_k for each unit (2k, 2k+1), then Δm, then elastic slacks (s⁺, s⁻) per line row
+ * The LP's columns of each unit: one per step of its up curve (u_k,s), then one per step of its
+ * down curve (d_k,s) — a unit without bid curves has one of each, u_k and d_k — then Δm, then
+ * elastic slacks. δ_k = Σ_s u_k,s − Σ_s d_k,s.
+ */
+interface ColumnLayout {
+  /** First column of each unit (its up steps, then its down steps). */
+  readonly first: readonly number[];
+  /** The column of Δm; the slacks follow it. */
+  readonly master: number;
+}
+
+function columnLayout(units: readonly UnitRange[]): ColumnLayout {
+  const first: number[] = [];
+  let next = 0;
+  for (const u of units) {
+    first.push(next);
+    next += u.up.length + u.down.length;
+  }
+  return { first, master: next };
+}
+
+/** δ_k of every unit from an LP solution. */
+function adjustmentsOf(units: readonly UnitRange[], layout: ColumnLayout, x: Float64Array): Float64Array {
+  return Float64Array.from(units, (u, k) => {
+    let delta = 0;
+    const first = layout.first[k];
+    for (let s = 0; s < u.up.length; s++) delta += x[first + s];
+    for (let s = 0; s < u.down.length; s++) delta -= x[first + u.up.length + s];
+    return delta;
+  });
+}
+
+/**
+ * Bounds on the columns of a curve whose sum must lie within [lower, upper] (0 ≤ lower ≤ upper),
+ * taken in order: step s between what is left of `lower` and of `upper` after the steps before.
+ * The steps' prices rise, so the LP fills them in order anyway; the bounds keep it so when a
+ * trust region forces a minimum.
+ */
+function stepBounds(steps: readonly PriceStep[], lower: number, upper: number): { lo: number[]; hi: number[] } {
+  const lo: number[] = [];
+  const hi: number[] = [];
+  let before = 0;
+  for (const step of steps) {
+    lo.push(Math.min(step.mw, Math.max(0, lower - before)));
+    hi.push(Math.min(step.mw, Math.max(0, upper - before)));
+    before += step.mw;
+  }
+  return { lo, hi };
+}
+
+/**
+ * Columns: each unit's steps (columnLayout), then Δm, then elastic slacks (s⁺, s⁻) per line row
  * and per master bound. Rows: balance, one per monitored line, master limits.
  */
 function buildLp(
@@ -388,19 +507,28 @@ function buildLp(
   masterNow: number,
   deltaMaster: number,
 ): LinearProgram {
-  const nU = units.length;
+  const layout = columnLayout(units);
   const colCost: number[] = [];
   const colLower: number[] = [];
   const colUpper: number[] = [];
   units.forEach((u, k) => {
-    colCost.push(u.unit.upPrice, u.unit.downPrice);
     // δ within [δ⁰ − step, δ⁰ + step] ∩ [−downMax, upMax], as bounds on u and d (δ = u − d).
     const lo = Math.max(-u.downMax, delta[k] - step[k]);
     const hi = Math.min(u.upMax, delta[k] + step[k]);
-    colLower.push(Math.max(0, lo), Math.max(0, -hi));
-    colUpper.push(Math.max(0, hi), Math.max(0, -lo));
+    const up = stepBounds(u.up, Math.max(0, lo), Math.max(0, hi));
+    const down = stepBounds(u.down, Math.max(0, -hi), Math.max(0, -lo));
+    for (const [curve, bounds] of [
+      [u.up, up],
+      [u.down, down],
+    ] as const) {
+      curve.forEach((s, i) => {
+        colCost.push(s.price);
+        colLower.push(bounds.lo[i]);
+        colUpper.push(bounds.hi[i]);
+      });
+    }
   });
-  const masterCol = 2 * nU;
+  const masterCol = layout.master;
   colCost.push(market.masterEnergyPrice);
   colLower.push(-Infinity);
   colUpper.push(Infinity);
@@ -421,10 +549,7 @@ function buildLp(
     ...units.flatMap((u, k): [number, number][] => {
       const share = 1 - sens.lossFactors[u.unit.bus];
       balance += share * delta[k];
-      return [
-        [2 * k, share],
-        [2 * k + 1, -share],
-      ];
+      return unitEntries(u, layout.first[k], share);
     }),
     [masterCol, 1],
   ]);
@@ -437,7 +562,7 @@ function buildLp(
     units.forEach((u, k) => {
       const coefficient = s[u.unit.bus];
       shift -= coefficient * delta[k];
-      if (coefficient !== 0) entries.push([2 * k, coefficient], [2 * k + 1, -coefficient]);
+      if (coefficient !== 0) entries.push(...unitEntries(u, layout.first[k], coefficient));
     });
     const up = slack();
     const down = slack();
@@ -458,6 +583,14 @@ function buildLp(
   rowLower.push(market.masterPmin - masterNow + deltaMaster);
   rowUpper.push(market.masterPmax - masterNow + deltaMaster);
   return { colCost, colLower, colUpper, rowLower, rowUpper, rows: lpRows };
+}
+
+/** The entries of a row in which δ_k has coefficient `c`: +c on each up step, −c on each down step. */
+function unitEntries(u: UnitRange, first: number, c: number): [number, number][] {
+  const entries: [number, number][] = [];
+  for (let s = 0; s < u.up.length; s++) entries.push([first + s, c]);
+  for (let s = 0; s < u.down.length; s++) entries.push([first + u.up.length + s, -c]);
+  return entries;
 }
 
 /**
@@ -483,10 +616,15 @@ function lineName(market: MarketModel, l: number): string {
   return `${buses.id[branches.from[l]]}-${buses.id[branches.to[l]]}`;
 }
 
-function unmetLimits(x: Float64Array, nUnits: number, rows: readonly number[], market: MarketModel): UnmetLimit[] {
+function unmetLimits(
+  x: Float64Array,
+  masterColumn: number,
+  rows: readonly number[],
+  market: MarketModel,
+): UnmetLimit[] {
   const out: UnmetLimit[] = [];
   const { index } = market.network;
-  const first = 2 * nUnits + 1;
+  const first = masterColumn + 1;
   rows.forEach((l, i) => {
     const excess = x[first + 2 * i] + x[first + 2 * i + 1];
     if (excess > 1e-7) {

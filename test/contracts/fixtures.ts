@@ -11,7 +11,15 @@ import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { type ContractTransactionResponse, type TypedDataDomain, Wallet } from "ethers";
-import { deployGridSwap, defaultParams, seedGridSwap, type GridSwapParams } from "../../oracle/chain/deploy";
+import {
+  deployBidBook,
+  deployGridSwap,
+  defaultParams,
+  seedGridSwap,
+  type BidBookParams,
+  type GridSwapParams,
+} from "../../oracle/chain/deploy";
+import { readBidBookTerms } from "../../oracle/chain/bids";
 import { BaselineMethod, Direction, Quality } from "../../oracle/chain/enums";
 import { readDomain, signOffer, signReport, type OfferStruct } from "../../oracle/chain/typed-data";
 import { fillFromEvent, type FillData } from "../../oracle/chain/market-data";
@@ -139,6 +147,22 @@ export const deployMarket = (): Promise<Fixture> => deployWith();
 export const deployNoWindow = (): Promise<Fixture> => deployWith({ disputeWindowSeconds: 0 });
 /** Same with 60-second periods. */
 export const deployShortPeriods = (): Promise<Fixture> => deployWith({ periodSeconds: 60, disputeWindowSeconds: 60 });
+
+/**
+ * The market fixture with a bid book (deployBidBook: default terms unless overridden — 1800-s
+ * periods: bids for D close at D·1800 − 2100, reveals until D·1800 − 1800, selection until D·1800).
+ * The clock is 60 s into period P, so P + 2 is the first period still open for bids.
+ */
+export async function deployBidsWith(params: Partial<GridSwapParams> = {}, bidParams: Partial<BidBookParams> = {}) {
+  const f = await deployWith(params);
+  const bids = await deployBidBook(f.deployer, f.market, bidParams);
+  return { ...f, bids, bidsDomain: await readDomain(bids), bidTerms: await readBidBookTerms(bids) };
+}
+
+export type BidsFixture = Awaited<ReturnType<typeof deployBidsWith>>;
+
+/** The production fixture with a bid book on default terms. */
+export const deployBids = (): Promise<BidsFixture> => deployBidsWith();
 
 let nonceCounter = 1n;
 

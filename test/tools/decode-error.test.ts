@@ -28,9 +28,9 @@ describe("decode-error: revert data named from abi/", function () {
   const files = readdirSync(ABI_DIR).filter((f) => f.endsWith(".json"));
   const errors = abiErrors();
 
-  it("knows the five contracts' ABIs", () => {
+  it("knows the deployed contracts' ABIs (the five and the bid book)", () => {
     expect(files.map((f) => f.replace(/\.json$/, "")).sort()).to.deep.equal(
-      ["DemandResponseMarket", "GeneratorRegistry", "GridOracle", "KwhToken", "UsdToken"].sort(),
+      ["BidBook", "DemandResponseMarket", "GeneratorRegistry", "GridOracle", "KwhToken", "UsdToken"].sort(),
     );
   });
 
