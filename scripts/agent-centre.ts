@@ -22,8 +22,7 @@ import { CentreAgent, type CentreStep } from "../oracle/agents/centre";
 import { fault } from "../oracle/agents/failpoints";
 import { HttpOperatorClient, waitForOperators } from "../oracle/agents/oracle/http";
 import { ConfigurationError } from "../oracle/chain/errors";
-import { roleWallet } from "../oracle/chain/wallet";
-import { agentOptions, connectAgent, DEFAULT_DEPLOYMENT, logger, runAgentLoop } from "./agent-common";
+import { agentOptions, connectOnce, DEFAULT_DEPLOYMENT, leaseOf, logger, runAgentLoop } from "./agent-common";
 import {
   choiceOption,
   numberOption,
@@ -138,11 +137,11 @@ async function main(line: CommandLine): Promise<number> {
   const log = logger("agent:centre");
   const json = line.values.json === true;
 
+  const connect = connectOnce(deployment, "CENTRE", log);
   return runAgentLoop(
-    { name: "agent:centre", once, intervalSeconds, log },
+    { name: "agent:centre", once, intervalSeconds, log, lease: () => leaseOf(connect) },
     async () => {
-      const { rpc, file, contracts } = await connectAgent(deployment, log);
-      const centre = await roleWallet("CENTRE", rpc.provider);
+      const { rpc, file, contracts, wallet: centre } = await connect();
       const agent = new CentreAgent({
         contracts,
         deployBlock: file.deployBlock,

@@ -9,10 +9,19 @@
  *   configuration,  exit 1 with one line: a setting, a case, a forecast or a meter reading that is
  *   input           wrong stays wrong, and retrying it would only hide it;
  *   other           (a revert, a failed computation) reported once per distinct message; the
- *                   agent carries on with its next step after the usual interval.
+ *                   agent carries on with its next step after the usual interval;
+ *   deployment gone exit 3 with one line (EXIT_DEPLOYMENT_GONE): final, a supervisor must not
+ *                   restart it (systemd: RestartPreventExitStatus=3);
+ *   key in use      another process sends with this key: stand by (act no more) for a while,
+ *                   then look again with the state re-read from the file.
+ * With a lease (one lock file per key on this host), a second process with the same key stands
+ * by until the first is gone, then takes over: a hot standby.
  * It exits cleanly on SIGINT or SIGTERM (0). `--once` runs one step and exits 1 on any failure.
  */
-import { describeChainError, errorKind } from "../oracle/chain/errors";
+import { DeploymentGoneError, describeChainError, errorKind, KeyInUseError } from "../oracle/chain/errors";
+import { KeyLease } from "../oracle/agents/lease";
+import { roleWallet } from "../oracle/chain/wallet";
+import type { HDNodeWallet, Wallet } from "ethers";
 import { openDeployment } from "../oracle/chain/deployments";
 import { connectRpc, type RpcConnection } from "../oracle/chain/rpc";
 import { sleep } from "../oracle/chain/retry";
@@ -61,12 +70,47 @@ export interface Connected {
   readonly contracts: GridSwapContracts;
 }
 
+export interface ConnectedAs extends Connected {
+  readonly wallet: Wallet | HDNodeWallet;
+}
+
+/**
+ * Connects (RPC_URL, the deployment file, the role's key from <ROLE>_KEY or its keystore) the
+ * first time it is called and hands the same connection to every later call; a failed attempt is
+ * tried again on the next call. The lease and the agent's setup share one connection this way.
+ */
+export function connectOnce(deployment: string, role: string, log: (line: string) => void): () => Promise<ConnectedAs> {
+  let connected: Promise<ConnectedAs> | undefined;
+  return () => {
+    const attempt =
+      connected ??
+      (async (): Promise<ConnectedAs> => {
+        const c = await connectAgent(deployment, log);
+        return { ...c, wallet: await roleWallet(role, c.rpc.provider) };
+      })().catch((e: unknown) => {
+        connected = undefined;
+        throw e;
+      });
+    connected = attempt;
+    return attempt;
+  };
+}
+
+/** The lock of a connected agent's key on this host (see KeyLease). */
+export async function leaseOf(connect: () => Promise<ConnectedAs>): Promise<KeyLease> {
+  const { rpc, file, wallet } = await connect();
+  return KeyLease.forKey(rpc.chainId, file.addresses.market, wallet.address);
+}
+
 /** RPC_URL and the deployment file, checked against each other (chain id, code, period length). */
 export async function connectAgent(deployment: string, log: (line: string) => void): Promise<Connected> {
   const rpc = await connectRpc(process.env.RPC_URL, "RPC_URL", log);
   const { file, contracts } = await openDeployment(deployment, rpc.provider);
   return { rpc, file, contracts };
 }
+
+/** The exit code of an agent whose deployment is gone from the chain: final, do not restart. */
+export const EXIT_DEPLOYMENT_GONE = 3;
 
 export interface LoopOptions {
   readonly name: string;
@@ -75,6 +119,13 @@ export interface LoopOptions {
   readonly log: (line: string) => void;
   /** Longest wait between attempts while the node is unreachable, s (default 60). */
   readonly maxBackoffSeconds?: number;
+  /**
+   * The lock of the agent's key on this host (resolved once, retried like a step): the agent is
+   * set up and steps only while it holds it; without it, it stands by.
+   */
+  readonly lease?: () => Promise<KeyLease>;
+  /** How long to stand by after another process used the key, s (default 3 intervals, at least 30). */
+  readonly standbySeconds?: number;
 }
 
 /**
@@ -94,9 +145,25 @@ export async function runAgentLoop<T>(
   let healthy = true;
   let lastError = "";
   let failures = 0;
+  let lease: KeyLease | undefined;
+  let standingBy = false;
+  const standby = o.standbySeconds ?? Math.max(30, 3 * o.intervalSeconds);
   try {
     while (!controller.signal.aborted) {
       try {
+        if (o.lease) {
+          lease ??= await o.lease();
+          const status = lease.acquire();
+          if (!status.held) {
+            if (!standingBy) o.log(`standing by: this key is active in ${status.holder} (lock ${lease.path})`);
+            standingBy = true;
+            if (o.once) return 1;
+            await sleep(o.intervalSeconds * 1000, controller.signal);
+            continue;
+          }
+          if (standingBy) o.log(`taking over: the active process is gone (lock ${lease.path})`);
+          standingBy = false;
+        }
         agent ??= await setup();
         await step(agent);
         if (!healthy) o.log("node reachable again; carrying on");
@@ -108,6 +175,17 @@ export async function runAgentLoop<T>(
       } catch (e) {
         const kind = errorKind(e);
         const message = describeChainError(e);
+        if (e instanceof DeploymentGoneError) {
+          process.stderr.write(`${o.name}: ${message}; stopping for good (exit ${EXIT_DEPLOYMENT_GONE})\n`);
+          return EXIT_DEPLOYMENT_GONE;
+        }
+        if (e instanceof KeyInUseError && !o.once) {
+          o.log(`standing by for ${standby} s: ${message}`);
+          // The state is read again from the file when it goes on (the other process may have acted).
+          agent = undefined;
+          await sleep(standby * 1000, controller.signal);
+          continue;
+        }
         if (o.once || kind === "configuration" || kind === "input") {
           process.stderr.write(`${o.name}: ${message}\n`);
           return 1;
@@ -130,6 +208,7 @@ export async function runAgentLoop<T>(
     o.log("stopping on signal");
     return 0;
   } finally {
+    lease?.drop();
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
   }

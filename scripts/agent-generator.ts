@@ -17,8 +17,7 @@ import { join } from "node:path";
 import { GeneratorAgent } from "../oracle/agents/generator";
 import { checkPolicy, type GeneratorPolicy } from "../oracle/agents/policy";
 import { ConfigurationError } from "../oracle/chain/errors";
-import { roleWallet } from "../oracle/chain/wallet";
-import { agentOptions, connectAgent, DEFAULT_DEPLOYMENT, logger, runAgentLoop } from "./agent-common";
+import { agentOptions, connectOnce, DEFAULT_DEPLOYMENT, leaseOf, logger, runAgentLoop } from "./agent-common";
 import { numberOption, runCommand, stringOption, UsageError, type CommandLine, type CommandSpec } from "./cli";
 
 export const GENERATOR_COMMAND: CommandSpec = {
@@ -68,11 +67,11 @@ async function main(line: CommandLine): Promise<number> {
   const deployment = stringOption(line, "deployment") ?? DEFAULT_DEPLOYMENT;
   const log = logger("agent:generator");
   const json = line.values.json === true;
+  const connect = connectOnce(deployment, "GENERATOR", log);
   return runAgentLoop(
-    { name: "agent:generator", once, intervalSeconds, log },
+    { name: "agent:generator", once, intervalSeconds, log, lease: () => leaseOf(connect) },
     async () => {
-      const { rpc, file, contracts } = await connectAgent(deployment, log);
-      const wallet = await roleWallet("GENERATOR", rpc.provider);
+      const { rpc, file, contracts, wallet } = await connect();
       const [registeredNode, , capacityW] = await contracts.registry.generatorOf(wallet.address);
       const registered = Number(registeredNode);
       if (registered === 0) {

@@ -20,8 +20,7 @@ import { HttpOperatorClient, serveOperator } from "../oracle/agents/oracle/http"
 import { OracleOperator } from "../oracle/agents/oracle/operator";
 import { CommittedDeliveryMeters } from "../oracle/agents/simulation";
 import { ConfigurationError } from "../oracle/chain/errors";
-import { roleWallet } from "../oracle/chain/wallet";
-import { agentOptions, connectAgent, DEFAULT_DEPLOYMENT, logger, runAgentLoop } from "./agent-common";
+import { agentOptions, connectOnce, DEFAULT_DEPLOYMENT, leaseOf, logger, runAgentLoop } from "./agent-common";
 import {
   numberOption,
   runCommand,
@@ -165,16 +164,17 @@ async function main(line: CommandLine): Promise<number> {
   const json = line.values.json === true;
   let close: (() => Promise<void>) | undefined;
 
+  const connect = connectOnce(deployment, "ORACLE", log);
   try {
     return await runAgentLoop(
-      { name: "agent:oracle", once, intervalSeconds, log },
+      // One process per operator key: a second one stands by (it must never sign beside the first).
+      { name: "agent:oracle", once, intervalSeconds, log, lease: () => leaseOf(connect) },
       async () => {
-        const { rpc, file, contracts } = await connectAgent(deployment, log);
+        const { rpc, file, contracts, wallet: signer } = await connect();
         if (insecure && !DEVNET_CHAINS.includes(BigInt(rpc.chainId)))
           throw new ConfigurationError(
             `--insecure-unsigned-readings on chain ${rpc.chainId}: only devnets (31337, 1337) may take unsigned meter data`,
           );
-        const signer = await roleWallet("ORACLE", rpc.provider);
         const grace = graceFlag ?? defaultReadingGrace(file.periodSeconds);
         let meters: MeterSource;
         const metersPath = stringOption(line, "meters");

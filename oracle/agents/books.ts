@@ -20,11 +20,11 @@ export class OpenBookIndex {
     private readonly maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
   ) {}
 
-  /** Reads the logs since the last block read. */
-  async refresh(): Promise<void> {
+  /** Reads the logs since the last block read, up to `toBlock` (default the latest). */
+  async refresh(toBlock?: number): Promise<void> {
     const provider = this.market.runner?.provider;
     if (!provider) throw new Error("the market contract has no provider");
-    const latest = await provider.getBlockNumber();
+    const latest = toBlock ?? (await provider.getBlockNumber());
     if (latest <= this.state.lastBlock) return;
     const events = await readMarketEvents(this.market, this.state.lastBlock + 1, latest, this.maxBlockRange);
     for (const { fill } of events.fills) {

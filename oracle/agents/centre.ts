@@ -16,29 +16,41 @@
  * later report or a correction, and the study and the offers go on. Every intent has a
  * deterministic identity — the report is its period, an offer's nonce comes from its delivery
  * period and unit — and every send re-reads chain state first (sendGuarded), so a restart, a lost
- * answer or a second process with the same key never acts twice.
+ * answer or a second process with the same key never acts twice. It follows the chain by block
+ * hash (ChainFollower): after a re-org or a node restarted from an earlier state it reads again
+ * from the last block still there and redoes what was lost (a report, a post, a settlement). Its
+ * one transaction in flight is in its state file before it is broadcast (sendGuarded's journal).
  */
 import type { Signer, TransactionReceipt, TransactionRequest, TypedDataDomain } from "ethers";
 import type { PowerCase } from "../grid/case/types";
 import { runPeriod, type Forecasts, type PeriodResult } from "../market/period";
 import type { Offer } from "../market/prices";
 import { isOfferPosted, eventsIn, DEFAULT_MAX_BLOCK_RANGE, blockRanges } from "../chain/board";
-import { chainNow } from "../chain/clock";
+import { chainNow, firstBlockAtOrAfter } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
 import { caseTextHash, inputHash, toOfferData, toReport } from "../chain/encode";
 import { Asset, BaselineMethod, BookState } from "../chain/enums";
-import { ConfigurationError, describeChainError, isTransient } from "../chain/errors";
+import { ConfigurationError, describeChainError, isTransient, KeyInUseError } from "../chain/errors";
 import { bookKeyId, offerStruct, type BookKey, type MeasurementData, type OfferData } from "../chain/market-data";
 import { readReportMeasurements } from "../chain/measurement-proofs";
 import { measurementProof, noProof } from "../chain/measurement-tree";
-import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
+import {
+  awaitInFlight,
+  sendGuarded,
+  txRecord,
+  type SendJournal,
+  type SendOptions,
+  type SendResult,
+  type TxRecord,
+} from "../chain/tx";
 import { readDomain, signOffer } from "../chain/typed-data";
 import type { RetryOptions } from "../chain/retry";
 import { OpenBookIndex, type BookIndexState } from "./books";
 import { failpoint } from "./failpoints";
 import { collectReport, MAX_MEASUREMENTS_PER_REPORT } from "./oracle/proposer";
 import type { OperatorClient, ReportData, StudyInputs } from "./oracle/protocol";
-import { checkAnchor, StateFile, type AnchoredState } from "./state";
+import { ChainFollower, type FollowedState } from "./follow";
+import { StateFile } from "./state";
 
 /** The market's SETTLEMENT_GAS_RESERVE, and a book settlement's gas with margin (measured ~32,000–45,000). */
 const SETTLEMENT_RESERVE_GAS = 60_000n;
@@ -118,7 +130,7 @@ export interface CentreStep {
   readonly transactions: TxRecord[];
 }
 
-interface CentreState extends AnchoredState, BookIndexState {
+interface CentreState extends FollowedState, BookIndexState {
   /** The last block whose oracle logs were read. */
   lastOracleBlock: number;
   /** Which report measured an open book, by bookKeyId (from the oracle's MeasurementReported events). */
@@ -135,19 +147,31 @@ export class CentreAgent {
   private periodSeconds?: number;
   /** Report measurement lists read from events, by report period. */
   private readonly lists = new Map<number, MeasurementData[]>();
+  private follower?: ChainFollower<CentreState>;
+  private readonly journal: SendJournal;
+  /** The first block of a period (where its offers can first be on the board), by period. */
+  private readonly periodStarts = new Map<number, number>();
 
   constructor(private readonly cfg: CentreAgentConfig) {
     this.log = cfg.log ?? (() => undefined);
-    this.state = new StateFile<CentreState>(
-      cfg.statePath,
-      () => ({ lastBlock: cfg.deployBlock - 1, lastOracleBlock: cfg.deployBlock - 1, books: {}, measuredIn: {} }),
-      3,
-    );
+    this.state = new StateFile<CentreState>(cfg.statePath, () => this.initialState(), 3);
+    this.journal = {
+      get: () => this.state.data.inflight,
+      set: (tx) => {
+        this.state.data.inflight = tx;
+        this.state.save(undefined, { durable: true });
+      },
+    };
     this.index = new OpenBookIndex(cfg.contracts.market, this.state.data, cfg.maxBlockRange);
     const minutes = cfg.case.operation?.periodMinutes;
     if (minutes === undefined) throw new ConfigurationError(`${cfg.case.name}: the case has no operation data`);
     if (cfg.operators.length === 0)
       throw new ConfigurationError("the centre agent needs the oracle operators to propose to");
+  }
+
+  private initialState(): CentreState {
+    const before = this.cfg.deployBlock - 1;
+    return { lastBlock: before, lastOracleBlock: before, books: {}, measuredIn: {} };
   }
 
   /** Checks the configuration against the chain once: period length, role, operators. */
@@ -168,7 +192,14 @@ export class CentreAgent {
     if (await oracle.isSigner(centre)) {
       this.log(`warning: the centre's key ${centre} is also an oracle signer: one party should not hold both`);
     }
-    await checkAnchor(this.state, this.provider(), await market.getAddress(), this.cfg.deployBlock);
+    this.follower = new ChainFollower(this.state, {
+      provider: this.provider(),
+      market: await market.getAddress(),
+      deployBlock: this.cfg.deployBlock,
+      initial: () => this.initialState(),
+      log: this.log,
+    });
+    await this.follower.sync();
     this.domains = { market: await readDomain(market) };
     this.periodSeconds = periodSeconds;
   }
@@ -182,7 +213,7 @@ export class CentreAgent {
     const period = Math.floor(now / periodSeconds);
     const deliveryPeriod = period + 1;
     const problems: string[] = [];
-    await this.readLogs();
+    await this.catchUp();
 
     // 2. The study of the next delivery period, and what its input hash commits to.
     const forecasts = { ...(this.cfg.forecasts?.(deliveryPeriod) ?? {}), periodStart: deliveryPeriod * periodSeconds };
@@ -202,7 +233,7 @@ export class CentreAgent {
       reported = r.reported;
       measurements = r.measurements;
     }
-    await this.readLogs();
+    await this.catchUp();
     // Looked at again after the report: time has passed, and measurements may have become final.
     settled.push(...(await this.settleFinal()));
     const unwound = await this.unwindExpired(now);
@@ -233,7 +264,7 @@ export class CentreAgent {
   async settle(): Promise<{ settled: BookKey[]; unwound: BookKey[]; transactions: TxRecord[] }> {
     await this.prepare();
     this.txs = [];
-    await this.readLogs();
+    await this.catchUp();
     const settled = await this.settleFinal();
     const unwound = await this.unwindExpired(await chainNow(this.provider()));
     this.state.save();
@@ -248,15 +279,16 @@ export class CentreAgent {
     return provider;
   }
 
-  /** sendGuarded, recording what was mined. */
+  /** sendGuarded with my journal, recording what was mined and where. */
   private async send(
     signer: Signer,
     build: () => Promise<TransactionRequest>,
     options: SendOptions,
   ): Promise<SendResult> {
-    const result = await sendGuarded(signer, build, options);
+    const result = await sendGuarded(signer, build, { ...options, journal: this.journal });
     const record = txRecord(options.label, result);
     if (record) this.txs.push(record);
+    if (result.receipt) this.follower?.acted(result.receipt);
     return result;
   }
 
@@ -265,11 +297,28 @@ export class CentreAgent {
   }
 
   /** Reads new market logs (the open books) and the oracle's MeasurementReported events (who measured them). */
-  private async readLogs(): Promise<void> {
-    await this.index.refresh();
+  /**
+   * Waits for a transaction of mine still in flight, checks the chain (going back after a re-org),
+   * reads the new logs up to the head and takes a checkpoint there. Everything the centre keeps is
+   * read from logs (its decisions are re-derived from chain state each step), so a checkpoint may
+   * be taken at any point of a step.
+   */
+  private async catchUp(): Promise<void> {
+    const follower = this.follower as ChainFollower<CentreState>;
+    await awaitInFlight(this.provider(), this.journal, { label: "in flight", retry: this.retry() });
+    const { head, rewoundTo } = await follower.sync();
+    if (rewoundTo !== undefined) {
+      this.lists.clear();
+      this.periodStarts.clear();
+    }
+    await this.readLogs(head.number);
+    follower.checkpoint(head);
+  }
+
+  private async readLogs(latest: number): Promise<void> {
+    await this.index.refresh(latest);
     const s = this.state.data;
     const { oracle } = this.cfg.contracts;
-    const latest = await this.provider().getBlockNumber();
     if (latest > s.lastOracleBlock) {
       for (const [a, b] of blockRanges(
         s.lastOracleBlock + 1,
@@ -284,6 +333,21 @@ export class CentreAgent {
       s.lastOracleBlock = latest;
     }
     for (const id of Object.keys(s.measuredIn)) if (s.books[id] === undefined) delete s.measuredIn[id];
+  }
+
+  /**
+   * The first block of `period`: a centre posts the offers for delivery in P+1 during P, so the
+   * board is searched for them from there, not from the deployment (a scan that grows forever).
+   */
+  private async periodStart(period: number): Promise<number> {
+    let block = this.periodStarts.get(period);
+    if (block === undefined) {
+      const from = await firstBlockAtOrAfter(this.provider(), period * (this.periodSeconds as number), this.cfg.deployBlock);
+      block = Math.max(this.cfg.deployBlock, from - 1);
+      this.periodStarts.set(period, block);
+      for (const p of this.periodStarts.keys()) if (p < period - 2) this.periodStarts.delete(p);
+    }
+    return block;
   }
 
   /** A report's measurement list, from its events (the leaves of its tree, in order). */
@@ -562,7 +626,7 @@ export class CentreAgent {
     for (const offer of offers) {
       const offerHash = await market.hashOffer(offerStruct(offer));
       const signature = await signOffer(this.cfg.centre, domain, offerStruct(offer));
-      const onBoard = await isOfferPosted(market, offerHash, this.cfg.deployBlock, this.cfg.maxBlockRange);
+      const onBoard = await isOfferPosted(market, offerHash, await this.periodStart(period), this.cfg.maxBlockRange);
       signed.push({ offer, offerHash, signature, onBoard });
     }
     const toPost = signed.filter((x) => !x.onBoard);
@@ -579,9 +643,10 @@ export class CentreAgent {
           ),
         {
           label: `post ${toPost.length} offer(s) for period ${deliveryPeriod}`,
+          afterBroadcast: () => failpoint("centre:post-pending"),
           isDone: async () => {
             for (const x of toPost)
-              if (!(await isOfferPosted(market, x.offerHash, this.cfg.deployBlock, this.cfg.maxBlockRange)))
+              if (!(await isOfferPosted(market, x.offerHash, await this.periodStart(period), this.cfg.maxBlockRange)))
                 return false;
             return true;
           },
@@ -601,7 +666,7 @@ export class CentreAgent {
     } catch (e) {
       // The batch is all or nothing: a refusal drops this period's offers (named), not the step —
       // unless the node is gone, which fails the step (the loop reports the outage and retries).
-      if (isTransient(e)) throw e;
+      if (isTransient(e) || e instanceof KeyInUseError) throw e;
       const why = describeChainError(e);
       for (const x of toPost) dropped.push(`node ${x.offer.node}: ${why}`);
       this.log(`period ${period}: offers for period ${deliveryPeriod} not posted — ${why}`);

@@ -11,6 +11,12 @@
  * a node that rolled back, is looked at again at the next poll (sendGuarded re-checks the chain
  * before every send, so it is never filled twice).
  *
+ * It follows the chain by block hash (ChainFollower): after a re-org or a node restarted from an
+ * earlier state it goes back to the last block still there and decides again what was lost (a
+ * fill is re-sent only if no fill of mine is on chain). Its one transaction in flight is written
+ * to its state file before it is broadcast (sendGuarded's journal): a restarted process waits for
+ * that transaction before it decides anything, so a pending fill counts against its capacity.
+ *
  * With its own meter's signed readings (`meter`), it disputes a reported measurement of one of its
  * books that differs from them, inside the dispute window: the oracle operators then correct it.
  */
@@ -19,7 +25,7 @@ import { DEFAULT_MAX_BLOCK_RANGE, readFillsOf, readOffersFor, readOutcomesOf } f
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
 import { Asset, BaselineMethod, BookState, Direction, MeasurementState, OfferStatus, Quality } from "../chain/enums";
-import { decodeRevert, describeChainError } from "../chain/errors";
+import { decodeRevert, describeChainError, KeyInUseError } from "../chain/errors";
 import {
   bookFromStruct,
   fillFromEvent,
@@ -35,10 +41,19 @@ import { meanPowerMwToWh } from "./metering/units";
 import { readingMessage, type MeterSource } from "./metering";
 import { findMeasurementProof } from "../chain/measurement-proofs";
 import type { RetryOptions } from "../chain/retry";
-import { sendGuarded, txRecord, type SendOptions, type SendResult, type TxRecord } from "../chain/tx";
+import {
+  awaitInFlight,
+  sendGuarded,
+  txRecord,
+  type SendJournal,
+  type SendOptions,
+  type SendResult,
+  type TxRecord,
+} from "../chain/tx";
 import { checkPolicy, decide, plannedMW, staticRejection, type GeneratorPolicy } from "./policy";
 import { failpoint } from "./failpoints";
-import { checkAnchor, StateFile, type AnchoredState } from "./state";
+import { ChainFollower, type FollowedState } from "./follow";
+import { StateFile } from "./state";
 
 export interface GeneratorAgentConfig {
   readonly contracts: GridSwapContracts;
@@ -73,11 +88,12 @@ export interface GeneratorPoll {
   readonly transactions: TxRecord[];
 }
 
-interface GeneratorState extends AnchoredState {
+interface GeneratorState extends FollowedState {
   lastBlock: number;
-  /** Offers for my node not decided yet (JSON form) and the decided ones (hash → outcome). */
-  pending: Record<string, { offer: Record<string, unknown>; signature: string }>;
-  decided: Record<string, string>;
+  /** Offers for my node not decided yet (JSON form, with the block that posted them). */
+  pending: Record<string, { offer: Record<string, unknown>; signature: string; block?: number }>;
+  /** Decided offers (hash → delivery period and outcome), forgotten once their period is over. */
+  decided: Record<string, { period: number; outcome: string }>;
   /** My open books, by period: what I committed (Wh, as a decimal string). */
   books: Record<string, string>;
   /** Periods whose measurement I disputed (once each). */
@@ -91,15 +107,27 @@ export class GeneratorAgent {
   /** The market's terms (fixed at deployment). */
   private terms?: Awaited<ReturnType<GridSwapContracts["market"]["terms"]>>;
   private readonly state: StateFile<GeneratorState>;
+  private follower?: ChainFollower<GeneratorState>;
+  private readonly journal: SendJournal;
 
   constructor(private readonly cfg: GeneratorAgentConfig) {
     checkPolicy(cfg.policy);
     this.log = cfg.log ?? (() => undefined);
-    this.state = new StateFile<GeneratorState>(
-      cfg.statePath,
-      () => ({ lastBlock: cfg.deployBlock - 1, pending: {}, decided: {}, books: {} }),
-      2,
+    this.state = new StateFile<GeneratorState>(cfg.statePath, () => this.initialState(), 3, (version, old) =>
+      // Version 2 kept decided offers as bare outcomes: forget them (their offers are past or re-read).
+      version === 2 ? { ...(old as GeneratorState), decided: {} } : undefined,
     );
+    this.journal = {
+      get: () => this.state.data.inflight,
+      set: (tx) => {
+        this.state.data.inflight = tx;
+        this.state.save(undefined, { durable: true });
+      },
+    };
+  }
+
+  private initialState(): GeneratorState {
+    return { lastBlock: this.cfg.deployBlock - 1, pending: {}, decided: {}, books: {} };
   }
 
   get address(): string {
@@ -119,22 +147,33 @@ export class GeneratorAgent {
       transactions: this.txs,
     };
     const { market } = this.cfg.contracts;
-    if (this.terms === undefined) {
-      // This process's first poll: the state file must be this deployment's before it is used.
-      await checkAnchor(this.state, market.runner!.provider!, await market.getAddress(), this.cfg.deployBlock);
-      this.terms = await market.terms();
-    }
-    await this.readLogs(out);
+    const provider = market.runner!.provider!;
+    this.follower ??= new ChainFollower(this.state, {
+      provider,
+      market: await market.getAddress(),
+      deployBlock: this.cfg.deployBlock,
+      initial: () => this.initialState(),
+      log: this.log,
+    });
+    // A transaction of mine still in flight (a restart, or a step that gave up waiting) comes first.
+    await awaitInFlight(provider, this.journal, { label: "in flight", retry: { ...this.cfg.retry, log: this.log } });
+    const before = this.remembered();
+    const { head, rewoundTo } = await this.follower.sync();
+    if (rewoundTo !== undefined) this.logRewind(before);
+    this.terms ??= await market.terms();
+    await this.readLogs(out, head.number);
+    this.follower.checkpoint(head);
     const s = this.state.data;
-    const now = await chainNow(market.runner!.provider!);
+    const now = await chainNow(provider);
     const terms = this.terms;
     const periodSeconds = Number(terms.periodSeconds);
-    for (const [offerHash, { offer: json, signature }] of Object.entries(s.pending)) {
+    this.forgetPast(Math.floor(now / periodSeconds));
+    for (const [offerHash, { offer: json, signature, block }] of Object.entries(s.pending)) {
       const offer = fromJsonObject<OfferData>(json);
       // Offers reserved for others or past their deadline need no chain reads.
       const early = staticRejection(this.cfg.policy, offer, now);
       if (early) {
-        this.settle(offerHash, `rejected: ${early}`);
+        this.settle(offerHash, offer.period, `rejected: ${early}`);
         out.rejected.push({ offerHash, reason: early });
         if (!/^reserved for /.test(early)) this.log(`offer ${offerHash.slice(0, 10)}: reject — ${early}`);
         continue;
@@ -150,7 +189,7 @@ export class GeneratorAgent {
         now,
       );
       if (!decision.fill) {
-        this.settle(offerHash, `rejected: ${decision.reason}`);
+        this.settle(offerHash, offer.period, `rejected: ${decision.reason}`);
         out.rejected.push({ offerHash, reason: decision.reason });
         this.log(
           `offer ${offerHash.slice(0, 10)} (period ${offer.period}, node ${offer.node}): reject — ${decision.reason}`,
@@ -169,9 +208,9 @@ export class GeneratorAgent {
             : book.state === BookState.Open
               ? book.nominatedWh
               : meanPowerMwToWh(plannedMW(this.cfg.policy, offer.period), periodSeconds);
-        const outcome = await this.fill(offerHash, offer, signature, decision.amountWh, nominatedWh);
+        const outcome = await this.fill(offerHash, offer, signature, decision.amountWh, nominatedWh, block);
         const { fill } = outcome;
-        this.settle(offerHash, `filled: ${fill.amountWh} Wh`);
+        this.settle(offerHash, offer.period, `filled: ${fill.amountWh} Wh`);
         s.books[offer.period] = fill.bookCommittedWh.toString();
         out.filled.push(outcome);
         const short =
@@ -186,12 +225,28 @@ export class GeneratorAgent {
         );
       } catch (e) {
         const revert = decodeRevert(e);
+        if (e instanceof KeyInUseError) throw e;
         if (revert && ["OfferNotOpen", "FillBelowMinimum"].includes(revert.errorName)) {
+          // Whose fills closed it: mine (an earlier transaction of mine landed first) or rivals'.
+          const fills = await this.fillsOf(offerHash, block);
+          const mine = fills.filter((f) => f.fill.generator.toLowerCase() === this.address.toLowerCase());
+          if (mine.length > 0) {
+            const fill = mine[mine.length - 1];
+            this.settle(offerHash, offer.period, `filled: ${fill.fill.amountWh} Wh`);
+            s.books[offer.period] = fill.fill.bookCommittedWh.toString();
+            out.filled.push({ offerHash, fill: fill.fill });
+            this.log(
+              `offer ${offerHash.slice(0, 10)}: already filled by me (${Number(fill.fill.amountWh) / 1000} kWh, ` +
+                `transaction ${fill.transactionHash} in block ${fill.blockNumber}); my second fill reverted (${revert.errorName})`,
+            );
+            continue;
+          }
+          const rivals = fills.map((f) => `${f.fill.generator} ${Number(f.fill.amountWh) / 1000} kWh in block ${f.blockNumber}`);
           const reason =
             revert.errorName === "OfferNotOpen"
-              ? `no longer open when my fill landed: rivals took it (${revert.errorName})`
-              : `what rivals left is below the offer's minimum fill (${revert.errorName})`;
-          this.settle(offerHash, `missed: ${reason}`);
+              ? `no longer open when my fill landed (${revert.errorName}): ${rivals.length > 0 ? `filled by ${rivals.join(", ")}` : "cancelled or expired"}`
+              : `what rivals left is below the offer's minimum fill (${revert.errorName}): filled by ${rivals.join(", ")}`;
+          this.settle(offerHash, offer.period, `missed: ${reason}`);
           out.missed.push({ offerHash, reason });
           this.log(`offer ${offerHash.slice(0, 10)}: not filled — ${reason}`);
         } else {
@@ -255,35 +310,70 @@ export class GeneratorAgent {
     }
   }
 
-  /** sendGuarded, recording what was mined. */
+  /** sendGuarded with my journal, recording what was mined and where. */
   private async send(
     signer: Signer,
     build: () => Promise<TransactionRequest>,
     options: SendOptions,
   ): Promise<SendResult> {
-    const result = await sendGuarded(signer, build, options);
+    const result = await sendGuarded(signer, build, { ...options, journal: this.journal });
     const record = txRecord(options.label, result);
     if (record) this.txs.push(record);
+    if (result.receipt) this.follower?.acted(result.receipt);
     return result;
   }
 
-  private settle(offerHash: string, outcome: string): void {
+  private settle(offerHash: string, period: number, outcome: string): void {
     delete this.state.data.pending[offerHash];
-    this.state.data.decided[offerHash] = outcome;
+    this.state.data.decided[offerHash] = { period, outcome };
   }
 
-  /** New offers for my node, and the fate of my books (payments and penalties logged once). */
-  private async readLogs(out: GeneratorPoll): Promise<void> {
+  /** Forgets decided offers of delivery periods before `period`: their logs are behind me. */
+  private forgetPast(period: number): void {
+    const s = this.state.data;
+    for (const [hash, d] of Object.entries(s.decided)) if (d.period < period) delete s.decided[hash];
+  }
+
+  /** What a rewind can take back: my open books and the offers I filled. */
+  private remembered(): { books: Record<string, string>; filled: Set<string> } {
+    const s = this.state.data;
+    const filled = new Set(
+      Object.entries(s.decided)
+        .filter(([, d]) => d.outcome.startsWith("filled"))
+        .map(([h]) => h),
+    );
+    return { books: { ...s.books }, filled };
+  }
+
+  /** After going back on the chain: says what of mine was in the lost blocks. */
+  private logRewind(before: { books: Record<string, string>; filled: Set<string> }): void {
+    const s = this.state.data;
+    for (const hash of before.filled) {
+      if (!s.decided[hash]?.outcome.startsWith("filled")) {
+        this.log(`my fill of offer ${hash.slice(0, 10)} was in a lost block: deciding the offer again`);
+      }
+    }
+    for (const period of Object.keys(s.books)) {
+      if (before.books[period] === undefined) {
+        this.log(`my book in period ${period} is open again: its settlement was in a lost block`);
+      }
+    }
+    for (const period of Object.keys(before.books)) {
+      if (s.books[period] === undefined) this.log(`my commitment in period ${period} was in a lost block`);
+    }
+  }
+
+  /** New offers for my node up to block `latest`, and the fate of my books (logged once). */
+  private async readLogs(out: GeneratorPoll, latest: number): Promise<void> {
     const s = this.state.data;
     const { market } = this.cfg.contracts;
-    const latest = await market.runner!.provider!.getBlockNumber();
     if (latest <= s.lastBlock) return;
     const from = s.lastBlock + 1;
     const range = this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE;
     const forMe = { node: this.cfg.policy.node, generator: this.address };
     for (const p of await readOffersFor(market, from, latest, forMe, range)) {
       if (s.decided[p.offerHash] || s.pending[p.offerHash]) continue;
-      s.pending[p.offerHash] = { offer: toJsonObject(p.offer), signature: p.signature };
+      s.pending[p.offerHash] = { offer: toJsonObject(p.offer), signature: p.signature, block: p.blockNumber };
     }
     for (const f of await readFillsOf(market, this.address, from, range, latest)) {
       s.books[f.fill.period] = f.fill.bookCommittedWh.toString();
@@ -351,6 +441,20 @@ export class GeneratorAgent {
     return true;
   }
 
+  /** The Filled events of an offer since the block that posted it (every generator's). */
+  private async fillsOf(
+    offerHash: string,
+    postedIn: number | undefined,
+  ): Promise<{ fill: FillData; blockNumber: number; transactionHash: string }[]> {
+    const { market } = this.cfg.contracts;
+    const logs = await market.queryFilter(market.filters.Filled(offerHash), postedIn ?? this.cfg.deployBlock);
+    return logs.map((log) => ({
+      fill: fillFromEvent(log.args.offerHash, log.args.generator, log.args.period, log.args.details),
+      blockNumber: log.blockNumber,
+      transactionHash: log.transactionHash,
+    }));
+  }
+
   /** Fills once; if the answer is lost, finds my Filled event for the offer instead of filling again. */
   private async fill(
     offerHash: string,
@@ -358,10 +462,14 @@ export class GeneratorAgent {
     signature: string,
     amountWh: bigint,
     nominatedWh: bigint,
+    postedIn: number | undefined,
   ): Promise<FillOutcome> {
     const { market } = this.cfg.contracts;
     const mine = async (): Promise<FillOutcome | undefined> => {
-      const logs = await market.queryFilter(market.filters.Filled(offerHash, this.address), this.cfg.deployBlock);
+      const logs = await market.queryFilter(
+        market.filters.Filled(offerHash, this.address),
+        postedIn ?? this.cfg.deployBlock,
+      );
       const log = logs[logs.length - 1];
       return (
         log && {
@@ -376,6 +484,8 @@ export class GeneratorAgent {
         market.connect(this.cfg.wallet).fill.populateTransaction(offerStruct(offer), signature, amountWh, nominatedWh),
       {
         label: `fill ${offerHash.slice(0, 10)}`,
+        intent: `fill ${offerHash}`,
+        afterBroadcast: () => failpoint("generator:fill-pending"),
         isDone: async () => (await mine()) !== undefined,
         retry: { ...this.cfg.retry, log: this.log },
       },

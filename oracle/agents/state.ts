@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import type { Provider } from "ethers";
-import { ConfigurationError } from "../chain/errors";
+import { DeploymentGoneError } from "../chain/errors";
 
 export class StateFile<T extends object> {
   private value: T;
@@ -25,6 +25,8 @@ export class StateFile<T extends object> {
     private readonly path: string | undefined,
     private readonly initial: () => T,
     private readonly version = 1,
+    /** Reads a file of an older version (its version and state), or undefined when it cannot. */
+    private readonly upgrade?: (version: number, state: object) => T | undefined,
   ) {
     this.value = this.load();
   }
@@ -75,6 +77,15 @@ export class StateFile<T extends object> {
         `state file ${this.path} is not valid JSON (${(e as Error).message}): move it away to start afresh`,
       );
     }
+    if (
+      parsed.version !== this.version &&
+      typeof parsed.version === "number" &&
+      typeof parsed.state === "object" &&
+      parsed.state !== null
+    ) {
+      const upgraded = this.upgrade?.(parsed.version, parsed.state);
+      if (upgraded) return upgraded;
+    }
     if (parsed.version !== this.version || typeof parsed.state !== "object" || parsed.state === null) {
       throw new Error(`state file ${this.path} has version ${parsed.version}, expected ${this.version}: move it away`);
     }
@@ -102,7 +113,7 @@ export async function checkAnchor<T extends AnchoredState>(
 ): Promise<void> {
   const block = await provider.getBlock(deployBlock);
   if (!block?.hash) {
-    throw new ConfigurationError(
+    throw new DeploymentGoneError(
       `the chain has no block ${deployBlock}, the deployment's block: is this the right node?`,
     );
   }
@@ -112,7 +123,7 @@ export async function checkAnchor<T extends AnchoredState>(
     state.data.anchor = anchor;
     state.save();
   } else if (recorded !== anchor) {
-    throw new ConfigurationError(
+    throw new DeploymentGoneError(
       `state file ${state.where} was written for ${recorded}, not for the market ${market} deployed in block ` +
         `${deployBlock} (${block.hash}): the node was reset or redeployed — move the file away to start afresh`,
     );

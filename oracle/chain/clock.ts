@@ -29,3 +29,24 @@ export async function advanceDevChain(provider: Provider & RawRpc, timestamp: nu
   await provider.send("evm_setNextBlockTimestamp", [timestamp]);
   await provider.send("evm_mine", []);
 }
+
+/**
+ * The first block at or after `timestamp` (Unix s), searched by bisection from block `low` up to
+ * the latest block (which is returned when none is that late). About log2(blocks) reads: a scan of
+ * logs "since period P began" then starts where P began, not at the deployment.
+ */
+export async function firstBlockAtOrAfter(provider: Provider, timestamp: number, low: number): Promise<number> {
+  const latest = await provider.getBlock("latest");
+  if (!latest) throw new TransportError("the node returned no latest block");
+  let lo = Math.max(0, low);
+  let hi = latest.number;
+  if (latest.timestamp < timestamp) return hi;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const block = await provider.getBlock(mid);
+    if (!block) throw new TransportError(`the node returned no block ${mid}`);
+    if (block.timestamp >= timestamp) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}

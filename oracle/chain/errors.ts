@@ -6,6 +6,8 @@
  *   ├── TransportError       the node could not be reached or answered badly: a retry may cure it
  *   ├── RevertError          the chain answered "no": a decoded custom error (name, args, selector)
  *   └── ConfigurationError   a setting is wrong: RPC_URL, a key, a deployment file, a flag
+ *       ├── DeploymentGoneError  the contracts an agent followed are no longer on this chain (final)
+ *       └── KeyInUseError        another process sends with this agent's key (stand by)
  *   InputError (oracle/errors.ts)  bad input: a case, operation data, a forecast, a meter reading
  *
  * Code in oracle/ throws these classes, and callers tell failures apart by class (`errorKind`,
@@ -61,6 +63,28 @@ export class RevertError extends ChainError {
 
 /** A setting that cannot work: RPC_URL, PRIVATE_KEY, a keystore, a deployment file, a flag. */
 export class ConfigurationError extends ChainError {}
+
+/**
+ * The deployment an agent follows is gone from the chain it talks to: the node was reset, or a
+ * fresh chain has other contracts (or the same addresses from another history). Final: an agent
+ * stops with a distinct exit code, and a supervisor must not restart it (nothing changes by then).
+ */
+export class DeploymentGoneError extends ConfigurationError {}
+
+/**
+ * Another process is sending transactions with this agent's key: it took a nonce this agent did
+ * not use. The agent stands by (it neither signs nor sends) until the key has been quiet a while.
+ */
+export class KeyInUseError extends ConfigurationError {
+  constructor(
+    message: string,
+    /** The nonce the other process took. */
+    readonly nonce: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Reverts

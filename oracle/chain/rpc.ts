@@ -3,8 +3,12 @@
  * (naming the setting it came from), `eth_chainId` is asked with a timeout and a few bounded
  * attempts, and the ethers provider is built for that chain with caching off (a nonce or a count
  * read right after a mined transaction must not come from a 250 ms cache).
+ *
+ * Every request is retried on its own (RetryingJsonRpcProvider): a dropped connection, a timeout
+ * or HTTP 5xx on one read costs a short wait, not the whole step that made it. A JSON-RPC error
+ * answer (a revert, "nonce too low") is an answer and is not retried here.
  */
-import { JsonRpcProvider, Network } from "ethers";
+import { JsonRpcProvider, Network, type JsonRpcApiProviderOptions, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { ConfigurationError, TransportError } from "./errors";
 import { withRetry } from "./retry";
 
@@ -42,12 +46,46 @@ export async function connectRpc(
     const last = e.cause instanceof TransportError ? e.cause : e;
     throw new TransportError(`cannot reach ${setting} ${url}: ${last.message}`, { cause: e });
   }
-  const provider = new JsonRpcProvider(url, Network.from(chainId), {
+  const provider = new RetryingJsonRpcProvider(url, Network.from(chainId), {
     staticNetwork: true,
     pollingInterval: 1000,
     cacheTimeout: -1,
   });
   return { url, chainId, provider };
+}
+
+/** How one request is retried: attempts in all and the first wait (doubling, at most 2 s). */
+export interface RequestRetry {
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+}
+
+/** 8 attempts over about 7 s: one lost request in five is absorbed with room to spare. */
+export const DEFAULT_REQUEST_RETRY: RequestRetry = { attempts: 8, baseDelayMs: 100 };
+
+/**
+ * A JsonRpcProvider that retries each HTTP request (one call or one batch) on transport failures.
+ * Retrying is safe for every method GridSwap uses: reads repeat, and a repeated
+ * eth_sendRawTransaction carries the same signed transaction (the node answers "already known").
+ */
+export class RetryingJsonRpcProvider extends JsonRpcProvider {
+  constructor(
+    url: string,
+    network: Network,
+    options: JsonRpcApiProviderOptions,
+    private readonly requestRetry: RequestRetry = DEFAULT_REQUEST_RETRY,
+  ) {
+    super(url, network, options);
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const method = Array.isArray(payload) ? payload.map((p) => p.method).join(",") : payload.method;
+    return withRetry(`rpc ${method}`, () => super._send(payload), {
+      attempts: this.requestRetry.attempts,
+      baseDelayMs: this.requestRetry.baseDelayMs,
+      maxDelayMs: 2000,
+    });
+  }
 }
 
 /**

@@ -3,9 +3,12 @@
  * node and, by rule, drops a request (connection reset), answers HTTP 500 without forwarding,
  * forwards and then loses the answer, or delays it; and it can be "down" (every connection reset)
  * for a while. Batched requests (ethers sends them) match a rule when any of their calls does.
+ * A loss rate drops a share of all requests at random: before forwarding (the node never sees it)
+ * and after (the node acted, the answer is lost), from a seeded generator (repeatable runs).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { rng } from "../oracle/helpers";
 
 export type FaultAction = "drop" | "fail500" | "lose-response" | { readonly delayMs: number };
 
@@ -26,6 +29,8 @@ export class RpcProxy {
   /** Faults injected, as "method:action". */
   readonly injected: string[] = [];
   private isDown = false;
+  private loss = { before: 0, after: 0 };
+  private random: () => number = rng(1);
 
   private constructor(
     private readonly server: Server,
@@ -45,6 +50,12 @@ export class RpcProxy {
   /** While down, every request's connection is reset (an outage of the node or the network). */
   setDown(down: boolean): void {
     this.isDown = down;
+  }
+
+  /** Drops `before` of the requests before forwarding them and `after` after (fractions, 0–1). */
+  setLoss(before: number, after: number, seed = 1): void {
+    this.loss = { before, after };
+    this.random = rng(seed);
   }
 
   async stop(): Promise<void> {
@@ -79,6 +90,11 @@ export class RpcProxy {
         this.injected.push(`${rule.method}:${typeof action === "string" ? action : `delay ${action.delayMs} ms`}`);
       }
     }
+    if (action === undefined && this.loss.before > 0 && this.random() < this.loss.before) {
+      this.injected.push("loss:before");
+      return void req.socket.destroy();
+    }
+    const loseAfter = action === undefined && this.loss.after > 0 && this.random() < this.loss.after;
     if (action === "drop") return void req.socket.destroy();
     if (action === "fail500") {
       res.writeHead(500, { "content-type": "text/plain" });
@@ -93,6 +109,10 @@ export class RpcProxy {
     }
     const text = await answer.text();
     if (action === "lose-response") return void req.socket.destroy();
+    if (loseAfter) {
+      this.injected.push("loss:after");
+      return void req.socket.destroy();
+    }
     res.writeHead(answer.status, { "content-type": "application/json" });
     res.end(text);
   }

@@ -24,7 +24,8 @@ import { findMeasurementProof } from "../../chain/measurement-proofs";
 import { readDomain, reportHash, measurementHash, signCorrection, signReport } from "../../chain/typed-data";
 import { OpenBookIndex, type BookIndexState } from "../books";
 import { failpoint } from "../failpoints";
-import { checkAnchor, StateFile, type AnchoredState } from "../state";
+import { ChainFollower, type FollowedState } from "../follow";
+import { StateFile } from "../state";
 import type { MeterReading } from "../metering";
 import { Observer, type ObserverConfig } from "./observe";
 import {
@@ -67,7 +68,7 @@ interface Signed {
   readonly signature: string;
 }
 
-export interface OperatorState extends AnchoredState, BookIndexState {
+export interface OperatorState extends FollowedState, BookIndexState {
   /** What it signed, by report period. */
   reports: Record<string, Signed>;
   /** What it signed, by bookKeyId of the corrected measurement. */
@@ -81,6 +82,7 @@ export class OracleOperator implements OperatorClient {
   private readonly index: OpenBookIndex;
   private ready?: { domain: TypedDataDomain; periodSeconds: number; observer: Observer; address: string };
   private readonly studies = new Map<string, ReportData>();
+  private follower?: ChainFollower<OperatorState>;
   /** Only one request is worked on at a time: a report, then the next (no interleaved state writes). */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -113,11 +115,28 @@ export class OracleOperator implements OperatorClient {
       );
     const provider = market.runner?.provider;
     if (!provider) throw new Error("the market contract has no provider");
-    await checkAnchor(this.state, provider, await market.getAddress(), this.cfg.deployBlock);
+    // What it signed is never taken back by going back on the chain: it must not sign twice.
+    this.follower = new ChainFollower<OperatorState>(this.state, {
+      provider,
+      market: await market.getAddress(),
+      deployBlock: this.cfg.deployBlock,
+      initial: () => ({ lastBlock: this.cfg.deployBlock - 1, books: {}, reports: {}, corrections: {} }),
+      log: this.log,
+      preserve: ["reports", "corrections"],
+    });
+    await this.follower.sync();
     const domain = await readDomain(oracle);
     this.ready = { domain, periodSeconds, observer: new Observer(this.cfg, domain, periodSeconds), address };
     (this as { name: string }).name = address;
     return this.ready;
+  }
+
+  /** Checks the chain (going back after a re-org), reads the new logs, takes a checkpoint. */
+  private async catchUp(): Promise<void> {
+    const follower = this.follower as ChainFollower<OperatorState>;
+    const { head } = await follower.sync();
+    await this.index.refresh(head.number);
+    follower.checkpoint(head);
   }
 
   get address(): string | undefined {
@@ -129,7 +148,7 @@ export class OracleOperator implements OperatorClient {
       const { observer, address } = await this.prepare();
       const now = await this.now();
       const period = checkedPeriod(request.reportPeriod);
-      await this.index.refresh();
+      await this.catchUp();
       this.state.save();
       const due = await observer.dueBooks(this.index, period, now);
       const o = await observer.measure(due, now);
@@ -255,7 +274,7 @@ export class OracleOperator implements OperatorClient {
   async unmeasured(beforePeriod: number): Promise<BookKey[]> {
     return this.serial(async () => {
       const { observer } = await this.prepare();
-      await this.index.refresh();
+      await this.catchUp();
       this.state.save();
       const due = await observer.dueBooks(this.index, beforePeriod, await this.now());
       return due.map((b) => ({ generator: b.generator, period: b.period }));
@@ -284,7 +303,7 @@ export class OracleOperator implements OperatorClient {
     if (r.measurements.length > MAX_MEASUREMENTS_PER_REPORT)
       problems.push(`${r.measurements.length} measurements, at most ${MAX_MEASUREMENTS_PER_REPORT}`);
     // Every measurement must be one this operator makes itself from its own readings.
-    await this.index.refresh();
+    await this.catchUp();
     const due = await observer.dueBooks(this.index, r.period, now);
     const mine = await observer.measure(due, now);
     const pending = new Set(mine.pending.map(bookKeyId));
