@@ -86,7 +86,8 @@ describe("gridswap:* tasks", function () {
     expect(file.periodSeconds).to.equal(1800);
     expect(file.deployBlock).to.be.a("number");
     expect(file.roles.centres[0]).to.equal(signers[2].address);
-    expect(file.roles.oracleSigners).to.deep.equal([signers[3].address]);
+    // Three independent oracle operators, two of three signatures per report.
+    expect(file.roles.oracleSigners).to.deep.equal([signers[3], signers[7], signers[8]].map((x) => x.address));
     expect(file.roles.deployer).to.equal(signers[0].address);
     // The grid the centre studies, recorded: the registry knows no grid, nodes are checked against it.
     expect(file.grid).to.deep.include({ case: "seed34", file: "cases/seed34.json" });

@@ -88,7 +88,7 @@ describe("command-line tools through tools/run.js", function () {
       "scripts/agent-generator.ts",
       ["--node", "--cost", "--margin", "--capacity", "--planned-mw", "--deployment", "--once", "--json"],
     ],
-    ["scripts/agent-centre.ts", ["--meters", "--meters-url", "--simulate-meters", "--delivery", "--case", "--once"]],
+    ["scripts/agent-centre.ts", ["--oracle", "--reading-grace-seconds", "--case", "--forecast", "--once"]],
   ] as const) {
     it(`${script} --help: the usage and one line per flag, exit 0`, function () {
       const r = tool(script, ["--help"]);
@@ -133,13 +133,13 @@ describe("command-line tools through tools/run.js", function () {
     [
       "agent:centre: a missing case file",
       "scripts/agent-centre.ts",
-      ["--simulate-meters", "--case", "nosuch.json"],
+      ["--oracle", "http://127.0.0.1:9", "--case", "nosuch.json"],
       /^agent:centre: --case nosuch\.json: cannot read it \(ENOENT\)/,
     ],
     [
       "agent:centre: no RPC_URL",
       "scripts/agent-centre.ts",
-      ["--simulate-meters", "--once"],
+      ["--oracle", "http://127.0.0.1:9", "--once"],
       /^agent:centre: RPC_URL is not set/,
     ],
   ];
