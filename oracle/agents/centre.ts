@@ -342,7 +342,11 @@ export class CentreAgent {
   private async periodStart(period: number): Promise<number> {
     let block = this.periodStarts.get(period);
     if (block === undefined) {
-      const from = await firstBlockAtOrAfter(this.provider(), period * (this.periodSeconds as number), this.cfg.deployBlock);
+      const from = await firstBlockAtOrAfter(
+        this.provider(),
+        period * (this.periodSeconds as number),
+        this.cfg.deployBlock,
+      );
       block = Math.max(this.cfg.deployBlock, from - 1);
       this.periodStarts.set(period, block);
       for (const p of this.periodStarts.keys()) if (p < period - 2) this.periodStarts.delete(p);

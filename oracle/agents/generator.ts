@@ -113,9 +113,13 @@ export class GeneratorAgent {
   constructor(private readonly cfg: GeneratorAgentConfig) {
     checkPolicy(cfg.policy);
     this.log = cfg.log ?? (() => undefined);
-    this.state = new StateFile<GeneratorState>(cfg.statePath, () => this.initialState(), 3, (version, old) =>
-      // Version 2 kept decided offers as bare outcomes: forget them (their offers are past or re-read).
-      version === 2 ? { ...(old as GeneratorState), decided: {} } : undefined,
+    this.state = new StateFile<GeneratorState>(
+      cfg.statePath,
+      () => this.initialState(),
+      3,
+      (version, old) =>
+        // Version 2 kept decided offers as bare outcomes: forget them (their offers are past or re-read).
+        version === 2 ? { ...(old as GeneratorState), decided: {} } : undefined,
     );
     this.journal = {
       get: () => this.state.data.inflight,
@@ -241,7 +245,9 @@ export class GeneratorAgent {
             );
             continue;
           }
-          const rivals = fills.map((f) => `${f.fill.generator} ${Number(f.fill.amountWh) / 1000} kWh in block ${f.blockNumber}`);
+          const rivals = fills.map(
+            (f) => `${f.fill.generator} ${Number(f.fill.amountWh) / 1000} kWh in block ${f.blockNumber}`,
+          );
           const reason =
             revert.errorName === "OfferNotOpen"
               ? `no longer open when my fill landed (${revert.errorName}): ${rivals.length > 0 ? `filled by ${rivals.join(", ")}` : "cancelled or expired"}`

@@ -23,7 +23,12 @@ export class KeyLease {
   constructor(readonly path: string) {}
 
   /** The lock file for `address` on `chainId`'s deployment `market`, in GRIDSWAP_LOCK_DIR or the temp folder. */
-  static forKey(chainId: bigint | number, market: string, address: string, dir = process.env.GRIDSWAP_LOCK_DIR): KeyLease {
+  static forKey(
+    chainId: bigint | number,
+    market: string,
+    address: string,
+    dir = process.env.GRIDSWAP_LOCK_DIR,
+  ): KeyLease {
     const folder = dir && dir.trim() !== "" ? dir : tmpdir();
     return new KeyLease(join(folder, `gridswap-${chainId}-${market.toLowerCase()}-${address.toLowerCase()}.lock`));
   }

@@ -8,7 +8,13 @@
  * or HTTP 5xx on one read costs a short wait, not the whole step that made it. A JSON-RPC error
  * answer (a revert, "nonce too low") is an answer and is not retried here.
  */
-import { JsonRpcProvider, Network, type JsonRpcApiProviderOptions, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import {
+  JsonRpcProvider,
+  Network,
+  type JsonRpcApiProviderOptions,
+  type JsonRpcPayload,
+  type JsonRpcResult,
+} from "ethers";
 import { ConfigurationError, TransportError } from "./errors";
 import { withRetry } from "./retry";
 

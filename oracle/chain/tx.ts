@@ -14,7 +14,14 @@
  *   key at a time; a nonce taken by a transaction that is not in the journal means another process
  *   sends with this key (KeyInUseError), and nothing is signed over it.
  */
-import { keccak256, Transaction, type Provider, type Signer, type TransactionReceipt, type TransactionRequest } from "ethers";
+import {
+  keccak256,
+  Transaction,
+  type Provider,
+  type Signer,
+  type TransactionReceipt,
+  type TransactionRequest,
+} from "ethers";
 import { ConfigurationError, decodeRevert, KeyInUseError, RevertError, TransportError } from "./errors";
 import { sleep, withRetry, type RetryOptions } from "./retry";
 

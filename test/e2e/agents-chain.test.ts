@@ -44,7 +44,10 @@ interface Scene {
   readonly operators: AgentProcess[];
   readonly proxies: RpcProxy[];
   centre(o?: { env?: Record<string, string>; url?: string; state?: string }): AgentProcess;
-  generator(index: number, o?: { env?: Record<string, string>; url?: string; state?: string; capacityKwh?: number }): AgentProcess;
+  generator(
+    index: number,
+    o?: { env?: Record<string, string>; url?: string; state?: string; capacityKwh?: number },
+  ): AgentProcess;
   logs(): string;
 }
 
@@ -208,14 +211,18 @@ describe("agents that survive the chain (Anvil, a block every 12 s)", function (
     await waitFor(
       "the measurement",
       async () =>
-        (await s.c.oracle.queryFilter(s.c.oracle.filters.MeasurementReported(delivery, gen.wallet.address))).length >
-        0,
+        (await s.c.oracle.queryFilter(s.c.oracle.filters.MeasurementReported(delivery, gen.wallet.address))).length > 0,
       STEP_MS,
       s.logs,
     );
     const beforeSettlement = (await s.p.send("evm_snapshot", [])) as string;
     await nextPeriod(s.p, s.file.periodSeconds);
-    await waitFor("the settlement", async () => (await settlementsOf(s, gen.wallet.address, delivery)) === 1, STEP_MS, s.logs);
+    await waitFor(
+      "the settlement",
+      async () => (await settlementsOf(s, gen.wallet.address, delivery)) === 1,
+      STEP_MS,
+      s.logs,
+    );
     await waitFor("the payment's log", async () => /paid for my commitment/.test(generator.output), STEP_MS, s.logs);
     // Back to before the settlement (and before the clock moved): the centre settles again once the
     // measurement is final again on this chain; the generator's book is open again meanwhile.
@@ -227,7 +234,12 @@ describe("agents that survive the chain (Anvil, a block every 12 s)", function (
       s.logs,
     );
     await nextPeriod(s.p, s.file.periodSeconds);
-    await waitFor("the settlement again", async () => (await settlementsOf(s, gen.wallet.address, delivery)) === 1, STEP_MS, s.logs);
+    await waitFor(
+      "the settlement again",
+      async () => (await settlementsOf(s, gen.wallet.address, delivery)) === 1,
+      STEP_MS,
+      s.logs,
+    );
     await new Promise((r) => setTimeout(r, 3 * BLOCK_SECONDS * 1000));
     expect(await settlementsOf(s, gen.wallet.address, delivery)).to.equal(1);
     expect(await fillsOf(s, gen.wallet.address)).to.have.length(1);
