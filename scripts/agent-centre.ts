@@ -162,6 +162,7 @@ async function main(line: CommandLine): Promise<number> {
           method: method === "rolling" ? "RollingAverage" : method === "meter-before" ? "MeterBefore" : "Nominated",
           days,
         },
+        exclusiveKey: true,
         statePath:
           stringOption(line, "state") ??
           join(".gridswap", `centre-${rpc.chainId}-${file.addresses.market}-${centre.address}.json`),

@@ -104,6 +104,7 @@ async function main(line: CommandLine): Promise<number> {
         deployBlock: file.deployBlock,
         wallet,
         policy,
+        exclusiveKey: true,
         statePath:
           stringOption(line, "state") ??
           join(".gridswap", `generator-${rpc.chainId}-${file.addresses.market}-${wallet.address}.json`),

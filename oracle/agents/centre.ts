@@ -102,6 +102,11 @@ export interface CentreAgentConfig {
   readonly maxBlockRange?: number;
   /** Agent state file (last block read, open books, which report measured them); in memory when omitted. */
   readonly statePath?: string;
+  /**
+   * The key is this process's alone (a standalone agent): a nonce it did not use makes it stand
+   * by (KeyInUseError). Leave off where other code in the process sends with the same wallet.
+   */
+  readonly exclusiveKey?: boolean;
   /** Changes each report before it is proposed: a dishonest centre, for the demo and tests only. */
   readonly tamper?: (report: ReportData) => ReportData;
   readonly retry?: RetryOptions;
@@ -156,6 +161,7 @@ export class CentreAgent {
     this.log = cfg.log ?? (() => undefined);
     this.state = new StateFile<CentreState>(cfg.statePath, () => this.initialState(), 3);
     this.journal = {
+      exclusive: cfg.exclusiveKey === true,
       get: () => this.state.data.inflight,
       set: (tx) => {
         this.state.data.inflight = tx;

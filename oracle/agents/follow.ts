@@ -150,12 +150,14 @@ export class ChainFollower<T extends FollowedState> {
     if (anchor === undefined || code === "0x" || (s.anchor !== undefined && s.anchor !== anchor)) {
       const what =
         anchor === undefined
-          ? `the chain has no block ${deployBlock}`
+          ? `the chain has no block ${deployBlock}, the deployment's block`
           : code === "0x"
             ? `there is no contract at ${market}`
-            : `block ${deployBlock} is now ${block?.hash}, not the one the market was deployed in (${s.anchor?.split("@")[1]})`;
+            : `${this.state.where ? `state file ${this.state.where}` : "this agent's state"} was written for ` +
+              `${s.anchor}, not for the market ${market} deployed in block ${deployBlock} (${block?.hash})`;
       throw new DeploymentGoneError(
-        `the deployment is gone: ${what}; the node was reset or redeployed${this.state.where ? ` (state file ${this.state.where})` : ""}`,
+        `the deployment is gone: ${what}: the node was reset or redeployed — ` +
+          (this.state.where ? "move the file away to start afresh" : "start afresh"),
       );
     }
     if (s.anchor === undefined) {

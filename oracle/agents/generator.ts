@@ -63,6 +63,11 @@ export interface GeneratorAgentConfig {
   /** Its own meter's signed readings: a reported measurement that differs from them is disputed. */
   readonly meter?: MeterSource;
   readonly statePath?: string;
+  /**
+   * The key is this process's alone (a standalone agent): a nonce it did not use makes it stand
+   * by (KeyInUseError). Leave off where other code in the process sends with the same wallet.
+   */
+  readonly exclusiveKey?: boolean;
   readonly maxBlockRange?: number;
   readonly retry?: RetryOptions;
   readonly log?: (line: string) => void;
@@ -122,6 +127,7 @@ export class GeneratorAgent {
         version === 2 ? { ...(old as GeneratorState), decided: {} } : undefined,
     );
     this.journal = {
+      exclusive: cfg.exclusiveKey === true,
       get: () => this.state.data.inflight,
       set: (tx) => {
         this.state.data.inflight = tx;

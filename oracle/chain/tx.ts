@@ -57,6 +57,12 @@ export interface InFlightTx {
 export interface SendJournal {
   get(): InFlightTx | undefined;
   set(tx: InFlightTx | undefined): void;
+  /**
+   * The key is this process's alone (a standalone agent): a nonce it did not use — pending, or
+   * mined since its last transaction — means another process sends with it (KeyInUseError).
+   * Off where other code in the same process shares the wallet (the demo, simulations).
+   */
+  readonly exclusive?: boolean;
 }
 
 export interface SendResult {
@@ -123,8 +129,10 @@ export async function sendGuarded(
       if (wallet) {
         if (!signed) {
           request = await wallet.populateTransaction(await build());
-          await checkNoForeignPending(provider, String(request.from), Number(request.nonce), options.label);
-          checkNoForeignMined(journal, String(request.from), Number(request.nonce), options.label);
+          if (journal?.exclusive) {
+            await checkNoForeignPending(provider, String(request.from), Number(request.nonce), options.label);
+            checkNoForeignMined(journal, String(request.from), Number(request.nonce), options.label);
+          }
           const raw = await wallet.signTransaction(request);
           signed = { raw, hash: keccak256(raw), request };
           journal?.set({
