@@ -389,6 +389,15 @@ export class GeneratorAgent {
     }
     for (const f of await readFillsOf(market, this.address, from, range, latest)) {
       s.books[f.fill.period] = f.fill.bookCommittedWh.toString();
+      // A fill of mine I did not see land (sent before a restart, or its answer lost): decided.
+      if (s.pending[f.fill.offerHash]) {
+        this.settle(f.fill.offerHash, f.fill.period, `filled: ${f.fill.amountWh} Wh`);
+        out.filled.push({ offerHash: f.fill.offerHash, fill: f.fill });
+        this.log(
+          `my fill of offer ${f.fill.offerHash.slice(0, 10)} is on chain (transaction ${f.transactionHash} in block ` +
+            `${f.blockNumber}, sent before I could see it land): ${Number(f.fill.amountWh) / 1000} kWh in period ${f.fill.period}`,
+        );
+      }
     }
     const { settlements, unwinds } = await readOutcomesOf(market, [this.address], from, latest, range);
     for (const x of settlements) {

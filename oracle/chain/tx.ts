@@ -260,6 +260,9 @@ export async function awaitInFlight(provider: Provider, journal: SendJournal, o:
   const tx = journal.get();
   if (!tx) return;
   const signed = fromJournal(tx);
+  o.retry?.log?.(
+    `waiting for my transaction in flight since an earlier step: ${tx.label} (${tx.hash}, nonce ${tx.nonce})`,
+  );
   await withRetry(
     `${tx.label} (in flight since an earlier step)`,
     async () => {

@@ -293,7 +293,8 @@ describe("agents that survive the chain (Anvil, a block every 12 s)", function (
     expect(fills[0].wh).to.be.at.most(1000n);
     // Nothing signed beyond the pending fill: the restart waited for it.
     expect(await s.p.getTransactionCount(gen.wallet.address, "latest")).to.equal(pendingNonce);
-    expect(restarted.output).to.match(/in flight since an earlier step|already filled by me|filled offer/);
+    expect(restarted.output).to.match(/waiting for my transaction in flight since an earlier step: fill 0x/);
+    expect(restarted.output).to.match(/my fill of offer 0x[0-9a-f]+ is on chain/);
   });
 
   it("(d) two generator processes with one key and a capacity below the offer: never over capacity", async () => {
