@@ -267,7 +267,7 @@ describe("agents that survive the chain (Anvil, a block every 12 s)", function (
     for (const a of [centre, generator, ...s.operators]) {
       const exit = await waitFor("the agent's exit", async () => !a.running && (await a.exited), STEP_MS, s.logs);
       expect(exit.code, a.output).to.equal(EXIT_DEPLOYMENT_GONE);
-      expect(a.output.match(/the deployment is gone/g), a.output).to.have.length(1);
+      expect(a.output.match(/stopping for good \(exit 3\)/g), a.output).to.have.length(1);
     }
     // A supervisor that restarts it anyway: it stops again at once, with the same code.
     const restarted = s.centre({ state: join(s.dir, "centre.json") });

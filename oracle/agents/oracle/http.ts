@@ -17,6 +17,7 @@
  * client), and an operator recomputes everything it signs, so an open endpoint can waste its time
  * but never obtain a signature for content the operator does not compute itself.
  */
+import { DeploymentGoneError } from "../../chain/errors";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -41,8 +42,10 @@ export async function serveOperator(
   const log = options.log ?? (() => undefined);
   const server = createServer((req, res) => {
     handle(operator, req, res).catch((e) => {
-      log(`HTTP ${req.method} ${req.url}: ${(e as Error).message}`);
-      if (!res.headersSent) reply(res, 500, { error: (e as Error).message });
+      // A deployment gone is final: the agent's loop says so once and stops; peers get 503.
+      const gone = e instanceof DeploymentGoneError;
+      if (!gone) log(`HTTP ${req.method} ${req.url}: ${(e as Error).message}`);
+      if (!res.headersSent) reply(res, gone ? 503 : 500, { error: (e as Error).message });
     });
   });
   await new Promise<void>((resolve, reject) => {
