@@ -311,7 +311,7 @@ export class CentreAgent {
    */
   private async catchUp(): Promise<void> {
     const follower = this.follower as ChainFollower<CentreState>;
-    await awaitInFlight(this.provider(), this.journal, { label: "in flight", retry: this.retry() });
+    await awaitInFlight(this.cfg.centre, this.journal, { retry: this.retry() });
     const { head, rewoundTo } = await follower.sync();
     if (rewoundTo !== undefined) {
       this.lists.clear();

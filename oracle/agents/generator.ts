@@ -166,7 +166,7 @@ export class GeneratorAgent {
       log: this.log,
     });
     // A transaction of mine still in flight (a restart, or a step that gave up waiting) comes first.
-    await awaitInFlight(provider, this.journal, { label: "in flight", retry: { ...this.cfg.retry, log: this.log } });
+    await awaitInFlight(this.cfg.wallet, this.journal, { retry: { ...this.cfg.retry, log: this.log } });
     const before = this.remembered();
     const { head, rewoundTo } = await this.follower.sync();
     if (rewoundTo !== undefined) this.logRewind(before);

@@ -51,6 +51,8 @@ export interface InFlightTx {
   readonly nonce: number;
   readonly hash: string;
   readonly raw: string;
+  /** Earlier transactions with this nonce that it replaced (any of them may be mined). */
+  readonly replaced?: readonly string[];
 }
 
 /** A durable place for the one transaction in flight (the agent's state file, synced to disk). */
@@ -109,53 +111,86 @@ export async function sendGuarded(
   let signed: Signed | undefined;
   if (wallet && journal) {
     const earlier = journal.get();
-    if (earlier && earlier.intent !== intent) await awaitInFlight(provider, journal, options);
+    if (earlier && earlier.intent !== intent) await awaitInFlight(signer, journal, options);
     else if (earlier) signed = fromJournal(earlier);
   }
+  // Set when the last wait for a receipt ran out: the transaction is replaced, not sent again.
+  let stuck = false;
+  const write = (x: Signed): void =>
+    journal?.set({
+      intent,
+      label: options.label,
+      from: String(x.request.from),
+      nonce: Number(x.request.nonce),
+      hash: x.hash,
+      raw: x.raw,
+      replaced: x.replaced,
+    });
   return withRetry(
     options.label,
     async (): Promise<SendResult> => {
-      if (signed && (await provider.getTransactionReceipt(signed.hash)) === null) {
+      let receipt: TransactionReceipt | null = null;
+      if (signed) {
+        receipt = await firstReceipt(provider, signed);
         // Ours is not mined: its nonce free means it may still be; taken means another key holder.
-        if (await nonceTaken(provider, signed)) {
+        if (!receipt && (await nonceTaken(provider, signed))) {
           const lost = signed;
           journal?.set(undefined);
           signed = undefined;
           throw keyInUse(options.label, lost);
         }
-      } else if (!signed && options.isDone && (await options.isDone())) return { status: "already-done" };
-      let hash: string;
+        if (!receipt && stuck && wallet) {
+          stuck = false;
+          const nonce = Number(signed.request.nonce);
+          const mined = await provider.getTransactionCount(String(signed.request.from), "latest");
+          if (mined < nonce) {
+            // A gap below it: transactions before it were lost (the chain went back). It can never
+            // be mined: start again from chain state, at the chain's next nonce.
+            options.retry?.log?.(
+              `${options.label}: nonce ${nonce} cannot be mined (the chain's next is ${mined}: it went back); signing again`,
+            );
+            journal?.set(undefined);
+            signed = undefined;
+          } else {
+            signed = await replacement(wallet, signed);
+            write(signed);
+            options.retry?.log?.(
+              `${options.label}: not mined in ${receiptTimeout(options)} ms: replaced by ${signed.hash} ` +
+                `(nonce ${nonce}, fees raised by a quarter)`,
+            );
+          }
+        }
+      }
+      if (!signed && options.isDone && (await options.isDone())) return { status: "already-done" };
       let request: TransactionRequest;
-      if (wallet) {
+      if (receipt && signed) request = signed.request;
+      else if (wallet) {
         if (!signed) {
-          request = await wallet.populateTransaction(await build());
+          // The next nonce is the chain's (mined) count: one transaction in flight at a time, and a
+          // node's pending count can hold transactions a re-org dropped.
+          const from = await wallet.getAddress();
+          const nonce = await provider.getTransactionCount(from, "latest");
+          request = await wallet.populateTransaction({ ...(await build()), nonce });
           if (journal?.exclusive) {
             await checkNoForeignPending(provider, String(request.from), Number(request.nonce), options.label);
             checkNoForeignMined(journal, String(request.from), Number(request.nonce), options.label);
           }
           const raw = await wallet.signTransaction(request);
-          signed = { raw, hash: keccak256(raw), request };
-          journal?.set({
-            intent,
-            label: options.label,
-            from: String(request.from),
-            nonce: Number(request.nonce),
-            hash: signed.hash,
-            raw,
-          });
+          signed = { raw, hash: keccak256(raw), request, replaced: [] };
+          write(signed);
         }
-        ({ hash, request } = signed);
+        request = signed.request;
         await broadcast(provider, signed);
         options.afterBroadcast?.();
+        receipt = await waitForReceipt(provider, signed, options);
       } else {
         request = await build();
-        hash = (await signer.sendTransaction(request)).hash;
+        const hash = (await signer.sendTransaction(request)).hash;
+        receipt = await waitForReceipt(provider, { hash, replaced: [] }, options);
       }
-      const receipt = await waitForReceipt(provider, hash, options);
       if (!receipt) {
-        throw new TransportError(
-          `${options.label}: transaction ${hash} not mined within ${receiptTimeout(options)} ms`,
-        );
+        stuck = true;
+        throw new TransportError(`${options.label}: transaction not mined within ${receiptTimeout(options)} ms`);
       }
       if (journal) lastMinedNonce.set(journal, Number(request.nonce));
       signed = undefined;
@@ -167,17 +202,66 @@ export async function sendGuarded(
   );
 }
 
+/**
+ * The same transaction (same nonce, same call) with its fees raised by a quarter, so that a node
+ * takes it in place of one it will not mine (a fee too low; a node restarted from an earlier state
+ * that still counts the old hash as known). Whichever of the two is mined, the receipt is found.
+ */
+async function replacement(wallet: LocalSigner, stuck: Signed): Promise<Signed> {
+  const raise = (x: unknown): bigint | undefined =>
+    x === undefined || x === null ? undefined : (BigInt(x as bigint) * 5n + 3n) / 4n;
+  const r = stuck.request;
+  const request: TransactionRequest =
+    r.maxFeePerGas !== undefined && r.maxFeePerGas !== null
+      ? { ...r, maxFeePerGas: raise(r.maxFeePerGas), maxPriorityFeePerGas: raise(r.maxPriorityFeePerGas) }
+      : { ...r, gasPrice: raise(r.gasPrice) };
+  const raw = await wallet.signTransaction(request);
+  return { raw, hash: keccak256(raw), request, replaced: [...stuck.replaced, stuck.hash] };
+}
+
+/** The receipt of the transaction or of one it replaced, if any is mined. */
+async function firstReceipt(
+  provider: Provider,
+  tx: { readonly hash: string; readonly replaced: readonly string[] },
+): Promise<TransactionReceipt | null> {
+  for (const hash of [tx.hash, ...tx.replaced]) {
+    const receipt = await provider.getTransactionReceipt(hash);
+    if (receipt) return receipt;
+  }
+  return null;
+}
+
 const receiptTimeout = (o: SendOptions): number => o.receiptTimeoutMs ?? 60_000;
 
 interface Signed {
   readonly raw: string;
   readonly hash: string;
   readonly request: TransactionRequest;
+  /** Earlier transactions with the same nonce this one replaced (any of them may be mined). */
+  readonly replaced: readonly string[];
 }
 
 function fromJournal(tx: InFlightTx): Signed {
   const parsed = Transaction.from(tx.raw);
-  return { raw: tx.raw, hash: tx.hash, request: { ...parsed.toJSON(), from: tx.from, nonce: tx.nonce } };
+  const { to, data, value, gasLimit, gasPrice, maxFeePerGas, maxPriorityFeePerGas, chainId, type } = parsed;
+  return {
+    raw: tx.raw,
+    hash: tx.hash,
+    request: {
+      to,
+      data,
+      value,
+      gasLimit,
+      gasPrice,
+      maxFeePerGas,
+      maxPriorityFeePerGas,
+      chainId,
+      type,
+      from: tx.from,
+      nonce: tx.nonce,
+    },
+    replaced: tx.replaced ?? [],
+  };
 }
 
 /**
@@ -228,7 +312,8 @@ const lastMinedNonce = new WeakMap<SendJournal, number>();
  */
 function checkNoForeignMined(journal: SendJournal | undefined, from: string, nonce: number, label: string): void {
   const last = journal && lastMinedNonce.get(journal);
-  if (last === undefined || nonce === last + 1) return;
+  // A lower nonce is a chain that went back (a re-org): its transactions are redone, not foreign.
+  if (last === undefined || nonce <= last + 1) return;
   throw new KeyInUseError(
     `${label}: ${from} used nonce(s) ${last + 1}–${nonce - 1} since my last transaction (nonce ${last}), ` +
       "not I: another process sends with this key",
@@ -241,53 +326,64 @@ function checkNoForeignMined(journal: SendJournal | undefined, from: string, non
  * not send (the pending count above the mined one while nothing of ours is in flight).
  */
 async function checkNoForeignPending(provider: Provider, from: string, nonce: number, label: string): Promise<void> {
-  const mined = await provider.getTransactionCount(from, "latest");
-  if (nonce > mined) {
+  const pending = await provider.getTransactionCount(from, "pending");
+  if (pending > nonce) {
     throw new KeyInUseError(
-      `${label}: ${from} has ${nonce - mined} pending transaction(s) this process did not send: ` +
+      `${label}: ${from} has ${pending - nonce} pending transaction(s) this process did not send: ` +
         "another process sends with this key",
-      mined,
+      nonce,
     );
   }
 }
 
 /**
  * Waits for the transaction in flight in `journal` (from an earlier step or process) until it is
- * mined, re-broadcasting it unchanged; a revert clears it too (the caller re-reads chain state
- * before it acts). Its nonce taken by another transaction is a KeyInUseError.
+ * mined — re-broadcast unchanged, replaced with higher fees when a node will not mine it. A revert
+ * clears it too (the caller re-reads chain state before it acts); its nonce taken by another
+ * transaction is a KeyInUseError.
  */
-export async function awaitInFlight(provider: Provider, journal: SendJournal, o: SendOptions): Promise<void> {
+export async function awaitInFlight(
+  signer: Signer,
+  journal: SendJournal,
+  o: Omit<SendOptions, "label" | "intent" | "journal" | "isDone">,
+): Promise<void> {
   const tx = journal.get();
   if (!tx) return;
-  const signed = fromJournal(tx);
   o.retry?.log?.(
     `waiting for my transaction in flight since an earlier step: ${tx.label} (${tx.hash}, nonce ${tx.nonce})`,
   );
-  await withRetry(
-    `${tx.label} (in flight since an earlier step)`,
-    async () => {
-      if ((await provider.getTransactionReceipt(tx.hash)) === null) {
-        if (await nonceTaken(provider, signed)) {
-          journal.set(undefined);
-          throw keyInUse(tx.label, signed);
-        }
-        await broadcast(provider, signed);
-        const receipt = await waitForReceipt(provider, tx.hash, o);
-        if (!receipt) throw new TransportError(`${tx.label}: transaction ${tx.hash} still pending`);
-      }
-      journal.set(undefined);
-    },
-    { ...o.retry },
-  );
+  const never = (): Promise<TransactionRequest> => {
+    throw new Error(`${tx.label}: nothing to build, the journal holds it`);
+  };
+  try {
+    await sendGuarded(signer, never, { ...o, label: tx.label, intent: tx.intent, journal });
+  } catch (e) {
+    if (!(e instanceof RevertError)) throw e;
+    o.retry?.log?.(`${tx.label}: mined but reverted (${e.message}); chain state is read again`);
+  }
 }
 
-/** Polls for the receipt of `hash`; transport failures while polling are retried until the timeout. */
-async function waitForReceipt(provider: Provider, hash: string, o: SendOptions): Promise<TransactionReceipt | null> {
+/**
+ * Polls for the receipt of `tx` or of one it replaced; transport failures while polling are
+ * retried until the timeout.
+ */
+async function waitForReceipt(
+  provider: Provider,
+  tx: { readonly hash: string; readonly replaced: readonly string[]; readonly request?: TransactionRequest },
+  o: SendOptions,
+): Promise<TransactionReceipt | null> {
   const deadline = Date.now() + receiptTimeout(o);
+  let nextGapCheck = Date.now() + 5_000;
   for (;;) {
     try {
-      const receipt = await provider.getTransactionReceipt(hash);
+      const receipt = await firstReceipt(provider, tx);
       if (receipt) return receipt;
+      // Every few seconds: a gap below its nonce (the chain went back) means it will never be mined.
+      if (tx.request?.nonce !== undefined && tx.request.nonce !== null && Date.now() >= nextGapCheck) {
+        nextGapCheck = Date.now() + 5_000;
+        const mined = await provider.getTransactionCount(String(tx.request.from), "latest");
+        if (mined < Number(tx.request.nonce)) return null;
+      }
     } catch (e) {
       if (!(e instanceof Error) || !isRetryableWhilePolling(e)) throw e;
     }
