@@ -242,7 +242,10 @@ describe("agents that survive the chain (Anvil, a block every 12 s)", function (
     );
     await new Promise((r) => setTimeout(r, 3 * BLOCK_SECONDS * 1000));
     expect(await settlementsOf(s, gen.wallet.address, delivery)).to.equal(1);
-    expect(await fillsOf(s, gen.wallet.address)).to.have.length(1);
+    // One fill of the rolled-back offer, and no offer filled twice since.
+    const all = await fillsOf(s, gen.wallet.address);
+    expect(all.filter((f) => f.period === delivery)).to.have.length(1);
+    expect(new Set(all.map((f) => f.offerHash)).size).to.equal(all.length);
     expect(s.agents[0].output).to.match(/the chain changed under me/);
     for (const a of s.agents) expect(a.running, a.output).to.equal(true);
   });
