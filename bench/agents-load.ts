@@ -693,7 +693,8 @@ async function analyse(o: AnalyseInput) {
   const samples: Record<string, string[]> = {};
   const kindsSeen: Record<string, Set<string>> = {};
   for (const x of o.procs) {
-    const lines = (o.logs.get(x.name) ?? "").split("\n");
+    // The --verbose step summaries repeat a step's problems: each is counted from its own line.
+    const lines = (o.logs.get(x.name) ?? "").split("\n").filter((l) => !/: (step|tick|poll) done/.test(l));
     const counts = (signals[x.role] ??= {});
     for (const [name, re] of Object.entries(SIGNALS[x.role])) {
       const n = lines.filter((l) => re.test(l)).length;
