@@ -171,7 +171,9 @@ export async function runAgentLoop<T>(
         lastError = "";
         failures = 0;
         if (o.once) return 0;
-        await sleep(o.intervalSeconds * 1000, controller.signal);
+        // ±10 %: agents started together (a fleet of generators) drift apart instead of all
+        // deciding in the same second and racing for the same offer in the same block.
+        await sleep(o.intervalSeconds * 1000 * (0.9 + 0.2 * Math.random()), controller.signal);
       } catch (e) {
         const kind = errorKind(e);
         const message = describeChainError(e);

@@ -30,7 +30,7 @@ import { chainNow, firstBlockAtOrAfter } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
 import { caseTextHash, inputHash, toOfferData, toReport } from "../chain/encode";
 import { Asset, BaselineMethod, BookState } from "../chain/enums";
-import { ConfigurationError, describeChainError, isTransient, KeyInUseError } from "../chain/errors";
+import { ConfigurationError, describeChainError, isTransient, KeyInUseError, RevertError } from "../chain/errors";
 import { bookKeyId, offerStruct, type BookKey, type MeasurementData, type OfferData } from "../chain/market-data";
 import { readReportMeasurements } from "../chain/measurement-proofs";
 import { measurementProof, noProof } from "../chain/measurement-tree";
@@ -291,7 +291,9 @@ export class CentreAgent {
     build: () => Promise<TransactionRequest>,
     options: SendOptions,
   ): Promise<SendResult> {
-    const result = await sendGuarded(signer, build, { ...options, journal: this.journal });
+    // The journal is the centre key's: a relayer (another key) sends without it.
+    const journal = signer === this.cfg.centre ? this.journal : undefined;
+    const result = await sendGuarded(signer, build, { ...options, journal });
     const record = txRecord(options.label, result);
     if (record) this.txs.push(record);
     if (result.receipt) this.follower?.acted(result.receipt);
@@ -432,28 +434,36 @@ export class CentreAgent {
     const push = await this.nextSettleable();
     const pushPeriod = push?.period ?? 0;
     const pushList = push?.list ?? [];
-    const result = await this.send(
-      relayer,
-      async () => {
-        // reportAndSettle settles "while gas is left": an estimate would cover the report alone and
-        // starve the settlements, so the limit is the report's estimate plus the settlement budget.
-        const reportOnly = await market
-          .connect(relayer)
-          .reportAndSettle.estimateGas(report, proposal.deadline, signatures, 0, [], 0);
-        // The estimate is exact for the state it ran on; the block the report lands in may differ
-        // (measured: 36 gas more on a day's report), so it gets a margin.
-        const gasLimit =
-          (reportOnly * 11n) / 10n +
-          20_000n +
-          (pushList.length > 0 ? BigInt(budget) + SETTLEMENT_RESERVE_GAS + BigInt(pushList.length) * 4_000n : 0n);
-        return market
-          .connect(relayer)
-          .reportAndSettle.populateTransaction(report, proposal.deadline, signatures, pushPeriod, pushList, budget, {
-            gasLimit,
-          });
-      },
-      { label: `report period ${period}`, isDone: () => oracle.hasReport(period), retry: this.retry() },
-    );
+    let result: SendResult;
+    try {
+      result = await this.send(
+        relayer,
+        async () => {
+          // reportAndSettle settles "while gas is left": an estimate would cover the report alone and
+          // starve the settlements, so the limit is the report's estimate plus the settlement budget.
+          const reportOnly = await market
+            .connect(relayer)
+            .reportAndSettle.estimateGas(report, proposal.deadline, signatures, 0, [], 0);
+          // The estimate is exact for the state it ran on; the block the report lands in may differ
+          // (measured: 36 gas more on a day's report), so it gets a margin.
+          const gasLimit =
+            (reportOnly * 11n) / 10n +
+            20_000n +
+            (pushList.length > 0 ? BigInt(budget) + SETTLEMENT_RESERVE_GAS + BigInt(pushList.length) * 4_000n : 0n);
+          return market
+            .connect(relayer)
+            .reportAndSettle.populateTransaction(report, proposal.deadline, signatures, pushPeriod, pushList, budget, {
+              gasLimit,
+            });
+        },
+        { label: `report period ${period}`, isDone: () => oracle.hasReport(period), retry: this.retry() },
+      );
+    } catch (e) {
+      // Another report for the period landed in the same block (an operator standing in): done.
+      if (!(e instanceof RevertError && e.errorName === "ReportAlreadySubmitted")) throw e;
+      this.log(`period ${period}: another report for the period landed first (an operator standing in); mine reverted`);
+      return { reported: false, measurements: [] };
+    }
     if (result.status === "already-done") return { reported: false, measurements: [] };
     failpoint("centre:after-report");
     settled.push(...this.settledIn(result.receipt));
@@ -582,7 +592,7 @@ export class CentreAgent {
     }
     // The offers rest on the study the operators checked: report P must carry this study's inputs
     // (a stand-in operator's report carries no study, and then this period has no offers).
-    const submitted = await oracle.queryFilter(oracle.filters.ReportSubmitted(period), this.cfg.deployBlock);
+    const submitted = await oracle.queryFilter(oracle.filters.ReportSubmitted(period), await this.periodStart(period));
     const landedInputs = submitted[0]?.args.inputHash;
     if (landedInputs !== inputHash(inputs)) {
       const text = `report ${period} on chain does not carry this study (input hash ${String(landedInputs).slice(0, 10)}): no offers for period ${deliveryPeriod}`;
@@ -592,14 +602,6 @@ export class CentreAgent {
     }
     const terms = await market.terms();
     const closesAt = deliveryPeriod * periodSeconds - Number(terms.gateClosureSeconds) - 1;
-    const minWindow = this.cfg.minFillWindowSeconds ?? Math.ceil(periodSeconds / 10);
-    if (closesAt - now < minWindow) {
-      problems.push(
-        `too late to post for period ${deliveryPeriod}: fills close at ${closesAt}, ${closesAt - now} s left`,
-      );
-      this.log(`period ${period}: ${problems[problems.length - 1]}`);
-      return { posted, dropped };
-    }
     const centre = await this.cfg.centre.getAddress();
     const epoch = Number(await market.epochOf(centre));
     const method = this.cfg.baseline?.method ?? "Nominated";
@@ -623,13 +625,6 @@ export class CentreAgent {
         this.log(`period ${period}: offer of gen ${o.genRow} at node ${o.node} dropped — ${made.dropped}`);
       } else offers.push(made.offer);
     }
-    if (
-      !(await this.ensureUsd(
-        offers.reduce((s, o) => s + o.usd, 0n),
-        problems,
-      ))
-    )
-      return { posted, dropped };
     const domain = (this.domains as { market: TypedDataDomain }).market;
     // Each offer's identity is deterministic (its nonce): one already on the board is not posted again.
     const signed = [];
@@ -642,6 +637,22 @@ export class CentreAgent {
     const toPost = signed.filter((x) => !x.onBoard);
     for (const x of signed.filter((y) => y.onBoard)) posted.push({ offerHash: x.offerHash, offer: x.offer });
     if (toPost.length === 0) return { posted, dropped };
+    // Only what is not on the board yet can be too late.
+    const minWindow = this.cfg.minFillWindowSeconds ?? Math.ceil(periodSeconds / 10);
+    if (closesAt - now < minWindow) {
+      problems.push(
+        `too late to post for period ${deliveryPeriod}: fills close at ${closesAt}, ${closesAt - now} s left`,
+      );
+      this.log(`period ${period}: ${problems[problems.length - 1]}`);
+      return { posted, dropped };
+    }
+    if (
+      !(await this.ensureUsd(
+        toPost.reduce((s, x) => s + x.offer.usd, 0n),
+        problems,
+      ))
+    )
+      return { posted, dropped };
     try {
       const r = await this.send(
         this.cfg.centre,

@@ -170,7 +170,12 @@ export async function sendGuarded(
           // node's pending count can hold transactions a re-org dropped.
           const from = await wallet.getAddress();
           const nonce = await provider.getTransactionCount(from, "latest");
-          request = await wallet.populateTransaction({ ...(await build()), nonce });
+          const wanted = await build();
+          request = await wallet.populateTransaction({ ...wanted, nonce });
+          // An estimate is exact for the state it ran on: a rival's transaction ahead in the block
+          // can make it fall short (a fill that found the offer partly taken). A fifth more.
+          if (wanted.gasLimit === undefined || wanted.gasLimit === null)
+            request = { ...request, gasLimit: (BigInt(request.gasLimit as bigint) * 6n) / 5n };
           if (journal?.exclusive) {
             await checkNoForeignPending(provider, String(request.from), Number(request.nonce), options.label);
             checkNoForeignMined(journal, String(request.from), Number(request.nonce), options.label);
@@ -410,15 +415,20 @@ async function replayRevert(
       message: `${label}: transaction ${receipt.hash} reverted${why}`,
     });
   // Before its block, then after it: a transaction ahead of it in the same block (a rival's fill)
-  // is in the second state only.
+  // is in the second state only. The call carries no nonce or fees (a replay is a read).
+  const { to, from, data, value } = request;
+  let firstFailure: unknown;
   for (const blockTag of [receipt.blockNumber - 1, receipt.blockNumber]) {
     try {
-      await provider.call({ ...request, blockTag });
+      await provider.call({ to, from, data, value, blockTag });
     } catch (e) {
       const revert = decodeRevert(e);
       if (revert) return new RevertError(revert.errorName, revert.args, revert.selector, revert.data, { cause: e });
-      return undecoded(`: ${(e as Error).message.split("\n")[0]}`, e);
+      firstFailure ??= e;
     }
+  }
+  if (firstFailure !== undefined) {
+    return undecoded(`: ${(firstFailure as Error).message.split("\n")[0]}`, firstFailure);
   }
   return undecoded(
     ` (replayed before and after block ${receipt.blockNumber} it succeeds: ` +
