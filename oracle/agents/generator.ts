@@ -383,6 +383,8 @@ export class GeneratorAgent {
     const from = s.lastBlock + 1;
     const range = this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE;
     const forMe = { node: this.cfg.policy.node, generator: this.address };
+    // Offers I was deciding before these logs (a fill of one that I did not see land is news).
+    const deciding = new Set(Object.keys(s.pending));
     for (const p of await readOffersFor(market, from, latest, forMe, range)) {
       if (s.decided[p.offerHash] || s.pending[p.offerHash]) continue;
       s.pending[p.offerHash] = { offer: toJsonObject(p.offer), signature: p.signature, block: p.blockNumber };
@@ -390,8 +392,10 @@ export class GeneratorAgent {
     for (const f of await readFillsOf(market, this.address, from, range, latest)) {
       s.books[f.fill.period] = f.fill.bookCommittedWh.toString();
       // A fill of mine I did not see land (sent before a restart, or its answer lost): decided.
+      // One of an offer first read now (an agent reading its history afresh) is decided quietly.
       if (s.pending[f.fill.offerHash]) {
         this.settle(f.fill.offerHash, f.fill.period, `filled: ${f.fill.amountWh} Wh`);
+        if (!deciding.has(f.fill.offerHash)) continue;
         out.filled.push({ offerHash: f.fill.offerHash, fill: f.fill });
         this.log(
           `my fill of offer ${f.fill.offerHash.slice(0, 10)} is on chain (transaction ${f.transactionHash} in block ` +
