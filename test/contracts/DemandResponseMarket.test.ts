@@ -9,7 +9,8 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import { BaselineMethod, BookState, Direction, MeasurementState, OfferStatus, Quality } from "../../oracle/chain/enums";
 import { offerHash, readDomain, signCorrection, signMeterReading, signOffer } from "../../oracle/chain/typed-data";
 import { noProof } from "../../oracle/chain/measurement-tree";

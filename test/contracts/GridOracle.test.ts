@@ -8,7 +8,8 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import { BaselineMethod, MeasurementState, Quality } from "../../oracle/chain/enums";
 import {
   reportHash,

@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import {
   creditedDelivery,
   fillPayment,

@@ -12,7 +12,7 @@ import {
   ReentrantToken__factory,
 } from "../../typechain-types";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import type { Signer } from "ethers";
 import { Asset } from "../../oracle/chain/enums";
 import { defaultParams } from "../../oracle/chain/deploy";

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import { deployMarket, FAR, USD } from "./fixtures";
 import { signPermit } from "./helpers";
 

@@ -70,9 +70,11 @@ describe("agents that survive the chain (Anvil, a block every 12 s)", function (
   });
 
   /** Deploys on automine (fast), then mines a block every 12 s; starts the three operators. */
-  async function setUp(label: string, o: { lockDir?: string } = {}): Promise<Scene> {
+  async function setUp(label: string, o: { lockDir?: string; reset?: boolean } = {}): Promise<Scene> {
     const dir = mkdtempSync(join(tmpdir(), "gridswap-chain-"));
     const rpc = provider(node.url, 31337n);
+    // From genesis: the deployer's nonce, and so every address, is the same each time.
+    if (o.reset) await rpc.send("anvil_reset", []);
     await rpc.send("evm_setIntervalMining", [0]);
     await rpc.send("evm_setAutomine", [true]);
     const { path, file, market } = await deployTo(node.url, DEV_KEYS[0], {
@@ -251,7 +253,7 @@ describe("agents that survive the chain (Anvil, a block every 12 s)", function (
   });
 
   it("(b) a fresh chain with the deployment at the same addresses: every agent stops with the final exit code, once", async () => {
-    const s = await setUp("fresh-chain");
+    const s = await setUp("fresh-chain", { reset: true });
     const centre = s.centre({ state: join(s.dir, "centre.json") });
     const generator = s.generator(1, { state: join(s.dir, "gen.json") });
     const p0 = await nextPeriod(s.p, s.file.periodSeconds);

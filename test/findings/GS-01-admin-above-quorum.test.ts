@@ -10,7 +10,7 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import { checkSeparateRoles } from "../../oracle/chain/deploy";
 import { signReport } from "../../oracle/chain/typed-data";
 import { deployMarket, FAR, measurement, paperOffer, paperReport, PAPER_WH, sign } from "../contracts/fixtures";

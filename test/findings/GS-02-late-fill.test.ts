@@ -6,7 +6,8 @@
  * whatever deadline the offer states.
  */
 import { expect } from "chai";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import { OfferStatus } from "../../oracle/chain/enums";
 import { deployMarket, FAR, paperOffer, PAPER_WH, sign } from "../contracts/fixtures";
 

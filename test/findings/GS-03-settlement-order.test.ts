@@ -9,7 +9,8 @@
  * (CentreConflict), and books of different generators settle alike in any order.
  */
 import { expect } from "chai";
-import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
+import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import {
   at,
   BASELINE_WH,

@@ -6,7 +6,8 @@
  * valid signatures of current signers, ignoring the rest.
  */
 import { expect } from "chai";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import { signReport, signSignerUpdate } from "../../oracle/chain/typed-data";
 import { deployMarket, emptyReport, FAR, type Fixture } from "../contracts/fixtures";
 

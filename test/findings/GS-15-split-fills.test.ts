@@ -10,7 +10,8 @@
  * is in test/contracts/invariants.test.ts ("the same commitment cut into random fills").
  */
 import { expect } from "chai";
-import { loadFixture, takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
+import { takeSnapshot, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import {
   at,
   deployMarket,

@@ -8,7 +8,7 @@
  * is left and says so (second test).
  */
 import { expect } from "chai";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import { BASELINE_WH, deployMarket, fillOffer, paperOffer, PAPER_WH, sign } from "../contracts/fixtures";
 import { offerStruct } from "../../oracle/chain/market-data";
 import { signOffer, readDomain } from "../../oracle/chain/typed-data";

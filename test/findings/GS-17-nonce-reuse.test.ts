@@ -7,7 +7,7 @@
  * filled and one nonce never commits more than the first filled offer's amount.
  */
 import { expect } from "chai";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import { OfferStatus } from "../../oracle/chain/enums";
 import { BASELINE_WH, deployMarket, fillOffer, paperOffer, PAPER_WH, sign } from "../contracts/fixtures";
 

@@ -10,7 +10,7 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture } from "../fixture-clock";
 import { Wallet } from "ethers";
 import { readDomain } from "../../oracle/chain/typed-data";
 import { screenReadings, signReading, type MeterReading } from "../../oracle/agents/metering";
