@@ -8,7 +8,8 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { lineNames, type DayResult, type PeriodRecord } from "./day";
+import type { DayResult } from "./day";
+import { lineNames, type PeriodRecord } from "./day-record";
 import { dayPlots, renderSvg, reportHtml, type Plot } from "./day-plots";
 
 export interface WrittenDay {
