@@ -3,7 +3,7 @@
  *
  *   npm run bench:cycle [-- --sizes 1,10,100] [--runs 5]
  *
- * The period driver (oracle/agents/simulation.ts) runs the real agents: period P, the centre's
+ * The period pipeline (oracle/agents/pipeline.ts) runs the real agents: period P, the centre's
  * step on seed34 (AC load flow, redispatch, k-of-n report) splits the node-27 adjustment into N
  * signed offers, one reserved for each of N generators registered at node 27, and posts them; the
  * generators read the bulletin board, decide by their policies and fill. P+1: they deliver (the

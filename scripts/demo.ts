@@ -31,7 +31,7 @@ import type { PeriodResult } from "../oracle/market/period";
 import type { Offer } from "../oracle/market/prices";
 import { Direction, OfferStatus, Quality } from "../oracle/chain/enums";
 import type { FillData, SettlementData } from "../oracle/chain/market-data";
-import type { Behaviour, SimulatedPeriod } from "../oracle/agents/simulation";
+import type { Behaviour, SimulatedPeriod } from "../oracle/agents/pipeline";
 import { buildWorld, type World } from "../oracle/agents/world";
 import { choiceOption, runCommand, type CommandSpec } from "./cli";
 

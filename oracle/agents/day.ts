@@ -23,7 +23,7 @@ import { runPeriod } from "../market/period";
 import type { CivilDate, LoadProfile } from "../market/profiles";
 import { SeededRandom } from "../market/random";
 import { buildDayScenario, ScenarioError, type DayScenario } from "../market/scenario";
-import { advanceDevChain, chainNow, type RawRpc } from "../chain/clock";
+import { chainNow, type RawRpc } from "../chain/clock";
 import { accountOfDay, balances, openDayPositions, type ChainOutcome } from "./day-accounting";
 import { addGas, GasMeter } from "./day-gas";
 import { generatorPlan, type GeneratorPlan, type MarketUnitRef } from "./day-generators";
@@ -37,7 +37,7 @@ import {
 } from "./day-record";
 import { summarise, type DaySummary } from "./day-summary";
 import type { GeneratorSpec, World } from "./world";
-import type { Behaviour } from "./simulation";
+import type { Behaviour } from "./pipeline";
 
 export type { PeriodRecord } from "./day-record";
 export type { DaySummary } from "./day-summary";
@@ -436,19 +436,15 @@ async function runOnChain(
   }
 
   // The tail: report and settle what the day traded, posting nothing new.
-  const terms = await contracts.market.terms();
   const lastDelivery = p0 + config.periods - 1;
   let tailPeriods = 0;
   let tailGas = { total: 0, byFunction: {} as Record<string, number> };
   for (; tailPeriods < MAX_TAIL_PERIODS; tailPeriods++) {
     const open = await openDayPositions(world, p0, lastDelivery);
     if (open === 0) break;
-    const period = lastDelivery + 1 + tailPeriods;
-    await advanceDevChain(provider, (period + 1) * periodSeconds - Number(terms.gateClosureSeconds) - 60);
     const fromBlock = (await provider.getBlockNumber()) + 1;
-    await world.centre.step();
-    for (const g of world.generators) {
-      const poll = await g.agent.poll();
+    const closed = await world.simulation.close(lastDelivery + 1 + tailPeriods);
+    for (const { poll } of closed.generators) {
       for (const s of poll.settled) progress.usdPaid += Number(s.settlement.usdToGenerator) / 1e8;
     }
     const gas = await gasMeter.since(fromBlock);
