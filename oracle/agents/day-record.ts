@@ -1,6 +1,7 @@
 /**
  * A simulated day's per-period record (periods.json, periods.csv, the plots and report.html) and
- * how it is built from the centre's study, the fills and the delivery period as it ran.
+ * how it is built from the centre's study, the fills and the delivery period as it ran. Every
+ * field's type, unit and meaning, and its CSV column, are in one table: day-schema.ts.
  */
 import { BRANCH } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
