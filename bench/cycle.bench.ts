@@ -93,7 +93,7 @@ async function cycle(w: World & { trade: { next: boolean } }): Promise<Cycle> {
   const t = performance.now();
   w.trade.next = true;
   for (let k = 0; k < 4; k++) {
-    const run = await w.simulation.runPeriod();
+    const run = await w.pipeline.run();
     const txs = [
       ...run.centre.transactions,
       ...run.generators.flatMap((g) => g.poll.transactions),
@@ -117,8 +117,8 @@ runCommand(COMMAND, async (line) => {
   const runs = numberOption(line, "runs", { integer: true, min: 1 }, 5) as number;
   for (const n of sizes) {
     const w = await world(n);
-    const start = await w.simulation.startPeriod();
-    await w.simulation.recordSchedule(start);
+    const start = await w.pipeline.startPeriod();
+    await w.pipeline.recordSchedule(start);
     await cycle(w); // warm-up: JIT, the HiGHS runtime, first-use storage slots
     const cycles: Cycle[] = [];
     for (let r = 0; r < runs; r++) cycles.push(await cycle(w));

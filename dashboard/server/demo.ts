@@ -16,7 +16,7 @@
  *               study D+1, post its offers); the operators and the agents act and fill.
  *
  * Between ticks the chain stands inside period D with D+1's offers open, which is the window in
- * which a person fills from the dashboard (PeriodPipeline.runPeriod runs both halves in one call,
+ * which a person fills from the dashboard (PeriodPipeline.run runs both halves in one call,
  * crossing the gate before anyone could act).
  *
  * Every tick rewrites periods.json and summary.json in the results directory (records in
@@ -83,7 +83,7 @@ export class DemoMarket {
     readonly info: DemoInfo,
     readonly deployment: DeploymentFile,
   ) {
-    this.pipeline = world.simulation.with({
+    this.pipeline = world.pipeline.with({
       generators: [...world.generators, person],
       offsetSeconds: o.offsetSeconds,
       sinks: [{ opened: (p) => this.opened(p), delivered: (p) => this.delivered(p) }],

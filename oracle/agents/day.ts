@@ -386,9 +386,9 @@ async function runOnChain(
   const dayStart = Math.round(scenario.at(first).utcStart / periodSeconds);
   const perDay = Math.round(86400 / periodSeconds);
   p0 = dayStart >= nowPeriod + 2 ? dayStart : nowPeriod + 2 + mod(dayStart - (nowPeriod + 2), perDay);
-  const leadIn = await world.simulation.startPeriod(p0 - 1);
+  const leadIn = await world.pipeline.startPeriod(p0 - 1);
   if (leadIn !== p0 - 1) throw new Error(`the chain moved past period ${p0 - 1} while the world was built`);
-  await world.simulation.recordSchedule(leadIn);
+  await world.pipeline.recordSchedule(leadIn);
   const balancesBefore = await balances(world);
 
   const fillsOf = world.generators.map(() => 0);
@@ -396,7 +396,7 @@ async function runOnChain(
   for (let n = 0; n < config.periods; n++) {
     const t = performance.now();
     const fromBlock = (await provider.getBlockNumber()) + 1;
-    const step = await world.simulation.runPeriod();
+    const step = await world.pipeline.run();
     const gas = await gasMeter.since(fromBlock);
     const p = scenario.at(first + n);
     const study = step.centre.study;
@@ -443,7 +443,7 @@ async function runOnChain(
     const open = await openDayPositions(world, p0, lastDelivery);
     if (open === 0) break;
     const fromBlock = (await provider.getBlockNumber()) + 1;
-    const closed = await world.simulation.close(lastDelivery + 1 + tailPeriods);
+    const closed = await world.pipeline.close(lastDelivery + 1 + tailPeriods);
     for (const { poll } of closed.generators) {
       for (const s of poll.settled) progress.usdPaid += Number(s.settlement.usdToGenerator) / 1e8;
     }

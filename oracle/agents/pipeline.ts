@@ -211,7 +211,7 @@ export class PeriodPipeline {
   }
 
   /** One whole period: the opening, then the delivery period it traded for. Ends `offsetSeconds` into it. */
-  async runPeriod(): Promise<SimulatedPeriod> {
+  async run(): Promise<SimulatedPeriod> {
     const opened = await this.open();
     const delivered = await this.deliver(opened.deliveryPeriod);
     const again = new Map(delivered.generators.map((g) => [g.address, g.poll]));

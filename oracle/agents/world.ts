@@ -98,7 +98,7 @@ export interface World {
   })[];
   readonly meters: SimulatedMeters;
   /** The period pipeline over this world's centre, operators, generators and meters. */
-  readonly simulation: PeriodPipeline;
+  readonly pipeline: PeriodPipeline;
 }
 
 /** The `index`-th deterministic wallet of `seed`, connected to `provider`. */
@@ -304,7 +304,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       plannedMW: planned[i],
     };
   });
-  const simulation = new PeriodPipeline({
+  const pipeline = new PeriodPipeline({
     provider: o.provider,
     centreContracts: connect(contracts, o.provider),
     periodSeconds,
@@ -315,7 +315,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     generators,
     meters,
   });
-  return { contracts, deployBlock, periodSeconds, accounts, centre, operators, duties, generators, meters, simulation };
+  return { contracts, deployBlock, periodSeconds, accounts, centre, operators, duties, generators, meters, pipeline };
 }
 
 /** The contracts attached to a read-only provider (agents connect their own signers per call). */

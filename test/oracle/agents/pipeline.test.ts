@@ -20,7 +20,7 @@ describe("the period pipeline (oracle/agents/pipeline.ts)", function () {
       opened: (p) => void told.push(`opened ${p.period}→${p.deliveryPeriod}`),
       delivered: (p) => void told.push(`delivered ${p.deliveryPeriod}`),
     };
-    const pipeline = w.simulation.with({ sinks: [sink] });
+    const pipeline = w.pipeline.with({ sinks: [sink] });
     const period = await start(w);
     const opened = await pipeline.open();
     expect(opened.period).to.equal(period);
@@ -45,15 +45,15 @@ describe("the period pipeline (oracle/agents/pipeline.ts)", function () {
   it("does not poll a unit without an agent, but delivers and meters it", async () => {
     const w = await testWorld([{ node: 2 }, { node: 27 }]);
     const [agent, other] = w.generators;
-    const pipeline = w.simulation.with({ generators: [agent, { ...other, agent: undefined }] });
+    const pipeline = w.pipeline.with({ generators: [agent, { ...other, agent: undefined }] });
     await start(w);
-    const run = await pipeline.runPeriod();
+    const run = await pipeline.run();
     expect(run.generators.map((g) => g.address)).to.deep.equal([agent.address]);
     // The unpolled unit filled nothing: it delivers its plan, and its meter records it.
     const unpolled = run.delivery.find((d) => d.address === other.address)!;
     expect(unpolled.committedMW).to.equal(0);
     expect(unpolled.actualMW).to.equal(unpolled.scheduledMW);
-    await w.simulation.clock.advanceTo((run.deliveryPeriod + 1) * w.periodSeconds);
+    await w.pipeline.clock.advanceTo((run.deliveryPeriod + 1) * w.periodSeconds);
     const { readings } = await w.meters.read({ meters: [other.meter.address], periods: [run.deliveryPeriod] });
     expect(readings).to.have.length(1);
   });
@@ -61,9 +61,9 @@ describe("the period pipeline (oracle/agents/pipeline.ts)", function () {
   it("closes a period after trading: reports and settles, posts no offer", async () => {
     const w = await testWorld([{ node: 2 }, { node: 27 }]);
     await start(w);
-    const run = await w.simulation.runPeriod();
+    const run = await w.pipeline.run();
     expect(run.centre.posted).to.have.length.greaterThan(0);
-    const closed = await w.simulation.close(run.deliveryPeriod);
+    const closed = await w.pipeline.close(run.deliveryPeriod);
     expect(closed.period).to.equal(run.deliveryPeriod);
     expect(closed.centre.posted).to.deep.equal([]);
     expect(closed.generators).to.have.length(2);
