@@ -3,7 +3,7 @@
  *
  *   npm run bench:cycle [-- --sizes 1,10,100] [--runs 5]
  *
- * The period driver (oracle/agents/simulation.ts) runs the real agents: period P, the centre's
+ * The period pipeline (oracle/agents/pipeline.ts) runs the real agents: period P, the centre's
  * step on seed34 (AC load flow, redispatch, k-of-n report) splits the node-27 adjustment into N
  * signed offers, one reserved for each of N generators registered at node 27, and posts them; the
  * generators read the bulletin board, decide by their policies and fill. P+1: they deliver (the
@@ -93,7 +93,7 @@ async function cycle(w: World & { trade: { next: boolean } }): Promise<Cycle> {
   const t = performance.now();
   w.trade.next = true;
   for (let k = 0; k < 4; k++) {
-    const run = await w.simulation.runPeriod();
+    const run = await w.pipeline.run();
     const txs = [
       ...run.centre.transactions,
       ...run.generators.flatMap((g) => g.poll.transactions),
@@ -117,8 +117,8 @@ runCommand(COMMAND, async (line) => {
   const runs = numberOption(line, "runs", { integer: true, min: 1 }, 5) as number;
   for (const n of sizes) {
     const w = await world(n);
-    const start = await w.simulation.startPeriod();
-    await w.simulation.recordSchedule(start);
+    const start = await w.pipeline.startPeriod();
+    await w.pipeline.recordSchedule(start);
     await cycle(w); // warm-up: JIT, the HiGHS runtime, first-use storage slots
     const cycles: Cycle[] = [];
     for (let r = 0; r < runs; r++) cycles.push(await cycle(w));

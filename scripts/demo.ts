@@ -31,7 +31,7 @@ import type { PeriodResult } from "../oracle/market/period";
 import type { Offer } from "../oracle/market/prices";
 import { Direction, OfferStatus, Quality } from "../oracle/chain/enums";
 import type { FillData, SettlementData } from "../oracle/chain/market-data";
-import type { Behaviour, SimulatedPeriod } from "../oracle/agents/simulation";
+import type { Behaviour, SimulatedPeriod } from "../oracle/agents/pipeline";
 import { buildWorld, type World } from "../oracle/agents/world";
 import { choiceOption, runCommand, type CommandSpec } from "./cli";
 
@@ -163,7 +163,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     `Vault balances (free): centre ${before.centreUsd} USD; node-27 generator ${before.generatorKwh} kWh-adjustment.`,
   );
 
-  const sim = world.simulation;
+  const sim = world.pipeline;
   const first = await sim.startPeriod();
   await sim.recordSchedule(first);
   const gas: Record<string, number> = {};
@@ -176,7 +176,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   // measurements are final one dispute window later, one period after the others.
   const periods = scenario === "dishonest-centre" ? 5 : 4;
   for (let k = 0; k < periods; k++) {
-    const run = await sim.runPeriod();
+    const run = await sim.run();
     runs.push(run);
     explainPeriod(log, world, run, k);
     explainOracle(log, run);

@@ -5,40 +5,43 @@
  * The world (oracle/agents/world.ts) runs the centre agent and one generator agent per redispatch
  * unit but one: the unit at `personNode` belongs to a devnet wallet the person drives from the
  * dashboard's generator view (its key is shown there; it is a throw-away chain). A background
- * loop advances one period every `tickSeconds` of wall time, in two phases:
+ * loop advances one period every `tickSeconds` of wall time through the period pipeline
+ * (oracle/agents/pipeline.ts), in its two halves:
  *
  *   deliver(D): the centre settles near the end of the period before D; the chain moves into D;
- *               every unit delivers its planned output (the case's schedule at its node: what it
- *               nominates) plus its book for D (market.bookOf, whoever filled — agent or person);
- *               the meters record it and D's load flow is solved with the outputs as they ran;
+ *               every unit — the agents' and the person's — delivers its planned output (the
+ *               case's schedule at its node: what it nominates) plus its book for D, whoever
+ *               filled it; the meters record it and D's load flow is solved as it ran;
  *   open():     the centre's step in D (report D with measurements and pushed settlements,
- *               study D+1, post its offers); the agents poll and fill.
+ *               study D+1, post its offers); the operators and the agents act and fill.
  *
  * Between ticks the chain stands inside period D with D+1's offers open, which is the window in
- * which a person fills from the dashboard. (MarketSimulation.runPeriod does both phases in one
- * call, crossing the gate before anyone could act; its delivery only counts fills its own
- * agents made. The steps here are the same, in two halves, with books from the chain.)
+ * which a person fills from the dashboard (PeriodPipeline.run runs both halves in one call,
+ * crossing the gate before anyone could act).
  *
  * Every tick rewrites periods.json and summary.json in the results directory (records in
  * dashboard/shared/types.ts), which the server then serves like any published results.
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseEther, type Provider, type Signer, type Wallet } from "ethers";
+import { parseEther, type Provider, type Signer } from "ethers";
 import { GEN } from "../../oracle/grid/case/columns";
 import { loadCase } from "../../oracle/grid/case/load";
 import type { PowerCase } from "../../oracle/grid/case/types";
-import { checkLimits } from "../../oracle/grid/limits/checks";
-import { runPowerFlow } from "../../oracle/grid/pf/runpf";
 import { applyForecasts } from "../../oracle/market/period";
-import { advanceDevChain, chainNow, type RawRpc } from "../../oracle/chain/clock";
+import type { RawRpc } from "../../oracle/chain/clock";
 import { deploymentAddresses, seedGridSwap } from "../../oracle/chain/deploy";
 import { writeDeployment, type DeploymentFile } from "../../oracle/chain/deployments";
-import { BookState, Direction } from "../../oracle/chain/enums";
-import { bookFromStruct } from "../../oracle/chain/market-data";
 import { formatUnits, KWH_DECIMALS, kwhToWh } from "../../oracle/chain/units";
 import type { CentreStep } from "../../oracle/agents/centre";
 import { meanPowerMwToWh } from "../../oracle/agents/metering";
+import {
+  fullDelivery,
+  type DeliveredPeriod,
+  type OpenedPeriod,
+  type PeriodPipeline,
+  type SimulatedGenerator,
+} from "../../oracle/agents/pipeline";
 import { unitRowAt } from "../../oracle/agents/simulation";
 import { buildWorld, worldWallet, type World } from "../../oracle/agents/world";
 import type { DemoInfo, DemoStatus, PeriodRecord } from "../shared/types";
@@ -57,22 +60,15 @@ export interface DemoOptions {
   /** The unit the person drives (default: the first redispatch unit's node). */
   readonly personNode?: number;
   readonly seed?: string;
-  /** Seconds into a period at which the centre and the agents act (as MarketSimulation: 5). */
+  /** Seconds into a period at which the centre and the agents act (default 5, as the pipeline's). */
   readonly offsetSeconds?: number;
   readonly log?: (line: string) => void;
-}
-
-interface Unit {
-  readonly address: string;
-  readonly node: number;
-  readonly meter: Wallet;
-  /** Its planned output in a period without a trade, MW: what it nominates and produces untraded. */
-  readonly plannedMW: (period: number) => number;
 }
 
 export class DemoMarket {
   readonly deploymentPath: string;
   private readonly records = new Map<number, PeriodRecord>();
+  private readonly pipeline: PeriodPipeline;
   private last?: CentreStep;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -83,10 +79,15 @@ export class DemoMarket {
     private readonly o: DemoOptions,
     private readonly world: World,
     private readonly powerCase: PowerCase,
-    private readonly units: readonly Unit[],
+    person: SimulatedGenerator,
     readonly info: DemoInfo,
     readonly deployment: DeploymentFile,
   ) {
+    this.pipeline = world.pipeline.with({
+      generators: [...world.generators, person],
+      offsetSeconds: o.offsetSeconds,
+      sinks: [{ opened: (p) => this.opened(p), delivered: (p) => this.delivered(p) }],
+    });
     this.deploymentPath = join(o.resultsDir, "deployment.json");
     writeDeployment(deployment, this.deploymentPath);
   }
@@ -143,15 +144,14 @@ export class DemoMarket {
       periodSeconds: world.periodSeconds,
       addresses: await deploymentAddresses(world.contracts),
     };
-    const units: Unit[] = [
-      ...world.generators.map((g) => ({
-        address: g.wallet.address,
-        node: g.node,
-        meter: g.meter,
-        plannedMW: g.plannedMW,
-      })),
-      { address: person.address, node: personNode, meter: personMeter, plannedMW: () => personPlannedMW },
-    ];
+    // The person's unit delivers what it committed; the dashboard acts for it (no agent).
+    const personUnit: SimulatedGenerator = {
+      address: person.address,
+      meter: personMeter,
+      node: personNode,
+      behaviour: fullDelivery,
+      plannedMW: () => personPlannedMW,
+    };
     const info: DemoInfo = {
       generators: [
         {
@@ -169,7 +169,7 @@ export class DemoMarket {
     log(
       `demo: deployed at block ${world.deployBlock}; agents at nodes ${info.agents.map((a) => a.node).join(", ")}; your generator ${person.address} at node ${personNode}`,
     );
-    return new DemoMarket({ ...o, resultsDir: resolve(o.resultsDir) }, world, powerCase, units, info, deployment);
+    return new DemoMarket({ ...o, resultsDir: resolve(o.resultsDir) }, world, powerCase, personUnit, info, deployment);
   }
 
   status(): DemoStatus {
@@ -233,12 +233,9 @@ export class DemoMarket {
   private async tick(): Promise<void> {
     const log = this.o.log ?? (() => undefined);
     try {
-      if (this.last) await this.deliver(this.last.deliveryPeriod);
-      else
-        await this.advanceTo(
-          (Math.floor((await chainNow(this.o.provider)) / this.periodSeconds) + 1) * this.periodSeconds + this.offset,
-        );
-      await this.open();
+      if (this.last) await this.pipeline.deliver(this.last.deliveryPeriod);
+      else await this.pipeline.startPeriod();
+      this.last = (await this.pipeline.open()).centre;
       this.state.error = undefined;
     } catch (e) {
       this.state.error = e instanceof Error ? e.message : String(e);
@@ -252,20 +249,8 @@ export class DemoMarket {
     return this.world.periodSeconds;
   }
 
-  private get offset(): number {
-    return this.o.offsetSeconds ?? 5;
-  }
-
-  /** Moves chain time forward to `t` (never back: a long pause may have carried it past already). */
-  private async advanceTo(t: number): Promise<void> {
-    if (t > (await chainNow(this.o.provider))) await advanceDevChain(this.o.provider, t);
-  }
-
-  /** The centre's step in the current period and the agents' polls. */
-  private async open(): Promise<void> {
-    const step = await this.world.centre.step();
-    for (const g of this.world.generators) await g.agent.poll();
-    this.last = step;
+  /** The pipeline's sink after the centre's step and the fills: the study of the delivery period. */
+  private opened({ centre: step }: OpenedPeriod): void {
     if (step.study) {
       const D = step.deliveryPeriod;
       const schedule = applyForecasts(this.powerCase, {});
@@ -278,47 +263,20 @@ export class DemoMarket {
     );
   }
 
-  /** Late settlement, then delivery period D as it runs: meters and the load flow with actual outputs. */
-  private async deliver(D: number): Promise<void> {
-    const T = this.periodSeconds;
-    await this.advanceTo(D * T - this.offset);
-    await this.world.centre.settle();
-    await this.advanceTo(D * T + this.offset);
-
-    const schedule = applyForecasts(this.powerCase, {});
-    const gen = schedule.gen.map((row) => [...row]);
-    const hours = T / 3600;
-    const delivery = [];
-    for (const u of this.units) {
-      const row = unitRowAt(schedule, u.node);
-      const plannedMW = u.plannedMW(D);
-      // Its book for D, whoever filled it; every unit delivers what it committed (whole Wh, as
-      // meters and the chain count).
-      const book = bookFromStruct(u.address, await this.world.contracts.market.bookOf(u.address, D));
-      const committedWh =
-        book.state === BookState.None
-          ? 0n
-          : book.direction === Direction.Increase
-            ? book.committedWh
-            : -book.committedWh;
-      const actualMW = plannedMW + Number(committedWh) / 1e6 / hours;
-      if (row >= 0) gen[row][GEN.PG] = actualMW;
-      await this.world.meters.record(u.meter, u.address, D, meanPowerMwToWh(plannedMW, T) + committedWh, (D + 1) * T);
-      delivery.push({
-        address: u.address,
-        node: u.node,
-        scheduledMW: plannedMW,
-        committedMW: Number(committedWh) / 1e6 / hours,
-        actualMW,
-      });
-    }
-    const ran = { ...schedule, gen };
-    const loadFlow = runPowerFlow(ran);
+  /** The pipeline's sink after a delivery period has run: the load flow with actual outputs. */
+  private delivered(p: DeliveredPeriod): void {
+    const D = p.deliveryPeriod;
     this.put({
       ...this.base(D),
       ...this.records.get(D),
-      actual: { loadFlow: loadFlowRecord(loadFlow), violations: violationsRecord(checkLimits(ran, loadFlow)) },
-      delivery,
+      actual: { loadFlow: loadFlowRecord(p.actual.loadFlow), violations: violationsRecord(p.actual.limits) },
+      delivery: p.delivery.map((d) => ({
+        address: d.address,
+        node: d.node,
+        scheduledMW: d.scheduledMW,
+        committedMW: d.committedMW,
+        actualMW: d.actualMW,
+      })),
     });
   }
 

@@ -8,6 +8,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import type { PeriodRecord as DayPeriodRecord } from "../../oracle/agents/day-record";
+import { PERIOD_RECORD_VERSION } from "../../oracle/agents/day-schema";
 import type { PeriodIndexEntry, PeriodRecord } from "../shared/types";
 
 /** A request path that must not be served: it leaves the directory, or names something odd. */
@@ -81,6 +83,12 @@ export class ResultsDirectory {
     } catch (e) {
       throw new Error(`${path} is not valid JSON: ${(e as Error).message}`);
     }
+    const version = (raw as { recordVersion?: unknown })?.recordVersion;
+    if (typeof version === "number" && version > PERIOD_RECORD_VERSION) {
+      throw new Error(
+        `${path}: period records of version ${version}; this dashboard reads version ${PERIOD_RECORD_VERSION} (update GridSwap)`,
+      );
+    }
     const list = Array.isArray(raw) ? raw : (raw as { periods?: unknown })?.periods;
     if (!Array.isArray(list)) throw new Error(`${path}: expected an array of period records (or { periods: [...] })`);
     const records = list
@@ -113,32 +121,12 @@ export class ResultsDirectory {
 }
 
 /**
- * The day simulation's period record (oracle/agents/day.ts, `npm run simulate`): a summary per
- * period — the lines over their limit before redispatch, the redispatch, total nodal prices, offers
- * and delivery — without the full load flow. Recognised by its `index` and `utcStart` fields.
+ * The day simulation's period record (oracle/agents/day-record.ts and its schema, day-schema.ts,
+ * `npm run simulate`): a summary per period — the lines over their limit before redispatch, the
+ * redispatch, total nodal prices, offers and delivery — without the full load flow. Recognised
+ * by its `index` and `utcStart` fields.
  */
-interface DayRecord {
-  readonly index: number;
-  readonly utcStart: number;
-  readonly chainPeriod: number | null;
-  readonly chainStart: number | null;
-  readonly violatedLines?: readonly { branchRow: number; from: number; to: number; value: number; limit: number }[];
-  readonly redispatch?: {
-    readonly status: string;
-    readonly costUsd: number;
-    readonly adjustments: readonly { genRow: number; node: number; scheduledMW: number; adjustedMW: number }[];
-  };
-  readonly prices?: { readonly energyUsdPerMWh: number; readonly byNode: Readonly<Record<string, number>> };
-  readonly offers?: readonly {
-    genRow: number;
-    node: number;
-    direction: string;
-    kwh: number;
-    usd: number;
-    usdPerMWh: number;
-  }[];
-  readonly delivery?: readonly { node: number; scheduledMW: number; committedMW: number; actualMW: number }[];
-}
+type DayRecord = DayPeriodRecord;
 
 function isDayRecord(value: unknown): value is DayRecord {
   const r = value as Partial<DayRecord>;

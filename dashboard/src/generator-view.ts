@@ -8,25 +8,19 @@
  * withdraw.
  */
 import { ZeroAddress } from "ethers";
-import { Asset, BaselineMethod, BookState, Direction, OfferStatus, Quality, enumName } from "../../oracle/chain/enums";
+import { Asset, BaselineMethod, BookState, OfferStatus } from "../../oracle/chain/enums";
 import { bookFromStruct, fillFromEvent, offerStruct, type BookData } from "../../oracle/chain/market-data";
 import { eventsIn } from "../../oracle/chain/board";
-import {
-  formatUnits,
-  KWH_DECIMALS,
-  MAX_KWH_WH,
-  MAX_USD_UNITS,
-  parseDecimalUnits,
-  USD_DECIMALS,
-} from "../../oracle/chain/units";
+import { KWH_DECIMALS, MAX_KWH_WH, MAX_USD_UNITS, parseDecimalUnits, USD_DECIMALS } from "../../oracle/chain/units";
 import { decide, type PriceTerms } from "../../oracle/agents/policy";
 import type { BoardOffer, BookView, ChainFeed } from "./chain";
 import { chainName } from "../shared/chains";
 import { fill, h, notice, table } from "./dom";
+import { MAX_NOMINATION_WH, policyForm, vaultForms, type PolicyValues } from "./generator-forms";
+import { bookTable, offerTable } from "./generator-tables";
 import { explain } from "./errors";
-import { kwh, kwhSigned, mw, periodLabel, short, usd, usdPerKwh } from "./format";
-import { baselineName, directionWord, fillSizes, fillsCloseAt } from "./market-state";
-import { bookColumns, stateCell } from "./market-view";
+import { kwh, mw, periodLabel, short, usd } from "./format";
+import { directionWord, fillsCloseAt } from "./market-state";
 import {
   DEVNET_CHAIN_IDS,
   connectInjected,
@@ -35,9 +29,6 @@ import {
   switchChain,
   type ConnectedWallet,
 } from "./wallet";
-
-/** A nomination is an int64 of Wh on chain. */
-const MAX_NOMINATION_WH = 2n ** 63n - 1n;
 
 interface Balances {
   vaultUsd: bigint;
@@ -60,7 +51,7 @@ export class GeneratorView {
     HTMLElement
   >;
   /** The policy's figures; `planned` is the planned output per period, kWh as typed ("" = not set). */
-  private policyValues = { cost: 0.01, margin: 0.002, capacity: 50, planned: "" };
+  private policyValues: PolicyValues = { cost: 0.01, margin: 0.002, capacity: 50, planned: "" };
   /** What the tables show: re-rendered only when it changes (inputs keep what a person typed). */
   private renderedKey = "";
 
@@ -180,7 +171,7 @@ export class GeneratorView {
       const demo = this.feed.config.demo?.generators.find((g) => g.address.toLowerCase() === w.address.toLowerCase());
       this.policyValues = { ...this.policyValues, planned: demo?.plannedKwh ?? "" };
       const saved = localStorage.getItem(POLICY_KEY + w.address.toLowerCase());
-      if (saved) this.policyValues = { ...this.policyValues, ...(JSON.parse(saved) as typeof this.policyValues) };
+      if (saved) this.policyValues = { ...this.policyValues, ...(JSON.parse(saved) as PolicyValues) };
       this.renderedKey = "";
       await this.refresh();
       this.renderPolicy();
@@ -359,40 +350,11 @@ export class GeneratorView {
   }
 
   private renderPolicy(): void {
-    const input = (id: string, label: string, value: number | string, unit: string, attrs = {}): HTMLElement =>
-      h(
-        "label",
-        {},
-        `${label} `,
-        h("input", { id, type: "number", min: 0, step: "any", value, size: 8, ...attrs }),
-        ` ${unit}`,
-      );
-    const form = h(
-      "form",
-      {
-        class: "inline",
-        onSubmit: (e: Event) => {
-          e.preventDefault();
-          const text = (id: string): string => (form.querySelector(`#${id}`) as HTMLInputElement).value;
-          const read = (id: string): number => Number(text(id));
-          const next = {
-            cost: read("policy-cost"),
-            margin: read("policy-margin"),
-            capacity: read("policy-capacity"),
-            planned: text("policy-planned").trim(),
-          };
-          if (![next.cost, next.margin].every((x) => Number.isFinite(x) && x >= 0) || !(next.capacity > 0)) {
-            this.say("error", "Cost and margin must be numbers of USD/kWh ≥ 0, capacity a number of kWh > 0.");
-            return;
-          }
-          if (next.planned !== "") {
-            try {
-              parseDecimalUnits(next.planned, "kWh", KWH_DECIMALS, MAX_NOMINATION_WH, true);
-            } catch (err) {
-              this.say("error", `Planned output: ${(err as Error).message}.`);
-              return;
-            }
-          }
+    fill(
+      this.els.policy,
+      ...policyForm(this.policyValues, {
+        say: (kind, text) => this.say(kind, text),
+        apply: (next) => {
           this.policyValues = next;
           localStorage.setItem(
             POLICY_KEY + (this.wallet as ConnectedWallet).address.toLowerCase(),
@@ -402,26 +364,7 @@ export class GeneratorView {
           this.renderedKey = "";
           void this.refresh();
         },
-      },
-      input("policy-cost", "Cost", this.policyValues.cost, "USD/kWh"),
-      input("policy-margin", "Margin", this.policyValues.margin, "USD/kWh"),
-      input("policy-capacity", "Capacity", this.policyValues.capacity, "kWh per period and direction"),
-      input("policy-planned", "Planned output", this.policyValues.planned, "kWh per period", {
-        step: 0.001,
-        placeholder: "your schedule",
       }),
-      h("button", { type: "submit" }, "Apply"),
-    );
-    fill(
-      this.els.policy,
-      form,
-      h(
-        "p",
-        { class: "hint" },
-        "The verdicts below use the same rule as GridSwap's generator agents. Your planned output — what " +
-          "your unit would produce in a period without any trade — is the nomination a Nominated offer " +
-          "measures your delivery against (bounded by your metered history); each fill sends the nomination on its row.",
-      ),
     );
   }
 
@@ -466,99 +409,14 @@ export class GeneratorView {
       );
       rows.push({ o, book, decision, left: o.offer.amountWh - o.filledWh });
     }
-    const planned = this.plannedWh();
     fill(
       this.els.offers,
-      table(
-        [
-          { head: "Offer", cell: (r) => h("code", { title: r.o.offerHash }, short(r.o.offerHash)) },
-          { head: "Delivery", cell: (r) => periodLabel(r.o.offer.period, T) },
-          {
-            head: "Direction",
-            cell: (r) => (r.o.offer.direction === Direction.Increase ? "raise output" : "lower output"),
-          },
-          { head: "Left", cell: (r) => kwh(r.left), num: true },
-          { head: "Fill sizes", cell: (r) => fillSizes(r.o.offer), num: true },
-          { head: "Payment (whole offer)", cell: (r) => usd(r.o.offer.usd), num: true },
-          {
-            head: "Price",
-            cell: (r) => usdPerKwh(Number(r.o.offer.usd) / 1e8 / (Number(r.o.offer.amountWh) / 1000)),
-            num: true,
-          },
-          { head: "Baseline", cell: (r) => baselineName(r.o.offer.baseline, r.o.offer.baselineDays) },
-          {
-            head: "Your policy says",
-            cell: (r) =>
-              h(
-                "span",
-                { class: r.decision.fill ? "verdict yes" : "verdict no" },
-                r.decision.fill ? "FILL: " : "DON'T: ",
-                r.decision.reason,
-              ),
-          },
-          {
-            head: "Fill (kWh) with your nomination (kWh)",
-            cell: (r) => {
-              const amount = h("input", {
-                type: "number",
-                class: "fill-amount",
-                min: 0.001,
-                step: 0.001,
-                value: formatUnits(
-                  r.decision.fill ? r.decision.amountWh : r.left < r.o.offer.maxFillWh ? r.left : r.o.offer.maxFillWh,
-                  KWH_DECIMALS,
-                ),
-                "aria-label": "kWh to fill",
-                size: 8,
-              });
-              const nominated = r.o.offer.baseline === BaselineMethod.Nominated;
-              const booked = r.book.state === BookState.Open;
-              const nomination = nominated
-                ? h("input", {
-                    type: "number",
-                    class: "fill-nomination",
-                    min: 0,
-                    step: 0.001,
-                    value: booked
-                      ? formatUnits(r.book.nominatedWh, KWH_DECIMALS)
-                      : planned !== undefined
-                        ? formatUnits(planned, KWH_DECIMALS)
-                        : "",
-                    placeholder: "planned output",
-                    readonly: booked,
-                    title: booked
-                      ? "Fixed by your first fill of this period: the market refuses another nomination."
-                      : "Your planned output in the period (what you would produce without this trade), kWh.",
-                    "aria-label": "Your nomination, kWh",
-                    size: 9,
-                  })
-                : undefined;
-              return h(
-                "span",
-                { class: "fill" },
-                amount,
-                " kWh ",
-                nomination ? h("span", {}, "against ", nomination, " kWh ") : "(no nomination) ",
-                h(
-                  "button",
-                  {
-                    class: "fill-button",
-                    "data-offer": r.o.offerHash,
-                    onClick: () => void this.fillOffer(r.o, amount.value, nomination?.value),
-                  },
-                  "Fill",
-                ),
-              );
-            },
-          },
-        ],
-        rows,
-        {
-          empty: `No open offer for node ${(this.balances as Balances).node} right now. Offers appear here as the centre posts them.`,
-          label: "Offers you may fill",
-          rowAttrs: (r) => ({ "data-offer": r.o.offerHash }),
-        },
-      ),
+      offerTable(rows, {
+        periodSeconds: T,
+        node: (this.balances as Balances).node,
+        planned: this.plannedWh(),
+        onFill: (o, amount, nomination) => void this.fillOffer(o, amount, nomination),
+      }),
     );
   }
 
@@ -666,108 +524,16 @@ export class GeneratorView {
   }
 
   private renderBooks(): void {
-    fill(
-      this.els.books,
-      table(
-        [
-          ...bookColumns(this.feed),
-          {
-            head: "Measured delivery",
-            cell: (b) => {
-              const m = this.feed.measurementOf(b.generator, b.period);
-              return m
-                ? `${kwhSigned(m.deliveredWh)}: ${kwh(m.actualWh)} metered, baseline ${kwh(m.baselineWh)} ` +
-                    `(${enumName(Quality, m.quality).toUpperCase()}, ${m.state})`
-                : "not reported yet";
-            },
-          },
-          {
-            head: "Your commitment",
-            cell: (b) => {
-              const s = b.settlement;
-              if (s) {
-                const back = s.committedWh - s.paidWh - s.penaltyWh;
-                return `${kwh(s.paidWh)} sold, ${kwh(s.penaltyWh)} penalty, ${kwh(back)} back`;
-              }
-              return b.unwound ? `${kwh(b.unwound.kwhWh)} back` : "in escrow";
-            },
-          },
-          { head: "State", cell: (b) => stateCell(this.feed, b) },
-        ],
-        this.myBooks(),
-        {
-          empty: "No commitment yet.",
-          label: "Your books",
-          rowAttrs: (b) => ({
-            "data-book": b.id,
-            "data-period": b.period,
-            "data-settled": b.settlement ? "yes" : "no",
-            "data-state": this.feed.stateOf(b).key,
-          }),
-        },
-      ),
-    );
+    fill(this.els.books, bookTable(this.feed, this.myBooks()));
   }
 
   private renderWithdraw(): void {
-    const w = this.wallet as ConnectedWallet;
-    const asset = h(
-      "select",
-      { id: "withdraw-asset", "aria-label": "Asset" },
-      h("option", { value: "usd" }, "USD"),
-      h("option", { value: "kwh" }, "kWh"),
-    );
-    const amount = h("input", {
-      id: "withdraw-amount",
-      type: "number",
-      min: 0,
-      step: "any",
-      size: 12,
-      "aria-label": "Amount",
-    });
-    const to = h("input", { id: "withdraw-to", type: "text", value: w.address, size: 44, "aria-label": "To address" });
-    const depositAmount = h("input", {
-      id: "deposit-amount",
-      type: "number",
-      min: 0,
-      step: 0.001,
-      size: 12,
-      "aria-label": "kWh to deposit",
-    });
     fill(
       this.els.withdraw,
-      h(
-        "form",
-        {
-          class: "inline",
-          onSubmit: (e: Event) => {
-            e.preventDefault();
-            void this.withdraw(asset.value as "usd" | "kwh", amount.value, to.value);
-          },
-        },
-        "Withdraw ",
-        amount,
-        " ",
-        asset,
-        " from the vault to ",
-        to,
-        " ",
-        h("button", { type: "submit", id: "withdraw-button" }, "Withdraw"),
-      ),
-      h(
-        "form",
-        {
-          class: "inline",
-          onSubmit: (e: Event) => {
-            e.preventDefault();
-            void this.deposit(depositAmount.value);
-          },
-        },
-        "Deposit ",
-        depositAmount,
-        " kWh of commitment capacity from your wallet into the vault ",
-        h("button", { type: "submit", id: "deposit-button" }, "Deposit"),
-      ),
+      ...vaultForms((this.wallet as ConnectedWallet).address, {
+        withdraw: (asset, amount, to) => void this.withdraw(asset, amount, to),
+        deposit: (amount) => void this.deposit(amount),
+      }),
     );
   }
 

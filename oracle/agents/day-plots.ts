@@ -10,7 +10,8 @@
 import type * as Vega from "vega";
 import type { TopLevelSpec } from "vega-lite/build/index";
 import type * as VegaLite from "vega-lite/build/index";
-import { lineNames, type DayResult } from "./day";
+import type { DayResult } from "./day";
+import { lineNames } from "./day-record";
 import { NESTED_SCHEME, nestedLineLayers } from "./nested-lines";
 
 const importModule = new Function("specifier", "return import(specifier)") as <T>(specifier: string) => Promise<T>;

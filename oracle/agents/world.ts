@@ -4,7 +4,7 @@
  * role on its own account, register the generators at their nodes with meter keys, issue their
  * kWh capacity and fund the centre (oracle/chain/deploy.ts), then wire the centre agent, the
  * oracle operators (one per oracle key, each with its own view of the meters), one generator agent
- * per unit and simulated meters into a MarketSimulation.
+ * per unit and simulated meters into a PeriodPipeline.
  *
  * Accounts are deterministic wallets derived from `seed` (so runs are repeatable) and funded with
  * gas by `funder`.
@@ -24,14 +24,8 @@ import { OracleOperator } from "./oracle/operator";
 import type { ReportData } from "./oracle/protocol";
 import { GeneratorAgent } from "./generator";
 import type { GeneratorPolicy } from "./policy";
-import {
-  fullDelivery,
-  MarketSimulation,
-  SimulatedMeters,
-  unitRowAt,
-  type Behaviour,
-  type SimulatedGenerator,
-} from "./simulation";
+import { fullDelivery, PeriodPipeline, type Behaviour, type SimulatedGenerator } from "./pipeline";
+import { SimulatedMeters, unitRowAt } from "./simulation";
 
 export interface GeneratorSpec {
   /** Grid node (bus number) of its unit. */
@@ -97,9 +91,14 @@ export interface World {
   /** The oracle operators, one per oracle key, and what each does on its own (stand in, correct). */
   readonly operators: readonly OracleOperator[];
   readonly duties: readonly OperatorDuties[];
-  readonly generators: readonly (SimulatedGenerator & { readonly wallet: Wallet; readonly policy: GeneratorPolicy })[];
+  readonly generators: readonly (SimulatedGenerator & {
+    readonly agent: GeneratorAgent;
+    readonly wallet: Wallet;
+    readonly policy: GeneratorPolicy;
+  })[];
   readonly meters: SimulatedMeters;
-  readonly simulation: MarketSimulation;
+  /** The period pipeline over this world's centre, operators, generators and meters. */
+  readonly pipeline: PeriodPipeline;
 }
 
 /** The `index`-th deterministic wallet of `seed`, connected to `provider`. */
@@ -295,6 +294,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       log: o.generatorLog ? (line) => o.generatorLog?.(wallet.address, line) : undefined,
     });
     return {
+      address: wallet.address,
       agent,
       wallet,
       policy,
@@ -304,7 +304,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       plannedMW: planned[i],
     };
   });
-  const simulation = new MarketSimulation({
+  const pipeline = new PeriodPipeline({
     provider: o.provider,
     centreContracts: connect(contracts, o.provider),
     periodSeconds,
@@ -315,7 +315,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     generators,
     meters,
   });
-  return { contracts, deployBlock, periodSeconds, accounts, centre, operators, duties, generators, meters, simulation };
+  return { contracts, deployBlock, periodSeconds, accounts, centre, operators, duties, generators, meters, pipeline };
 }
 
 /** The contracts attached to a read-only provider (agents connect their own signers per call). */

@@ -39,7 +39,7 @@ import {
   MEAN_FLOW_HESSIAN_SOURCE,
   MEAN_FLOW_SOURCE,
 } from "./opf-matlab";
-import { unitRanges } from "./redispatch";
+import { unitRanges } from "./redispatch-lp";
 import { deriveOperation, type DeriveOperationOptions } from "./scenario";
 
 export interface OpfMove {

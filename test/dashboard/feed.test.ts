@@ -71,7 +71,7 @@ describe("dashboard chain feed on an agents' market", function () {
     const states: string[] = [];
     const runs = [];
     for (let k = 0; k < 4; k++) {
-      runs.push(await w.simulation.runPeriod());
+      runs.push(await w.pipeline.run());
       await feed.poll();
       const b = feed.books.get(bookKeyId({ generator: unit2, period: runs[0].deliveryPeriod }));
       states.push(b ? feed.stateOf(b).key : "none");

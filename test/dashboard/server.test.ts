@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCase } from "../../oracle";
 import { runPeriod } from "../../oracle/market/period";
+import { PERIOD_RECORD_VERSION } from "../../oracle/agents/day-schema";
 import { ChainStatus } from "../../dashboard/server/chain";
 import { staleBuildReason } from "../../dashboard/server/build";
 import { studyRecord, topologyOf } from "../../dashboard/server/records";
@@ -350,6 +351,17 @@ describe("dashboard server", function () {
       expect(r.study?.offers[0].mw).to.be.closeTo(0.026, 1e-12);
       expect(r.study?.loadFlow).to.equal(undefined);
       expect(r.delivery?.[0].actualMW).to.equal(0.216);
+    });
+
+    it("refuses period records of a newer version than it reads, saying which", function () {
+      const dir = mkdtempSync(join(tmpdir(), "gridswap-dashboard-day-"));
+      const periods = { recordVersion: PERIOD_RECORD_VERSION + 1, lines: [], generators: [], periods: [] };
+      writeFileSync(join(dir, "periods.json"), JSON.stringify(periods));
+      expect(() => new ResultsDirectory(dir).records()).to.throw(
+        new RegExp(
+          `records of version ${PERIOD_RECORD_VERSION + 1}; this dashboard reads version ${PERIOD_RECORD_VERSION}`,
+        ),
+      );
     });
   });
 

@@ -31,9 +31,9 @@ describe("GS-05: the report's input hash commits to everything the load flow use
     let pv = 0.5183;
     const w = await testWorld([{ node: 27 }], { forecasts: () => ({ generation: { 34: pv } }) });
     await start(w);
-    const first = await w.simulation.runPeriod();
+    const first = await w.pipeline.run();
     pv = 0.45;
-    const second = await w.simulation.runPeriod();
+    const second = await w.pipeline.run();
     const hashOf = async (period: number): Promise<string> => {
       const logs = await w.contracts.oracle.queryFilter(w.contracts.oracle.filters.ReportSubmitted(period));
       return logs[0].args.inputHash;

@@ -28,7 +28,7 @@ describe("GS-06: a generator commits no more than its capacity per period, in on
       offersFor: (study) => (trade ? ((trade = false), plan(study.offers)) : []),
     });
     await start(w);
-    const run = await w.simulation.runPeriod();
+    const run = await w.pipeline.run();
     const poll = run.generators[0].poll;
     // 1.953 kWh fills the first offer; the 1.047 kWh left of its capacity fills part of the second.
     expect(poll.filled.map((f) => f.fill.amountWh)).to.deep.equal([1953n, 1047n]);

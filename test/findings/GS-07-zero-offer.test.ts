@@ -50,7 +50,7 @@ describe("GS-07: an offer that rounds to nothing is dropped with its reason; the
       },
     });
     await start(w);
-    const run = await w.simulation.runPeriod();
+    const run = await w.pipeline.run();
     expect(run.centre.dropped).to.deep.equal(["gen 3 at node 27: 0.0004 kWh rounds to 0 Wh"]);
     expect(run.centre.posted.map((p) => p.offer.amountWh)).to.deep.equal([1953n]);
     expect(w.logs.centre.some((l) => /dropped — 0\.0004 kWh rounds to 0 Wh/.test(l))).to.equal(true);

@@ -39,7 +39,7 @@ describe("GS-14: a generator's baseline is its own", () => {
     );
     wallets.push(...w.generators.map((g) => g.wallet.address));
     await start(w);
-    const traded = await w.simulation.runPeriod();
+    const traded = await w.pipeline.run();
     const [a, b] = traded.generators.map((g) => g.poll.filled[0]?.fill);
     expect(a?.amountWh, "the unit filled its half").to.equal(976n);
     expect(b?.amountWh, "the second wallet filled its half").to.equal(976n);
@@ -47,8 +47,8 @@ describe("GS-14: a generator's baseline is its own", () => {
     const T = w.periodSeconds;
     expect(b?.nominatedWh).to.equal(meanPowerMwToWh(0.02, T));
     expect(a?.nominatedWh).to.equal(meanPowerMwToWh(traded.delivery[0].scheduledMW, T));
-    await w.simulation.runPeriod();
-    const measuredIn = await w.simulation.runPeriod();
+    await w.pipeline.run();
+    const measuredIn = await w.pipeline.run();
     const [ma, mb] = w.generators.map((g) =>
       measuredIn.centre.measurements.find(
         (m) => m.generator === g.wallet.address && m.period === traded.deliveryPeriod,
@@ -59,7 +59,7 @@ describe("GS-14: a generator's baseline is its own", () => {
       0n,
     ]);
     expect([ma?.baselineWh, ma?.deliveredWh]).to.deep.equal([a?.nominatedWh, -976n]);
-    const settledIn = await w.simulation.runPeriod();
+    const settledIn = await w.pipeline.run();
     const [pa, pb] = settledIn.generators.map((g) => g.poll.settled.find((s) => s.period === traded.deliveryPeriod));
     expect([pa?.settlement.paidWh, pa?.settlement.penaltyWh], "the unit: paid in full").to.deep.equal([976n, 0n]);
     expect(pa?.settlement.usdToGenerator).to.be.greaterThan(0n);

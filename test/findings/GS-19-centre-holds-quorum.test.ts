@@ -24,11 +24,11 @@ describe("GS-19: a centre without oracle keys cannot land a false measurement", 
       }),
     });
     await start(w);
-    const traded = await w.simulation.runPeriod();
+    const traded = await w.pipeline.run();
     const fill = traded.generators[0].poll.filled[0]?.fill;
     expect(fill, "the generator filled node 27's offer").to.not.equal(undefined);
-    await w.simulation.runPeriod(); // the delivery period: delivered in full
-    const measuredIn = await w.simulation.runPeriod();
+    await w.pipeline.run(); // the delivery period: delivered in full
+    const measuredIn = await w.pipeline.run();
 
     // The centre's proposal: refused by every operator, each naming the measurement and both values.
     expect(measuredIn.centre.reported).to.equal(false);
@@ -52,7 +52,7 @@ describe("GS-19: a centre without oracle keys cannot land a false measurement", 
     expect(Number(logs[0].args.quality)).to.equal(Quality.Ok);
 
     // Final one dispute window later: paid in full, no penalty.
-    const settledIn = [await w.simulation.runPeriod(), await w.simulation.runPeriod()];
+    const settledIn = [await w.pipeline.run(), await w.pipeline.run()];
     const paid = settledIn.flatMap((r) => r.generators.flatMap((g) => g.poll.settled));
     const mine = paid.find((p) => p.period === fill!.period);
     expect([mine?.settlement.paidWh, mine?.settlement.penaltyWh]).to.deep.equal([fill!.amountWh, 0n]);

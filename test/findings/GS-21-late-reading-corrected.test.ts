@@ -32,7 +32,7 @@ describe("GS-21: a late reading is corrected inside the dispute window and the d
       }),
     });
     await start(w);
-    const traded = await w.simulation.runPeriod();
+    const traded = await w.pipeline.run();
     const fills = traded.generators.map((g) => g.poll.filled[0]?.fill);
     expect(
       fills.every((f) => f !== undefined),
@@ -41,8 +41,8 @@ describe("GS-21: a late reading is corrected inside the dispute window and the d
     latePeriod = traded.deliveryPeriod;
     // The report that measures the delivery comes 5 s into the next period; the reading 60 s after it.
     lateFrom = (latePeriod + 1) * w.periodSeconds + 5 + 60;
-    await w.simulation.runPeriod(); // the delivery period
-    const measuredIn = await w.simulation.runPeriod();
+    await w.pipeline.run(); // the delivery period
+    const measuredIn = await w.pipeline.run();
     const late = w.generators[1].wallet.address;
     const reported = measuredIn.centre.measurements.filter((m) => m.period === latePeriod);
     expect(reported.find((m) => m.generator === late)?.quality, "node 27: MISSING at the report").to.equal(
@@ -53,7 +53,7 @@ describe("GS-21: a late reading is corrected inside the dispute window and the d
     expect(measuredIn.operators.flatMap((t) => t.corrected).map((k) => k.generator)).to.include(late);
     const record = await w.contracts.oracle.exceptionOf(latePeriod, late);
     expect([Number(record.state), Number(record.quality)]).to.deep.equal([MeasurementState.Corrected, Quality.Ok]);
-    const next = await w.simulation.runPeriod();
+    const next = await w.pipeline.run();
     const paid = [...measuredIn.generators, ...next.generators].flatMap((g) => g.poll.settled);
     const mine = paid.find((p) => p.generator === late && p.period === latePeriod);
     expect([mine?.settlement.paidWh, mine?.settlement.penaltyWh]).to.deep.equal([fills[1]!.amountWh, 0n]);

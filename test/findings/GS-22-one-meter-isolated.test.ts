@@ -34,11 +34,11 @@ describe("GS-22: one bad meter stops only itself", () => {
       }),
     });
     await start(w);
-    const traded = await w.simulation.runPeriod();
+    const traded = await w.pipeline.run();
     const [fill2, fill27] = traded.generators.map((g) => g.poll.filled[0]?.fill);
     expect(fill2 && fill27, "both filled").to.not.equal(undefined);
-    await w.simulation.runPeriod();
-    const measuredIn = await w.simulation.runPeriod();
+    await w.pipeline.run();
+    const measuredIn = await w.pipeline.run();
     expect(measuredIn.centre.reported, "the report lands").to.equal(true);
     const byGenerator = new Map(
       measuredIn.centre.measurements.filter((m) => m.period === traded.deliveryPeriod).map((m) => [m.generator, m]),
@@ -46,7 +46,7 @@ describe("GS-22: one bad meter stops only itself", () => {
     expect(byGenerator.get(fill27!.generator)?.quality).to.equal(Quality.Bad);
     expect(byGenerator.get(fill2!.generator)?.quality).to.equal(Quality.Ok);
     expect(measuredIn.centre.posted.length, "offers go on").to.be.greaterThan(0);
-    const paid = [await w.simulation.runPeriod(), await w.simulation.runPeriod()]
+    const paid = [await w.pipeline.run(), await w.pipeline.run()]
       .flatMap((r) => r.generators.flatMap((g) => g.poll.settled))
       .filter((p) => p.period === traded.deliveryPeriod);
     const two = paid.find((p) => p.generator === fill2!.generator);

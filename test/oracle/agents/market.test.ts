@@ -38,7 +38,7 @@ describe("agents on one market", function () {
     const marketAddress = await market.getAddress();
     const period = await start(w);
     const runs = [];
-    for (let k = 0; k < 4; k++) runs.push(await w.simulation.runPeriod());
+    for (let k = 0; k < 4; k++) runs.push(await w.pipeline.run());
 
     // Offers: for the next period, justified by this period's report, deterministic nonces.
     const posted = runs[0].centre.posted;
@@ -177,12 +177,12 @@ describe("agents on one market", function () {
       }),
     });
     await start(w);
-    const traded = await w.simulation.runPeriod(); // report, offer, fill; delivery recorded
+    const traded = await w.pipeline.run(); // report, offer, fill; delivery recorded
     expect(traded.generators[0].poll.filled).to.have.length(1);
-    await w.simulation.runPeriod(); // the delivery period
+    await w.pipeline.run(); // the delivery period
     // Down at the report that measures the delivery, back ten minutes later.
     downUntil = (traded.deliveryPeriod + 1) * w.periodSeconds + 600;
-    const measuredIn = await w.simulation.runPeriod();
+    const measuredIn = await w.pipeline.run();
     // The report landed with the meter MISSING (its source could not be read), and the offers went on.
     expect(measuredIn.centre.reported).to.equal(true);
     expect(measuredIn.centre.posted.length).to.be.greaterThan(0);
@@ -192,7 +192,7 @@ describe("agents on one market", function () {
     expect(measuredIn.operators.flatMap((t) => t.corrected).map((k) => k.period)).to.include(traded.deliveryPeriod);
     const record = await w.contracts.oracle.exceptionOf(traded.deliveryPeriod, w.generators[0].wallet.address);
     expect([Number(record.state), Number(record.quality)]).to.deep.equal([MeasurementState.Corrected, Quality.Ok]);
-    const next = await w.simulation.runPeriod();
+    const next = await w.pipeline.run();
     const paid = [...measuredIn.generators, ...next.generators].flatMap((g) => g.poll.settled);
     expect(paid.map((p) => [p.period, p.settlement.paidWh > 0n])).to.deep.include([traded.deliveryPeriod, true]);
   });

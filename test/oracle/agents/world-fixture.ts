@@ -45,7 +45,7 @@ export async function testWorld(
 
 /** Starts the market at the next period boundary with every generator's first reading recorded. */
 export async function start(w: World): Promise<number> {
-  const period = await w.simulation.startPeriod();
-  await w.simulation.recordSchedule(period);
+  const period = await w.pipeline.startPeriod();
+  await w.pipeline.recordSchedule(period);
   return period;
 }

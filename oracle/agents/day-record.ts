@@ -1,0 +1,303 @@
+/**
+ * A simulated day's per-period record (periods.json, periods.csv, the plots and report.html) and
+ * how it is built from the centre's study, the fills and the delivery period as it ran. Every
+ * field's type, unit and meaning, and its CSV column, are in one table: day-schema.ts.
+ */
+import { BRANCH } from "../grid/case/columns";
+import type { PowerCase } from "../grid/case/types";
+import type { LimitReport } from "../grid/limits/checks";
+import type { PowerFlowResult } from "../grid/pf/results";
+import type { PeriodResult } from "../market/period";
+import type { PeriodScenario } from "../market/scenario";
+
+export interface LimitCounts {
+  /** Lines over their active limit or MVA rating, buses outside their voltage band, frequency outside its band. */
+  readonly lines: number;
+  readonly voltages: number;
+  readonly frequency: boolean;
+  /** Largest |mean flow| / active limit over the limited lines (1 = at the limit). */
+  readonly maxLoading: number;
+}
+
+/** A line over its limit, for people: 1-based branch row, its ends, the flow (MW, or MVA for a rating) and the limit. */
+export interface LineOverLimit {
+  readonly branchRow: number;
+  readonly from: number;
+  readonly to: number;
+  readonly value: number;
+  readonly limit: number;
+}
+
+/** A period whose grid as delivered had a line over its limit, with the lines named ("24-27"). */
+export interface PeriodOverLimit {
+  readonly index: number;
+  readonly date: string;
+  readonly localTime: string;
+  readonly lines: readonly string[];
+}
+
+export interface UnitAdjustment {
+  readonly genRow: number;
+  readonly node: number;
+  readonly kind: string;
+  readonly scheduledMW: number;
+  readonly adjustedMW: number;
+  readonly deltaMW: number;
+}
+
+export interface PeriodRecord {
+  /** Day period (0 = the first of the date), its local date and time, and its real start (Unix s). */
+  readonly index: number;
+  readonly date: string;
+  readonly localTime: string;
+  readonly utcStart: number;
+  readonly periodMinutes: number;
+  /** The chain period that delivered it and its start (null on the grid side only). */
+  readonly chainPeriod: number | null;
+  readonly chainStart: number | null;
+  readonly demandMW: number;
+  readonly pvMW: number;
+  readonly pvAvailability: number;
+  readonly cloudCover: number;
+  readonly netLoadMW: number;
+  readonly lossesMW: number;
+  readonly before: LimitCounts;
+  /** The limits violated before redispatch (lines only), for people. */
+  readonly violatedLines: readonly LineOverLimit[];
+  readonly redispatch: {
+    readonly status: string;
+    readonly rounds: number;
+    /**
+     * What the adjustments cost at the units' own bids, plus the master's energy change at its
+     * price, over the period, USD: the LP objective without its elastic-slack penalties.
+     */
+    readonly costUsd: number;
+    readonly adjustments: readonly UnitAdjustment[];
+    readonly unmet: readonly { description: string; excessMW: number }[];
+  };
+  /** The post-redispatch AC load flow, and the lines still over a limit there. */
+  readonly after: LimitCounts;
+  readonly violatedLinesAfter: readonly LineOverLimit[];
+  readonly prices: {
+    readonly energyUsdPerMWh: number;
+    readonly minUsdPerMWh: number;
+    readonly maxUsdPerMWh: number;
+    /** Total LMP by node: every bus for cases up to 200 buses, else the market units' nodes. */
+    readonly byNode: Readonly<Record<string, number>>;
+  };
+  readonly offers: readonly {
+    genRow: number;
+    node: number;
+    direction: string;
+    kwh: number;
+    usd: number;
+    usdPerMWh: number;
+  }[];
+  readonly offersUsd: number;
+  readonly offersKwh: number;
+  /** Offers the centre signed and posted on chain, and their USD (null on the grid side only). */
+  readonly posted: number | null;
+  readonly postedUsd: number | null;
+  /** Fills of this period's offers: count, kWh, USD (the grid side only: every offer, in full). */
+  readonly fills: number;
+  readonly filledKwh: number;
+  readonly filledUsd: number;
+  /** Per market unit: scheduled (baseline) and actual output, the committed move (MW). */
+  readonly delivery: readonly {
+    node: number;
+    scheduledMW: number;
+    committedMW: number;
+    actualMW: number;
+    meterOffline: boolean;
+  }[];
+  /** |committed| and the part of it delivered in the commitment's direction, kWh. */
+  readonly committedKwh: number;
+  readonly deliveredKwh: number;
+  /** The delivery period as it ran (what was delivered, not what was promised), and the lines over a limit there. */
+  readonly actual: LimitCounts & { readonly vmMin: number; readonly vmMax: number; readonly vmMean: number };
+  readonly violatedLinesActual: readonly LineOverLimit[];
+  /**
+   * Settlement of this period's positions (whenever it happened): USD to generators, kWh to the
+   * centre, positions settled and still open at the end (null on the grid side only).
+   */
+  readonly usdPaid: number | null;
+  readonly kwhMoved: number | null;
+  readonly positionsSettled: number | null;
+  readonly positionsOpen: number | null;
+  /** Gas of every transaction of the period's market step (report, settlements, offers, fills). */
+  readonly gas: number | null;
+  readonly gasByFunction: Readonly<Record<string, number>>;
+  /** Wall time of the period's step (study, chain, agents, delivery), ms. */
+  readonly wallMs: number;
+  readonly problems: readonly string[];
+}
+
+export interface LineSet {
+  /** 0-based branch rows of the limited lines shown, and for people their names and limits. */
+  readonly rows: readonly number[];
+  readonly names: readonly { branchRow: number; from: number; to: number; limitMW: number }[];
+}
+
+/** The lines with an active limit (at most 40: the first in row order when there are more). */
+export function limitedLineSet(c: PowerCase): LineSet {
+  const limits = c.operation?.branchActiveLimitMW ?? [];
+  const rows = limits.flatMap((x, l) => (x > 0 && c.branch[l][BRANCH.BR_STATUS] !== 0 ? [l] : [])).slice(0, 40);
+  return {
+    rows,
+    names: rows.map((l) => ({
+      branchRow: l + 1,
+      from: c.branch[l][BRANCH.F_BUS],
+      to: c.branch[l][BRANCH.T_BUS],
+      limitMW: limits[l],
+    })),
+  };
+}
+
+/** |mean active flow| / limit of each line of the set. */
+export function loadings(flow: PowerFlowResult, set: LineSet): number[] {
+  return set.rows.map((l, i) => {
+    const b = flow.branches[l];
+    return Math.abs((b.pf - b.pt) / 2) / set.names[i].limitMW;
+  });
+}
+
+function linesOverLimit(report: LimitReport): LineOverLimit[] {
+  return report.lines.map((v) => ({ branchRow: v.branchRow, from: v.from, to: v.to, value: v.value, limit: v.limit }));
+}
+
+export const overLimit = (r: PeriodRecord, lines: readonly LineOverLimit[]): PeriodOverLimit => ({
+  index: r.index,
+  date: r.date,
+  localTime: r.localTime,
+  lines: lineNames(lines),
+});
+
+/** Lines by name ("11-14"), each once, in branch-row order. */
+export function lineNames(lines: readonly LineOverLimit[]): string[] {
+  const rows = new Map<number, string>();
+  for (const l of lines) rows.set(l.branchRow, `${l.from}-${l.to}`);
+  return [...rows.entries()].sort((a, b) => a[0] - b[0]).map(([, name]) => name);
+}
+
+export function limitCounts(report: LimitReport, flow: PowerFlowResult, set: LineSet): LimitCounts {
+  const loading = loadings(flow, set);
+  return {
+    lines: new Set(report.lines.map((v) => v.branch)).size,
+    voltages: report.voltages.length,
+    frequency: report.frequency?.violated ?? false,
+    maxLoading: loading.length > 0 ? Math.max(...loading) : 0,
+  };
+}
+
+/** The part of a unit's committed move that it delivered, MW (in the commitment's direction, ≥ 0). */
+export function deliveredInDirection(d: { scheduledMW: number; committedMW: number; actualMW: number }): number {
+  if (d.committedMW === 0) return 0;
+  return Math.max(0, Math.sign(d.committedMW) * (d.actualMW - d.scheduledMW));
+}
+
+export interface RecordExtras {
+  readonly chainPeriod: number | null;
+  readonly chainStart: number | null;
+  readonly fills: readonly { kwh: number; usd: number }[];
+  readonly posted: readonly { usd: number }[] | null;
+  readonly delivery: PeriodRecord["delivery"];
+  readonly actualFlow: PowerFlowResult;
+  readonly actualLimits: LimitReport;
+  readonly gas: number | null;
+  readonly gasByFunction: Record<string, number>;
+  readonly wallMs: number;
+  readonly problems: readonly string[];
+}
+
+export function periodRecord(
+  p: PeriodScenario,
+  study: PeriodResult,
+  c: PowerCase,
+  unitNodes: readonly number[],
+  lineSet: LineSet,
+  x: RecordExtras,
+): PeriodRecord {
+  const rd = study.redispatch;
+  const hours = study.period.minutes / 60;
+  // The LP balances every adjustment with the master unit (Δm = −Σδ), paid at its energy price.
+  const masterPrice = c.operation?.masterEnergyPrice ?? 0;
+  const nodes = c.bus.length <= 200 ? study.prices.map((q) => q.bus) : unitNodes;
+  const priceOf = new Map(study.prices.map((q) => [q.bus, q.total]));
+  const totals = study.prices.map((q) => q.total);
+  const vm = x.actualFlow.buses.map((b) => b.vm).filter((v) => v > 0);
+  const committedKwh = x.delivery.reduce((s, d) => s + Math.abs(d.committedMW) * hours * 1000, 0);
+  const deliveredKwh = x.delivery.reduce((s, d) => s + deliveredInDirection(d) * hours * 1000, 0);
+  return {
+    index: p.index,
+    date: p.date,
+    localTime: p.localTime,
+    utcStart: p.utcStart,
+    periodMinutes: study.period.minutes,
+    chainPeriod: x.chainPeriod,
+    chainStart: x.chainStart,
+    demandMW: p.demandMW,
+    pvMW: p.pvMW,
+    pvAvailability: p.pvAvailability,
+    cloudCover: p.cloudCover,
+    netLoadMW: p.netLoadMW,
+    lossesMW: study.loadFlow.losses.p,
+    before: limitCounts(study.violations, study.loadFlow, lineSet),
+    violatedLines: linesOverLimit(study.violations),
+    redispatch: {
+      status: rd.status,
+      rounds: rd.rounds,
+      costUsd:
+        hours * rd.adjustments.reduce((sum, a) => sum + a.bidPrice * Math.abs(a.deltaMW) - masterPrice * a.deltaMW, 0),
+      adjustments: rd.adjustments.map((a) => ({
+        genRow: a.unit.genRow,
+        node: a.unit.busId,
+        kind: a.unit.kind,
+        scheduledMW: a.scheduledMW,
+        adjustedMW: a.adjustedMW,
+        deltaMW: a.deltaMW,
+      })),
+      unmet: rd.unmet.map((u) => ({ description: u.description, excessMW: u.excessMW })),
+    },
+    after: limitCounts(rd.violations, rd.loadFlow, lineSet),
+    violatedLinesAfter: linesOverLimit(rd.violations),
+    prices: {
+      energyUsdPerMWh: rd.energyPrice,
+      minUsdPerMWh: Math.min(...totals),
+      maxUsdPerMWh: Math.max(...totals),
+      byNode: Object.fromEntries(nodes.filter((n) => priceOf.has(n)).map((n) => [String(n), priceOf.get(n) as number])),
+    },
+    offers: study.offers.map((o) => ({
+      genRow: o.genRow,
+      node: o.node,
+      direction: o.direction,
+      kwh: o.kwh,
+      usd: o.usd,
+      usdPerMWh: o.priceUsdPerMWh,
+    })),
+    offersUsd: study.offers.reduce((s, o) => s + o.usd, 0),
+    offersKwh: study.offers.reduce((s, o) => s + o.kwh, 0),
+    posted: x.posted?.length ?? null,
+    postedUsd: x.posted ? x.posted.reduce((s, o) => s + o.usd, 0) : null,
+    fills: x.fills.length,
+    filledKwh: x.fills.reduce((s, f) => s + f.kwh, 0),
+    filledUsd: x.fills.reduce((s, f) => s + f.usd, 0),
+    delivery: x.delivery,
+    committedKwh,
+    deliveredKwh,
+    actual: {
+      ...limitCounts(x.actualLimits, x.actualFlow, lineSet),
+      vmMin: Math.min(...vm),
+      vmMax: Math.max(...vm),
+      vmMean: vm.reduce((s, v) => s + v, 0) / vm.length,
+    },
+    violatedLinesActual: linesOverLimit(x.actualLimits),
+    usdPaid: null,
+    kwhMoved: null,
+    positionsSettled: null,
+    positionsOpen: null,
+    gas: x.gas,
+    gasByFunction: x.gasByFunction,
+    wallMs: x.wallMs,
+    problems: x.problems,
+  };
+}
