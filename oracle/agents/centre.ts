@@ -50,7 +50,7 @@ import { failpoint } from "./failpoints";
 import { collectReport, MAX_MEASUREMENTS_PER_REPORT } from "./oracle/proposer";
 import type { OperatorClient, ReportData, StudyInputs } from "./oracle/protocol";
 import { ChainFollower, type FollowedState } from "./follow";
-import { StateFile } from "./state";
+import { StateFile, stateJournal } from "./state";
 
 /** The market's SETTLEMENT_GAS_RESERVE, and a book settlement's gas with margin (measured ~32,000–45,000). */
 const SETTLEMENT_RESERVE_GAS = 60_000n;
@@ -160,14 +160,7 @@ export class CentreAgent {
   constructor(private readonly cfg: CentreAgentConfig) {
     this.log = cfg.log ?? (() => undefined);
     this.state = new StateFile<CentreState>(cfg.statePath, () => this.initialState(), 3);
-    this.journal = {
-      exclusive: cfg.exclusiveKey === true,
-      get: () => this.state.data.inflight,
-      set: (tx) => {
-        this.state.data.inflight = tx;
-        this.state.save(undefined, { durable: true });
-      },
-    };
+    this.journal = stateJournal(this.state, cfg.exclusiveKey === true);
     this.index = new OpenBookIndex(cfg.contracts.market, this.state.data, cfg.maxBlockRange);
     const minutes = cfg.case.operation?.periodMinutes;
     if (minutes === undefined) throw new ConfigurationError(`${cfg.case.name}: the case has no operation data`);

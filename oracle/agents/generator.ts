@@ -53,7 +53,7 @@ import {
 import { checkPolicy, decide, plannedMW, staticRejection, type GeneratorPolicy } from "./policy";
 import { failpoint } from "./failpoints";
 import { ChainFollower, type FollowedState } from "./follow";
-import { StateFile } from "./state";
+import { StateFile, stateJournal } from "./state";
 
 export interface GeneratorAgentConfig {
   readonly contracts: GridSwapContracts;
@@ -126,14 +126,7 @@ export class GeneratorAgent {
         // Version 2 kept decided offers as bare outcomes: forget them (their offers are past or re-read).
         version === 2 ? { ...(old as GeneratorState), decided: {} } : undefined,
     );
-    this.journal = {
-      exclusive: cfg.exclusiveKey === true,
-      get: () => this.state.data.inflight,
-      set: (tx) => {
-        this.state.data.inflight = tx;
-        this.state.save(undefined, { durable: true });
-      },
-    };
+    this.journal = stateJournal(this.state, cfg.exclusiveKey === true);
   }
 
   private initialState(): GeneratorState {

@@ -17,6 +17,7 @@ import {
 import { dirname } from "node:path";
 import type { Provider } from "ethers";
 import { DeploymentGoneError } from "../chain/errors";
+import type { InFlightTx, SendJournal } from "../chain/tx";
 
 export class StateFile<T extends object> {
   private value: T;
@@ -128,4 +129,22 @@ export async function checkAnchor<T extends AnchoredState>(
         `${deployBlock} (${block.hash}): the node was reset or redeployed — move the file away to start afresh`,
     );
   }
+}
+
+/**
+ * sendGuarded's journal kept in an agent's state file (field `inflight`), written and synced to
+ * disk before each broadcast. `exclusive`: the key is this process's alone (see SendJournal).
+ */
+export function stateJournal<T extends { inflight?: InFlightTx }>(
+  state: StateFile<T>,
+  exclusive: boolean,
+): SendJournal {
+  return {
+    exclusive,
+    get: () => state.data.inflight,
+    set: (tx) => {
+      state.data.inflight = tx;
+      state.save(undefined, { durable: true });
+    },
+  };
 }
