@@ -116,6 +116,8 @@ export async function sendGuarded(
   }
   // Set when the last wait for a receipt ran out: the transaction is replaced, not sent again.
   let stuck = false;
+  // Transactions of this key left queued below a gap (the chain went back), kept per journal.
+  const stale = staleOf(journal);
   const write = (x: Signed): void =>
     journal?.set({
       intent,
@@ -147,8 +149,12 @@ export async function sendGuarded(
             // A gap below it: transactions before it were lost (the chain went back). It can never
             // be mined: start again from chain state, at the chain's next nonce.
             options.retry?.log?.(
-              `${options.label}: nonce ${nonce} cannot be mined (the chain's next is ${mined}: it went back); signing again`,
+              `${options.label}: nonce ${nonce} cannot be mined (the chain's next is ${mined}: it went back); ` +
+                `signing again — a node that still holds it sees it replaced when nonce ${nonce} comes`,
             );
+            // The node may keep it queued: when the chain reaches its nonce it would run after the
+            // redone work. Whatever this key signs at that nonce outbids it (a replacement).
+            stale.push({ nonce, request: signed.request });
             journal?.set(undefined);
             signed = undefined;
           } else {
@@ -171,7 +177,7 @@ export async function sendGuarded(
           const from = await wallet.getAddress();
           const nonce = await provider.getTransactionCount(from, "latest");
           const wanted = await build();
-          request = await wallet.populateTransaction({ ...wanted, nonce });
+          request = outbid(await wallet.populateTransaction({ ...wanted, nonce }), stale);
           // An estimate is exact for the state it ran on: a rival's transaction ahead in the block
           // can make it fall short (a fill that found the offer partly taken). A fifth more.
           if (wanted.gasLimit === undefined || wanted.gasLimit === null)
@@ -306,6 +312,44 @@ function keyInUse(label: string, signed: Signed, cause?: unknown): KeyInUseError
     nonce,
     { cause },
   );
+}
+
+interface StaleTx {
+  readonly nonce: number;
+  readonly request: TransactionRequest;
+}
+
+/** Stale transactions per journal (this process); a send without a journal keeps its own. */
+const staleByJournal = new WeakMap<SendJournal, StaleTx[]>();
+
+function staleOf(journal: SendJournal | undefined): StaleTx[] {
+  if (!journal) return [];
+  let list = staleByJournal.get(journal);
+  if (!list) staleByJournal.set(journal, (list = []));
+  return list;
+}
+
+/**
+ * `request` with fees above those of a stale transaction of the same nonce (a quarter more), so a
+ * node that still queues the stale one replaces it instead of running both. Stale transactions of
+ * lower nonces are forgotten: their nonce is used.
+ */
+function outbid(request: TransactionRequest, stale: StaleTx[]): TransactionRequest {
+  const nonce = Number(request.nonce);
+  for (let i = stale.length - 1; i >= 0; i--) if (stale[i].nonce < nonce) stale.splice(i, 1);
+  const old = stale.find((x) => x.nonce === nonce)?.request;
+  if (!old) return request;
+  const above = (mine: unknown, theirs: unknown): bigint | undefined => {
+    if (mine === undefined || mine === null) return undefined;
+    const floor = theirs === undefined || theirs === null ? 0n : (BigInt(theirs as bigint) * 5n + 3n) / 4n;
+    return BigInt(mine as bigint) > floor ? BigInt(mine as bigint) : floor;
+  };
+  return {
+    ...request,
+    maxFeePerGas: above(request.maxFeePerGas, old.maxFeePerGas ?? old.gasPrice),
+    maxPriorityFeePerGas: above(request.maxPriorityFeePerGas, old.maxPriorityFeePerGas ?? old.gasPrice),
+    gasPrice: above(request.gasPrice, old.gasPrice ?? old.maxFeePerGas),
+  };
 }
 
 /** The nonce of the last transaction mined through each journal, in this process. */

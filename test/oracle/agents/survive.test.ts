@@ -247,6 +247,30 @@ describe("agents that survive the chain: the parts", function () {
       expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(1);
     });
 
+    it("a transaction the node does not mine in time is replaced with higher fees, never sent twice", async () => {
+      await network.provider.send("evm_setAutomine", [false]);
+      const lines: string[] = [];
+      const sending = sendGuarded(wallet, pay, {
+        label: "pay",
+        journal,
+        receiptTimeoutMs: 300,
+        pollMs: 20,
+        retry: { baseDelayMs: 10, log: (l) => lines.push(l) },
+      });
+      for (let i = 0; i < 200 && (journal.tx?.replaced ?? []).length === 0; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      const replacementHash = journal.tx!.hash;
+      expect(journal.tx!.replaced, "the first signature, replaced").to.have.length(1);
+      await mine();
+      await network.provider.send("evm_setAutomine", [true]);
+      const result = await sending;
+      expect(result.receipt!.hash).to.equal(replacementHash);
+      expect(await ethers.provider.getTransactionCount(wallet.address)).to.equal(1);
+      expect(lines.join("\n")).to.match(
+        /not mined in 300 ms: replaced by 0x[0-9a-f]+ \(nonce 0, fees raised by a quarter\)/,
+      );
+    });
+
     it("another process's pending transaction with the same key: KeyInUseError, nothing signed", async () => {
       await network.provider.send("evm_setAutomine", [false]);
       const twin = new Wallet(wallet.privateKey, ethers.provider as unknown as Provider);
