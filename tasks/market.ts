@@ -4,7 +4,7 @@
  * generator's wallet fills an offer).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types";
 import {
   connectDeployment,
@@ -189,7 +189,11 @@ gridswapTask<PeriodArgs>(
         meters,
         requireSignedReadings: !args.simulateMeters,
         readingGraceSeconds: 0,
-        statePath: join(".gridswap", `oracle-${cid}-${c.file.addresses.market}-${address}.json`),
+        // Beside the centre's state file (--state), else in .gridswap/ of the working directory.
+        statePath: join(
+          args.state ? dirname(args.state) : ".gridswap",
+          `oracle-${cid}-${c.file.addresses.market}-${address}.json`,
+        ),
         log: (line) => console.log(`  operator ${address.slice(0, 10)}: ${line}`),
       });
       await operator.prepare();

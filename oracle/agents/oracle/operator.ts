@@ -131,6 +131,31 @@ export class OracleOperator implements OperatorClient {
     return this.ready;
   }
 
+  /**
+   * Why a report it signed can never land, or undefined: a measurement in it was reported since
+   * (a stand-in or a correction landed it first; the oracle refuses a measurement twice). Then a
+   * new proposal for the period may be signed — the one it signed can no longer be used, and
+   * without this the period would have no report until that signature's deadline.
+   */
+  private async cannotLand(signed: Signed): Promise<string | undefined> {
+    if (!signed.proposal) return undefined;
+    const { oracle } = this.cfg.contracts;
+    const report = fromWire<ReportProposal>(signed.proposal).report;
+    for (const m of report.measurements) {
+      const landed = await oracle.queryFilter(
+        oracle.filters.MeasurementReported(m.period, m.generator),
+        this.cfg.deployBlock,
+      );
+      const other = landed.find((l) => Number(l.args.reportPeriod) !== report.period);
+      if (other) {
+        const why = `the measurement of ${m.generator} in period ${m.period} was reported in report ${other.args.reportPeriod}`;
+        this.log(`my signature of report ${report.period} can no longer land (${why}): a new proposal may be signed`);
+        return why;
+      }
+    }
+    return undefined;
+  }
+
   /** Checks the chain (going back after a re-org), reads the new logs, takes a checkpoint. */
   private async catchUp(): Promise<void> {
     const follower = this.follower as ChainFollower<OperatorState>;
@@ -182,7 +207,7 @@ export class OracleOperator implements OperatorClient {
         return { signer: address, signature: earlier.signature };
       const problems = await this.checkReport(proposal);
       const now = await this.now();
-      if (earlier && earlier.content !== content && earlier.deadline >= now) {
+      if (earlier && earlier.content !== content && earlier.deadline >= now && !(await this.cannotLand(earlier))) {
         return refusal(
           [
             `I signed another report for period ${period} (${earlier.content.slice(0, 10)}, valid until ` +
