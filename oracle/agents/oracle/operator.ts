@@ -132,23 +132,19 @@ export class OracleOperator implements OperatorClient {
   }
 
   /**
-   * Why a report it signed can never land, or undefined: a measurement in it was reported since
-   * (a stand-in or a correction landed it first; the oracle refuses a measurement twice). Then a
-   * new proposal for the period may be signed — the one it signed can no longer be used, and
-   * without this the period would have no report until that signature's deadline.
+   * Why a report it signed can never land, or undefined: a measurement in it is on chain since
+   * (a stand-in's report or the operators' correction landed it first; the oracle refuses a
+   * measurement twice). Then a new proposal for the period may be signed — the one it signed can
+   * no longer be used, and without this the period would have no report until its deadline.
    */
   private async cannotLand(signed: Signed): Promise<string | undefined> {
     if (!signed.proposal) return undefined;
     const { oracle } = this.cfg.contracts;
     const report = fromWire<ReportProposal>(signed.proposal).report;
+    // The oracle's own test (isMeasured): a report or a correction has landed it.
     for (const m of report.measurements) {
-      const landed = await oracle.queryFilter(
-        oracle.filters.MeasurementReported(m.period, m.generator),
-        this.cfg.deployBlock,
-      );
-      const other = landed.find((l) => Number(l.args.reportPeriod) !== report.period);
-      if (other) {
-        const why = `the measurement of ${m.generator} in period ${m.period} was reported in report ${other.args.reportPeriod}`;
+      if (await oracle.isMeasured(m.period, m.generatorIndex)) {
+        const why = `the measurement of ${m.generator} in period ${m.period} is on chain already`;
         this.log(`my signature of report ${report.period} can no longer land (${why}): a new proposal may be signed`);
         return why;
       }
