@@ -15,8 +15,6 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import type { Provider } from "ethers";
-import { DeploymentGoneError } from "../chain/errors";
 import type { InFlightTx, SendJournal } from "../chain/tx";
 
 export class StateFile<T extends object> {
@@ -91,43 +89,6 @@ export class StateFile<T extends object> {
       throw new Error(`state file ${this.path} has version ${parsed.version}, expected ${this.version}: move it away`);
     }
     return parsed.state;
-  }
-}
-
-/** State that remembers which deployment, on which chain history, it was derived from. */
-export interface AnchoredState {
-  /** `<market address>@<hash of the deployment block>`: set on first use. */
-  anchor?: string;
-}
-
-/**
- * Ties the state to the deployment it was read from. A devnet restarted and redeployed puts the
- * market at the same address from the same block number, so the address alone cannot tell a stale
- * file; the deployment block's hash can. A mismatch is a configuration error naming the file, not
- * a silent reset: a generator's file holds what it committed, and the operator decides.
- */
-export async function checkAnchor<T extends AnchoredState>(
-  state: StateFile<T>,
-  provider: Provider,
-  market: string,
-  deployBlock: number,
-): Promise<void> {
-  const block = await provider.getBlock(deployBlock);
-  if (!block?.hash) {
-    throw new DeploymentGoneError(
-      `the chain has no block ${deployBlock}, the deployment's block: is this the right node?`,
-    );
-  }
-  const anchor = `${market.toLowerCase()}@${block.hash}`;
-  const recorded = state.data.anchor;
-  if (recorded === undefined) {
-    state.data.anchor = anchor;
-    state.save();
-  } else if (recorded !== anchor) {
-    throw new DeploymentGoneError(
-      `state file ${state.where} was written for ${recorded}, not for the market ${market} deployed in block ` +
-        `${deployBlock} (${block.hash}): the node was reset or redeployed — move the file away to start afresh`,
-    );
   }
 }
 

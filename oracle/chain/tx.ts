@@ -116,8 +116,9 @@ export async function sendGuarded(
   }
   // Set when the last wait for a receipt ran out: the transaction is replaced, not sent again.
   let stuck = false;
-  // Transactions of this key left queued below a gap (the chain went back), kept per journal.
-  const stale = staleOf(journal);
+  // What this process remembers of the key: its last nonce, transactions left below a gap.
+  const memory = memoryOf(journal);
+  const stale = memory.stale;
   const write = (x: Signed): void =>
     journal?.set({
       intent,
@@ -184,7 +185,7 @@ export async function sendGuarded(
             request = { ...request, gasLimit: (BigInt(request.gasLimit as bigint) * 6n) / 5n };
           if (journal?.exclusive) {
             await checkNoForeignPending(provider, String(request.from), Number(request.nonce), options.label);
-            checkNoForeignMined(journal, String(request.from), Number(request.nonce), options.label);
+            checkNoForeignMined(memory, String(request.from), Number(request.nonce), options.label);
           }
           const raw = await wallet.signTransaction(request);
           signed = { raw, hash: keccak256(raw), request, replaced: [] };
@@ -203,7 +204,7 @@ export async function sendGuarded(
         stuck = true;
         throw new TransportError(`${options.label}: transaction not mined within ${receiptTimeout(options)} ms`);
       }
-      if (journal) lastMinedNonce.set(journal, Number(request.nonce));
+      memory.lastMined = Number(request.nonce);
       signed = undefined;
       journal?.set(undefined);
       if (receipt.status !== 1) throw await replayRevert(provider, request, receipt, options.label);
@@ -219,15 +220,22 @@ export async function sendGuarded(
  * that still counts the old hash as known). Whichever of the two is mined, the receipt is found.
  */
 async function replacement(wallet: LocalSigner, stuck: Signed): Promise<Signed> {
-  const raise = (x: unknown): bigint | undefined =>
-    x === undefined || x === null ? undefined : (BigInt(x as bigint) * 5n + 3n) / 4n;
   const r = stuck.request;
   const request: TransactionRequest =
     r.maxFeePerGas !== undefined && r.maxFeePerGas !== null
-      ? { ...r, maxFeePerGas: raise(r.maxFeePerGas), maxPriorityFeePerGas: raise(r.maxPriorityFeePerGas) }
-      : { ...r, gasPrice: raise(r.gasPrice) };
+      ? {
+          ...r,
+          maxFeePerGas: aQuarterMore(r.maxFeePerGas),
+          maxPriorityFeePerGas: aQuarterMore(r.maxPriorityFeePerGas),
+        }
+      : { ...r, gasPrice: aQuarterMore(r.gasPrice) };
   const raw = await wallet.signTransaction(request);
   return { raw, hash: keccak256(raw), request, replaced: [...stuck.replaced, stuck.hash] };
+}
+
+/** A fee a quarter higher, rounded up (nodes take a replacement only above +10 %); undefined stays. */
+function aQuarterMore(fee: unknown): bigint | undefined {
+  return fee === undefined || fee === null ? undefined : (BigInt(fee as bigint) * 5n + 3n) / 4n;
 }
 
 /** The receipt of the transaction or of one it replaced, if any is mined. */
@@ -319,14 +327,23 @@ interface StaleTx {
   readonly request: TransactionRequest;
 }
 
-/** Stale transactions per journal (this process); a send without a journal keeps its own. */
-const staleByJournal = new WeakMap<SendJournal, StaleTx[]>();
+/**
+ * What this process remembers of each journal's key (never written down: a restart starts afresh):
+ * the nonce of its last mined transaction, and its transactions left queued below a nonce gap.
+ */
+interface KeyMemory {
+  lastMined?: number;
+  readonly stale: StaleTx[];
+}
 
-function staleOf(journal: SendJournal | undefined): StaleTx[] {
-  if (!journal) return [];
-  let list = staleByJournal.get(journal);
-  if (!list) staleByJournal.set(journal, (list = []));
-  return list;
+const memories = new WeakMap<SendJournal, KeyMemory>();
+
+/** The memory of `journal`'s key; a send without a journal gets a fresh one. */
+function memoryOf(journal: SendJournal | undefined): KeyMemory {
+  if (!journal) return { stale: [] };
+  let memory = memories.get(journal);
+  if (!memory) memories.set(journal, (memory = { stale: [] }));
+  return memory;
 }
 
 /**
@@ -341,7 +358,7 @@ function outbid(request: TransactionRequest, stale: StaleTx[]): TransactionReque
   if (!old) return request;
   const above = (mine: unknown, theirs: unknown): bigint | undefined => {
     if (mine === undefined || mine === null) return undefined;
-    const floor = theirs === undefined || theirs === null ? 0n : (BigInt(theirs as bigint) * 5n + 3n) / 4n;
+    const floor = aQuarterMore(theirs) ?? 0n;
     return BigInt(mine as bigint) > floor ? BigInt(mine as bigint) : floor;
   };
   return {
@@ -352,15 +369,12 @@ function outbid(request: TransactionRequest, stale: StaleTx[]): TransactionReque
   };
 }
 
-/** The nonce of the last transaction mined through each journal, in this process. */
-const lastMinedNonce = new WeakMap<SendJournal, number>();
-
 /**
  * Refuses to sign at `nonce` when nonces were used since this process's last transaction that it
  * did not use: another process (on another host) sent with this key in between.
  */
-function checkNoForeignMined(journal: SendJournal | undefined, from: string, nonce: number, label: string): void {
-  const last = journal && lastMinedNonce.get(journal);
+function checkNoForeignMined(memory: KeyMemory, from: string, nonce: number, label: string): void {
+  const last = memory.lastMined;
   // A lower nonce is a chain that went back (a re-org): its transactions are redone, not foreign.
   if (last === undefined || nonce <= last + 1) return;
   throw new KeyInUseError(
