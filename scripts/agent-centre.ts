@@ -15,14 +15,20 @@
  *
  * Environment: RPC_URL; CENTRE_KEY (or CENTRE_KEYSTORE + CENTRE_PASSWORD).
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadCase } from "../oracle";
 import { CentreAgent, type CentreStep } from "../oracle/agents/centre";
 import { fault } from "../oracle/agents/failpoints";
 import { HttpOperatorClient, waitForOperators } from "../oracle/agents/oracle/http";
 import { ConfigurationError } from "../oracle/chain/errors";
-import { agentOptions, connectOnce, DEFAULT_DEPLOYMENT, leaseOf, logger, runAgentLoop } from "./agent-common";
+import {
+  agentOptions,
+  caseOption,
+  connectOnce,
+  DEFAULT_DEPLOYMENT,
+  leaseOf,
+  logger,
+  runAgentLoop,
+} from "./agent-common";
 import {
   choiceOption,
   numberOption,
@@ -34,10 +40,6 @@ import {
   type CommandSpec,
 } from "./cli";
 import { parseForecastOptions } from "./period";
-
-// The project root: one level up under ts-node, two when compiled into build/scripts (tools/run.js).
-const ROOT = existsSync(join(__dirname, "..", "package.json")) ? join(__dirname, "..") : join(__dirname, "..", "..");
-const DEFAULT_CASE = join(ROOT, "cases", "seed34.json");
 
 export const CENTRE_COMMAND: CommandSpec = {
   name: "agent:centre",
@@ -125,14 +127,7 @@ async function main(line: CommandLine): Promise<number> {
   const days = numberOption(line, "baseline-days", { integer: true, min: 1, max: 10 }, 5) as number;
   const forecasts = parseForecastOptions(line);
   const grace = numberOption(line, "reading-grace-seconds", { integer: true, min: 0 });
-  const casePath = stringOption(line, "case") ?? DEFAULT_CASE;
-  let caseText: string;
-  try {
-    caseText = readFileSync(casePath, "utf8");
-  } catch (e) {
-    throw new UsageError(`--case ${casePath}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
-  const c = loadCase(casePath);
+  const { powerCase: c, caseText } = caseOption(line);
   const deployment = stringOption(line, "deployment") ?? DEFAULT_DEPLOYMENT;
   const log = logger("agent:centre");
   const json = line.values.json === true;

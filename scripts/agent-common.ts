@@ -27,7 +27,11 @@ import { connectRpc, type RpcConnection } from "../oracle/chain/rpc";
 import { sleep } from "../oracle/chain/retry";
 import type { GridSwapContracts } from "../oracle/chain/deploy";
 import type { DeploymentFile } from "../oracle/chain/deployments";
-import type { OptionSpec } from "./cli";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadCase } from "../oracle";
+import type { PowerCase } from "../oracle/grid/case/types";
+import { PROJECT_ROOT, stringOption, UsageError, type CommandLine, type OptionSpec } from "./cli";
 
 export const DEFAULT_DEPLOYMENT = "deployments/localhost.json";
 
@@ -214,4 +218,19 @@ export async function runAgentLoop<T>(
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
   }
+}
+
+/**
+ * `--case FILE` (default cases/seed34.json): the case an agent studies, and its file's text (whose
+ * hash is in every study's inputs). A file that cannot be read is a usage error naming it.
+ */
+export function caseOption(line: CommandLine): { readonly powerCase: PowerCase; readonly caseText: string } {
+  const casePath = stringOption(line, "case") ?? join(PROJECT_ROOT, "cases", "seed34.json");
+  let caseText: string;
+  try {
+    caseText = readFileSync(casePath, "utf8");
+  } catch (e) {
+    throw new UsageError(`--case ${casePath}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
+  }
+  return { powerCase: loadCase(casePath), caseText };
 }

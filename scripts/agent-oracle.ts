@@ -10,9 +10,7 @@
  * Environment: RPC_URL; ORACLE_KEY (or ORACLE_KEYSTORE + ORACLE_PASSWORD) — one of the oracle's
  * signers, funded with gas for the reports and corrections it relays.
  */
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadCase } from "../oracle";
 import { defaultReadingGrace } from "../oracle/agents/centre";
 import { FileMeterSource, HttpMeterSource, type MeterSource } from "../oracle/agents/metering";
 import { OperatorDuties, type DutiesTick } from "../oracle/agents/oracle/duties";
@@ -20,7 +18,15 @@ import { HttpOperatorClient, serveOperator } from "../oracle/agents/oracle/http"
 import { OracleOperator } from "../oracle/agents/oracle/operator";
 import { CommittedDeliveryMeters } from "../oracle/agents/simulation";
 import { ConfigurationError } from "../oracle/chain/errors";
-import { agentOptions, connectOnce, DEFAULT_DEPLOYMENT, leaseOf, logger, runAgentLoop } from "./agent-common";
+import {
+  agentOptions,
+  caseOption,
+  connectOnce,
+  DEFAULT_DEPLOYMENT,
+  leaseOf,
+  logger,
+  runAgentLoop,
+} from "./agent-common";
 import {
   numberOption,
   runCommand,
@@ -31,8 +37,6 @@ import {
   type CommandSpec,
 } from "./cli";
 
-const ROOT = existsSync(join(__dirname, "..", "package.json")) ? join(__dirname, "..") : join(__dirname, "..", "..");
-const DEFAULT_CASE = join(ROOT, "cases", "seed34.json");
 /** Chains where unsigned or simulated meter data may be accepted: Hardhat's and Anvil's. */
 const DEVNET_CHAINS = [31337n, 1337n];
 
@@ -151,14 +155,7 @@ async function main(line: CommandLine): Promise<number> {
     }
   });
   const fractions = deliveryFractions(line);
-  const casePath = stringOption(line, "case") ?? DEFAULT_CASE;
-  let caseText: string;
-  try {
-    caseText = readFileSync(casePath, "utf8");
-  } catch (e) {
-    throw new UsageError(`--case ${casePath}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
-  }
-  const c = loadCase(casePath);
+  const { powerCase: c, caseText } = caseOption(line);
   const deployment = stringOption(line, "deployment") ?? DEFAULT_DEPLOYMENT;
   const log = logger("agent:oracle");
   const json = line.values.json === true;

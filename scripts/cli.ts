@@ -5,7 +5,14 @@
  *   `<command>: <message>`, followed by the usage line for a usage error.
  * No chain or grid imports, so any script can use it.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** The project root: one level up under ts-node, two when compiled into build/scripts (tools/run.js). */
+export const PROJECT_ROOT = existsSync(join(__dirname, "..", "package.json"))
+  ? join(__dirname, "..")
+  : join(__dirname, "..", "..");
 
 /** A mistake in how a command was started: flags, arguments, environment. */
 export class UsageError extends Error {}

@@ -8,15 +8,13 @@
  * Exit status: 0 named; 1 unknown selector or data that is not that error's encoding — one line on
  * stderr naming the problem.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Interface, type ErrorFragment } from "ethers";
 import { formatCall } from "../oracle/chain/errors";
-import { runCommand, UsageError, type CommandLine, type CommandSpec } from "./cli";
+import { PROJECT_ROOT, runCommand, UsageError, type CommandLine, type CommandSpec } from "./cli";
 
-// The project root: one level up under ts-node, two when compiled into build/scripts (tools/run.js).
-const ROOT = existsSync(join(__dirname, "..", "package.json")) ? join(__dirname, "..") : join(__dirname, "..", "..");
-export const ABI_DIR = join(ROOT, "abi");
+export const ABI_DIR = join(PROJECT_ROOT, "abi");
 
 export const DECODE_ERROR_COMMAND: CommandSpec = {
   name: "decode-error",
