@@ -16,6 +16,7 @@
  * Environment: RPC_URL; CENTRE_KEY (or CENTRE_KEYSTORE + CENTRE_PASSWORD).
  */
 import { join } from "node:path";
+import { attachBidBook } from "../oracle/chain/deployments";
 import { CentreAgent, type CentreStep } from "../oracle/agents/centre";
 import { fault } from "../oracle/agents/failpoints";
 import { HttpOperatorClient, waitForOperators } from "../oracle/agents/oracle/http";
@@ -144,6 +145,8 @@ async function main(line: CommandLine): Promise<number> {
         operators,
         case: c,
         caseText,
+        // A deployment with a bid book (gridswap:deploy --bids): studies price the units with the revealed bids.
+        bids: attachBidBook(file.addresses, rpc.provider),
         forecasts: () => ({ generation: forecasts }),
         readingGraceSeconds: grace,
         // Fault tests only (GRIDSWAP_FAULT): a dishonest centre that proposes every delivery as nothing moved.

@@ -11,11 +11,17 @@
  * its planned output, the baseline its meter is measured against — confirms the fill on chain,
  * and logs every decision, payment and penalty once.
  *
+ * On a deployment with a bid book (gridswap:deploy --bids), --bid-up and/or --bid-down make it bid
+ * sealed for every coming period (docs/bids.md): it commits before each bid gate, reveals in the
+ * window after it, and fills the offers reserved for it in periods its bid was selected in as bid.
+ *
  * Environment: RPC_URL; GENERATOR_KEY (or GENERATOR_KEYSTORE + GENERATOR_PASSWORD).
  */
 import { join } from "node:path";
 import { GeneratorAgent } from "../oracle/agents/generator";
 import { checkPolicy, type GeneratorPolicy } from "../oracle/agents/policy";
+import { checkBidPolicy, type BidPolicy } from "../oracle/agents/bidding";
+import { attachBidBook } from "../oracle/chain/deployments";
 import { ConfigurationError } from "../oracle/chain/errors";
 import { agentOptions, connectOnce, DEFAULT_DEPLOYMENT, leaseOf, logger, runAgentLoop } from "./agent-common";
 import { numberOption, runCommand, stringOption, UsageError, type CommandLine, type CommandSpec } from "./cli";
@@ -24,6 +30,7 @@ export const GENERATOR_COMMAND: CommandSpec = {
   name: "agent:generator",
   usage:
     "usage: npm run agent:generator -- --node <bus> --cost <USD/kWh> [--margin <USD/kWh>] --capacity <kWh> --planned-mw <MW> " +
+    "[--bid-up <USD/MWh>] [--bid-down <USD/MWh>] [--bid-markup <fraction>] [--bid-steps <1-4>] " +
     "[--deployment <file>] [--state <file>] [--once | --interval-seconds <s>] [--verbose] [--json]",
   options: {
     node: { type: "string", value: "BUS", help: "required: the grid node the wallet is registered at" },
@@ -35,6 +42,10 @@ export const GENERATOR_COMMAND: CommandSpec = {
       value: "MW",
       help: "required: its planned output without trades, nominated as its baseline (≤ its registered capacity)",
     },
+    "bid-up": { type: "string", value: "USD/MWh", help: "bid sealed: the price asked to raise output" },
+    "bid-down": { type: "string", value: "USD/MWh", help: "bid sealed: the price asked to lower output" },
+    "bid-markup": { type: "string", value: "FRACTION", help: "asks this much more than the bid prices (default 0)" },
+    "bid-steps": { type: "string", value: "1-4", help: "steps per direction, each 20 % dearer (default 2)" },
     ...agentOptions({
       state: ".gridswap/generator-<chain>-<market>-<wallet>.json",
       step: "poll",
@@ -48,6 +59,21 @@ function required(line: CommandLine, name: string): void {
   if (line.values[name] === undefined) throw new UsageError(`--${name} is required`);
 }
 
+/** The bid policy of --bid-* (undefined without --bid-up and --bid-down), checked. */
+function bidOptions(line: CommandLine): BidPolicy | undefined {
+  const price = { positive: true, what: "a number of USD/MWh > 0" };
+  const upUsdPerMWh = numberOption(line, "bid-up", price);
+  const downUsdPerMWh = numberOption(line, "bid-down", price);
+  const markup = numberOption(line, "bid-markup", { min: 0, what: "a fraction ≥ 0" });
+  const steps = numberOption(line, "bid-steps", { integer: true, min: 1, max: 4, what: "1, 2, 3 or 4" });
+  if (upUsdPerMWh === undefined && downUsdPerMWh === undefined) {
+    if (markup !== undefined || steps !== undefined)
+      throw new UsageError("--bid-markup and --bid-steps need --bid-up or --bid-down");
+    return undefined;
+  }
+  return checkBidPolicy({ upUsdPerMWh, downUsdPerMWh, markup, steps });
+}
+
 async function main(line: CommandLine): Promise<number> {
   for (const flag of ["node", "cost", "capacity", "planned-mw"]) required(line, flag);
   const node = numberOption(line, "node", {
@@ -59,6 +85,7 @@ async function main(line: CommandLine): Promise<number> {
   const marginUsdPerKwh = numberOption(line, "margin", { min: 0, what: "a number of USD/kWh ≥ 0" }, 0) as number;
   const capacityKwh = numberOption(line, "capacity", { positive: true, what: "a number of kWh > 0" }) as number;
   const plannedMW = numberOption(line, "planned-mw", { min: 0, what: "a number of MW ≥ 0" }) as number;
+  const bid = bidOptions(line);
   const once = line.values.once === true;
   if (once && line.values["interval-seconds"] !== undefined) {
     throw new UsageError("--once and --interval-seconds exclude each other");
@@ -95,6 +122,10 @@ async function main(line: CommandLine): Promise<number> {
         capacityKwh,
         plannedMW,
       });
+      const book = attachBidBook(file.addresses, rpc.provider);
+      if (bid && !book)
+        throw new ConfigurationError(`${deployment} has no bid book: deploy one (gridswap:deploy --bids) to bid`);
+      if (bid) log(`bids sealed for every coming period: ${JSON.stringify(bid)} (USD/MWh)`);
       log(
         `generator ${wallet.address} at node ${node} on chain ${rpc.chainId} (${rpc.url}): fills offers paying ≥ ` +
           `${costUsdPerKwh + marginUsdPerKwh} USD/kWh, up to ${capacityKwh} kWh per period, nominating ${plannedMW} MW`,
@@ -104,6 +135,7 @@ async function main(line: CommandLine): Promise<number> {
         deployBlock: file.deployBlock,
         wallet,
         policy,
+        bids: bid && book ? { book, policy: bid } : undefined,
         exclusiveKey: true,
         statePath:
           stringOption(line, "state") ??

@@ -11,6 +11,7 @@
  * signers, funded with gas for the reports and corrections it relays.
  */
 import { join } from "node:path";
+import { attachBidBook } from "../oracle/chain/deployments";
 import { defaultReadingGrace } from "../oracle/agents/centre";
 import { FileMeterSource, HttpMeterSource, type MeterSource } from "../oracle/agents/metering";
 import { OperatorDuties, type DutiesTick } from "../oracle/agents/oracle/duties";
@@ -191,6 +192,7 @@ async function main(line: CommandLine): Promise<number> {
           signer,
           case: c,
           caseText,
+          bids: attachBidBook(file.addresses, rpc.provider),
           meters,
           requireSignedReadings: !insecure,
           readingGraceSeconds: grace,

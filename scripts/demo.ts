@@ -33,7 +33,8 @@ import { Direction, OfferStatus, Quality } from "../oracle/chain/enums";
 import type { FillData, SettlementData } from "../oracle/chain/market-data";
 import type { Behaviour, SimulatedPeriod } from "../oracle/agents/pipeline";
 import { buildWorld, type World } from "../oracle/agents/world";
-import { choiceOption, runCommand, type CommandSpec } from "./cli";
+import { choiceOption, runCommand, UsageError, type CommandSpec } from "./cli";
+import { runBidsDemo } from "./demo-bids";
 
 export type Scenario = "accept" | "reject" | "nondelivery" | "partial" | "missing" | "dishonest-centre";
 export const SCENARIOS: readonly Scenario[] = [
@@ -523,7 +524,7 @@ async function cancelUnfilled(log: (l: string) => void, world: World, run: Simul
 
 export const DEMO_COMMAND: CommandSpec = {
   name: "demo",
-  usage: `usage: npm run demo -- [--paper] [--scenario ${SCENARIOS.join("|")}|all]`,
+  usage: `usage: npm run demo -- [--paper] [--scenario ${SCENARIOS.join("|")}|bids|all] [--pricing pay-as-bid|nodal|both]`,
   options: {
     paper: {
       type: "boolean",
@@ -534,18 +535,33 @@ export const DEMO_COMMAND: CommandSpec = {
       value: `${SCENARIOS.join("|")}|all`,
       help:
         "accept (default); reject an under-priced offer; nondelivery penalised; partial 60 % delivered, paid pro rata; " +
-        "missing meter reading; dishonest-centre proposes a false measurement the operators refuse; or all",
+        "missing meter reading; dishonest-centre proposes a false measurement the operators refuse; " +
+        "bids: three generators bid sealed, the centre selects and pays by the pricing rule; or all",
+    },
+    pricing: {
+      type: "string",
+      value: "pay-as-bid|nodal|both",
+      help: "the bids scenario's pricing rule: each selected step paid its own bid, or its node's LMP (default both, one after the other)",
     },
   },
 };
 
 if (require.main === module) {
   runCommand(DEMO_COMMAND, async (line) => {
-    const choice = choiceOption(line, "scenario", [...SCENARIOS, "all"] as const, "accept");
-    const scenarios = choice === "all" ? SCENARIOS : [choice];
+    const choice = choiceOption(line, "scenario", [...SCENARIOS, "bids", "all"] as const, "accept");
+    const pricing = choiceOption(line, "pricing", ["pay-as-bid", "nodal", "both"] as const, "both");
+    if (line.values.pricing !== undefined && choice !== "bids" && choice !== "all")
+      throw new UsageError("--pricing is for --scenario bids (the other scenarios price by the case's rule)");
+    const scenarios = choice === "all" ? SCENARIOS : choice === "bids" ? [] : [choice];
     for (const scenario of scenarios) {
       await runDemo({ paper: line.values.paper === true, scenario });
       console.log("");
+    }
+    if (choice === "bids" || choice === "all") {
+      for (const pricingRule of pricing === "both" ? (["pay-as-bid", "nodal"] as const) : [pricing]) {
+        await runBidsDemo({ pricingRule });
+        console.log("");
+      }
     }
   });
 }

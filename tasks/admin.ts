@@ -52,6 +52,7 @@ interface DeployArgs {
   gateClosureSeconds?: string;
   graceSeconds?: string;
   case?: string;
+  bids?: boolean;
 }
 
 /** A role holder given as a 0x address or as the index of one of the network's accounts. */
@@ -99,6 +100,12 @@ gridswapTask<DeployArgs>(
     {
       name: "case",
       description: `The case the centre studies, recorded with its bus numbers: generators register at one (default ${DEFAULT_CASE})`,
+    },
+    {
+      name: "bids",
+      flag: true,
+      description:
+        "Also deploy a bid book (docs/bids.md): generators bid sealed, the centre selects among the revealed bids",
     },
   ],
   async (args, hre) => {
@@ -165,7 +172,11 @@ gridswapTask<DeployArgs>(
       ...(gateClosureSeconds !== undefined && { gateClosureSeconds }),
       ...(settlementGraceSeconds !== undefined && { settlementGraceSeconds }),
     });
-    const addresses = await deploymentAddresses(contracts);
+    const core = await deploymentAddresses(contracts);
+    const { deployBidBook } = await chain(hre);
+    const addresses = args.bids
+      ? { ...core, bids: await (await deployBidBook(deployer, contracts.market)).getAddress() }
+      : core;
     const { chainId } = await hre.ethers.provider.getNetwork();
     const file = {
       network: hre.network.name,

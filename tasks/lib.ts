@@ -16,7 +16,7 @@ export {
   filledWhByOffer,
   readMarketEvents,
 } from "../oracle/chain/board";
-export { checkSeparateRoles, deployGridSwap, deploymentAddresses } from "../oracle/chain/deploy";
+export { checkSeparateRoles, deployBidBook, deployGridSwap, deploymentAddresses } from "../oracle/chain/deploy";
 export { deploymentPath, openDeployment, writeDeployment } from "../oracle/chain/deployments";
 export { Asset, BaselineMethod, BookState, Direction, enumName, OfferStatus, Quality } from "../oracle/chain/enums";
 export { ConfigurationError, describeChainError } from "../oracle/chain/errors";

@@ -22,6 +22,7 @@
  * one transaction in flight is in its state file before it is broadcast (sendGuarded's journal).
  */
 import type { Signer, TransactionReceipt, TransactionRequest, TypedDataDomain } from "ethers";
+import type { BidBook } from "../../typechain-types";
 import type { PowerCase } from "../grid/case/types";
 import { runPeriod, type Forecasts, type PeriodResult } from "../market/period";
 import type { Offer } from "../market/prices";
@@ -51,6 +52,7 @@ import { collectReport, MAX_MEASUREMENTS_PER_REPORT } from "./oracle/proposer";
 import type { OperatorClient, ReportData, StudyInputs } from "./oracle/protocol";
 import { ChainFollower, type FollowedState } from "./follow";
 import { StateFile, stateJournal } from "./state";
+import { CentreAuction, type Auction } from "./centre-auction";
 
 /** The market's SETTLEMENT_GAS_RESERVE, and a book settlement's gas with margin (measured ~32,000–45,000). */
 const SETTLEMENT_RESERVE_GAS = 60_000n;
@@ -86,6 +88,11 @@ export interface CentreAgentConfig {
    * paper's; a benchmark splits one adjustment into parts, each reserved for one generator.
    */
   readonly offersFor?: (study: PeriodResult) => readonly PlannedOffer[];
+  /**
+   * The market's bid book (docs/bids.md): each study prices the units with the bids revealed for
+   * its period, and the offers go to the selected bidders (reserved) and the units nobody bid for.
+   */
+  readonly bids?: BidBook;
   /** The baseline method offers name (default Nominated: each generator's own nomination). */
   readonly baseline?: { readonly method: "Nominated" | "RollingAverage" | "MeterBefore"; readonly days?: number };
   /**
@@ -156,8 +163,10 @@ export class CentreAgent {
   private readonly journal: SendJournal;
   /** The first block of a period (where its offers can first be on the board), by period. */
   private readonly periodStarts = new Map<number, number>();
+  private readonly auction?: CentreAuction;
 
   constructor(private readonly cfg: CentreAgentConfig) {
+    if (cfg.bids) this.auction = new CentreAuction(cfg.bids, cfg.deployBlock, cfg.maxBlockRange);
     this.log = cfg.log ?? (() => undefined);
     this.state = new StateFile<CentreState>(cfg.statePath, () => this.initialState(), 3);
     this.journal = stateJournal(this.state, cfg.exclusiveKey === true);
@@ -199,6 +208,7 @@ export class CentreAgent {
       log: this.log,
     });
     await this.follower.sync();
+    await this.auction?.prepare(periodSeconds);
     this.domains = { market: await readDomain(market) };
     this.periodSeconds = periodSeconds;
   }
@@ -214,10 +224,15 @@ export class CentreAgent {
     const problems: string[] = [];
     await this.catchUp();
 
-    // 2. The study of the next delivery period, and what its input hash commits to.
+    // 2. The study of the next delivery period (with its revealed bids), and what its input hash commits to.
     const forecasts = { ...(this.cfg.forecasts?.(deliveryPeriod) ?? {}), periodStart: deliveryPeriod * periodSeconds };
-    const study = await runPeriod(this.cfg.case, forecasts);
-    const inputs: StudyInputs = { case: caseTextHash(this.cfg.caseText), forecasts };
+    const auction = await this.auction?.of(deliveryPeriod, await this.provider().getBlockNumber());
+    const study = await runPeriod(this.cfg.case, forecasts, auction ? { bids: auction.inputs.revealed } : {});
+    const inputs: StudyInputs = {
+      case: caseTextHash(this.cfg.caseText),
+      forecasts,
+      ...(auction && { bids: auction.inputs }),
+    };
 
     // 3. Report P (with pushed settlement) once the readings had their grace time.
     const settled: BookKey[] = [];
@@ -238,7 +253,7 @@ export class CentreAgent {
     const unwound = await this.unwindExpired(now);
 
     // 4. Offers for P+1, justified by report P carrying this very study.
-    const { posted, dropped } = await this.post(period, deliveryPeriod, now, study, inputs, problems);
+    const { posted, dropped } = await this.post(period, deliveryPeriod, now, study, inputs, problems, auction);
     this.state.save();
     return {
       period,
@@ -286,8 +301,12 @@ export class CentreAgent {
   ): Promise<SendResult> {
     // The journal is the centre key's: a relayer (another key) sends without it.
     const journal = signer === this.cfg.centre ? this.journal : undefined;
-    const result = await sendGuarded(signer, build, { ...options, journal });
-    const record = txRecord(options.label, result);
+    return this.record(options.label, await sendGuarded(signer, build, { ...options, journal }));
+  }
+
+  /** Records a mined transaction (its gas, for the step) and its block (for the follower). */
+  private record(label: string, result: SendResult): SendResult {
+    const record = txRecord(label, result);
     if (record) this.txs.push(record);
     if (result.receipt) this.follower?.acted(result.receipt);
     return result;
@@ -311,6 +330,7 @@ export class CentreAgent {
     if (rewoundTo !== undefined) {
       this.lists.clear();
       this.periodStarts.clear();
+      this.auction?.reset();
     }
     await this.readLogs(head.number);
     follower.checkpoint(head);
@@ -572,13 +592,15 @@ export class CentreAgent {
     study: PeriodResult,
     inputs: StudyInputs,
     problems: string[],
+    auction?: Auction,
   ): Promise<{ posted: { offerHash: string; offer: OfferData }[]; dropped: string[] }> {
     const { market, oracle } = this.cfg.contracts;
     const periodSeconds = this.periodSeconds as number;
     const posted: { offerHash: string; offer: OfferData }[] = [];
     const dropped: string[] = [];
-    const wanted: readonly PlannedOffer[] = this.cfg.offersFor ? this.cfg.offersFor(study) : study.offers;
-    if (wanted.length === 0) return { posted, dropped };
+    let wanted: readonly PlannedOffer[] = this.cfg.offersFor ? this.cfg.offersFor(study) : study.offers;
+    // With revealed bids the selection is published even when it selects nothing.
+    if (wanted.length === 0 && !auction?.sealed.length) return { posted, dropped };
     if (!(await oracle.hasReport(period))) {
       problems.push(`no report for period ${period} yet: offers wait for it (their justification)`);
       return { posted, dropped };
@@ -592,6 +614,19 @@ export class CentreAgent {
       problems.push(text);
       this.log(`period ${period}: ${text}`);
       return { posted, dropped };
+    }
+    if (auction && !this.cfg.offersFor) {
+      wanted = await (this.auction as CentreAuction).publishAndOffer(
+        auction,
+        study,
+        landedInputs,
+        this.cfg.centre,
+        async (publish, label) =>
+          this.record(label, await publish({ label, journal: this.journal, retry: this.retry() })),
+        problems,
+        (line) => this.log(`period ${period}: ${line}`),
+      );
+      if (wanted.length === 0) return { posted, dropped };
     }
     const terms = await market.terms();
     const closesAt = deliveryPeriod * periodSeconds - Number(terms.gateClosureSeconds) - 1;

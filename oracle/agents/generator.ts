@@ -50,7 +50,9 @@ import {
   type SendResult,
   type TxRecord,
 } from "../chain/tx";
-import { checkPolicy, decide, plannedMW, staticRejection, type GeneratorPolicy } from "./policy";
+import type { BidBook } from "../../typechain-types";
+import { Bidder, bidQuantityWh, type BidPolicy, type BiddingTick, type KeptBid } from "./bidding";
+import { checkPolicy, decide, decideSelected, plannedMW, staticRejection, type GeneratorPolicy } from "./policy";
 import { failpoint } from "./failpoints";
 import { ChainFollower, type FollowedState } from "./follow";
 import { StateFile, stateJournal } from "./state";
@@ -62,6 +64,11 @@ export interface GeneratorAgentConfig {
   readonly policy: GeneratorPolicy;
   /** Its own meter's signed readings: a reported measurement that differs from them is disputed. */
   readonly meter?: MeterSource;
+  /**
+   * Sealed bids (docs/bids.md): it commits and reveals a bid for each coming period from `policy`,
+   * and fills the reserved offers of periods its bid was selected in without re-deciding them.
+   */
+  readonly bids?: { readonly book: BidBook; readonly policy: BidPolicy };
   readonly statePath?: string;
   /**
    * The key is this process's alone (a standalone agent): a nonce it did not use makes it stand
@@ -89,6 +96,8 @@ export interface GeneratorPoll {
   readonly unwound: BookKey[];
   /** My books whose reported measurement I disputed with my meter's signed reading. */
   readonly disputed: BookKey[];
+  /** My sealed bids: committed, revealed, and out of their auction (empty when not bidding). */
+  readonly bids: BiddingTick;
   /** Every transaction this poll mined, with its gas. */
   readonly transactions: TxRecord[];
 }
@@ -103,6 +112,8 @@ interface GeneratorState extends FollowedState {
   books: Record<string, string>;
   /** Periods whose measurement I disputed (once each). */
   disputed?: Record<string, true>;
+  /** My sealed bids by delivery period, salts included (forgotten once the period has begun). */
+  bids?: Record<string, KeptBid>;
 }
 
 export class GeneratorAgent {
@@ -114,6 +125,7 @@ export class GeneratorAgent {
   private readonly state: StateFile<GeneratorState>;
   private follower?: ChainFollower<GeneratorState>;
   private readonly journal: SendJournal;
+  private readonly bidder?: Bidder;
 
   constructor(private readonly cfg: GeneratorAgentConfig) {
     checkPolicy(cfg.policy);
@@ -127,6 +139,20 @@ export class GeneratorAgent {
         version === 2 ? { ...(old as GeneratorState), decided: {} } : undefined,
     );
     this.journal = stateJournal(this.state, cfg.exclusiveKey === true);
+    if (cfg.bids) {
+      this.bidder = new Bidder({
+        book: cfg.bids.book,
+        registry: cfg.contracts.registry,
+        wallet: cfg.wallet,
+        who: cfg.policy,
+        policy: cfg.bids.policy,
+        kept: () => (this.state.data.bids ??= {}),
+        save: () => this.state.save(),
+        send: (send, label) =>
+          this.recorded(label, send({ label, journal: this.journal, retry: { ...cfg.retry, log: this.log } })),
+        log: this.log,
+      });
+    }
   }
 
   private initialState(): GeneratorState {
@@ -147,6 +173,7 @@ export class GeneratorAgent {
       settled: [],
       unwound: [],
       disputed: [],
+      bids: { committed: [], revealed: [], out: [] },
       transactions: this.txs,
     };
     const { market } = this.cfg.contracts;
@@ -171,6 +198,7 @@ export class GeneratorAgent {
     const terms = this.terms;
     const periodSeconds = Number(terms.periodSeconds);
     this.forgetPast(Math.floor(now / periodSeconds));
+    if (this.bidder) Object.assign(out, { bids: await this.bidder.tick(now) });
     for (const [offerHash, { offer: json, signature, block }] of Object.entries(s.pending)) {
       const offer = fromJsonObject<OfferData>(json);
       // Offers reserved for others or past their deadline need no chain reads.
@@ -184,13 +212,13 @@ export class GeneratorAgent {
       const [status, filledWh] = await market.offerStatus(offerStruct(offer));
       const closesAt = Math.min(offer.deadline, offer.period * periodSeconds - Number(terms.gateClosureSeconds) - 1);
       const book = bookFromStruct(this.address, await market.bookOf(this.address, offer.period));
-      const decision = decide(
-        this.cfg.policy,
-        offer,
-        { open: Number(status) === OfferStatus.Open, filledWh, closesAt },
-        book,
-        now,
-      );
+      const offerState = { open: Number(status) === OfferStatus.Open, filledWh, closesAt };
+      // A reserved offer in a period my revealed bid is in: the selection's, filled as bid.
+      const myBid =
+        offer.generator.toLowerCase() === this.address.toLowerCase() && this.bidder?.revealedFor(offer.period);
+      const decision = myBid
+        ? decideSelected(this.cfg.policy, offer, offerState, book, bidQuantityWh(myBid, offer.direction), now)
+        : decide(this.cfg.policy, offer, offerState, book, now);
       if (!decision.fill) {
         this.settle(offerHash, offer.period, `rejected: ${decision.reason}`);
         out.rejected.push({ offerHash, reason: decision.reason });
@@ -321,8 +349,13 @@ export class GeneratorAgent {
     build: () => Promise<TransactionRequest>,
     options: SendOptions,
   ): Promise<SendResult> {
-    const result = await sendGuarded(signer, build, { ...options, journal: this.journal });
-    const record = txRecord(options.label, result);
+    return this.recorded(options.label, sendGuarded(signer, build, { ...options, journal: this.journal }));
+  }
+
+  /** Records a send's mined transaction (its gas, for the poll) and its block (for the follower). */
+  private async recorded(label: string, sending: Promise<SendResult>): Promise<SendResult> {
+    const result = await sending;
+    const record = txRecord(label, result);
     if (record) this.txs.push(record);
     if (result.receipt) this.follower?.acted(result.receipt);
     return result;

@@ -35,6 +35,7 @@ import type { GridSwapContracts } from "../chain/deploy";
 import { BookState, Direction } from "../chain/enums";
 import { bookFromStruct, type BookKey } from "../chain/market-data";
 import type { TxRecord } from "../chain/tx";
+import { bidTimes, type BidBookTermsData } from "../chain/bids";
 import type { CentreAgent, CentreStep } from "./centre";
 import type { DutiesTick, OperatorDuties } from "./oracle/duties";
 import type { GeneratorAgent, GeneratorPoll } from "./generator";
@@ -153,8 +154,17 @@ export interface ClosedPeriod {
   readonly generators: readonly { readonly address: string; readonly poll: GeneratorPoll }[];
 }
 
+/** A bidding round of the agents: their commitments before a bid gate, or their reveals inside a window. */
+export interface BiddingRound {
+  readonly phase: "commit" | "reveal";
+  /** The delivery period whose gate (commit) or reveal window (reveal) the round is at. */
+  readonly deliveryPeriod: number;
+  readonly generators: readonly { readonly address: string; readonly poll: GeneratorPoll }[];
+}
+
 /** Output sinks: each called as that part of a period completes (pandapower's output writer). */
 export interface PeriodSink {
+  bidding?(round: BiddingRound): void | Promise<void>;
   opened?(p: OpenedPeriod): void | Promise<void>;
   delivered?(p: DeliveredPeriod): void | Promise<void>;
   closed?(p: ClosedPeriod): void | Promise<void>;
@@ -178,6 +188,11 @@ export interface PipelineConfig {
   readonly sinks?: readonly PeriodSink[];
   /** Seconds into each period at which the centre and the generators act (default 5). */
   readonly offsetSeconds?: number;
+  /**
+   * The bid book's terms, on a market with sealed bids: the generator agents are polled before the
+   * first period's bid gate and inside its reveal window, and near every period's end (its reveals).
+   */
+  readonly bidTerms?: BidBookTermsData;
 }
 
 export class PeriodPipeline {
@@ -195,10 +210,25 @@ export class PeriodPipeline {
     return new PeriodPipeline({ ...this.cfg, ...parts });
   }
 
-  /** Moves the chain to `offsetSeconds` into the next period (or `period`, when later). */
+  /**
+   * Moves the chain to `offsetSeconds` into the next period (or `period`, when later). With sealed
+   * bids the generators first commit before the bid gate of the period after it and reveal inside
+   * its reveal window, so the first study already has their bids.
+   */
   async startPeriod(period?: number): Promise<number> {
     const T = this.cfg.periodSeconds;
-    const next = Math.max(period ?? 0, Math.floor((await this.clock.now()) / T) + 1);
+    const now = await this.clock.now();
+    let next = Math.max(period ?? 0, Math.floor(now / T) + 1);
+    const bidding = this.cfg.bidTerms;
+    if (bidding) {
+      // Commitments well before the gate (each transaction moves a development chain's clock), reveals at the window's opening.
+      const margin = Math.min(120, Math.floor(T / 10));
+      if (bidTimes(next + 1, bidding).bidGate - margin <= now) next += 1; // too late to commit for the period after `next`
+      const { bidGate } = bidTimes(next + 1, bidding);
+      await this.clock.advanceTo(bidGate - margin);
+      await this.bidding("commit", next + 1, await this.pollAgents());
+      await this.reveal(next + 1);
+    }
     await this.clock.advanceTo(next * T + this.offset);
     return next;
   }
@@ -247,6 +277,8 @@ export class PeriodPipeline {
    */
   async deliver(deliveryPeriod: number): Promise<DeliveredPeriod> {
     const T = this.cfg.periodSeconds;
+    // The agents reveal their bids for the period after, as its reveal window opens.
+    if (this.cfg.bidTerms) await this.reveal(deliveryPeriod + 1);
     // Near the period's end the operators stand in for a report that never came and correct what
     // late readings allow, and the centre settles what became final during the period.
     await this.clock.advanceTo(deliveryPeriod * T - this.offset);
@@ -316,6 +348,21 @@ export class PeriodPipeline {
     return closed;
   }
 
+  /** Moves to the opening of `deliveryPeriod`'s reveal window (when not past it) and polls the agents there. */
+  private async reveal(deliveryPeriod: number): Promise<void> {
+    const { bidGate, revealEnd } = bidTimes(deliveryPeriod, this.cfg.bidTerms as BidBookTermsData);
+    await this.clock.advanceTo(Math.min(bidGate + this.offset, revealEnd - 1));
+    await this.bidding("reveal", deliveryPeriod, await this.pollAgents());
+  }
+
+  private async bidding(
+    phase: BiddingRound["phase"],
+    deliveryPeriod: number,
+    generators: BiddingRound["generators"],
+  ): Promise<void> {
+    for (const s of this.cfg.sinks ?? []) await s.bidding?.({ phase, deliveryPeriod, generators });
+  }
+
   private async tickOperators(): Promise<DutiesTick[]> {
     const ticks: DutiesTick[] = [];
     for (const d of this.cfg.operators ?? []) ticks.push(await d.tick());
@@ -351,6 +398,11 @@ function mergePolls(a: GeneratorPoll, b: GeneratorPoll | undefined): GeneratorPo
     settled: [...a.settled, ...b.settled],
     unwound: [...a.unwound, ...b.unwound],
     disputed: [...a.disputed, ...b.disputed],
+    bids: {
+      committed: [...a.bids.committed, ...b.bids.committed],
+      revealed: [...a.bids.revealed, ...b.bids.revealed],
+      out: [...a.bids.out, ...b.bids.out],
+    },
     transactions: [...a.transactions, ...b.transactions],
   };
 }

@@ -96,6 +96,30 @@ export function staticRejection(policy: PriceTerms, offer: OfferData, nowSeconds
   return undefined;
 }
 
+/** What rules out filling any offer, whatever its price: a reason, or undefined. */
+function bookRejection(
+  policy: PriceTerms,
+  offer: OfferData,
+  state: OfferState,
+  book: BookView,
+  nowSeconds: number,
+): string | undefined {
+  const early = staticRejection(policy, offer, nowSeconds);
+  if (early) return early;
+  if (!state.open) return "no longer open (filled, cancelled or closed)";
+  if (nowSeconds > state.closesAt) return `closed at ${new Date(state.closesAt * 1000).toISOString()}`;
+  const open = book.state === BookState.Open;
+  if (open && book.direction !== offer.direction) {
+    const increase = offer.direction === Direction.Increase;
+    return `I already committed to ${increase ? "lower" : "raise"} output by ${fmtKwh(book.committedWh)} in period ${offer.period}`;
+  }
+  if (open && book.centre.toLowerCase() !== offer.centre.toLowerCase()) {
+    return `I already committed to centre ${book.centre} in period ${offer.period} (one centre per period)`;
+  }
+  if (offer.amountWh - state.filledWh <= 0n) return "fully filled";
+  return undefined;
+}
+
 export function decide(
   policy: PriceTerms,
   offer: OfferData,
@@ -104,26 +128,14 @@ export function decide(
   nowSeconds: number,
 ): Decision {
   const no = (reason: string): Decision => ({ fill: false, amountWh: 0n, reason });
-  const early = staticRejection(policy, offer, nowSeconds);
-  if (early) return no(early);
-  if (!state.open) return no("no longer open (filled, cancelled or closed)");
-  if (nowSeconds > state.closesAt) return no(`closed at ${new Date(state.closesAt * 1000).toISOString()}`);
-  const increase = offer.direction === Direction.Increase;
+  const rejection = bookRejection(policy, offer, state, book, nowSeconds);
+  if (rejection) return no(rejection);
   const open = book.state === BookState.Open;
-  if (open && book.direction !== offer.direction) {
-    return no(
-      `I already committed to ${increase ? "lower" : "raise"} output by ${fmtKwh(book.committedWh)} in period ${offer.period}`,
-    );
-  }
-  if (open && book.centre.toLowerCase() !== offer.centre.toLowerCase()) {
-    return no(`I already committed to centre ${book.centre} in period ${offer.period} (one centre per period)`);
-  }
   const capacityWh = BigInt(Math.floor(policy.capacityKwh * 1000));
   const used = open ? book.committedWh : 0n;
   const room = capacityWh - used;
   if (room <= 0n) return no(`my capacity of ${policy.capacityKwh} kWh in period ${offer.period} is committed`);
   const left = offer.amountWh - state.filledWh;
-  if (left <= 0n) return no("fully filled");
   // Price per kWh of the whole offer; a partial fill is paid the same rate (rounded down).
   const perKwh = Number(offer.usd) / 1e8 / (Number(offer.amountWh) / 1000);
   const needed = policy.costUsdPerKwh + policy.marginUsdPerKwh;
@@ -145,5 +157,37 @@ export function decide(
     reason:
       `pays ${perKwh.toFixed(6)} USD/kWh ≥ cost ${policy.costUsdPerKwh} + margin ${policy.marginUsdPerKwh}; ` +
       `filling ${fmtKwh(amountWh)} of ${fmtKwh(left)} left (room ${fmtKwh(room)})`,
+  };
+}
+
+/**
+ * A reserved offer for a period in which my sealed bid was selected (docs/bids.md): its price is
+ * the one my bid set under the market's pricing rule, so it is filled in full without weighing
+ * the price again — unless it asks more than my bid offered in its direction, or the book rules
+ * it out. `bidWh`: my revealed bid's Wh in the offer's direction.
+ */
+export function decideSelected(
+  policy: PriceTerms,
+  offer: OfferData,
+  state: OfferState,
+  book: BookView,
+  bidWh: bigint,
+  nowSeconds: number,
+): Decision {
+  const no = (reason: string): Decision => ({ fill: false, amountWh: 0n, reason });
+  const rejection = bookRejection(policy, offer, state, book, nowSeconds);
+  if (rejection) return no(rejection);
+  const already = book.state === BookState.Open ? book.committedWh : 0n;
+  const left = offer.amountWh - state.filledWh;
+  if (already + left > bidWh)
+    return no(
+      `asks ${fmtKwh(left)}${already > 0n ? ` on top of ${fmtKwh(already)} committed` : ""}, ` +
+        `more than my bid offered to ${offer.direction === Direction.Increase ? "raise" : "lower"} (${fmtKwh(bidWh)})`,
+    );
+  const perMWh = Number(offer.usd) / 1e8 / (Number(offer.amountWh) / 1e6);
+  return {
+    fill: true,
+    amountWh: left,
+    reason: `selected on my sealed bid (${perMWh.toFixed(2)} USD/MWh for ${fmtKwh(offer.amountWh)}): filling the reserved offer in full`,
   };
 }

@@ -14,7 +14,16 @@ import { GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
 import { applyForecasts, type Forecasts, type PeriodResult } from "../market/period";
 import type { RawRpc } from "../chain/clock";
-import { deployGridSwap, seedGridSwap, type GridSwapContracts, type GridSwapParams } from "../chain/deploy";
+import type { BidBook } from "../../typechain-types";
+import { readBidBookTerms, type BidBookTermsData } from "../chain/bids";
+import {
+  deployBidBook,
+  deployGridSwap,
+  seedGridSwap,
+  type BidBookParams,
+  type GridSwapContracts,
+  type GridSwapParams,
+} from "../chain/deploy";
 import { readDomain } from "../chain/typed-data";
 import { kwhToWh, usdToUnits } from "../chain/units";
 import { CentreAgent, type PlannedOffer } from "./centre";
@@ -24,6 +33,7 @@ import { OracleOperator } from "./oracle/operator";
 import type { ReportData } from "./oracle/protocol";
 import { GeneratorAgent } from "./generator";
 import type { GeneratorPolicy } from "./policy";
+import type { BidPolicy } from "./bidding";
 import { fullDelivery, PeriodPipeline, type Behaviour, type SimulatedGenerator } from "./pipeline";
 import { SimulatedMeters, unitRowAt } from "./simulation";
 
@@ -45,6 +55,8 @@ export interface GeneratorSpec {
   readonly plannedMW?: number | ((period: number) => number);
   /** Registered output capacity, MW (default: the unit's PMAX for the first at a node, else 0.5 MW). */
   readonly capacityMW?: number;
+  /** How it bids, on a market with a bid book (WorldOptions.bids); absent: it does not bid. */
+  readonly bid?: BidPolicy;
 }
 
 export interface WorldOptions {
@@ -76,6 +88,11 @@ export interface WorldOptions {
   readonly standInAfterSeconds?: number;
   /** Changes each report the centre proposes: a dishonest centre (demo and tests). */
   readonly tamper?: (report: ReportData) => ReportData;
+  /**
+   * A bid book beside the market (docs/bids.md), with these terms: the centre studies with the
+   * revealed bids, the operators check them, generators with a `bid` policy commit and reveal.
+   */
+  readonly bids?: Partial<BidBookParams>;
   /** Seed of the deterministic wallets (default "gridswap"). */
   readonly seed?: string;
   readonly log?: (line: string) => void;
@@ -97,6 +114,8 @@ export interface World {
     readonly policy: GeneratorPolicy;
   })[];
   readonly meters: SimulatedMeters;
+  /** The bid book and its terms (WorldOptions.bids). */
+  readonly bidBook?: { readonly book: BidBook; readonly terms: BidBookTermsData };
   /** The period pipeline over this world's centre, operators, generators and meters. */
   readonly pipeline: PeriodPipeline;
 }
@@ -228,6 +247,8 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     periodSeconds,
   });
   const generatorWallets = accounts.generators;
+  const book = o.bids ? (await deployBidBook(o.funder, contracts.market, o.bids)).connect(o.provider) : undefined;
+  const bidBook = book && { book, terms: await readBidBookTerms(book) };
   const oracleDomain = await readDomain(contracts.oracle);
   const signed = o.signedReadings ?? true;
   const meters = new SimulatedMeters(o.provider, signed ? oracleDomain : undefined);
@@ -240,6 +261,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
         signer,
         case: o.case,
         caseText: o.caseText,
+        bids: book,
         meters: o.operatorMeters ? o.operatorMeters(accounts.oracleSigners.indexOf(signer), meters) : meters,
         requireSignedReadings: signed,
         readingGraceSeconds,
@@ -270,6 +292,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     caseText: o.caseText,
     forecasts: o.forecasts,
     offersFor: o.offersFor,
+    bids: book,
     readingGraceSeconds,
     tamper: o.tamper,
     log: o.log,
@@ -291,6 +314,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
       policy,
       // Its own meter's signed readings, to dispute a measurement that differs from them.
       meter: signed ? meters : undefined,
+      bids: book && g.bid ? { book, policy: g.bid } : undefined,
       log: o.generatorLog ? (line) => o.generatorLog?.(wallet.address, line) : undefined,
     });
     return {
@@ -314,8 +338,21 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     operators: duties,
     generators,
     meters,
+    bidTerms: bidBook?.terms,
   });
-  return { contracts, deployBlock, periodSeconds, accounts, centre, operators, duties, generators, meters, pipeline };
+  return {
+    contracts,
+    deployBlock,
+    periodSeconds,
+    accounts,
+    centre,
+    operators,
+    duties,
+    generators,
+    meters,
+    bidBook,
+    pipeline,
+  };
 }
 
 /** The contracts attached to a read-only provider (agents connect their own signers per call). */

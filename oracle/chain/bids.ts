@@ -492,3 +492,49 @@ export function reservedOfferAmounts(
   }
   return out;
 }
+
+/**
+ * The revealed bids of the periods being studied, read incrementally (bounded getLogs ranges)
+ * from a start block: the centre's and the oracle operators' one view of an auction's bids.
+ */
+export class RevealReader {
+  private reveals: RevealRecord[] = [];
+  private lastBlock: number;
+
+  constructor(
+    readonly book: BidBook,
+    private readonly fromBlock: number,
+    private readonly maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
+  ) {
+    this.lastBlock = fromBlock - 1;
+  }
+
+  /** Forgets what was read (after the chain went back): the next call reads again from the start block. */
+  reset(): void {
+    this.reveals = [];
+    this.lastBlock = this.fromBlock - 1;
+  }
+
+  /**
+   * The revealed bids covering `period`, in the market core's units, in one order whoever reads
+   * them (generator address as a number, then first period), as of block `toBlock` (default: latest).
+   */
+  async bidsFor(period: number, toBlock?: number): Promise<{ sealed: SealedBidData[]; bids: Bid[] }> {
+    const provider = this.book.runner?.provider as Provider | undefined;
+    if (!provider) throw new Error("the bid book contract has no provider");
+    const to = toBlock ?? (await provider.getBlockNumber());
+    if (to > this.lastBlock) {
+      const events = await readBidBookEvents(this.book, this.lastBlock + 1, to, this.maxBlockRange);
+      this.reveals.push(...events.reveals);
+      this.lastBlock = to;
+    }
+    // A reveal ending before the periods still studied is of no more use.
+    this.reveals = this.reveals.filter((r) => r.sealed.lastPeriod >= period - 1);
+    const sealed = revealedBidsFor(this.reveals, period).sort((a, b) => {
+      const ga = BigInt(a.generator);
+      const gb = BigInt(b.generator);
+      return ga !== gb ? (ga < gb ? -1 : 1) : a.firstPeriod - b.firstPeriod;
+    });
+    return { sealed, bids: sealed.map(toMarketBid) };
+  }
+}

@@ -13,6 +13,7 @@
  * before the signature leaves, so a restart after kill -9 answers with the same signature.
  */
 import { Contract, ZeroHash, type Signer, type TypedDataDomain } from "ethers";
+import type { BidBook } from "../../../typechain-types";
 import type { PowerCase } from "../../grid/case/types";
 import { runPeriod } from "../../market/period";
 import type { GridSwapContracts } from "../../chain/deploy";
@@ -42,6 +43,7 @@ import {
   type SignResponse,
 } from "./protocol";
 import { MAX_MEASUREMENTS_PER_REPORT } from "./proposer";
+import { StudyBidsCheck } from "./study-bids";
 
 export interface OperatorConfig extends ObserverConfig {
   readonly contracts: GridSwapContracts;
@@ -51,6 +53,8 @@ export interface OperatorConfig extends ObserverConfig {
   /** The case the studies are made on, and its file's text (its hash is in every study's inputs). */
   readonly case: PowerCase;
   readonly caseText: string;
+  /** The market's bid book: a study must price the units with the bids revealed in it (docs/bids.md). */
+  readonly bids?: BidBook;
   /** Latest deadline it signs, seconds after now (default two periods). */
   readonly maxDeadlineSeconds?: number;
   readonly maxBlockRange?: number;
@@ -85,8 +89,10 @@ export class OracleOperator implements OperatorClient {
   private follower?: ChainFollower<OperatorState>;
   /** Only one request is worked on at a time: a report, then the next (no interleaved state writes). */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly studyBids: StudyBidsCheck;
 
   constructor(private readonly cfg: OperatorConfig) {
+    this.studyBids = new StudyBidsCheck(cfg.bids, cfg.deployBlock, cfg.maxBlockRange);
     this.log = cfg.log ?? (() => undefined);
     this.state = new StateFile<OperatorState>(
       cfg.statePath,
@@ -155,7 +161,8 @@ export class OracleOperator implements OperatorClient {
   /** Checks the chain (going back after a re-org), reads the new logs, takes a checkpoint. */
   private async catchUp(): Promise<void> {
     const follower = this.follower as ChainFollower<OperatorState>;
-    const { head } = await follower.sync();
+    const { head, rewoundTo } = await follower.sync();
+    if (rewoundTo !== undefined) this.studyBids.reset();
     await this.index.refresh(head.number);
     follower.checkpoint(head);
   }
@@ -369,9 +376,12 @@ export class OracleOperator implements OperatorClient {
     const hash = inputHash(p.inputs);
     if (hash !== r.inputHash)
       return [`input hash ${r.inputHash.slice(0, 10)} is not that of the inputs (${hash.slice(0, 10)})`];
+    const { periodSeconds } = this.ready as { periodSeconds: number };
+    const bids = await this.studyBids.check(p.inputs, periodSeconds, await this.now());
+    if (bids.problems.length > 0) return bids.problems;
     let expected = this.studies.get(hash);
     if (!expected) {
-      const study = await runPeriod(this.cfg.case, p.inputs.forecasts);
+      const study = await runPeriod(this.cfg.case, p.inputs.forecasts, bids.bids ? { bids: bids.bids.revealed } : {});
       expected = toReport({ period: r.period, inputHash: hash, result: study }) as unknown as ReportData;
       this.studies.set(hash, expected);
       if (this.studies.size > 16) this.studies.delete(this.studies.keys().next().value as string);

@@ -16,6 +16,7 @@
  * the operator computed itself.
  */
 import { keccak256, toUtf8Bytes } from "ethers";
+import type { Bid } from "../../market/bids";
 import type { Forecasts } from "../../market/period";
 import type { BookKey, MeasurementData } from "../../chain/market-data";
 import { canonicalJson } from "../../chain/encode";
@@ -40,10 +41,20 @@ export interface ReportData {
   readonly measurements: MeasurementData[];
 }
 
-/** What the study's input hash commits to: the case file's hash and the period's forecasts. */
+/**
+ * What the study's input hash commits to: the case file's hash, the period's forecasts and — on a
+ * market with a bid book — the revealed bids covering the delivery period (RevealReader's order).
+ */
 export interface StudyInputs {
   readonly case: string;
   readonly forecasts: Forecasts & { readonly periodStart: number };
+  readonly bids?: StudyBids;
+}
+
+/** The bids a study priced the units with: the bid book's address and its revealed bids for the period. */
+export interface StudyBids {
+  readonly book: string;
+  readonly revealed: readonly Bid[];
 }
 
 /** One measurement an operator would report, with the digest of the reading it rests on. */
