@@ -57,6 +57,8 @@ export interface BidsDemoSummary {
   readonly settlements: readonly { readonly node: number; readonly deliveredKwh: number; readonly usd: number }[];
   /** Whether the published selection equals the one recomputed from the chain's revealed bids. */
   readonly verified: boolean;
+  /** How many oracle operators found the published selection to be that of their own study. */
+  readonly operatorsAgreeing: number;
 }
 
 const short = (a: string): string => `${a.slice(0, 8)}…`;
@@ -134,11 +136,16 @@ export async function runBidsDemo(
     fills: [] as BidsDemoSummary["fills"][number][],
     settlements: [] as BidsDemoSummary["settlements"][number][],
   };
-  const runs: SimulatedPeriod[] = [];
+  let operatorsAgreeing = 0;
   for (let k = 0; k < 4; k++) {
     const run = await sim.run();
-    runs.push(run);
     if (k === 0) explainSelection(log, run, summary.selection, name);
+    for (const v of run.operators.flatMap((t) => t.selections).filter((x) => x.period === D)) {
+      if (v.matches) operatorsAgreeing++;
+      log(
+        `  an oracle operator checked the selection of period ${D}: ${v.matches ? "verified" : "DOES NOT VERIFY"} — ${v.why}.`,
+      );
+    }
     for (const g of run.generators) {
       for (const f of g.poll.filled.filter((x) => x.fill.period === D)) {
         summary.fills.push({
@@ -194,6 +201,7 @@ export async function runBidsDemo(
     revealed,
     ...summary,
     verified,
+    operatorsAgreeing,
   };
   log(`summary: ${JSON.stringify(out)}`);
   return out;

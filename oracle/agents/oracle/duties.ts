@@ -23,6 +23,7 @@ import type { RetryOptions } from "../../chain/retry";
 import type { OracleOperator } from "./operator";
 import { describe } from "./operator";
 import { bookName, isSignature, readingsHashOf, type OperatorClient } from "./protocol";
+import type { SelectionVerdict } from "./study-bids";
 import { collectReport } from "./proposer";
 
 export interface DutiesConfig {
@@ -48,6 +49,8 @@ export interface DutiesTick {
   /** The report it landed as a stand-in proposer, if any. */
   readonly reported?: number;
   readonly corrected: BookKey[];
+  /** The bid selections published since the last tick, each checked against the operator's own study. */
+  readonly selections: SelectionVerdict[];
   readonly transactions: TxRecord[];
 }
 
@@ -75,7 +78,12 @@ export class OperatorDuties {
       if (now >= due) reported = await this.standIn(period, now, periodSeconds, transactions);
     }
     const corrected = await this.correct(period, now, periodSeconds, rank, transactions);
-    return { period, reported, corrected, transactions };
+    const selections = await this.cfg.operator.verifySelections();
+    for (const v of selections)
+      this.log(
+        `selection of period ${v.period} by ${v.centre}: ${v.matches ? "verified" : "DOES NOT VERIFY"} — ${v.why}`,
+      );
+    return { period, reported, corrected, selections, transactions };
   }
 
   private async standIn(

@@ -43,7 +43,7 @@ import {
   type SignResponse,
 } from "./protocol";
 import { MAX_MEASUREMENTS_PER_REPORT } from "./proposer";
-import { StudyBidsCheck } from "./study-bids";
+import { StudyBidsCheck, type SelectionVerdict } from "./study-bids";
 
 export interface OperatorConfig extends ObserverConfig {
   readonly contracts: GridSwapContracts;
@@ -273,6 +273,14 @@ export class OracleOperator implements OperatorClient {
     });
   }
 
+  /** The bid selections published since the last call, each against its own study of their inputs. */
+  async verifySelections(): Promise<SelectionVerdict[]> {
+    return this.serial(async () => {
+      await this.prepare();
+      return this.studyBids.verifyPublished();
+    });
+  }
+
   /**
    * The report it signed for `period` as it was proposed — the study's inputs (what the report's
    * input hash commits to) included: served at GET /v1/reports/<period>, so anyone can check a
@@ -382,6 +390,7 @@ export class OracleOperator implements OperatorClient {
     let expected = this.studies.get(hash);
     if (!expected) {
       const study = await runPeriod(this.cfg.case, p.inputs.forecasts, bids.bids ? { bids: bids.bids.revealed } : {});
+      this.studyBids.remember(hash, study);
       expected = toReport({ period: r.period, inputHash: hash, result: study }) as unknown as ReportData;
       this.studies.set(hash, expected);
       if (this.studies.size > 16) this.studies.delete(this.studies.keys().next().value as string);

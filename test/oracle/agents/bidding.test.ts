@@ -203,5 +203,24 @@ describe("agents: sealed bids", function () {
       expect(run.centre.posted.length).to.be.greaterThan(0);
       expect(run.generators.flatMap((g) => g.poll.filled)).to.have.length(run.centre.posted.length);
     });
+
+    it("a selection that is not the study's (a dishonest centre key publishes first): no reserved offers, and every operator says it does not verify", async function () {
+      const { world, D } = await loadFixture(revealed);
+      await world.pipeline.run();
+      const book = world.bidBook!.book;
+      // Period D+1's reveal window has closed: the centre's key publishes an empty selection of made-up inputs.
+      await (await book.connect(world.accounts.centre).publishSelection(D + 1, 0, `0x${"ab".repeat(32)}`, [])).wait();
+      const next = await world.pipeline.run();
+      expect(next.deliveryPeriod).to.equal(D + 1);
+      expect(next.centre.problems.join("\n")).to.match(/a different selection of period \d+ is on chain/);
+      expect(next.centre.posted.filter((p) => BigInt(p.offer.generator) !== 0n)).to.deep.equal([]);
+      const verdicts = next.operators.flatMap((t) => t.selections).filter((v) => v.period === D + 1);
+      expect(verdicts).to.have.length(3);
+      for (const v of verdicts)
+        expect(v)
+          .to.include({ matches: false })
+          .and.to.have.property("why")
+          .that.match(/no study I checked/);
+    });
   });
 });

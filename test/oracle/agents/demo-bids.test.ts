@@ -26,6 +26,7 @@ describe("npm run demo -- --scenario bids (in-process network)", function () {
       expect(s.sealedBeforeGate).to.equal(3);
       expect(s.revealed).to.equal(3);
       expect(s.verified).to.equal(true);
+      expect(s.operatorsAgreeing).to.equal(3);
       expect(s.selection.length).to.be.greaterThan(0);
       for (const step of s.selection) {
         if (pricingRule === "pay-as-bid") expect(step.paidUsdPerMWh).to.equal(step.bidUsdPerMWh);
