@@ -207,6 +207,15 @@ describe("gridswap:* tasks", function () {
     }
   });
 
+  it("gridswap:deploy --bids: a bid book bound to the market, recorded in the deployment file", async function () {
+    const out = await run("gridswap:deploy", { bids: true });
+    expect(out).to.match(/bids\s+0x[0-9a-fA-F]{40}/);
+    const file = JSON.parse(readFileSync(join(dir, "deployments", "hardhat.json"), "utf8"));
+    const book = await hre.ethers.getContractAt("BidBook", file.addresses.bids);
+    expect(await book.market()).to.equal(file.addresses.market);
+    expect(Number((await book.terms()).revealSeconds)).to.equal(300);
+  });
+
   it("refuses bad input with one line naming the flag", async function () {
     await runError("gridswap:mint", { to: "0x123", usd: "1" }, /--to: '0x123' is not an address/);
     await runError("gridswap:mint", { usd: "1" }, /--to is required/);

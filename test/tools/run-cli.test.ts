@@ -131,6 +131,18 @@ describe("command-line tools through tools/run.js", function () {
       /^agent:generator: --capacity must be a number of kWh > 0, got '0'/,
     ],
     [
+      "agent:generator: a negative bid price",
+      "scripts/agent-generator.ts",
+      ["--node", "27", "--cost", "0.01", "--capacity", "5", "--planned-mw", "0.3", "--bid-down", "-3"],
+      /^agent:generator: --bid-down must be a number of USD\/MWh > 0, got '-3'/,
+    ],
+    [
+      "agent:generator: a bid markup without a bid price",
+      "scripts/agent-generator.ts",
+      ["--node", "27", "--cost", "0.01", "--capacity", "5", "--planned-mw", "0.3", "--bid-markup", "0.2"],
+      /^agent:generator: --bid-markup and --bid-steps need --bid-up or --bid-down/,
+    ],
+    [
       "agent:centre: a missing case file",
       "scripts/agent-centre.ts",
       ["--oracle", "http://127.0.0.1:9", "--case", "nosuch.json"],
