@@ -21,20 +21,14 @@
  * from the last block still there and redoes what was lost (a report, a post, a settlement). Its
  * one transaction in flight is in its state file before it is broadcast (sendGuarded's journal).
  */
-import type { Signer, TransactionReceipt, TransactionRequest, TypedDataDomain } from "ethers";
-import type { BidBook } from "../../typechain-types";
-import type { PowerCase } from "../grid/case/types";
-import { runPeriod, type Forecasts, type PeriodResult } from "../market/period";
-import type { Offer } from "../market/prices";
-import { isOfferPosted, eventsIn, DEFAULT_MAX_BLOCK_RANGE, blockRanges } from "../chain/board";
+import type { Signer, TransactionRequest, TypedDataDomain } from "ethers";
+import { runPeriod, type PeriodResult } from "../market/period";
+import { isOfferPosted } from "../chain/board";
 import { chainNow, firstBlockAtOrAfter } from "../chain/clock";
-import type { GridSwapContracts } from "../chain/deploy";
 import { caseTextHash, inputHash, toOfferData, toReport } from "../chain/encode";
-import { Asset, BaselineMethod, BookState } from "../chain/enums";
+import { Asset, BaselineMethod } from "../chain/enums";
 import { ConfigurationError, describeChainError, isTransient, KeyInUseError, RevertError } from "../chain/errors";
-import { bookKeyId, offerStruct, type BookKey, type MeasurementData, type OfferData } from "../chain/market-data";
-import { readReportMeasurements } from "../chain/measurement-proofs";
-import { measurementProof, noProof } from "../chain/measurement-tree";
+import { offerStruct, type BookKey, type MeasurementData, type OfferData } from "../chain/market-data";
 import {
   awaitInFlight,
   sendGuarded,
@@ -46,108 +40,23 @@ import {
 } from "../chain/tx";
 import { readDomain, signOffer } from "../chain/typed-data";
 import type { RetryOptions } from "../chain/retry";
-import { OpenBookIndex, type BookIndexState } from "./books";
+import { OpenBookIndex } from "./books";
 import { failpoint } from "./failpoints";
 import { collectReport, MAX_MEASUREMENTS_PER_REPORT } from "./oracle/proposer";
-import type { OperatorClient, ReportData, StudyInputs } from "./oracle/protocol";
+import type { ReportData, StudyInputs } from "./oracle/protocol";
 import { ChainFollower, type FollowedState } from "./follow";
 import { StateFile, stateJournal } from "./state";
+import { topUpVault } from "./vault";
 import { CentreAuction, type Auction } from "./centre-auction";
+import { CentreSettlement, SETTLEMENT_RESERVE_GAS, type SettlementState } from "./centre-settlement";
 
-/** The market's SETTLEMENT_GAS_RESERVE, and a book settlement's gas with margin (measured ~32,000–45,000). */
-const SETTLEMENT_RESERVE_GAS = 60_000n;
-const SETTLEMENT_GAS_PER_BOOK = 70_000n;
 /** Gas of one offer in a postMany (measured ~22,000), with margin. */
 const POST_GAS_PER_OFFER = 60_000n;
 
-/** An offer to post: a priced adjustment, optionally reserved for one wallet and numbered as a part. */
-export type PlannedOffer = Offer & { readonly reservedFor?: string; readonly part?: number };
+import { defaultReadingGrace, type CentreAgentConfig, type CentreStep, type PlannedOffer } from "./centre-config";
+export { defaultReadingGrace, type CentreAgentConfig, type CentreStep, type PlannedOffer };
 
-/** The reading grace time when none is configured: a tenth of a period, at most two minutes. */
-export function defaultReadingGrace(periodSeconds: number): number {
-  return Math.min(120, Math.floor(periodSeconds / 10));
-}
-
-export interface CentreAgentConfig {
-  readonly contracts: GridSwapContracts;
-  /** First block with GridSwap logs (the deployment file's deployBlock). */
-  readonly deployBlock: number;
-  /** The centre's wallet (CENTRE_ROLE): signs offers, pays for fills from its vault balance. */
-  readonly centre: Signer;
-  /** The oracle operators it proposes reports to (in process or agent:oracle over HTTP). */
-  readonly operators: readonly OperatorClient[];
-  /** Who sends the report transactions (default: the centre's wallet). */
-  readonly relayer?: Signer;
-  readonly case: PowerCase;
-  /** The case file's text, hashed into each report's inputHash. */
-  readonly caseText: string;
-  /** Forecasts for a delivery period (PV output, demand scale). */
-  readonly forecasts?: (deliveryPeriod: number) => Forecasts;
-  /**
-   * The offers to post for a study (default: the study's own). The demo's --paper posts the
-   * paper's; a benchmark splits one adjustment into parts, each reserved for one generator.
-   */
-  readonly offersFor?: (study: PeriodResult) => readonly PlannedOffer[];
-  /**
-   * The market's bid book (docs/bids.md): each study prices the units with the bids revealed for
-   * its period, and the offers go to the selected bidders (reserved) and the units nobody bid for.
-   */
-  readonly bids?: BidBook;
-  /** The baseline method offers name (default Nominated: each generator's own nomination). */
-  readonly baseline?: { readonly method: "Nominated" | "RollingAverage" | "MeterBefore"; readonly days?: number };
-  /**
-   * Seconds after a period's end that meter readings may take to arrive: the centre proposes the
-   * report after it (default defaultReadingGrace: a tenth of a period, at most 120 s).
-   */
-  readonly readingGraceSeconds?: number;
-  /** Measurements per report at most (the rest go in later reports; default 300, contract max 600). */
-  readonly maxMeasurementsPerReport?: number;
-  /** Gas the report transaction may spend on pushed settlements (default 5,000,000). */
-  readonly settlementGasBudget?: number;
-  /** Seconds before the gate closes after which the centre no longer posts (default: a tenth of a period). */
-  readonly minFillWindowSeconds?: number;
-  readonly maxBlockRange?: number;
-  /** Agent state file (last block read, open books, which report measured them); in memory when omitted. */
-  readonly statePath?: string;
-  /**
-   * The key is this process's alone (a standalone agent): a nonce it did not use makes it stand
-   * by (KeyInUseError). Leave off where other code in the process sends with the same wallet.
-   */
-  readonly exclusiveKey?: boolean;
-  /** Changes each report before it is proposed: a dishonest centre, for the demo and tests only. */
-  readonly tamper?: (report: ReportData) => ReportData;
-  readonly retry?: RetryOptions;
-  readonly log?: (line: string) => void;
-}
-
-export interface CentreStep {
-  /** The period the step ran in, and the delivery period it studied and posted for. */
-  readonly period: number;
-  readonly deliveryPeriod: number;
-  /** Whether this step landed the period's report (false: on chain already, waiting, or refused). */
-  readonly reported: boolean;
-  /** The measurements of the report this step landed. */
-  readonly measurements: MeasurementData[];
-  /** What the operators said when they refused this step's proposal. */
-  readonly refusals: { readonly operator: string; readonly reasons: readonly string[] }[];
-  /** Books settled by this step (pushed in the report or report by report), unwound, and offers posted. */
-  readonly settled: BookKey[];
-  readonly unwound: BookKey[];
-  readonly posted: { offerHash: string; offer: OfferData }[];
-  readonly dropped: string[];
-  readonly study?: PeriodResult;
-  /** Why nothing was reported or posted, when so. */
-  readonly problems: string[];
-  /** Every transaction this step mined, with its gas. */
-  readonly transactions: TxRecord[];
-}
-
-interface CentreState extends FollowedState, BookIndexState {
-  /** The last block whose oracle logs were read. */
-  lastOracleBlock: number;
-  /** Which report measured an open book, by bookKeyId (from the oracle's MeasurementReported events). */
-  measuredIn: Record<string, number>;
-}
+type CentreState = FollowedState & SettlementState;
 
 export class CentreAgent {
   private readonly log: (line: string) => void;
@@ -157,8 +66,7 @@ export class CentreAgent {
   private readonly index: OpenBookIndex;
   private domains?: { market: TypedDataDomain };
   private periodSeconds?: number;
-  /** Report measurement lists read from events, by report period. */
-  private readonly lists = new Map<number, MeasurementData[]>();
+  private readonly settlement: CentreSettlement;
   private follower?: ChainFollower<CentreState>;
   private readonly journal: SendJournal;
   /** The first block of a period (where its offers can first be on the board), by period. */
@@ -171,6 +79,20 @@ export class CentreAgent {
     this.state = new StateFile<CentreState>(cfg.statePath, () => this.initialState(), 3);
     this.journal = stateJournal(this.state, cfg.exclusiveKey === true);
     this.index = new OpenBookIndex(cfg.contracts.market, this.state.data, cfg.maxBlockRange);
+    this.settlement = new CentreSettlement(
+      {
+        contracts: cfg.contracts,
+        deployBlock: cfg.deployBlock,
+        maxBlockRange: cfg.maxBlockRange,
+        centre: cfg.centre,
+        index: this.index,
+        periodSeconds: () => this.periodSeconds as number,
+        send: (signer, build, options) => this.send(signer, build, options),
+        retry: () => this.retry(),
+        log: this.log,
+      },
+      () => this.state.data,
+    );
     const minutes = cfg.case.operation?.periodMinutes;
     if (minutes === undefined) throw new ConfigurationError(`${cfg.case.name}: the case has no operation data`);
     if (cfg.operators.length === 0)
@@ -249,8 +171,8 @@ export class CentreAgent {
     }
     await this.catchUp();
     // Looked at again after the report: time has passed, and measurements may have become final.
-    settled.push(...(await this.settleFinal()));
-    const unwound = await this.unwindExpired(now);
+    settled.push(...(await this.settlement.settleFinal()));
+    const unwound = await this.settlement.unwindExpired(now);
 
     // 4. Offers for P+1, justified by report P carrying this very study.
     const { posted, dropped } = await this.post(period, deliveryPeriod, now, study, inputs, problems, auction);
@@ -279,8 +201,8 @@ export class CentreAgent {
     await this.prepare();
     this.txs = [];
     await this.catchUp();
-    const settled = await this.settleFinal();
-    const unwound = await this.unwindExpired(await chainNow(this.provider()));
+    const settled = await this.settlement.settleFinal();
+    const unwound = await this.settlement.unwindExpired(await chainNow(this.provider()));
     this.state.save();
     return { settled, unwound, transactions: this.txs };
   }
@@ -328,7 +250,7 @@ export class CentreAgent {
     await awaitInFlight(this.cfg.centre, this.journal, { retry: this.retry() });
     const { head, rewoundTo } = await follower.sync();
     if (rewoundTo !== undefined) {
-      this.lists.clear();
+      this.settlement.clear();
       this.periodStarts.clear();
       this.auction?.reset();
     }
@@ -338,22 +260,7 @@ export class CentreAgent {
 
   private async readLogs(latest: number): Promise<void> {
     await this.index.refresh(latest);
-    const s = this.state.data;
-    const { oracle } = this.cfg.contracts;
-    if (latest > s.lastOracleBlock) {
-      for (const [a, b] of blockRanges(
-        s.lastOracleBlock + 1,
-        latest,
-        this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE,
-      )) {
-        for (const l of await oracle.queryFilter(oracle.filters.MeasurementReported(), a, b)) {
-          const key = { generator: l.args.generator, period: Number(l.args.period) };
-          if (this.index.has(key)) s.measuredIn[bookKeyId(key)] = Number(l.args.reportPeriod);
-        }
-      }
-      s.lastOracleBlock = latest;
-    }
-    for (const id of Object.keys(s.measuredIn)) if (s.books[id] === undefined) delete s.measuredIn[id];
+    await this.settlement.readOracleLogs(latest);
   }
 
   /**
@@ -373,33 +280,6 @@ export class CentreAgent {
       for (const p of this.periodStarts.keys()) if (p < period - 2) this.periodStarts.delete(p);
     }
     return block;
-  }
-
-  /** A report's measurement list, from its events (the leaves of its tree, in order). */
-  private async listOf(reportPeriod: number): Promise<MeasurementData[]> {
-    let list = this.lists.get(reportPeriod);
-    if (!list) {
-      const raw = await readReportMeasurements(this.cfg.contracts.oracle, reportPeriod, this.cfg.deployBlock);
-      list = raw.map((m) => ({
-        generator: String(m.generator),
-        generatorIndex: Number(m.generatorIndex),
-        period: Number(m.period),
-        baseline: Number(m.baseline),
-        baselineDays: Number(m.baselineDays),
-        baselineWh: BigInt(m.baselineWh),
-        actualWh: BigInt(m.actualWh),
-        deliveredWh: BigInt(m.deliveredWh),
-        quality: Number(m.quality),
-      }));
-      this.lists.set(reportPeriod, list);
-      if (this.lists.size > 64) this.lists.delete(this.lists.keys().next().value as number);
-    }
-    return list;
-  }
-
-  /** Report periods that measured an open book, oldest first. */
-  private reportPeriodsWithOpenBooks(): number[] {
-    return [...new Set(Object.values(this.state.data.measuredIn))].sort((a, b) => a - b);
   }
 
   /** Proposes report P to the operators and relays it with k signatures; pushes an earlier report's settlement. */
@@ -444,7 +324,7 @@ export class CentreAgent {
     const relayer = this.cfg.relayer ?? this.cfg.centre;
     const budget = this.cfg.settlementGasBudget ?? 5_000_000;
     // The earliest earlier report whose books are settleable now rides along.
-    const push = await this.nextSettleable();
+    const push = await this.settlement.nextSettleable();
     const pushPeriod = push?.period ?? 0;
     const pushList = push?.list ?? [];
     let result: SendResult;
@@ -479,7 +359,7 @@ export class CentreAgent {
     }
     if (result.status === "already-done") return { reported: false, measurements: [] };
     failpoint("centre:after-report");
-    settled.push(...this.settledIn(result.receipt));
+    settled.push(...this.settlement.settledIn(result.receipt));
     for (const k of settled) this.index.close(k);
     this.log(
       `period ${period}: reported ${report.violations.length} violation(s), ${report.prices.length} price(s), ` +
@@ -487,101 +367,6 @@ export class CentreAgent {
         `${settled.length} book(s) in the same transaction (${result.receipt?.gasUsed} gas)`,
     );
     return { reported: true, measurements: [...report.measurements] };
-  }
-
-  /** Books a receipt settled (its Settled events). */
-  private settledIn(receipt: TransactionReceipt | undefined): BookKey[] {
-    return eventsIn(this.cfg.contracts.market, receipt, "Settled").map((e) => ({
-      generator: e.args.generator as string,
-      period: Number(e.args.period),
-    }));
-  }
-
-  /** The oldest report with a book the market would settle now. */
-  private async nextSettleable(): Promise<{ period: number; list: MeasurementData[] } | undefined> {
-    for (const period of this.reportPeriodsWithOpenBooks()) {
-      const list = await this.listOf(period);
-      const [settled] = await this.cfg.contracts.market.settleReport.staticCall(period, list);
-      if (settled > 0n) return { period, list };
-    }
-    return undefined;
-  }
-
-  /**
-   * settleReport for every report with open books the market would settle now. A batch sent again
-   * after a lost answer is harmless: books already settled are skipped by the market, never paid twice.
-   */
-  private async settleFinal(): Promise<BookKey[]> {
-    const { market } = this.cfg.contracts;
-    const settled: BookKey[] = [];
-    for (const period of this.reportPeriodsWithOpenBooks()) {
-      const list = await this.listOf(period);
-      const [ready] = await market.settleReport.staticCall(period, list);
-      if (ready === 0n) continue;
-      // A generous limit: settleReport stops early instead of failing, so an estimate would settle one.
-      const gasLimit = 150_000n + SETTLEMENT_RESERVE_GAS + BigInt(list.length) * SETTLEMENT_GAS_PER_BOOK;
-      const result = await this.send(
-        this.cfg.centre,
-        () => market.connect(this.cfg.centre).settleReport.populateTransaction(period, list, { gasLimit }),
-        { label: `settle report ${period}'s books`, retry: this.retry() },
-      );
-      const done = this.settledIn(result.receipt);
-      for (const k of done) this.index.close(k);
-      settled.push(...done);
-    }
-    for (const id of Object.keys(this.state.data.measuredIn))
-      if (this.state.data.books[id] === undefined) delete this.state.data.measuredIn[id];
-    if (settled.length > 0)
-      this.log(
-        `settled ${settled.length} book(s): ${settled.map((k) => `${k.generator.slice(0, 10)}@${k.period}`).join(", ")}`,
-      );
-    return settled;
-  }
-
-  /** The proof of a book's reported measurement (from its report's events), or an empty one. */
-  private async proofFor(key: BookKey) {
-    const reportPeriod = this.state.data.measuredIn[bookKeyId(key)];
-    if (reportPeriod === undefined) return noProof(key.generator, key.period);
-    const list = await this.listOf(reportPeriod);
-    return measurementProof(reportPeriod, list, key.generator, key.period) ?? noProof(key.generator, key.period);
-  }
-
-  /**
-   * Unwinds books that have no final measurement once the market allows it: after the grace time
-   * and after the dispute window of any measurement reported for it (finding GS-18). With the
-   * operators measuring every ended book, that is a book the oracle never measured.
-   */
-  private async unwindExpired(now: number): Promise<BookKey[]> {
-    const { market } = this.cfg.contracts;
-    const terms = await market.terms();
-    const out: BookKey[] = [];
-    for (const key of this.index.list()) {
-      const graceEnd = (key.period + 1) * (this.periodSeconds as number) + Number(terms.settlementGraceSeconds);
-      if (now < graceEnd) continue;
-      const proof = await this.proofFor(key);
-      const at = Number(await market.unwindableAt(key.generator, key.period, proof));
-      if (at === 0 || now < at) continue;
-      const [ready] = await market.previewSettlement(key.generator, key.period, proof);
-      if (ready) continue;
-      const result = await this.send(
-        this.cfg.centre,
-        () => market.connect(this.cfg.centre).unwind.populateTransaction(key.generator, key.period, proof),
-        {
-          label: `unwind ${key.generator.slice(0, 10)}@${key.period}`,
-          isDone: async () => Number((await market.bookOf(key.generator, key.period)).state) !== BookState.Open,
-          retry: this.retry(),
-        },
-      );
-      this.index.close(key);
-      // Only what this call unwound is reported as unwound (an earlier settlement is not).
-      if (eventsIn(market, result.receipt, "Unwound").length === 0) continue;
-      out.push(key);
-      this.log(
-        `unwound the book of ${key.generator} in period ${key.period}: no final measurement by the end of the grace time ` +
-          `(${proof.proof.length > 0 || proof.measurement.generator !== key.generator ? "reported, disputed and not corrected" : "none reported"})`,
-      );
-    }
-    return out;
   }
 
   /** Signs and posts the study's offers for `deliveryPeriod`, after securing the USD they may draw. */
@@ -725,41 +510,23 @@ export class CentreAgent {
 
   /** Makes the centre's free USD in the vault at least `needed` (1e-8 USD), depositing from its wallet. */
   private async ensureUsd(needed: bigint, problems: string[]): Promise<boolean> {
-    const { market, usd } = this.cfg.contracts;
-    const centre = await this.cfg.centre.getAddress();
-    const free = async (): Promise<bigint> => (await market.balancesOf(centre))[0];
-    const have = await free();
-    if (have >= needed) return true;
-    const missing = needed - have;
-    const wallet = await usd.balanceOf(centre);
-    if (wallet < missing) {
-      const text =
-        `not posting: the offers may draw ${Number(needed) / 1e8} USD, the vault holds ${Number(have) / 1e8} ` +
-        `and the wallet ${Number(wallet) / 1e8} USD (mint or transfer USD to ${centre})`;
-      problems.push(text);
-      this.log(text);
-      return false;
+    const r = await topUpVault({
+      contracts: this.cfg.contracts,
+      owner: this.cfg.centre,
+      asset: Asset.Usd,
+      needed,
+      send: (signer, build, options) => this.send(signer, build, options),
+      retry: this.retry(),
+    });
+    if (r.ok) {
+      if (r.deposited > 0n) this.log(`deposited ${Number(r.deposited) / 1e8} USD into the market's vault`);
+      return true;
     }
-    const marketAddress = await market.getAddress();
-    await this.send(
-      this.cfg.centre,
-      () => usd.connect(this.cfg.centre).approve.populateTransaction(marketAddress, missing),
-      {
-        label: "approve USD for the vault",
-        isDone: async () => (await free()) >= needed || (await usd.allowance(centre, marketAddress)) >= missing,
-        retry: this.retry(),
-      },
-    );
-    await this.send(
-      this.cfg.centre,
-      () => market.connect(this.cfg.centre).deposit.populateTransaction(Asset.Usd, missing),
-      {
-        label: "deposit USD into the vault",
-        isDone: async () => (await free()) >= needed,
-        retry: this.retry(),
-      },
-    );
-    this.log(`deposited ${Number(missing) / 1e8} USD into the market's vault`);
-    return true;
+    const text =
+      `not posting: the offers may draw ${Number(needed) / 1e8} USD, the vault holds ${Number(r.inVault) / 1e8} ` +
+      `and the wallet ${Number(r.inWallet) / 1e8} USD (mint or transfer USD to ${await this.cfg.centre.getAddress()})`;
+    problems.push(text);
+    this.log(text);
+    return false;
   }
 }

@@ -56,6 +56,7 @@ import { checkPolicy, decide, decideSelected, plannedMW, staticRejection, type G
 import { failpoint } from "./failpoints";
 import { ChainFollower, type FollowedState } from "./follow";
 import { StateFile, stateJournal } from "./state";
+import { topUpVault } from "./vault";
 
 export interface GeneratorAgentConfig {
   readonly contracts: GridSwapContracts;
@@ -455,41 +456,24 @@ export class GeneratorAgent {
 
   /** Makes my free kWh in the vault at least `needed` Wh, depositing from the wallet. */
   private async ensureKwh(needed: bigint): Promise<boolean> {
-    const { market, kwh } = this.cfg.contracts;
-    const free = async (): Promise<bigint> => (await market.balancesOf(this.address))[1];
-    const have = await free();
-    if (have >= needed) return true;
-    const missing = needed - have;
-    const wallet = await kwh.balanceOf(this.address);
-    if (wallet < missing) {
-      this.log(
-        `cannot fill: needs ${Number(needed) / 1000} kWh of commitment, the vault holds ${Number(have) / 1000} ` +
-          `and the wallet ${Number(wallet) / 1000} kWh (ask the operator to issue capacity)`,
-      );
-      return false;
+    const r = await topUpVault({
+      contracts: this.cfg.contracts,
+      owner: this.cfg.wallet,
+      asset: Asset.Kwh,
+      needed,
+      send: (signer, build, options) => this.send(signer, build, options),
+      retry: { ...this.cfg.retry, log: this.log },
+    });
+    if (r.ok) {
+      if (r.deposited > 0n)
+        this.log(`deposited ${Number(r.deposited) / 1000} kWh of commitment capacity into the market's vault`);
+      return true;
     }
-    const marketAddress = await market.getAddress();
-    const retry = { ...this.cfg.retry, log: this.log };
-    await this.send(
-      this.cfg.wallet,
-      () => kwh.connect(this.cfg.wallet).approve.populateTransaction(marketAddress, missing),
-      {
-        label: "approve kWh for the vault",
-        isDone: async () => (await free()) >= needed || (await kwh.allowance(this.address, marketAddress)) >= missing,
-        retry,
-      },
+    this.log(
+      `cannot fill: needs ${Number(needed) / 1000} kWh of commitment, the vault holds ${Number(r.inVault) / 1000} ` +
+        `and the wallet ${Number(r.inWallet) / 1000} kWh (ask the operator to issue capacity)`,
     );
-    await this.send(
-      this.cfg.wallet,
-      () => market.connect(this.cfg.wallet).deposit.populateTransaction(Asset.Kwh, missing),
-      {
-        label: "deposit kWh into the vault",
-        isDone: async () => (await free()) >= needed,
-        retry,
-      },
-    );
-    this.log(`deposited ${Number(missing) / 1000} kWh of commitment capacity into the market's vault`);
-    return true;
+    return false;
   }
 
   /** The Filled events of an offer since the block that posted it (every generator's). */
