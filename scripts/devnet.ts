@@ -20,7 +20,13 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { HDNodeWallet, JsonRpcProvider, Network, NonceManager, Wallet } from "ethers";
-import { DEFAULT_PERIOD_SECONDS, deploymentAddresses, type GridSwapParams } from "../oracle/chain/deploy";
+import {
+  DEFAULT_PERIOD_SECONDS,
+  deployBidBook,
+  deploymentAddresses,
+  type BidBookParams,
+  type GridSwapParams,
+} from "../oracle/chain/deploy";
 import { writeDeployment, type DeploymentFile } from "../oracle/chain/deployments";
 import { deployMarket, type DeployedMarket, type GeneratorSpec } from "../oracle/agents/world";
 
@@ -280,6 +286,8 @@ export interface DeployToOptions {
   /** Where to write the deployment file (default deployments/devnet.json under the current directory). */
   readonly path?: string;
   readonly network?: string;
+  /** Also deploy a bid book with these terms (docs/bids.md); recorded as addresses.bids. */
+  readonly bids?: Partial<BidBookParams>;
 }
 
 export interface DeployToResult {
@@ -299,9 +307,10 @@ export async function deployTo(url: string, funderKey: string, options: DeployTo
   const provider = new JsonRpcProvider(url, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1 });
   try {
     const periodSeconds = options.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
+    const funder = new NonceManager(new Wallet(funderKey, provider));
     const market = await deployMarket({
       provider,
-      funder: new NonceManager(new Wallet(funderKey, provider)),
+      funder,
       generators: options.generators ?? [],
       centreUsd: options.usd ?? 100,
       params: options.params,
@@ -314,7 +323,12 @@ export async function deployTo(url: string, funderKey: string, options: DeployTo
       deployedAt: new Date().toISOString(),
       deployBlock: market.deployBlock,
       periodSeconds,
-      addresses: await deploymentAddresses(market.contracts),
+      addresses: {
+        ...(await deploymentAddresses(market.contracts)),
+        ...(options.bids && {
+          bids: await (await deployBidBook(funder, market.contracts.market, options.bids)).getAddress(),
+        }),
+      },
     };
     const path = options.path ?? join(process.cwd(), "deployments", `${file.network}.json`);
     return { path: writeDeployment(file, path), file, market };
