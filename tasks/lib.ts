@@ -18,6 +18,7 @@ export {
 } from "../oracle/chain/board";
 export { checkSeparateRoles, deployBidBook, deployGridSwap, deploymentAddresses } from "../oracle/chain/deploy";
 export { deploymentPath, openDeployment, writeDeployment } from "../oracle/chain/deployments";
+export { queryLogs } from "../oracle/chain/logs";
 export { Asset, BaselineMethod, BookState, Direction, enumName, OfferStatus, Quality } from "../oracle/chain/enums";
 export { ConfigurationError, describeChainError } from "../oracle/chain/errors";
 export { bookKeyId, offerFromStruct, offerStruct, toJsonObject } from "../oracle/chain/market-data";

@@ -345,21 +345,17 @@ gridswapTask<FillArgs>(
         : parseUnitsExact(args.plannedKwh, "--planned-kwh", "kWh", 3, 2n ** 63n - 1n, true);
     const c = await connectDeployment(hre);
     const { market, registry, kwh } = c.contracts;
-    const { blockRanges, DEFAULT_MAX_BLOCK_RANGE, filledWh: sumFilled } = await chain(hre);
+    const { queryLogs, filledWh: sumFilled } = await chain(hre);
     const { offerFromStruct, offerStruct } = await chain(hre);
     const { OfferStatus, Asset, enumName } = await chain(hre);
-    const latest = await hre.ethers.provider.getBlockNumber();
-    let posted: { offer: ReturnType<typeof offerFromStruct>; signature: string } | undefined;
-    const fills: { amountWh: bigint }[] = [];
-    for (const [a, b] of blockRanges(c.file.deployBlock, latest, DEFAULT_MAX_BLOCK_RANGE)) {
-      const logs = await market.queryFilter(market.filters.OfferPosted(offerHash), a, b);
-      if (logs.length > 0 && !posted) {
-        posted = { offer: offerFromStruct(logs[0].args.offer), signature: logs[0].args.signature };
-      }
-      for (const f of await market.queryFilter(market.filters.Filled(offerHash), a, b)) {
-        fills.push({ amountWh: f.args.details.amountWh });
-      }
-    }
+    const postings = await queryLogs(market, market.filters.OfferPosted(offerHash), c.file.deployBlock);
+    const posted = postings[0] && {
+      offer: offerFromStruct(postings[0].args.offer),
+      signature: postings[0].args.signature,
+    };
+    const fills = (await queryLogs(market, market.filters.Filled(offerHash), postings[0]?.blockNumber ?? 0)).map(
+      (f) => ({ amountWh: f.args.details.amountWh }),
+    );
     if (!posted) fail(`--offer ${offerHash}: no such offer was posted on this market (see gridswap:offers)`);
     const { offer, signature } = posted;
     const [statusRaw] = await market.offerStatus(offerStruct(offer));

@@ -30,16 +30,13 @@ async function knownAccounts(hre: HardhatRuntimeEnvironment, c: Connected): Prom
     );
   }
   const { registry } = c.contracts;
-  const latest = await c.provider.getBlockNumber();
-  const { blockRanges, DEFAULT_MAX_BLOCK_RANGE } = await chain(hre);
+  const { queryLogs } = await chain(hre);
   const seen = new Set<string>();
-  for (const [a, b] of blockRanges(c.file.deployBlock, latest, DEFAULT_MAX_BLOCK_RANGE)) {
-    for (const log of await registry.queryFilter(registry.filters.GeneratorRegistered(), a, b)) {
-      const g = log.args.generator;
-      if (seen.has(g)) continue;
-      seen.add(g);
-      out.push([`generator @${log.args.node}`, g]);
-    }
+  for (const log of await queryLogs(registry, registry.filters.GeneratorRegistered(), c.file.deployBlock)) {
+    const g = log.args.generator;
+    if (seen.has(g)) continue;
+    seen.add(g);
+    out.push([`generator @${log.args.node}`, g]);
   }
   return out;
 }

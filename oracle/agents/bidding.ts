@@ -32,7 +32,7 @@ import { BidState, Direction } from "../chain/enums";
 import { describeChainError, isTransient, KeyInUseError } from "../chain/errors";
 import type { SendOptions, SendResult } from "../chain/tx";
 import { readDomain } from "../chain/typed-data";
-import { usdPerMWhToUnits, unitsToUsdPerMWh } from "../chain/units";
+import { kwhText, kwhToWh, unitsToUsdPerMWh, usdPerMWhToUnits } from "../chain/units";
 
 /** How a generator bids; prices in USD/MWh of adjustment (as the bid book and the nodal prices). */
 export interface BidPolicy {
@@ -115,7 +115,7 @@ export function policyBid(
 ): SealedBidData {
   // The registered capacity bounds a direction's Wh over one period (the book's QuantityAboveCapacity).
   const registeredWh = (BigInt(ctx.capacityW) * BigInt(ctx.terms.periodSeconds)) / 3600n;
-  const own = b.quantityWh ?? BigInt(Math.floor(who.capacityKwh * 1000));
+  const own = b.quantityWh ?? kwhToWh(who.capacityKwh);
   const quantityWh = own < registeredWh ? own : registeredWh;
   const steps = (price: number | undefined): BidStepData[] =>
     price === undefined ? [] : bidSteps(price, quantityWh, b, ctx.terms.maxPriceUsdPerMWh);
@@ -132,7 +132,7 @@ export function describeBid(sealed: SealedBidData): string {
   const side = (name: string, steps: readonly BidStepData[]): string | undefined =>
     steps.length === 0
       ? undefined
-      : `${name} ${steps.map((s) => `${Number(s.quantityWh) / 1000} kWh at ${unitsToUsdPerMWh(s.priceUsdPerMWh).toFixed(2)}`).join(", ")} USD/MWh`;
+      : `${name} ${steps.map((s) => `${kwhText(s.quantityWh)} at ${unitsToUsdPerMWh(s.priceUsdPerMWh).toFixed(2)}`).join(", ")} USD/MWh`;
   return [side("raise", sealed.bid.up), side("lower", sealed.bid.down)].filter(Boolean).join("; ");
 }
 

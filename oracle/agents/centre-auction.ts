@@ -24,6 +24,7 @@ import { ConfigurationError } from "../chain/errors";
 import type { SendOptions, SendResult } from "../chain/tx";
 import type { PlannedOffer } from "./centre";
 import type { StudyBids } from "./oracle/protocol";
+import { kwhText, unitsToUsd, usdPerMWhOf, whToKwh, whToMeanMw } from "../chain/units";
 
 /** A delivery period's auction as the centre studies it. */
 export interface Auction {
@@ -125,16 +126,14 @@ export function reservedOffers(
     if (!step || !unit) throw new Error(`selected generator ${a.generator} has no adjustment in the study`);
     const part = parts.get(unit.genRow) ?? 0;
     parts.set(unit.genRow, part + 1);
-    const kwh = Number(a.amountWh) / 1000;
-    const usd = Number(a.usd) / 1e8;
-    const hours = study.period.minutes / 60;
+    const kwh = whToKwh(a.amountWh);
     out.push({
       ...unit,
       direction: a.direction === Direction.Increase ? "increase" : "decrease",
       kwh,
-      mw: kwh / 1000 / hours,
-      usd,
-      priceUsdPerMWh: kwh > 0 ? usd / (kwh / 1000) : 0,
+      mw: whToMeanMw(a.amountWh, study.period.minutes * 60),
+      usd: unitsToUsd(a.usd),
+      priceUsdPerMWh: usdPerMWhOf(a.usd, a.amountWh),
       reservedFor: a.generator,
       part,
     });
@@ -149,7 +148,7 @@ export function describeSelection(selection: PublishedSelection, study: PeriodRe
   const lines = steps.map(
     (s) =>
       `${s.generator.slice(0, 10)} node ${s.node} ${s.direction === "increase" ? "raise" : "lower"} step ${s.step}: ` +
-      `${s.quantityWh / 1000} kWh, bid ${s.bidUsdPerMWh.toFixed(2)}, nodal ${s.nodalUsdPerMWh.toFixed(2)}, ` +
+      `${kwhText(BigInt(s.quantityWh))}, bid ${s.bidUsdPerMWh.toFixed(2)}, nodal ${s.nodalUsdPerMWh.toFixed(2)}, ` +
       `paid ${s.priceUsdPerMWh.toFixed(2)} USD/MWh`,
   );
   return (

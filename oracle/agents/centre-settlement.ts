@@ -35,6 +35,8 @@ export interface SettlementConfig {
   readonly centre: Signer;
   readonly index: OpenBookIndex;
   readonly periodSeconds: () => number;
+  /** The block to search from for what happened in or after a period (the centre's cached bisection). */
+  readonly periodStart: (period: number) => Promise<number>;
   readonly send: (
     signer: Signer,
     build: () => Promise<TransactionRequest>,
@@ -62,7 +64,14 @@ export class CentreSettlement {
   async listOf(reportPeriod: number): Promise<MeasurementData[]> {
     let list = this.lists.get(reportPeriod);
     if (!list) {
-      const raw = await readReportMeasurements(this.cfg.contracts.oracle, reportPeriod, this.cfg.deployBlock);
+      // Report P lands in period P or later (a stand-in's, a late one): its events are searched from there.
+      const raw = await readReportMeasurements(
+        this.cfg.contracts.oracle,
+        reportPeriod,
+        await this.cfg.periodStart(reportPeriod),
+        undefined,
+        this.cfg.maxBlockRange,
+      );
       list = raw.map((m) => ({
         generator: String(m.generator),
         generatorIndex: Number(m.generatorIndex),

@@ -24,7 +24,8 @@
 import type { Signer, TransactionRequest, TypedDataDomain } from "ethers";
 import { runPeriod, type PeriodResult } from "../market/period";
 import { isOfferPosted } from "../chain/board";
-import { chainNow, firstBlockAtOrAfter } from "../chain/clock";
+import { DEFAULT_MAX_BLOCK_RANGE, queryLogs } from "../chain/logs";
+import { chainNow, periodSearchStart } from "../chain/clock";
 import { caseTextHash, inputHash, toOfferData, toReport } from "../chain/encode";
 import { Asset, BaselineMethod } from "../chain/enums";
 import { ConfigurationError, describeChainError, isTransient, KeyInUseError, RevertError } from "../chain/errors";
@@ -54,6 +55,7 @@ import { CentreSettlement, SETTLEMENT_RESERVE_GAS, type SettlementState } from "
 const POST_GAS_PER_OFFER = 60_000n;
 
 import { defaultReadingGrace, type CentreAgentConfig, type CentreStep, type PlannedOffer } from "./centre-config";
+import { isoText, kwhText, unitsToUsd, usdText } from "../chain/units";
 export { defaultReadingGrace, type CentreAgentConfig, type CentreStep, type PlannedOffer };
 
 type CentreState = FollowedState & SettlementState;
@@ -87,6 +89,7 @@ export class CentreAgent {
         centre: cfg.centre,
         index: this.index,
         periodSeconds: () => this.periodSeconds as number,
+        periodStart: (period) => this.periodStart(period),
         send: (signer, build, options) => this.send(signer, build, options),
         retry: () => this.retry(),
         log: this.log,
@@ -270,14 +273,15 @@ export class CentreAgent {
   private async periodStart(period: number): Promise<number> {
     let block = this.periodStarts.get(period);
     if (block === undefined) {
-      const from = await firstBlockAtOrAfter(
+      block = await periodSearchStart(
         this.provider(),
-        period * (this.periodSeconds as number),
+        period,
+        this.periodSeconds as number,
         this.cfg.deployBlock,
+        this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE,
       );
-      block = Math.max(this.cfg.deployBlock, from - 1);
       this.periodStarts.set(period, block);
-      for (const p of this.periodStarts.keys()) if (p < period - 2) this.periodStarts.delete(p);
+      if (this.periodStarts.size > 16) this.periodStarts.delete(this.periodStarts.keys().next().value as number);
     }
     return block;
   }
@@ -392,7 +396,13 @@ export class CentreAgent {
     }
     // The offers rest on the study the operators checked: report P must carry this study's inputs
     // (a stand-in operator's report carries no study, and then this period has no offers).
-    const submitted = await oracle.queryFilter(oracle.filters.ReportSubmitted(period), await this.periodStart(period));
+    const submitted = await queryLogs(
+      oracle,
+      oracle.filters.ReportSubmitted(period),
+      await this.periodStart(period),
+      undefined,
+      this.cfg.maxBlockRange,
+    );
     const landedInputs = submitted[0]?.args.inputHash;
     if (landedInputs !== inputHash(inputs)) {
       const text = `report ${period} on chain does not carry this study (input hash ${String(landedInputs).slice(0, 10)}): no offers for period ${deliveryPeriod}`;
@@ -493,8 +503,8 @@ export class CentreAgent {
         if (r.status === "mined")
           this.log(
             `period ${period}: posted offer ${x.offerHash.slice(0, 10)} for period ${deliveryPeriod}: ` +
-              `${x.offer.direction === 0 ? "raise" : "lower"} ${Number(x.offer.amountWh) / 1000} kWh at node ${x.offer.node} ` +
-              `for ${(Number(x.offer.usd) / 1e8).toFixed(8)} USD, fills until ${new Date(closesAt * 1000).toISOString()}`,
+              `${x.offer.direction === 0 ? "raise" : "lower"} ${kwhText(x.offer.amountWh)} at node ${x.offer.node} ` +
+              `for ${usdText(x.offer.usd)}, fills until ${isoText(closesAt)}`,
           );
       }
     } catch (e) {
@@ -519,12 +529,12 @@ export class CentreAgent {
       retry: this.retry(),
     });
     if (r.ok) {
-      if (r.deposited > 0n) this.log(`deposited ${Number(r.deposited) / 1e8} USD into the market's vault`);
+      if (r.deposited > 0n) this.log(`deposited ${usdText(r.deposited)} into the market's vault`);
       return true;
     }
     const text =
-      `not posting: the offers may draw ${Number(needed) / 1e8} USD, the vault holds ${Number(r.inVault) / 1e8} ` +
-      `and the wallet ${Number(r.inWallet) / 1e8} USD (mint or transfer USD to ${await this.cfg.centre.getAddress()})`;
+      `not posting: the offers may draw ${usdText(needed)}, the vault holds ${unitsToUsd(r.inVault)} ` +
+      `and the wallet ${usdText(r.inWallet)} (mint or transfer USD to ${await this.cfg.centre.getAddress()})`;
     problems.push(text);
     this.log(text);
     return false;

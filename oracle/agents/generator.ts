@@ -22,6 +22,7 @@
  */
 import type { Signer, TransactionRequest } from "ethers";
 import { DEFAULT_MAX_BLOCK_RANGE, readFillsOf, readOffersFor, readOutcomesOf } from "../chain/board";
+import { queryLogs } from "../chain/logs";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
 import { Asset, BaselineMethod, BookState, Direction, MeasurementState, OfferStatus, Quality } from "../chain/enums";
@@ -57,6 +58,7 @@ import { failpoint } from "./failpoints";
 import { ChainFollower, type FollowedState } from "./follow";
 import { StateFile, stateJournal } from "./state";
 import { topUpVault } from "./vault";
+import { kwhText, usdText, whToKwh } from "../chain/units";
 
 export interface GeneratorAgentConfig {
   readonly contracts: GridSwapContracts;
@@ -247,13 +249,13 @@ export class GeneratorAgent {
         out.filled.push(outcome);
         const short =
           fill.amountWh < decision.amountWh
-            ? ` (asked for ${Number(decision.amountWh) / 1000} kWh: a rival took part of the offer first)`
+            ? ` (asked for ${kwhText(decision.amountWh)}: a rival took part of the offer first)`
             : "";
         this.log(
           `filled offer ${offerHash.slice(0, 10)}: commit to ${offer.direction === Direction.Increase ? "raise" : "lower"} ` +
-            `output by ${Number(fill.amountWh) / 1000} kWh in period ${offer.period} for ` +
-            `${Number(fill.usd) / 1e8} USD${short}; my commitment in the period: ` +
-            `${Number(fill.bookCommittedWh) / 1000} kWh against a nominated ${Number(nominatedWh) / 1000} kWh`,
+            `output by ${kwhText(fill.amountWh)} in period ${offer.period} for ` +
+            `${usdText(fill.usd)}${short}; my commitment in the period: ` +
+            `${kwhText(fill.bookCommittedWh)} against a nominated ${kwhText(nominatedWh)}`,
         );
       } catch (e) {
         const revert = decodeRevert(e);
@@ -268,14 +270,12 @@ export class GeneratorAgent {
             s.books[offer.period] = fill.fill.bookCommittedWh.toString();
             out.filled.push({ offerHash, fill: fill.fill });
             this.log(
-              `offer ${offerHash.slice(0, 10)}: already filled by me (${Number(fill.fill.amountWh) / 1000} kWh, ` +
+              `offer ${offerHash.slice(0, 10)}: already filled by me (${kwhText(fill.fill.amountWh)}, ` +
                 `transaction ${fill.transactionHash} in block ${fill.blockNumber}); my second fill reverted (${revert.errorName})`,
             );
             continue;
           }
-          const rivals = fills.map(
-            (f) => `${f.fill.generator} ${Number(f.fill.amountWh) / 1000} kWh in block ${f.blockNumber}`,
-          );
+          const rivals = fills.map((f) => `${f.fill.generator} ${kwhText(f.fill.amountWh)} in block ${f.blockNumber}`);
           const reason =
             revert.errorName === "OfferNotOpen"
               ? `no longer open when my fill landed (${revert.errorName}): ${rivals.length > 0 ? `filled by ${rivals.join(", ")}` : "cancelled or expired"}`
@@ -426,7 +426,7 @@ export class GeneratorAgent {
         out.filled.push({ offerHash: f.fill.offerHash, fill: f.fill });
         this.log(
           `my fill of offer ${f.fill.offerHash.slice(0, 10)} is on chain (transaction ${f.transactionHash} in block ` +
-            `${f.blockNumber}, sent before I could see it land): ${Number(f.fill.amountWh) / 1000} kWh in period ${f.fill.period}`,
+            `${f.blockNumber}, sent before I could see it land): ${kwhText(f.fill.amountWh)} in period ${f.fill.period}`,
         );
       }
     }
@@ -438,10 +438,10 @@ export class GeneratorAgent {
       const st = x.settlement;
       const kwhBack = st.committedWh - st.paidWh - st.penaltyWh;
       this.log(
-        `paid for my commitment in period ${x.period}: delivered ${Number(st.deliveredWh) / 1000} of ` +
-          `${Number(st.committedWh) / 1000} kWh, received ${Number(st.usdToGenerator) / 1e8} USD; commitment: ` +
-          `${Number(st.paidWh) / 1000} kWh sold, ${Number(st.penaltyWh) / 1000} kWh penalty, ` +
-          `${Number(kwhBack) / 1000} kWh returned` +
+        `paid for my commitment in period ${x.period}: delivered ${whToKwh(st.deliveredWh)} of ` +
+          `${kwhText(st.committedWh)}, received ${usdText(st.usdToGenerator)}; commitment: ` +
+          `${kwhText(st.paidWh)} sold, ${kwhText(st.penaltyWh)} penalty, ` +
+          `${kwhText(kwhBack)} returned` +
           (st.quality === Quality.Estimated ? " (measurement ESTIMATED)" : ""),
       );
     }
@@ -449,7 +449,7 @@ export class GeneratorAgent {
       if (s.books[u.period] === undefined) continue;
       delete s.books[u.period];
       out.unwound.push({ generator: this.address, period: u.period });
-      this.log(`my commitment in period ${u.period} unwound: never measured, ${Number(u.kwhWh) / 1000} kWh returned`);
+      this.log(`my commitment in period ${u.period} unwound: never measured, ${kwhText(u.kwhWh)} returned`);
     }
     s.lastBlock = latest;
   }
@@ -466,12 +466,12 @@ export class GeneratorAgent {
     });
     if (r.ok) {
       if (r.deposited > 0n)
-        this.log(`deposited ${Number(r.deposited) / 1000} kWh of commitment capacity into the market's vault`);
+        this.log(`deposited ${kwhText(r.deposited)} of commitment capacity into the market's vault`);
       return true;
     }
     this.log(
-      `cannot fill: needs ${Number(needed) / 1000} kWh of commitment, the vault holds ${Number(r.inVault) / 1000} ` +
-        `and the wallet ${Number(r.inWallet) / 1000} kWh (ask the operator to issue capacity)`,
+      `cannot fill: needs ${kwhText(needed)} of commitment, the vault holds ${whToKwh(r.inVault)} ` +
+        `and the wallet ${kwhText(r.inWallet)} (ask the operator to issue capacity)`,
     );
     return false;
   }
@@ -482,7 +482,13 @@ export class GeneratorAgent {
     postedIn: number | undefined,
   ): Promise<{ fill: FillData; blockNumber: number; transactionHash: string }[]> {
     const { market } = this.cfg.contracts;
-    const logs = await market.queryFilter(market.filters.Filled(offerHash), postedIn ?? this.cfg.deployBlock);
+    const logs = await queryLogs(
+      market,
+      market.filters.Filled(offerHash),
+      postedIn ?? this.cfg.deployBlock,
+      undefined,
+      this.cfg.maxBlockRange,
+    );
     return logs.map((log) => ({
       fill: fillFromEvent(log.args.offerHash, log.args.generator, log.args.period, log.args.details),
       blockNumber: log.blockNumber,
@@ -501,9 +507,12 @@ export class GeneratorAgent {
   ): Promise<FillOutcome> {
     const { market } = this.cfg.contracts;
     const mine = async (): Promise<FillOutcome | undefined> => {
-      const logs = await market.queryFilter(
+      const logs = await queryLogs(
+        market,
         market.filters.Filled(offerHash, this.address),
         postedIn ?? this.cfg.deployBlock,
+        undefined,
+        this.cfg.maxBlockRange,
       );
       const log = logs[logs.length - 1];
       return (

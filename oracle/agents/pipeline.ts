@@ -41,6 +41,7 @@ import type { DutiesTick, OperatorDuties } from "./oracle/duties";
 import type { GeneratorAgent, GeneratorPoll } from "./generator";
 import { meanPowerMwToWh } from "./metering";
 import { unitRowAt } from "./simulation";
+import { whToMeanMw } from "../chain/units";
 
 /** A generator's commitment in one delivery period, as its behaviour sees it. */
 export interface Commitment {
@@ -384,7 +385,7 @@ export class PeriodPipeline {
 
   /** Mean power over a period of an energy in Wh, MW. */
   private meanMW(wh: bigint): number {
-    return Number(wh) / 1e6 / (this.cfg.periodSeconds / 3600);
+    return whToMeanMw(wh, this.cfg.periodSeconds);
   }
 }
 

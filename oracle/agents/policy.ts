@@ -7,6 +7,7 @@
  */
 import { BookState, Direction } from "../chain/enums";
 import type { OfferData } from "../chain/market-data";
+import { isoText, kwhToWh, unitsToUsd, usdPerMWhOf, whToKwh } from "../chain/units";
 
 export interface GeneratorPolicy {
   /** The generator's wallet and its grid node (bus number). */
@@ -81,14 +82,14 @@ export interface Decision {
 }
 
 const ZERO = "0x0000000000000000000000000000000000000000";
-const fmtKwh = (wh: bigint): string => `${(Number(wh) / 1000).toFixed(3)} kWh`;
+const fmtKwh = (wh: bigint): string => `${whToKwh(wh).toFixed(3)} kWh`;
 
 /**
  * The part of the decision that needs no chain state (who the offer is for, where, until when):
  * a reason to reject, or undefined when the offer needs a closer look.
  */
 export function staticRejection(policy: PriceTerms, offer: OfferData, nowSeconds: number): string | undefined {
-  if (nowSeconds > offer.deadline) return `closed at ${new Date(offer.deadline * 1000).toISOString()}`;
+  if (nowSeconds > offer.deadline) return `closed at ${isoText(offer.deadline)}`;
   if (offer.generator !== ZERO && offer.generator.toLowerCase() !== policy.address.toLowerCase()) {
     return `reserved for ${offer.generator}`;
   }
@@ -107,7 +108,7 @@ function bookRejection(
   const early = staticRejection(policy, offer, nowSeconds);
   if (early) return early;
   if (!state.open) return "no longer open (filled, cancelled or closed)";
-  if (nowSeconds > state.closesAt) return `closed at ${new Date(state.closesAt * 1000).toISOString()}`;
+  if (nowSeconds > state.closesAt) return `closed at ${isoText(state.closesAt)}`;
   const open = book.state === BookState.Open;
   if (open && book.direction !== offer.direction) {
     const increase = offer.direction === Direction.Increase;
@@ -131,13 +132,13 @@ export function decide(
   const rejection = bookRejection(policy, offer, state, book, nowSeconds);
   if (rejection) return no(rejection);
   const open = book.state === BookState.Open;
-  const capacityWh = BigInt(Math.floor(policy.capacityKwh * 1000));
+  const capacityWh = kwhToWh(policy.capacityKwh);
   const used = open ? book.committedWh : 0n;
   const room = capacityWh - used;
   if (room <= 0n) return no(`my capacity of ${policy.capacityKwh} kWh in period ${offer.period} is committed`);
   const left = offer.amountWh - state.filledWh;
   // Price per kWh of the whole offer; a partial fill is paid the same rate (rounded down).
-  const perKwh = Number(offer.usd) / 1e8 / (Number(offer.amountWh) / 1000);
+  const perKwh = unitsToUsd(offer.usd) / whToKwh(offer.amountWh);
   const needed = policy.costUsdPerKwh + policy.marginUsdPerKwh;
   if (perKwh < needed) {
     return no(
@@ -184,7 +185,7 @@ export function decideSelected(
       `asks ${fmtKwh(left)}${already > 0n ? ` on top of ${fmtKwh(already)} committed` : ""}, ` +
         `more than my bid offered to ${offer.direction === Direction.Increase ? "raise" : "lower"} (${fmtKwh(bidWh)})`,
     );
-  const perMWh = Number(offer.usd) / 1e8 / (Number(offer.amountWh) / 1e6);
+  const perMWh = usdPerMWhOf(offer.usd, offer.amountWh);
   return {
     fill: true,
     amountWh: left,

@@ -4,7 +4,7 @@
  * oracle's reports. Read in block ranges no larger than a node allows (`maxBlockRange`),
  * from a given block on — agents keep the last block they read and continue from there.
  */
-import type { Interface, Log, LogDescription, Provider } from "ethers";
+import type { Interface, Log, LogDescription } from "ethers";
 import type { DemandResponseMarket, GridOracle } from "../../typechain-types";
 import {
   fillFromEvent,
@@ -14,7 +14,7 @@ import {
   type OfferData,
   type SettlementData,
 } from "./market-data";
-import { ConfigurationError } from "./errors";
+import { blockRanges, DEFAULT_MAX_BLOCK_RANGE, providerOf } from "./logs";
 
 export interface PostedOffer {
   readonly offerHash: string;
@@ -92,16 +92,8 @@ export function filledWhByOffer(fills: readonly FillRecord[]): Map<string, bigin
   return out;
 }
 
-/** Blocks per getLogs call: public endpoints commonly cap ranges at a few thousand blocks. */
-export const DEFAULT_MAX_BLOCK_RANGE = 2_000;
-
-/** [from, to] in pieces of at most `max` blocks. */
-export function blockRanges(from: number, to: number, max: number): [number, number][] {
-  if (!(max >= 1)) throw new RangeError(`maxBlockRange must be at least 1, got ${max}`);
-  const out: [number, number][] = [];
-  for (let start = from; start <= to; start += max) out.push([start, Math.min(to, start + max - 1)]);
-  return out;
-}
+// The bounded log reader is logs.ts's; board.ts re-exports its range helpers for its callers.
+export { blockRanges, DEFAULT_MAX_BLOCK_RANGE };
 
 /** Every market event in blocks [fromBlock, toBlock] (toBlock: the latest block when omitted). */
 export async function readMarketEvents(
@@ -180,11 +172,6 @@ export async function readReportPeriods(
 }
 
 /** The provider a contract reads through; a contract connected to none is a setting to fix. */
-function providerOf(contract: DemandResponseMarket): Provider {
-  const provider = contract.runner?.provider as Provider | null | undefined;
-  if (!provider) throw new ConfigurationError("the market contract has no provider");
-  return provider;
-}
 
 /** Word `i` (32 bytes) of ABI-encoded log data, as a bigint. */
 function word(data: string, i: number): bigint {

@@ -50,3 +50,20 @@ export async function firstBlockAtOrAfter(provider: Provider, timestamp: number,
   }
   return lo;
 }
+
+/**
+ * The block to search from for what happened in or after `period` (Unix time / `periodSeconds`):
+ * the block before its first one (the chain's clock may lag by a block), never before `low`. When
+ * `low` is within `span` blocks of the head, `low` itself: one getLogs call covers it, cheaper than
+ * a bisection.
+ */
+export async function periodSearchStart(
+  provider: Provider,
+  period: number,
+  periodSeconds: number,
+  low: number,
+  span = 0,
+): Promise<number> {
+  if (span > 0 && (await provider.getBlockNumber()) - low <= span) return low;
+  return Math.max(low, (await firstBlockAtOrAfter(provider, period * periodSeconds, low)) - 1);
+}

@@ -5,17 +5,27 @@
  * and prove any measurement in it — no copy of the centre's report is needed.
  */
 import type { GridOracle, IGridOracle } from "../../typechain-types";
+import { periodSearchStart } from "./clock";
+import { DEFAULT_MAX_BLOCK_RANGE, providerOf, queryLogs } from "./logs";
 import { measurementProof, noProof } from "./measurement-tree";
 
-/** The measurement list of report `reportPeriod`, in report (leaf) order, from its events. */
+/**
+ * The measurement list of report `reportPeriod`, in report (leaf) order, from its events in
+ * blocks [fromBlock, toBlock] (a report is one transaction: its block, when known, is the range).
+ */
 export async function readReportMeasurements(
   oracle: GridOracle,
   reportPeriod: number | bigint,
   fromBlock = 0,
+  toBlock?: number,
+  maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
 ): Promise<IGridOracle.MeasurementStruct[]> {
-  const logs = await oracle.queryFilter(
+  const logs = await queryLogs(
+    oracle,
     oracle.filters.MeasurementReported(undefined, undefined, reportPeriod),
     fromBlock,
+    toBlock,
+    maxBlockRange,
   );
   logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
   return logs.map((l) => ({
@@ -40,10 +50,26 @@ export async function findMeasurementProof(
   generator: string,
   period: number | bigint,
   fromBlock = 0,
+  maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
 ): Promise<IGridOracle.MeasurementProofStruct> {
-  const carried = await oracle.queryFilter(oracle.filters.MeasurementReported(period, generator), fromBlock);
+  // A measurement of `period` rides in a report of a later period: the search starts where that began.
+  const from = await periodSearchStart(
+    providerOf(oracle),
+    Number(period) + 1,
+    Number(await oracle.periodSeconds()),
+    fromBlock,
+    maxBlockRange,
+  );
+  const carried = await queryLogs(
+    oracle,
+    oracle.filters.MeasurementReported(period, generator),
+    from,
+    undefined,
+    maxBlockRange,
+  );
   if (carried.length === 0) return noProof(generator, period);
   const reportPeriod = carried[0].args.reportPeriod;
-  const list = await readReportMeasurements(oracle, reportPeriod, carried[0].blockNumber);
+  const block = carried[0].blockNumber;
+  const list = await readReportMeasurements(oracle, reportPeriod, block, block);
   return measurementProof(reportPeriod, list, generator, period) ?? noProof(generator, period);
 }

@@ -37,6 +37,16 @@ export const unitsToUsd = (units: bigint): number => Number(units) / 1e8;
 /** USD/MWh × 1e8 → USD/MWh (exact back through usdPerMWhToUnits for any price a contract holds). */
 export const unitsToUsdPerMWh = (units: bigint): number => Number(units) / 1e8;
 export const whToKwh = (wh: bigint): number => Number(wh) / 1e3;
+/** The rate of a payment for an energy: USD/MWh from 1e-8 USD and Wh (0 for no energy). */
+export const usdPerMWhOf = (units: bigint, wh: bigint): number =>
+  wh === 0n ? 0 : unitsToUsd(units) / (Number(wh) / 1e6);
+/** The mean power of an energy over a period, MW, from Wh and the period's seconds. */
+export const whToMeanMw = (wh: bigint | number, periodSeconds: number): number =>
+  Number(wh) / 1e6 / (periodSeconds / 3600);
+/** For log lines and messages: "1.953 kWh" from Wh, "0.02929409 USD" from 1e-8 USD, an ISO time from Unix seconds. */
+export const kwhText = (wh: bigint): string => `${whToKwh(wh)} kWh`;
+export const usdText = (units: bigint): string => `${unitsToUsd(units)} USD`;
+export const isoText = (unixSeconds: number): string => new Date(unixSeconds * 1000).toISOString();
 /** A fraction (0.5 = 50 %) in basis points, rounded to the nearest. */
 export const fractionToBps = (fraction: number): bigint => {
   if (!Number.isFinite(fraction) || fraction < 0 || fraction > 1)

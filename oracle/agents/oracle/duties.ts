@@ -18,6 +18,8 @@ import { MeasurementState, Quality } from "../../chain/enums";
 import { bookKeyId, type BookKey, type MeasurementData } from "../../chain/market-data";
 import { findMeasurementProof, readReportMeasurements } from "../../chain/measurement-proofs";
 import { noProof } from "../../chain/measurement-tree";
+import { DEFAULT_MAX_BLOCK_RANGE, providerOf, queryLogs } from "../../chain/logs";
+import { periodSearchStart } from "../../chain/clock";
 import { sendGuarded, txRecord, type TxRecord } from "../../chain/tx";
 import type { RetryOptions } from "../../chain/retry";
 import type { OracleOperator } from "./operator";
@@ -142,7 +144,14 @@ export class OperatorDuties {
     const reportsBack = Math.ceil(window / periodSeconds) + 1;
     for (let rp = Math.max(0, period - reportsBack); rp <= period; rp++) {
       if (!(await oracle.hasReport(rp))) continue;
-      for (const m of await readReportMeasurements(oracle, rp, this.cfg.deployBlock)) {
+      const from = await periodSearchStart(
+        providerOf(oracle),
+        rp,
+        periodSeconds,
+        this.cfg.deployBlock,
+        DEFAULT_MAX_BLOCK_RANGE,
+      );
+      for (const m of await readReportMeasurements(oracle, rp, from)) {
         const q = Number(m.quality);
         if (q === Quality.Missing || q === Quality.Bad)
           candidates.set(bookKeyId({ generator: String(m.generator), period: Number(m.period) }), {
@@ -156,7 +165,7 @@ export class OperatorDuties {
       this.cfg.deployBlock,
       (await this.cfg.contracts.oracle.runner!.provider!.getBlockNumber()) - 5_000,
     );
-    for (const l of await oracle.queryFilter(oracle.filters.MeasurementDisputed(), from)) {
+    for (const l of await queryLogs(oracle, oracle.filters.MeasurementDisputed(), from)) {
       const key = { generator: l.args.generator, period: Number(l.args.period) };
       candidates.set(bookKeyId(key), key);
     }

@@ -22,6 +22,8 @@ import { BookState, MeasurementState, Quality } from "../../chain/enums";
 import { ConfigurationError } from "../../chain/errors";
 import { bookFromStruct, bookKeyId, type BookKey, type MeasurementData } from "../../chain/market-data";
 import { findMeasurementProof } from "../../chain/measurement-proofs";
+import { periodSearchStart } from "../../chain/clock";
+import { DEFAULT_MAX_BLOCK_RANGE, providerOf, queryLogs } from "../../chain/logs";
 import { readDomain, reportHash, measurementHash, signCorrection, signReport } from "../../chain/typed-data";
 import { OpenBookIndex, type BookIndexState } from "../books";
 import { failpoint } from "../failpoints";
@@ -44,6 +46,7 @@ import {
 } from "./protocol";
 import { MAX_MEASUREMENTS_PER_REPORT } from "./proposer";
 import { StudyBidsCheck, type SelectionVerdict } from "./study-bids";
+import { isoText } from "../../chain/units";
 
 export interface OperatorConfig extends ObserverConfig {
   readonly contracts: GridSwapContracts;
@@ -214,7 +217,7 @@ export class OracleOperator implements OperatorClient {
         return refusal(
           [
             `I signed another report for period ${period} (${earlier.content.slice(0, 10)}, valid until ` +
-              `${new Date(earlier.deadline * 1000).toISOString()}); I never sign two`,
+              `${isoText(earlier.deadline)}); I never sign two`,
             ...problems,
           ],
           earlier.proposal ? { proposal: fromWire(earlier.proposal), signature: earlier.signature } : undefined,
@@ -466,9 +469,21 @@ export class OracleOperator implements OperatorClient {
   /** The meter reading a generator's dispute showed, from the dispute transaction's calldata. */
   private async disputedReading(key: BookKey): Promise<MeterReading[]> {
     const { oracle } = this.cfg.contracts;
-    const logs = await oracle.queryFilter(
-      oracle.filters.MeasurementDisputed(key.period, key.generator),
+    const { periodSeconds } = this.ready as { periodSeconds: number };
+    // A dispute comes after its period ended: the search starts at the block where it did.
+    const from = await periodSearchStart(
+      providerOf(oracle),
+      key.period + 1,
+      periodSeconds,
       this.cfg.deployBlock,
+      this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE,
+    );
+    const logs = await queryLogs(
+      oracle,
+      oracle.filters.MeasurementDisputed(key.period, key.generator),
+      from,
+      undefined,
+      this.cfg.maxBlockRange,
     );
     const out: MeterReading[] = [];
     for (const l of logs) {
