@@ -14,7 +14,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { JsonRpcProvider, Network, type Provider } from "ethers";
 import { loadCase } from "../oracle/grid/case/load";
-import { readDeploymentFile } from "../oracle/chain/deployments";
+import { attachBidBook, readDeploymentFile } from "../oracle/chain/deployments";
+import { BidBookFeed } from "../dashboard/server/bids";
 import { buildPages, staleBuildReason } from "../dashboard/server/build";
 import { ChainStatus } from "../dashboard/server/chain";
 import { topologyOf } from "../dashboard/server/records";
@@ -141,6 +142,11 @@ async function main(line: CommandLine): Promise<void> {
   }
 
   const chain = new ChainStatus(deploymentPath, rpc, providerFor);
+  // The bid book's auctions, when the deployment has one: read here, published at /api/bids.
+  const deployment = readDeploymentFile(deploymentPath);
+  const provider = providerFor(deployment.chainId);
+  const book = attachBidBook(deployment.addresses, provider);
+  const bids = book && new BidBookFeed(book, provider, deployment.deployBlock);
   const server = await startDashboardServer({
     distDir: join(ROOT, "dashboard", "dist"),
     rpc,
@@ -148,6 +154,7 @@ async function main(line: CommandLine): Promise<void> {
     topology: topologyOf(powerCase),
     results,
     demo,
+    bids,
     pollMs,
     port,
     log,

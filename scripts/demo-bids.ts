@@ -20,6 +20,7 @@ import { bidTermsStruct, bidTimes, readBidBookEvents, type SealedBidData } from 
 import { bidCommitment } from "../oracle/chain/typed-data";
 import { Direction } from "../oracle/chain/enums";
 import { describeBid } from "../oracle/agents/bidding";
+import { selectedStepRecord, type SelectedStepRecord } from "../oracle/agents/day-record";
 import type { BiddingRound, SimulatedPeriod } from "../oracle/agents/pipeline";
 import { buildWorld, type GeneratorSpec } from "../oracle/agents/world";
 
@@ -42,16 +43,7 @@ export interface BidsDemoSummary {
   readonly sealedBeforeGate: number;
   readonly revealed: number;
   /** Each selected step as published and as the study priced it (USD/MWh). */
-  readonly selection: readonly {
-    readonly node: number;
-    readonly generator: string;
-    readonly direction: "increase" | "decrease";
-    readonly step: number;
-    readonly kwh: number;
-    readonly bidUsdPerMWh: number;
-    readonly nodalUsdPerMWh: number;
-    readonly paidUsdPerMWh: number;
-  }[];
+  readonly selection: readonly SelectedStepRecord[];
   /** The reserved offers' fills and their settlements (kWh, USD). */
   readonly fills: readonly { readonly node: number; readonly kwh: number; readonly usd: number }[];
   readonly settlements: readonly { readonly node: number; readonly deliveredKwh: number; readonly usd: number }[];
@@ -227,16 +219,7 @@ function explainSelection(
       `on the operation data's terms: ${bids?.fallback.length ?? 0}.`,
   );
   for (const s of bids?.selection.steps ?? []) {
-    out.push({
-      node: s.node,
-      generator: s.generator,
-      direction: s.direction,
-      step: s.step,
-      kwh: s.quantityWh / 1000,
-      bidUsdPerMWh: s.bidUsdPerMWh,
-      nodalUsdPerMWh: s.nodalUsdPerMWh,
-      paidUsdPerMWh: s.priceUsdPerMWh,
-    });
+    out.push(selectedStepRecord(s));
     log(
       `  selected ${name(s.generator)} ${s.direction === "increase" ? "raise" : "lower"} step ${s.step}: ` +
         `${s.quantityWh / 1000} kWh — bid ${s.bidUsdPerMWh.toFixed(2)}, nodal value ${s.nodalUsdPerMWh.toFixed(2)}, ` +

@@ -4,7 +4,7 @@
  *   npm run simulate -- [<case>] [--date 2026-06-15] [--start 00:00] [--periods 48] [--profile g25|h25|FILE]
  *                      [--pv-peak-mw X] [--latitude 52.5] [--longitude 13.4] [--utc-offset H] [--clouds 0..1]
  *                      [--generators N] [--seed S] [--congested-lines K] [--limit-fraction F]
- *                      [--rpc URL --deployment FILE] [--out DIR] [--json]
+ *                      [--bids] [--rpc URL --deployment FILE] [--out DIR] [--json]
  *
  * <case>: a case file (.json or MATPOWER .m), or the name of one the project ships (cases/*.json,
  * cases/matpower/*.m); default seed34. The profile: a shipped BDEW profile by name (data/profiles:
@@ -51,7 +51,7 @@ export const SIMULATE_COMMAND: CommandSpec = {
   usage:
     "usage: npm run simulate -- [<case>] [--date YYYY-MM-DD] [--start HH:MM] [--periods N] [--profile g25|h25|FILE] " +
     "[--pv-peak-mw X] [--latitude DEG] [--longitude DEG] [--utc-offset H] [--clouds 0..1] [--generators N] [--seed S] " +
-    "[--congested-lines K] [--limit-fraction F] [--rpc URL --deployment FILE] [--out DIR] [--json]",
+    "[--congested-lines K] [--limit-fraction F] [--bids] [--rpc URL --deployment FILE] [--out DIR] [--json]",
   options: {
     date: {
       type: "string",
@@ -93,6 +93,10 @@ export const SIMULATE_COMMAND: CommandSpec = {
       type: "string",
       value: "F",
       help: "case without operation data: the limit as a fraction of the peak flow (default 0.9)",
+    },
+    bids: {
+      type: "boolean",
+      help: "sealed bids (docs/bids.md): a bid book, and every generator bids from a policy drawn from the seed",
     },
     rpc: {
       type: "string",
@@ -207,6 +211,7 @@ async function main(line: CommandLine): Promise<number> {
       congestedLines: number(line, "congested-lines", { integer: true, positive: true }),
       limitFraction: number(line, "limit-fraction", { positive: true, max: 1 }),
       seed: stringOption(line, "seed") ?? DEFAULT_SEED,
+      bids: line.values.bids === true,
       chain,
       log: (l) => logLines.push(l),
       onPeriod: (_record, p) =>
@@ -283,9 +288,12 @@ async function nodeChain(url: string, deploymentPath: string): Promise<ChainSpec
           deployedAt: new Date().toISOString(),
           deployBlock: world.deployBlock,
           periodSeconds: world.periodSeconds,
-          addresses: Object.fromEntries(
-            Object.entries(world.contracts).map(([name, contract]) => [name, String(contract.target)]),
-          ) as Record<keyof World["contracts"], string>,
+          addresses: {
+            ...(Object.fromEntries(
+              Object.entries(world.contracts).map(([name, contract]) => [name, String(contract.target)]),
+            ) as Record<keyof World["contracts"], string>),
+            ...(world.bidBook && { bids: String(world.bidBook.book.target) }),
+          },
         },
         path,
       );
@@ -321,11 +329,18 @@ export function describe(s: DaySummary, dir: string): string {
       : `${s.overLimitAsDeliveredPeriods} period(s) still over a limit — ` +
         `${s.overLimitAsDelivered.map((p) => `${p.localTime} ${p.lines.join(", ")}`).join("; ")}; ` +
         `${s.clearedAsDeliveredPeriods} of ${s.congestedPeriods} congested period(s) cleared; ${ratio}`;
+  const b = s.bids;
+  const bids = b && [
+    `bids:         ${b.bidders} bidder(s) (${b.strategicBidders} strategic); ${n(b.sealed, 0)} sealed, ${n(b.revealed, 0)} revealed; ` +
+      `${n(b.steps, 0)} step(s) selected for ${n(b.selectedKwh, 3)} kWh, paying ${n(b.selectedUsd, 4)} USD (${b.pricingRule ?? "–"}); ` +
+      `pay-as-bid ${n(b.payAsBidUsd, 4)} USD, nodal ${n(b.nodalUsd, 4)} USD; reserved offers filled: ${n(b.reservedFilledKwh, 3)} kWh`,
+  ];
   return [
     `${s.case} on ${s.date} (${s.dayTypes.join(", ")}), ${s.periods} periods, profile ${s.profile}, seed '${s.seed}': ` +
       `written to ${where}`,
     `planned:      ${planned}; voltage outside its band in ${s.voltagePeriods} period(s)`,
     `market:       ${market}`,
+    ...(bids ?? []),
     `as delivered: ${delivered}`,
     `cost:         redispatch ${n(s.redispatchCostUsd, 4)} USD at the bids; gas ${n(s.gasTotal, 0)} ` +
       `(${n(s.gasPerTrade, 0)} per trade; setup ${n(s.gasSetup, 0)}); conservation ` +

@@ -19,6 +19,12 @@
  * which a person fills from the dashboard (PeriodPipeline.run runs both halves in one call,
  * crossing the gate before anyone could act).
  *
+ * The agents bid their flexibility (docs/bids.md): the world has a bid book, and each agent bids
+ * from a policy drawn from the seed as the day simulation's generators do (day-generators.ts,
+ * bidPlan: its unit's prices with noise, some with a strategic markup), so the market page shows
+ * sealed counts, revealed bids and the centre's selections. The person's unit does not bid: it
+ * keeps the operation data's terms, its offers open to it as before.
+ *
  * Every tick rewrites periods.json and summary.json in the results directory (records in
  * dashboard/shared/types.ts), which the server then serves like any published results.
  */
@@ -43,6 +49,8 @@ import {
   type SimulatedGenerator,
 } from "../../oracle/agents/pipeline";
 import { unitRowAt } from "../../oracle/agents/simulation";
+import { bidPlan } from "../../oracle/agents/day-generators";
+import { SeededRandom } from "../../oracle/market/random";
 import { buildWorld, worldWallet, type World } from "../../oracle/agents/world";
 import type { DemoInfo, DemoStatus, PeriodRecord } from "../shared/types";
 import { loadFlowRecord, studyRecord, violationsRecord } from "./records";
@@ -105,12 +113,18 @@ export class DemoMarket {
       throw new Error(`--demo-node ${personNode}: the case's redispatch units are at nodes ${unitNodes.join(", ")}`);
     }
     const seed = o.seed ?? "gridswap-dashboard";
+    const random = new SeededRandom(seed);
     const world = await buildWorld({
       provider: o.provider,
       funder: o.funder,
       case: powerCase,
       caseText: readFileSync(o.casePath, "utf8"),
-      generators: unitNodes.filter((n) => n !== personNode).map((node) => ({ node })),
+      generators: op.units.flatMap((unit, i) => {
+        const node = nodeOf(unit.gen);
+        if (node === personNode) return [];
+        return [{ node, bid: bidPlan({ genRow: unit.gen, node, unit }, random, i)?.policy }];
+      }),
+      bids: {},
       seed,
       log: (line) => log(`centre: ${line}`),
       generatorLog: (address, line) => log(`generator ${address.slice(0, 8)}: ${line}`),
@@ -142,7 +156,10 @@ export class DemoMarket {
       deployedAt: new Date().toISOString(),
       deployBlock: world.deployBlock,
       periodSeconds: world.periodSeconds,
-      addresses: await deploymentAddresses(world.contracts),
+      addresses: {
+        ...(await deploymentAddresses(world.contracts)),
+        ...(world.bidBook && { bids: await world.bidBook.book.getAddress() }),
+      },
     };
     // The person's unit delivers what it committed; the dashboard acts for it (no agent).
     const personUnit: SimulatedGenerator = {

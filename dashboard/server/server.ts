@@ -8,6 +8,7 @@
  *   GET  /api/periods         one line per published period
  *   GET  /api/periods/<n>     the record of period n (study, load flow as it ran, delivery)
  *   GET  /api/results/<file>  any file of the results directory, read-only, never outside it
+ *   GET  /api/bids            the bid book's auctions: sealed counts, revealed bids, selections (docs/bids.md)
  *   GET  /api/demo            demo mode: the period driver's state
  *   POST /api/demo/pause | /api/demo/resume | /api/demo/step    demo mode: hold or advance the clock
  *   POST /rpc                 JSON-RPC (single or batch), read methods and eth_sendRawTransaction only
@@ -19,7 +20,7 @@ import { createReadStream, existsSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname } from "node:path";
-import type { DashboardConfig, DemoInfo, DemoStatus, Topology } from "../shared/types";
+import type { BidsView, DashboardConfig, DemoInfo, DemoStatus, Topology } from "../shared/types";
 import type { ChainStatus } from "./chain";
 import { ForbiddenPathError, safeFileUnder, type ResultsDirectory } from "./results";
 import { RPC_METHODS, RPC_UNREACHABLE, type RpcAnswer, type RpcBackend } from "./rpc";
@@ -40,6 +41,8 @@ export interface DashboardServerOptions {
   readonly topology?: Topology;
   readonly results?: ResultsDirectory;
   readonly demo?: DemoControl;
+  /** The deployment's bid book, read from the chain (absent: the deployment has none). */
+  readonly bids?: { view(): Promise<BidsView> };
   /** How often the pages poll, ms. */
   readonly pollMs: number;
   /** Port on 127.0.0.1 (0: any free port). */
@@ -160,6 +163,10 @@ async function handle(
     const file = safeFileUnder(o.results.root, path.slice("/api/results/".length));
     if (!file) throw new HttpError(404, `no such results file: ${path.slice("/api/results/".length)}`);
     return sendFile(res, file, "no-store");
+  }
+  if (path === "/api/bids") {
+    if (!o.bids) throw new HttpError(404, "the deployment has no bid book (deploy with --bids)");
+    return sendJson(res, 200, await o.bids.view());
   }
   if (path === "/api/demo") {
     if (!o.demo) throw new HttpError(404, "not in demo mode");

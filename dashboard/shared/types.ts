@@ -18,7 +18,10 @@ export interface DashboardConfig {
     readonly deployBlock: number;
     /** The oracle's period length, s. */
     readonly periodSeconds: number;
-    readonly addresses: Readonly<Record<"registry" | "usd" | "kwh" | "oracle" | "market", string>>;
+    /** The market's contracts, and the bid book (`bids`) when the deployment has one (docs/bids.md). */
+    readonly addresses: Readonly<Record<"registry" | "usd" | "kwh" | "oracle" | "market", string>> & {
+      readonly bids?: string;
+    };
   };
   /** The chain behind /rpc right now: ok, or the problem in plain words. */
   readonly chain: { readonly ok: true } | { readonly ok: false; readonly problem: string };
@@ -238,4 +241,79 @@ export interface PeriodIndexEntry {
   /** Lines over their limit in the study / as it ran (null: not published). */
   readonly studyViolations: number | null;
   readonly actualViolations: number | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sealed bids (/api/bids): the bid book's auctions as its events and counters have them.
+
+/** A bid step as revealed or selected: kWh over one delivery period, USD/MWh. */
+export interface BidStepView {
+  readonly kwh: number;
+  readonly usdPerMWh: number;
+}
+
+export interface RevealedBidView {
+  readonly generator: string;
+  readonly node: number;
+  readonly firstPeriod: number;
+  readonly lastPeriod: number;
+  /** Steps to raise and to lower output, cheapest first. */
+  readonly up: readonly BidStepView[];
+  readonly down: readonly BidStepView[];
+}
+
+export interface SelectedStepView {
+  readonly generator: string;
+  /** The selected bid's node (null: a step naming no revealed bid, which the bid book refuses). */
+  readonly node: number | null;
+  readonly direction: "increase" | "decrease";
+  readonly step: number;
+  readonly kwh: number;
+  /** The price paid under the selection's rule, and the step's own bid, USD/MWh. */
+  readonly usdPerMWh: number;
+  readonly bidUsdPerMWh: number | null;
+}
+
+/**
+ * One delivery period's auction. Before its bid gate only the sealed count is public; after it the
+ * revealed bids; after the reveal window the centre's selection (once published).
+ */
+export interface BidPeriodView {
+  readonly period: number;
+  /** Unix seconds: commitments close, reveals close, fills close (the market's gate). */
+  readonly bidGate: number;
+  readonly revealEnd: number;
+  readonly fillGate: number;
+  readonly phase: "sealed" | "reveal" | "selection" | "delivery" | "past";
+  /** BidBook.commitmentCount(period): commitments covering the period. */
+  readonly sealed: number;
+  /** Empty before the gate (nothing can be revealed then). */
+  readonly revealed: readonly RevealedBidView[];
+  readonly selection: {
+    readonly pricingRule: "pay-as-bid" | "nodal";
+    readonly inputHash: string;
+    readonly centre: string;
+    readonly steps: readonly SelectedStepView[];
+    /** Σ kWh of the steps, and what they pay (Σ kWh × price), USD. */
+    readonly kwh: number;
+    readonly usd: number;
+  } | null;
+}
+
+/** /api/bids: the bid book's terms and its auctions around the chain's present. */
+export interface BidsView {
+  readonly book: string;
+  /** The chain's time when read (Unix s) and its period. */
+  readonly chainTime: number;
+  readonly currentPeriod: number;
+  readonly terms: {
+    readonly periodSeconds: number;
+    readonly bidGateSeconds: number;
+    readonly revealSeconds: number;
+    readonly studySeconds: number;
+    readonly gateClosureSeconds: number;
+    readonly maxPriceUsdPerMWh: number;
+  };
+  /** Newest first: the coming delivery periods, then recent ones. */
+  readonly periods: readonly BidPeriodView[];
 }

@@ -1,5 +1,5 @@
 /** The dashboard server's read-only API (dashboard/shared/types.ts). */
-import type { DashboardConfig, DemoStatus, PeriodIndexEntry, PeriodRecord, Topology } from "../shared/types";
+import type { BidsView, DashboardConfig, DemoStatus, PeriodIndexEntry, PeriodRecord, Topology } from "../shared/types";
 
 /** The server could not be asked, or it answered with an error (its message kept). */
 export class ApiError extends Error {}
@@ -20,6 +20,7 @@ export const fetchConfig = (): Promise<DashboardConfig> => getJson("api/config")
 export const fetchTopology = (): Promise<Topology> => getJson("api/case");
 export const fetchPeriods = (): Promise<PeriodIndexEntry[]> => getJson("api/periods");
 export const fetchPeriod = (period: number): Promise<PeriodRecord> => getJson(`api/periods/${period}`);
+export const fetchBids = (): Promise<BidsView> => getJson("api/bids");
 export const fetchDemoStatus = (): Promise<DemoStatus> => getJson("api/demo");
 export const demoAction = (action: "pause" | "resume" | "step"): Promise<DemoStatus> =>
   getJson(`api/demo/${action}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });

@@ -5,7 +5,8 @@
  * failed read) is shown in plain words at the top; the page keeps trying and recovers by itself.
  */
 import type { DashboardConfig, DemoStatus, Topology } from "../shared/types";
-import { ApiError, demoAction, fetchConfig, fetchDemoStatus, fetchTopology } from "./api";
+import { ApiError, demoAction, fetchBids, fetchConfig, fetchDemoStatus, fetchTopology } from "./api";
+import { renderBids } from "./bids-view";
 import { attach, ChainFeed, readProvider } from "./chain";
 import { fill, h, notice } from "./dom";
 import { explain } from "./errors";
@@ -101,7 +102,9 @@ async function main(): Promise<void> {
     config.deployment.periodSeconds,
     feed,
   );
-  new MarketView(document.getElementById("view-market") as HTMLElement, feed, topology);
+  const market = new MarketView(document.getElementById("view-market") as HTMLElement, feed, topology);
+  // The sealed-bid auctions, when the deployment has a bid book (the server reads them from the chain).
+  const bids = config.deployment.addresses.bids !== undefined ? market.bidsSection() : undefined;
   const generator = new GeneratorView(document.getElementById("view-generator") as HTMLElement, feed);
   void generator.refresh();
   const status = document.getElementById("chain-status") as HTMLElement;
@@ -123,6 +126,14 @@ async function main(): Promise<void> {
         setProblem("Reading the chain", explain(e));
       }
     } else status.textContent = `chain ${config.deployment.chainId} · not connected`;
+    if (bids && config.chain.ok) {
+      try {
+        renderBids(bids, await fetchBids());
+        setProblem("Sealed bids", undefined);
+      } catch (e) {
+        setProblem("Sealed bids", e instanceof ApiError ? e.message : explain(e));
+      }
+    }
     try {
       await grid.refresh();
       setProblem("Published results", undefined);

@@ -94,6 +94,13 @@ export class MarketView {
     feed.onUpdate(() => this.render());
   }
 
+  /** Adds the sealed-bid auctions' section after the summary cards and returns its content element. */
+  bidsSection(): HTMLElement {
+    const el = h("div", { id: "bids" }, h("p", { class: "empty" }, "Reading the bid book…"));
+    this.els.summary.after(h("h3", {}, "Sealed bids: the coming delivery periods' auctions"), el);
+    return el;
+  }
+
   render(): void {
     const f = this.feed;
     const T = f.periodSeconds;

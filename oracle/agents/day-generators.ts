@@ -1,5 +1,6 @@
-/** A simulated day's generators: policies and behaviours drawn from the seed. */
+/** A simulated day's generators: policies, behaviours and (with sealed bids) bidding policies drawn from the seed. */
 import { SeededRandom } from "../market/random";
+import type { BidPolicy } from "./bidding";
 
 export interface MarketUnitRef {
   readonly genRow: number;
@@ -57,6 +58,44 @@ export function generatorPlan(
         : behaviour === "none"
           ? 0
           : new SeededRandom(`${own.seed}/period/${index}`).uniform(0.5, 0.9),
+  };
+}
+
+/** How a generator bids: at its costs with noise, or with a strategic markup on them. */
+export interface DayBidPlan {
+  readonly strategy: "cost" | "strategic";
+  readonly policy: BidPolicy;
+}
+
+/** The share of bidders that ask a strategic markup. */
+export const STRATEGIC_SHARE = 0.2;
+
+/**
+ * A generator's bidding policy for a day with sealed bids (docs/bids.md), from its own stream of
+ * the seed: its unit's operation-data prices (upPrice to raise, downPrice to lower; a renewable
+ * only lowers) each times a factor drawn from 0.85–1.15 — its costs as it knows them, which the
+ * operator's figures only estimate — in two steps 20 % apart. 20 % of bidders are strategic and
+ * ask a markup of 20–50 % on top. A direction priced 0 in the operation data is not bid; a unit
+ * with neither is no bidder (undefined): it keeps the operation data's terms.
+ */
+export function bidPlan(u: MarketUnitRef, random: SeededRandom, i: number): DayBidPlan | undefined {
+  // A stream of its own: drawing bids never shifts the generators' other draws (a day without bids is unchanged).
+  const own = random.fork(`generator/${i}/node/${u.node}/bid`);
+  const strategic = own.next() < STRATEGIC_SHARE;
+  const markup = strategic ? round6(own.uniform(0.2, 0.5)) : 0;
+  const noisy = (price: number): number | undefined =>
+    price > 0 ? Math.round(price * own.uniform(0.85, 1.15) * 100) / 100 : undefined;
+  const up = u.unit.kind === "renewable" ? undefined : noisy(u.unit.upPrice);
+  const down = noisy(u.unit.downPrice);
+  if (up === undefined && down === undefined) return undefined;
+  return {
+    strategy: strategic ? "strategic" : "cost",
+    policy: {
+      ...(up !== undefined && { upUsdPerMWh: up }),
+      ...(down !== undefined && { downUsdPerMWh: down }),
+      ...(strategic && { markup }),
+      steps: 2,
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { BRANCH } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
 import type { LimitReport } from "../grid/limits/checks";
 import type { PowerFlowResult } from "../grid/pf/results";
+import type { BidDirection, SelectedBidStep } from "../market/bids";
 import type { PeriodResult } from "../market/period";
 import type { PeriodScenario } from "../market/scenario";
 
@@ -95,6 +96,8 @@ export interface PeriodRecord {
   }[];
   readonly offersUsd: number;
   readonly offersKwh: number;
+  /** The sealed-bid auction of the period (docs/bids.md); every figure null without a bid book. */
+  readonly bids: BidsRecord;
   /** Offers the centre signed and posted on chain, and their USD (null on the grid side only). */
   readonly posted: number | null;
   readonly postedUsd: number | null;
@@ -131,6 +134,103 @@ export interface PeriodRecord {
   readonly wallMs: number;
   readonly problems: readonly string[];
 }
+
+/** A step of the published selection: whose, how much, and its bid, nodal value and price paid (USD/MWh). */
+export interface SelectedStepRecord {
+  readonly generator: string;
+  readonly node: number;
+  readonly direction: BidDirection;
+  readonly step: number;
+  readonly kwh: number;
+  readonly bidUsdPerMWh: number;
+  readonly nodalUsdPerMWh: number;
+  readonly paidUsdPerMWh: number;
+}
+
+export interface BidsRecord {
+  /** Commitments for the period at its bid gate (the sealed count), and the bids revealed in its window. */
+  readonly sealed: number | null;
+  readonly revealed: number | null;
+  /** Market units priced by bids, and those nobody bid for (on the operation data's terms). */
+  readonly bidUnits: number | null;
+  readonly fallbackUnits: number | null;
+  /** The selection's pricing rule (pay-as-bid or nodal), its steps, kWh and what it pays under the rule. */
+  readonly pricingRule: string | null;
+  readonly steps: number | null;
+  readonly selectedKwh: number | null;
+  readonly selectedUsd: number | null;
+  /** What the same steps would pay under each rule: at their bids, and at max(nodal value, bid). */
+  readonly payAsBidUsd: number | null;
+  readonly nodalUsd: number | null;
+  /** Fills of the offers reserved for the selected generators (kWh, USD as the chain paid). */
+  readonly reservedFilledKwh: number | null;
+  readonly reservedFilledUsd: number | null;
+  readonly selection: readonly SelectedStepRecord[];
+}
+
+/** What the chain says of a period's auction (the day simulation reads it per period). */
+export interface AuctionExtras {
+  readonly sealed: number;
+  readonly reservedFills: readonly { kwh: number; usd: number }[];
+}
+
+/** The period's auction from its study (with bids) and the chain; all null without a bid book. */
+export function bidsRecord(study: PeriodResult, auction: AuctionExtras | null): BidsRecord {
+  const bids = auction ? study.bids : undefined;
+  if (!auction || !bids) {
+    return {
+      sealed: auction?.sealed ?? null,
+      revealed: null,
+      bidUnits: null,
+      fallbackUnits: null,
+      pricingRule: null,
+      steps: null,
+      selectedKwh: null,
+      selectedUsd: null,
+      payAsBidUsd: null,
+      nodalUsd: null,
+      reservedFilledKwh: null,
+      reservedFilledUsd: null,
+      selection: [],
+    };
+  }
+  const steps = bids.selection.steps;
+  // USD of the selected Wh at a price per MWh.
+  const usd = (price: (s: (typeof steps)[number]) => number): number =>
+    steps.reduce((sum, s) => sum + (s.quantityWh / 1e6) * price(s), 0);
+  // Every revealed bid covering the period is in a unit's curve or set aside (with the reason).
+  const revealed = new Set([
+    ...bids.units.flatMap((u) => [...u.up, ...u.down].map((s) => s.generator)),
+    ...bids.setAside.map((a) => a.generator),
+  ]);
+  return {
+    sealed: auction.sealed,
+    revealed: revealed.size,
+    bidUnits: bids.units.length,
+    fallbackUnits: bids.fallback.length,
+    pricingRule: bids.selection.pricingRule,
+    steps: steps.length,
+    selectedKwh: steps.reduce((sum, s) => sum + s.quantityWh, 0) / 1000,
+    selectedUsd: usd((s) => s.priceUsdPerMWh),
+    payAsBidUsd: usd((s) => s.bidUsdPerMWh),
+    nodalUsd: usd((s) => Math.max(s.nodalUsdPerMWh, s.bidUsdPerMWh)),
+    reservedFilledKwh: auction.reservedFills.reduce((sum, f) => sum + f.kwh, 0),
+    reservedFilledUsd: auction.reservedFills.reduce((sum, f) => sum + f.usd, 0),
+    selection: steps.map(selectedStepRecord),
+  };
+}
+
+/** A selected step for people (kWh; the day's record and the bids demo). */
+export const selectedStepRecord = (s: SelectedBidStep): SelectedStepRecord => ({
+  generator: s.generator,
+  node: s.node,
+  direction: s.direction,
+  step: s.step,
+  kwh: s.quantityWh / 1000,
+  bidUsdPerMWh: s.bidUsdPerMWh,
+  nodalUsdPerMWh: s.nodalUsdPerMWh,
+  paidUsdPerMWh: s.priceUsdPerMWh,
+});
 
 export interface LineSet {
   /** 0-based branch rows of the limited lines shown, and for people their names and limits. */
@@ -200,6 +300,8 @@ export interface RecordExtras {
   readonly chainStart: number | null;
   readonly fills: readonly { kwh: number; usd: number }[];
   readonly posted: readonly { usd: number }[] | null;
+  /** The period's auction on chain (null: no bid book, or the grid side only). */
+  readonly auction: AuctionExtras | null;
   readonly delivery: PeriodRecord["delivery"];
   readonly actualFlow: PowerFlowResult;
   readonly actualLimits: LimitReport;
@@ -276,6 +378,7 @@ export function periodRecord(
     })),
     offersUsd: study.offers.reduce((s, o) => s + o.usd, 0),
     offersKwh: study.offers.reduce((s, o) => s + o.kwh, 0),
+    bids: bidsRecord(study, x.auction),
     posted: x.posted?.length ?? null,
     postedUsd: x.posted ? x.posted.reduce((s, o) => s + o.usd, 0) : null,
     fills: x.fills.length,

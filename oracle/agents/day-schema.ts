@@ -32,6 +32,7 @@ export type FieldType =
   | "number"
   | "number or null"
   | "string"
+  | "string or null"
   | "boolean"
   | "array"
   | "map";
@@ -127,6 +128,48 @@ export const PERIOD_RECORD_SCHEMA: readonly SchemaRow[] = [
   derived("offers", ["offers"], "integer", "", "offers the study priced", (r) => r.offers.length),
   field("offersKwh", "offersKwh", "number", "kWh", "energy of those offers"),
   field("offersUsd", "offersUsd", "number", "USD", "value of those offers"),
+  field(
+    "bids.sealed",
+    "bidsSealed",
+    "integer or null",
+    "",
+    "sealed bids for the period at its bid gate (null: no bid book)",
+  ),
+  field("bids.revealed", "bidsRevealed", "integer or null", "", "bids revealed for it, all in the study"),
+  field("bids.bidUnits", "bidUnits", "integer or null", "", "market units priced by bids"),
+  field(
+    "bids.fallbackUnits",
+    "fallbackUnits",
+    "integer or null",
+    "",
+    "market units nobody bid for (operation data's terms)",
+  ),
+  field(
+    "bids.pricingRule",
+    "bidPricingRule",
+    "string or null",
+    "",
+    "the selection's pricing rule: pay-as-bid or nodal",
+  ),
+  field("bids.steps", "bidStepsSelected", "integer or null", "", "bid steps the selection takes"),
+  field("bids.selectedKwh", "bidSelectedKwh", "number or null", "kWh", "energy of the selected steps"),
+  field("bids.selectedUsd", "bidSelectedUsd", "number or null", "USD", "what the selection pays under its rule"),
+  field("bids.payAsBidUsd", "bidPayAsBidUsd", "number or null", "USD", "the selected steps at their bids"),
+  field(
+    "bids.nodalUsd",
+    "bidNodalUsd",
+    "number or null",
+    "USD",
+    "the selected steps at their nodal value, never below the bid",
+  ),
+  field(
+    "bids.reservedFilledKwh",
+    "reservedFilledKwh",
+    "number or null",
+    "kWh",
+    "fills of the offers reserved for selected bidders",
+  ),
+  field("bids.reservedFilledUsd", "reservedFilledUsd", "number or null", "USD", "value of those fills (the chain's)"),
   field("posted", "posted", "integer or null", "", "offers signed and posted on chain (null: grid side only)"),
   field("postedUsd", "postedUsd", "number or null", "USD", "value of the posted offers"),
   field("fills", "fills", "integer", "", "fills of the period's offers (grid side only: every offer)"),
@@ -183,6 +226,13 @@ export const PERIOD_RECORD_SCHEMA: readonly SchemaRow[] = [
     "array",
     "MW",
     "per market unit: node, scheduledMW, committedMW, actualMW, meterOffline",
+  ),
+  field(
+    "bids.selection",
+    undefined,
+    "array",
+    "kWh, USD/MWh",
+    "the selected steps: generator, node, direction, step, kwh, bidUsdPerMWh, nodalUsdPerMWh, paidUsdPerMWh",
   ),
   field("gasByFunction", undefined, "map", "gas", "the period's gas by contract function"),
   field("problems", undefined, "array", "", "what the centre reported as wrong or dropped"),

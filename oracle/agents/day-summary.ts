@@ -62,6 +62,25 @@ export interface DaySummary {
   readonly demandMWh: number;
   readonly pvMWh: number;
   readonly wallSeconds: number;
+  /**
+   * The sealed-bid auctions of the day (null without a bid book): bidders (strategic ones apart),
+   * bids sealed and revealed, the steps selected, their kWh, what they paid under the day's rule,
+   * and what the same steps would have paid at their bids and at their nodal values.
+   */
+  readonly bids: {
+    readonly bidders: number;
+    readonly strategicBidders: number;
+    readonly pricingRule: string | null;
+    readonly sealed: number;
+    readonly revealed: number;
+    readonly steps: number;
+    readonly selectedKwh: number;
+    readonly selectedUsd: number;
+    readonly payAsBidUsd: number;
+    readonly nodalUsd: number;
+    readonly reservedFilledKwh: number;
+    readonly reservedFilledUsd: number;
+  } | null;
   /** On-chain balance changes against the settlements (null on the grid side only). */
   readonly conservation: Conservation | null;
   readonly notes: readonly string[];
@@ -131,6 +150,7 @@ export function summarise(
     pvMWh: records.reduce((s, r) => s + r.pvMW * hours, 0),
     wallSeconds,
     conservation: chain?.conservation ?? null,
+    bids: config.bids ? bidTotals(records, generators) : null,
     notes: [
       ...scenario.notes,
       ...(chain
@@ -158,4 +178,24 @@ function penaltyPriced(records: readonly PeriodRecord[]): string[] {
       "the unmet lines are priced at the limit-violation price (operation.limitViolationPrice, default " +
       `${DEFAULT_LIMIT_VIOLATION_PRICE} USD/MWh), which enters those periods' nodal prices and offers`,
   ];
+}
+
+/** The day's auctions in total (summary.bids). */
+function bidTotals(records: readonly PeriodRecord[], generators: readonly GeneratorRecord[]): DaySummary["bids"] {
+  const sum = (f: (b: PeriodRecord["bids"]) => number | null): number =>
+    records.reduce((s, r) => s + (f(r.bids) ?? 0), 0);
+  return {
+    bidders: generators.filter((g) => g.bid !== null).length,
+    strategicBidders: generators.filter((g) => g.bid?.strategy === "strategic").length,
+    pricingRule: records.find((r) => r.bids.pricingRule !== null)?.bids.pricingRule ?? null,
+    sealed: sum((b) => b.sealed),
+    revealed: sum((b) => b.revealed),
+    steps: sum((b) => b.steps),
+    selectedKwh: sum((b) => b.selectedKwh),
+    selectedUsd: sum((b) => b.selectedUsd),
+    payAsBidUsd: sum((b) => b.payAsBidUsd),
+    nodalUsd: sum((b) => b.nodalUsd),
+    reservedFilledKwh: sum((b) => b.reservedFilledKwh),
+    reservedFilledUsd: sum((b) => b.reservedFilledUsd),
+  };
 }

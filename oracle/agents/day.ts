@@ -26,7 +26,7 @@ import { buildDayScenario, ScenarioError, type DayScenario } from "../market/sce
 import { chainNow, type RawRpc } from "../chain/clock";
 import { accountOfDay, balances, openDayPositions, type ChainOutcome } from "./day-accounting";
 import { addGas, GasMeter } from "./day-gas";
-import { generatorPlan, type GeneratorPlan, type MarketUnitRef } from "./day-generators";
+import { bidPlan, generatorPlan, type DayBidPlan, type GeneratorPlan, type MarketUnitRef } from "./day-generators";
 import {
   deliveredInDirection,
   limitedLineSet,
@@ -72,6 +72,12 @@ export interface DayConfig {
   readonly limitFraction?: number;
   readonly seed: string;
   /**
+   * Sealed bidding (docs/bids.md; needs a chain): a bid book beside the market, and every
+   * generator bids from a policy drawn from the seed (day-generators.ts, bidPlan) — the centre's
+   * study prices the units with the revealed bids and pays the selected steps.
+   */
+  readonly bids?: boolean;
+  /**
    * The chain to run the market on (or a function that connects to it, called once every input
    * has been checked); omitted: the grid side only.
    */
@@ -109,6 +115,8 @@ export interface GeneratorRecord {
   readonly costUsdPerKwh: number;
   readonly marginUsdPerKwh: number;
   readonly capacityKwh: number;
+  /** How it bids (a day with sealed bids; null: it does not bid). */
+  readonly bid: DayBidPlan | null;
   /** kWh issued to it and deposited into the market's vault before the day. */
   readonly kwhIssued: number;
   readonly fills: number;
@@ -158,6 +166,9 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
   if (!Number.isInteger(config.periods) || config.periods <= 0) {
     throw new ScenarioError(`the number of periods must be a positive integer, got ${config.periods}`);
   }
+  if (config.bids && !config.chain) {
+    throw new ScenarioError("sealed bids need a chain: the bid book is a contract (omit bids on the grid side only)");
+  }
   const scenario = buildDayScenario(config.case, {
     date: config.date,
     periods: first + config.periods,
@@ -184,6 +195,7 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
   const units = operation.units.map((u) => ({ genRow: u.gen, node: market.gen[u.gen - 1][GEN.GEN_BUS], unit: u }));
   const hours = operation.periodMinutes / 60;
   const plans = units.map((u, i) => generatorPlan(u, hours, config.periods + tail, random, i));
+  const bidPlans = units.map((u, i) => (config.bids ? bidPlan(u, random, i) : undefined));
   const lineSet = limitedLineSet(market);
   const unitNodes = units.map((u) => u.node);
   const records: PeriodRecord[] = [];
@@ -225,6 +237,7 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
         chainStart: null,
         fills: study.offers.map((o) => ({ kwh: o.kwh, usd: o.usd })),
         posted: null,
+        auction: null,
         delivery: study.redispatch.adjustments.map((a) => ({
           node: a.unit.busId,
           scheduledMW: a.scheduledMW,
@@ -250,6 +263,7 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
       caseText,
       units,
       plans,
+      bidPlans,
       lineSet,
       unitNodes,
       finish,
@@ -281,6 +295,7 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
       costUsdPerKwh: plans[i].costUsdPerKwh,
       marginUsdPerKwh: plans[i].marginUsdPerKwh,
       capacityKwh: plans[i].capacityKwh,
+      bid: bidPlans[i] ?? null,
       kwhIssued: chain ? plans[i].kwh : 0,
       fills: c?.fills ?? records.reduce((n, r) => n + r.offers.filter((o) => o.node === u.node).length, 0),
       rejected: c?.rejected ?? 0,
@@ -326,6 +341,7 @@ async function runOnChain(
   caseText: string,
   units: readonly MarketUnitRef[],
   plans: readonly GeneratorPlan[],
+  bidPlans: readonly (DayBidPlan | undefined)[],
   lineSet: LineSet,
   unitNodes: readonly number[],
   finish: (record: PeriodRecord, before: number[], actual: number[]) => void,
@@ -353,6 +369,7 @@ async function runOnChain(
     marginUsdPerKwh: plans[i].marginUsdPerKwh,
     capacityKwh: plans[i].capacityKwh,
     kwh: plans[i].kwh,
+    bid: bidPlans[i]?.policy,
   }));
   // Enough USD for every unit moving its full ramp each period at up to 1,000 USD/MWh.
   const centreUsd = Math.max(
@@ -371,6 +388,7 @@ async function runOnChain(
     generators: specs,
     centreUsd,
     seed: config.seed,
+    ...(config.bids && { bids: {} }),
     log: (line) => log(`centre: ${line}`),
     generatorLog: (address, line) => log(`gen@${nodeOf.get(address) ?? address.slice(0, 10)}: ${line}`),
   });
@@ -381,11 +399,13 @@ async function runOnChain(
   await chain.onDeployed?.(world);
 
   // The first delivery period: the date's own when it still lies ahead, else the next period at
-  // the same time of day.
+  // the same time of day. The centre studies it from the period before (the lead-in), and with
+  // sealed bids its bid gate must still be ahead when the lead-in starts: one period more.
   const nowPeriod = Math.floor((await chainNow(provider)) / periodSeconds);
   const dayStart = Math.round(scenario.at(first).utcStart / periodSeconds);
   const perDay = Math.round(86400 / periodSeconds);
-  p0 = dayStart >= nowPeriod + 2 ? dayStart : nowPeriod + 2 + mod(dayStart - (nowPeriod + 2), perDay);
+  const earliest = nowPeriod + (world.bidBook ? 3 : 2);
+  p0 = dayStart >= earliest ? dayStart : earliest + mod(dayStart - earliest, perDay);
   const leadIn = await world.pipeline.startPeriod(p0 - 1);
   if (leadIn !== p0 - 1) throw new Error(`the chain moved past period ${p0 - 1} while the world was built`);
   await world.pipeline.recordSchedule(leadIn);
@@ -404,10 +424,17 @@ async function runOnChain(
     if (step.deliveryPeriod !== p0 + n)
       throw new Error(`expected delivery period ${p0 + n}, ran ${step.deliveryPeriod}`);
     const fills: { kwh: number; usd: number }[] = [];
+    // Offers reserved for a selected bidder (the others are the fallback units', open to any generator at the node).
+    const reserved = new Set(
+      step.centre.posted.filter((o) => BigInt(o.offer.generator) !== 0n).map((o) => o.offerHash),
+    );
+    const reservedFills: { kwh: number; usd: number }[] = [];
     step.generators.forEach((g, i) => {
-      for (const { fill } of g.poll.filled) {
+      for (const { offerHash, fill } of g.poll.filled) {
         if (fill.period !== step.deliveryPeriod) continue;
-        fills.push({ kwh: Number(fill.amountWh) / 1000, usd: Number(fill.usd) / 1e8 });
+        const f = { kwh: Number(fill.amountWh) / 1000, usd: Number(fill.usd) / 1e8 };
+        fills.push(f);
+        if (reserved.has(offerHash)) reservedFills.push(f);
       }
       fillsOf[i] += g.poll.filled.length;
       rejectedOf[i] += g.poll.rejected.length;
@@ -418,6 +445,9 @@ async function runOnChain(
       chainStart: step.deliveryPeriod * periodSeconds,
       fills,
       posted: step.centre.posted.map((o) => ({ usd: Number(o.offer.usd) / 1e8 })),
+      auction: world.bidBook
+        ? { sealed: Number(await world.bidBook.book.commitmentCount(step.deliveryPeriod)), reservedFills }
+        : null,
       delivery: step.delivery.map((d) => ({
         node: d.node,
         scheduledMW: d.scheduledMW,
@@ -466,7 +496,10 @@ async function runOnChain(
     tailPeriods,
     where: {
       deployBlock: world.deployBlock,
-      addresses: Object.fromEntries(Object.entries(contracts).map(([name, c]) => [name, String(c.target)])),
+      addresses: {
+        ...Object.fromEntries(Object.entries(contracts).map(([name, c]) => [name, String(c.target)])),
+        ...(world.bidBook && { bids: String(world.bidBook.book.target) }),
+      },
       centre: world.accounts.centre.address,
       firstPeriod: p0,
       centreUsdIssued: centreUsd,

@@ -170,6 +170,10 @@ describe("dashboard in the browser (--demo)", function () {
     for (let i = 1; i < w.length; i++) chaiExpect(w[i], `line ${i} narrower than line ${i - 1}`).to.be.below(w[i - 1]);
     await expect(page.locator("#price-history")).toContainText("node 27");
     await expect(page.locator("#price-history")).toContainText("node 34");
+    // The sealed bids of the coming periods (the demo's agents bid): the sealed count ahead of a gate,
+    // the revealed bids with their nodes behind it — as the server read them from the bid book.
+    await expect(page.locator('#bids tr[data-phase="sealed"]').first()).toBeVisible({ timeout: ONE_POLL_MS });
+    await expect(page.locator("#bids li[data-bid]").first()).toContainText("node ");
 
     // The Grid tab, first shown now: the diagram is fitted to its canvas (it was made while hidden).
     await page.getByRole("tab", { name: "Grid" }).click();
