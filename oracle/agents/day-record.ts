@@ -165,13 +165,16 @@ export interface BidsRecord {
   /** Fills of the offers reserved for the selected generators (kWh, USD as the chain paid). */
   readonly reservedFilledKwh: number | null;
   readonly reservedFilledUsd: number | null;
+  /** Selected bidders that did not fill their reserved offer (they are named; the count is in the CSV). */
+  readonly unfilledCount: number | null;
+  readonly unfilled: readonly string[];
   readonly selection: readonly SelectedStepRecord[];
 }
 
 /** What the chain says of a period's auction (the day simulation reads it per period). */
 export interface AuctionExtras {
   readonly sealed: number;
-  readonly reservedFills: readonly { kwh: number; usd: number }[];
+  readonly reservedFills: readonly { generator: string; kwh: number; usd: number }[];
 }
 
 /** The period's auction from its study (with bids) and the chain; all null without a bid book. */
@@ -191,6 +194,8 @@ export function bidsRecord(study: PeriodResult, auction: AuctionExtras | null): 
       nodalUsd: null,
       reservedFilledKwh: null,
       reservedFilledUsd: null,
+      unfilledCount: null,
+      unfilled: [],
       selection: [],
     };
   }
@@ -203,6 +208,8 @@ export function bidsRecord(study: PeriodResult, auction: AuctionExtras | null): 
     ...bids.units.flatMap((u) => [...u.up, ...u.down].map((s) => s.generator)),
     ...bids.setAside.map((a) => a.generator),
   ]);
+  const filled = new Set(auction.reservedFills.map((f) => f.generator.toLowerCase()));
+  const unfilled = [...new Set(steps.map((s) => s.generator.toLowerCase()))].filter((g) => !filled.has(g));
   return {
     sealed: auction.sealed,
     revealed: revealed.size,
@@ -216,6 +223,8 @@ export function bidsRecord(study: PeriodResult, auction: AuctionExtras | null): 
     nodalUsd: usd((s) => Math.max(s.nodalUsdPerMWh, s.bidUsdPerMWh)),
     reservedFilledKwh: auction.reservedFills.reduce((sum, f) => sum + f.kwh, 0),
     reservedFilledUsd: auction.reservedFills.reduce((sum, f) => sum + f.usd, 0),
+    unfilledCount: unfilled.length,
+    unfilled,
     selection: steps.map(selectedStepRecord),
   };
 }

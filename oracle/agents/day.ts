@@ -428,13 +428,13 @@ async function runOnChain(
     const reserved = new Set(
       step.centre.posted.filter((o) => BigInt(o.offer.generator) !== 0n).map((o) => o.offerHash),
     );
-    const reservedFills: { kwh: number; usd: number }[] = [];
+    const reservedFills: { generator: string; kwh: number; usd: number }[] = [];
     step.generators.forEach((g, i) => {
       for (const { offerHash, fill } of g.poll.filled) {
         if (fill.period !== step.deliveryPeriod) continue;
         const f = { kwh: Number(fill.amountWh) / 1000, usd: Number(fill.usd) / 1e8 };
         fills.push(f);
-        if (reserved.has(offerHash)) reservedFills.push(f);
+        if (reserved.has(offerHash)) reservedFills.push({ ...f, generator: fill.generator });
       }
       fillsOf[i] += g.poll.filled.length;
       rejectedOf[i] += g.poll.rejected.length;

@@ -11,6 +11,8 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { loadCase } from "../../../oracle";
 import { simulateDay, type ChainSpec, type DayResult } from "../../../oracle/agents/day";
+import { bidsRecord } from "../../../oracle/agents/day-record";
+import type { PeriodResult } from "../../../oracle/market/period";
 import { bidPlan, STRATEGIC_SHARE, type MarketUnitRef } from "../../../oracle/agents/day-generators";
 import { readBidBookEvents, revealedBidsFor } from "../../../oracle/chain/bids";
 import { attachBidBook } from "../../../oracle/chain/deployments";
@@ -160,6 +162,8 @@ describe("a day with sealed bids (oracle/agents/day.ts, bids)", function () {
       );
       // The selected kWh are the reserved offers' fills, at the selection's price (rounded down to 1e-8 USD once per offer).
       expect(r.bids.reservedFilledKwh).to.be.closeTo(r.bids.selectedKwh!, 1e-9);
+      expect(r.bids.unfilledCount).to.equal(0);
+      expect(r.bids.unfilled).to.deep.equal([]);
       expect(r.bids.reservedFilledUsd).to.be.at.most(r.bids.selectedUsd! + 1e-12);
       expect(r.bids.reservedFilledUsd).to.be.closeTo(r.bids.selectedUsd!, 1e-7 * day.generators.length);
       selected += r.bids.steps!;
@@ -182,5 +186,38 @@ describe("a day with sealed bids (oracle/agents/day.ts, bids)", function () {
     expect(b.reservedFilledKwh).to.be.closeTo(b.selectedKwh, 1e-9);
     expect(day.summary.openPositions).to.equal(0);
     expect(day.summary.conservation!.ok).to.equal(true);
+  });
+});
+
+describe("a selected bidder that does not fill (day-record.ts, bidsRecord)", () => {
+  it("is named in the period's record, and counted in its CSV column", () => {
+    const step = (generator: string, node: number) => ({
+      generator,
+      firstPeriod: 7,
+      node,
+      genRow: node,
+      direction: "increase" as const,
+      step: 0,
+      quantityWh: 5000,
+      bidUsdPerMWh: 100,
+      nodalUsdPerMWh: 120,
+      priceUsdPerMWh: 100,
+    });
+    const a = "0x00000000000000000000000000000000000000aa";
+    const b = "0x00000000000000000000000000000000000000bb";
+    const study = {
+      bids: {
+        period: 7,
+        units: [],
+        fallback: [],
+        setAside: [],
+        selection: { period: 7, pricingRule: "pay-as-bid", steps: [step(a, 2), step(b, 27)], fallbackOffers: [] },
+      },
+    } as unknown as PeriodResult;
+    const r = bidsRecord(study, { sealed: 2, reservedFills: [{ generator: a, kwh: 5, usd: 0.5 }] });
+    expect(r.unfilled).to.deep.equal([b]);
+    expect(r.unfilledCount).to.equal(1);
+    expect(r.selectedKwh).to.equal(10);
+    expect(r.reservedFilledKwh).to.equal(5);
   });
 });
