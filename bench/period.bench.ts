@@ -17,6 +17,13 @@
  * where Octave and MATPOWER are found (tools/matpower), solved by MATPOWER's runopf `runs` times in
  * one Octave session right after GridSwap's runs: `runopfMedianMs` (runopf alone: no Octave start-up,
  * no loadcase) and `runopfOverPeriod`. Otherwise the line says why MATPOWER was not timed.
+ *
+ * Grid state across periods: a second line per case times a series of periods whose demand moves
+ * (±2 %, as successive half-hours do), each studied cold (from the case, as the centre's reported
+ * study must be: the operators recompute it from its inputs alone) and warm (PeriodSeries: the
+ * network kept, each period's load flows starting from the last one's solution, as the day
+ * simulation's grid side runs), interleaved in one run: medians, the warm/cold ratio, and the
+ * Newton iterations of each period's first load flow.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,7 +31,7 @@ import { join, resolve } from "node:path";
 import { loadCase, runPowerFlow, type PowerCase } from "../oracle";
 import { defaultOperation } from "../oracle/market/defaults";
 import { exportPeriodOpf, problemOperation } from "../oracle/market/opf-export";
-import { runPeriod } from "../oracle/market/period";
+import { PeriodSeries, runPeriod } from "../oracle/market/period";
 import { matpowerMissing, runMatpowerOpf } from "../tools/matpower/octave";
 
 const ROOT = resolve(__dirname, "..");
@@ -103,9 +110,45 @@ async function measure(label: string, c: PowerCase, runs: number, withMatpower =
   );
 }
 
+/** A series of `runs` periods with moving demand, each studied cold and warm (interleaved). */
+async function measureSeries(label: string, c: PowerCase, runs: number): Promise<void> {
+  const demand = (k: number): number => 1 + 0.02 * Math.sin(k / 2);
+  const warm = new PeriodSeries(c);
+  await runPeriod(c, { periodStart: 0, demandScale: demand(-1) }); // warm-up
+  await warm.study({ periodStart: 0, demandScale: demand(-1) });
+  const cold: number[] = [];
+  const hot: number[] = [];
+  const coldIterations: number[] = [];
+  const warmIterations: number[] = [];
+  for (let k = 0; k < runs; k++) {
+    const forecasts = { periodStart: (k + 1) * 1800, demandScale: demand(k) };
+    let t = performance.now();
+    const a = await runPeriod(c, forecasts);
+    cold.push(performance.now() - t);
+    t = performance.now();
+    const b = await warm.study(forecasts);
+    hot.push(performance.now() - t);
+    coldIterations.push(a.loadFlow.iterations);
+    warmIterations.push(b.loadFlow.iterations);
+  }
+  console.log(
+    JSON.stringify({
+      case: label,
+      series: `${runs} periods, demand ±2 %`,
+      coldMedianMs: round(median(cold)),
+      warmMedianMs: round(median(hot)),
+      warmOverCold: round(median(hot) / median(cold)),
+      coldNewtonIterations: median(coldIterations),
+      warmNewtonIterations: median(warmIterations),
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   const runs = parseRuns(process.argv.slice(2));
-  await measure("seed34", loadCase(join(ROOT, "cases/seed34.json")), runs, true);
+  const seed34 = loadCase(join(ROOT, "cases/seed34.json"));
+  await measure("seed34", seed34, runs, true);
+  await measureSeries("seed34", seed34, runs);
   const case118 = join(MATPOWER_CASES, "case118.m");
   if (existsSync(case118)) {
     const c = loadCase(case118);
@@ -122,6 +165,7 @@ async function main(): Promise<void> {
   const c = loadCase(pegase);
   const operation = defaultOperation(c, runPowerFlow(c), { congestedLines: 20, limitFraction: 0.9 });
   await measure("case2869pegase (20 lines at 90 %)", { ...c, operation }, Math.max(3, Math.ceil(runs / 3)));
+  await measureSeries("case2869pegase (20 lines at 90 %)", { ...c, operation }, Math.max(5, Math.ceil(runs / 2)));
 }
 
 main().catch((e: unknown) => {

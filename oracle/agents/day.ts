@@ -19,7 +19,7 @@
 import type { Provider, Signer } from "ethers";
 import { BUS, GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
-import { runPeriod } from "../market/period";
+import { PeriodSeries } from "../market/period";
 import type { CivilDate, LoadProfile } from "../market/profiles";
 import { SeededRandom } from "../market/random";
 import { buildDayScenario, ScenarioError, type DayScenario } from "../market/scenario";
@@ -224,12 +224,12 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
 
   let chainPart: ChainOutcome | null = null;
   if (!chain) {
-    let start: { vm: Float64Array; va: Float64Array } | undefined;
+    // One network through the day: each period's load flows start from the last one's solution.
+    const series = new PeriodSeries(market);
     for (let k = first; k < first + config.periods; k++) {
       const t = performance.now();
       const p = scenario.at(k);
-      const study = await runPeriod(market, { ...p.forecasts, periodStart: p.utcStart }, { start });
-      start = { vm: study.loadFlow.point.vm, va: study.loadFlow.point.va };
+      const study = await series.study({ ...p.forecasts, periodStart: p.utcStart });
       // The grid side alone: every offer filled and delivered in full, so the period runs as redispatched.
       const delivered = study.redispatch.loadFlow;
       const record = periodRecord(p, study, market, unitNodes, lineSet, {

@@ -27,7 +27,10 @@ import type { Provider, Wallet } from "ethers";
 import { GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
 import { checkLimits, type LimitReport } from "../grid/limits/checks";
-import { runPowerFlow } from "../grid/pf/runpf";
+import { NetworkModel } from "../grid/model/network";
+import { injectionsOf } from "../grid/pf/point";
+import { toResult } from "../grid/pf/results";
+import { PowerFlowSeries } from "../grid/pf/series";
 import type { PowerFlowResult } from "../grid/pf/results";
 import { applyForecasts, type Forecasts } from "../market/period";
 import { advanceDevChain, chainNow, type RawRpc } from "../chain/clock";
@@ -199,6 +202,8 @@ export interface PipelineConfig {
 export class PeriodPipeline {
   readonly clock: PeriodClock;
   private readonly offset: number;
+  /** The grid as it ran, period after period: one network, new injections (warm starts). */
+  private series?: PowerFlowSeries;
 
   constructor(private readonly cfg: PipelineConfig) {
     this.offset = cfg.offsetSeconds ?? 5;
@@ -323,7 +328,7 @@ export class PeriodPipeline {
       });
     }
     const ran = { ...schedule, gen };
-    const loadFlow = runPowerFlow(ran);
+    const loadFlow = this.gridAsItRan(ran);
     const delivered = {
       deliveryPeriod,
       operators,
@@ -381,6 +386,17 @@ export class PeriodPipeline {
     const T = this.cfg.periodSeconds;
     const energyWh = meanPowerMwToWh(g.plannedMW(period), T) + deliveredWh;
     await this.cfg.meters.record(g.meter, g.address, period, energyWh, (period + 1) * T);
+  }
+
+  /**
+   * The load flow of the grid as it ran, warm from the last delivery period's (the network model is
+   * kept, only the injections are new: PowerFlowSeries). Not used for the centre's study, which the
+   * operators must reproduce bit for bit from its published inputs alone — it starts from the case.
+   */
+  private gridAsItRan(ran: PowerCase): PowerFlowResult {
+    const model = NetworkModel.of(ran);
+    if (this.series?.model !== model) this.series = new PowerFlowSeries(model);
+    return toResult(this.series.solve(injectionsOf(model, ran)).point, ran.name);
   }
 
   /** Mean power over a period of an energy in Wh, MW. */

@@ -168,6 +168,29 @@ export async function runPeriod(
   };
 }
 
+/**
+ * Studies of successive periods of one network, each starting its load flows from the last
+ * period's operating point (a warm start: the same network, new injections). For series nobody
+ * must reproduce from published inputs alone — the day simulation's grid side, benchmarks. The
+ * centre's reported study starts from the case: the oracle operators recompute it from its inputs
+ * and must get the same numbers to the last digit, which a start that depends on history would
+ * not guarantee.
+ */
+export class PeriodSeries {
+  private start?: WarmStart;
+
+  constructor(
+    private readonly c: PowerCase,
+    private readonly options: Omit<PeriodOptions, "start"> = {},
+  ) {}
+
+  async study(forecasts: Forecasts = {}): Promise<PeriodResult> {
+    const result = await runPeriod(this.c, forecasts, { ...this.options, start: this.start });
+    this.start = { vm: result.loadFlow.point.vm, va: result.loadFlow.point.va };
+    return result;
+  }
+}
+
 /** The nodal prices of a redispatch by bus number, one per energised bus in file order (USD/MWh). */
 export function nodalPriceList(rd: Redispatch): NodalPrice[] {
   const prices = nodalPrices(rd);
