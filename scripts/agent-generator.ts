@@ -30,7 +30,7 @@ export const GENERATOR_COMMAND: CommandSpec = {
   name: "agent:generator",
   usage:
     "usage: npm run agent:generator -- --node <bus> --cost <USD/kWh> [--margin <USD/kWh>] --capacity <kWh> --planned-mw <MW> " +
-    "[--bid-up <USD/MWh>] [--bid-down <USD/MWh>] [--bid-markup <fraction>] [--bid-steps <1-4>] " +
+    "[--bid-up <USD/MWh>] [--bid-down <USD/MWh>] [--bid-markup <fraction>] [--bid-steps <1-4>] [--bid-periods <1-48>] " +
     "[--deployment <file>] [--state <file>] [--once | --interval-seconds <s>] [--verbose] [--json]",
   options: {
     node: { type: "string", value: "BUS", help: "required: the grid node the wallet is registered at" },
@@ -46,6 +46,11 @@ export const GENERATOR_COMMAND: CommandSpec = {
     "bid-down": { type: "string", value: "USD/MWh", help: "bid sealed: the price asked to lower output" },
     "bid-markup": { type: "string", value: "FRACTION", help: "asks this much more than the bid prices (default 0)" },
     "bid-steps": { type: "string", value: "1-4", help: "steps per direction, each 20 % dearer (default 2)" },
+    "bid-periods": {
+      type: "string",
+      value: "1-48",
+      help: "periods one bid covers: committed and revealed once for the range (default 1)",
+    },
     ...agentOptions({
       state: ".gridswap/generator-<chain>-<market>-<wallet>.json",
       step: "poll",
@@ -66,12 +71,13 @@ function bidOptions(line: CommandLine): BidPolicy | undefined {
   const downUsdPerMWh = numberOption(line, "bid-down", price);
   const markup = numberOption(line, "bid-markup", { min: 0, what: "a fraction ≥ 0" });
   const steps = numberOption(line, "bid-steps", { integer: true, min: 1, max: 4, what: "1, 2, 3 or 4" });
+  const rangePeriods = numberOption(line, "bid-periods", { integer: true, min: 1, max: 48, what: "1 to 48 periods" });
   if (upUsdPerMWh === undefined && downUsdPerMWh === undefined) {
-    if (markup !== undefined || steps !== undefined)
-      throw new UsageError("--bid-markup and --bid-steps need --bid-up or --bid-down");
+    if (markup !== undefined || steps !== undefined || rangePeriods !== undefined)
+      throw new UsageError("--bid-markup, --bid-steps and --bid-periods need --bid-up or --bid-down");
     return undefined;
   }
-  return checkBidPolicy({ upUsdPerMWh, downUsdPerMWh, markup, steps });
+  return checkBidPolicy({ upUsdPerMWh, downUsdPerMWh, markup, steps, rangePeriods });
 }
 
 async function main(line: CommandLine): Promise<number> {

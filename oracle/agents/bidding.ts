@@ -23,6 +23,7 @@ import {
   revealBid,
   sealBid,
   BidError,
+  MAX_RANGE_PERIODS,
   MAX_STEPS,
   type BidBookTermsData,
   type BidStepData,
@@ -50,6 +51,12 @@ export interface BidPolicy {
   readonly quantityWh?: bigint;
   /** How many delivery periods ahead it commits (default 2: the next period whose gate is open, and the one after). */
   readonly periodsAhead?: number;
+  /**
+   * Periods one bid covers (1–48, default 1): a bid for a range is committed and revealed once, at
+   * its first period's gate and window, and holds for each period of the range — one commitment
+   * and one reveal a day instead of 48, at the price of fixing the bid that long.
+   */
+  readonly rangePeriods?: number;
 }
 
 /** Throws a RangeError naming the field when a bid policy cannot be meant. */
@@ -76,6 +83,13 @@ export function checkBidPolicy(b: BidPolicy): BidPolicy {
   if (b.quantityWh !== undefined) need(b.quantityWh > 0n, "quantity", "Wh > 0", b.quantityWh);
   if (b.periodsAhead !== undefined)
     need(Number.isInteger(b.periodsAhead) && b.periodsAhead >= 1, "periods ahead", "an integer ≥ 1", b.periodsAhead);
+  if (b.rangePeriods !== undefined)
+    need(
+      Number.isInteger(b.rangePeriods) && b.rangePeriods >= 1 && b.rangePeriods <= MAX_RANGE_PERIODS,
+      "range",
+      `1..${MAX_RANGE_PERIODS} periods`,
+      b.rangePeriods,
+    );
   return b;
 }
 
@@ -136,8 +150,14 @@ export function describeBid(sealed: SealedBidData): string {
   return [side("raise", sealed.bid.up), side("lower", sealed.bid.down)].filter(Boolean).join("; ");
 }
 
-/** What the agent keeps of one of its bids (JSON in its state file). */
+/** "period 7" or "periods 7..10". */
+const periodsText = (s: SealedBidData): string =>
+  s.firstPeriod === s.lastPeriod ? `period ${s.firstPeriod}` : `periods ${s.firstPeriod}..${s.lastPeriod}`;
+
+/** What the agent keeps of one of its bids (JSON in its state file), by its first period. */
 export interface KeptBid {
+  /** The last period the bid covers (its first is the key it is kept under). */
+  readonly last: number;
   readonly sealed: Record<string, unknown>;
   readonly signature: string;
   committed?: boolean;
@@ -179,10 +199,17 @@ export class Bidder {
     checkBidPolicy(cfg.policy);
   }
 
-  /** The bid I revealed for `period` (undefined: none, or not revealed). */
+  /** The bid I revealed covering `period` (undefined: none, or not revealed). */
   revealedFor(period: number): SealedBidData | undefined {
-    const kept = this.cfg.kept()[period];
-    return kept?.revealed ? sealedFromJson(kept.sealed) : undefined;
+    const cover = this.covering(period);
+    return cover?.kept.revealed ? sealedFromJson(cover.kept.sealed) : undefined;
+  }
+
+  /** The kept bid covering `period`, and its first period. */
+  private covering(period: number): { first: number; kept: KeptBid } | undefined {
+    for (const [first, kept] of Object.entries(this.cfg.kept()))
+      if (Number(first) <= period && period <= (kept.last ?? Number(first))) return { first: Number(first), kept };
+    return undefined;
   }
 
   /** Commits what is due, reveals what may be revealed, and forgets bids of past periods. */
@@ -200,9 +227,12 @@ export class Bidder {
     const terms = this.terms;
     const current = Math.floor(now / terms.periodSeconds);
     const kept = this.cfg.kept();
-    for (const p of Object.keys(kept)) if (Number(p) < current) delete kept[p];
+    for (const [p, k] of Object.entries(kept)) if ((k.last ?? Number(p)) < current) delete kept[p];
     const ahead = this.cfg.policy.periodsAhead ?? 2;
     for (let period = current + 1; period <= current + ahead + 1; period++) {
+      // A period inside a range bid is the range's: committed and revealed at its first period.
+      const cover = this.covering(period);
+      if (cover && cover.first !== period) continue;
       const times = bidTimes(period, terms);
       try {
         if (now < times.bidGate) await this.commit(period, out);
@@ -227,17 +257,25 @@ export class Bidder {
     if (!k) {
       // A commitment of mine for this period that I did not keep: a state file lost or replaced.
       if (await this.cfg.book.isCommitted(this.cfg.who.address, period)) {
-        kept[period] = { sealed: {}, signature: "", out: "a commitment of mine is on chain that I hold no bid for" };
+        kept[period] = {
+          last: period,
+          sealed: {},
+          signature: "",
+          out: "a commitment of mine is on chain that I hold no bid for",
+        };
         out.out.push({ period, reason: kept[period].out as string });
         this.cfg.log(
           `period ${period}: a commitment of mine is on chain that I hold no bid for; it cannot be revealed`,
         );
         return;
       }
+      // A range ends before the next bid I keep (the kept ones start later: they were made first).
+      let last = period + (this.cfg.policy.rangePeriods ?? 1) - 1;
+      for (const first of Object.keys(kept).map(Number)) if (first > period && first <= last) last = first - 1;
       const sealed = policyBid(
         this.cfg.who,
         this.cfg.policy,
-        { first: period, last: period },
+        { first: period, last },
         {
           capacityW: this.capacityW as number,
           terms: this.terms as BidBookTermsData,
@@ -249,7 +287,7 @@ export class Bidder {
         terms: this.terms as BidBookTermsData,
       });
       const { signature } = await sealBid(this.cfg.wallet, this.domain as TypedDataDomain, sealed);
-      k = { sealed: sealedToJson(sealed), signature };
+      k = { last, sealed: sealedToJson(sealed), signature };
       kept[period] = k;
       this.cfg.save(); // the salt is on disk before the commitment can be on chain
     }
@@ -261,7 +299,9 @@ export class Bidder {
     k.committed = true;
     out.committed.push({ period, bid: sealed });
     if (result.status === "mined")
-      this.cfg.log(`committed a sealed bid for period ${period} (${describeBid(sealed)}); revealed after the gate`);
+      this.cfg.log(
+        `committed a sealed bid for ${periodsText(sealed)} (${describeBid(sealed)}); revealed after the gate`,
+      );
   }
 
   private async reveal(period: number, out: BiddingTick): Promise<void> {
@@ -280,7 +320,7 @@ export class Bidder {
     );
     k.revealed = true;
     out.revealed.push({ period, bid: sealed });
-    if (result.status === "mined") this.cfg.log(`revealed my bid for period ${period}: ${describeBid(sealed)}`);
+    if (result.status === "mined") this.cfg.log(`revealed my bid for ${periodsText(sealed)}: ${describeBid(sealed)}`);
   }
 
   private missed(period: number, out: BiddingTick): void {

@@ -140,7 +140,7 @@ describe("command-line tools through tools/run.js", function () {
       "agent:generator: a bid markup without a bid price",
       "scripts/agent-generator.ts",
       ["--node", "27", "--cost", "0.01", "--capacity", "5", "--planned-mw", "0.3", "--bid-markup", "0.2"],
-      /^agent:generator: --bid-markup and --bid-steps need --bid-up or --bid-down/,
+      /^agent:generator: --bid-markup, --bid-steps and --bid-periods need --bid-up or --bid-down/,
     ],
     [
       "agent:centre: a missing case file",

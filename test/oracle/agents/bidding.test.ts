@@ -6,7 +6,14 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { ZeroAddress } from "ethers";
-import { bidTimes, checkSealedBid, RevealReader, type BidBookTermsData } from "../../../oracle/chain/bids";
+import {
+  bidTimes,
+  checkSealedBid,
+  readBidBookEvents,
+  RevealReader,
+  type BidBookTermsData,
+} from "../../../oracle/chain/bids";
+import type { PeriodResult } from "../../../oracle/market/period";
 import { BookState, Direction } from "../../../oracle/chain/enums";
 import type { OfferData } from "../../../oracle/chain/market-data";
 import { usdPerMWhToUnits } from "../../../oracle/chain/units";
@@ -221,6 +228,29 @@ describe("agents: sealed bids", function () {
           .to.include({ matches: false })
           .and.to.have.property("why")
           .that.match(/no study I checked/);
+    });
+
+    it("a bid for a range of periods: committed and revealed once, in the auction of each period it covers", async function () {
+      const world = await testWorld([{ node: 2, bid: { upUsdPerMWh: 104, downUsdPerMWh: 22, rangePeriods: 3 } }], {
+        bids: {},
+      });
+      const first = await world.pipeline.startPeriod();
+      const D = first + 1;
+      const runs = [await world.pipeline.run(), await world.pipeline.run()];
+      const events = await readBidBookEvents(world.bidBook!.book, world.deployBlock);
+      expect(events.commitments.map((c) => [c.firstPeriod, c.lastPeriod])).to.deep.include([D, D + 2]);
+      expect(events.commitments.filter((c) => c.firstPeriod <= D + 1 && D + 1 <= c.lastPeriod)).to.have.length(1);
+      expect(events.reveals.filter((r) => r.sealed.firstPeriod === D)).to.have.length(1);
+      for (const [k, run] of runs.entries()) {
+        expect(run.deliveryPeriod).to.equal(D + k);
+        const bids = (run.centre.study as PeriodResult).bids!;
+        expect(
+          bids.units.map((u) => u.node),
+          `period ${D + k} priced node 2 by the range bid`,
+        ).to.deep.equal([2]);
+        for (const p of run.centre.posted.filter((x) => x.offer.node === 2))
+          expect(p.offer.generator).to.equal(world.generators[0].address);
+      }
     });
   });
 });
