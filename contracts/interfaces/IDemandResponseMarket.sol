@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {IGridOracle} from "./IGridOracle.sol";
 import {IGridSwapVault} from "./IGridSwapVault.sol";
+import {IBaselineErrors, IBatchErrors, INodeErrors} from "./IGridSwapErrors.sol";
 
 /// @title Signed demand-response offers filled from the vault into generators' commitments, settled
 ///        on the oracle's measurement.
@@ -53,7 +54,7 @@ import {IGridSwapVault} from "./IGridSwapVault.sol";
 ///         An unfilled offer holds nothing: the centre's USD stays in its free balance until a
 ///         fill, so an expired offer needs no refund. Cancel one nonce, up to 256 at once (a
 ///         nonce bitmap word, as Permit2), or every offer signed so far (bump the epoch).
-interface IDemandResponseMarket is IGridSwapVault {
+interface IDemandResponseMarket is IGridSwapVault, INodeErrors, IBaselineErrors, IBatchErrors {
     /// @notice Raise (Increase) or lower (Decrease) output against the baseline.
     enum Direction {
         Increase,
@@ -223,14 +224,10 @@ interface IDemandResponseMarket is IGridSwapVault {
     /// @notice `centre` voided every offer signed with an epoch below `epoch`.
     event EpochAdvanced(address indexed centre, uint32 epoch);
 
-    /// @notice Node 0 is not a bus number.
-    error ZeroNode();
     /// @notice The offer's signature recovers to `signer`, not to its centre `centre`.
     error WrongSigner(address signer, address centre);
     /// @notice `centre` does not hold CENTRE_ROLE.
     error NotCentre(address centre);
-    /// @notice The offer's baseline days do not suit its method.
-    error InvalidBaseline(IGridOracle.BaselineMethod baseline, uint8 baselineDays);
     /// @notice The offer's fill sizes are inconsistent: need 1 ≤ minFillWh ≤ maxFillWh.
     error InvalidFillSizes(uint64 minFillWh, uint64 maxFillWh);
     /// @notice No oracle report exists for the justification period.
@@ -283,8 +280,6 @@ interface IDemandResponseMarket is IGridSwapVault {
     error NotUnwindableYet(address generator, uint32 period, uint256 unwindableAt);
     /// @notice The book of `generator` in `period` has a final measurement: settle it instead.
     error DeliveryMeasured(address generator, uint32 period);
-    /// @notice A list has `length` items; at most `max` are accepted in one call.
-    error TooManyItems(uint256 length, uint256 max);
     /// @notice Two lists that go together have different lengths.
     error LengthMismatch(uint256 offers, uint256 signatures);
     /// @notice A deployment parameter is out of range: fill horizon 1..65535 periods, fractions ≤ 10,000 bps.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IGeneratorErrors, INodeErrors} from "./IGridSwapErrors.sol";
+
 /// @title Registry of generators allowed to trade adjustment: grid node, meter key and capacity of each.
 /// @notice The grid operator (REGISTRAR_ROLE, a key of its own: it holds no other GridSwap right)
 ///         registers a generator's wallet at a node (a bus number of the case), binds the key of
@@ -14,7 +16,7 @@ pragma solidity 0.8.28;
 ///         one-measurement-per-generator-and-period bitmap by it.
 ///         The facts of a generator sit in one storage slot, so a lookup costs one SLOAD.
 ///         Units: capacity in watts (W).
-interface IGeneratorRegistry {
+interface IGeneratorRegistry is IGeneratorErrors, INodeErrors {
     /// @notice `generator` was registered at grid node `node` with meter key `meterKey`, output
     ///         capacity `capacityW` (W) and index `index`.
     event GeneratorRegistered(
@@ -31,10 +33,6 @@ interface IGeneratorRegistry {
     /// @notice `generator` is no longer registered (it was at `node`); its meter key is free again.
     event GeneratorDeregistered(address indexed generator, uint32 indexed node);
 
-    /// @notice The zero address cannot be a generator.
-    error ZeroGenerator();
-    /// @notice Node 0 is not a bus number.
-    error ZeroNode();
     /// @notice The zero address cannot be a meter key.
     error ZeroMeterKey();
     /// @notice A generator's registered capacity must be above 0 W.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IBaselineErrors, IBatchErrors, IGeneratorErrors} from "./IGridSwapErrors.sol";
+
 /// @title Power-flow oracle: one immutable k-of-n report per period, measured deliveries, disputes.
 /// @notice Units and scales, used everywhere in GridSwap:
 ///         - period: ⌊Unix time / periodSeconds⌋; period p covers [p·periodSeconds, (p+1)·periodSeconds)
@@ -36,7 +38,7 @@ pragma solidity 0.8.28;
 ///         generator-period never reported. Disputes and corrections are stored per generator
 ///         and period (the exceptions, one slot each) and take precedence over the report.
 ///         `verifyReport` checks any published copy of a report against the stored hash.
-interface IGridOracle {
+interface IGridOracle is IGeneratorErrors, IBaselineErrors, IBatchErrors {
     /// @notice OpenADR 3 DATA_QUALITY of a measurement.
     /// @dev Ok and Estimated settle by the measured delivery (Estimated is flagged in the
     ///      settlement). Missing (no reading) and Bad (reading rejected) wait for a correction or a
@@ -262,8 +264,6 @@ interface IGridOracle {
     error MeasurementNotInPast(uint32 deliveryPeriod, uint32 reportPeriod);
     /// @notice A measurement of `generator` (its index) in `period` was reported already.
     error MeasurementAlreadyReported(uint32 period, address generator);
-    /// @notice A measurement names the zero address.
-    error ZeroGenerator();
     /// @notice A measurement names generator index 0 (registry indices start at 1).
     error ZeroGeneratorIndex();
     /// @notice `generator` is registered under index `registered`, not `given`.
@@ -281,10 +281,6 @@ interface IGridOracle {
         int64 actualWh,
         int64 deliveredWh
     );
-    /// @notice `baselineDays` does not suit `baseline` (RollingAverage: 1..MAX_BASELINE_DAYS; others: 0).
-    error InvalidBaseline(BaselineMethod baseline, uint8 baselineDays);
-    /// @notice A list has `length` items; at most `max` are accepted in one call.
-    error TooManyItems(uint256 length, uint256 max);
     /// @notice The signatures' deadline `deadline` has passed (now: `nowTime`, Unix s).
     error SignatureExpired(uint64 deadline, uint256 nowTime);
     /// @notice Only `valid` distinct current signers signed; `threshold` are needed.

@@ -15,7 +15,23 @@ import {
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
+import { ConfigurationError } from "../chain/errors";
 import type { InFlightTx, SendJournal } from "../chain/tx";
+
+/**
+ * A state file that cannot be used: unreadable, not JSON, not a state, or of a version this code
+ * does not read. A setting problem (exit, not retry): reading it again gives the same answer.
+ */
+export class StateFileError extends ConfigurationError {
+  constructor(
+    readonly path: string,
+    /** What is wrong, without the path. */
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`state file ${path}: ${problem}`, options);
+  }
+}
 
 export class StateFile<T extends object> {
   private value: T;
@@ -66,29 +82,40 @@ export class StateFile<T extends object> {
 
   private load(): T {
     if (!this.path || !existsSync(this.path)) return this.initial();
-    let parsed: { version?: number; state?: T };
+    let text: string;
     try {
-      parsed = JSON.parse(readFileSync(this.path, "utf8"), (_k, v) =>
+      text = readFileSync(this.path, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new StateFileError(this.path, `cannot read it (${code})`, { cause: e });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text, (_k, v) =>
         v && typeof v === "object" && typeof v.$bigint === "string" ? BigInt(v.$bigint) : v,
       );
     } catch (e) {
-      throw new Error(
-        `state file ${this.path} is not valid JSON (${(e as Error).message}): move it away to start afresh`,
-      );
+      throw new StateFileError(this.path, `not valid JSON (${(e as Error).message}): move it away to start afresh`, {
+        cause: e,
+      });
     }
-    if (
-      parsed.version !== this.version &&
-      typeof parsed.version === "number" &&
-      typeof parsed.state === "object" &&
-      parsed.state !== null
-    ) {
-      const upgraded = this.upgrade?.(parsed.version, parsed.state);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new StateFileError(this.path, `not a state ({"version", "state"}): move it away to start afresh`);
+    }
+    const { version, state } = parsed as { version?: unknown; state?: unknown };
+    const isState = typeof state === "object" && state !== null && !Array.isArray(state);
+    if (version !== this.version && typeof version === "number" && isState) {
+      const upgraded = this.upgrade?.(version, state as object);
       if (upgraded) return upgraded;
     }
-    if (parsed.version !== this.version || typeof parsed.state !== "object" || parsed.state === null) {
-      throw new Error(`state file ${this.path} has version ${parsed.version}, expected ${this.version}: move it away`);
+    if (version !== this.version) {
+      throw new StateFileError(
+        this.path,
+        `format version ${String(version)}, this agent reads version ${this.version}: move it away to start afresh`,
+      );
     }
-    return parsed.state;
+    if (!isState) throw new StateFileError(this.path, `no "state" object: move it away to start afresh`);
+    return state as T;
   }
 }
 

@@ -58,7 +58,8 @@ describe("enums: TypeScript tables = Solidity enums", () => {
   }
 
   it("every enum of contracts/ (outside test harnesses and mocks) has a TypeScript table", () => {
-    const ours = [...sol.keys()].filter((n) => !n.startsWith("DemandResponseMarket.Readiness"));
+    // MarketBooks.Readiness is internal (why a book cannot be settled now): no caller sees it.
+    const ours = [...sol.keys()].filter((n) => n !== "MarketBooks.Readiness");
     expect(ours.sort()).to.deep.equal(Object.keys(SOLIDITY_ENUMS).sort());
   });
 

@@ -9,6 +9,14 @@ import { runAgentLoop } from "../../scripts/agent-common";
 import { InputError } from "../../oracle/errors";
 import { CaseDataError } from "../../oracle/grid/errors";
 import { ConfigurationError, RevertError, TransportError } from "../../oracle/chain/errors";
+import {
+  DuplicateReadingError,
+  MeterFormatError,
+  MeterSourceRefusedError,
+  MeterSourceUnavailableError,
+  ReadingSignatureError,
+} from "../../oracle/agents/metering/errors";
+import { StateFileError } from "../../oracle/agents/state";
 
 interface Run {
   readonly code: number;
@@ -56,10 +64,39 @@ describe("the agents' loop: what each kind of failure does (scripts/agent-common
     }
   });
 
+  it("bad meter data stops the agent with one line, exit 1, whatever its words", async () => {
+    const meter = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+    for (const e of [
+      new MeterFormatError("readings.csv:4", "energyWh is not a number (timeout)"),
+      new DuplicateReadingError(meter, 7, ["a.csv:2", "b.csv:2"]),
+      new ReadingSignatureError("bad", meter, 7, "http://hub/r readings[0]", "the signature is not 65 bytes"),
+    ]) {
+      const r = await run([e]);
+      expect([r.code, r.steps], e.name).to.deep.equal([1, 1]);
+      expect(r.stderr, e.name).to.deep.equal([`agent: ${e.message}\n`]);
+    }
+  });
+
   it("a bad setting stops the agent with one line, exit 1", async () => {
     const r = await run([new ConfigurationError("the case's periods are 15 min but the oracle's are 30 min")]);
     expect([r.code, r.steps]).to.deep.equal([1, 1]);
     expect(r.stderr).to.deep.equal(["agent: the case's periods are 15 min but the oracle's are 30 min\n"]);
+    for (const e of [
+      new StateFileError("centre.json", "not valid JSON (Unexpected end of JSON input)"),
+      new MeterSourceRefusedError("http://meters", "HTTP 401 Unauthorized"),
+    ]) {
+      expect(await run([e]), e.name).to.deep.include({ code: 1, steps: 1, stderr: [`agent: ${e.message}\n`] });
+    }
+  });
+
+  it("a meter source that does not answer is retried like the node, whatever its words", async () => {
+    const r = await run([
+      new MeterSourceUnavailableError("http://meters", "HTTP 503 Service Unavailable"),
+      new MeterSourceUnavailableError("/data/meters", "no such file or directory"),
+    ]);
+    expect([r.code, r.stderr]).to.deep.equal([0, []]);
+    expect(r.steps).to.be.at.least(3);
+    expect(r.log.filter((l) => /unreachable \(http:\/\/meters: HTTP 503/.test(l))).to.have.length(1);
   });
 
   it("transport failures (typed or raw) are retried, said once, and the recovery said once", async () => {

@@ -72,7 +72,9 @@ export class FileMeterSource implements MeterSource {
     try {
       names = await readdir(path);
     } catch (e) {
-      throw new MeterSourceUnavailableError(path, `cannot list the directory (${(e as NodeJS.ErrnoException).code})`);
+      throw new MeterSourceUnavailableError(path, `cannot list the directory (${(e as NodeJS.ErrnoException).code})`, {
+        cause: e,
+      });
     }
     const files: { path: string; stats?: Stats; error?: string }[] = [];
     for (const name of names.sort()) {
@@ -105,7 +107,7 @@ export class FileMeterSource implements MeterSource {
         text = await readFile(path, "utf8");
       } catch (e) {
         error = `cannot read (${(e as NodeJS.ErrnoException).code})`;
-        if (path === this.options.path) throw new MeterSourceUnavailableError(path, error);
+        if (path === this.options.path) throw new MeterSourceUnavailableError(path, error, { cause: e });
       }
     }
     if (text === undefined || stamp === undefined) {
@@ -126,6 +128,7 @@ async function statOrFail(path: string): Promise<Stats> {
     throw new MeterSourceUnavailableError(
       path,
       code === "ENOENT" ? "no such file or directory" : `cannot read (${code})`,
+      { cause: e },
     );
   }
 }

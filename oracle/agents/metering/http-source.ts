@@ -1,8 +1,9 @@
 /**
  * Meter readings from an HTTP endpoint (a head-end system, a data hub, the simulated meters).
- * One read() = one POST, no retries here: the agent's retry layer decides (withRetry in
- * oracle/chain/retry.ts treats this module's unreachable/timeout/HTTP 5xx/429 errors as transient).
- * Only an endpoint that gives no usable answer throws (MeterSourceUnavailableError); a malformed
+ * One read() = one POST, no retries here: the caller decides, by the error's class: no answer, a
+ * timeout, HTTP 5xx, 408 or 429 is a MeterSourceUnavailableError (a TransportError: transient);
+ * another HTTP 4xx is a MeterSourceRefusedError (a ConfigurationError: asking again will not help).
+ * Only an endpoint that gives no usable answer throws; a malformed
  * record is a RejectedRecord, and an answer that is not {"readings": [ … ]} is one.
  *
  *   request   POST <url>   Content-Type: application/json   Accept: application/json
@@ -10,7 +11,7 @@
  *   answer    200, {"readings": [ {record}, … ]}  — records as in files (docs/metering.md); the
  *             answer may hold more than was asked: only the readings asked for are kept.
  */
-import { MeterSourceUnavailableError } from "./errors";
+import { MeterSourceRefusedError, MeterSourceUnavailableError } from "./errors";
 import { filterBatch, queryFilter, readingsFromJsonText } from "./records";
 import type { MeterSource, ReadingBatch, ReadingQuery } from "./types";
 import { checkPeriodSeconds } from "./units";
@@ -71,13 +72,13 @@ export class HttpMeterSource implements MeterSource {
       });
       text = await response.text();
     } catch (e) {
-      throw new MeterSourceUnavailableError(url, transportProblem(e, this.timeoutMs));
+      throw new MeterSourceUnavailableError(url, transportProblem(e, this.timeoutMs), { cause: e });
     }
     if (!response.ok) {
-      throw new MeterSourceUnavailableError(
-        url,
-        `HTTP ${response.status} ${response.statusText}${text ? `: ${quote(text)}` : ""}`.trim(),
-      );
+      const answer = `HTTP ${response.status} ${response.statusText}${text ? `: ${quote(text)}` : ""}`.trim();
+      // 4xx: this request is refused (wrong URL, credentials), except a timeout or a rate limit.
+      const refused = response.status >= 400 && response.status < 500 && ![408, 429].includes(response.status);
+      throw refused ? new MeterSourceRefusedError(url, answer) : new MeterSourceUnavailableError(url, answer);
     }
     const batch = readingsFromJsonText(
       text,
@@ -94,7 +95,7 @@ function quote(text: string): string {
   return flat.length > QUOTE_CHARS ? `"${flat.slice(0, QUOTE_CHARS)}…"` : `"${flat}"`;
 }
 
-/** A fetch failure in words the retry layer recognises: the cause's code, "timeout", "unreachable". */
+/** A fetch failure in words: a timeout, or unreachable with the cause's code. */
 function transportProblem(error: unknown, timeoutMs: number): string {
   const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (e?.name === "TimeoutError" || e?.name === "AbortError") return `no answer within ${timeoutMs} ms (timeout)`;

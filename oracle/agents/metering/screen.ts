@@ -182,7 +182,7 @@ function readingProblems(r: MeterReading, generator: string, periodSeconds: numb
       verifyReadingSignature(r, generator, signatures.domain);
     } catch (e) {
       if (!(e instanceof ReadingSignatureError)) throw e;
-      problems.push(`${e.problem === "foreign" ? "foreign signature" : "bad signature"}: ${e.detail} ${at}`);
+      problems.push(`${e.kind === "foreign" ? "foreign signature" : "bad signature"}: ${e.detail} ${at}`);
     }
   }
   return problems;

@@ -76,8 +76,9 @@ export interface MeterSource {
   readonly description: string;
   /**
    * The readings available now for these meters and periods (missing ones are simply absent),
-   * and the records that could not be read. Throws MeterSourceUnavailableError only when the
-   * source cannot be read at all (missing folder, HTTP 5xx/timeout/unreachable); a malformed
+   * and the records that could not be read. Throws only when the source cannot be read at all:
+   * MeterSourceUnavailableError (missing folder, HTTP 5xx/timeout/unreachable) or
+   * MeterSourceRefusedError (HTTP 4xx: a wrong URL or credentials); a malformed
    * record or file is a RejectedRecord, never a throw. Sources return what they find: duplicates,
    * unknown meters and signatures are for screenReadings.
    */

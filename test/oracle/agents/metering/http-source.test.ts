@@ -8,7 +8,8 @@ import { expect } from "chai";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isTransient, withRetry } from "../../../../oracle/chain/retry";
-import { MeterSourceUnavailableError } from "../../../../oracle/agents/metering/errors";
+import { MeterSourceRefusedError, MeterSourceUnavailableError } from "../../../../oracle/agents/metering/errors";
+import { ConfigurationError } from "../../../../oracle/chain/errors";
 import { HttpMeterSource } from "../../../../oracle/agents/metering/http-source";
 
 const T = 1800;
@@ -138,17 +139,28 @@ describe("HTTP meter source", () => {
     ]);
   });
 
-  it("reports an HTTP error status with the start of the answer; 5xx/429 are transient for the retry layer", async () => {
+  it("reports an HTTP error status with the start of the answer; 5xx/408/429 are transient for the retry layer", async () => {
     handler = json(503, { error: "head-end maintenance" });
     const unavailable = await rejection(new HttpMeterSource({ url, periodSeconds: T }).read());
     expect(unavailable).to.be.instanceOf(MeterSourceUnavailableError);
     expect(unavailable.message).to.equal(`${url}: HTTP 503 Service Unavailable: "{"error":"head-end maintenance"}"`);
     expect(isTransient(unavailable)).to.equal(true);
+    for (const status of [408, 429, 500]) {
+      handler = json(status, "");
+      const e = await rejection(new HttpMeterSource({ url, periodSeconds: T }).read());
+      expect([e instanceof MeterSourceUnavailableError, isTransient(e)], String(status)).to.deep.equal([true, true]);
+    }
 
-    handler = json(404, "");
-    const notFound = await rejection(new HttpMeterSource({ url, periodSeconds: T }).read());
-    expect(notFound.message).to.equal(`${url}: HTTP 404 Not Found`);
-    expect(isTransient(notFound)).to.equal(false);
+    // Another 4xx: the URL or the credentials are wrong, a setting, not worth asking again.
+    for (const status of [400, 401, 403, 404]) {
+      handler = json(status, "");
+      const e = await rejection(new HttpMeterSource({ url, periodSeconds: T }).read());
+      expect(e, String(status)).to.be.instanceOf(MeterSourceRefusedError).and.instanceOf(ConfigurationError);
+      expect([isTransient(e), (e as MeterSourceRefusedError).code]).to.deep.equal([false, "SOURCE_REFUSED"]);
+    }
+    expect((await rejection(new HttpMeterSource({ url, periodSeconds: T }).read())).message).to.equal(
+      `${url}: HTTP 404 Not Found`,
+    );
   });
 
   it("retries nothing itself: the agent's retry layer gets past a transient failure", async () => {

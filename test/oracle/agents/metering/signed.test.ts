@@ -69,7 +69,7 @@ describe("signed meter readings", () => {
   it("reject a foreign key, other values, another generator or another domain, naming meter and period", async () => {
     const foreign = await signReading(otherKey, DOMAIN, GENERATOR, reading());
     const e = signatureError(() => verifyReadingSignature(reading({ signature: foreign }), GENERATOR, DOMAIN));
-    expect(e.problem).to.equal("foreign");
+    expect(e.kind).to.equal("foreign");
     expect(e.code).to.equal("FOREIGN_SIGNATURE");
     expect(e.signer).to.equal(otherKey.address);
     expect(e.message).to.equal(
@@ -92,12 +92,12 @@ describe("signed meter readings", () => {
           }),
       ],
     ];
-    for (const [what, verify] of cases) expect(signatureError(verify).problem, what).to.equal("foreign");
+    for (const [what, verify] of cases) expect(signatureError(verify).kind, what).to.equal("foreign");
   });
 
   it("reject a missing or malformed signature, including a high-s twin OpenZeppelin's ECDSA refuses", async () => {
     const missing = signatureError(() => verifyReadingSignature(reading(), GENERATOR, DOMAIN));
-    expect([missing.problem, missing.code]).to.deep.equal(["missing", "MISSING_SIGNATURE"]);
+    expect([missing.kind, missing.code]).to.deep.equal(["missing", "MISSING_SIGNATURE"]);
     expect(missing.message).to.equal(
       `readings.csv:2: meter ${meterKey.address}, period ${P}: the reading is not signed`,
     );
@@ -112,7 +112,7 @@ describe("signed meter readings", () => {
     ];
     for (const [what, signature, message] of bad) {
       const e = signatureError(() => verifyReadingSignature(reading({ signature }), GENERATOR, DOMAIN));
-      expect([e.problem, e.code], what).to.deep.equal(["bad", "BAD_SIGNATURE"]);
+      expect([e.kind, e.code], what).to.deep.equal(["bad", "BAD_SIGNATURE"]);
       expect(e.message, what).to.match(message);
     }
   });
