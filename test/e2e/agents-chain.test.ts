@@ -15,16 +15,10 @@
  *       one is killed.
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { JsonRpcProvider } from "ethers";
-import { DEV_KEYS, deployTo, startAnvil, type LocalNode } from "../../scripts/devnet";
-import { attachContracts, type DeploymentFile } from "../../oracle/chain/deployments";
-import type { GridSwapContracts } from "../../oracle/chain/deploy";
-import type { DeployedMarket } from "../../oracle/agents/world";
-import { AgentProcess, nextPeriod, provider, startOperators, waitFor } from "./agent-process";
-import { RpcProxy } from "./rpc-proxy";
+import { DEV_KEYS, deployTo } from "../../scripts/devnet";
+import { nextPeriod, waitFor } from "./agent-process";
+import { agentSuite, postsFor, type AgentScene } from "./scene";
 
 /** Seconds per block, as on Ethereum's mainnet. */
 const BLOCK_SECONDS = 12;
@@ -33,126 +27,27 @@ const EXIT_DEPLOYMENT_GONE = 3;
 /** Long enough for a few 12-s blocks and a step's retries. */
 const STEP_MS = 150_000;
 
-interface Scene {
-  readonly dir: string;
-  readonly path: string;
-  readonly file: DeploymentFile;
-  readonly market: DeployedMarket;
-  readonly p: JsonRpcProvider;
-  readonly c: GridSwapContracts;
-  readonly agents: AgentProcess[];
-  readonly operators: AgentProcess[];
-  readonly proxies: RpcProxy[];
-  centre(o?: { env?: Record<string, string>; url?: string; state?: string }): AgentProcess;
-  generator(
-    index: number,
-    o?: { env?: Record<string, string>; url?: string; state?: string; capacityKwh?: number },
-  ): AgentProcess;
-  logs(): string;
-}
-
 describe("agents that survive the chain (Anvil, a block every 12 s)", function () {
   this.timeout(900_000);
-  let node: LocalNode;
-  let scene: Scene | undefined;
-
-  before(async () => {
-    AgentProcess.build();
-    node = await startAnvil();
-  });
-  after(async () => node?.stop());
-  afterEach(async () => {
-    if (!scene) return;
-    for (const a of [...scene.agents, ...scene.operators]) await a.stop();
-    for (const x of scene.proxies) await x.stop();
-    rmSync(scene.dir, { recursive: true, force: true });
-    scene = undefined;
-  });
+  const suite = agentSuite();
 
   /** Deploys on automine (fast), then mines a block every 12 s; starts the three operators. */
-  async function setUp(label: string, o: { lockDir?: string; reset?: boolean } = {}): Promise<Scene> {
-    const dir = mkdtempSync(join(tmpdir(), "gridswap-chain-"));
-    const rpc = provider(node.url, 31337n);
-    // From genesis: the deployer's nonce, and so every address, is the same each time.
-    if (o.reset) await rpc.send("anvil_reset", []);
-    await rpc.send("evm_setIntervalMining", [0]);
-    await rpc.send("evm_setAutomine", [true]);
-    const { path, file, market } = await deployTo(node.url, DEV_KEYS[0], {
-      generators: [{ node: 2 }, { node: 27 }],
-      path: join(dir, "deployment.json"),
-      seed: `chain-${label}`,
-    });
-    await rpc.send("evm_setIntervalMining", [BLOCK_SECONDS]);
-    rpc.destroy();
-    const p = provider(node.url, BigInt(file.chainId));
-    const lockEnv = { GRIDSWAP_LOCK_DIR: o.lockDir ?? dir };
-    const operators = await startOperators({
-      rpcUrl: node.url,
-      deployment: path,
-      keys: market.accounts.oracleSigners.map((w) => w.privateKey),
-      dir,
-      meters: () => ["--simulate-meters", "--insecure-unsigned-readings"],
-    });
-    const oracleArgs = [...operators.urls.flatMap((u) => ["--oracle", u]), "--reading-grace-seconds", "0"];
-    const agents: AgentProcess[] = [];
-    const common = ["--deployment", path, "--interval-seconds", "1"];
-    const s: Scene = {
-      dir,
-      path,
-      file,
-      market,
-      p,
-      c: attachContracts(file.addresses, p),
-      agents,
-      operators: operators.processes as AgentProcess[],
-      proxies: [],
-      centre: (x = {}) => {
-        const a = AgentProcess.start(
-          "agent-centre",
-          [...oracleArgs, "--state", x.state ?? join(dir, `centre-${agents.length}.json`), ...common],
-          { RPC_URL: x.url ?? node.url, CENTRE_KEY: market.accounts.centre.privateKey, ...lockEnv, ...x.env },
-        );
-        agents.push(a);
-        return a;
+  const setUp = (label: string, o: { lockDir?: string; reset?: boolean } = {}): Promise<AgentScene> =>
+    suite.setUp(
+      {
+        prefix: "chain",
+        seed: `chain-${label}`,
+        generators: [{ node: 2 }, { node: 27 }],
+        blockSeconds: BLOCK_SECONDS,
+        reset: o.reset,
       },
-      generator: (index, x = {}) => {
-        const g = market.accounts.generators[index];
-        const a = AgentProcess.start(
-          "agent-generator",
-          [
-            "--node",
-            String(g.node),
-            "--cost",
-            "0.01",
-            "--capacity",
-            String(x.capacityKwh ?? 50),
-            "--planned-mw",
-            "0.05",
-            "--state",
-            x.state ?? join(dir, `gen-${index}-${agents.length}.json`),
-            ...common,
-          ],
-          { RPC_URL: x.url ?? node.url, GENERATOR_KEY: g.wallet.privateKey, ...lockEnv, ...x.env },
-        );
-        agents.push(a);
-        return a;
-      },
-      logs: () => [...agents, ...s.operators].map((a, i) => `--- process ${i}\n${a.output}`).join("\n"),
-    };
-    scene = s;
-    return s;
-  }
+      (d) => ({ GRIDSWAP_LOCK_DIR: o.lockDir ?? d.dir }),
+    );
 
-  /** OfferPosted events for delivery period `period`, by offer hash. */
-  async function postsFor(s: Scene, period: number): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for (const l of await s.c.market.queryFilter(s.c.market.filters.OfferPosted())) {
-      if (Number(l.args.offer.period) === period) out.set(l.args.offerHash, (out.get(l.args.offerHash) ?? 0) + 1);
-    }
-    return out;
-  }
-
-  async function fillsOf(s: Scene, generator?: string): Promise<{ offerHash: string; wh: bigint; period: number }[]> {
+  async function fillsOf(
+    s: AgentScene,
+    generator?: string,
+  ): Promise<{ offerHash: string; wh: bigint; period: number }[]> {
     return (await s.c.market.queryFilter(s.c.market.filters.Filled(undefined, generator))).map((l) => ({
       offerHash: l.args.offerHash,
       wh: l.args.details.amountWh,
@@ -160,12 +55,12 @@ describe("agents that survive the chain (Anvil, a block every 12 s)", function (
     }));
   }
 
-  async function settlementsOf(s: Scene, generator: string, period: number): Promise<number> {
+  async function settlementsOf(s: AgentScene, generator: string, period: number): Promise<number> {
     return (await s.c.market.queryFilter(s.c.market.filters.Settled(generator, period))).length;
   }
 
   /** The period of a book's measurement report, then one more for the measurement to be final. */
-  async function throughSettlement(s: Scene, generator: string, delivery: number): Promise<void> {
+  async function throughSettlement(s: AgentScene, generator: string, delivery: number): Promise<void> {
     while (Math.floor((await s.p.getBlock("latest"))!.timestamp / s.file.periodSeconds) <= delivery + 1) {
       await nextPeriod(s.p, s.file.periodSeconds);
     }
@@ -262,7 +157,7 @@ describe("agents that survive the chain (Anvil, a block every 12 s)", function (
     await s.p.send("anvil_reset", []);
     await s.p.send("evm_setIntervalMining", [0]);
     await s.p.send("evm_setAutomine", [true]);
-    const again = await deployTo(node.url, DEV_KEYS[0], {
+    const again = await deployTo(suite.node().url, DEV_KEYS[0], {
       generators: [{ node: 2 }, { node: 27 }],
       path: join(s.dir, "deployment-2.json"),
       seed: "chain-fresh-chain",
@@ -326,8 +221,7 @@ describe("agents that survive the chain (Anvil, a block every 12 s)", function (
 
   it("(e) 10 % of requests dropped before and 10 % after forwarding, 4 periods: every period reported, posted and settled", async () => {
     const s = await setUp("lossy");
-    const x = await RpcProxy.start(node.url);
-    s.proxies.push(x);
+    const x = await s.proxy();
     x.setLoss(0.1, 0.1, 22);
     s.centre({ url: x.url });
     s.generator(0, { url: x.url });

@@ -14,142 +14,23 @@
  *   and an agent exited after five failed steps (≈ 90 s of node outage).
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEV_KEYS, deployTo, startAnvil, type LocalNode } from "../../scripts/devnet";
-import { attachContracts, type DeploymentFile } from "../../oracle/chain/deployments";
-import type { GridSwapContracts } from "../../oracle/chain/deploy";
-import type { DeployedMarket } from "../../oracle/agents/world";
-import { AgentProcess, nextPeriod, provider, startOperators, waitFor } from "./agent-process";
-import { RpcProxy } from "./rpc-proxy";
-import type { JsonRpcProvider } from "ethers";
-
-interface Scene {
-  readonly dir: string;
-  readonly path: string;
-  readonly file: DeploymentFile;
-  readonly market: DeployedMarket;
-  readonly p: JsonRpcProvider;
-  readonly c: GridSwapContracts;
-  readonly agents: AgentProcess[];
-  /** The oracle's operators (processes of their own, left alone by the faults). */
-  readonly operators: AgentProcess[];
-  readonly proxies: RpcProxy[];
-  centre(options?: { env?: Record<string, string>; proxy?: RpcProxy; state?: string; verbose?: boolean }): AgentProcess;
-  generator(index: number, options?: { env?: Record<string, string>; proxy?: RpcProxy }): AgentProcess;
-  proxy(): Promise<RpcProxy>;
-  logs(): string;
-}
+import { nextPeriod, waitFor } from "./agent-process";
+import { agentSuite, postsFor as allPostsFor, type AgentScene } from "./scene";
 
 describe("agents under faults (Anvil, a fault-injecting proxy, kill -9)", function () {
-  let node: LocalNode;
-  let scene: Scene | undefined;
-  before(async () => {
-    AgentProcess.build();
-    node = await startAnvil();
-  });
-  after(async () => node?.stop());
-  afterEach(async () => {
-    if (!scene) return;
-    for (const a of [...scene.agents, ...scene.operators]) await a.stop();
-    for (const x of scene.proxies) await x.stop();
-    rmSync(scene.dir, { recursive: true, force: true });
-    scene = undefined;
-  });
+  const suite = agentSuite();
 
-  async function setUp(label: string): Promise<Scene> {
-    const dir = mkdtempSync(join(tmpdir(), "gridswap-faults-"));
-    const { path, file, market } = await deployTo(node.url, DEV_KEYS[0], {
-      generators: [{ node: 2 }, { node: 27 }],
-      path: join(dir, "deployment.json"),
-      seed: `faults-${label}`,
-    });
-    const p = provider(node.url, BigInt(file.chainId));
-    const agents: AgentProcess[] = [];
-    const proxies: RpcProxy[] = [];
-    const keys = { CENTRE_KEY: market.accounts.centre.privateKey };
-    const common = ["--deployment", path, "--interval-seconds", "1"];
-    // The oracle's three operators, straight to the node (the faults here are the centre's and the generators').
-    const operators = await startOperators({
-      rpcUrl: node.url,
-      deployment: path,
-      keys: market.accounts.oracleSigners.map((w) => w.privateKey),
-      dir,
-      meters: () => ["--simulate-meters", "--insecure-unsigned-readings"],
-    });
-    const oracleArgs = [...operators.urls.flatMap((u) => ["--oracle", u]), "--reading-grace-seconds", "0"];
-    const operatorProcesses = operators.processes as AgentProcess[];
-    const s: Scene = {
-      dir,
-      path,
-      file,
-      market,
-      p,
-      c: attachContracts(file.addresses, p),
-      agents,
-      operators: operatorProcesses,
-      proxies,
-      centre: (o = {}) => {
-        const a = AgentProcess.start(
-          "agent-centre",
-          [
-            ...oracleArgs,
-            "--state",
-            o.state ?? join(dir, `centre-${agents.length}.json`),
-            ...(o.verbose ? ["--verbose"] : []),
-            ...common,
-          ],
-          { RPC_URL: o.proxy?.url ?? node.url, ...keys, ...o.env },
-        );
-        agents.push(a);
-        return a;
-      },
-      generator: (index, o = {}) => {
-        const g = market.accounts.generators[index];
-        const a = AgentProcess.start(
-          "agent-generator",
-          [
-            "--node",
-            String(g.node),
-            "--cost",
-            "0.01",
-            "--capacity",
-            "50",
-            "--planned-mw",
-            "0.05",
-            "--state",
-            join(dir, `gen-${index}-${agents.length}.json`),
-            ...common,
-          ],
-          { RPC_URL: o.proxy?.url ?? node.url, GENERATOR_KEY: g.wallet.privateKey, ...o.env },
-        );
-        agents.push(a);
-        return a;
-      },
-      proxy: async () => {
-        const x = await RpcProxy.start(node.url);
-        proxies.push(x);
-        return x;
-      },
-      logs: () => agents.map((a, i) => `--- agent ${i}\n${a.output}`).join("\n"),
-    };
-    scene = s;
-    return s;
-  }
+  /** Deploys (automine) and starts the oracle's three operators, straight to the node (the
+   *  faults here are the centre's and the generators'). */
+  const setUp = (label: string): Promise<AgentScene> =>
+    suite.setUp({ prefix: "faults", seed: `faults-${label}`, generators: [{ node: 2 }, { node: 27 }] });
 
   /** OfferPosted events of the scene's centre for delivery period `period`, by offer hash. */
-  async function postsFor(s: Scene, period: number): Promise<Map<string, number>> {
-    const logs = await s.c.market.queryFilter(
-      s.c.market.filters.OfferPosted(undefined, s.market.accounts.centre.address),
-    );
-    const out = new Map<string, number>();
-    for (const l of logs)
-      if (Number(l.args.offer.period) === period) out.set(l.args.offerHash, (out.get(l.args.offerHash) ?? 0) + 1);
-    return out;
-  }
+  const postsFor = (s: AgentScene, period: number): Promise<Map<string, number>> =>
+    allPostsFor(s, period, s.market.accounts.centre.address);
 
-  const fillsOf = async (s: Scene): Promise<Map<string, number>> => {
+  const fillsOf = async (s: AgentScene): Promise<Map<string, number>> => {
     const out = new Map<string, number>();
     for (const l of await s.c.market.queryFilter(s.c.market.filters.Filled())) {
       out.set(l.args.offerHash, (out.get(l.args.offerHash) ?? 0) + 1);
@@ -176,7 +57,7 @@ describe("agents under faults (Anvil, a fault-injecting proxy, kill -9)", functi
     const x = await s.proxy();
     // The first raw transaction is the report; lose the answer to the second (the offers' postMany).
     x.rules.push({ method: "eth_sendRawTransaction", times: 1, skip: 1, action: "lose-response" });
-    s.centre({ proxy: x });
+    s.centre({ url: x.url });
     const p0 = await nextPeriod(s.p, s.file.periodSeconds);
     const posts = await waitFor(
       "both offers",
@@ -212,7 +93,7 @@ describe("agents under faults (Anvil, a fault-injecting proxy, kill -9)", functi
     x.rules.push({ method: "eth_sendRawTransaction", times: 2, action: "fail500" });
     x.rules.push({ method: "eth_getTransactionReceipt", times: 3, action: "fail500" });
     s.centre();
-    const gen = s.generator(1, { proxy: x });
+    const gen = s.generator(1, { url: x.url });
     await nextPeriod(s.p, s.file.periodSeconds);
     await waitFor("the node-27 fill", async () => (await fillsOf(s)).size >= 1, 90_000, s.logs);
     await waitFor("the generator's log of its fill", async () => /filled offer 0x/.test(gen.output), 30_000, s.logs);
@@ -225,7 +106,7 @@ describe("agents under faults (Anvil, a fault-injecting proxy, kill -9)", functi
     const s = await setUp("outages");
     const x = await s.proxy();
     x.setDown(true);
-    const centre = s.centre({ proxy: x });
+    const centre = s.centre({ url: x.url });
     await waitFor("the unreachable line", async () => /node unreachable/.test(centre.output), 30_000, s.logs);
     x.setDown(false);
     const p0 = await nextPeriod(s.p, s.file.periodSeconds);

@@ -7,16 +7,15 @@
  * mirror of GridSwapMath). Baseline: MeterBefore (the reading of the period before delivery).
  */
 import { expect } from "chai";
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEV_KEYS, deployTo, startAnvil, startHardhatNode, type LocalNode } from "../../scripts/devnet";
-import { attachContracts } from "../../oracle/chain/deployments";
+import { startAnvil, startHardhatNode, type LocalNode } from "../../scripts/devnet";
 import { fillFromEvent } from "../../oracle/chain/market-data";
 import { settlement } from "../../oracle/chain/units";
-import { AgentProcess, nextPeriod, provider, startOperators, waitFor } from "./agent-process";
+import { AgentProcess, nextPeriod, startOperators, waitFor } from "./agent-process";
+import { deployScene } from "./scene";
 
 /** Energy the node-27 unit produces in a period without a trade, Wh (any steady value works). */
 const STEADY_WH = 320_000n;
@@ -40,18 +39,15 @@ for (const nodeKind of ["hardhat node", "anvil"] as const) {
 
     for (const source of ["files", "HTTP"] as const) {
       it(`settles 60 % delivery measured from ${source} exactly by the rule`, async function () {
-        const dir = mkdtempSync(join(tmpdir(), "gridswap-e2e-"));
+        const { dir, path, file, market, p, c } = await deployScene(node, {
+          prefix: "e2e",
+          seed: `e2e-${nodeKind}-${source}`,
+          generators: [{ node: 27 }],
+        });
         const readings: Reading[] = [];
         let server: Server | undefined;
         const agents: AgentProcess[] = [];
         try {
-          const { path, file, market } = await deployTo(node.url, DEV_KEYS[0], {
-            generators: [{ node: 27 }],
-            path: join(dir, "deployment.json"),
-            seed: `e2e-${nodeKind}-${source}`,
-          });
-          const p = provider(node.url, BigInt(file.chainId));
-          const c = attachContracts(file.addresses, p);
           const g = market.accounts.generators[0];
           const write = (): void => {
             // Files are written whole and renamed into place: the source never sees half a file.
@@ -128,7 +124,7 @@ for (const nodeKind of ["hardhat node", "anvil"] as const) {
             env,
           );
           agents.push(centre, generator);
-          const logs = (): string => `--- centre\n${centre.output}\n--- generator\n${generator.output}`;
+          const logs = (): string => agents.map((a, i) => `--- ${i}\n${a.output}`).join("\n");
 
           // P0: the centre reports and posts for P1; the generator fills.
           const p0 = await nextPeriod(p, file.periodSeconds);

@@ -12,34 +12,17 @@
  *       the same signature and refuses a different one for the period.
  */
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ZeroHash, type JsonRpcProvider } from "ethers";
-import { DEV_KEYS, deployTo, startAnvil, type LocalNode } from "../../scripts/devnet";
-import { attachContracts, type DeploymentFile } from "../../oracle/chain/deployments";
-import type { GridSwapContracts } from "../../oracle/chain/deploy";
-import type { DeployedMarket } from "../../oracle/agents/world";
+import { ZeroHash } from "ethers";
+import { startAnvil, type LocalNode } from "../../scripts/devnet";
 import { fromWire, toWire, type ReportProposal } from "../../oracle/agents/oracle/protocol";
-import {
-  AgentProcess,
-  freePort,
-  nextPeriod,
-  provider,
-  startOperators,
-  waitFor,
-  type OperatorSet,
-} from "./agent-process";
+import { AgentProcess, freePort, nextPeriod, startOperators, waitFor, type OperatorSet } from "./agent-process";
+import { deployScene, tearDown, type Deployed } from "./scene";
 
-interface Scene {
-  readonly dir: string;
-  readonly path: string;
-  readonly file: DeploymentFile;
-  readonly market: DeployedMarket;
-  readonly p: JsonRpcProvider;
-  readonly c: GridSwapContracts;
+interface Scene extends Deployed {
   readonly meterUrl: string;
   readonly agents: AgentProcess[];
   readonly servers: Server[];
@@ -66,40 +49,30 @@ describe("oracle operators as processes (Anvil, 2-of-3)", function () {
   });
   afterEach(async () => {
     if (!scene) return;
-    for (const a of [...scene.agents, ...(scene.operators?.processes ?? [])]) await a?.stop();
+    await tearDown({ ...scene, operators: scene.operators?.processes });
     for (const s of scene.servers) await new Promise((r) => s.close(r));
-    rmSync(scene.dir, { recursive: true, force: true });
     scene = undefined;
   });
 
   async function setUp(label: string): Promise<Scene> {
-    const dir = mkdtempSync(join(tmpdir(), "gridswap-operators-"));
     // Deploy on automine (a block per transaction, fast), then mine a block a second as a live
     // chain does: the clock must move without transactions for a stand-in's wait to pass.
-    const rpc = provider(node.url, 31337n);
-    await rpc.send("evm_setAutomine", [true]);
-    const { path, file, market } = await deployTo(node.url, DEV_KEYS[0], {
-      generators: [{ node: 27 }],
-      path: join(dir, "deployment.json"),
+    const d = await deployScene(node, {
+      prefix: "operators",
       seed: `operators-${label}`,
+      generators: [{ node: 27 }],
+      blockSeconds: 1,
     });
-    await rpc.send("evm_setIntervalMining", [1]);
-    rpc.destroy();
+    const { path, market } = d;
     const port = await freePort();
     const meters = AgentProcess.start("meter-service", ["--deployment", path, "--listen", `127.0.0.1:${port}`], {
       RPC_URL: node.url,
       METER_KEYS: market.accounts.generators.map((g) => g.meter.privateKey).join(","),
     });
     await waitFor("the meter data service", async () => /serving/.test(meters.output) || !meters.running, 120_000);
-    const p = provider(node.url, BigInt(file.chainId));
     const agents = [meters];
     const s: Scene = {
-      dir,
-      path,
-      file,
-      market,
-      p,
-      c: attachContracts(file.addresses, p),
+      ...d,
       meterUrl: `http://127.0.0.1:${port}/readings`,
       agents,
       servers: [],
