@@ -42,16 +42,6 @@ export class MeterDataError extends InputError {
   ) {
     super(problem, { source: originFirst ? origin : undefined });
   }
-
-  /**
-   * Also true for the source errors (a TransportError, a ConfigurationError: not bad data), for
-   * callers that catch "whatever a meter source throws" as a MeterDataError
-   * (oracle/agents/oracle/observe.ts). Transitional: once they catch `isMeterSourceError`, this goes.
-   */
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    if (this === MeterDataError && isMeterSourceError(value)) return true;
-    return Function.prototype[Symbol.hasInstance].call(this, value);
-  }
 }
 
 /** Data that cannot be read as meter readings: syntax, unknown field, bad number, bad word. */

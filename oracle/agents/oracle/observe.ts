@@ -15,6 +15,7 @@ import { BaselineMethod, BookState, MeasurementState } from "../../chain/enums";
 import { bookFromStruct, bookKeyId, type BookData, type BookKey, type MeasurementData } from "../../chain/market-data";
 import {
   BASELINE_METHOD_CODE,
+  isMeterSourceError,
   MeterDataError,
   QUALITY_CODE,
   measureDeliveries,
@@ -107,7 +108,8 @@ export class Observer {
     try {
       batch = await this.cfg.meters.read({ meters: [...generatorOf.keys()], periods });
     } catch (e) {
-      if (!(e instanceof MeterDataError)) throw e;
+      // Bad meter data, or a source that does not answer or refuses: its meters have no readings now.
+      if (!(e instanceof MeterDataError || isMeterSourceError(e))) throw e;
       observation.problems.push(`${this.cfg.meters.description}: ${e.message} (its meters have no readings for now)`);
     }
     const screened = screenReadings(

@@ -15,6 +15,7 @@ import {
   MeterDataError,
   MeterFormatError,
   MeterSourceRefusedError,
+  isMeterSourceError,
   MeterSourceUnavailableError,
   ReadingSignatureError,
 } from "../../../oracle/agents/metering/errors";
@@ -86,13 +87,12 @@ describe("the agents' typed errors: metering and state files", () => {
       ]);
     });
 
-    it("a caller that catches MeterDataError for whatever a source throws still catches it (transitional)", () => {
-      expect(unavailable).to.be.instanceOf(MeterDataError);
-      expect(new MeterSourceRefusedError("http://meters", "HTTP 404 Not Found")).to.be.instanceOf(MeterDataError);
-      // Only the base is widened: the data errors' own classes stay exact.
-      expect(unavailable).not.to.be.instanceOf(MeterFormatError);
+    it("a source's errors are not bad data: told apart by isMeterSourceError, never a MeterDataError", () => {
+      expect(unavailable).not.to.be.instanceOf(MeterDataError);
+      expect(isMeterSourceError(unavailable)).to.equal(true);
+      expect(isMeterSourceError(new MeterSourceRefusedError("http://meters", "HTTP 404 Not Found"))).to.equal(true);
+      expect(isMeterSourceError(format)).to.equal(false);
       expect(format).not.to.be.instanceOf(DuplicateReadingError);
-      expect(new Error("x")).not.to.be.instanceOf(MeterDataError);
     });
   });
 
