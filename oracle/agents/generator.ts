@@ -150,7 +150,7 @@ export class GeneratorAgent {
         who: cfg.policy,
         policy: cfg.bids.policy,
         kept: () => (this.state.data.bids ??= {}),
-        save: () => this.state.save(),
+        save: () => this.state.save(undefined, { durable: true }),
         send: (send, label) =>
           this.recorded(label, send({ label, journal: this.journal, retry: { ...cfg.retry, log: this.log } })),
         log: this.log,
