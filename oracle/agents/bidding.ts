@@ -241,8 +241,10 @@ export class Bidder {
       } catch (e) {
         if (isTransient(e) || e instanceof KeyInUseError) throw e;
         const reason = describeChainError(e);
+        // Out of this period's auction, said once (a bid refused before it was kept is kept as refused).
         const k = kept[period];
         if (k) k.out = reason;
+        else kept[period] = { last: period, sealed: {}, signature: "", out: reason };
         out.out.push({ period, reason });
         this.cfg.log(`my bid for period ${period}: ${reason}`);
       }

@@ -252,5 +252,17 @@ describe("agents: sealed bids", function () {
           expect(p.offer.generator).to.equal(world.generators[0].address);
       }
     });
+
+    it("a policy whose bid the book would refuse (every step above its price cap): out of the auction, said once", async function () {
+      const world = await testWorld([{ node: 2, bid: { upUsdPerMWh: 5000 } }], { bids: {} });
+      const agent = world.generators[0].agent;
+      const first = await agent.poll();
+      expect(first.bids.committed).to.deep.equal([]);
+      expect(first.bids.out.length).to.be.greaterThan(0);
+      for (const o of first.bids.out) expect(o.reason).to.match(/EmptyBid/);
+      const again = await agent.poll();
+      expect(again.bids.out).to.deep.equal([]);
+      expect(Number(await world.bidBook!.book.commitmentCount(first.bids.out[0].period))).to.equal(0);
+    });
   });
 });
