@@ -4,7 +4,7 @@
  * (a hot standby); when the holder dies — even by kill -9 — its pid is gone and the standby takes
  * the lock over. Across hosts the chain's nonce is the arbiter (sendGuarded's KeyInUseError).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -39,12 +39,17 @@ export class KeyLease {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         mkdirSync(join(this.path, ".."), { recursive: true });
-        const fd = openSync(this.path, "wx");
+        // The lock appears with its holder in it, at once: written to a file of this process's own,
+        // then linked in place (which fails when a lock exists). A lock created empty and written
+        // after would look unreadable — dead — to a second process starting in the same instant,
+        // which would then take it over: two active processes with one key.
+        const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+        const mine = `${this.path}.${process.pid}.${Date.now()}`;
+        writeFileSync(mine, `${JSON.stringify(me)}\n`);
         try {
-          const me: Holder = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-          writeSync(fd, `${JSON.stringify(me)}\n`);
+          linkSync(mine, this.path);
         } finally {
-          closeSync(fd);
+          unlinkSync(mine);
         }
         this.held = true;
         process.once("exit", this.release);

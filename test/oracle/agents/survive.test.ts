@@ -7,11 +7,11 @@
  * retries every request on its own.
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Network, Wallet, type Provider } from "ethers";
 import { ethers, network } from "hardhat";
 import { ChainFollower, type FollowedState } from "../../../oracle/agents/follow";
@@ -310,6 +310,18 @@ describe("agents that survive the chain: the parts", function () {
       writeFileSync(first.path, JSON.stringify({ pid: 2 ** 22 + 7, host: hostname(), since: "x" }));
       expect(first.acquire()).to.deep.equal({ held: true });
       first.drop();
+    });
+
+    it("a lock is never seen without its holder: it appears complete, and nothing else is left in the folder", () => {
+      const lease = KeyLease.forKey(31337, "0xEF", "0x01", dir);
+      const before = new Set(readdirSync(dir));
+      expect(lease.acquire()).to.deep.equal({ held: true });
+      // Written first, then linked in place: a second process starting in the same instant reads a
+      // live holder, never an empty file it would take for a dead one (the race CI met in e2e (d)).
+      expect(JSON.parse(readFileSync(lease.path, "utf8"))).to.include({ pid: process.pid, host: hostname() });
+      const added = readdirSync(dir).filter((f) => !before.has(f));
+      expect(added).to.deep.equal([basename(lease.path)]);
+      lease.drop();
     });
   });
 
