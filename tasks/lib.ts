@@ -8,14 +8,7 @@ export { CentreAgent } from "../oracle/agents/centre";
 export { FileMeterSource, HttpMeterSource } from "../oracle/agents/metering";
 export { CommittedDeliveryMeters } from "../oracle/agents/simulation";
 export { OracleOperator } from "../oracle/agents/oracle/operator";
-export {
-  blockRanges,
-  DEFAULT_MAX_BLOCK_RANGE,
-  eventsIn,
-  filledWh,
-  filledWhByOffer,
-  readMarketEvents,
-} from "../oracle/chain/board";
+export { eventsIn, filledWh, filledWhByOffer, readMarketEvents } from "../oracle/chain/board";
 export { checkSeparateRoles, deployBidBook, deployGridSwap, deploymentAddresses } from "../oracle/chain/deploy";
 export { deploymentPath, openDeployment, writeDeployment } from "../oracle/chain/deployments";
 export { queryLogs } from "../oracle/chain/logs";

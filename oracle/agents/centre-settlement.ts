@@ -6,7 +6,8 @@
  * the only state is the agent's state file's `measuredIn` and `lastOracleBlock`.
  */
 import type { Signer, TransactionReceipt, TransactionRequest } from "ethers";
-import { blockRanges, DEFAULT_MAX_BLOCK_RANGE, eventsIn } from "../chain/board";
+import { eventsIn } from "../chain/board";
+import { queryLogs } from "../chain/logs";
 import type { GridSwapContracts } from "../chain/deploy";
 import { BookState } from "../chain/enums";
 import { bookKeyId, type BookKey, type MeasurementData } from "../chain/market-data";
@@ -194,15 +195,10 @@ export class CentreSettlement {
     const s = this.state();
     const { oracle } = this.cfg.contracts;
     if (latest > s.lastOracleBlock) {
-      for (const [a, b] of blockRanges(
-        s.lastOracleBlock + 1,
-        latest,
-        this.cfg.maxBlockRange ?? DEFAULT_MAX_BLOCK_RANGE,
-      )) {
-        for (const l of await oracle.queryFilter(oracle.filters.MeasurementReported(), a, b)) {
-          const key = { generator: l.args.generator, period: Number(l.args.period) };
-          if (this.cfg.index.has(key)) s.measuredIn[bookKeyId(key)] = Number(l.args.reportPeriod);
-        }
+      const reported = oracle.filters.MeasurementReported();
+      for (const l of await queryLogs(oracle, reported, s.lastOracleBlock + 1, latest, this.cfg.maxBlockRange)) {
+        const key = { generator: l.args.generator, period: Number(l.args.period) };
+        if (this.cfg.index.has(key)) s.measuredIn[bookKeyId(key)] = Number(l.args.reportPeriod);
       }
       s.lastOracleBlock = latest;
     }

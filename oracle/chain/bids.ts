@@ -20,6 +20,7 @@ import type { BidBook, IBidBook } from "../../typechain-types";
 import type { PricingRule as MarketPricingRule } from "../grid/case/operation";
 import type { Bid, BidSelection } from "../market/bids";
 import { blockRanges, DEFAULT_MAX_BLOCK_RANGE } from "./board";
+import { queryLogs } from "./logs";
 import { BidState, Direction, PricingRule } from "./enums";
 import { sendGuarded, type SendOptions, type SendResult } from "./tx";
 import { bidCommitment, selectionHash, signSealedBid, type SelectedStepStruct } from "./typed-data";
@@ -334,13 +335,7 @@ export async function readBidBookEvents(
         transactionHash: log.transactionHash,
       });
     }
-    for (const log of await book.queryFilter(book.filters.BidRevealed(), a, b)) {
-      out.reveals.push({
-        sealed: sealedFromEvent(log.args.generator, log.args.firstPeriod, log.args.lastPeriod, log.args.bid),
-        blockNumber: log.blockNumber,
-        transactionHash: log.transactionHash,
-      });
-    }
+    for (const log of await book.queryFilter(book.filters.BidRevealed(), a, b)) out.reveals.push(revealRecord(log));
     for (const log of await book.queryFilter(book.filters.SelectionPublished(), a, b)) {
       out.selections.push({
         period: Number(log.args.period),
@@ -362,6 +357,20 @@ export async function readBidBookEvents(
     }
   }
   return out;
+}
+
+/** A BidRevealed log as a record. */
+function revealRecord(log: {
+  readonly args: { generator: string; firstPeriod: bigint; lastPeriod: bigint; bid: IBidBook.BidTermsStructOutput };
+  readonly blockNumber: number;
+  readonly transactionHash: string;
+}): RevealRecord {
+  const { generator, firstPeriod, lastPeriod, bid } = log.args;
+  return {
+    sealed: sealedFromEvent(generator, firstPeriod, lastPeriod, bid),
+    blockNumber: log.blockNumber,
+    transactionHash: log.transactionHash,
+  };
 }
 
 function sealedFromEvent(
@@ -524,8 +533,15 @@ export class RevealReader {
     if (!provider) throw new Error("the bid book contract has no provider");
     const to = toBlock ?? (await provider.getBlockNumber());
     if (to > this.lastBlock) {
-      const events = await readBidBookEvents(this.book, this.lastBlock + 1, to, this.maxBlockRange);
-      this.reveals.push(...events.reveals);
+      // Only the reveals: the commitments and selections are not the study's inputs.
+      const logs = await queryLogs(
+        this.book,
+        this.book.filters.BidRevealed(),
+        this.lastBlock + 1,
+        to,
+        this.maxBlockRange,
+      );
+      this.reveals.push(...logs.map(revealRecord));
       this.lastBlock = to;
     }
     // A reveal ending before the periods still studied is of no more use.
