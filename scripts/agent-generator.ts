@@ -19,7 +19,7 @@
  */
 import { join } from "node:path";
 import { GeneratorAgent } from "../oracle/agents/generator";
-import { checkPolicy, type GeneratorPolicy } from "../oracle/agents/policy";
+import { checkPolicy, type GeneratorPolicy } from "../oracle/chain/fill-rule";
 import { checkBidPolicy, type BidPolicy } from "../oracle/agents/bidding";
 import { attachBidBook } from "../oracle/chain/deployments";
 import { ConfigurationError } from "../oracle/chain/errors";

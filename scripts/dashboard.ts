@@ -18,7 +18,7 @@ import { attachBidBook, readDeploymentFile } from "../oracle/chain/deployments";
 import { BidBookFeed } from "../dashboard/server/bids";
 import { buildPages, staleBuildReason } from "../dashboard/server/build";
 import { ChainStatus } from "../dashboard/server/chain";
-import { topologyOf } from "../dashboard/server/records";
+import { topologyOf } from "../dashboard/server/topology";
 import { ResultsDirectory, SUMMARY_FILE } from "../dashboard/server/results";
 import { Eip1193RpcBackend, HttpRpcBackend, type Eip1193, type RpcBackend } from "../dashboard/server/rpc";
 import { startDashboardServer, type DemoControl } from "../dashboard/server/server";

@@ -10,10 +10,8 @@
  * is computed cannot be checked and is refused in any file the rule applies to.
  *
  * Options: `{ forbid: [{ paths?: ["oracle/chain"], packages?: ["ethers", "@nomicfoundation/*"],
- * allowTypeImports?: boolean, message }], allow?: ["oracle/agents/policy"] }`; paths are folders or
- * files relative to the project root (ESLint's cwd), without an extension. `allow` names modules
- * exempt from `forbid` in the files the option is given for (known debt, listed where it is
- * configured).
+ * allowTypeImports?: boolean, message }] }`; paths are folders or files relative to the project
+ * root (ESLint's cwd), without an extension.
  */
 const path = require("node:path");
 
@@ -71,7 +69,6 @@ const rule = {
               additionalProperties: false,
             },
           },
-          allow: { type: "array", items: { type: "string" } },
         },
         additionalProperties: false,
       },
@@ -84,7 +81,6 @@ const rule = {
   create(context) {
     const options = context.options[0] || {};
     const forbid = options.forbid || [];
-    const allow = options.allow || [];
     const root = context.cwd;
     const filename = context.filename;
 
@@ -92,7 +88,6 @@ const rule = {
       const relative = specifier.startsWith(".");
       const target = relative ? resolvedPath(specifier, filename, root) : undefined;
       const name = relative ? undefined : packageName(specifier);
-      if (relative && allow.includes(target)) return;
       for (const f of forbid) {
         if (typeOnly && f.allowTypeImports) continue;
         const hit = relative

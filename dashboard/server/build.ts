@@ -14,8 +14,7 @@ export const BUILD_INPUTS = [
   "dashboard/src",
   "dashboard/shared",
   "oracle/chain",
-  "oracle/agents/policy.ts",
-  "oracle/agents/nested-lines.ts",
+  "oracle/charts",
   "typechain-types",
 ];
 

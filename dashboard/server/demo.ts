@@ -25,8 +25,9 @@
  * sealed counts, revealed bids and the centre's selections. The person's unit does not bid: it
  * keeps the operation data's terms, its offers open to it as before.
  *
- * Every tick rewrites periods.json and summary.json in the results directory (records in
- * dashboard/shared/types.ts), which the server then serves like any published results.
+ * Every tick rewrites periods.json and summary.json in the results directory: the pipeline's
+ * record writer (period-recorder.ts) keeps the one period record (day-record.ts) of each
+ * delivery period, which the server then serves like any published results.
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -43,7 +44,6 @@ import type { CentreStep } from "../../oracle/agents/centre";
 import { meanPowerMwToWh } from "../../oracle/agents/metering";
 import {
   fullDelivery,
-  type DeliveredPeriod,
   type OpenedPeriod,
   type PeriodPipeline,
   type SimulatedGenerator,
@@ -51,9 +51,9 @@ import {
 import { unitRowAt } from "../../oracle/agents/simulation";
 import { bidPlan } from "../../oracle/agents/day-generators";
 import { SeededRandom } from "../../oracle/market/random";
+import { PeriodRecorder, scheduleConditions } from "../../oracle/agents/period-recorder";
 import { buildWorld, worldWallet, type World } from "../../oracle/agents/world";
-import type { DemoInfo, DemoStatus, PeriodRecord } from "../shared/types";
-import { loadFlowRecord, studyRecord, violationsRecord } from "./records";
+import type { DemoInfo, DemoStatus } from "../shared/types";
 import { writeResults } from "./results";
 
 export interface DemoOptions {
@@ -75,7 +75,8 @@ export interface DemoOptions {
 
 export class DemoMarket {
   readonly deploymentPath: string;
-  private readonly records = new Map<number, PeriodRecord>();
+  /** The pipeline's record writer: each delivery period's record, studied then delivered. */
+  private readonly recorder: PeriodRecorder;
   private readonly pipeline: PeriodPipeline;
   private last?: CentreStep;
   private timer?: NodeJS.Timeout;
@@ -91,10 +92,16 @@ export class DemoMarket {
     readonly info: DemoInfo,
     readonly deployment: DeploymentFile,
   ) {
+    this.recorder = new PeriodRecorder({
+      case: powerCase,
+      periodSeconds: world.periodSeconds,
+      conditions: (deliveryPeriod) => scheduleConditions(powerCase, deliveryPeriod, world.periodSeconds),
+      bidBook: world.bidBook?.book,
+    });
     this.pipeline = world.pipeline.with({
       generators: [...world.generators, person],
       offsetSeconds: o.offsetSeconds,
-      sinks: [{ opened: (p) => this.opened(p), delivered: (p) => this.delivered(p) }],
+      sinks: [this.recorder, { opened: (p) => this.opened(p) }],
     });
     this.deploymentPath = join(o.resultsDir, "deployment.json");
     writeDeployment(deployment, this.deploymentPath);
@@ -266,13 +273,8 @@ export class DemoMarket {
     return this.world.periodSeconds;
   }
 
-  /** The pipeline's sink after the centre's step and the fills: the study of the delivery period. */
+  /** After the centre's step and the fills: what it did, in the log. */
   private opened({ centre: step }: OpenedPeriod): void {
-    if (step.study) {
-      const D = step.deliveryPeriod;
-      const schedule = applyForecasts(this.powerCase, {});
-      this.put({ ...this.base(D), ...this.records.get(D), study: studyRecord(schedule, step.study, step.period) });
-    }
     (this.o.log ?? (() => undefined))(
       `demo: period ${step.period}: reported ${step.reported}, ${step.measurements.length} measurement(s), ` +
         `${step.settled.length} settled, ${step.posted.length} offer(s) posted for period ${step.deliveryPeriod}` +
@@ -280,46 +282,18 @@ export class DemoMarket {
     );
   }
 
-  /** The pipeline's sink after a delivery period has run: the load flow with actual outputs. */
-  private delivered(p: DeliveredPeriod): void {
-    const D = p.deliveryPeriod;
-    this.put({
-      ...this.base(D),
-      ...this.records.get(D),
-      actual: { loadFlow: loadFlowRecord(p.actual.loadFlow), violations: violationsRecord(p.actual.limits) },
-      delivery: p.delivery.map((d) => ({
-        address: d.address,
-        node: d.node,
-        scheduledMW: d.scheduledMW,
-        committedMW: d.committedMW,
-        actualMW: d.actualMW,
-      })),
-    });
-  }
-
-  private base(period: number): PeriodRecord {
-    return {
-      case: this.powerCase.name,
-      period,
-      start: period * this.periodSeconds,
-      end: (period + 1) * this.periodSeconds,
-    };
-  }
-
-  private put(r: PeriodRecord): void {
-    this.records.set(r.period, r);
-  }
-
   private write(): void {
-    writeResults(this.o.resultsDir, [...this.records.values()], {
+    const records = this.recorder.all();
+    const periods = records.map((r) => r.chainPeriod ?? r.index);
+    writeResults(this.o.resultsDir, records, {
       case: this.powerCase.name,
       caseFile: resolve(this.o.casePath),
       writer: "gridswap dashboard --demo",
       chainId: this.deployment.chainId,
       periodSeconds: this.periodSeconds,
-      periods: this.records.size,
-      firstPeriod: this.records.size > 0 ? Math.min(...this.records.keys()) : null,
-      lastPeriod: this.records.size > 0 ? Math.max(...this.records.keys()) : null,
+      periods: records.length,
+      firstPeriod: periods.length > 0 ? Math.min(...periods) : null,
+      lastPeriod: periods.length > 0 ? Math.max(...periods) : null,
       updatedAt: new Date().toISOString(),
     });
   }

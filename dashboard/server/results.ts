@@ -3,14 +3,14 @@
  * simulation and the dashboard's demo write: periods.json, summary.json, …) served file by file
  * with every path kept inside the directory, and periods.json indexed by period.
  *
- * periods.json is an array of PeriodRecord (dashboard/shared/types.ts); it is re-read when its
- * modification time changes, so a writer that replaces it (temp file + rename) is picked up.
+ * periods.json holds the one period record (oracle/agents/day-record.ts), served as it is; it is
+ * re-read when its modification time changes, so a writer that replaces it (temp file + rename)
+ * is picked up.
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import type { PeriodRecord as DayPeriodRecord } from "../../oracle/agents/day-record";
 import { PERIOD_RECORD_VERSION } from "../../oracle/agents/day-schema";
-import type { PeriodIndexEntry, PeriodRecord } from "../shared/types";
+import type { AnyPeriodRecord, PeriodIndexEntry, PeriodRecord } from "../shared/types";
 
 /** A request path that must not be served: it leaves the directory, or names something odd. */
 export class ForbiddenPathError extends Error {}
@@ -41,9 +41,17 @@ export function safeFileUnder(root: string, requested: string): string | undefin
 export const PERIODS_FILE = "periods.json";
 export const SUMMARY_FILE = "summary.json";
 
+/** The period a record is published under: the chain period that delivered it, else its day period. */
+export const periodOf = (r: AnyPeriodRecord): number => r.chainPeriod ?? r.index;
+
 /** Reads a results directory's periods.json, re-reading it only when it changed. */
 export class ResultsDirectory {
-  private cache?: { mtimeMs: number; size: number; records: PeriodRecord[]; byPeriod: Map<number, PeriodRecord> };
+  private cache?: {
+    mtimeMs: number;
+    size: number;
+    records: AnyPeriodRecord[];
+    byPeriod: Map<number, AnyPeriodRecord>;
+  };
 
   constructor(readonly root: string) {
     if (!existsSync(root) || !statSync(root).isDirectory()) {
@@ -52,24 +60,26 @@ export class ResultsDirectory {
   }
 
   /** Every record, by period (empty while nothing is published yet). */
-  records(): PeriodRecord[] {
+  records(): AnyPeriodRecord[] {
     return this.load().records;
   }
 
-  record(period: number): PeriodRecord | undefined {
+  record(period: number): AnyPeriodRecord | undefined {
     return this.load().byPeriod.get(period);
   }
 
   index(): PeriodIndexEntry[] {
-    return this.records().map((r) => ({
-      period: r.period,
-      start: r.start,
-      end: r.end,
-      hasStudy: r.study !== undefined,
-      hasActual: r.actual !== undefined,
-      studyViolations: r.study ? r.study.violations.lines.length : null,
-      actualViolations: r.actual ? r.actual.violations.lines.length : null,
-    }));
+    return this.records().map((r) => {
+      const start = r.chainStart ?? r.utcStart;
+      return {
+        period: periodOf(r),
+        start,
+        end: start + r.periodMinutes * 60,
+        stage: r.stage,
+        studyViolations: r.violatedLines.length,
+        actualViolations: r.stage === "delivered" ? (r as PeriodRecord).violatedLinesActual.length : null,
+      };
+    });
   }
 
   private load(): NonNullable<ResultsDirectory["cache"]> {
@@ -91,122 +101,48 @@ export class ResultsDirectory {
     }
     const list = Array.isArray(raw) ? raw : (raw as { periods?: unknown })?.periods;
     if (!Array.isArray(list)) throw new Error(`${path}: expected an array of period records (or { periods: [...] })`);
-    const records = list
-      .map((r, i) => checkRecord(isDayRecord(r) ? fromDayRecord(r, this.periodSeconds()) : r, `${path}[${i}]`))
-      .sort((a, b) => a.period - b.period);
-    this.cache = { mtimeMs: st.mtimeMs, size: st.size, records, byPeriod: new Map(records.map((r) => [r.period, r])) };
+    const records = list.map((r, i) => checkRecord(r, `${path}[${i}]`)).sort((a, b) => periodOf(a) - periodOf(b));
+    this.cache = {
+      mtimeMs: st.mtimeMs,
+      size: st.size,
+      records,
+      byPeriod: new Map(records.map((r) => [periodOf(r), r])),
+    };
     return this.cache;
-  }
-
-  /** The period length the results were made with: summary.json's, else case.json's, else 30 min. */
-  private periodSeconds(): number {
-    for (const [file, read] of [
-      [SUMMARY_FILE, (j: Record<string, unknown>) => j.periodSeconds ?? (j.periodMinutes as number) * 60],
-      [
-        "case.json",
-        (j: Record<string, unknown>) => ((j.operation as { periodMinutes?: number })?.periodMinutes ?? NaN) * 60,
-      ],
-    ] as const) {
-      const path = join(this.root, file);
-      if (!existsSync(path)) continue;
-      try {
-        const seconds = Number(read(JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>));
-        if (Number.isInteger(seconds) && seconds > 0) return seconds;
-      } catch {
-        // not this file
-      }
-    }
-    return 1800;
   }
 }
 
 /**
- * The day simulation's period record (oracle/agents/day-record.ts and its schema, day-schema.ts,
- * `npm run simulate`): a summary per period — the lines over their limit before redispatch, the
- * redispatch, total nodal prices, offers and delivery — without the full load flow. Recognised
- * by its `index` and `utcStart` fields.
+ * A period record as written (oracle/agents/day-record.ts), checked for what the server indexes
+ * by. Records written before the record had stages (version 1 day simulations) were all
+ * delivered, without grid detail: they read as such.
  */
-type DayRecord = DayPeriodRecord;
-
-function isDayRecord(value: unknown): value is DayRecord {
-  const r = value as Partial<DayRecord>;
-  return typeof value === "object" && value !== null && Number.isInteger(r.index) && Number.isFinite(r.utcStart);
-}
-
-/** A day-simulation record as the dashboard's: what it has, and nothing it has not. */
-export function fromDayRecord(r: DayRecord, periodSeconds: number): PeriodRecord {
-  const period = r.chainPeriod ?? r.index;
-  const start = r.chainStart ?? r.utcStart;
-  const hours = periodSeconds / 3600;
-  const energy = r.prices?.energyUsdPerMWh ?? 0;
-  return {
-    case: "",
-    period,
-    start,
-    end: start + periodSeconds,
-    study: {
-      madeInPeriod: period - 1,
-      violations: {
-        lines: (r.violatedLines ?? []).map((l) => ({
-          branchRow: l.branchRow,
-          from: l.from,
-          to: l.to,
-          kind: "active" as const,
-          value: l.value,
-          limit: l.limit,
-          deviation: Math.abs(l.value) - l.limit,
-        })),
-        voltages: [],
-      },
-      redispatch: {
-        status: r.redispatch?.status ?? "unknown",
-        costPerHour: (r.redispatch?.costUsd ?? 0) / hours,
-        adjustments: (r.redispatch?.adjustments ?? []).map((a) => ({
-          genRow: a.genRow,
-          node: a.node,
-          scheduledMW: a.scheduledMW,
-          adjustedMW: a.adjustedMW,
-        })),
-      },
-      prices: Object.entries(r.prices?.byNode ?? {}).map(([bus, total]) => ({
-        bus: Number(bus),
-        energy,
-        congestion: total - energy,
-        total,
-      })),
-      offers: (r.offers ?? []).map((o) => ({
-        genRow: o.genRow,
-        node: o.node,
-        direction: o.direction === "decrease" ? ("decrease" as const) : ("increase" as const),
-        mw: o.kwh / 1000 / hours,
-        kwh: o.kwh,
-        priceUsdPerMWh: o.usdPerMWh,
-        usd: o.usd,
-      })),
-    },
-    delivery: r.delivery?.map((d) => ({
-      node: d.node,
-      scheduledMW: d.scheduledMW,
-      committedMW: d.committedMW,
-      actualMW: d.actualMW,
-    })),
-  };
-}
-
-function checkRecord(value: unknown, where: string): PeriodRecord {
-  const r = value as Partial<PeriodRecord>;
+function checkRecord(value: unknown, where: string): AnyPeriodRecord {
   if (typeof value !== "object" || value === null) throw new Error(`${where}: not an object`);
-  for (const key of ["period", "start", "end"] as const) {
-    if (!Number.isInteger(r[key])) throw new Error(`${where}.${key} must be an integer, got ${JSON.stringify(r[key])}`);
+  const r = value as Partial<Omit<PeriodRecord, "stage">> & { stage?: unknown };
+  if (!Number.isInteger(r.index) || !Number.isFinite(r.utcStart)) {
+    throw new Error(
+      `${where}: not a period record (no integer index and utcStart; see docs/simulation.md) — results written by an older dashboard demo are not read: run it again`,
+    );
   }
-  return r as PeriodRecord;
+  if (r.chainPeriod !== null && r.chainPeriod !== undefined && !Number.isInteger(r.chainPeriod)) {
+    throw new Error(`${where}.chainPeriod must be an integer or null, got ${JSON.stringify(r.chainPeriod)}`);
+  }
+  if (!Number.isInteger(r.periodMinutes) || (r.periodMinutes as number) <= 0) {
+    throw new Error(`${where}.periodMinutes must be a positive integer, got ${JSON.stringify(r.periodMinutes)}`);
+  }
+  if (r.stage !== undefined && r.stage !== "studied" && r.stage !== "delivered") {
+    throw new Error(`${where}.stage must be "studied" or "delivered", got ${JSON.stringify(r.stage)}`);
+  }
+  if (!Array.isArray(r.violatedLines)) throw new Error(`${where}.violatedLines must be an array`);
+  return { ...r, stage: r.stage ?? "delivered", detail: r.detail ?? null } as AnyPeriodRecord;
 }
 
-/** Writes `records` (sorted by period) and a summary, each atomically (temp file + rename). */
-export function writeResults(dir: string, records: readonly PeriodRecord[], summary: Record<string, unknown>): void {
+/** Writes `records` (sorted by period) as periods.json and a summary, each atomically (temp file + rename). */
+export function writeResults(dir: string, records: readonly AnyPeriodRecord[], summary: Record<string, unknown>): void {
   mkdirSync(dir, { recursive: true });
-  const sorted = [...records].sort((a, b) => a.period - b.period);
-  writeAtomically(join(dir, PERIODS_FILE), JSON.stringify(sorted));
+  const periods = [...records].sort((a, b) => periodOf(a) - periodOf(b));
+  writeAtomically(join(dir, PERIODS_FILE), JSON.stringify({ recordVersion: PERIOD_RECORD_VERSION, periods }));
   writeAtomically(join(dir, SUMMARY_FILE), JSON.stringify(summary, null, 2));
 }
 

@@ -1,8 +1,8 @@
 /**
  * What the dashboard's server serves and its pages read: the deployment and chain status
  * (/api/config), the case's topology (/api/case) and the centre's published per-period results
- * (/api/periods, read from the results directory's periods.json). Plain JSON shapes, no code, so
- * the Node server and the browser bundle share them.
+ * (/api/periods, read from the results directory's periods.json: the one period record). Plain
+ * JSON shapes, no code, so the Node server and the browser bundle share them.
  *
  * Units: MW, MVAr, p.u. (voltage), degrees (angle), USD/MWh (prices), Unix seconds (times),
  * kWh and USD as decimals where published by the centre; on-chain amounts stay in their own units
@@ -115,131 +115,30 @@ export interface Topology {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Per-period results (periods.json: an array of PeriodRecord, one per delivery period).
+// Per-period results: periods.json holds the one period record (oracle/agents/day-record.ts,
+// its schema in day-schema.ts), as the day simulation and the demo's pipeline write it; the
+// server serves each as it is.
 
-export interface LoadFlowRecord {
-  readonly converged: boolean;
-  readonly iterations: number;
-  /** Per bus row: voltage magnitude p.u., angle degrees. */
-  readonly buses: readonly { readonly id: number; readonly vm: number; readonly va: number }[];
-  /** Per gen row (1-based `row`): output MW / MVAr. */
-  readonly gens: readonly { readonly row: number; readonly bus: number; readonly pg: number; readonly qg: number }[];
-  /** Per branch row (1-based `row`): flows into the branch at each end, MW / MVAr. */
-  readonly branches: readonly {
-    readonly row: number;
-    readonly from: number;
-    readonly to: number;
-    readonly pf: number;
-    readonly qf: number;
-    readonly pt: number;
-    readonly qt: number;
-  }[];
-  /** Losses, MW / MVAr. */
-  readonly losses: { readonly p: number; readonly q: number };
-}
+export type { AnyPeriodRecord, LineOverLimit, PeriodRecord, StudiedPeriodRecord } from "../../oracle/agents/day-record";
+export type {
+  GridDetail,
+  GridStateRecord,
+  LoadFlowRecord,
+  PriceComponentsRecord,
+  SensitivityRecord,
+  VoltageOutsideRecord,
+} from "../../oracle/agents/record-detail";
 
-export interface ViolationsRecord {
-  /** Lines over a limit: kind "active" (mean flow, MW, signed from → to) or "apparent" (MVA). */
-  readonly lines: readonly {
-    readonly branchRow: number;
-    readonly from: number;
-    readonly to: number;
-    readonly kind: "active" | "apparent";
-    readonly value: number;
-    readonly limit: number;
-    readonly deviation: number;
-  }[];
-  /** Buses outside their band, p.u. */
-  readonly voltages: readonly {
-    readonly busId: number;
-    readonly vm: number;
-    readonly min: number;
-    readonly max: number;
-    readonly deviation: number;
-  }[];
-}
-
-/** MW change of each line's mean flow per MW of each unit's output (rows: lines, columns: units). */
-export interface SensitivityRecord {
-  readonly lines: readonly { readonly branchRow: number; readonly from: number; readonly to: number }[];
-  readonly units: readonly { readonly genRow: number; readonly node: number }[];
-  readonly matrix: readonly (readonly number[])[];
-  readonly method: "ac" | "dc";
-}
-
-/**
- * The centre's study of a delivery period, made in the period before it. The load flow and the
- * sensitivities are absent from results that publish only the violated lines (the day
- * simulation's periods.json): the pages then show what is there.
- */
-export interface StudyRecord {
-  readonly madeInPeriod: number;
-  readonly loadFlow?: LoadFlowRecord;
-  readonly violations: ViolationsRecord;
-  readonly sensitivities?: SensitivityRecord;
-  readonly redispatch: {
-    readonly status: string;
-    /** Cost of the redispatch, USD/h. */
-    readonly costPerHour: number;
-    readonly adjustments: readonly {
-      readonly genRow: number;
-      readonly node: number;
-      readonly scheduledMW: number;
-      readonly adjustedMW: number;
-    }[];
-  };
-  /**
-   * Nodal prices, USD/MWh: energy + loss + congestion = total (loss absent where the results
-   * publish only the energy part and the total: the congestion then holds the rest).
-   */
-  readonly prices: readonly {
-    readonly bus: number;
-    readonly energy: number;
-    readonly loss?: number;
-    readonly congestion: number;
-    readonly total: number;
-  }[];
-  /** The offers the study priced (kWh, USD, USD/MWh), before they are signed and posted. */
-  readonly offers: readonly {
-    readonly genRow: number;
-    readonly node: number;
-    readonly direction: "increase" | "decrease";
-    readonly mw: number;
-    readonly kwh: number;
-    readonly priceUsdPerMWh: number;
-    readonly usd: number;
-  }[];
-}
-
-export interface PeriodRecord {
-  readonly case: string;
-  /** The delivery period and its bounds, Unix s. */
-  readonly period: number;
-  readonly start: number;
-  readonly end: number;
-  readonly study?: StudyRecord;
-  /** The period's load flow as it ran (actual outputs) and its limit report. */
-  readonly actual?: { readonly loadFlow: LoadFlowRecord; readonly violations: ViolationsRecord };
-  /** Per generator: scheduled, committed and actual output in the period, MW. */
-  readonly delivery?: readonly {
-    /** The generator's wallet (absent where results name units by node only). */
-    readonly address?: string;
-    readonly node: number;
-    readonly scheduledMW: number;
-    readonly committedMW: number;
-    readonly actualMW: number;
-  }[];
-}
-
-/** /api/periods: one line per published period. */
+/** /api/periods: one line per published period (`period`: the chain period, else the day period). */
 export interface PeriodIndexEntry {
   readonly period: number;
+  /** The period's bounds, Unix s. */
   readonly start: number;
   readonly end: number;
-  readonly hasStudy: boolean;
-  readonly hasActual: boolean;
-  /** Lines over their limit in the study / as it ran (null: not published). */
-  readonly studyViolations: number | null;
+  /** "studied" (the study and the fills) or "delivered" (and the period as it ran). */
+  readonly stage: "studied" | "delivered";
+  /** Lines over their limit in the study / as it ran (null: not delivered yet). */
+  readonly studyViolations: number;
   readonly actualViolations: number | null;
 }
 

@@ -5,7 +5,7 @@
 import { BaselineMethod, BookState, Direction, Quality, enumName } from "../../oracle/chain/enums";
 import type { BookData } from "../../oracle/chain/market-data";
 import { formatUnits, KWH_DECIMALS } from "../../oracle/chain/units";
-import type { Decision } from "../../oracle/agents/policy";
+import type { Decision } from "../../oracle/chain/fill-rule";
 import type { BoardOffer, BookView, ChainFeed } from "./chain";
 import { h, table } from "./dom";
 import { kwh, kwhSigned, periodLabel, short, usd, usdPerKwh } from "./format";

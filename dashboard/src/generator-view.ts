@@ -1,7 +1,7 @@
 /**
  * A generator's wallet: connect (a browser wallet, or a local key on a devnet), see the offers this
- * generator may fill with its policy's verdict (oracle/agents/policy.ts `decide`, the agents' own
- * rule, against its book in the offer's period read from chain state), fill one with its nomination
+ * generator may fill with its policy's verdict (oracle/chain/fill-rule.ts `decide`, the rule every
+ * generator's wallet runs, the agents' too, against its book in the offer's period read from chain state), fill one with its nomination
  * (its planned output in the period: the baseline a Nominated offer is measured against; deposit
  * kWh into the vault first when needed; sign and send), and see its books — the commitment of each
  * delivery period, the fills that made it, its measurement and settlement — and its balances, and
@@ -12,7 +12,7 @@ import { Asset, BaselineMethod, BookState, OfferStatus } from "../../oracle/chai
 import { bookFromStruct, fillFromEvent, offerStruct, type BookData } from "../../oracle/chain/market-data";
 import { eventsIn } from "../../oracle/chain/board";
 import { KWH_DECIMALS, MAX_KWH_WH, MAX_USD_UNITS, parseDecimalUnits, USD_DECIMALS } from "../../oracle/chain/units";
-import { decide, type PriceTerms } from "../../oracle/agents/policy";
+import { decide, type PriceTerms } from "../../oracle/chain/fill-rule";
 import type { BoardOffer, BookView, ChainFeed } from "./chain";
 import { chainName } from "../shared/chains";
 import { fill, h, notice, table } from "./dom";

@@ -2,18 +2,17 @@
  * The grid view's tables: a period's redispatch and delivery, and the sensitivities of a line to
  * each unit and of the lines over their limit to one unit, as the centre published them.
  */
-import type { PeriodRecord, SensitivityRecord } from "../shared/types";
+import type { PeriodRecord, SensitivityRecord, StudiedPeriodRecord } from "../shared/types";
 import { h, table } from "./dom";
 import { mw, mwPerMw } from "./format";
 
 /** The study's redispatch: status, cost and each unit's move. */
-export function redispatchSummary(r: PeriodRecord): HTMLElement | null {
-  const st = r.study;
-  if (!st) return null;
+export function redispatchSummary(r: StudiedPeriodRecord): HTMLElement {
+  const rd = r.redispatch;
   return h(
     "div",
     {},
-    h("p", {}, `Redispatch: ${st.redispatch.status}, cost ${st.redispatch.costPerHour.toFixed(2)} USD/h.`),
+    h("p", {}, `Redispatch: ${rd.status} in ${rd.rounds} round(s), cost ${rd.costUsd.toFixed(2)} USD over the period.`),
     table(
       [
         { head: "Unit (gen row)", cell: (a) => a.genRow, num: true },
@@ -22,7 +21,7 @@ export function redispatchSummary(r: PeriodRecord): HTMLElement | null {
         { head: "Adjusted", cell: (a) => mw(a.adjustedMW), num: true },
         { head: "Change", cell: (a) => mw(a.adjustedMW - a.scheduledMW), num: true },
       ],
-      st.redispatch.adjustments,
+      rd.adjustments,
       { empty: "No adjustment needed.", label: "Redispatch" },
     ),
   );
@@ -38,7 +37,7 @@ export function deliverySummary(r: PeriodRecord): HTMLElement {
       { head: "Committed change", cell: (d) => mw(d.committedMW), num: true },
       { head: "Actual", cell: (d) => mw(d.actualMW), num: true },
     ],
-    r.delivery ?? [],
+    r.delivery,
     { empty: "No delivery recorded.", label: "Delivery" },
   );
 }

@@ -5,12 +5,21 @@
  * a period slider over the published periods and "live" (follow the latest). Clicking a line or
  * a bus shows its figures: flows, limit, voltage, nodal price and sensitivities to each unit.
  *
- * Figures come from the centre's published per-period results (the study of a period and the
- * load flow as it ran). Without published results, the chain's reports still give the lines over
- * their limit and the nodal prices per report period.
+ * Figures come from the published period records as they are (oracle/agents/day-record.ts: the
+ * study of a period, and once delivered the period as it ran; load flows and every line's
+ * sensitivities in their grid detail). Without published results, the chain's reports still give
+ * the lines over their limit and the nodal prices per report period.
  */
 import cytoscape, { type Core } from "cytoscape";
-import type { PeriodIndexEntry, PeriodRecord, SensitivityRecord, Topology, ViolationsRecord } from "../shared/types";
+import type {
+  AnyPeriodRecord,
+  LineOverLimit,
+  PeriodIndexEntry,
+  PeriodRecord,
+  SensitivityRecord,
+  Topology,
+  VoltageOutsideRecord,
+} from "../shared/types";
 import { fetchPeriod, fetchPeriods } from "./api";
 import type { ChainFeed } from "./chain";
 import { chart } from "./charts";
@@ -35,7 +44,7 @@ type Mode = "actual" | "study";
 
 interface Shown {
   readonly label: string;
-  readonly record?: PeriodRecord;
+  readonly record?: AnyPeriodRecord;
   /** From the chain only (no published results): report period's violations and prices. */
   readonly chainPeriod?: number;
   readonly mode: Mode;
@@ -47,7 +56,7 @@ export class GridView {
   private index = -1;
   private live = true;
   private mode: Mode = "actual";
-  private readonly cache = new Map<number, PeriodRecord>();
+  private readonly cache = new Map<number, AnyPeriodRecord>();
   private shown?: Shown;
   /** What is painted (period, load flow, data present): repaint only when it changes. */
   private shownKey = "";
@@ -136,8 +145,7 @@ export class GridView {
         // A period's record grows (study, then the load flow as it ran): fetch it again.
         for (const p of periods) {
           const had = this.cache.get(p.period);
-          if (had && (p.hasActual !== (had.actual !== undefined) || p.hasStudy !== (had.study !== undefined)))
-            this.cache.delete(p.period);
+          if (had && p.stage !== had.stage) this.cache.delete(p.period);
         }
         if (this.live || this.index < 0) this.index = periods.length - 1;
         this.renderControls();
@@ -237,12 +245,13 @@ export class GridView {
         record = await fetchPeriod(entry.period);
         this.cache.set(entry.period, record);
       }
-      // The load flow as it ran exists once the period has started; before that, the study.
-      const mode: Mode = this.mode === "actual" && record.actual ? "actual" : "study";
-      shown = { label: periodLabel(record.period, this.periodSeconds), record, mode };
+      // The period as it ran exists once it has been delivered; before that, the study.
+      const ran = delivered(record);
+      const mode: Mode = this.mode === "actual" && ran ? "actual" : "study";
+      shown = { label: periodLabel(entry.period, this.periodSeconds), record, mode };
       const labelEl = this.els.controls.querySelector("#period-label");
       if (labelEl) {
-        labelEl.textContent = `${shown.label}${this.mode === "actual" && !record.actual ? " (not run yet: showing the study)" : ""}`;
+        labelEl.textContent = `${shown.label}${this.mode === "actual" && !ran ? " (not run yet: showing the study)" : ""}`;
       }
       fill(this.els.message);
     } else {
@@ -257,8 +266,7 @@ export class GridView {
       [
         shown.label,
         shown.mode,
-        shown.record?.study !== undefined,
-        shown.record?.actual !== undefined,
+        shown.record?.stage,
         shown.chainPeriod !== undefined ? this.feed?.reports.get(shown.chainPeriod) : null,
       ],
       (_k, v) => (typeof v === "bigint" ? v.toString() : v),
@@ -278,7 +286,7 @@ export class GridView {
     const flows = this.flows(s);
     const overRows = this.overRows(s);
     const voltages = this.voltages(s);
-    const outBuses = new Set(this.violations(s)?.voltages.map((v) => v.busId) ?? []);
+    const outBuses = new Set(this.voltagesOutside(s).map((v) => v.busId));
     cy.batch(() => {
       cy.edges().forEach((e) => {
         const row = Number(e.data("row"));
@@ -308,12 +316,22 @@ export class GridView {
     });
   }
 
+  /** The load flow shown, from the record's grid detail (absent: a case too large to carry it). */
   private loadFlow(s: Shown) {
-    return s.record ? (s.mode === "actual" ? s.record.actual?.loadFlow : s.record.study?.loadFlow) : undefined;
+    const detail = s.record?.detail;
+    return s.mode === "actual" ? detail?.actual?.loadFlow : detail?.study.loadFlow;
   }
 
-  private violations(s: Shown): ViolationsRecord | undefined {
-    return s.record ? (s.mode === "actual" ? s.record.actual?.violations : s.record.study?.violations) : undefined;
+  /** The lines over their limit in the study, or as the period ran. */
+  private linesOver(s: Shown): readonly LineOverLimit[] {
+    const r = s.record;
+    if (!r) return [];
+    return s.mode === "actual" ? (delivered(r) ? r.violatedLinesActual : []) : r.violatedLines;
+  }
+
+  private voltagesOutside(s: Shown): readonly VoltageOutsideRecord[] {
+    const detail = s.record?.detail;
+    return (s.mode === "actual" ? detail?.actual?.voltagesOutside : detail?.study.voltagesOutside) ?? [];
   }
 
   /** Mean active flow (Pf − Pt)/2 per branch row, MW. */
@@ -323,7 +341,7 @@ export class GridView {
     if (lf) for (const b of lf.branches) out.set(b.row, (b.pf - b.pt) / 2);
     else if (s.record) {
       // Results without a load flow still name the lines over their limit, with their flow.
-      for (const l of this.violations(s)?.lines ?? []) if (l.kind === "active") out.set(l.branchRow, l.value);
+      for (const l of this.linesOver(s)) if (l.kind === "active") out.set(l.branchRow, l.value);
     } else if (s.chainPeriod !== undefined) {
       for (const v of this.feed?.reports.get(s.chainPeriod)?.violations ?? [])
         out.set(v.line + 1, Number(v.flowW) / 1e6);
@@ -335,7 +353,7 @@ export class GridView {
     if (s.chainPeriod !== undefined) {
       return new Set((this.feed?.reports.get(s.chainPeriod)?.violations ?? []).map((v) => v.line + 1));
     }
-    return new Set((this.violations(s)?.lines ?? []).map((l) => l.branchRow));
+    return new Set(this.linesOver(s).map((l) => l.branchRow));
   }
 
   private voltages(s: Shown): Map<number, number> {
@@ -348,7 +366,7 @@ export class GridView {
     const flows = this.flows(s);
     const lines = over.map((row) => {
       const br = t.branches[row - 1];
-      const v = this.violations(s)?.lines.find((l) => l.branchRow === row);
+      const v = this.linesOver(s).find((l) => l.branchRow === row);
       const c =
         s.chainPeriod !== undefined
           ? this.feed?.reports.get(s.chainPeriod)?.violations.find((x) => x.line + 1 === row)
@@ -362,7 +380,7 @@ export class GridView {
         `line ${br.from}–${br.to} (row ${row}): ${value}, limit ${limit}, over by ${dev}`,
       );
     });
-    const volts = this.violations(s)?.voltages ?? [];
+    const volts = this.voltagesOutside(s);
     fill(
       this.els.summary,
       h(
@@ -387,8 +405,8 @@ export class GridView {
         : this.loadFlow(s)
           ? h("p", {}, "Every bus voltage inside its band.")
           : null,
-      s.record?.study && s.mode === "study" ? redispatchSummary(s.record) : null,
-      s.record?.delivery && s.mode === "actual" ? deliverySummary(s.record) : null,
+      s.record && s.mode === "study" ? redispatchSummary(s.record) : null,
+      s.record && s.mode === "actual" && delivered(s.record) ? deliverySummary(s.record) : null,
     );
     this.renderLineTable(s);
   }
@@ -428,8 +446,8 @@ export class GridView {
 
   private async renderPrices(s: Shown): Promise<void> {
     // Each bus's price as its stacked parts: energy (the reference bus's λ), marginal loss, congestion.
-    const parts: { bus: number; parts: PriceParts }[] = s.record?.study
-      ? s.record.study.prices.map((p) => ({ bus: p.bus, parts: p }))
+    const parts: { bus: number; parts: PriceParts }[] = s.record
+      ? recordPrices(s.record)
       : s.chainPeriod !== undefined
         ? (this.feed?.reports.get(s.chainPeriod)?.prices ?? []).map((p) => ({
             bus: p.node,
@@ -510,7 +528,7 @@ export class GridView {
     if (!bus) return;
     const lf = s ? this.loadFlow(s) : undefined;
     const v = lf?.buses.find((b) => b.id === bus.id);
-    const price = s?.record?.study?.prices.find((p) => p.bus === bus.id);
+    const price = s?.record ? recordPrices(s.record).find((p) => p.bus === bus.id)?.parts : undefined;
     const chainPrice =
       s?.chainPeriod !== undefined
         ? this.feed?.reports.get(s.chainPeriod)?.prices.find((p) => p.node === bus.id)
@@ -545,6 +563,21 @@ export class GridView {
   }
 
   private sensitivities(): SensitivityRecord | undefined {
-    return this.shown?.record?.study?.sensitivities;
+    return this.shown?.record?.detail?.study.sensitivities;
   }
+}
+
+const delivered = (r: AnyPeriodRecord): r is PeriodRecord => r.stage === "delivered";
+
+/**
+ * A record's nodal prices by component: its grid detail's, else the totals it always carries
+ * (by node) over the energy price, the congestion holding the rest (no loss part).
+ */
+function recordPrices(r: AnyPeriodRecord): { bus: number; parts: PriceParts }[] {
+  if (r.detail) return r.detail.study.prices.map((p) => ({ bus: p.bus, parts: p }));
+  const energy = r.prices.energyUsdPerMWh;
+  return Object.entries(r.prices.byNode).map(([bus, total]) => ({
+    bus: Number(bus),
+    parts: { energy, congestion: total - energy, total },
+  }));
 }

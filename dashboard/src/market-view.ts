@@ -6,7 +6,7 @@
  * per report — all from chain events, updated on every poll.
  */
 import type { VisualizationSpec } from "vega-embed";
-import { NESTED_SCHEME, nestedLineLayers } from "../../oracle/agents/nested-lines";
+import { NESTED_SCHEME, nestedLineLayers } from "../../oracle/charts/nested-lines";
 import { filledWh } from "../../oracle/chain/board";
 import { BaselineMethod, Direction, Quality, enumName } from "../../oracle/chain/enums";
 import type { SettlementData } from "../../oracle/chain/market-data";

@@ -12,7 +12,7 @@ import type { TopLevelSpec } from "vega-lite/build/index";
 import type * as VegaLite from "vega-lite/build/index";
 import type { DayResult } from "./day";
 import { lineNames } from "./day-record";
-import { NESTED_SCHEME, nestedLineLayers } from "./nested-lines";
+import { NESTED_SCHEME, nestedLineLayers } from "../charts/nested-lines";
 
 const importModule = new Function("specifier", "return import(specifier)") as <T>(specifier: string) => Promise<T>;
 
@@ -350,7 +350,7 @@ export function reportHtml(day: DayResult, plots: readonly { plot: Plot; svg: st
         `<td>${r.before.lines}</td><td>${escapeHtml(r.redispatch.status)}</td><td>${r.after.lines}</td>` +
         `<td>${r.actual.lines}${r.violatedLinesActual.length > 0 ? ` (${escapeHtml(lineNames(r.violatedLinesActual).join(", "))})` : ""}</td><td>${r.offers.length}</td><td>${r.posted ?? "–"}</td><td>${r.fills}</td>` +
         `<td>${(r.postedUsd ?? r.offersUsd).toFixed(4)}</td>` +
-        `<td>${r.usdPaid === null ? "–" : r.usdPaid.toFixed(4)}</td><td>${r.gas ?? "–"}</td><td>${r.wallMs.toFixed(0)}</td></tr>`,
+        `<td>${r.usdPaid === null ? "–" : r.usdPaid.toFixed(4)}</td><td>${r.gas ?? "–"}</td><td>${r.wallMs?.toFixed(0) ?? "–"}</td></tr>`,
     )
     .join("\n");
   return `<!DOCTYPE html>

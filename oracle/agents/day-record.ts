@@ -1,7 +1,11 @@
 /**
- * A simulated day's per-period record (periods.json, periods.csv, the plots and report.html) and
- * how it is built from the centre's study, the fills and the delivery period as it ran. Every
- * field's type, unit and meaning, and its CSV column, are in one table: day-schema.ts.
+ * The per-period record, defined once: what the day simulation writes (periods.json,
+ * periods.csv, the plots and report.html), what the dashboard's demo publishes and what the
+ * dashboard reads, and how it is built from the centre's study, the fills and the delivery period
+ * as it ran. Every field's type, unit and meaning, and its CSV column, are in one table:
+ * day-schema.ts. A record is written in two stages (`stage`): once the period is studied and its
+ * offers filled, then once it has been delivered; period-recorder.ts is the pipeline's sink that
+ * writes both.
  */
 import { BRANCH } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
@@ -10,6 +14,7 @@ import type { PowerFlowResult } from "../grid/pf/results";
 import type { BidDirection, SelectedBidStep } from "../market/bids";
 import type { PeriodResult } from "../market/period";
 import type { PeriodScenario } from "../market/scenario";
+import { DETAIL_MAX_BUSES, gridStateRecord, studyDetail, type GridDetail } from "./record-detail";
 
 export interface LimitCounts {
   /** Lines over their active limit or MVA rating, buses outside their voltage band, frequency outside its band. */
@@ -20,13 +25,19 @@ export interface LimitCounts {
   readonly maxLoading: number;
 }
 
-/** A line over its limit, for people: 1-based branch row, its ends, the flow (MW, or MVA for a rating) and the limit. */
+/**
+ * A line over its limit, for people: 1-based branch row, its ends, which limit ("active": the mean
+ * flow against the active limit, MW, signed from → to; "apparent": MVA against RATE_A), the value,
+ * the limit and by how much it is over.
+ */
 export interface LineOverLimit {
   readonly branchRow: number;
   readonly from: number;
   readonly to: number;
+  readonly kind: "active" | "apparent";
   readonly value: number;
   readonly limit: number;
+  readonly deviation: number;
 }
 
 /** A period whose grid as delivered had a line over its limit, with the lines named ("24-27"). */
@@ -46,7 +57,19 @@ export interface UnitAdjustment {
   readonly deltaMW: number;
 }
 
-export interface PeriodRecord {
+/**
+ * When and under which conditions the period ran: the day scenario's period, or (the dashboard's
+ * demo) the case's own schedule, which has no weather (PV availability and cloud cover null).
+ */
+export type PeriodConditions = Pick<
+  PeriodScenario,
+  "index" | "date" | "localTime" | "utcStart" | "demandMW" | "pvMW" | "netLoadMW"
+> & { readonly pvAvailability: number | null; readonly cloudCover: number | null };
+
+/** A period once studied and its offers posted and filled: the record's first stage. */
+export interface StudiedPeriodRecord {
+  /** "studied" until the period has been delivered, then "delivered" (a PeriodRecord). */
+  readonly stage: "studied" | "delivered";
   /** Day period (0 = the first of the date), its local date and time, and its real start (Unix s). */
   readonly index: number;
   readonly date: string;
@@ -58,8 +81,8 @@ export interface PeriodRecord {
   readonly chainStart: number | null;
   readonly demandMW: number;
   readonly pvMW: number;
-  readonly pvAvailability: number;
-  readonly cloudCover: number;
+  readonly pvAvailability: number | null;
+  readonly cloudCover: number | null;
   readonly netLoadMW: number;
   readonly lossesMW: number;
   readonly before: LimitCounts;
@@ -101,12 +124,21 @@ export interface PeriodRecord {
   /** Offers the centre signed and posted on chain, and their USD (null on the grid side only). */
   readonly posted: number | null;
   readonly postedUsd: number | null;
-  /** Fills of this period's offers: count, kWh, USD (the grid side only: every offer, in full). */
+  /** Fills of this period's offers by the agents: count, kWh, USD (the grid side only: every offer, in full). */
   readonly fills: number;
   readonly filledKwh: number;
   readonly filledUsd: number;
-  /** Per market unit: scheduled (baseline) and actual output, the committed move (MW). */
+  readonly problems: readonly string[];
+  /** Load flows, every line's sensitivities, prices by component (cases up to 200 buses; else null). */
+  readonly detail: GridDetail | null;
+}
+
+/** A period delivered: the study, and the period as it ran and was settled. */
+export interface PeriodRecord extends StudiedPeriodRecord {
+  readonly stage: "delivered";
+  /** Per market unit: its wallet (null on the grid side only), scheduled (baseline) and actual output, the committed move (MW). */
   readonly delivery: readonly {
+    address: string | null;
     node: number;
     scheduledMW: number;
     committedMW: number;
@@ -121,19 +153,24 @@ export interface PeriodRecord {
   readonly violatedLinesActual: readonly LineOverLimit[];
   /**
    * Settlement of this period's positions (whenever it happened): USD to generators, kWh to the
-   * centre, positions settled and still open at the end (null on the grid side only).
+   * centre, positions settled and still open at the end (null on the grid side only, and until
+   * the day's account is read).
    */
   readonly usdPaid: number | null;
   readonly kwhMoved: number | null;
   readonly positionsSettled: number | null;
   readonly positionsOpen: number | null;
-  /** Gas of every transaction of the period's market step (report, settlements, offers, fills). */
+  /** Gas of every transaction of the period's market step (report, settlements, offers, fills; null: not measured). */
   readonly gas: number | null;
   readonly gasByFunction: Readonly<Record<string, number>>;
-  /** Wall time of the period's step (study, chain, agents, delivery), ms. */
-  readonly wallMs: number;
-  readonly problems: readonly string[];
+  /** Wall time of the period's step (study, chain, agents, delivery), ms (null: not measured). */
+  readonly wallMs: number | null;
 }
+
+/** A record in either stage, as the dashboard reads them. */
+export type AnyPeriodRecord = StudiedPeriodRecord | PeriodRecord;
+
+export const isDelivered = (r: AnyPeriodRecord): r is PeriodRecord => r.stage === "delivered";
 
 /** A step of the published selection: whose, how much, and its bid, nodal value and price paid (USD/MWh). */
 export interface SelectedStepRecord {
@@ -271,10 +308,18 @@ export function loadings(flow: PowerFlowResult, set: LineSet): number[] {
 }
 
 function linesOverLimit(report: LimitReport): LineOverLimit[] {
-  return report.lines.map((v) => ({ branchRow: v.branchRow, from: v.from, to: v.to, value: v.value, limit: v.limit }));
+  return report.lines.map((v) => ({
+    branchRow: v.branchRow,
+    from: v.from,
+    to: v.to,
+    kind: v.kind,
+    value: v.value,
+    limit: v.limit,
+    deviation: v.deviation,
+  }));
 }
 
-export const overLimit = (r: PeriodRecord, lines: readonly LineOverLimit[]): PeriodOverLimit => ({
+export const overLimit = (r: StudiedPeriodRecord, lines: readonly LineOverLimit[]): PeriodOverLimit => ({
   index: r.index,
   date: r.date,
   localTime: r.localTime,
@@ -304,41 +349,46 @@ export function deliveredInDirection(d: { scheduledMW: number; committedMW: numb
   return Math.max(0, Math.sign(d.committedMW) * (d.actualMW - d.scheduledMW));
 }
 
-export interface RecordExtras {
+/** What the chain (or the grid side) adds to a study: the chain period, the offers posted and filled. */
+export interface StudyExtras {
   readonly chainPeriod: number | null;
   readonly chainStart: number | null;
   readonly fills: readonly { kwh: number; usd: number }[];
   readonly posted: readonly { usd: number }[] | null;
   /** The period's auction on chain (null: no bid book, or the grid side only). */
   readonly auction: AuctionExtras | null;
+  readonly problems: readonly string[];
+}
+
+/** The period as it ran: each unit's delivery, the load flow and its limits, what it cost. */
+export interface DeliveryExtras {
   readonly delivery: PeriodRecord["delivery"];
   readonly actualFlow: PowerFlowResult;
   readonly actualLimits: LimitReport;
   readonly gas: number | null;
   readonly gasByFunction: Record<string, number>;
-  readonly wallMs: number;
-  readonly problems: readonly string[];
+  readonly wallMs: number | null;
 }
 
-export function periodRecord(
-  p: PeriodScenario,
+/** The record's first stage: the study of the period (`c`: the market case), its offers and fills. */
+export function studiedRecord(
+  p: PeriodConditions,
   study: PeriodResult,
   c: PowerCase,
   unitNodes: readonly number[],
   lineSet: LineSet,
-  x: RecordExtras,
-): PeriodRecord {
+  x: StudyExtras,
+): StudiedPeriodRecord {
   const rd = study.redispatch;
   const hours = study.period.minutes / 60;
   // The LP balances every adjustment with the master unit (Δm = −Σδ), paid at its energy price.
   const masterPrice = c.operation?.masterEnergyPrice ?? 0;
-  const nodes = c.bus.length <= 200 ? study.prices.map((q) => q.bus) : unitNodes;
+  const small = c.bus.length <= DETAIL_MAX_BUSES;
+  const nodes = small ? study.prices.map((q) => q.bus) : unitNodes;
   const priceOf = new Map(study.prices.map((q) => [q.bus, q.total]));
   const totals = study.prices.map((q) => q.total);
-  const vm = x.actualFlow.buses.map((b) => b.vm).filter((v) => v > 0);
-  const committedKwh = x.delivery.reduce((s, d) => s + Math.abs(d.committedMW) * hours * 1000, 0);
-  const deliveredKwh = x.delivery.reduce((s, d) => s + deliveredInDirection(d) * hours * 1000, 0);
   return {
+    stage: "studied",
     index: p.index,
     date: p.date,
     localTime: p.localTime,
@@ -393,9 +443,22 @@ export function periodRecord(
     fills: x.fills.length,
     filledKwh: x.fills.reduce((s, f) => s + f.kwh, 0),
     filledUsd: x.fills.reduce((s, f) => s + f.usd, 0),
+    problems: x.problems,
+    detail: small ? { study: studyDetail(c, study), actual: null } : null,
+  };
+}
+
+/** The record's second stage: the studied record and the period as it ran. */
+export function deliveredRecord(r: StudiedPeriodRecord, lineSet: LineSet, x: DeliveryExtras): PeriodRecord {
+  const hours = r.periodMinutes / 60;
+  const vm = x.actualFlow.buses.map((b) => b.vm).filter((v) => v > 0);
+  return {
+    ...r,
+    stage: "delivered",
+    detail: r.detail && { ...r.detail, actual: gridStateRecord(x.actualFlow, x.actualLimits) },
     delivery: x.delivery,
-    committedKwh,
-    deliveredKwh,
+    committedKwh: x.delivery.reduce((s, d) => s + Math.abs(d.committedMW) * hours * 1000, 0),
+    deliveredKwh: x.delivery.reduce((s, d) => s + deliveredInDirection(d) * hours * 1000, 0),
     actual: {
       ...limitCounts(x.actualLimits, x.actualFlow, lineSet),
       vmMin: Math.min(...vm),
@@ -410,6 +473,5 @@ export function periodRecord(
     gas: x.gas,
     gasByFunction: x.gasByFunction,
     wallMs: x.wallMs,
-    problems: x.problems,
   };
 }

@@ -19,7 +19,7 @@ type FieldPath<T> = {
     ? K
     : T[K] extends readonly unknown[]
       ? K
-      : K extends "byNode" | "gasByFunction"
+      : K extends "byNode" | "gasByFunction" | "detail"
         ? K
         : `${K}.${FieldPath<T[K]>}`;
 }[keyof T & string];
@@ -82,6 +82,7 @@ const energyKwh = (r: PeriodRecord, mw: (d: PeriodRecord["delivery"][number]) =>
 
 /** The schema, in CSV column order; fields without a column are in periods.json only. */
 export const PERIOD_RECORD_SCHEMA: readonly SchemaRow[] = [
+  field("stage", "stage", "string", "", "studied (study, offers, fills) or delivered (and the period as it ran)"),
   field("index", "index", "integer", "", "day period, 0 = the first of the date"),
   field("date", "date", "string", "", "local date, YYYY-MM-DD"),
   field("localTime", "localTime", "string", "", "local start time, HH:MM"),
@@ -91,8 +92,14 @@ export const PERIOD_RECORD_SCHEMA: readonly SchemaRow[] = [
   field("chainStart", undefined, "integer or null", "s", "start of the chain period, Unix time"),
   field("demandMW", "demandMW", "number", "MW", "demand of the period"),
   field("pvMW", "pvMW", "number", "MW", "PV output"),
-  field("pvAvailability", "pvAvailability", "number", "", "PV output / PV peak, 0–1"),
-  field("cloudCover", "cloudCover", "number", "", "cloud cover, 0–1"),
+  field(
+    "pvAvailability",
+    "pvAvailability",
+    "number or null",
+    "",
+    "PV output / PV peak, 0–1 (null: no weather, the case's schedule)",
+  ),
+  field("cloudCover", "cloudCover", "number or null", "", "cloud cover, 0–1 (null: no weather)"),
   field("netLoadMW", "netLoadMW", "number", "MW", "demand less PV"),
   field("lossesMW", "lossesMW", "number", "MW", "active losses of the study's load flow"),
   field("before.lines", "linesBefore", "integer", "", "lines over a limit before redispatch"),
@@ -202,7 +209,7 @@ export const PERIOD_RECORD_SCHEMA: readonly SchemaRow[] = [
   field("positionsSettled", "positionsSettled", "integer or null", "", "the period's positions settled"),
   field("positionsOpen", "positionsOpen", "integer or null", "", "the period's positions open at the end"),
   field("gas", "gas", "integer or null", "gas", "gas of the period's market step"),
-  field("wallMs", "wallMs", "number", "ms", "wall time of the period's step"),
+  field("wallMs", "wallMs", "number or null", "ms", "wall time of the period's step (null: not measured)"),
   // periods.json only.
   field("after.frequency", undefined, "boolean", "", "frequency outside its band after redispatch"),
   field("actual.frequency", undefined, "boolean", "", "frequency outside its band as delivered"),
@@ -213,7 +220,7 @@ export const PERIOD_RECORD_SCHEMA: readonly SchemaRow[] = [
     undefined,
     "array",
     "MW",
-    "lines over a limit before redispatch: branchRow, from, to, value, limit",
+    "lines over a limit before redispatch: branchRow, from, to, kind (active: MW, apparent: MVA), value, limit, deviation",
   ),
   field("violatedLinesAfter", undefined, "array", "MW", "lines over a limit after redispatch"),
   field("violatedLinesActual", undefined, "array", "MW", "lines over a limit as delivered"),
@@ -232,7 +239,7 @@ export const PERIOD_RECORD_SCHEMA: readonly SchemaRow[] = [
     undefined,
     "array",
     "MW",
-    "per market unit: node, scheduledMW, committedMW, actualMW, meterOffline",
+    "per market unit: address (null: grid side only), node, scheduledMW, committedMW, actualMW, meterOffline",
   ),
   field(
     "bids.selection",
@@ -250,6 +257,13 @@ export const PERIOD_RECORD_SCHEMA: readonly SchemaRow[] = [
   ),
   field("gasByFunction", undefined, "map", "gas", "the period's gas by contract function"),
   field("problems", undefined, "array", "", "what the centre reported as wrong or dropped"),
+  field(
+    "detail",
+    undefined,
+    "map",
+    "MW, MVAr, p.u., degrees, USD/MWh",
+    "cases up to 200 buses (else null): study and actual load flows (buses vm/va, gens pg/qg, branches pf/qf/pt/qt, losses), buses outside their band, every line's sensitivity to every unit (MW/MW), prices by component (record-detail.ts)",
+  ),
 ];
 
 /** The per-unit columns after the schema's: each market unit's adjustment and its node's price. */

@@ -29,12 +29,14 @@ import { addGas, GasMeter } from "./day-gas";
 import { bidPlan, generatorPlan, type DayBidPlan, type GeneratorPlan, type MarketUnitRef } from "./day-generators";
 import {
   deliveredInDirection,
+  deliveredRecord,
   limitedLineSet,
   loadings,
-  periodRecord,
+  studiedRecord,
   type LineSet,
   type PeriodRecord,
 } from "./day-record";
+import { PeriodRecorder } from "./period-recorder";
 import { summarise, type DaySummary } from "./day-summary";
 import type { GeneratorSpec, World } from "./world";
 import type { Behaviour } from "./pipeline";
@@ -232,13 +234,17 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
       const study = await series.study({ ...p.forecasts, periodStart: p.utcStart });
       // The grid side alone: every offer filled and delivered in full, so the period runs as redispatched.
       const delivered = study.redispatch.loadFlow;
-      const record = periodRecord(p, study, market, unitNodes, lineSet, {
+      const studied = studiedRecord(p, study, market, unitNodes, lineSet, {
         chainPeriod: null,
         chainStart: null,
         fills: study.offers.map((o) => ({ kwh: o.kwh, usd: o.usd })),
         posted: null,
         auction: null,
+        problems: [],
+      });
+      const record = deliveredRecord(studied, lineSet, {
         delivery: study.redispatch.adjustments.map((a) => ({
+          address: null,
           node: a.unit.busId,
           scheduledMW: a.scheduledMW,
           committedMW: a.deltaMW,
@@ -250,7 +256,6 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
         gas: null,
         gasByFunction: {},
         wallMs: performance.now() - t,
-        problems: [],
       });
       finish(record, loadings(study.loadFlow, lineSet), loadings(delivered, lineSet));
     }
@@ -265,7 +270,6 @@ export async function simulateDay(config: DayConfig): Promise<DayResult> {
       plans,
       bidPlans,
       lineSet,
-      unitNodes,
       finish,
       progress,
       records,
@@ -343,7 +347,6 @@ async function runOnChain(
   plans: readonly GeneratorPlan[],
   bidPlans: readonly (DayBidPlan | undefined)[],
   lineSet: LineSet,
-  unitNodes: readonly number[],
   finish: (record: PeriodRecord, before: number[], actual: number[]) => void,
   progress: { usdPaid: number },
   records: readonly PeriodRecord[],
@@ -394,6 +397,14 @@ async function runOnChain(
   });
   world.generators.forEach((g) => nodeOf.set(g.wallet.address, g.node));
   const { contracts } = world;
+  // The pipeline's record writer: each delivery period studied, filled and delivered.
+  const recorder = new PeriodRecorder({
+    case: market,
+    periodSeconds,
+    conditions: (deliveryPeriod) => scenario.at(dayIndex(deliveryPeriod)),
+    bidBook: world.bidBook?.book,
+  });
+  const pipeline = world.pipeline.with({ sinks: [recorder] });
   const gasMeter = new GasMeter(provider, world);
   const gasSetup = (await new GasMeter(provider, world, await funder.getAddress()).since(setupFrom)).total;
   await chain.onDeployed?.(world);
@@ -406,9 +417,9 @@ async function runOnChain(
   const perDay = Math.round(86400 / periodSeconds);
   const earliest = nowPeriod + (world.bidBook ? 3 : 2);
   p0 = dayStart >= earliest ? dayStart : earliest + mod(dayStart - earliest, perDay);
-  const leadIn = await world.pipeline.startPeriod(p0 - 1);
+  const leadIn = await pipeline.startPeriod(p0 - 1);
   if (leadIn !== p0 - 1) throw new Error(`the chain moved past period ${p0 - 1} while the world was built`);
-  await world.pipeline.recordSchedule(leadIn);
+  await pipeline.recordSchedule(leadIn);
   const balancesBefore = await balances(world);
 
   const fillsOf = world.generators.map(() => 0);
@@ -416,51 +427,21 @@ async function runOnChain(
   for (let n = 0; n < config.periods; n++) {
     const t = performance.now();
     const fromBlock = (await provider.getBlockNumber()) + 1;
-    const step = await world.pipeline.run();
+    const step = await pipeline.run();
     const gas = await gasMeter.since(fromBlock);
-    const p = scenario.at(first + n);
     const study = step.centre.study;
     if (!study) throw new Error(`period ${step.period}: the centre made no study of period ${step.deliveryPeriod}`);
     if (step.deliveryPeriod !== p0 + n)
       throw new Error(`expected delivery period ${p0 + n}, ran ${step.deliveryPeriod}`);
-    const fills: { kwh: number; usd: number }[] = [];
-    // Offers reserved for a selected bidder (the others are the fallback units', open to any generator at the node).
-    const reserved = new Set(
-      step.centre.posted.filter((o) => BigInt(o.offer.generator) !== 0n).map((o) => o.offerHash),
-    );
-    const reservedFills: { generator: string; kwh: number; usd: number }[] = [];
     step.generators.forEach((g, i) => {
-      for (const { offerHash, fill } of g.poll.filled) {
-        if (fill.period !== step.deliveryPeriod) continue;
-        const f = { kwh: Number(fill.amountWh) / 1000, usd: Number(fill.usd) / 1e8 };
-        fills.push(f);
-        if (reserved.has(offerHash)) reservedFills.push({ ...f, generator: fill.generator });
-      }
       fillsOf[i] += g.poll.filled.length;
       rejectedOf[i] += g.poll.rejected.length;
       for (const s of g.poll.settled) progress.usdPaid += Number(s.settlement.usdToGenerator) / 1e8;
     });
-    const record = periodRecord(p, study, market, unitNodes, lineSet, {
-      chainPeriod: step.deliveryPeriod,
-      chainStart: step.deliveryPeriod * periodSeconds,
-      fills,
-      posted: step.centre.posted.map((o) => ({ usd: Number(o.offer.usd) / 1e8 })),
-      auction: world.bidBook
-        ? { sealed: Number(await world.bidBook.book.commitmentCount(step.deliveryPeriod)), reservedFills }
-        : null,
-      delivery: step.delivery.map((d) => ({
-        node: d.node,
-        scheduledMW: d.scheduledMW,
-        committedMW: d.committedMW,
-        actualMW: d.actualMW,
-        meterOffline: d.meterOffline,
-      })),
-      actualFlow: step.actual.loadFlow,
-      actualLimits: step.actual.limits,
+    const record = recorder.amend(step.deliveryPeriod, {
       gas: gas.total,
       gasByFunction: gas.byFunction,
       wallMs: performance.now() - t,
-      problems: [...step.centre.problems, ...step.centre.dropped],
     });
     finish(record, loadings(study.loadFlow, lineSet), loadings(step.actual.loadFlow, lineSet));
   }
@@ -473,7 +454,7 @@ async function runOnChain(
     const open = await openDayPositions(world, p0, lastDelivery);
     if (open === 0) break;
     const fromBlock = (await provider.getBlockNumber()) + 1;
-    const closed = await world.pipeline.close(lastDelivery + 1 + tailPeriods);
+    const closed = await pipeline.close(lastDelivery + 1 + tailPeriods);
     for (const { poll } of closed.generators) {
       for (const s of poll.settled) progress.usdPaid += Number(s.settlement.usdToGenerator) / 1e8;
     }

@@ -53,7 +53,14 @@ import {
 } from "../chain/tx";
 import type { BidBook } from "../../typechain-types";
 import { Bidder, bidQuantityWh, type BidPolicy, type BiddingTick, type KeptBid } from "./bidding";
-import { checkPolicy, decide, decideSelected, plannedMW, staticRejection, type GeneratorPolicy } from "./policy";
+import {
+  checkPolicy,
+  decide,
+  decideSelected,
+  plannedMW,
+  staticRejection,
+  type GeneratorPolicy,
+} from "../chain/fill-rule";
 import { failpoint } from "./failpoints";
 import { ChainFollower, type FollowedState } from "./follow";
 import { StateFile, stateJournal } from "./state";

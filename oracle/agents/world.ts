@@ -32,7 +32,7 @@ import { OperatorDuties } from "./oracle/duties";
 import { OracleOperator } from "./oracle/operator";
 import type { ReportData } from "./oracle/protocol";
 import { GeneratorAgent } from "./generator";
-import type { GeneratorPolicy } from "./policy";
+import type { GeneratorPolicy } from "../chain/fill-rule";
 import type { BidPolicy } from "./bidding";
 import { fullDelivery, PeriodPipeline, type Behaviour, type SimulatedGenerator } from "./pipeline";
 import { SimulatedMeters, unitRowAt } from "./simulation";

@@ -303,11 +303,16 @@ describe("dashboard in the browser (--demo)", function () {
     // The delivery period as it ran: the person's unit moved by what it committed, and with the
     // node-27 agent's move too (the study's redispatch) no line is over its limit any more.
     const ran = await getJson<PeriodRecord>(`${demo.url}api/periods/${deliveryPeriod}`);
+    chaiExpect(ran.stage).to.equal("delivered");
     const hours = config.deployment.periodSeconds / 3600;
-    const personDelivery = ran.delivery?.find((d) => d.node === person.node);
+    const personDelivery = ran.delivery.find((d) => d.node === person.node);
+    chaiExpect(personDelivery?.address).to.equal(person.address);
     chaiExpect(personDelivery?.committedMW).to.be.closeTo(Number(fill.amountWh) / 1e6 / hours, 1e-12);
-    chaiExpect(ran.study?.violations.lines.map((l) => `${l.from}-${l.to}`)).to.deep.equal(["11-14", "14-17", "24-27"]);
-    chaiExpect(ran.actual?.violations.lines, "lines over their limit as it ran").to.deep.equal([]);
+    chaiExpect(ran.violatedLines.map((l) => `${l.from}-${l.to}`)).to.deep.equal(["11-14", "14-17", "24-27"]);
+    chaiExpect(ran.violatedLinesActual, "lines over their limit as it ran").to.deep.equal([]);
+    // The grid detail the diagram draws: both load flows and every line's sensitivities, published.
+    chaiExpect(ran.detail?.actual?.loadFlow.branches).to.have.length(35);
+    chaiExpect(ran.detail?.study.sensitivities.lines).to.have.length(35);
     const [settledLog] = await settledLogs();
     const s = settledLog.args.settlement;
     chaiExpect(s.committedWh).to.equal(fill.amountWh);

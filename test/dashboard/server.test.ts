@@ -1,8 +1,8 @@
 /**
  * The dashboard's server without a browser: files never served from outside their directory,
  * requests for another host or from another origin refused, the JSON-RPC proxy's allow-list, the
- * chain checks' plain-language problems, the case's topology, the per-period records built from
- * a period study, and when the pages must be rebuilt.
+ * chain checks' plain-language problems, the case's topology, the period records served as they
+ * were written, and when the pages must be rebuilt.
  */
 import { expect } from "chai";
 import { mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
@@ -12,16 +12,31 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCase } from "../../oracle";
 import { runPeriod } from "../../oracle/market/period";
+import { limitedLineSet, studiedRecord, type StudiedPeriodRecord } from "../../oracle/agents/day-record";
 import { PERIOD_RECORD_VERSION } from "../../oracle/agents/day-schema";
+import { scheduleConditions } from "../../oracle/agents/period-recorder";
 import { ChainStatus } from "../../dashboard/server/chain";
 import { staleBuildReason } from "../../dashboard/server/build";
-import { studyRecord, topologyOf } from "../../dashboard/server/records";
+import { topologyOf } from "../../dashboard/server/topology";
 import { ForbiddenPathError, ResultsDirectory, safeFileUnder, writeResults } from "../../dashboard/server/results";
 import { HttpRpcBackend, RPC_UNREACHABLE, type RpcAnswer, type RpcBackend } from "../../dashboard/server/rpc";
 import { startDashboardServer, type RunningServer } from "../../dashboard/server/server";
-import type { PeriodRecord } from "../../dashboard/shared/types";
 
 const SEED34 = join(__dirname, "..", "..", "cases", "seed34.json");
+
+/** seed34's study of `period` (30-minute periods) as the pipeline's record writer has it once studied. */
+async function studiedSeed34(period: number): Promise<StudiedPeriodRecord> {
+  const c = loadCase(SEED34);
+  const study = await runPeriod(c, { periodStart: period * 1800 });
+  return studiedRecord(scheduleConditions(c, period, 1800), study, c, [2, 27, 34], limitedLineSet(c), {
+    chainPeriod: period,
+    chainStart: period * 1800,
+    fills: [],
+    posted: [],
+    auction: null,
+    problems: [],
+  });
+}
 
 const DEPLOYMENT = {
   network: "test",
@@ -97,9 +112,10 @@ describe("dashboard server", function () {
   const results = join(root, "results");
   const outside = join(root, "outside");
   let server: RunningServer;
-  const record: PeriodRecord = { case: "seed34", period: 1000, start: 1_800_000, end: 1_801_800 };
+  let record: StudiedPeriodRecord;
 
   before(async function () {
+    record = await studiedSeed34(1000);
     for (const d of [dist, results, outside]) mkdirSync(d, { recursive: true });
     writeFileSync(join(dist, "index.html"), "<!doctype html><title>t</title>");
     writeFileSync(join(outside, "secret.txt"), "not for the browser");
@@ -180,9 +196,8 @@ describe("dashboard server", function () {
           period: 1000,
           start: 1_800_000,
           end: 1_801_800,
-          hasStudy: false,
-          hasActual: false,
-          studyViolations: null,
+          stage: "studied",
+          studyViolations: 3,
           actualViolations: null,
         },
       ]);
@@ -286,71 +301,56 @@ describe("dashboard server", function () {
       expect(t.gens.filter((g) => g.unit).map((g) => g.bus)).to.deep.equal([2, 27, 34]);
       expect(t.buses.filter((b) => b.type === 3).map((b) => b.id)).to.deep.equal([1]);
     });
-
-    it("publishes every line's sensitivities, equal to the study's own for the lines it priced", async function () {
-      const c = loadCase(SEED34);
-      const study = await runPeriod(c, { periodStart: 1800 * 1000 });
-      const r = studyRecord(c, study, 999);
-      expect(r.violations.lines.map((l) => `${l.from}-${l.to}`)).to.deep.equal(["11-14", "14-17", "24-27"]);
-      const sens = r.sensitivities;
-      if (!sens) throw new Error("the record has no sensitivities");
-      expect(sens.lines).to.have.length(35);
-      expect(sens.units.map((u) => u.node)).to.deep.equal(study.sensitivities.units.map((u) => u.node));
-      study.sensitivities.lines.forEach((line, k) => {
-        const row = sens.lines.findIndex((l) => l.branchRow === line.branchRow);
-        sens.matrix[row].forEach((x, j) => expect(x).to.be.closeTo(study.sensitivities.matrix[k][j], 1e-12));
-      });
-      // Nodal prices add up: energy + loss + congestion = total, USD/MWh, every part published.
-      for (const p of r.prices) {
-        expect(p.loss, `bus ${p.bus}'s loss part`).to.be.a("number");
-        expect(p.energy + (p.loss ?? NaN) + p.congestion).to.be.closeTo(p.total, 1e-9);
-      }
-      // The record survives JSON (what periods.json holds).
-      expect(JSON.parse(JSON.stringify(r))).to.deep.equal(r);
-    });
   });
 
   describe("the day simulation's results", function () {
-    it("reads its periods.json (a summary per period) as records with what it publishes", function () {
+    it("serves its records as they were written: a studied one, a delivered one, version-1 records as delivered", async function () {
       const dir = mkdtempSync(join(tmpdir(), "gridswap-dashboard-day-"));
-      writeFileSync(join(dir, "summary.json"), JSON.stringify({ case: "seed34", periods: 1 }));
-      writeFileSync(join(dir, "case.json"), JSON.stringify({ operation: { periodMinutes: 30 } }));
-      const day = {
-        index: 20,
-        date: "2026-06-21",
-        localTime: "10:00",
-        utcStart: 1_782_036_000,
-        chainPeriod: 990_020,
-        chainStart: 1_782_036_000,
-        violatedLines: [{ branchRow: 24, from: 24, to: 27, value: -0.7712, limit: 0.75 }],
-        redispatch: {
-          status: "solved",
-          rounds: 1,
-          costUsd: 0.315,
-          adjustments: [
-            { genRow: 2, node: 2, kind: "dispatchable", scheduledMW: 0.19, adjustedMW: 0.216, deltaMW: 0.026 },
-          ],
-          unmet: [],
+      const studied = await studiedSeed34(990_020);
+      // A version-1 day record (before stages and grid detail): delivered, with the summary only.
+      const {
+        stage: _stage,
+        detail: _detail,
+        ...v1
+      } = { ...studied, chainPeriod: 990_019, chainStart: 990_019 * 1800 };
+      const v1Delivered = { ...v1, violatedLinesActual: [], delivery: [] };
+      writeFileSync(join(dir, "periods.json"), JSON.stringify({ recordVersion: 1, periods: [studied, v1Delivered] }));
+      const results = new ResultsDirectory(dir);
+      const [old, now] = results.records();
+      expect(now).to.deep.equal(JSON.parse(JSON.stringify(studied)));
+      expect(old.stage).to.equal("delivered");
+      expect(old.detail).to.equal(null);
+      expect(results.index()).to.deep.equal([
+        {
+          period: 990_019,
+          start: 990_019 * 1800,
+          end: 990_020 * 1800,
+          stage: "delivered",
+          studyViolations: 3,
+          actualViolations: 0,
         },
-        prices: { energyUsdPerMWh: 100, minUsdPerMWh: 85, maxUsdPerMWh: 652.76, byNode: { "2": 652.76, "27": 85 } },
-        offers: [{ genRow: 2, node: 2, direction: "increase", kwh: 13, usd: 8.4858, usdPerMWh: 652.76 }],
-        delivery: [{ node: 2, scheduledMW: 0.19, committedMW: 0.026, actualMW: 0.216, meterOffline: false }],
-      };
-      writeFileSync(join(dir, "periods.json"), JSON.stringify({ lines: [], generators: [], periods: [day] }));
-      const [r] = new ResultsDirectory(dir).records();
-      expect(r.period).to.equal(990_020);
-      expect(r.end - r.start).to.equal(1800);
-      expect(r.study?.violations.lines).to.deep.equal([
-        { branchRow: 24, from: 24, to: 27, kind: "active", value: -0.7712, limit: 0.75, deviation: 0.7712 - 0.75 },
+        {
+          period: 990_020,
+          start: 990_020 * 1800,
+          end: 990_021 * 1800,
+          stage: "studied",
+          studyViolations: 3,
+          actualViolations: null,
+        },
       ]);
-      expect(r.study?.prices).to.deep.equal([
-        { bus: 2, energy: 100, congestion: 552.76, total: 652.76 },
-        { bus: 27, energy: 100, congestion: -15, total: 85 },
-      ]);
-      expect(r.study?.redispatch.costPerHour).to.be.closeTo(0.63, 1e-12);
-      expect(r.study?.offers[0].mw).to.be.closeTo(0.026, 1e-12);
-      expect(r.study?.loadFlow).to.equal(undefined);
-      expect(r.delivery?.[0].actualMW).to.equal(0.216);
+    });
+
+    it("refuses what is not a period record, naming the entry and the field", async function () {
+      const dir = mkdtempSync(join(tmpdir(), "gridswap-dashboard-day-"));
+      const path = join(dir, "periods.json");
+      // The dashboard demo's own records of before #23 (period/start/end): written again by a new run.
+      writeFileSync(path, JSON.stringify([{ case: "seed34", period: 1000, start: 1_800_000, end: 1_801_800 }]));
+      expect(() => new ResultsDirectory(dir).records()).to.throw(/periods\.json\[0\]: not a period record/);
+      const studied = await studiedSeed34(1000);
+      writeFileSync(path, JSON.stringify([{ ...studied, stage: "planned" }]));
+      expect(() => new ResultsDirectory(dir).records()).to.throw(/\[0\]\.stage must be "studied" or "delivered"/);
+      writeFileSync(path, JSON.stringify([{ ...studied, periodMinutes: 0 }]));
+      expect(() => new ResultsDirectory(dir).records()).to.throw(/\[0\]\.periodMinutes must be a positive integer/);
     });
 
     it("refuses period records of a newer version than it reads, saying which", function () {

@@ -48,6 +48,7 @@ const CHAIN = "oracle/chain/x.ts";
 const AGENTS = "oracle/agents/x.ts";
 const INDEX = "oracle/index.ts";
 const BROWSER = "dashboard/src/x.ts";
+const CHARTS = "oracle/charts/x.ts";
 
 const PURE = /pure TypeScript: ethers belongs in oracle\/chain/;
 const NO_HARDHAT = /Hardhat is a development tool/;
@@ -56,6 +57,7 @@ const NOT_BELOW_CHAIN = /oracle\/chain sits on top of the grid and market core/;
 const NOT_BELOW_AGENTS = /oracle\/agents is the top layer/;
 const LIBRARY = /oracle\/ is a library/;
 const PUBLISHED = /the dashboard shows what the server publishes/;
+const CHARTS_ALONE = /oracle\/charts draws plain chart objects/;
 
 const EDGES: Edge[] = [
   // oracle/grid: the bottom layer, pure TypeScript
@@ -93,11 +95,19 @@ const EDGES: Edge[] = [
   }),
   { from: AGENTS, to: "dashboard", specifier: "../../dashboard/shared/types", message: LIBRARY },
   // the browser dashboard: the chain and the server's published results, no computation of its own
-  { from: BROWSER, to: "oracle/agents", specifier: "../../oracle/agents/policy", message: PUBLISHED },
+  { from: BROWSER, to: "oracle/agents", specifier: "../../oracle/agents/generator", message: PUBLISHED },
+  { from: BROWSER, to: "oracle/agents (the record)", specifier: "../../oracle/agents/day-record", message: PUBLISHED },
   { from: BROWSER, to: "oracle/grid", specifier: "../../oracle/grid/sensitivity", message: PUBLISHED },
   { from: BROWSER, to: "oracle/market", specifier: "../../oracle/market/prices", message: PUBLISHED },
-  { from: BROWSER, to: "dashboard/server", specifier: "../server/records", message: PUBLISHED },
+  { from: BROWSER, to: "dashboard/server", specifier: "../server/topology", message: PUBLISHED },
   { from: BROWSER, to: "hardhat", specifier: "hardhat", message: NO_HARDHAT },
+  // chart helpers shared by the day report and the browser: they import no layer
+  { from: CHARTS, to: "oracle/grid", specifier: "../grid/pf/runpf", message: CHARTS_ALONE },
+  { from: CHARTS, to: "oracle/market", specifier: "../market/prices", message: CHARTS_ALONE },
+  { from: CHARTS, to: "oracle/chain", specifier: "../chain/units", message: CHARTS_ALONE },
+  { from: CHARTS, to: "oracle/agents", specifier: "../agents/day-plots", message: CHARTS_ALONE },
+  { from: CHARTS, to: "ethers", specifier: "ethers", message: CHARTS_ALONE },
+  { from: CHARTS, to: "scripts", specifier: "../../scripts/cli", message: LIBRARY },
 ];
 
 describe("the architecture boundary (npm run lint)", function () {
@@ -163,20 +173,19 @@ describe("the architecture boundary (npm run lint)", function () {
     }
   });
 
-  it("exempts the dashboard's known debt module by module, not file by file", async () => {
-    // #23: the generator view runs the agents' price policy and the market view their nested-line
-    // layout; each file may import that one module until the server publishes it, and nothing else.
-    const debt: [string, string][] = [
-      ["dashboard/src/generator-view.ts", "../../oracle/agents/policy"],
-      ["dashboard/src/market-view.ts", "../../oracle/agents/nested-lines"],
-    ];
-    for (const [file, specifier] of debt) {
+  it("lets the browser run the chain library's fill rule and the shared chart helpers, and nothing of the agents", async () => {
+    // A person's wallet decides with the rule every generator's wallet runs (oracle/chain/fill-rule.ts,
+    // on its own private terms); the market view draws with the day report's chart helpers.
+    for (const [file, specifier] of [
+      ["dashboard/src/generator-view.ts", "../../oracle/chain/fill-rule"],
+      ["dashboard/src/market-view.ts", "../../oracle/charts/nested-lines"],
+    ]) {
       expect(await boundaryErrors(file, `import * as m from "${specifier}";\nexport const x = m;\n`)).to.deep.equal([]);
-      const other = await boundaryErrors(
+      const agents = await boundaryErrors(
         file,
         'import * as m from "../../oracle/agents/centre";\nexport const x = m;\n',
       );
-      expect(other, file).to.have.length(1);
+      expect(agents, file).to.have.length(1);
     }
   });
 });

@@ -25,7 +25,7 @@ import {
   sealedFromJson,
   sealedToJson,
 } from "../../../oracle/agents/bidding";
-import { decideSelected } from "../../../oracle/agents/policy";
+import { decideSelected } from "../../../oracle/chain/fill-rule";
 import { StudyBidsCheck } from "../../../oracle/agents/oracle/study-bids";
 import { loadFixture } from "../../fixture-clock";
 import { testWorld } from "./world-fixture";

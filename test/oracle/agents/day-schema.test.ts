@@ -19,8 +19,8 @@ import { parseCivilDate } from "../../../oracle/market/profiles";
 import { profileOf } from "../market/profile-fixtures";
 
 const ROOT = resolve(__dirname, "../../..");
-/** Maps keyed by node or function name: one field each, as arrays are. */
-const MAPS = new Set(["prices.byNode", "gasByFunction"]);
+/** Maps keyed by node or function name, and the grid detail: one field each, as arrays are. */
+const MAPS = new Set(["prices.byNode", "gasByFunction", "detail"]);
 
 /** The dotted paths of a record's fields: scalars, with arrays and maps as one field each. */
 function fieldPaths(value: unknown, prefix = ""): string[] {

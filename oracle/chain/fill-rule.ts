@@ -1,13 +1,18 @@
 /**
- * A generator's policy: which offers on the bulletin board it fills, and how much — decided from
- * the offer, the generator's own costs and its book in the offer's delivery period (what it has
- * already committed, in which direction, to which centre — read from chain state, so the decision
- * survives restarts; finding GS-06). Pure: every decision carries its reason, in words and units
- * an operator reads.
+ * The generators' fill rule: which offers on the bulletin board a generator fills, and how much —
+ * decided from the offer, the generator's own costs and its book in the offer's delivery period
+ * (what it has already committed, in which direction, to which centre — read from chain state, so
+ * the decision survives restarts; finding GS-06). Pure: every decision carries its reason, in
+ * words and units an operator reads.
+ *
+ * Part of the chain library integrators use (beside market-data.ts and board.ts), not of the
+ * agents: every generator's wallet runs it on its own terms — the generator agents
+ * (oracle/agents/generator.ts) and a person's wallet in the dashboard's generator view alike. The
+ * terms are the generator's private costs, which no server could publish for it.
  */
-import { BookState, Direction } from "../chain/enums";
-import type { OfferData } from "../chain/market-data";
-import { isoText, kwhToWh, unitsToUsd, usdPerMWhOf, whToKwh } from "../chain/units";
+import { BookState, Direction } from "./enums";
+import type { OfferData } from "./market-data";
+import { isoText, kwhToWh, unitsToUsd, usdPerMWhOf, whToKwh } from "./units";
 
 export interface GeneratorPolicy {
   /** The generator's wallet and its grid node (bus number). */
