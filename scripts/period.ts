@@ -19,6 +19,7 @@ import { CaseDataError, GridError, InputError, loadCase, type OperationData, typ
 import { PRICING_RULES } from "../oracle/grid/case/operation";
 import { applyForecasts, runPeriod, type Forecasts, type PeriodResult } from "../oracle/market/period";
 import { exportRedispatchOpf, problemOperation } from "../oracle/market/opf-export";
+import { adjustmentSummary } from "../oracle/market/redispatch";
 import type { LimitReport } from "../oracle/grid/limits/checks";
 import {
   choiceOption,
@@ -132,15 +133,7 @@ export function periodSummary(r: PeriodResult, source: OperationSource = { deriv
       status: rd.status,
       rounds: rd.rounds,
       converged: rd.converged,
-      adjustments: rd.adjustments.map((a) => ({
-        genRow: a.unit.genRow,
-        node: a.unit.busId,
-        kind: a.unit.kind,
-        scheduledMW: a.scheduledMW,
-        adjustedMW: a.adjustedMW,
-        deltaMW: a.deltaMW,
-        bidPrice: a.bidPrice,
-      })),
+      adjustments: rd.adjustments.map((a) => ({ ...adjustmentSummary(a), bidPrice: a.bidPrice })),
       costPerHour: rd.costPerHour,
       bindingLines: rd.bindingLines.map(({ branch: _branch, ...line }) => line),
       unmet: rd.unmet.map(({ index: _index, ...u }) => u),

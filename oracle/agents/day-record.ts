@@ -9,10 +9,11 @@
  */
 import { BRANCH } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
-import type { LimitReport } from "../grid/limits/checks";
+import type { LimitReport, LineViolation } from "../grid/limits/checks";
 import type { PowerFlowResult } from "../grid/pf/results";
 import type { BidDirection, SelectedBidStep } from "../market/bids";
 import type { PeriodResult } from "../market/period";
+import { adjustmentSummary, type AdjustmentSummary } from "../market/redispatch";
 import type { PeriodScenario } from "../market/scenario";
 import { DETAIL_MAX_BUSES, gridStateRecord, studyDetail, type GridDetail } from "./record-detail";
 
@@ -26,19 +27,11 @@ export interface LimitCounts {
 }
 
 /**
- * A line over its limit, for people: 1-based branch row, its ends, which limit ("active": the mean
- * flow against the active limit, MW, signed from → to; "apparent": MVA against RATE_A), the value,
- * the limit and by how much it is over.
+ * A line over its limit, for people: the grid core's violation without its internal index — the
+ * 1-based branch row, its ends, which limit ("active": the mean flow against the active limit,
+ * MW, signed from → to; "apparent": MVA against RATE_A), the value, the limit and by how much.
  */
-export interface LineOverLimit {
-  readonly branchRow: number;
-  readonly from: number;
-  readonly to: number;
-  readonly kind: "active" | "apparent";
-  readonly value: number;
-  readonly limit: number;
-  readonly deviation: number;
-}
+export type LineOverLimit = Omit<LineViolation, "branch">;
 
 /** A period whose grid as delivered had a line over its limit, with the lines named ("24-27"). */
 export interface PeriodOverLimit {
@@ -48,14 +41,8 @@ export interface PeriodOverLimit {
   readonly lines: readonly string[];
 }
 
-export interface UnitAdjustment {
-  readonly genRow: number;
-  readonly node: number;
-  readonly kind: string;
-  readonly scheduledMW: number;
-  readonly adjustedMW: number;
-  readonly deltaMW: number;
-}
+/** A unit's adjustment (the market's summary of it, MW). */
+export type UnitAdjustment = AdjustmentSummary;
 
 /**
  * When and under which conditions the period ran: the day scenario's period, or (the dashboard's
@@ -308,15 +295,7 @@ export function loadings(flow: PowerFlowResult, set: LineSet): number[] {
 }
 
 function linesOverLimit(report: LimitReport): LineOverLimit[] {
-  return report.lines.map((v) => ({
-    branchRow: v.branchRow,
-    from: v.from,
-    to: v.to,
-    kind: v.kind,
-    value: v.value,
-    limit: v.limit,
-    deviation: v.deviation,
-  }));
+  return report.lines.map(({ branch: _branch, ...line }) => line);
 }
 
 export const overLimit = (r: StudiedPeriodRecord, lines: readonly LineOverLimit[]): PeriodOverLimit => ({
@@ -409,14 +388,7 @@ export function studiedRecord(
       rounds: rd.rounds,
       costUsd:
         hours * rd.adjustments.reduce((sum, a) => sum + a.bidPrice * Math.abs(a.deltaMW) - masterPrice * a.deltaMW, 0),
-      adjustments: rd.adjustments.map((a) => ({
-        genRow: a.unit.genRow,
-        node: a.unit.busId,
-        kind: a.unit.kind,
-        scheduledMW: a.scheduledMW,
-        adjustedMW: a.adjustedMW,
-        deltaMW: a.deltaMW,
-      })),
+      adjustments: rd.adjustments.map(adjustmentSummary),
       unmet: rd.unmet.map((u) => ({ description: u.description, excessMW: u.excessMW })),
     },
     after: limitCounts(rd.violations, rd.loadFlow, lineSet),

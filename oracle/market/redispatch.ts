@@ -75,6 +75,25 @@ export interface Adjustment {
   readonly bidPrice: number;
 }
 
+/** An adjustment for people and published records: the unit by gen row, node and kind, the outputs in MW. */
+export interface AdjustmentSummary {
+  readonly genRow: number;
+  readonly node: number;
+  readonly kind: string;
+  readonly scheduledMW: number;
+  readonly adjustedMW: number;
+  readonly deltaMW: number;
+}
+
+export const adjustmentSummary = (a: Adjustment): AdjustmentSummary => ({
+  genRow: a.unit.genRow,
+  node: a.unit.busId,
+  kind: a.unit.kind,
+  scheduledMW: a.scheduledMW,
+  adjustedMW: a.adjustedMW,
+  deltaMW: a.deltaMW,
+});
+
 export interface BindingLine {
   /** Internal branch; for people, its 1-based branch row and end buses. */
   readonly branch: number;
