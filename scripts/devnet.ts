@@ -28,7 +28,7 @@ import {
   type GridSwapParams,
 } from "../oracle/chain/deploy";
 import { writeDeployment, type DeploymentFile } from "../oracle/chain/deployments";
-import { deployMarket, type DeployedMarket, type GeneratorSpec } from "../oracle/agents/world";
+import { deploySeededMarket, type DeployedMarket, type GeneratorSpec } from "../oracle/agents/world";
 
 const ROOT = join(__dirname, "..");
 
@@ -308,7 +308,7 @@ export async function deployTo(url: string, funderKey: string, options: DeployTo
   try {
     const periodSeconds = options.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
     const funder = new NonceManager(new Wallet(funderKey, provider));
-    const market = await deployMarket({
+    const market = await deploySeededMarket({
       provider,
       funder,
       generators: options.generators ?? [],

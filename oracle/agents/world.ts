@@ -148,7 +148,7 @@ export interface DeployedMarket {
  * and generator from `seed`, funded with gas by `funder`; generators registered with meter keys,
  * their kWh issued and deposited; the centre's USD minted and deposited.
  */
-export async function deployMarket(
+export async function deploySeededMarket(
   o: Pick<WorldOptions, "provider" | "funder" | "generators" | "centreUsd" | "oracle" | "params" | "seed"> & {
     readonly periodSeconds: number;
   },
@@ -241,7 +241,7 @@ export async function buildWorld(o: WorldOptions): Promise<World> {
     const pmax = row >= 0 && firstAt.get(g.node) === i ? o.case.gen[row][GEN.PMAX] : 0.5;
     return { ...g, capacityMW: g.capacityMW ?? pmax };
   });
-  const { contracts, deployBlock, accounts } = await deployMarket({
+  const { contracts, deployBlock, accounts } = await deploySeededMarket({
     ...o,
     generators: generatorSpecs,
     periodSeconds,

@@ -40,7 +40,7 @@ export const BASELINE_WH = 10_000n;
 
 export type Offer = IDemandResponseMarket.OfferStruct & { nonce: bigint };
 export type BookKey = { generator: string; period: number };
-export type Measurement = IGridOracle.MeasurementStruct;
+export type MeasurementStruct = IGridOracle.MeasurementStruct;
 export type Report = IGridOracle.ReportStruct;
 
 /** Named accounts (hardhat's 20): every role separate. Meter keys are off-chain wallets. */
@@ -229,8 +229,8 @@ export function measurement(
   generator: string,
   period: bigint | number,
   deliveredWh: bigint,
-  overrides: Partial<Measurement> = {},
-): Measurement {
+  overrides: Partial<MeasurementStruct> = {},
+): MeasurementStruct {
   const baselineWh = BASELINE_WH;
   return {
     generator,
@@ -247,7 +247,7 @@ export function measurement(
 }
 
 /** A report for `period` with the paper's three violated lines (W), one price and `measurements`. */
-export function paperReport(period: bigint, measurements: Measurement[] = []): Report {
+export function paperReport(period: bigint, measurements: MeasurementStruct[] = []): Report {
   return {
     period,
     inputHash: ethers.keccak256(ethers.toUtf8Bytes(`seed34 period ${period}`)),

@@ -11,7 +11,7 @@ import type { BaseContract, ContractTransactionResponse, Wallet } from "ethers";
 import { Asset, BookState, Direction, MeasurementState, OfferStatus, Quality } from "../../oracle/chain/enums";
 import { creditedDelivery, settlement } from "../../oracle/chain/units";
 import { measurementProof, noProof } from "../../oracle/chain/measurement-tree";
-import { BASELINE_WH, type Fixture, type Measurement, type Offer } from "./fixtures";
+import { BASELINE_WH, type Fixture, type MeasurementStruct, type Offer } from "./fixtures";
 
 export const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : 20_251_201;
 export const RUNS = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 200;
@@ -69,7 +69,7 @@ export interface Model {
   offers: OfferRec[];
   books: Map<string, BookM>;
   /** Report period → its measurement list (empty for reports without measurements). */
-  reports: Map<bigint, Measurement[]>;
+  reports: Map<bigint, MeasurementStruct[]>;
   records: Map<string, RecordM & { reportPeriod: bigint }>;
   nonce: bigint;
 }
