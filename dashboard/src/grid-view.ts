@@ -248,7 +248,12 @@ export class GridView {
       // The period as it ran exists once it has been delivered; before that, the study.
       const ran = delivered(record);
       const mode: Mode = this.mode === "actual" && ran ? "actual" : "study";
-      shown = { label: periodLabel(entry.period, this.periodSeconds), record, mode };
+      // A period on no chain (a day simulated on the grid side alone) is named by its own date and time.
+      const label =
+        record.chainPeriod === null
+          ? `day period ${record.index} (${record.date} ${record.localTime})`
+          : periodLabel(entry.period, this.periodSeconds);
+      shown = { label, record, mode };
       const labelEl = this.els.controls.querySelector("#period-label");
       if (labelEl) {
         labelEl.textContent = `${shown.label}${this.mode === "actual" && !ran ? " (not run yet: showing the study)" : ""}`;

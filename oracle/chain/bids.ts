@@ -313,19 +313,27 @@ export interface BidBookEvents {
   readonly toBlock: number;
 }
 
-/** Every commitment, reveal and selection in blocks [fromBlock, toBlock] (default: the latest block). */
+/** The kinds of bid-book event a reader may ask for. */
+export type BidBookEventKind = "commitments" | "reveals" | "selections";
+const EVERY_KIND: readonly BidBookEventKind[] = ["commitments", "reveals", "selections"];
+
+/**
+ * Every commitment, reveal and selection in blocks [fromBlock, toBlock] (default: the latest
+ * block), or only the `kinds` asked for (the others come back empty, and are not queried).
+ */
 export async function readBidBookEvents(
   book: BidBook,
   fromBlock: number,
   toBlock?: number,
   maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
+  kinds: readonly BidBookEventKind[] = EVERY_KIND,
 ): Promise<BidBookEvents> {
   const provider = book.runner?.provider as Provider | undefined;
   if (!provider) throw new Error("the bid book contract has no provider");
   const to = toBlock ?? (await provider.getBlockNumber());
   const out: BidBookEvents = { commitments: [], reveals: [], selections: [], toBlock: to };
   for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
-    for (const log of await book.queryFilter(book.filters.BidCommitted(), a, b)) {
+    for (const log of kinds.includes("commitments") ? await book.queryFilter(book.filters.BidCommitted(), a, b) : []) {
       out.commitments.push({
         generator: log.args.generator,
         firstPeriod: Number(log.args.firstPeriod),
@@ -335,8 +343,12 @@ export async function readBidBookEvents(
         transactionHash: log.transactionHash,
       });
     }
-    for (const log of await book.queryFilter(book.filters.BidRevealed(), a, b)) out.reveals.push(revealRecord(log));
-    for (const log of await book.queryFilter(book.filters.SelectionPublished(), a, b)) {
+    if (kinds.includes("reveals")) {
+      for (const log of await book.queryFilter(book.filters.BidRevealed(), a, b)) out.reveals.push(revealRecord(log));
+    }
+    for (const log of kinds.includes("selections")
+      ? await book.queryFilter(book.filters.SelectionPublished(), a, b)
+      : []) {
       out.selections.push({
         period: Number(log.args.period),
         centre: log.args.centre,

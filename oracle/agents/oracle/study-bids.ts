@@ -63,7 +63,9 @@ export class StudyBidsCheck {
   /** The selections published since the last call, each compared with the operator's own study of its inputs. */
   async verifyPublished(): Promise<SelectionVerdict[]> {
     if (!this.book) return [];
-    const events = await readBidBookEvents(this.book, this.lastSelectionBlock + 1, undefined, this.maxBlockRange);
+    const events = await readBidBookEvents(this.book, this.lastSelectionBlock + 1, undefined, this.maxBlockRange, [
+      "selections",
+    ]);
     this.lastSelectionBlock = events.toBlock;
     return events.selections.map((published) => {
       const mine = this.expected.get(published.inputHash);

@@ -128,6 +128,10 @@ describe("chain/bids.ts: the protocol end to end", () => {
         // An operator: nothing but the events (read in small block ranges) and the study's inputs.
         const events = await readBidBookEvents(f.bids, 0, undefined, 3);
         expect(events.selections).to.have.length(1);
+        // Asking for the selections only reads those, and the same.
+        const selectionsOnly = await readBidBookEvents(f.bids, 0, undefined, 3, ["selections"]);
+        expect(selectionsOnly.selections).to.deep.equal(events.selections);
+        expect(selectionsOnly.commitments.length + selectionsOnly.reveals.length).to.equal(0);
         const onChain = events.selections[0];
         const revealed = revealedBidsFor(events.reveals, period);
         expect(revealed).to.deep.equal(sealed);
