@@ -97,6 +97,8 @@ export class DemoMarket {
       periodSeconds: world.periodSeconds,
       conditions: (deliveryPeriod) => scheduleConditions(powerCase, deliveryPeriod, world.periodSeconds),
       bidBook: world.bidBook?.book,
+      // The person's fills from the page count too: the record recounts each period's from the chain.
+      fills: { market: world.contracts.market, fromBlock: world.deployBlock },
     });
     this.pipeline = world.pipeline.with({
       generators: [...world.generators, person],

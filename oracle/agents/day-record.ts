@@ -111,7 +111,11 @@ export interface StudiedPeriodRecord {
   /** Offers the centre signed and posted on chain, and their USD (null on the grid side only). */
   readonly posted: number | null;
   readonly postedUsd: number | null;
-  /** Fills of this period's offers by the agents: count, kWh, USD (the grid side only: every offer, in full). */
+  /**
+   * Fills of this period's offers: count, kWh, USD. Once studied, those the pipeline's agents made
+   * by then; once delivered, every fill on chain (whoever made it, the gate being closed). The grid
+   * side only: every offer, in full.
+   */
   readonly fills: number;
   readonly filledKwh: number;
   readonly filledUsd: number;
@@ -328,6 +332,15 @@ export function deliveredInDirection(d: { scheduledMW: number; committedMW: numb
   return Math.max(0, Math.sign(d.committedMW) * (d.actualMW - d.scheduledMW));
 }
 
+/** The record's fill figures: count, kWh, USD. */
+export const fillFigures = (
+  fills: readonly { kwh: number; usd: number }[],
+): Pick<StudiedPeriodRecord, "fills" | "filledKwh" | "filledUsd"> => ({
+  fills: fills.length,
+  filledKwh: fills.reduce((s, f) => s + f.kwh, 0),
+  filledUsd: fills.reduce((s, f) => s + f.usd, 0),
+});
+
 /** What the chain (or the grid side) adds to a study: the chain period, the offers posted and filled. */
 export interface StudyExtras {
   readonly chainPeriod: number | null;
@@ -412,9 +425,7 @@ export function studiedRecord(
     bids: bidsRecord(study, x.auction),
     posted: x.posted?.length ?? null,
     postedUsd: x.posted ? x.posted.reduce((s, o) => s + o.usd, 0) : null,
-    fills: x.fills.length,
-    filledKwh: x.fills.reduce((s, f) => s + f.kwh, 0),
-    filledUsd: x.fills.reduce((s, f) => s + f.usd, 0),
+    ...fillFigures(x.fills),
     problems: x.problems,
     detail: small ? { study: studyDetail(c, study), actual: null } : null,
   };

@@ -186,7 +186,13 @@ export const PERIOD_RECORD_SCHEMA: readonly SchemaRow[] = [
   ),
   field("posted", "posted", "integer or null", "", "offers signed and posted on chain (null: grid side only)"),
   field("postedUsd", "postedUsd", "number or null", "USD", "value of the posted offers"),
-  field("fills", "fills", "integer", "", "fills of the period's offers (grid side only: every offer)"),
+  field(
+    "fills",
+    "fills",
+    "integer",
+    "",
+    "fills of the period's offers on chain, whoever filled (grid side only: every offer)",
+  ),
   field("filledKwh", "filledKwh", "number", "kWh", "energy committed by the fills"),
   field("filledUsd", "filledUsd", "number", "USD", "value of the fills"),
   derived("baselineKwh", ["delivery"], "number", "kWh", "the market units' scheduled energy", (r) =>

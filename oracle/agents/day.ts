@@ -403,6 +403,7 @@ async function runOnChain(
     periodSeconds,
     conditions: (deliveryPeriod) => scenario.at(dayIndex(deliveryPeriod)),
     bidBook: world.bidBook?.book,
+    fills: { market: world.contracts.market, fromBlock: world.deployBlock },
   });
   const pipeline = world.pipeline.with({ sinks: [recorder] });
   const gasMeter = new GasMeter(provider, world);

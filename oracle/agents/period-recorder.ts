@@ -5,12 +5,18 @@
  * day simulation and the dashboard's demo both record through it; what they add (the day's gas
  * and wall time, its settlement figures) is amended onto the record afterwards.
  */
-import type { BidBook } from "../../typechain-types";
+import type { Provider } from "ethers";
+import type { BidBook, DemandResponseMarket } from "../../typechain-types";
 import { BUS, GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
+import { DEFAULT_MAX_BLOCK_RANGE, readFillsFor } from "../chain/board";
+import { periodSearchStart } from "../chain/clock";
 import { unitsToUsd, whToKwh } from "../chain/units";
+import type { PeriodResult } from "../market/period";
 import {
+  bidsRecord,
   deliveredRecord,
+  fillFigures,
   limitedLineSet,
   studiedRecord,
   type AnyPeriodRecord,
@@ -29,6 +35,20 @@ export interface PeriodRecorderConfig {
   readonly conditions: (deliveryPeriod: number) => PeriodConditions;
   /** The bid book, on a market with sealed bids: each period's sealed count is read from it. */
   readonly bidBook?: BidBook;
+  /**
+   * The market, to count a delivered period's fills from the chain (every filler's, a person's
+   * from the dashboard too: the gate has closed); without it the fills stay those the pipeline's
+   * agents reported at the gate. `fromBlock`: no fill is older (the deployment's block).
+   */
+  readonly fills?: { readonly market: DemandResponseMarket; readonly fromBlock: number };
+}
+
+/** A fill as the record counts it: kWh, USD, and whose (for the reserved offers of a selection). */
+interface CountedFill {
+  readonly offerHash: string;
+  readonly generator: string;
+  readonly kwh: number;
+  readonly usd: number;
 }
 
 /**
@@ -57,6 +77,8 @@ export function scheduleConditions(c: PowerCase, deliveryPeriod: number, periodS
 
 export class PeriodRecorder implements PeriodSink {
   private readonly records = new Map<number, AnyPeriodRecord>();
+  /** What a studied period's delivered stage recounts its fills with: the study, its reserved offers. */
+  private readonly studied = new Map<number, { study: PeriodResult; reserved: ReadonlySet<string> }>();
   private readonly lineSet: LineSet;
   private readonly unitNodes: readonly number[];
 
@@ -96,16 +118,9 @@ export class PeriodRecorder implements PeriodSink {
     const D = p.deliveryPeriod;
     // Offers reserved for a selected bidder (the others are the fallback units', open to any generator at the node).
     const reserved = new Set(p.centre.posted.filter((o) => BigInt(o.offer.generator) !== 0n).map((o) => o.offerHash));
-    const fills: { kwh: number; usd: number }[] = [];
-    const reservedFills: { generator: string; kwh: number; usd: number }[] = [];
-    for (const { poll } of p.generators) {
-      for (const { offerHash, fill } of poll.filled) {
-        if (fill.period !== D) continue;
-        const f = { kwh: whToKwh(fill.amountWh), usd: unitsToUsd(fill.usd) };
-        fills.push(f);
-        if (reserved.has(offerHash)) reservedFills.push({ ...f, generator: fill.generator });
-      }
-    }
+    const fills = p.generators.flatMap(({ poll }) =>
+      poll.filled.filter(({ fill }) => fill.period === D).map(({ offerHash, fill }) => counted(offerHash, fill)),
+    );
     const T = this.cfg.periodSeconds;
     const record: StudiedPeriodRecord = studiedRecord(
       this.cfg.conditions(D),
@@ -118,18 +133,42 @@ export class PeriodRecorder implements PeriodSink {
         chainStart: D * T,
         fills,
         posted: p.centre.posted.map((o) => ({ usd: unitsToUsd(o.offer.usd) })),
-        auction: this.cfg.bidBook ? { sealed: Number(await this.cfg.bidBook.commitmentCount(D)), reservedFills } : null,
+        auction: this.cfg.bidBook
+          ? { sealed: Number(await this.cfg.bidBook.commitmentCount(D)), reservedFills: reservedOf(fills, reserved) }
+          : null,
         problems: [...p.centre.problems, ...p.centre.dropped],
       },
     );
     this.records.set(D, record);
+    this.studied.set(D, { study, reserved });
   }
 
-  delivered(p: DeliveredPeriod): void {
-    const studied = this.records.get(p.deliveryPeriod);
-    if (!studied) return; // not studied (the first period of a run, or a failed study): nothing to complete
+  async delivered(p: DeliveredPeriod): Promise<void> {
+    const D = p.deliveryPeriod;
+    let studied = this.records.get(D);
+    const made = this.studied.get(D);
+    this.studied.delete(D);
+    if (!studied || !made) return; // not studied (the first period of a run, or a failed study): nothing to complete
+    if (this.cfg.fills) {
+      // The gate has closed: every fill of the period is on chain, whoever made it.
+      const { market, fromBlock } = this.cfg.fills;
+      const provider = market.runner?.provider as Provider;
+      const from = await periodSearchStart(provider, D - 1, this.cfg.periodSeconds, fromBlock, DEFAULT_MAX_BLOCK_RANGE);
+      const fills = (await readFillsFor(market, D, from)).map(({ fill }) => counted(fill.offerHash, fill));
+      studied = {
+        ...studied,
+        ...fillFigures(fills),
+        bids:
+          studied.bids.sealed === null
+            ? studied.bids
+            : bidsRecord(made.study, {
+                sealed: studied.bids.sealed,
+                reservedFills: reservedOf(fills, made.reserved),
+              }),
+      };
+    }
     this.records.set(
-      p.deliveryPeriod,
+      D,
       deliveredRecord(studied, this.lineSet, {
         delivery: p.delivery.map((d) => ({
           address: d.address,
@@ -148,3 +187,11 @@ export class PeriodRecorder implements PeriodSink {
     );
   }
 }
+
+function counted(offerHash: string, fill: { generator: string; amountWh: bigint; usd: bigint }): CountedFill {
+  return { offerHash, generator: fill.generator, kwh: whToKwh(fill.amountWh), usd: unitsToUsd(fill.usd) };
+}
+
+/** The fills of the offers reserved for a selected bidder (the others are the fallback units'). */
+const reservedOf = (fills: readonly CountedFill[], reserved: ReadonlySet<string>): CountedFill[] =>
+  fills.filter((f) => reserved.has(f.offerHash));

@@ -155,6 +155,24 @@ export async function readFillsOf(
   return out;
 }
 
+/** Fills into books of delivery period `period`, by anyone, since `fromBlock` (indexed topic lookup). */
+export async function readFillsFor(
+  market: DemandResponseMarket,
+  period: number,
+  fromBlock: number,
+  maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
+  toBlock?: number,
+): Promise<FillRecord[]> {
+  const provider = providerOf(market);
+  const to = toBlock ?? (await provider.getBlockNumber());
+  const out: FillRecord[] = [];
+  for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
+    for (const log of await market.queryFilter(market.filters.Filled(undefined, undefined, period), a, b))
+      out.push(fillRecord(log));
+  }
+  return out;
+}
+
 /** The oracle's reports since `fromBlock`: period → block. */
 export async function readReportPeriods(
   oracle: GridOracle,

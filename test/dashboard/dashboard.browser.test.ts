@@ -310,6 +310,17 @@ describe("dashboard in the browser (--demo)", function () {
     chaiExpect(personDelivery?.committedMW).to.be.closeTo(Number(fill.amountWh) / 1e6 / hours, 1e-12);
     chaiExpect(ran.violatedLines.map((l) => `${l.from}-${l.to}`)).to.deep.equal(["11-14", "14-17", "24-27"]);
     chaiExpect(ran.violatedLinesActual, "lines over their limit as it ran").to.deep.equal([]);
+    // Its fills are the chain's, the person's own from the page among them (not only the agents').
+    const filledOnChain = await market.queryFilter(
+      market.filters.Filled(undefined, undefined, deliveryPeriod),
+      config.deployment.deployBlock,
+    );
+    chaiExpect(filledOnChain.map((l) => l.args.generator)).to.include(wallet.address);
+    chaiExpect(ran.fills).to.equal(filledOnChain.length);
+    chaiExpect(ran.filledKwh).to.be.closeTo(
+      filledOnChain.reduce((kwh, l) => kwh + Number(l.args.details.amountWh) / 1000, 0),
+      1e-9,
+    );
     // The grid detail the diagram draws: both load flows and every line's sensitivities, published.
     chaiExpect(ran.detail?.actual?.loadFlow.branches).to.have.length(35);
     chaiExpect(ran.detail?.study.sensitivities.lines).to.have.length(35);
