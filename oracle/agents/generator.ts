@@ -21,7 +21,7 @@
  * books that differs from them, inside the dispute window: the oracle operators then correct it.
  */
 import type { Signer, TransactionRequest } from "ethers";
-import { DEFAULT_MAX_BLOCK_RANGE, readFillsOf, readOffersFor, readOutcomesOf } from "../chain/board";
+import { DEFAULT_MAX_BLOCK_RANGE, readFills, readOffersFor, readOutcomesOf } from "../chain/board";
 import { queryLogs } from "../chain/logs";
 import { chainNow } from "../chain/clock";
 import type { GridSwapContracts } from "../chain/deploy";
@@ -423,7 +423,7 @@ export class GeneratorAgent {
       if (s.decided[p.offerHash] || s.pending[p.offerHash]) continue;
       s.pending[p.offerHash] = { offer: toJsonObject(p.offer), signature: p.signature, block: p.blockNumber };
     }
-    for (const f of await readFillsOf(market, this.address, from, range, latest)) {
+    for (const f of await readFills(market, { generator: this.address }, from, range, latest)) {
       s.books[f.fill.period] = f.fill.bookCommittedWh.toString();
       // A fill of mine I did not see land (sent before a restart, or its answer lost): decided.
       // One of an offer first read now (an agent reading its history afresh) is decided quietly.

@@ -9,7 +9,7 @@ import type { Provider } from "ethers";
 import type { BidBook, DemandResponseMarket } from "../../typechain-types";
 import { BUS, GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
-import { DEFAULT_MAX_BLOCK_RANGE, readFillsFor } from "../chain/board";
+import { DEFAULT_MAX_BLOCK_RANGE, readFills } from "../chain/board";
 import { periodSearchStart } from "../chain/clock";
 import { unitsToUsd, whToKwh } from "../chain/units";
 import type { PeriodResult } from "../market/period";
@@ -154,7 +154,7 @@ export class PeriodRecorder implements PeriodSink {
       const { market, fromBlock } = this.cfg.fills;
       const provider = market.runner?.provider as Provider;
       const from = await periodSearchStart(provider, D - 1, this.cfg.periodSeconds, fromBlock, DEFAULT_MAX_BLOCK_RANGE);
-      const fills = (await readFillsFor(market, D, from)).map(({ fill }) => counted(fill.offerHash, fill));
+      const fills = (await readFills(market, { period: D }, from)).map(({ fill }) => counted(fill.offerHash, fill));
       studied = {
         ...studied,
         ...fillFigures(fills),

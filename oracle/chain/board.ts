@@ -137,38 +137,22 @@ export async function isOfferPosted(
   return false;
 }
 
-/** Fills of one generator since `fromBlock` (indexed topic lookup). */
-export async function readFillsOf(
+/**
+ * Fills since `fromBlock` (indexed topic lookups): of one generator, into books of one delivery
+ * period (by anyone), or both.
+ */
+export async function readFills(
   market: DemandResponseMarket,
-  generator: string,
+  by: { readonly generator?: string; readonly period?: number },
   fromBlock: number,
   maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
   toBlock?: number,
 ): Promise<FillRecord[]> {
-  const provider = providerOf(market);
-  const to = toBlock ?? (await provider.getBlockNumber());
+  const to = toBlock ?? (await providerOf(market).getBlockNumber());
+  const filter = market.filters.Filled(undefined, by.generator, by.period);
   const out: FillRecord[] = [];
   for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
-    for (const log of await market.queryFilter(market.filters.Filled(undefined, generator), a, b))
-      out.push(fillRecord(log));
-  }
-  return out;
-}
-
-/** Fills into books of delivery period `period`, by anyone, since `fromBlock` (indexed topic lookup). */
-export async function readFillsFor(
-  market: DemandResponseMarket,
-  period: number,
-  fromBlock: number,
-  maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
-  toBlock?: number,
-): Promise<FillRecord[]> {
-  const provider = providerOf(market);
-  const to = toBlock ?? (await provider.getBlockNumber());
-  const out: FillRecord[] = [];
-  for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
-    for (const log of await market.queryFilter(market.filters.Filled(undefined, undefined, period), a, b))
-      out.push(fillRecord(log));
+    for (const log of await market.queryFilter(filter, a, b)) out.push(fillRecord(log));
   }
   return out;
 }
