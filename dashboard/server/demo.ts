@@ -51,6 +51,7 @@ import {
 import { unitRowAt } from "../../oracle/agents/simulation";
 import { bidPlan } from "../../oracle/agents/day-generators";
 import { SeededRandom } from "../../oracle/market/random";
+import { recordPeriod } from "../../oracle/agents/day-record";
 import { PeriodRecorder, scheduleConditions } from "../../oracle/agents/period-recorder";
 import { buildWorld, worldWallet, type World } from "../../oracle/agents/world";
 import type { DemoInfo, DemoStatus } from "../shared/types";
@@ -286,7 +287,7 @@ export class DemoMarket {
 
   private write(): void {
     const records = this.recorder.all();
-    const periods = records.map((r) => r.chainPeriod ?? r.index);
+    const periods = records.map(recordPeriod);
     writeResults(this.o.resultsDir, records, {
       case: this.powerCase.name,
       caseFile: resolve(this.o.casePath),

@@ -9,6 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isDelivered, recordPeriod } from "../../oracle/agents/day-record";
 import { PERIOD_RECORD_VERSION } from "../../oracle/agents/day-schema";
 import type { AnyPeriodRecord, PeriodIndexEntry, PeriodRecord } from "../shared/types";
 
@@ -41,9 +42,6 @@ export function safeFileUnder(root: string, requested: string): string | undefin
 export const PERIODS_FILE = "periods.json";
 export const SUMMARY_FILE = "summary.json";
 
-/** The period a record is published under: the chain period that delivered it, else its day period. */
-export const periodOf = (r: AnyPeriodRecord): number => r.chainPeriod ?? r.index;
-
 /** Reads a results directory's periods.json, re-reading it only when it changed. */
 export class ResultsDirectory {
   private cache?: {
@@ -72,12 +70,12 @@ export class ResultsDirectory {
     return this.records().map((r) => {
       const start = r.chainStart ?? r.utcStart;
       return {
-        period: periodOf(r),
+        period: recordPeriod(r),
         start,
         end: start + r.periodMinutes * 60,
         stage: r.stage,
         studyViolations: r.violatedLines.length,
-        actualViolations: r.stage === "delivered" ? (r as PeriodRecord).violatedLinesActual.length : null,
+        actualViolations: isDelivered(r) ? r.violatedLinesActual.length : null,
       };
     });
   }
@@ -101,12 +99,14 @@ export class ResultsDirectory {
     }
     const list = Array.isArray(raw) ? raw : (raw as { periods?: unknown })?.periods;
     if (!Array.isArray(list)) throw new Error(`${path}: expected an array of period records (or { periods: [...] })`);
-    const records = list.map((r, i) => checkRecord(r, `${path}[${i}]`)).sort((a, b) => periodOf(a) - periodOf(b));
+    const records = list
+      .map((r, i) => checkRecord(r, `${path}[${i}]`))
+      .sort((a, b) => recordPeriod(a) - recordPeriod(b));
     this.cache = {
       mtimeMs: st.mtimeMs,
       size: st.size,
       records,
-      byPeriod: new Map(records.map((r) => [periodOf(r), r])),
+      byPeriod: new Map(records.map((r) => [recordPeriod(r), r])),
     };
     return this.cache;
   }
@@ -141,7 +141,7 @@ function checkRecord(value: unknown, where: string): AnyPeriodRecord {
 /** Writes `records` (sorted by period) as periods.json and a summary, each atomically (temp file + rename). */
 export function writeResults(dir: string, records: readonly AnyPeriodRecord[], summary: Record<string, unknown>): void {
   mkdirSync(dir, { recursive: true });
-  const periods = [...records].sort((a, b) => periodOf(a) - periodOf(b));
+  const periods = [...records].sort((a, b) => recordPeriod(a) - recordPeriod(b));
   writeAtomically(join(dir, PERIODS_FILE), JSON.stringify({ recordVersion: PERIOD_RECORD_VERSION, periods }));
   writeAtomically(join(dir, SUMMARY_FILE), JSON.stringify(summary, null, 2));
 }

@@ -6,6 +6,7 @@
 import type { DemandResponseMarket } from "../../typechain-types";
 import { readMarketEvents, DEFAULT_MAX_BLOCK_RANGE } from "../chain/board";
 import { bookKeyId, type BookKey } from "../chain/market-data";
+import { providerOf } from "../chain/logs";
 
 /** The part of an agent's state the index keeps: last block read, open books by bookKeyId. */
 export interface BookIndexState {
@@ -22,9 +23,7 @@ export class OpenBookIndex {
 
   /** Reads the logs since the last block read, up to `toBlock` (default the latest). */
   async refresh(toBlock?: number): Promise<void> {
-    const provider = this.market.runner?.provider;
-    if (!provider) throw new Error("the market contract has no provider");
-    const latest = toBlock ?? (await provider.getBlockNumber());
+    const latest = toBlock ?? (await providerOf(this.market).getBlockNumber());
     if (latest <= this.state.lastBlock) return;
     const events = await readMarketEvents(this.market, this.state.lastBlock + 1, latest, this.maxBlockRange);
     for (const { fill } of events.fills) {

@@ -24,7 +24,7 @@
 import type { Signer, TransactionRequest, TypedDataDomain } from "ethers";
 import { runPeriod, type PeriodResult } from "../market/period";
 import { isOfferPosted } from "../chain/board";
-import { DEFAULT_MAX_BLOCK_RANGE, queryLogs } from "../chain/logs";
+import { DEFAULT_MAX_BLOCK_RANGE, providerOf, queryLogs } from "../chain/logs";
 import { chainNow, periodSearchStart } from "../chain/clock";
 import { caseTextHash, inputHash, toOfferData, toReport } from "../chain/encode";
 import { Asset, BaselineMethod } from "../chain/enums";
@@ -213,9 +213,7 @@ export class CentreAgent {
   // -------------------------------------------------------------------------------------------
 
   private provider() {
-    const provider = this.cfg.contracts.market.runner?.provider;
-    if (!provider) throw new Error("the market contract has no provider");
-    return provider;
+    return providerOf(this.cfg.contracts.market);
   }
 
   /** sendGuarded with my journal, recording what was mined and where. */

@@ -163,6 +163,9 @@ export type AnyPeriodRecord = StudiedPeriodRecord | PeriodRecord;
 
 export const isDelivered = (r: AnyPeriodRecord): r is PeriodRecord => r.stage === "delivered";
 
+/** The period a record is published under: the chain period that delivered it, else its day period. */
+export const recordPeriod = (r: StudiedPeriodRecord): number => r.chainPeriod ?? r.index;
+
 /** A step of the published selection: whose, how much, and its bid, nodal value and price paid (USD/MWh). */
 export interface SelectedStepRecord {
   readonly generator: string;

@@ -5,12 +5,12 @@
  * day simulation and the dashboard's demo both record through it; what they add (the day's gas
  * and wall time, its settlement figures) is amended onto the record afterwards.
  */
-import type { Provider } from "ethers";
 import type { BidBook, DemandResponseMarket } from "../../typechain-types";
-import { BUS, GEN } from "../grid/case/columns";
+import { BUS, BUS_TYPE_NONE, GEN } from "../grid/case/columns";
 import type { PowerCase } from "../grid/case/types";
-import { DEFAULT_MAX_BLOCK_RANGE, readFills } from "../chain/board";
+import { readFills } from "../chain/board";
 import { periodSearchStart } from "../chain/clock";
+import { DEFAULT_MAX_BLOCK_RANGE, providerOf } from "../chain/logs";
 import { unitsToUsd, whToKwh } from "../chain/units";
 import type { PeriodResult } from "../market/period";
 import {
@@ -18,6 +18,7 @@ import {
   deliveredRecord,
   fillFigures,
   limitedLineSet,
+  recordPeriod,
   studiedRecord,
   type AnyPeriodRecord,
   type LineSet,
@@ -59,7 +60,7 @@ interface CountedFill {
 export function scheduleConditions(c: PowerCase, deliveryPeriod: number, periodSeconds: number): PeriodConditions {
   const utcStart = deliveryPeriod * periodSeconds;
   const iso = new Date(utcStart * 1000).toISOString();
-  const demandMW = c.bus.reduce((sum, b) => sum + (b[BUS.BUS_TYPE] === 4 ? 0 : b[BUS.PD]), 0);
+  const demandMW = c.bus.reduce((sum, b) => sum + (b[BUS.BUS_TYPE] === BUS_TYPE_NONE ? 0 : b[BUS.PD]), 0);
   const pvRows = new Set((c.operation?.units ?? []).filter((u) => u.kind === "renewable").map((u) => u.gen - 1));
   const pvMW = c.gen.reduce((sum, g, k) => sum + (pvRows.has(k) && g[GEN.GEN_STATUS] > 0 ? g[GEN.PG] : 0), 0);
   return {
@@ -78,7 +79,7 @@ export function scheduleConditions(c: PowerCase, deliveryPeriod: number, periodS
 export class PeriodRecorder implements PeriodSink {
   private readonly records = new Map<number, AnyPeriodRecord>();
   /** What a studied period's delivered stage recounts its fills with: the study, its reserved offers. */
-  private readonly studied = new Map<number, { study: PeriodResult; reserved: ReadonlySet<string> }>();
+  private readonly pending = new Map<number, { study: PeriodResult; reserved: ReadonlySet<string> }>();
   private readonly lineSet: LineSet;
   private readonly unitNodes: readonly number[];
 
@@ -91,7 +92,7 @@ export class PeriodRecorder implements PeriodSink {
 
   /** Every record so far, by delivery period. */
   all(): AnyPeriodRecord[] {
-    return [...this.records.values()].sort((a, b) => (a.chainPeriod ?? a.index) - (b.chainPeriod ?? b.index));
+    return [...this.records.values()].sort((a, b) => recordPeriod(a) - recordPeriod(b));
   }
 
   get(deliveryPeriod: number): AnyPeriodRecord | undefined {
@@ -140,20 +141,25 @@ export class PeriodRecorder implements PeriodSink {
       },
     );
     this.records.set(D, record);
-    this.studied.set(D, { study, reserved });
+    this.pending.set(D, { study, reserved });
   }
 
   async delivered(p: DeliveredPeriod): Promise<void> {
     const D = p.deliveryPeriod;
     let studied = this.records.get(D);
-    const made = this.studied.get(D);
-    this.studied.delete(D);
+    const made = this.pending.get(D);
+    this.pending.delete(D);
     if (!studied || !made) return; // not studied (the first period of a run, or a failed study): nothing to complete
     if (this.cfg.fills) {
       // The gate has closed: every fill of the period is on chain, whoever made it.
       const { market, fromBlock } = this.cfg.fills;
-      const provider = market.runner?.provider as Provider;
-      const from = await periodSearchStart(provider, D - 1, this.cfg.periodSeconds, fromBlock, DEFAULT_MAX_BLOCK_RANGE);
+      const from = await periodSearchStart(
+        providerOf(market),
+        D - 1,
+        this.cfg.periodSeconds,
+        fromBlock,
+        DEFAULT_MAX_BLOCK_RANGE,
+      );
       const fills = (await readFills(market, { period: D }, from)).map(({ fill }) => counted(fill.offerHash, fill));
       studied = {
         ...studied,
@@ -170,14 +176,7 @@ export class PeriodRecorder implements PeriodSink {
     this.records.set(
       D,
       deliveredRecord(studied, this.lineSet, {
-        delivery: p.delivery.map((d) => ({
-          address: d.address,
-          node: d.node,
-          scheduledMW: d.scheduledMW,
-          committedMW: d.committedMW,
-          actualMW: d.actualMW,
-          meterOffline: d.meterOffline,
-        })),
+        delivery: p.delivery,
         actualFlow: p.actual.loadFlow,
         actualLimits: p.actual.limits,
         gas: null,

@@ -15,12 +15,13 @@
  * that sends goes through sendGuarded and first asks the chain whether it is done already, so a
  * restart or a retry never commits, reveals or publishes twice.
  */
-import { getAddress, hexlify, randomBytes, type Provider, type Signer, type TypedDataDomain } from "ethers";
+import { getAddress, hexlify, randomBytes, type Signer, type TypedDataDomain } from "ethers";
 import type { BidBook, IBidBook } from "../../typechain-types";
+import type { TypedContractEvent, TypedDeferredTopicFilter, TypedEventLog } from "../../typechain-types/common";
 import type { PricingRule as MarketPricingRule } from "../grid/case/operation";
 import type { Bid, BidSelection } from "../market/bids";
-import { blockRanges, DEFAULT_MAX_BLOCK_RANGE } from "./board";
-import { queryLogs } from "./logs";
+import { DEFAULT_MAX_BLOCK_RANGE } from "./board";
+import { providerOf, queryLogs } from "./logs";
 import { BidState, Direction, PricingRule } from "./enums";
 import { sendGuarded, type SendOptions, type SendResult } from "./tx";
 import { bidCommitment, selectionHash, signSealedBid, type SelectedStepStruct } from "./typed-data";
@@ -328,47 +329,43 @@ export async function readBidBookEvents(
   maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
   kinds: readonly BidBookEventKind[] = EVERY_KIND,
 ): Promise<BidBookEvents> {
-  const provider = book.runner?.provider as Provider | undefined;
-  if (!provider) throw new Error("the bid book contract has no provider");
-  const to = toBlock ?? (await provider.getBlockNumber());
-  const out: BidBookEvents = { commitments: [], reveals: [], selections: [], toBlock: to };
-  for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
-    for (const log of kinds.includes("commitments") ? await book.queryFilter(book.filters.BidCommitted(), a, b) : []) {
-      out.commitments.push({
-        generator: log.args.generator,
-        firstPeriod: Number(log.args.firstPeriod),
-        lastPeriod: Number(log.args.lastPeriod),
-        commitment: log.args.commitment,
-        blockNumber: log.blockNumber,
-        transactionHash: log.transactionHash,
-      });
-    }
-    if (kinds.includes("reveals")) {
-      for (const log of await book.queryFilter(book.filters.BidRevealed(), a, b)) out.reveals.push(revealRecord(log));
-    }
-    for (const log of kinds.includes("selections")
-      ? await book.queryFilter(book.filters.SelectionPublished(), a, b)
-      : []) {
-      out.selections.push({
-        period: Number(log.args.period),
-        centre: log.args.centre,
-        pricingRule: Number(log.args.pricingRule),
-        inputHash: log.args.inputHash,
-        selectionHash: log.args.selectionHash,
-        steps: log.args.steps.map((s) => ({
-          generator: s.generator,
-          firstPeriod: Number(s.firstPeriod),
-          direction: Number(s.direction),
-          step: Number(s.step),
-          quantityWh: s.quantityWh,
-          priceUsdPerMWh: s.priceUsdPerMWh,
-        })),
-        blockNumber: log.blockNumber,
-        transactionHash: log.transactionHash,
-      });
-    }
-  }
-  return out;
+  const to = toBlock ?? (await providerOf(book).getBlockNumber());
+  // Each kind asked for in the same bounded ranges; a kind not asked for is not queried.
+  const read = async <E extends TypedContractEvent, R>(
+    kind: BidBookEventKind,
+    filter: TypedDeferredTopicFilter<E>,
+    record: (log: TypedEventLog<E>) => R,
+  ): Promise<R[]> =>
+    kinds.includes(kind) ? (await queryLogs(book, filter, fromBlock, to, maxBlockRange)).map(record) : [];
+  return {
+    commitments: await read("commitments", book.filters.BidCommitted(), (log) => ({
+      generator: log.args.generator,
+      firstPeriod: Number(log.args.firstPeriod),
+      lastPeriod: Number(log.args.lastPeriod),
+      commitment: log.args.commitment,
+      blockNumber: log.blockNumber,
+      transactionHash: log.transactionHash,
+    })),
+    reveals: await read("reveals", book.filters.BidRevealed(), revealRecord),
+    selections: await read("selections", book.filters.SelectionPublished(), (log) => ({
+      period: Number(log.args.period),
+      centre: log.args.centre,
+      pricingRule: Number(log.args.pricingRule),
+      inputHash: log.args.inputHash,
+      selectionHash: log.args.selectionHash,
+      steps: log.args.steps.map((s) => ({
+        generator: s.generator,
+        firstPeriod: Number(s.firstPeriod),
+        direction: Number(s.direction),
+        step: Number(s.step),
+        quantityWh: s.quantityWh,
+        priceUsdPerMWh: s.priceUsdPerMWh,
+      })),
+      blockNumber: log.blockNumber,
+      transactionHash: log.transactionHash,
+    })),
+    toBlock: to,
+  };
 }
 
 /** A BidRevealed log as a record. */
@@ -541,9 +538,7 @@ export class RevealReader {
    * them (generator address as a number, then first period), as of block `toBlock` (default: latest).
    */
   async bidsFor(period: number, toBlock?: number): Promise<{ sealed: SealedBidData[]; bids: Bid[] }> {
-    const provider = this.book.runner?.provider as Provider | undefined;
-    if (!provider) throw new Error("the bid book contract has no provider");
-    const to = toBlock ?? (await provider.getBlockNumber());
+    const to = toBlock ?? (await providerOf(this.book).getBlockNumber());
     if (to > this.lastBlock) {
       // Only the reveals: the commitments and selections are not the study's inputs.
       const logs = await queryLogs(

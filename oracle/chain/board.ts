@@ -14,7 +14,7 @@ import {
   type OfferData,
   type SettlementData,
 } from "./market-data";
-import { blockRanges, DEFAULT_MAX_BLOCK_RANGE, providerOf } from "./logs";
+import { blockRanges, DEFAULT_MAX_BLOCK_RANGE, providerOf, queryLogs } from "./logs";
 
 export interface PostedOffer {
   readonly offerHash: string;
@@ -148,13 +148,8 @@ export async function readFills(
   maxBlockRange = DEFAULT_MAX_BLOCK_RANGE,
   toBlock?: number,
 ): Promise<FillRecord[]> {
-  const to = toBlock ?? (await providerOf(market).getBlockNumber());
   const filter = market.filters.Filled(undefined, by.generator, by.period);
-  const out: FillRecord[] = [];
-  for (const [a, b] of blockRanges(fromBlock, to, maxBlockRange)) {
-    for (const log of await market.queryFilter(filter, a, b)) out.push(fillRecord(log));
-  }
-  return out;
+  return (await queryLogs(market, filter, fromBlock, toBlock, maxBlockRange)).map(fillRecord);
 }
 
 /** The oracle's reports since `fromBlock`: period → block. */

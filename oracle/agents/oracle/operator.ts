@@ -122,8 +122,7 @@ export class OracleOperator implements OperatorClient {
       throw new ConfigurationError(
         `the case's periods are ${caseSeconds / 60} min but the oracle's are ${periodSeconds / 60} min`,
       );
-    const provider = market.runner?.provider;
-    if (!provider) throw new Error("the market contract has no provider");
+    const provider = providerOf(market);
     // What it signed is never taken back by going back on the chain: it must not sign twice.
     this.follower = new ChainFollower<OperatorState>(this.state, {
       provider,
