@@ -148,7 +148,6 @@ export class PeriodRecorder implements PeriodSink {
     const D = p.deliveryPeriod;
     let studied = this.records.get(D);
     const made = this.pending.get(D);
-    this.pending.delete(D);
     if (!studied || !made) return; // not studied (the first period of a run, or a failed study): nothing to complete
     if (this.cfg.fills) {
       // The gate has closed: every fill of the period is on chain, whoever made it.
@@ -184,6 +183,8 @@ export class PeriodRecorder implements PeriodSink {
         wallMs: null,
       }),
     );
+    // Only now: a delivery whose fills could not be read (the node did not answer) is recorded when run again.
+    this.pending.delete(D);
   }
 }
 

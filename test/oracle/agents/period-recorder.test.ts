@@ -6,6 +6,7 @@
 import { expect } from "chai";
 import { join } from "node:path";
 import { ZeroAddress } from "ethers";
+import type { DemandResponseMarket } from "../../../typechain-types";
 import { loadCase } from "../../../oracle";
 import { BUS, GEN } from "../../../oracle/grid/case/columns";
 import { runPeriod } from "../../../oracle/market/period";
@@ -100,6 +101,40 @@ describe("the pipeline's record writer (oracle/agents/period-recorder.ts)", func
     expect(delivered.violatedLinesActual).to.deep.equal([]);
     expect(recorder.amend(D, { gas: 123, wallMs: 4 }).gas).to.equal(123);
     expect(recorder.all().map((r) => r.chainPeriod)).to.deep.equal([D]);
+  });
+
+  it("recounts a delivered period's fills from the chain, and a read the node did not answer is done again", async function () {
+    let failures = 1;
+    const market = {
+      runner: { provider: { getBlockNumber: async () => 10 } },
+      filters: { Filled: () => ({}) },
+      queryFilter: async () => {
+        if (failures-- > 0) throw new Error("the node did not answer");
+        return []; // on chain: no fill of the period (the agents' reported fills were not made)
+      },
+    } as unknown as DemandResponseMarket;
+    const recorder = new PeriodRecorder({
+      case: SEED34,
+      periodSeconds: T,
+      conditions: (p) => scheduleConditions(SEED34, p, T),
+      fills: { market, fromBlock: 0 },
+    });
+    await recorder.opened(await opened());
+    const study = (await opened()).centre.study!;
+    const delivered = {
+      deliveryPeriod: D,
+      delivery: [],
+      actual: { loadFlow: study.redispatch.loadFlow, limits: study.redispatch.violations },
+    } as unknown as DeliveredPeriod;
+    const failed = await recorder.delivered(delivered).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(failed?.message).to.match(/the node did not answer/);
+    expect(recorder.get(D)?.stage).to.equal("studied");
+    await recorder.delivered(delivered);
+    expect(recorder.deliveredOf(D).fills, "the chain's count").to.equal(0);
+    expect(recorder.deliveredOf(D).filledKwh).to.equal(0);
   });
 
   it("completes only what it studied: a period delivered without a study leaves no record", function () {
